@@ -1,0 +1,74 @@
+// A real Neo4j Community server, embedded in this JVM, with Bolt on 127.0.0.1.
+//
+// Run by `ringscope db start` as a single-file program (no build step):
+//   java -Xmx<heap> -cp '<lib>/*' Launcher.java <home> <bolt-port> <pagecache-bytes>
+// The password for the `neo4j` user comes from the environment variable
+// RINGSCOPE_NEO4J_PASSWORD (not argv, so it does not show in `ps`).
+//
+// Only settings of the pinned Neo4j version are used: unknown keys abort start-up.
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+import org.neo4j.configuration.GraphDatabaseSettings;
+import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.helpers.SocketAddress;
+import org.neo4j.dbms.api.DatabaseManagementService;
+import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+
+public class Launcher {
+    public static void main(String[] args) throws Exception {
+        if (args.length != 3) {
+            System.err.println("usage: Launcher <home> <bolt-port> <pagecache-bytes>");
+            System.exit(2);
+        }
+        Path home = Path.of(args[0]).toAbsolutePath();
+        int port = Integer.parseInt(args[1]);
+        long pagecache = Long.parseLong(args[2]);
+        String password = System.getenv("RINGSCOPE_NEO4J_PASSWORD");
+        if (password == null || password.length() < 8) {
+            System.err.println("RINGSCOPE_NEO4J_PASSWORD must be set (8 characters or more)");
+            System.exit(2);
+        }
+        Files.createDirectories(home.resolve("data"));
+        Files.createDirectories(home.resolve("logs"));
+
+        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
+                .setConfig(GraphDatabaseSettings.data_directory, home.resolve("data"))
+                .setConfig(GraphDatabaseSettings.logs_directory, home.resolve("logs"))
+                // Bolt is off by default when embedded.
+                .setConfig(BoltConnector.enabled, true)
+                .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
+                .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port))
+                .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
+                .setConfig(GraphDatabaseSettings.auth_enabled, true)
+                .setConfig(GraphDatabaseSettings.pagecache_memory, pagecache)
+                // Preallocating 250 MB transaction logs wastes disk on small machines.
+                .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
+                .setConfig(GraphDatabaseSettings.keep_logical_logs, "100M size")
+                // No telemetry leaves this machine.
+                .setConfig(GraphDatabaseSettings.udc_enabled, false)
+                .setConfig(BoltConnector.server_bolt_telemetry_enabled, false)
+                .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(30))
+                .build();
+
+        // The embedded API runs with full rights, so it can set the password of
+        // the only Community user; doing it on every start keeps the stored
+        // password file the single source of truth.
+        dbms.database("system").executeTransactionally(
+                "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                Map.of("password", password));
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("ringscope: shutting down Neo4j");
+            dbms.shutdown();
+            stopped.countDown();
+        }));
+        System.out.println("ringscope: Neo4j ready, Bolt on 127.0.0.1:" + port);
+        System.out.flush();
+        stopped.await();
+    }
+}
