@@ -1,0 +1,288 @@
+"""The ``ringscope`` command line.
+
+The commands in ``shared/spec/cli.md`` keep their names, arguments and output
+columns; everything else is an addition. A user's mistake (a bad argument, an
+unreachable database, a missing file) prints one line on stderr and exits
+non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from datetime import tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from graph.errors import DatabaseUnavailable, RingscopeError, ServerError, SettingError
+from graph.settings import Settings, load_settings
+
+EXIT_USAGE = 2
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _warn(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# --- db -------------------------------------------------------------------
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.server import local
+
+    if args.action in ("start", "stop") and not settings.uses_local_server:
+        raise SettingError(
+            f"NEO4J_URI is set ({settings.uri}): ringscope uses that server and does not "
+            f"{args.action} one of its own; unset NEO4J_URI to use the local Neo4j"
+        )
+    if args.action == "start":
+        started = local.start(settings.local, timeout_s=args.timeout, log=_warn)
+        word = "started" if started else "already running"
+        _say(f"Neo4j {local.neo4j_version()} {word} at {settings.local.uri} (data in {settings.local.home})")
+        return 0
+    if args.action == "stop":
+        stopped = local.stop(settings.local)
+        _say("Neo4j stopped" if stopped else "Neo4j was not running")
+        return 0
+    return _status(settings)
+
+
+def _status(settings: Settings) -> int:
+    from graph.database import connect
+
+    _say(f"uri: {settings.uri}")
+    if settings.uses_local_server:
+        from graph.server import local
+
+        st = local.state(settings.local)
+        _say(f"server: local, {'running (pid %d)' % st.pid if st.running else 'not running'}, "
+             f"data in {settings.local.home}")
+    try:
+        version = connect(settings).server_version()
+    except DatabaseUnavailable as exc:
+        _say("version: unknown")
+        _say(f"reachable: no ({exc})")
+        return 1
+    _say(f"version: {version}")
+    _say("reachable: yes")
+    return 0
+
+
+# --- reset / stats ----------------------------------------------------------
+
+def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.yes:
+        raise SettingError(f"`ringscope reset` deletes everything in {settings.describe()}; "
+                           "add --yes to confirm")
+    from graph.admin import reset
+    from graph.database import connect
+
+    reset(connect(settings))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.database import connect
+    from queries.stats import graph_stats
+
+    counts = graph_stats(connect(settings), include_internal=args.all)
+    if args.format == "csv":
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(["kind", "count"])
+        for item in counts:
+            out.writerow([item.kind, item.count])
+    else:
+        width = max((len(c.kind) for c in counts), default=4)
+        for item in counts:
+            _say(f"{item.kind:<{width}}  {item.count:>12,}")
+    return 0
+
+
+# --- ingest -----------------------------------------------------------------
+
+def _timezone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingError(f"--timezone {name!r} is not a known time zone (examples: UTC, Asia/Shanghai)") from None
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.database import connect
+    from ingest.load import IngestOptions, ingest
+
+    directory = Path(args.dir)
+    if not directory.is_dir():
+        raise SettingError(f"{directory}: no such dataset directory")
+    if args.batch_size < 1:
+        raise SettingError("--batch-size must be at least 1")
+    options = IngestOptions(
+        tz=_timezone(args.timezone), keep_unknown=args.keep_unknown_columns,
+        batch_size=args.batch_size, rejects_dir=Path(args.rejects_dir) if args.rejects_dir else None,
+        restart=args.restart, progress=args.progress,
+    )
+    graph = connect(settings)
+    started = time.monotonic()
+
+    def report(result) -> None:
+        _say(result.line())
+        for note in result.notes:
+            _say(f"  {result.path.name}: {note}")
+
+    outcome = ingest(graph, directory, options, on_file=report)
+    for skipped in outcome.skipped:
+        _say(f"skipped {skipped}")
+    seconds = time.monotonic() - started
+    failed = [f.path.name for f in outcome.files if f.failed]
+    _say(f"total: {outcome.rows_loaded} rows loaded from {len(outcome.files)} files in {seconds:.1f} s"
+         + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+    return 1 if outcome.failed else 0
+
+
+# --- simulate / convert -----------------------------------------------------
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from simulate.platform import simulate
+
+    if args.accounts < 100:
+        raise SettingError("--accounts must be at least 100")
+    summary = simulate(Path(args.dir), accounts=args.accounts, seed=args.seed, fmt=args.format)
+    _say(str(summary))
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace, settings: Settings) -> int:
+    source, out = Path(args.source), Path(args.out)
+    if not source.exists():
+        raise SettingError(f"{source}: not found")
+    if args.dataset == "yelpchi":
+        from ingest.converters.yelpchi import convert_yelpchi as convert
+    else:
+        from ingest.converters.cresci import convert_cresci as convert
+    counts = convert(source, out)
+    for name, count in counts.items():
+        _say(f"{name}: {count} rows")
+    return 0
+
+
+# --- up: the main job ---------------------------------------------------------
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the local Neo4j, load a simulated platform if the database is empty, report."""
+    from graph.admin import node_count
+    from graph.database import connect
+    from queries.stats import graph_stats
+
+    if settings.uses_local_server:
+        from graph.server import local
+
+        local.start(settings.local, log=_warn)
+        settings = load_settings()  # the password exists now
+    graph = connect(settings)
+    _say(f"Neo4j at {settings.uri}: {graph.server_version()}")
+    if node_count(graph) <= 1:  # only the schema marker
+        dataset = settings.local.home / "datasets" / f"simulated-{args.accounts}-seed{args.seed}"
+        if not (dataset / "accounts.csv.gz").exists():
+            _say(f"simulating a platform of {args.accounts:,} accounts into {dataset} ...")
+            from simulate.platform import simulate
+
+            simulate(dataset, accounts=args.accounts, seed=args.seed, fmt="csv.gz")
+        _say(f"loading {dataset} ...")
+        from ingest.load import IngestOptions, ingest
+
+        outcome = ingest(graph, dataset, IngestOptions(), on_file=lambda r: _say("  " + r.line()))
+        if outcome.failed:
+            raise RingscopeError("the simulated dataset did not load completely; see the lines above")
+    else:
+        _say("the database already holds data; not loading a simulated platform")
+    _say("the graph holds:")
+    for item in graph_stats(graph):
+        _say(f"  {item.kind:<20} {item.count:>12,}")
+    return 0
+
+
+# --- parser -----------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ringscope",
+        description="Find and take down fake-account farms and paid comment rings in a Neo4j graph. "
+                    "Connection: NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD, NEO4J_DATABASE; "
+                    "without NEO4J_URI the local Neo4j (`ringscope db start`) is used.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="start, stop or report the local Neo4j")
+    db.add_argument("action", choices=["start", "stop", "status"])
+    db.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for Bolt (start)")
+    db.set_defaults(func=cmd_db)
+
+    reset = sub.add_parser("reset", help="empty the database the settings point at")
+    reset.add_argument("--yes", action="store_true", help="confirm")
+    reset.set_defaults(func=cmd_reset)
+
+    stats = sub.add_parser("stats", help="count nodes per label and relationships per type")
+    stats.add_argument("--format", choices=["csv", "table"], default="table")
+    stats.add_argument("--all", action="store_true", help="include ringscope's bookkeeping labels")
+    stats.set_defaults(func=cmd_stats)
+
+    ing = sub.add_parser("ingest", help="load a dataset directory in the input format")
+    ing.add_argument("dir", help="dataset directory (accounts.csv, comments.jsonl.gz, notes.parquet ...)")
+    ing.add_argument("--timezone", default="UTC", help="time zone of timestamps without an offset (default UTC)")
+    ing.add_argument("--keep-unknown-columns", action="store_true", help="store unknown columns as properties")
+    ing.add_argument("--batch-size", type=int, default=5_000, help="rows per transaction (default 5000)")
+    ing.add_argument("--rejects-dir", help="where rejected rows go (default ./rejects/<dataset name>)")
+    ing.add_argument("--restart", action="store_true",
+                     help="ignore checkpoints of an interrupted earlier load and write every batch again")
+    ing.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="show a progress bar with rows/s (default: when stderr is a terminal)")
+    ing.set_defaults(func=cmd_ingest)
+
+    sim = sub.add_parser("simulate", help="write a synthetic platform dataset with planted fraud")
+    sim.add_argument("dir")
+    sim.add_argument("--accounts", type=int, required=True)
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--format", choices=["csv", "csv.gz", "jsonl.gz", "parquet"], default="csv.gz")
+    sim.set_defaults(func=cmd_simulate)
+
+    conv = sub.add_parser("convert", help="convert a public research dataset to the input format")
+    conv.add_argument("dataset", choices=["yelpchi", "cresci"])
+    conv.add_argument("source", help="yelpchi: reviews.txt.gz; cresci: the cresci2015 folder")
+    conv.add_argument("out", help="output dataset directory")
+    conv.set_defaults(func=cmd_convert)
+
+    up = sub.add_parser("up", help="the main job: start Neo4j, load a simulated platform if empty, report")
+    up.add_argument("--accounts", type=int, default=20_000)
+    up.add_argument("--seed", type=int, default=1)
+    up.set_defaults(func=cmd_up)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        return args.func(args, settings)
+    except (RingscopeError, FileNotFoundError) as exc:
+        _warn(f"ringscope: error: {exc}")
+        return 1 if not isinstance(exc, SettingError) else EXIT_USAGE
+    except KeyboardInterrupt:
+        _warn("ringscope: interrupted; run the same command again to finish (loads resume where they stopped)")
+        return 130
+    except Exception as exc:  # the driver's errors mid-command (database went away, timeout)
+        from neo4j.exceptions import Neo4jError, DriverError
+
+        if isinstance(exc, (Neo4jError, DriverError)):
+            _warn(f"ringscope: error: the database failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""What every detector returns: clusters of accounts with a score and checkable reasons.
+
+Detectors are pure functions over plain data (frames, edge lists) that return
+``ClusterFinding`` values. The run store (``detection.run``) turns them into
+Cluster nodes and per-account risk scores; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Concrete things an officer can look up in the graph.
+
+    ``kind`` names what the ids are: ``device``, ``ip``, ``phone``,
+    ``registration_ip``, ``phone_segment``, ``comment``, ``note``, ``order``,
+    ``brand``, ``intermediary``, ``account``, ``sanction``, ``time_window``.
+    For ``time_window`` the ids are two ISO 8601 timestamps (start, end).
+    """
+
+    kind: str
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason, in words an enforcement officer can check, with its evidence.
+
+    ``code`` is stable and machine-readable (``shared_device``,
+    ``registration_burst``, ``lockstep_comments``, ``comment_template``,
+    ``offplatform_lure``, ``qa_act``, ``underwater_order``, ``ban_evasion``,
+    ``engagement_burst`` ...); ``text`` is the human sentence and must cite the
+    concrete values (which device, which window, how many comments).
+    """
+
+    code: str
+    text: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClusterFinding:
+    """A group of accounts one detector considers coordinated.
+
+    ``score`` in [0, 1] is the strength of the cluster as a whole.
+    ``member_scores`` optionally refines it per account (an account on the
+    fringe of a cluster scores lower); a member missing there gets ``score``.
+    ``member_reasons`` holds reasons that concern one member only.
+    """
+
+    detector: str
+    members: tuple[str, ...]
+    score: float
+    reasons: tuple[Reason, ...]
+    member_scores: dict[str, float] = field(default_factory=dict)
+    member_reasons: dict[str, tuple[Reason, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"{self.detector}: cluster score {self.score} outside [0, 1]")
+        object.__setattr__(self, "members", tuple(sorted(set(self.members))))
+
+    @property
+    def key(self) -> str:
+        """A deterministic id: the same detector and members give the same key."""
+        digest = hashlib.sha256(
+            (self.detector + "\x1f" + "\x1f".join(self.members)).encode("utf-8")
+        ).hexdigest()
+        return f"{self.detector}:{digest[:16]}"
+
+    def member_score(self, account_id: str) -> float:
+        return self.member_scores.get(account_id, self.score)

@@ -1,0 +1,103 @@
+"""The platform graph: node labels, their keys, and relationship types.
+
+Labels and relationship names in Cypher come from here, never from user text
+(Cypher cannot parameterise them, so the app and the CLI pick from these sets).
+
+    (Account)-[:USED_DEVICE {first_seen, last_seen}]->(Device)
+    (Account)-[:LOGGED_IN_FROM {first_seen, last_seen}]->(IP)
+    (Account)-[:REGISTERED_FROM]->(IP)
+    (Account)-[:HAS_PHONE]->(Phone)-[:IN_SEGMENT]->(PhoneSegment)
+    (Account)-[:IN_PHONE_SEGMENT]->(PhoneSegment)
+    (Account)-[:POSTED]->(Note)-[:PROMOTES]->(Brand)
+    (Account)-[:WROTE]->(Comment)-[:ON]->(Note)
+    (Comment)-[:REPLIES_TO]->(Comment)
+    (Comment)-[:FROM_DEVICE]->(Device), (Comment)-[:FROM_IP]->(IP)
+    (Account)-[:LIKED {created_at}]->(Note)
+    (Account)-[:FOLLOWS {created_at}]->(Account)
+    (Intermediary)-[:MANAGES {since}]->(Account)
+    (Brand)<-[:PLACED_BY]-(Order)-[:TAKEN_BY]->(Intermediary)
+    (Order)-[:ASSIGNED_TO]->(Account), (Order)-[:FOR_NOTE]->(Note)
+    (Sanction)-[:TARGETS]->(Account|Device|Brand|Intermediary|Note)
+    (DetectionRun)-[:FOUND]->(Cluster)-[:HAS_MEMBER {score}]->(Account)
+    (Case)-[:ABOUT]->(Cluster|Account)
+
+``GroundTruth`` nodes hold the evaluation ``labels`` file. They have no
+relationships, so no detector that walks the graph can see them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NodeType:
+    label: str
+    key: str  # the unique id property
+    what: str
+
+
+NODE_TYPES: tuple[NodeType, ...] = (
+    NodeType("Account", "account_id", "a platform account"),
+    NodeType("Device", "device_id", "a device fingerprint"),
+    NodeType("IP", "ip", "an IP address (login or registration)"),
+    NodeType("Phone", "phone_hash", "a salted hash of a full phone number"),
+    NodeType("PhoneSegment", "segment", "a carrier prefix of phone numbers (e.g. virtual-operator 170)"),
+    NodeType("Brand", "brand_id", "an advertiser"),
+    NodeType("Intermediary", "intermediary_id", "an agency, MCN or studio"),
+    NodeType("Note", "note_id", "a post"),
+    NodeType("Comment", "comment_id", "a comment on a note"),
+    NodeType("Order", "order_id", "a paid promotion order"),
+    NodeType("Sanction", "sanction_id", "a sanction on an account, device, brand, intermediary or note"),
+    NodeType("DetectionRun", "run_id", "one run of the detectors"),
+    NodeType("Cluster", "cluster_id", "a group of accounts a detector found"),
+    NodeType("Case", "case_id", "an investigation"),
+    NodeType("GroundTruth", "account_id", "evaluation labels (never read by detectors)"),
+)
+
+NODES: dict[str, NodeType] = {n.label: n for n in NODE_TYPES}
+
+RELATIONSHIPS: dict[str, tuple[str, str, str]] = {
+    # type: (from label, to label, meaning)
+    "USED_DEVICE": ("Account", "Device", "an account used a device"),
+    "LOGGED_IN_FROM": ("Account", "IP", "an account logged in from an IP"),
+    "REGISTERED_FROM": ("Account", "IP", "an account was registered from an IP"),
+    "HAS_PHONE": ("Account", "Phone", "an account's phone number (hashed)"),
+    "IN_SEGMENT": ("Phone", "PhoneSegment", "a phone number's carrier prefix"),
+    "IN_PHONE_SEGMENT": ("Account", "PhoneSegment", "an account's phone carrier prefix"),
+    "POSTED": ("Account", "Note", "an account posted a note"),
+    "PROMOTES": ("Note", "Brand", "a note promotes a brand"),
+    "WROTE": ("Account", "Comment", "an account wrote a comment"),
+    "ON": ("Comment", "Note", "a comment is on a note"),
+    "REPLIES_TO": ("Comment", "Comment", "a comment answers another"),
+    "FROM_DEVICE": ("Comment", "Device", "a comment was sent from a device"),
+    "FROM_IP": ("Comment", "IP", "a comment was sent from an IP"),
+    "LIKED": ("Account", "Note", "an account liked a note"),
+    "FOLLOWS": ("Account", "Account", "an account follows another"),
+    "MANAGES": ("Intermediary", "Account", "an intermediary manages or supplies an account"),
+    "PLACED_BY": ("Order", "Brand", "the brand that placed an order"),
+    "TAKEN_BY": ("Order", "Intermediary", "the intermediary that took an order"),
+    "ASSIGNED_TO": ("Order", "Account", "the account that carries out an order"),
+    "FOR_NOTE": ("Order", "Note", "the note an order paid for"),
+    "TARGETS": ("Sanction", "*", "what a sanction is on"),
+    "FOUND": ("DetectionRun", "Cluster", "a cluster a run found"),
+    "HAS_MEMBER": ("Cluster", "Account", "an account in a cluster"),
+    "ABOUT": ("Case", "*", "what a case is about"),
+}
+
+# Sanction targets in the input format, mapped to labels.
+SANCTION_TARGETS: dict[str, str] = {
+    "account": "Account",
+    "device": "Device",
+    "brand": "Brand",
+    "intermediary": "Intermediary",
+    "note": "Note",
+}
+
+ACCOUNT_STATUSES = ("active", "limited", "muted", "suspended", "banned")
+INTERMEDIARY_KINDS = ("mcn", "agency", "studio", "unknown")
+
+
+def key_of(label: str) -> str:
+    """The unique id property of a label; raises KeyError for an unknown label."""
+    return NODES[label].key

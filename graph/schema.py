@@ -1,0 +1,90 @@
+"""The versioned schema step: constraints and indexes, created idempotently on connect.
+
+Each migration has a number and a list of DDL statements that are safe to run
+again (``IF NOT EXISTS``). The applied version is stored on a
+``(:RingscopeSchema {name: 'ringscope'})`` node, so connecting to an up-to-date
+database costs one read. Labels and property names come from ``graph.model``;
+DDL cannot take parameters, so nothing here is built from user input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from neo4j import Driver
+
+from graph.model import NODE_TYPES
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+def _unique_keys() -> tuple[str, ...]:
+    return tuple(
+        f"CREATE CONSTRAINT {n.label.lower()}_{n.key}_unique IF NOT EXISTS "
+        f"FOR (x:{n.label}) REQUIRE x.{n.key} IS UNIQUE"
+        for n in NODE_TYPES
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "unique id per node label", _unique_keys()),
+    Migration(
+        2,
+        "indexes the detectors and the app filter on",
+        (
+            "CREATE INDEX account_registered_at IF NOT EXISTS FOR (a:Account) ON (a.registered_at)",
+            "CREATE INDEX account_status IF NOT EXISTS FOR (a:Account) ON (a.status)",
+            "CREATE INDEX account_stub IF NOT EXISTS FOR (a:Account) ON (a.stub)",
+            "CREATE INDEX account_nickname IF NOT EXISTS FOR (a:Account) ON (a.nickname)",
+            "CREATE INDEX comment_created_at IF NOT EXISTS FOR (c:Comment) ON (c.created_at)",
+            "CREATE INDEX note_posted_at IF NOT EXISTS FOR (n:Note) ON (n.posted_at)",
+            "CREATE INDEX sanction_action IF NOT EXISTS FOR (s:Sanction) ON (s.action)",
+            "CREATE INDEX brand_name IF NOT EXISTS FOR (b:Brand) ON (b.name)",
+            "CREATE INDEX intermediary_name IF NOT EXISTS FOR (i:Intermediary) ON (i.name)",
+            "CREATE INDEX cluster_run IF NOT EXISTS FOR (c:Cluster) ON (c.run_id)",
+        ),
+    ),
+    Migration(
+        3,
+        "ingest checkpoints, so an interrupted load resumes",
+        (
+            "CREATE CONSTRAINT ingest_checkpoint_key IF NOT EXISTS "
+            "FOR (c:IngestCheckpoint) REQUIRE c.key IS UNIQUE",
+        ),
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+READ_VERSION = "OPTIONAL MATCH (s:RingscopeSchema {name: 'ringscope'}) RETURN s.version AS version"
+WRITE_VERSION = (
+    "MERGE (s:RingscopeSchema {name: 'ringscope'}) "
+    "SET s.version = $version, s.updated_at = datetime()"
+)
+
+
+def current_version(driver: Driver, database: str | None) -> int:
+    records, _, _ = driver.execute_query(READ_VERSION, database_=database, routing_="r")
+    return records[0]["version"] or 0
+
+
+def ensure_schema(driver: Driver, database: str | None) -> list[int]:
+    """Apply the migrations the database lacks; returns the versions applied."""
+    have = current_version(driver, database)
+    applied = []
+    for migration in MIGRATIONS:
+        if migration.version <= have:
+            continue
+        for statement in migration.statements:
+            driver.execute_query(statement, database_=database)
+        driver.execute_query(WRITE_VERSION, version=migration.version, database_=database)
+        applied.append(migration.version)
+    if applied:
+        # Queries planned before the indexes existed would not use them.
+        driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    return applied

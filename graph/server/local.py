@@ -1,0 +1,261 @@
+"""The tool's own Neo4j: real Neo4j Community embedded in a JVM that we start and stop.
+
+Neither Docker nor Neo4j's download site is reachable on our machines, but
+Maven Central is: ``pom.xml`` beside this file pins the Neo4j version, Maven
+copies its jars into the data home once, and ``Launcher.java`` (run as a
+single-file Java program, no build step) starts a DatabaseManagementService
+with Bolt on 127.0.0.1.
+
+Layout under ``RINGSCOPE_HOME`` (default ``~/.local/share/ringscope``)::
+
+    lib-<version>/     the jars (filled by Maven once)
+    db/                Neo4j's data and logs
+    password           the generated password of user neo4j (mode 0600)
+    server.pid         the JVM's process id while it runs
+    launcher.log       the JVM's stdout and stderr
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from graph.errors import ServerError
+from graph.settings import LocalServer
+
+HERE = Path(__file__).resolve().parent
+POM = HERE / "pom.xml"
+LAUNCHER = HERE / "Launcher.java"
+MIN_JAVA = 17
+INSTALL_JAVA = "apt-get install openjdk-17-jre-headless (or set RINGSCOPE_JAVA to a java 17+ binary)"
+INSTALL_MAVEN = "apt-get install maven"
+
+
+def neo4j_version() -> str:
+    """The pinned Neo4j version, read from the pom so there is one source of truth."""
+    match = re.search(r"<neo4j.version>([^<]+)</neo4j.version>", POM.read_text())
+    if not match:
+        raise ServerError(f"{POM}: no <neo4j.version> property")
+    return match.group(1)
+
+
+@dataclass(frozen=True)
+class ServerState:
+    pid: int | None
+    running: bool  # the JVM process is alive
+    port_open: bool  # something answers on the Bolt port
+
+
+def find_java(server: LocalServer) -> str:
+    """The java binary to use, checked to be version 17 or newer."""
+    candidates = []
+    if server.java:
+        candidates.append(server.java)
+    if os.environ.get("JAVA_HOME"):
+        candidates.append(str(Path(os.environ["JAVA_HOME"]) / "bin" / "java"))
+    if shutil.which("java"):
+        candidates.append(shutil.which("java"))
+    for java in candidates:
+        major = _java_major(java)
+        if major is not None and major >= MIN_JAVA:
+            return java
+    found = ", ".join(f"{c} ({_java_major(c) or 'unusable'})" for c in candidates) or "none"
+    raise ServerError(f"Java {MIN_JAVA} or newer is needed to run Neo4j; found: {found}. Install: {INSTALL_JAVA}")
+
+
+def _java_major(java: str) -> int | None:
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2)) if major == 1 and match.group(2) else major
+
+
+def lib_dir(server: LocalServer) -> Path:
+    return server.home / f"lib-{neo4j_version()}"
+
+
+def ensure_jars(server: LocalServer, log=print) -> Path:
+    """Copy Neo4j's jars from Maven Central into the data home, once."""
+    lib = lib_dir(server)
+    marker = lib / ".complete"
+    if marker.exists():
+        return lib
+    mvn = shutil.which("mvn")
+    if not mvn:
+        raise ServerError(f"Maven is needed once to fetch Neo4j {neo4j_version()} from Maven Central. Install: {INSTALL_MAVEN}")
+    partial = lib.with_name(lib.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    log(f"fetching Neo4j {neo4j_version()} jars from Maven Central into {lib} (once) ...")
+    cmd = [mvn, "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
+           f"-DoutputDirectory={partial}", f"-Dmdep.outputDirectory={partial}"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0 or not any(partial.glob("neo4j-bolt-*.jar")):
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise ServerError(f"Maven could not fetch the Neo4j jars (exit {done.returncode}):\n{tail}")
+    shutil.rmtree(lib, ignore_errors=True)
+    partial.rename(lib)
+    marker.write_text(neo4j_version())
+    shutil.rmtree(HERE / "target", ignore_errors=True)
+    return lib
+
+
+def ensure_password(server: LocalServer) -> str:
+    """The local server's password: generated once, stored readable only by the user."""
+    existing = server.password()
+    if existing:
+        return existing
+    server.home.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(24)
+    fd = os.open(server.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password + "\n")
+    return password
+
+
+def _pid_file(server: LocalServer) -> Path:
+    return server.home / "server.pid"
+
+
+def _log_file(server: LocalServer) -> Path:
+    return server.home / "launcher.log"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited child not yet reaped) is not alive.
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def state(server: LocalServer) -> ServerState:
+    pid = None
+    try:
+        pid = int(_pid_file(server).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        pass
+    running = pid is not None and _alive(pid)
+    return ServerState(pid=pid if running else None, running=running, port_open=port_open(server.bolt_port))
+
+
+def log_tail(server: LocalServer, lines: int = 30) -> str:
+    parts = []
+    for path in (_log_file(server), server.home / "db" / "logs" / "debug.log"):
+        if path.exists():
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {path} (last {len(text)} lines)\n" + "\n".join(text))
+    return "\n".join(parts) or "(no log written)"
+
+
+def start(server: LocalServer, timeout_s: float = 180.0, log=print) -> bool:
+    """Start the local Neo4j and wait until Bolt answers. False if it already ran."""
+    current = state(server)
+    if current.running:
+        if not _wait_for_bolt(server, current.pid, timeout_s):
+            raise ServerError(f"Neo4j (pid {current.pid}) runs but Bolt on port {server.bolt_port} does not answer.\n{log_tail(server)}")
+        return False
+    if current.port_open:
+        raise ServerError(
+            f"port {server.bolt_port} is already in use by another process; "
+            "stop it or choose another port with RINGSCOPE_BOLT_PORT"
+        )
+    java = find_java(server)
+    lib = ensure_jars(server, log=log)
+    password = ensure_password(server)
+    (server.home / "db").mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, RINGSCOPE_NEO4J_PASSWORD=password)
+    cmd = [
+        java, f"-Xmx{server.heap}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError",
+        "-Dfile.encoding=UTF-8", "-cp", f"{lib}/*", str(LAUNCHER),
+        str(server.home / "db"), str(server.bolt_port), str(server.pagecache_bytes),
+    ]
+    with open(_log_file(server), "ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, cwd=server.home, start_new_session=True)
+    _pid_file(server).write_text(str(proc.pid))
+    if not _wait_for_bolt(server, proc.pid, timeout_s):
+        exited = proc.poll()
+        if exited is None:
+            _terminate(proc.pid, 20)
+        _pid_file(server).unlink(missing_ok=True)
+        why = f"exited with code {exited}" if exited is not None else f"did not open Bolt within {timeout_s:.0f} s"
+        raise ServerError(f"Neo4j {why}.\n{log_tail(server)}")
+    return True
+
+
+def _wait_for_bolt(server: LocalServer, pid: int, timeout_s: float) -> bool:
+    """Wait until a signed-in Bolt session works (the password is set after the port opens)."""
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return False
+        if port_open(server.bolt_port):
+            try:
+                with GraphDatabase.driver(server.uri, auth=("neo4j", server.password() or "")) as driver:
+                    driver.verify_connectivity()
+                return True
+            except (AuthError, ServiceUnavailable, Neo4jError, OSError):
+                pass
+        time.sleep(0.5)
+    return False
+
+
+def _terminate(pid: int, timeout_s: float) -> bool:
+    """SIGTERM (Neo4j shuts down cleanly in its shutdown hook), SIGKILL if it hangs."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.2)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return False
+
+
+def stop(server: LocalServer, timeout_s: float = 90.0) -> bool:
+    """Stop the local Neo4j cleanly. False if it was not running."""
+    current = state(server)
+    if not current.running:
+        _pid_file(server).unlink(missing_ok=True)
+        return False
+    clean = _terminate(current.pid, timeout_s)
+    _pid_file(server).unlink(missing_ok=True)
+    if not clean:
+        raise ServerError(f"Neo4j (pid {current.pid}) did not stop within {timeout_s:.0f} s and was killed")
+    return True

@@ -1,0 +1,318 @@
+"""How each kind of file is written to the graph: named, parameterised Cypher.
+
+Every write is ``UNWIND $rows AS r`` + ``MERGE`` against the unique constraints,
+so writing a batch twice changes nothing. Before the main statement, each id
+the batch refers to is ``MERGE``d with ``ON CREATE SET stub = true``: a
+dangling reference creates a stub node, and the statement's ``nodes_created``
+counter is exactly the number of stubs. A later row that defines the entity
+sets ``stub = false``.
+
+IPs and phone segments have no defining file; they are plain identifier nodes,
+never stubs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from graph.model import SANCTION_TARGETS, key_of
+from ingest.spec import SPECS
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Row field ``column`` holds the id of a node labelled ``label``."""
+
+    column: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Writer:
+    stem: str
+    cypher: str
+    references: tuple[Reference, ...] = ()
+    # Rows whose reference label depends on a value (sanctions) name it here.
+    shape: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda row: row)
+
+
+def _props(stem: str, row: dict[str, Any]) -> dict[str, Any]:
+    """The row's own properties: non-empty values of columns marked ``prop``."""
+    props = {c.name: row[c.name] for c in SPECS[stem].columns if c.prop and row.get(c.name) is not None}
+    if "extra" in row:
+        props.update({k: v for k, v in row["extra"].items() if k not in props})
+    return props
+
+
+def _with_props(stem: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def shape(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "props": _props(stem, row)}
+    return shape
+
+
+ACCOUNTS = Writer(
+    "accounts",
+    """
+    UNWIND $rows AS r
+    MERGE (a:Account {account_id: r.account_id})
+    SET a += r.props, a.stub = false, a.status = coalesce(r.status, a.status, 'active')
+    FOREACH (_ IN CASE WHEN r.registration_ip IS NULL THEN [] ELSE [1] END |
+        MERGE (ip:IP {ip: r.registration_ip})
+        MERGE (a)-[:REGISTERED_FROM]->(ip))
+    FOREACH (_ IN CASE WHEN r.phone_hash IS NULL THEN [] ELSE [1] END |
+        MERGE (p:Phone {phone_hash: r.phone_hash})
+        MERGE (a)-[:HAS_PHONE]->(p))
+    FOREACH (_ IN CASE WHEN r.phone_segment IS NULL THEN [] ELSE [1] END |
+        MERGE (s:PhoneSegment {segment: r.phone_segment})
+        MERGE (a)-[:IN_PHONE_SEGMENT]->(s))
+    FOREACH (_ IN CASE WHEN r.phone_hash IS NULL OR r.phone_segment IS NULL THEN [] ELSE [1] END |
+        MERGE (p:Phone {phone_hash: r.phone_hash})
+        MERGE (s:PhoneSegment {segment: r.phone_segment})
+        MERGE (p)-[:IN_SEGMENT]->(s))
+    """,
+    shape=_with_props("accounts"),
+)
+
+DEVICES = Writer(
+    "devices",
+    """
+    UNWIND $rows AS r
+    MERGE (d:Device {device_id: r.device_id})
+    SET d += r.props, d.stub = false
+    """,
+    shape=_with_props("devices"),
+)
+
+BRANDS = Writer(
+    "brands",
+    """
+    UNWIND $rows AS r
+    MERGE (b:Brand {brand_id: r.brand_id})
+    SET b += r.props, b.stub = false
+    """,
+    shape=_with_props("brands"),
+)
+
+INTERMEDIARIES = Writer(
+    "intermediaries",
+    """
+    UNWIND $rows AS r
+    MERGE (i:Intermediary {intermediary_id: r.intermediary_id})
+    SET i += r.props, i.stub = false
+    """,
+    shape=_with_props("intermediaries"),
+)
+
+NOTES = Writer(
+    "notes",
+    """
+    UNWIND $rows AS r
+    MATCH (a:Account {account_id: r.account_id})
+    MERGE (n:Note {note_id: r.note_id})
+    SET n += r.props, n.stub = false, n.account_id = r.account_id
+    MERGE (a)-[:POSTED]->(n)
+    FOREACH (_ IN CASE WHEN r.brand_id IS NULL THEN [] ELSE [1] END |
+        MERGE (b:Brand {brand_id: r.brand_id})
+        MERGE (n)-[:PROMOTES]->(b))
+    """,
+    references=(Reference("account_id", "Account"), Reference("brand_id", "Brand")),
+    shape=_with_props("notes"),
+)
+
+COMMENTS = Writer(
+    "comments",
+    """
+    UNWIND $rows AS r
+    MATCH (a:Account {account_id: r.account_id})
+    MATCH (n:Note {note_id: r.note_id})
+    MERGE (c:Comment {comment_id: r.comment_id})
+    SET c += r.props, c.stub = false, c.account_id = r.account_id, c.note_id = r.note_id
+    MERGE (a)-[:WROTE]->(c)
+    MERGE (c)-[:ON]->(n)
+    FOREACH (_ IN CASE WHEN r.device_id IS NULL THEN [] ELSE [1] END |
+        MERGE (d:Device {device_id: r.device_id})
+        MERGE (c)-[:FROM_DEVICE]->(d))
+    FOREACH (_ IN CASE WHEN r.ip IS NULL THEN [] ELSE [1] END |
+        MERGE (ip:IP {ip: r.ip})
+        MERGE (c)-[:FROM_IP]->(ip))
+    """,
+    references=(Reference("account_id", "Account"), Reference("note_id", "Note"),
+                Reference("device_id", "Device")),
+    shape=_with_props("comments"),
+)
+
+# Replies are linked after every comment of the file exists, so a reply to a
+# comment further down the file is not mistaken for a dangling reference.
+COMMENT_REPLIES = Writer(
+    "comments:replies",
+    """
+    UNWIND $rows AS r
+    MATCH (c:Comment {comment_id: r.comment_id})
+    MATCH (p:Comment {comment_id: r.reply_to})
+    MERGE (c)-[:REPLIES_TO]->(p)
+    """,
+    references=(Reference("reply_to", "Comment"),),
+)
+
+ORDERS = Writer(
+    "orders",
+    """
+    UNWIND $rows AS r
+    MATCH (b:Brand {brand_id: r.brand_id})
+    MERGE (o:Order {order_id: r.order_id})
+    SET o += r.props, o.stub = false
+    MERGE (o)-[:PLACED_BY]->(b)
+    FOREACH (_ IN CASE WHEN r.intermediary_id IS NULL THEN [] ELSE [1] END |
+        MERGE (i:Intermediary {intermediary_id: r.intermediary_id})
+        MERGE (o)-[:TAKEN_BY]->(i))
+    FOREACH (_ IN CASE WHEN r.account_id IS NULL THEN [] ELSE [1] END |
+        MERGE (a:Account {account_id: r.account_id})
+        MERGE (o)-[:ASSIGNED_TO]->(a))
+    FOREACH (_ IN CASE WHEN r.note_id IS NULL THEN [] ELSE [1] END |
+        MERGE (n:Note {note_id: r.note_id})
+        MERGE (o)-[:FOR_NOTE]->(n))
+    """,
+    references=(Reference("brand_id", "Brand"), Reference("intermediary_id", "Intermediary"),
+                Reference("account_id", "Account"), Reference("note_id", "Note")),
+    shape=_with_props("orders"),
+)
+
+ACCOUNT_DEVICES = Writer(
+    "account_devices",
+    """
+    UNWIND $rows AS r
+    MATCH (a:Account {account_id: r.account_id})
+    MATCH (d:Device {device_id: r.device_id})
+    MERGE (a)-[u:USED_DEVICE]->(d)
+    SET u.first_seen = r.first_seen, u.last_seen = r.last_seen
+    """,
+    references=(Reference("account_id", "Account"), Reference("device_id", "Device")),
+)
+
+ACCOUNT_IPS = Writer(
+    "account_ips",
+    """
+    UNWIND $rows AS r
+    MATCH (a:Account {account_id: r.account_id})
+    MERGE (ip:IP {ip: r.ip})
+    MERGE (a)-[l:LOGGED_IN_FROM]->(ip)
+    SET l.first_seen = r.first_seen, l.last_seen = r.last_seen
+    """,
+    references=(Reference("account_id", "Account"),),
+)
+
+INTERMEDIARY_ACCOUNTS = Writer(
+    "intermediary_accounts",
+    """
+    UNWIND $rows AS r
+    MATCH (i:Intermediary {intermediary_id: r.intermediary_id})
+    MATCH (a:Account {account_id: r.account_id})
+    MERGE (i)-[m:MANAGES]->(a)
+    SET m.since = r.since
+    """,
+    references=(Reference("intermediary_id", "Intermediary"), Reference("account_id", "Account")),
+)
+
+LIKES = Writer(
+    "likes",
+    """
+    UNWIND $rows AS r
+    MATCH (a:Account {account_id: r.account_id})
+    MATCH (n:Note {note_id: r.note_id})
+    MERGE (a)-[l:LIKED]->(n)
+    SET l.created_at = r.created_at
+    """,
+    references=(Reference("account_id", "Account"), Reference("note_id", "Note")),
+)
+
+FOLLOWS = Writer(
+    "follows",
+    """
+    UNWIND $rows AS r
+    MATCH (a:Account {account_id: r.account_id})
+    MATCH (t:Account {account_id: r.target_account_id})
+    MERGE (a)-[f:FOLLOWS]->(t)
+    SET f.created_at = r.created_at
+    """,
+    references=(Reference("account_id", "Account"), Reference("target_account_id", "Account")),
+)
+
+
+def _sanction_shape(row: dict[str, Any]) -> dict[str, Any]:
+    label = SANCTION_TARGETS[row["target_type"]]
+    return {**row, "props": _props("sanctions", row), f"target_{label}": row["target_id"]}
+
+
+# One statement per target label: Cypher cannot take a label as a parameter,
+# and the label comes from the validated target_type, never from free text.
+SANCTIONS = Writer(
+    "sanctions",
+    "\n".join(
+        [
+            "UNWIND $rows AS r",
+            "MERGE (s:Sanction {sanction_id: r.sanction_id})",
+            "SET s += r.props, s.stub = false, s.source = coalesce(s.source, 'import')",
+            "WITH s, r",
+        ]
+        + [
+            f"FOREACH (_ IN CASE WHEN r.target_type = '{t}' THEN [1] ELSE [] END |"
+            f" MERGE (x:{label} {{{key_of(label)}: r.target_id}}) MERGE (s)-[:TARGETS]->(x))"
+            for t, label in SANCTION_TARGETS.items()
+        ]
+    ),
+    references=tuple(Reference(f"target_{label}", label) for label in SANCTION_TARGETS.values()),
+    shape=_sanction_shape,
+)
+
+LABELS = Writer(
+    "labels",
+    """
+    UNWIND $rows AS r
+    MERGE (g:GroundTruth {account_id: r.account_id})
+    SET g += r.props
+    """,
+    shape=_with_props("labels"),
+)
+
+WRITERS: dict[str, Writer] = {
+    w.stem: w
+    for w in (ACCOUNTS, DEVICES, BRANDS, INTERMEDIARIES, NOTES, COMMENTS, ORDERS,
+              ACCOUNT_DEVICES, ACCOUNT_IPS, INTERMEDIARY_ACCOUNTS, LIKES, FOLLOWS,
+              SANCTIONS, LABELS)
+}
+
+
+def stub_cypher(reference: Reference) -> str:
+    """MERGE the referenced ids; ``nodes_created`` counts the stubs this made."""
+    key = key_of(reference.label)
+    return (
+        f"UNWIND $ids AS id MERGE (x:{reference.label} {{{key}: id}}) "
+        "ON CREATE SET x.stub = true"
+    )
+
+
+CHECKPOINT_CYPHER = """
+MERGE (c:IngestCheckpoint {key: $key})
+SET c.file = $file, c.rows_done = $rows_done, c.updated_at = datetime()
+"""
+
+READ_CHECKPOINT = "OPTIONAL MATCH (c:IngestCheckpoint {key: $key}) RETURN c.rows_done AS rows_done"
+
+
+def write_batch(tx, writer: Writer, rows: list[dict[str, Any]], checkpoint: dict[str, Any] | None) -> int:
+    """Write one batch in one transaction (with its checkpoint); returns stubs created.
+
+    Runs inside a managed transaction, so a transient error (a deadlock, a
+    leader switch) retries the whole batch, checkpoint included.
+    """
+    stubs = 0
+    for reference in writer.references:
+        ids = sorted({row[reference.column] for row in rows if row.get(reference.column) is not None})
+        if ids:
+            summary = tx.run(stub_cypher(reference), ids=ids).consume()
+            stubs += summary.counters.nodes_created
+    tx.run(writer.cypher, rows=[writer.shape(row) for row in rows]).consume()
+    if checkpoint is not None:
+        tx.run(CHECKPOINT_CYPHER, **checkpoint).consume()
+    return stubs
