@@ -101,5 +101,7 @@ def _open(settings: Settings) -> Graph:
 
 
 def _first_line(exc: Exception) -> str:
+    if "Connection refused" in str(exc):
+        return "connection refused"
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

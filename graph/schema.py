@@ -63,8 +63,7 @@ LATEST = MIGRATIONS[-1].version
 
 READ_VERSION = "OPTIONAL MATCH (s:RingscopeSchema {name: 'ringscope'}) RETURN s.version AS version"
 WRITE_VERSION = (
-    "MERGE (s:RingscopeSchema {name: 'ringscope'}) "
-    "SET s.version = $version, s.updated_at = datetime()"
+    "MERGE (s:RingscopeSchema {name: 'ringscope'}) SET s.version = $version"
 )
 
 

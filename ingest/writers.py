@@ -294,7 +294,7 @@ def stub_cypher(reference: Reference) -> str:
 
 CHECKPOINT_CYPHER = """
 MERGE (c:IngestCheckpoint {key: $key})
-SET c.file = $file, c.rows_done = $rows_done, c.updated_at = datetime()
+SET c.file = $file, c.rows_done = $rows_done
 """
 
 READ_CHECKPOINT = "OPTIONAL MATCH (c:IngestCheckpoint {key: $key}) RETURN c.rows_done AS rows_done"

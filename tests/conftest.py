@@ -1,0 +1,72 @@
+"""One real Neo4j for the whole test session, started the way users start it.
+
+The server runs under its own data home (``RINGSCOPE_TEST_HOME``, default
+``.test-neo4j`` in the checkout) on its own port (``RINGSCOPE_TEST_BOLT_PORT``,
+default 7699), so a developer's own database is never touched. Tests that
+need an empty graph take ``graph`` (reset before the test); the others use
+ids of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from graph.admin import reset
+from graph.database import Graph, close_all, connect
+from graph.server import local
+from graph.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_env() -> dict[str, str]:
+    """The environment a test's CLI call sees: the test server, no NEO4J_URI."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env.update(
+        RINGSCOPE_HOME=os.environ.get("RINGSCOPE_TEST_HOME", str(REPO / ".test-neo4j")),
+        RINGSCOPE_BOLT_PORT=os.environ.get("RINGSCOPE_TEST_BOLT_PORT", "7699"),
+        RINGSCOPE_NEO4J_HEAP=os.environ.get("RINGSCOPE_TEST_HEAP", "1g"),
+        RINGSCOPE_NEO4J_PAGECACHE=os.environ.get("RINGSCOPE_TEST_PAGECACHE", "512m"),
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def cli_env() -> dict[str, str]:
+    return test_env()
+
+
+@pytest.fixture(scope="session")
+def test_settings(cli_env) -> Settings:
+    settings = load_settings(cli_env)
+    local.start(settings.local, log=lambda text: print(text))
+    yield load_settings(cli_env)  # now with the generated password
+    close_all()
+    if not os.environ.get("RINGSCOPE_TEST_KEEP_DB"):
+        local.stop(settings.local)
+
+
+@pytest.fixture(scope="session")
+def session_graph(test_settings) -> Graph:
+    return connect(test_settings)
+
+
+@pytest.fixture
+def graph(session_graph) -> Graph:
+    """The test database, emptied before the test."""
+    reset(session_graph)
+    return session_graph
+
+
+@pytest.fixture
+def use_test_db(monkeypatch, cli_env, test_settings):
+    """Point in-process CLI calls (``cli.main``) at the test server."""
+    for key in [k for k in os.environ if k.startswith("NEO4J_")]:
+        monkeypatch.delenv(key)
+    for key, value in cli_env.items():
+        if key.startswith("RINGSCOPE_"):
+            monkeypatch.setenv(key, value)
+    return test_settings

@@ -1,0 +1,70 @@
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ingest.spec import SPECS
+from ingest.validate import Rejected, Validator
+
+
+def accounts(columns=None, **kw):
+    cols = columns or ["account_id", "registered_at", "followers", "default_profile", "status", "extra_col"]
+    return Validator(SPECS["accounts"], cols, **kw)
+
+
+def test_timestamp_without_offset_uses_the_dataset_time_zone():
+    v = accounts(tz=ZoneInfo("Asia/Shanghai"))
+    row = v.convert({"account_id": "a", "registered_at": "2025-01-01T08:00:00"})
+    assert row["registered_at"] == datetime(2025, 1, 1, 0, 0, tzinfo=timezone.utc)
+
+
+def test_timestamp_with_offset_keeps_its_instant():
+    row = accounts().convert({"account_id": "a", "registered_at": "2025-01-01T08:00:00+08:00"})
+    assert row["registered_at"] == datetime(2025, 1, 1, 0, 0, tzinfo=timezone.utc)
+    row = accounts().convert({"account_id": "a", "registered_at": "2025-01-01T00:00:00Z"})
+    assert row["registered_at"] == datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("text,value", [("true", True), ("YES", True), ("1", True),
+                                        ("False", False), ("no", False), ("0", False)])
+def test_booleans_in_any_case(text, value):
+    row = accounts().convert({"account_id": "a", "registered_at": "2025-01-01", "default_profile": text})
+    assert row["default_profile"] is value
+
+
+@pytest.mark.parametrize("values,reason", [
+    ({"account_id": "", "registered_at": "2025-01-01"}, "missing required value in column account_id"),
+    ({"account_id": "a"}, "missing required value in column registered_at"),
+    ({"account_id": "a", "registered_at": "yesterday"}, "not an ISO 8601 timestamp"),
+    ({"account_id": "a", "registered_at": "2025-01-01", "followers": "-1"}, "followers=-1 is negative"),
+    ({"account_id": "a", "registered_at": "2025-01-01", "followers": "1.5"}, "not a whole number"),
+    ({"account_id": "a", "registered_at": "2025-01-01", "status": "deleted"}, "not one of"),
+    ({"account_id": "a", "registered_at": "2025-01-01", "default_profile": "maybe"}, "not a boolean"),
+])
+def test_bad_values_are_rejected_with_a_reason(values, reason):
+    with pytest.raises(Rejected, match=reason):
+        accounts().convert(values)
+
+
+def test_ids_are_exact_strings():
+    row = accounts().convert({"account_id": " a  b ", "registered_at": "2025-01-01"})
+    assert row["account_id"] == " a  b "
+
+
+def test_unknown_columns_are_listed_and_kept_only_when_asked():
+    assert accounts().unknown == ["extra_col"]
+    values = {"account_id": "a", "registered_at": "2025-01-01", "extra_col": "x"}
+    assert "extra" not in accounts().convert(values)
+    assert accounts(keep_unknown=True).convert(values)["extra"] == {"extra_col": "x"}
+
+
+def test_missing_required_columns_are_known_before_any_row():
+    assert accounts(columns=["account_id", "nickname"]).missing_required == ["registered_at"]
+
+
+def test_typed_values_from_jsonl_and_parquet_are_accepted():
+    row = accounts().convert({"account_id": "a", "registered_at": "2025-01-01", "followers": 12,
+                              "default_profile": True})
+    assert row["followers"] == 12 and row["default_profile"] is True
+    with pytest.raises(Rejected):
+        accounts().convert({"account_id": "a", "registered_at": "2025-01-01", "followers": True})
