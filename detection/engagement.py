@@ -1,0 +1,272 @@
+"""Bought engagement: bursts of likes/follows from one group, and audience-disproportionate accounts.
+
+Signals (Beutel et al., CopyCatch, WWW 2013, for Page likes arriving in
+lockstep; Jiang, Cui, Beutel, Faloutsos & Yang, "CatchSync: Catching
+Synchronized Behavior in Large Directed Graphs", KDD 2014, for follower
+bursts; Kleinberg, "Bursty and Hierarchical Structure in Streams", KDD 2002,
+for bursts as rate excess over a baseline):
+
+1. :func:`engagement_bursts` - on one target (a note's author for likes, the
+   followed account for follows), a window of ``window`` holding at least
+   ``min_events`` events and ``min_ratio`` times what the target's own rate
+   predicts.  The baseline rate is the target's events over
+   max(its active span, ``baseline_span``), so a target whose whole
+   engagement arrived in ten minutes still has a low baseline.
+2. :func:`burst_groups` - accounts that engage together in at least
+   ``min_shared_bursts`` bursts (different targets or times): "one group of
+   accounts" doing the buying, clustered as connected components.
+3. :func:`audience_disproportion` - accounts whose likes received are out of
+   proportion to their followers: robust z-score of log((likes+1)/(followers+1))
+   against the population (median/MAD).
+
+All functions are pure, deterministic (sorted output, seeded subsampling) and
+avoid all-pairs work: pairs are only formed inside a burst, capped at
+``max_burst_size`` actors.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from detection.findings import ClusterFinding, Evidence, Reason
+from detection.lockstep import _to_ns, _within_group_pairs
+
+DETECTOR = "engagement"
+
+
+@dataclass(frozen=True)
+class EngagementParams:
+    """Thresholds of :func:`detect_engagement` (see the module docstring)."""
+
+    window: pd.Timedelta = pd.Timedelta(minutes=10)
+    min_events: int = 10
+    min_ratio: float = 10.0
+    baseline_span: pd.Timedelta = pd.Timedelta(days=7)
+    min_shared_bursts: int = 2
+    max_burst_size: int = 500
+    min_single_size: int = 30
+    min_single_ratio: float = 50.0
+    min_likes: int = 100
+    min_z: float = 4.0
+    max_evidence: int = 2000
+    seed: int = 0
+
+
+def engagement_events(
+    likes: pd.DataFrame | None, notes: pd.DataFrame | None, follows: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Likes and follows as one event list ``actor, target, object_id, created_at, kind``.
+
+    A like's target is the liked note's author (``object_id`` the note); a
+    follow's target is the followed account (``object_id`` the same).  Rows
+    without a timestamp or a known note author are dropped.  O(n) hash joins.
+    """
+    parts = []
+    if likes is not None and len(likes) and notes is not None and len(notes):
+        lk = likes.merge(notes[["note_id", "account_id"]].rename(columns={"account_id": "target"}), on="note_id")
+        parts.append(pd.DataFrame({"actor": lk["account_id"], "target": lk["target"], "object_id": lk["note_id"],
+                                   "created_at": lk["created_at"], "kind": "like"}))
+    if follows is not None and len(follows):
+        parts.append(pd.DataFrame({"actor": follows["account_id"], "target": follows["target_account_id"],
+                                   "object_id": follows["target_account_id"], "created_at": follows["created_at"],
+                                   "kind": "follow"}))
+    cols = ["actor", "target", "object_id", "created_at", "kind"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    ev = pd.concat(parts, ignore_index=True).dropna(subset=["created_at", "actor", "target"])
+    ev = ev.astype({"actor": str, "target": str, "object_id": str})
+    ev["created_at"] = pd.to_datetime(ev["created_at"], utc=True)
+    return ev[ev["actor"] != ev["target"]][cols].sort_values(
+        ["kind", "target", "created_at", "actor", "object_id"]).reset_index(drop=True)
+
+
+def engagement_bursts(events: pd.DataFrame, params: EngagementParams = EngagementParams()) -> pd.DataFrame:
+    """Bursts of engagement on one target (per kind), greedy non-overlapping windows.
+
+    Returns ``burst_id, kind, target, start, end, n_events, expected, ratio,
+    actors (tuple), objects (tuple)`` sorted by (kind, target, start).
+    ``expected`` = target's events * window / max(active span, baseline_span).
+    Time O(E log E) (one sort, one vectorised searchsorted) plus a Python loop
+    over candidate windows only.
+    """
+    cols = ["burst_id", "kind", "target", "start", "end", "n_events", "expected", "ratio", "actors", "objects"]
+    if events.empty:
+        return pd.DataFrame(columns=cols)
+    ev = events.sort_values(["kind", "target", "created_at", "actor", "object_id"]).reset_index(drop=True)
+    gkey = ev["kind"] + "\x1f" + ev["target"]
+    code, _ = pd.factorize(gkey, sort=True)
+    t_sec = _to_ns(ev["created_at"]) // 1_000_000_000
+    t_rel = t_sec - t_sec.min()
+    if t_rel.max() >= 2**32:
+        raise ValueError("time span too long for burst keys")
+    key = (code.astype(np.int64) << 32) | t_rel
+    w = int(pd.Timedelta(params.window).total_seconds())
+    j = np.searchsorted(key, key + w, side="left")  # first event at or after t + window
+    n = j - np.arange(len(key))
+    g = pd.DataFrame({"code": code, "t": t_sec})
+    stats = g.groupby("code")["t"].agg(["size", "min", "max"])
+    span = np.maximum((stats["max"] - stats["min"]).to_numpy(), int(params.baseline_span.total_seconds()))
+    rate = stats["size"].to_numpy() / span
+    expected = rate[code] * w
+    cand = np.flatnonzero((n >= params.min_events) & (n >= params.min_ratio * expected))
+    rows = []
+    last_end = -1
+    for i in cand:
+        if i < last_end:
+            continue
+        end = j[i]
+        sub = ev.iloc[i:end]
+        rows.append((sub["kind"].iat[0], sub["target"].iat[0], sub["created_at"].iat[0], sub["created_at"].iat[-1],
+                     int(end - i), float(expected[i]), float(n[i] / max(expected[i], 1e-9)),
+                     tuple(sorted(set(sub["actor"]))), tuple(sorted(set(sub["object_id"])))))
+        last_end = end
+    out = pd.DataFrame(rows, columns=cols[1:])
+    out.insert(0, "burst_id", [f"{k}:{t}:{s.isoformat()}" for k, t, s in zip(out["kind"], out["target"], out["start"])])
+    return out.sort_values(["kind", "target", "start"]).reset_index(drop=True)
+
+
+def burst_groups(bursts: pd.DataFrame, params: EngagementParams = EngagementParams()) -> nx.Graph:
+    """Graph of actors who engaged together in >= ``min_shared_bursts`` bursts.
+
+    Edge attribute ``bursts`` lists the shared burst ids.  Pairs are only
+    formed inside a burst, whose actors are capped at ``max_burst_size`` by a
+    seeded hash rank.  Time O(sum_b min(|b|, C)^2).
+    """
+    g = nx.Graph()
+    if bursts.empty:
+        return g
+    rows = []
+    for bid, actors in zip(bursts["burst_id"], bursts["actors"]):
+        acts = list(actors)
+        if len(acts) > params.max_burst_size:
+            rank = [zlib.crc32(f"{params.seed}\x1f{bid}\x1f{a}".encode("utf-8")) for a in acts]
+            acts = sorted(a for _, a in sorted(zip(rank, acts))[: params.max_burst_size])
+        rows.append((bid, acts))
+    pair_bursts: dict[tuple[str, str], list[str]] = {}
+    for bid, acts in rows:
+        li, ri = _within_group_pairs(np.array([0]), np.array([len(acts)]))
+        for a, b in zip(li, ri):
+            pair_bursts.setdefault((acts[a], acts[b]), []).append(bid)
+    for (a, b), bids in sorted(pair_bursts.items()):
+        if len(bids) >= params.min_shared_bursts:
+            g.add_edge(a, b, bursts=tuple(sorted(bids)))
+    return g
+
+
+def _iso(ts) -> str:
+    return pd.Timestamp(ts).tz_convert("UTC").isoformat()
+
+
+def _burst_reason(bs: pd.DataFrame, n_members: int, params: EngagementParams, shared: bool) -> Reason:
+    windows = "; ".join(
+        f"{r.n_events} {r.kind}s on {r.target} between {_iso(r.start)} and {_iso(r.end)} "
+        f"({r.ratio:.0f}x its usual rate)" for r in bs.head(5).itertuples()
+    )
+    actors = sorted({a for acts in bs["actors"] for a in acts})
+    text = (f"{n_members} accounts engaged together in {len(bs)} bursts" if shared
+            else f"A burst of engagement from {n_members} accounts") + f": {windows}" + (" ..." if len(bs) > 5 else "") + "."
+    liked = sorted({o for objs in bs.loc[bs["kind"] == "like", "objects"] for o in objs})
+    ev = [Evidence("account", tuple(actors[: params.max_evidence])),
+          Evidence("time_window", (_iso(bs["start"].min()), _iso(bs["end"].max())))]
+    if liked:
+        ev.append(Evidence("note", tuple(liked[: params.max_evidence])))
+    ev.append(Evidence("account", tuple(sorted(set(bs["target"])))))
+    return Reason("engagement_burst", text, tuple(ev))
+
+
+def audience_disproportion(
+    likes: pd.DataFrame | None,
+    notes: pd.DataFrame | None,
+    accounts: pd.DataFrame | None = None,
+    follows: pd.DataFrame | None = None,
+    params: EngagementParams = EngagementParams(),
+) -> pd.DataFrame:
+    """Authors whose likes received are out of proportion to their followers.
+
+    Followers = ``accounts.followers`` when present, else in-degree in
+    ``follows``.  r = log((likes + 1) / (followers + 1)); z = (r - median) /
+    (1.4826 * MAD) over all authors with likes; rows with likes >=
+    ``min_likes`` and z >= ``min_z`` are returned as ``account_id,
+    likes_received, followers, z, top_notes`` sorted by z descending.
+    O(L + A log A).
+    """
+    cols = ["account_id", "likes_received", "followers", "z", "top_notes"]
+    if likes is None or notes is None or likes.empty or notes.empty:
+        return pd.DataFrame(columns=cols)
+    lk = likes.merge(notes[["note_id", "account_id"]].rename(columns={"account_id": "author"}), on="note_id")
+    per_note = lk.groupby(["author", "note_id"]).size().rename("n").reset_index()
+    received = per_note.groupby("author")["n"].sum()
+    if accounts is not None and "followers" in accounts:
+        fol = pd.to_numeric(accounts.set_index(accounts["account_id"].astype(str))["followers"], errors="coerce")
+    elif follows is not None and len(follows):
+        fol = follows.groupby(follows["target_account_id"].astype(str)).size()
+    else:
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame({"likes_received": received})
+    df["followers"] = fol.reindex(df.index).fillna(0).to_numpy()
+    r = np.log((df["likes_received"] + 1) / (df["followers"] + 1))
+    med = float(np.median(r))
+    mad = float(np.median(np.abs(r - med))) * 1.4826
+    df["z"] = (r - med) / max(mad, 0.25)
+    hit = df[(df["likes_received"] >= params.min_likes) & (df["z"] >= params.min_z)]
+    top = (per_note.sort_values(["author", "n", "note_id"], ascending=[True, False, True])
+           .groupby("author")["note_id"].apply(lambda s: tuple(s.head(10))))
+    hit = hit.assign(top_notes=top.reindex(hit.index).to_numpy())
+    hit = hit.rename_axis("account_id").reset_index()
+    return hit[cols].sort_values(["z", "account_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def detect_engagement(
+    likes: pd.DataFrame | None,
+    notes: pd.DataFrame | None,
+    follows: pd.DataFrame | None = None,
+    accounts: pd.DataFrame | None = None,
+    params: EngagementParams = EngagementParams(),
+) -> list[ClusterFinding]:
+    """Bought-engagement findings: repeat burst groups, single extreme bursts, disproportion.
+
+    * groups (components of :func:`burst_groups`): score = 1 - 0.5^(shared
+      bursts - 1) * exp(-members / 20), evidence = liker ids, burst windows,
+      liked notes, targets;
+    * a single burst with >= ``min_single_size`` events at >=
+      ``min_single_ratio`` x the baseline: score = 1 - min_ratio / ratio,
+      members = its engagers;
+    * each disproportionate author (one-member finding, code
+      ``engagement_disproportion``): score = 1 - exp(-(z - min_z + 1) / 2).
+    Time O(E log E + sum_b min(|b|, C)^2).
+    """
+    out: list[ClusterFinding] = []
+    bursts = engagement_bursts(engagement_events(likes, notes, follows), params)
+    g = burst_groups(bursts, params)
+    reported: set[str] = set()
+    for comp in sorted((sorted(c) for c in nx.connected_components(g)), key=lambda c: (-len(c), c[0])):
+        bids = sorted({b for _, _, d in g.subgraph(comp).edges(data=True) for b in d["bursts"]})
+        bs = bursts[bursts["burst_id"].isin(bids)].copy()
+        bs["actors"] = [tuple(a for a in acts if a in set(comp)) for acts in bs["actors"]]
+        score = 1 - 0.5 ** (len(bids) - 1) * np.exp(-len(comp) / 20)
+        out.append(ClusterFinding(DETECTOR, tuple(comp), round(float(score), 6),
+                                  (_burst_reason(bs, len(comp), params, shared=True),)))
+        reported.update(bids)
+    single = bursts[(bursts["n_events"] >= params.min_single_size) & (bursts["ratio"] >= params.min_single_ratio)
+                    & ~bursts["burst_id"].isin(reported)]
+    for r in single.itertuples(index=False):
+        score = float(np.clip(1 - params.min_ratio / r.ratio, 0, 1))
+        out.append(ClusterFinding(DETECTOR, r.actors, round(score, 6),
+                                  (_burst_reason(single[single["burst_id"] == r.burst_id], len(r.actors), params,
+                                                 shared=False),)))
+    disp = audience_disproportion(likes, notes, accounts, follows, params)
+    for r in disp.itertuples(index=False):
+        score = float(1 - np.exp(-(r.z - params.min_z + 1) / 2))
+        reason = Reason(
+            "engagement_disproportion",
+            f"Account {r.account_id} received {int(r.likes_received)} likes with only {int(r.followers)} followers "
+            f"(robust z = {r.z:.1f} against all authors); most-liked notes {', '.join(r.top_notes[:5])}.",
+            (Evidence("account", (r.account_id,)), Evidence("note", tuple(r.top_notes))),
+        )
+        out.append(ClusterFinding(DETECTOR, (r.account_id,), round(score, 6), (reason,)))
+    return sorted(out, key=lambda f: (-f.score, -len(f.members), f.members))

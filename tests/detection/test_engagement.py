@@ -1,0 +1,80 @@
+"""Bought engagement: like/follow bursts from one group; audience disproportion."""
+
+import numpy as np
+import pandas as pd
+
+from detection.engagement import (
+    EngagementParams,
+    audience_disproportion,
+    detect_engagement,
+    engagement_bursts,
+    engagement_events,
+)
+
+T = pd.Timestamp("2024-06-01", tz="UTC")
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    notes = pd.DataFrame({"note_id": [f"n{i}" for i in range(6)],
+                          "account_id": ["buyer1", "buyer1", "buyer2", "organic", "organic", "buyer3"],
+                          "posted_at": [T] * 6})
+    rows = []
+    # organic likes: 200 users over 30 days on the organic author's notes
+    for u in range(200):
+        rows.append((f"fan{u}", "n3" if u % 2 else "n4", T + pd.Timedelta(minutes=int(rng.integers(0, 43200)))))
+    # the same 15 bots like buyer1 (day 3) and buyer2 (day 9) within 5 minutes
+    for day, note in ((3, "n0"), (9, "n2")):
+        for b in range(15):
+            rows.append((f"bot{b:02d}", note, T + pd.Timedelta(days=day, seconds=int(rng.integers(0, 300)))))
+    likes = pd.DataFrame(rows, columns=["account_id", "note_id", "created_at"])
+    follows = pd.DataFrame({"account_id": [f"fan{u}" for u in range(150)],
+                            "target_account_id": "organic",
+                            "created_at": [T + pd.Timedelta(hours=u) for u in range(150)]})
+    return likes, notes, follows
+
+
+def test_burst_group_found_with_window_and_likers():
+    likes, notes, follows = _data()
+    f = detect_engagement(likes, notes, follows, params=EngagementParams(min_likes=1000))
+    assert len(f) == 1
+    g = f[0]
+    assert g.members == tuple(f"bot{b:02d}" for b in range(15))
+    r = g.reasons[0]
+    assert r.code == "engagement_burst" and "2 bursts" in r.text
+    kinds = [e.kind for e in r.evidence]
+    ev = dict(zip(kinds, [e.ids for e in r.evidence]))
+    assert ev["note"] == ("n0", "n2")
+    start, end = ev["time_window"]
+    assert pd.Timestamp(start) >= T + pd.Timedelta(days=3) and pd.Timestamp(end) <= T + pd.Timedelta(days=9, minutes=5)
+    assert set(r.evidence[0].ids) == set(g.members)
+
+
+def test_organic_engagement_is_quiet():
+    likes, notes, follows = _data()
+    bursts = engagement_bursts(engagement_events(likes, notes, follows))
+    assert set(bursts["target"]) == {"buyer1", "buyer2"}
+
+
+def test_follow_burst_single():
+    follows = pd.DataFrame({"account_id": [f"f{i:02d}" for i in range(40)], "target_account_id": "star",
+                            "created_at": [T + pd.Timedelta(seconds=5 * i) for i in range(40)]})
+    f = detect_engagement(None, None, follows)
+    assert len(f) == 1 and len(f[0].members) == 40 and "40 follows on star" in f[0].reasons[0].text
+
+
+def test_disproportion():
+    notes = pd.DataFrame({"note_id": [f"n{i}" for i in range(30)], "account_id": [f"a{i}" for i in range(30)],
+                          "posted_at": [T] * 30})
+    likes = pd.DataFrame({"account_id": [f"u{k}" for k in range(30 * 20)] + [f"x{k}" for k in range(2000)],
+                          "note_id": [f"n{k % 30}" for k in range(600)] + ["n0"] * 2000,
+                          "created_at": [T + pd.Timedelta(hours=k) for k in range(2600)]})
+    accounts = pd.DataFrame({"account_id": [f"a{i}" for i in range(30)], "followers": [3] + [20] * 29})
+    d = audience_disproportion(likes, notes, accounts)
+    assert list(d["account_id"]) == ["a0"]
+    assert d.loc[0, "likes_received"] == 2020
+
+
+def test_deterministic():
+    likes, notes, follows = _data()
+    assert detect_engagement(likes, notes, follows) == detect_engagement(likes.iloc[::-1], notes, follows.iloc[::-1])

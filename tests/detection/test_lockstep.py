@@ -1,0 +1,120 @@
+"""Lockstep commenting: a minute-synchronized ring is one cluster; heavy reviewers are not."""
+
+import numpy as np
+import pandas as pd
+
+from detection.lockstep import LockstepParams, detect_lockstep, pair_similarity, synchronized_pairs
+
+BASE = pd.Timestamp("2024-03-01", tz="UTC")
+
+
+def _ring_and_heavy(seed: int = 0) -> tuple[pd.DataFrame, set[str]]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    ring_cids = set()
+    # 10 ring accounts comment on 8 notes, each note within a few minutes
+    for n in range(8):
+        t0 = BASE + pd.Timedelta(hours=7 * n, minutes=int(rng.integers(0, 50)))
+        for a in range(10):
+            cid = f"ring_c{n}_{a}"
+            ring_cids.add(cid)
+            rows.append((cid, f"ring{a:02d}", f"note{n}", t0 + pd.Timedelta(seconds=int(rng.integers(0, 600)))))
+    # 6 heavy reviewers hit the same 8 notes (and 20 popular ones) on different days
+    for a in range(6):
+        for n in list(range(8)) + [f"pop{k}" for k in range(20)]:
+            note = f"note{n}" if isinstance(n, int) else n
+            t = BASE + pd.Timedelta(days=2 + 3 * a, hours=int(rng.integers(0, 24)))
+            rows.append((f"heavy_c{a}_{note}", f"heavy{a}", note, t))
+    # background: 40 random users, random times
+    for u in range(40):
+        for k in range(3):
+            rows.append((f"bg_c{u}_{k}", f"user{u:02d}", f"note{int(rng.integers(0, 30))}",
+                         BASE + pd.Timedelta(minutes=int(rng.integers(0, 60 * 24 * 30)))))
+    df = pd.DataFrame(rows, columns=["comment_id", "account_id", "note_id", "created_at"])
+    df["created_at"] = pd.to_datetime(df["created_at"], utc=True)
+    return df, ring_cids
+
+
+def test_ring_is_one_cluster_citing_its_comments():
+    df, ring_cids = _ring_and_heavy()
+    findings = detect_lockstep(df)
+    assert len(findings) == 1
+    f = findings[0]
+    assert f.detector == "lockstep"
+    assert f.members == tuple(f"ring{a:02d}" for a in range(10))
+    assert f.score > 0.9
+    reason = f.reasons[0]
+    assert reason.code == "lockstep_comments"
+    ev = {e.kind: e.ids for e in reason.evidence}
+    assert set(ev["comment"]) == ring_cids
+    assert ev["note"] == tuple(f"note{n}" for n in range(8))
+    start, end = ev["time_window"]
+    assert pd.Timestamp(start) >= BASE and pd.Timestamp(end) <= BASE + pd.Timedelta(days=3)
+    assert "10 accounts" in reason.text
+
+
+def test_heavy_reviewers_on_different_days_are_quiet():
+    df, _ = _ring_and_heavy()
+    flagged = {m for f in detect_lockstep(df) for m in f.members}
+    assert not any(m.startswith("heavy") or m.startswith("user") for m in flagged)
+    # heavy reviewers share many notes but never within the window
+    pairs = synchronized_pairs(df)
+    heavy = pairs[pairs["account_a"].str.startswith("heavy") & pairs["account_b"].str.startswith("heavy")]
+    assert heavy.empty
+
+
+def test_window_boundary_does_not_split_pairs():
+    # two comments 2 minutes apart straddling a 30-minute grid boundary
+    t = pd.Timestamp("2024-03-01T00:29:00Z")
+    rows = []
+    for n in range(3):
+        rows.append((f"a{n}", "A", f"n{n}", t + pd.Timedelta(hours=n)))
+        rows.append((f"b{n}", "B", f"n{n}", t + pd.Timedelta(hours=n, minutes=2)))
+    df = pd.DataFrame(rows, columns=["comment_id", "account_id", "note_id", "created_at"])
+    pairs = synchronized_pairs(df, window=pd.Timedelta(minutes=15))
+    assert len(pairs) == 3
+    sim = pair_similarity(df, pairs)
+    assert sim.loc[0, "support"] == 3 and sim.loc[0, "jaccard"] == 1.0 and sim.loc[0, "sync_ratio"] == 1.0
+    # farther apart than the window: no match
+    far = df.assign(created_at=[r + pd.Timedelta(minutes=20) if c.startswith("b") else r
+                                for c, r in zip(df["comment_id"], df["created_at"])])
+    assert synchronized_pairs(far, window=pd.Timedelta(minutes=15)).empty
+
+
+def test_giant_group_is_capped_deterministically():
+    t = pd.Timestamp("2024-03-01T12:00:00Z")
+    df = pd.DataFrame({
+        "comment_id": [f"c{i}" for i in range(300)],
+        "account_id": [f"u{i:03d}" for i in range(300)],
+        "note_id": "viral",
+        "created_at": [t + pd.Timedelta(seconds=i) for i in range(300)],
+    })
+    p1 = synchronized_pairs(df, max_group_size=50)
+    p2 = synchronized_pairs(df.sample(frac=1, random_state=3), max_group_size=50)
+    assert len(p1) <= 2 * 50 * 49 // 2
+    pd.testing.assert_frame_equal(p1, p2)
+    assert detect_lockstep(df) == []  # one viral minute is not lockstep
+
+
+def test_deterministic_under_row_order():
+    df, _ = _ring_and_heavy()
+    a = detect_lockstep(df)
+    b = detect_lockstep(df.sample(frac=1, random_state=7).reset_index(drop=True))
+    assert a == b
+    assert [f.key for f in a] == [f.key for f in b]
+
+
+def test_sparse_ring_found_by_core_rule():
+    # 8 accounts, each pair meets on exactly 2 notes: support 2 < 3, but a 7-core
+    rows, k = [], 0
+    accs = [f"s{i}" for i in range(8)]
+    for i in range(8):
+        for j in range(i + 1, 8):
+            for rep in range(2):
+                note = f"n{i}_{j}_{rep}"
+                t = BASE + pd.Timedelta(hours=k)
+                rows += [(f"c{k}a", accs[i], note, t), (f"c{k}b", accs[j], note, t + pd.Timedelta(minutes=3))]
+                k += 1
+    df = pd.DataFrame(rows, columns=["comment_id", "account_id", "note_id", "created_at"])
+    assert [f.members for f in detect_lockstep(df)] == [tuple(accs)]
+    assert detect_lockstep(df, LockstepParams(core_k=0)) == []
