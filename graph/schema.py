@@ -57,6 +57,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (c:IngestCheckpoint) REQUIRE c.key IS UNIQUE",
         ),
     ),
+    Migration(
+        4,
+        "detection runs: the lock that keeps runs from overlapping, run status",
+        (
+            "CREATE CONSTRAINT detection_lock_name IF NOT EXISTS "
+            "FOR (l:DetectionLock) REQUIRE l.name IS UNIQUE",
+            "CREATE INDEX detection_run_status IF NOT EXISTS FOR (r:DetectionRun) ON (r.status, r.started_at)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

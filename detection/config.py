@@ -1,0 +1,57 @@
+"""The detection policy file: validated, with errors that name the setting at fault."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from graph.errors import SettingError
+
+DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "detection.yaml"
+
+DETECTOR_NAMES = (
+    "shared_infrastructure", "registration_bursts", "lockstep", "templates",
+    "underwater", "ban_evasion", "engagement", "flagged_intermediaries",
+)
+
+
+class DetectorPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    weight: float = Field(ge=0.0, le=1.0)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class DetectionPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int
+    flag_threshold: float = Field(gt=0.0, le=1.0)
+    detectors: dict[str, DetectorPolicy]
+
+    def enabled(self) -> dict[str, DetectorPolicy]:
+        return {name: d for name, d in self.detectors.items() if d.enabled}
+
+
+def load_policy(path: Path | None = None) -> DetectionPolicy:
+    path = Path(path or os.environ.get("RINGSCOPE_DETECTION_POLICY") or DEFAULT_POLICY)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingError(f"detection policy {path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise SettingError(f"detection policy {path}: not valid YAML ({exc})") from None
+    try:
+        policy = DetectionPolicy.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SettingError(f"detection policy {path}: {where}: {first['msg']}") from None
+    unknown = sorted(set(policy.detectors) - set(DETECTOR_NAMES))
+    if unknown:
+        raise SettingError(f"detection policy {path}: detectors.{unknown[0]}: unknown detector "
+                           f"(known: {', '.join(DETECTOR_NAMES)})")
+    return policy

@@ -1,0 +1,242 @@
+"""``ringscope detect``: one stored detection run, never overlapping another.
+
+A run takes the detection lock (a ``DetectionLock`` node, renewed by a
+heartbeat while the run works, so a crashed run frees it after
+``LOCK_TTL_MINUTES``), records itself as ``running`` (visible to the app and
+``ringscope runs``), reads the graph, runs the detectors, stores its clusters
+and per-account scores, and only then marks itself ``completed``. A failed
+run is marked ``failed`` and its partial results removed; "latest" always
+means the latest *completed* run, so the previous results stay in force.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from detection.config import DetectionPolicy
+from detection.findings import ClusterFinding
+from detection.pipeline import DetectorResult, run_all
+from detection.reader import data_watermark, read_platform
+from detection.scoring import AccountRisk, combine
+from graph.database import Graph
+from graph.errors import RingscopeError
+
+LOCK_TTL_MINUTES = 10
+HEARTBEAT_S = 60
+WRITE_BATCH = 2_000
+
+
+class RunInProgress(RingscopeError):
+    """Another detection run holds the lock."""
+
+
+ACQUIRE_LOCK = """
+MERGE (l:DetectionLock {name: 'detect'})
+SET l.last_attempt = datetime()
+WITH l
+WHERE l.run_id IS NULL OR l.expires_at < datetime()
+SET l.run_id = $run_id, l.expires_at = datetime() + duration({minutes: $ttl})
+RETURN l.run_id AS run_id
+"""
+LOCK_HOLDER = "MATCH (l:DetectionLock {name: 'detect'}) RETURN l.run_id AS run_id, toString(l.expires_at) AS expires"
+RENEW_LOCK = """
+MATCH (l:DetectionLock {name: 'detect', run_id: $run_id})
+SET l.expires_at = datetime() + duration({minutes: $ttl})
+"""
+RELEASE_LOCK = "MATCH (l:DetectionLock {name: 'detect', run_id: $run_id}) SET l.run_id = null, l.expires_at = null"
+
+CREATE_RUN = """
+CREATE (r:DetectionRun {run_id: $run_id, status: 'running', started_at: datetime(),
+        policy: $policy, code_version: $code_version, flag_threshold: $flag_threshold})
+"""
+STAGE = "MATCH (r:DetectionRun {run_id: $run_id}) SET r.stage = $stage"
+WRITE_CLUSTERS = """
+MATCH (r:DetectionRun {run_id: $run_id})
+UNWIND $clusters AS c
+CREATE (k:Cluster {cluster_id: c.cluster_id, run_id: $run_id, detector: c.detector, key: c.key,
+                   score: c.score, size: c.size, reasons: c.reasons, evidence: c.evidence})
+CREATE (r)-[:FOUND]->(k)
+WITH k, c
+UNWIND c.members AS m
+MATCH (a:Account {account_id: m.account_id})
+CREATE (k)-[:HAS_MEMBER {score: m.score}]->(a)
+"""
+WRITE_SCORES = """
+MATCH (r:DetectionRun {run_id: $run_id})
+UNWIND $scores AS s
+MATCH (a:Account {account_id: s.account_id})
+CREATE (r)-[:SCORED {score: s.score, cluster_id: s.cluster_id, detectors: s.detectors, reasons: s.reasons}]->(a)
+"""
+COMPLETE_RUN = """
+MATCH (r:DetectionRun {run_id: $run_id})
+SET r.status = 'completed', r.finished_at = datetime(), r.stage = null,
+    r.watermark = $watermark, r.durations = $durations, r.clusters = $clusters, r.flagged = $flagged,
+    r.scored = $scored
+"""
+FAIL_RUN = """
+MATCH (r:DetectionRun {run_id: $run_id})
+SET r.status = 'failed', r.finished_at = datetime(), r.error = $error
+"""
+DELETE_PARTIAL = """
+MATCH (:DetectionRun {run_id: $run_id})-[:FOUND]->(k:Cluster)
+CALL (k) { DETACH DELETE k } IN TRANSACTIONS OF 1000 ROWS
+"""
+DELETE_PARTIAL_SCORES = """
+MATCH (:DetectionRun {run_id: $run_id})-[s:SCORED]->()
+CALL (s) { DELETE s } IN TRANSACTIONS OF 10000 ROWS
+"""
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    clusters: int
+    flagged: int
+    scored: int
+    durations: dict[str, float] = field(default_factory=dict)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    return f"run-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def code_version() -> str:
+    try:
+        version = metadata.version("ringscope")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).resolve().parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        commit = ""
+    return f"{version}+{commit}" if commit else version
+
+
+class _Lock:
+    """The detection lock, renewed by a heartbeat thread while held."""
+
+    def __init__(self, graph: Graph, run_id: str):
+        self.graph, self.run_id = graph, run_id
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> "_Lock":
+        got = self.graph.write(ACQUIRE_LOCK, run_id=self.run_id, ttl=LOCK_TTL_MINUTES).records
+        if not got:
+            holder = self.graph.read(LOCK_HOLDER)[0]
+            raise RunInProgress(f"detection run {holder['run_id']} is still running (lock held until "
+                                f"{holder['expires']}); runs never overlap, so this one did not start")
+        self._thread = threading.Thread(target=self._beat, name="detect-heartbeat", daemon=True)
+        self._thread.start()
+        return self
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            try:
+                self.graph.write(RENEW_LOCK, run_id=self.run_id, ttl=LOCK_TTL_MINUTES)
+            except Exception:  # the run itself will notice a dead database
+                pass
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self.graph.write(RELEASE_LOCK, run_id=self.run_id)
+
+
+def cluster_id(run_id: str, finding: ClusterFinding) -> str:
+    return f"{run_id}:{finding.key}"
+
+
+def _cluster_rows(run_id: str, results: list[DetectorResult]) -> list[dict]:
+    rows = []
+    seen = set()
+    for result in results:
+        for finding in result.findings:
+            cid = cluster_id(run_id, finding)
+            if cid in seen:  # the same members found twice by one detector
+                continue
+            seen.add(cid)
+            rows.append({
+                "cluster_id": cid, "detector": finding.detector, "key": finding.key,
+                "score": float(finding.score), "size": len(finding.members),
+                "reasons": [r.text for r in finding.reasons],
+                "evidence": json.dumps([[{"kind": e.kind, "ids": list(e.ids)} for e in r.evidence]
+                                        for r in finding.reasons], ensure_ascii=False),
+                "members": [{"account_id": a, "score": float(finding.member_score(a))} for a in finding.members],
+            })
+    return rows
+
+
+def _score_rows(run_id: str, risks: dict[str, AccountRisk]) -> list[dict]:
+    return [{"account_id": r.account_id, "score": r.score, "cluster_id": f"{run_id}:{r.cluster_key}",
+             "detectors": list(r.detectors), "reasons": list(r.reasons)} for r in risks.values()]
+
+
+def _write_batches(graph: Graph, cypher: str, key: str, rows: list[dict], run_id: str, size: int) -> None:
+    for start in range(0, len(rows), size):
+        graph.write(cypher, run_id=run_id, **{key: rows[start:start + size]})
+
+
+def detect(graph: Graph, policy: DetectionPolicy, log: Callable[[str], None] = lambda s: None) -> RunSummary:
+    """One complete detection run over the whole graph; returns its summary."""
+    run_id = new_run_id()
+    with _Lock(graph, run_id):
+        graph.write(CREATE_RUN, run_id=run_id, policy=policy.model_dump_json(), code_version=code_version(),
+                    flag_threshold=policy.flag_threshold)
+        try:
+            return _work(graph, policy, run_id, log)
+        except BaseException as exc:
+            _fail(graph, run_id, exc)
+            raise
+
+
+def _work(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str], None]) -> RunSummary:
+    durations: dict[str, float] = {}
+    started = time.monotonic()
+    graph.write(STAGE, run_id=run_id, stage="reading the graph")
+    watermark = data_watermark(graph)
+    frames = read_platform(graph)
+    durations["read"] = time.monotonic() - started
+    log(f"read {', '.join(f'{k} {v:,}' for k, v in frames.sizes().items())} in {durations['read']:.1f} s")
+
+    def done(result: DetectorResult) -> None:
+        durations[result.name] = result.seconds
+        log(f"{result.name}: {len(result.findings)} clusters in {result.seconds:.1f} s")
+        graph.write(STAGE, run_id=run_id, stage=f"ran {result.name}")
+
+    results = run_all(frames, policy, on_done=done)
+    weights = {name: d.weight for name, d in policy.enabled().items()}
+    risks = combine([f for r in results for f in r.findings], weights)
+    started = time.monotonic()
+    graph.write(STAGE, run_id=run_id, stage="storing results")
+    clusters = _cluster_rows(run_id, results)
+    _write_batches(graph, WRITE_CLUSTERS, "clusters", clusters, run_id, 200)
+    _write_batches(graph, WRITE_SCORES, "scores", _score_rows(run_id, risks), run_id, WRITE_BATCH)
+    durations["store"] = time.monotonic() - started
+    flagged = sum(1 for r in risks.values() if r.score >= policy.flag_threshold)
+    graph.write(COMPLETE_RUN, run_id=run_id, watermark=json.dumps(watermark, default=str),
+                durations=json.dumps({k: round(v, 3) for k, v in durations.items()}),
+                clusters=len(clusters), flagged=flagged, scored=len(risks))
+    return RunSummary(run_id, len(clusters), flagged, len(risks), durations)
+
+
+def _fail(graph: Graph, run_id: str, exc: BaseException) -> None:
+    try:
+        with graph.session() as session:
+            session.run(DELETE_PARTIAL, run_id=run_id).consume()
+            session.run(DELETE_PARTIAL_SCORES, run_id=run_id).consume()
+        graph.write(FAIL_RUN, run_id=run_id, error=f"{type(exc).__name__}: {exc}"[:2000])
+    except Exception:
+        pass  # the database itself may be what failed; the run stays 'running' until someone looks

@@ -1,0 +1,70 @@
+"""Combine the detectors' clusters into one risk score per account, with its reasons.
+
+    risk(a) = 1 - prod_d (1 - w_d * s_d(a))
+
+``s_d(a)`` is the highest member score of account ``a`` in any cluster of
+detector ``d`` and ``w_d`` the detector's weight from the policy file. This
+noisy-OR treats detectors as independent pieces of evidence: one detector
+alone can push an account to at most ``w_d``; agreement between detectors
+pushes it towards 1. The account's cluster is the one that contributed most
+(largest ``w_d * s_d``). Pure and deterministic: O(total cluster memberships).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from detection.findings import ClusterFinding, Reason
+
+
+@dataclass(frozen=True)
+class AccountRisk:
+    account_id: str
+    score: float
+    cluster_key: str  # the cluster that contributed most
+    detectors: tuple[str, ...]  # detectors with any evidence, strongest first
+    reasons: tuple[str, ...]  # human sentences, strongest first
+
+
+def _clean(text: str) -> str:
+    # Reasons are joined with ';' in the CLI's CSV.
+    return " ".join(text.replace(";", ",").split())
+
+
+def combine(findings: list[ClusterFinding], weights: dict[str, float]) -> dict[str, AccountRisk]:
+    """Per account: risk score, primary cluster, detectors and reasons."""
+    # best[(account, detector)] = (weighted score, finding)
+    best: dict[tuple[str, str], tuple[float, ClusterFinding]] = {}
+    for finding in sorted(findings, key=lambda f: f.key):
+        weight = weights.get(finding.detector, 0.0)
+        if weight <= 0:
+            continue
+        for account in finding.members:
+            value = weight * finding.member_score(account)
+            current = best.get((account, finding.detector))
+            if current is None or value > current[0]:
+                best[(account, finding.detector)] = (value, finding)
+    per_account: dict[str, list[tuple[float, str, ClusterFinding]]] = {}
+    for (account, detector), (value, finding) in best.items():
+        per_account.setdefault(account, []).append((value, detector, finding))
+    out = {}
+    for account, parts in sorted(per_account.items()):
+        parts.sort(key=lambda p: (-p[0], p[1]))
+        remaining = 1.0
+        for value, _, _ in parts:
+            remaining *= 1.0 - min(max(value, 0.0), 1.0)
+        reasons: list[str] = []
+        for _, _, finding in parts:
+            own: tuple[Reason, ...] = finding.member_reasons.get(account, ())
+            for reason in (*own, *finding.reasons):
+                text = _clean(f"[{finding.detector}] {reason.text}")
+                if text not in reasons:
+                    reasons.append(text)
+        out[account] = AccountRisk(
+            account_id=account,
+            score=round(1.0 - remaining, 6),
+            cluster_key=parts[0][2].key,
+            detectors=tuple(p[1] for p in parts),
+            reasons=tuple(reasons),
+        )
+    return out

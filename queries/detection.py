@@ -1,0 +1,99 @@
+"""Reading detection runs: the runs, what a run flagged, its clusters, and run-to-run changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from detection.compare import ClusterChange, compare_clusters
+from graph.database import Graph
+from graph.errors import RingscopeError
+
+RUNS = """
+MATCH (r:DetectionRun)
+RETURN r.run_id AS run_id, r.status AS status, toString(r.started_at) AS started_at,
+       toString(r.finished_at) AS finished_at, r.stage AS stage, r.clusters AS clusters,
+       r.flagged AS flagged, r.error AS error
+ORDER BY r.started_at DESC LIMIT $limit
+"""
+LATEST_COMPLETED = """
+MATCH (r:DetectionRun {status: 'completed'})
+RETURN r.run_id AS run_id ORDER BY r.started_at DESC LIMIT 1
+"""
+PREVIOUS_COMPLETED = """
+MATCH (cur:DetectionRun {run_id: $run_id})
+MATCH (r:DetectionRun {status: 'completed'}) WHERE r.started_at < cur.started_at
+RETURN r.run_id AS run_id ORDER BY r.started_at DESC LIMIT 1
+"""
+RUN_STATUS = "MATCH (r:DetectionRun {run_id: $run_id}) RETURN r.status AS status"
+FLAGGED = """
+MATCH (r:DetectionRun {run_id: $run_id})-[s:SCORED]->(a:Account)
+WHERE s.score >= r.flag_threshold
+RETURN a.account_id AS account_id, s.score AS score, s.cluster_id AS cluster_id,
+       s.detectors AS detectors, s.reasons AS reasons
+ORDER BY s.score DESC, a.account_id
+"""
+CLUSTER_MEMBERS = """
+MATCH (:DetectionRun {run_id: $run_id})-[:FOUND]->(k:Cluster)-[:HAS_MEMBER]->(a:Account)
+RETURN k.cluster_id AS cluster_id, collect(a.account_id) AS members
+"""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    status: str
+    started_at: str
+    finished_at: str | None
+    stage: str | None
+    clusters: int | None
+    flagged: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class FlaggedAccount:
+    account_id: str
+    score: float
+    cluster_id: str
+    detectors: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+def runs(graph: Graph, limit: int = 20) -> list[RunInfo]:
+    return [RunInfo(**r.data()) for r in graph.read(RUNS, limit=limit)]
+
+
+def resolve_run(graph: Graph, run: str) -> str:
+    """``latest`` -> the latest completed run id; otherwise check the run exists and completed."""
+    if run == "latest":
+        rows = graph.read(LATEST_COMPLETED)
+        if not rows:
+            raise RingscopeError("no completed detection run yet: run `ringscope detect` first")
+        return rows[0]["run_id"]
+    rows = graph.read(RUN_STATUS, run_id=run)
+    if not rows:
+        raise RingscopeError(f"no detection run {run!r} (see `ringscope runs`)")
+    if rows[0]["status"] != "completed":
+        raise RingscopeError(f"detection run {run} is {rows[0]['status']}, not completed")
+    return run
+
+
+def flagged(graph: Graph, run_id: str) -> list[FlaggedAccount]:
+    return [FlaggedAccount(r["account_id"], r["score"], r["cluster_id"], tuple(r["detectors"]),
+                           tuple(r["reasons"])) for r in graph.read(FLAGGED, run_id=run_id)]
+
+
+def cluster_members(graph: Graph, run_id: str) -> dict[str, frozenset[str]]:
+    return {r["cluster_id"]: frozenset(r["members"]) for r in graph.read(CLUSTER_MEMBERS, run_id=run_id)}
+
+
+def previous_run(graph: Graph, run_id: str) -> str | None:
+    rows = graph.read(PREVIOUS_COMPLETED, run_id=run_id)
+    return rows[0]["run_id"] if rows else None
+
+
+def changes_since_previous(graph: Graph, run_id: str) -> tuple[str | None, list[ClusterChange]]:
+    """The previous completed run and how this run's clusters relate to its clusters."""
+    before = previous_run(graph, run_id)
+    previous = cluster_members(graph, before) if before else {}
+    return before, compare_clusters(previous, cluster_members(graph, run_id))
