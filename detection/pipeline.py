@@ -55,7 +55,12 @@ def _params_object(cls, name: str, params: dict[str, Any]):
     values = {}
     for key, value in params.items():
         default = getattr(cls(), key)
-        values[key] = pd.Timedelta(value) if isinstance(default, pd.Timedelta) else value
+        try:
+            values[key] = pd.Timedelta(value) if isinstance(default, pd.Timedelta) else type(default)(value)
+        except (TypeError, ValueError):
+            raise SettingError(f"detection policy: detectors.{name}.params.{key}: {value!r} is not a valid "
+                               f"{'duration (e.g. 15min)' if isinstance(default, pd.Timedelta) else type(default).__name__}"
+                               ) from None
     return cls(**values)
 
 

@@ -24,7 +24,7 @@ from typing import Callable
 
 from detection.config import DetectionPolicy
 from detection.findings import ClusterFinding
-from detection.pipeline import DetectorResult, run_all
+from detection.pipeline import DetectorResult, run_all, validate_params
 from detection.reader import data_watermark, read_platform
 from detection.scoring import AccountRisk, combine
 from graph.database import Graph
@@ -191,6 +191,7 @@ def _write_batches(graph: Graph, cypher: str, key: str, rows: list[dict], run_id
 
 def detect(graph: Graph, policy: DetectionPolicy, log: Callable[[str], None] = lambda s: None) -> RunSummary:
     """One complete detection run over the whole graph; returns its summary."""
+    validate_params(policy)  # a bad setting fails before any run is recorded
     run_id = new_run_id()
     with _Lock(graph, run_id):
         graph.write(CREATE_RUN, run_id=run_id, policy=policy.model_dump_json(), code_version=code_version(),

@@ -45,6 +45,11 @@ class FileResult:
     stubs: int = 0
     resumed: int = 0  # rows already loaded by an earlier, interrupted run
     seconds: float = 0.0
+    # Where the time went: reading and validating (reader thread), waiting in
+    # the driver for writes, and what Neo4j itself reported for them.
+    read_seconds: float = 0.0
+    write_seconds: float = 0.0
+    server_seconds: float = 0.0
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     rejects_file: Path | None = None
@@ -175,31 +180,33 @@ def _load(graph: Graph, data: DataFile, options: IngestOptions, rejects_dir: Pat
                 if end <= done:
                     result.resumed += len(batch)
                 else:
-                    result.stubs += _write(graph, writer, batch,
-                                           {"key": key, "file": str(data.path), "rows_done": end})
+                    _write(graph, writer, batch, {"key": key, "file": str(data.path), "rows_done": end}, result)
                 result.loaded = end
                 progress.update(len(batch))
         result.rejects_file = rejects.path if rejects.count else None
     if replies:
-        result.stubs += _write_replies(graph, replies, key + ":replies", options)
+        _write_replies(graph, replies, key + ":replies", options, result)
 
 
-def _write(graph: Graph, writer: Writer, rows: list[dict[str, Any]], checkpoint: dict[str, Any] | None) -> int:
+def _write(graph: Graph, writer: Writer, rows: list[dict[str, Any]], checkpoint: dict[str, Any],
+           result: FileResult) -> None:
+    started = time.monotonic()
     with graph.session() as session:
-        return session.execute_write(write_batch, writer, rows, checkpoint)
+        outcome = session.execute_write(write_batch, writer, rows, checkpoint)
+    result.write_seconds += time.monotonic() - started
+    result.server_seconds += outcome.server_ms / 1000
+    result.stubs += outcome.stubs
 
 
-def _write_replies(graph: Graph, replies: list[dict[str, Any]], key: str, options: IngestOptions) -> int:
+def _write_replies(graph: Graph, replies: list[dict[str, Any]], key: str, options: IngestOptions,
+                   result: FileResult) -> None:
     done = 0 if options.restart else _rows_done(graph, key)
-    stubs = 0
     size = options.batch_size
     for start in range(0, len(replies), size):
         end = min(start + size, len(replies))
-        if end <= done:
-            continue
-        stubs += _write(graph, COMMENT_REPLIES, replies[start:end],
-                        {"key": key, "file": "comments:replies", "rows_done": end})
-    return stubs
+        if end > done:
+            _write(graph, COMMENT_REPLIES, replies[start:end],
+                   {"key": key, "file": "comments:replies", "rows_done": end}, result)
 
 
 def _rows_done(graph: Graph, key: str) -> int:
@@ -209,6 +216,8 @@ def _rows_done(graph: Graph, key: str) -> int:
 def _validated_batches(table: Table, validator: Validator, rejects: "_Rejects",
                        result: FileResult, size: int) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
+    clock = time.thread_time  # CPU time of the reader thread: parsing and validating
+    started = clock()
     for row in table:
         result.read += 1
         try:
@@ -218,8 +227,11 @@ def _validated_batches(table: Table, validator: Validator, rejects: "_Rejects",
             rejects.add(row.line, str(why), row.raw)
             continue
         if len(batch) >= size:
+            result.read_seconds += clock() - started
             yield batch
+            started = clock()
             batch = []
+    result.read_seconds += clock() - started
     if batch:
         yield batch
 

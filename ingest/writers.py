@@ -42,37 +42,63 @@ class Writer:
 
 
 def _props(stem: str, row: dict[str, Any]) -> dict[str, Any]:
-    """The row's own properties: non-empty values of columns marked ``prop``."""
-    props = {c.name: row[c.name] for c in SPECS[stem].columns if c.prop and row.get(c.name) is not None}
+    """The row's own properties: non-empty values of columns marked ``prop`` (timestamps aside)."""
+    props = {c.name: row[c.name] for c in SPECS[stem].columns
+             if c.prop and c.kind != "ts" and row.get(c.name) is not None}
     if "extra" in row:
         props.update({k: v for k, v in row["extra"].items() if k not in props})
     return props
 
 
+def _epoch_ms(stem: str, row: dict[str, Any]) -> dict[str, Any]:
+    """Timestamps travel as epoch milliseconds: the driver packs a Python datetime
+    about six times slower than an int (measured), and Neo4j rebuilds it with ``T``."""
+    out = dict(row)
+    for column in _TS_COLUMNS[stem]:
+        value = row.get(column)
+        if value is not None:
+            out[column] = int(value.timestamp() * 1000)
+    return out
+
+
+_TS_COLUMNS = {stem: tuple(c.name for c in spec.columns if c.kind == "ts") for stem, spec in SPECS.items()}
+
+
+def T(expression: str) -> str:
+    """Cypher for 'epoch milliseconds, or null, as a UTC datetime'."""
+    return (f"CASE WHEN {expression} IS NULL THEN null "
+            f"ELSE datetime({{epochMillis: {expression}, timezone: 'UTC'}}) END")
+
+
 def _with_props(stem: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def shape(row: dict[str, Any]) -> dict[str, Any]:
-        return {**row, "props": _props(stem, row)}
+        return {**_epoch_ms(stem, row), "props": _props(stem, row)}
     return shape
+
+
+def _times(stem: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda row: _epoch_ms(stem, row)
 
 
 ACCOUNTS = Writer(
     "accounts",
-    """
+    f"""
     UNWIND $rows AS r
-    MERGE (a:Account {account_id: r.account_id})
-    SET a += r.props, a.stub = false, a.status = coalesce(r.status, a.status, 'active')
+    MERGE (a:Account {{account_id: r.account_id}})
+    SET a += r.props, a.stub = false, a.status = coalesce(r.status, a.status, 'active'),
+        a.registered_at = {T("r.registered_at")}
     FOREACH (_ IN CASE WHEN r.registration_ip IS NULL THEN [] ELSE [1] END |
-        MERGE (ip:IP {ip: r.registration_ip})
+        MERGE (ip:IP {{ip: r.registration_ip}})
         MERGE (a)-[:REGISTERED_FROM]->(ip))
     FOREACH (_ IN CASE WHEN r.phone_hash IS NULL THEN [] ELSE [1] END |
-        MERGE (p:Phone {phone_hash: r.phone_hash})
+        MERGE (p:Phone {{phone_hash: r.phone_hash}})
         MERGE (a)-[:HAS_PHONE]->(p))
     FOREACH (_ IN CASE WHEN r.phone_segment IS NULL THEN [] ELSE [1] END |
-        MERGE (s:PhoneSegment {segment: r.phone_segment})
+        MERGE (s:PhoneSegment {{segment: r.phone_segment}})
         MERGE (a)-[:IN_PHONE_SEGMENT]->(s))
     FOREACH (_ IN CASE WHEN r.phone_hash IS NULL OR r.phone_segment IS NULL THEN [] ELSE [1] END |
-        MERGE (p:Phone {phone_hash: r.phone_hash})
-        MERGE (s:PhoneSegment {segment: r.phone_segment})
+        MERGE (p:Phone {{phone_hash: r.phone_hash}})
+        MERGE (s:PhoneSegment {{segment: r.phone_segment}})
         MERGE (p)-[:IN_SEGMENT]->(s))
     """,
     shape=_with_props("accounts"),
@@ -110,14 +136,15 @@ INTERMEDIARIES = Writer(
 
 NOTES = Writer(
     "notes",
-    """
+    f"""
     UNWIND $rows AS r
-    MATCH (a:Account {account_id: r.account_id})
-    MERGE (n:Note {note_id: r.note_id})
-    SET n += r.props, n.stub = false, n.account_id = r.account_id, n.brand_id = r.brand_id
+    MATCH (a:Account {{account_id: r.account_id}})
+    MERGE (n:Note {{note_id: r.note_id}})
+    SET n += r.props, n.stub = false, n.account_id = r.account_id, n.brand_id = r.brand_id,
+        n.posted_at = {T("r.posted_at")}
     MERGE (a)-[:POSTED]->(n)
     FOREACH (_ IN CASE WHEN r.brand_id IS NULL THEN [] ELSE [1] END |
-        MERGE (b:Brand {brand_id: r.brand_id})
+        MERGE (b:Brand {{brand_id: r.brand_id}})
         MERGE (n)-[:PROMOTES]->(b))
     """,
     references=(Reference("account_id", "Account"), Reference("brand_id", "Brand")),
@@ -126,20 +153,20 @@ NOTES = Writer(
 
 COMMENTS = Writer(
     "comments",
-    """
+    f"""
     UNWIND $rows AS r
-    MATCH (a:Account {account_id: r.account_id})
-    MATCH (n:Note {note_id: r.note_id})
-    MERGE (c:Comment {comment_id: r.comment_id})
+    MATCH (a:Account {{account_id: r.account_id}})
+    MATCH (n:Note {{note_id: r.note_id}})
+    MERGE (c:Comment {{comment_id: r.comment_id}})
     SET c += r.props, c.stub = false, c.account_id = r.account_id, c.note_id = r.note_id,
-        c.device_id = r.device_id, c.ip = r.ip
+        c.device_id = r.device_id, c.ip = r.ip, c.created_at = {T("r.created_at")}
     MERGE (a)-[:WROTE]->(c)
     MERGE (c)-[:ON]->(n)
     FOREACH (_ IN CASE WHEN r.device_id IS NULL THEN [] ELSE [1] END |
-        MERGE (d:Device {device_id: r.device_id})
+        MERGE (d:Device {{device_id: r.device_id}})
         MERGE (c)-[:FROM_DEVICE]->(d))
     FOREACH (_ IN CASE WHEN r.ip IS NULL THEN [] ELSE [1] END |
-        MERGE (ip:IP {ip: r.ip})
+        MERGE (ip:IP {{ip: r.ip}})
         MERGE (c)-[:FROM_IP]->(ip))
     """,
     references=(Reference("account_id", "Account"), Reference("note_id", "Note"),
@@ -163,21 +190,21 @@ COMMENT_REPLIES = Writer(
 
 ORDERS = Writer(
     "orders",
-    """
+    f"""
     UNWIND $rows AS r
-    MATCH (b:Brand {brand_id: r.brand_id})
-    MERGE (o:Order {order_id: r.order_id})
+    MATCH (b:Brand {{brand_id: r.brand_id}})
+    MERGE (o:Order {{order_id: r.order_id}})
     SET o += r.props, o.stub = false, o.brand_id = r.brand_id, o.intermediary_id = r.intermediary_id,
-        o.account_id = r.account_id, o.note_id = r.note_id
+        o.account_id = r.account_id, o.note_id = r.note_id, o.placed_at = {T("r.placed_at")}
     MERGE (o)-[:PLACED_BY]->(b)
     FOREACH (_ IN CASE WHEN r.intermediary_id IS NULL THEN [] ELSE [1] END |
-        MERGE (i:Intermediary {intermediary_id: r.intermediary_id})
+        MERGE (i:Intermediary {{intermediary_id: r.intermediary_id}})
         MERGE (o)-[:TAKEN_BY]->(i))
     FOREACH (_ IN CASE WHEN r.account_id IS NULL THEN [] ELSE [1] END |
-        MERGE (a:Account {account_id: r.account_id})
+        MERGE (a:Account {{account_id: r.account_id}})
         MERGE (o)-[:ASSIGNED_TO]->(a))
     FOREACH (_ IN CASE WHEN r.note_id IS NULL THEN [] ELSE [1] END |
-        MERGE (n:Note {note_id: r.note_id})
+        MERGE (n:Note {{note_id: r.note_id}})
         MERGE (o)-[:FOR_NOTE]->(n))
     """,
     references=(Reference("brand_id", "Brand"), Reference("intermediary_id", "Intermediary"),
@@ -187,68 +214,73 @@ ORDERS = Writer(
 
 ACCOUNT_DEVICES = Writer(
     "account_devices",
-    """
+    f"""
     UNWIND $rows AS r
-    MATCH (a:Account {account_id: r.account_id})
-    MATCH (d:Device {device_id: r.device_id})
+    MATCH (a:Account {{account_id: r.account_id}})
+    MATCH (d:Device {{device_id: r.device_id}})
     MERGE (a)-[u:USED_DEVICE]->(d)
-    SET u.first_seen = r.first_seen, u.last_seen = r.last_seen
+    SET u.first_seen = {T('r.first_seen')}, u.last_seen = {T('r.last_seen')}
     """,
     references=(Reference("account_id", "Account"), Reference("device_id", "Device")),
+    shape=_times("account_devices"),
 )
 
 ACCOUNT_IPS = Writer(
     "account_ips",
-    """
+    f"""
     UNWIND $rows AS r
-    MATCH (a:Account {account_id: r.account_id})
-    MERGE (ip:IP {ip: r.ip})
+    MATCH (a:Account {{account_id: r.account_id}})
+    MERGE (ip:IP {{ip: r.ip}})
     MERGE (a)-[l:LOGGED_IN_FROM]->(ip)
-    SET l.first_seen = r.first_seen, l.last_seen = r.last_seen
+    SET l.first_seen = {T('r.first_seen')}, l.last_seen = {T('r.last_seen')}
     """,
     references=(Reference("account_id", "Account"),),
+    shape=_times("account_ips"),
 )
 
 INTERMEDIARY_ACCOUNTS = Writer(
     "intermediary_accounts",
-    """
+    f"""
     UNWIND $rows AS r
-    MATCH (i:Intermediary {intermediary_id: r.intermediary_id})
-    MATCH (a:Account {account_id: r.account_id})
+    MATCH (i:Intermediary {{intermediary_id: r.intermediary_id}})
+    MATCH (a:Account {{account_id: r.account_id}})
     MERGE (i)-[m:MANAGES]->(a)
-    SET m.since = r.since
+    SET m.since = {T('r.since')}
     """,
     references=(Reference("intermediary_id", "Intermediary"), Reference("account_id", "Account")),
+    shape=_times("intermediary_accounts"),
 )
 
 LIKES = Writer(
     "likes",
-    """
+    f"""
     UNWIND $rows AS r
-    MATCH (a:Account {account_id: r.account_id})
-    MATCH (n:Note {note_id: r.note_id})
+    MATCH (a:Account {{account_id: r.account_id}})
+    MATCH (n:Note {{note_id: r.note_id}})
     MERGE (a)-[l:LIKED]->(n)
-    SET l.created_at = r.created_at
+    SET l.created_at = {T('r.created_at')}
     """,
     references=(Reference("account_id", "Account"), Reference("note_id", "Note")),
+    shape=_times("likes"),
 )
 
 FOLLOWS = Writer(
     "follows",
-    """
+    f"""
     UNWIND $rows AS r
-    MATCH (a:Account {account_id: r.account_id})
-    MATCH (t:Account {account_id: r.target_account_id})
+    MATCH (a:Account {{account_id: r.account_id}})
+    MATCH (t:Account {{account_id: r.target_account_id}})
     MERGE (a)-[f:FOLLOWS]->(t)
-    SET f.created_at = r.created_at
+    SET f.created_at = {T('r.created_at')}
     """,
     references=(Reference("account_id", "Account"), Reference("target_account_id", "Account")),
+    shape=_times("follows"),
 )
 
 
 def _sanction_shape(row: dict[str, Any]) -> dict[str, Any]:
     label = SANCTION_TARGETS[row["target_type"]]
-    return {**row, "props": _props("sanctions", row), f"target_{label}": row["target_id"]}
+    return {**_epoch_ms("sanctions", row), "props": _props("sanctions", row), f"target_{label}": row["target_id"]}
 
 
 # One statement per target label: Cypher cannot take a label as a parameter,
@@ -259,7 +291,8 @@ SANCTIONS = Writer(
         [
             "UNWIND $rows AS r",
             "MERGE (s:Sanction {sanction_id: r.sanction_id})",
-            "SET s += r.props, s.stub = false, s.source = coalesce(s.source, 'import')",
+            "SET s += r.props, s.stub = false, s.source = coalesce(s.source, 'import'),",
+            f"    s.issued_at = {T('r.issued_at')}, s.expires_at = {T('r.expires_at')}",
             "WITH s, r",
         ]
         + [

@@ -1,0 +1,124 @@
+"""Detection runs against the real Neo4j: stored runs, flagged output, locking, failure, comparison."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+import cli
+import detection.pipeline as pipeline
+from detection.config import load_policy
+from detection.run import RunInProgress, detect
+from ingest.load import IngestOptions, ingest
+from queries.detection import changes_since_previous, flagged, resolve_run, runs
+from simulate.platform import simulate
+
+pytestmark = pytest.mark.neo4j
+
+
+@pytest.fixture(scope="module")
+def platform_dir(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("sim") / "platform"
+    simulate(directory, accounts=3000, seed=11, fmt="csv.gz")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def loaded(session_graph, platform_dir, tmp_path_factory):
+    """One platform for the module; the tests add runs and use their own ids for locks."""
+    from graph.admin import reset
+
+    reset(session_graph)
+    report = ingest(session_graph, platform_dir,
+                    IngestOptions(rejects_dir=tmp_path_factory.mktemp("rejects")))
+    assert not report.failed
+    return session_graph
+
+
+def labels(platform_dir) -> dict[str, bool]:
+    import pandas as pd
+
+    frame = pd.read_csv(platform_dir / "labels.csv.gz", dtype=str)
+    return dict(zip(frame["account_id"], frame["is_fake"].str.lower() == "true"))
+
+
+def test_flagged_prints_the_stable_csv_with_scores_and_reasons(loaded, use_test_db, capsys, platform_dir):
+    assert cli.main(["detect", "--quiet"]) == 0
+    run_id = capsys.readouterr().out.strip().splitlines()[-1]
+    assert run_id.startswith("run-")
+    assert cli.main(["flagged", "--run", "latest", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows, "a simulated platform under attack has flagged accounts"
+    assert list(rows[0]) == ["account_id", "score", "cluster_id", "detectors", "reasons"]
+    for row in rows:
+        assert 0.0 <= float(row["score"]) <= 1.0
+        assert row["cluster_id"].startswith(run_id + ":")
+        assert row["detectors"] and row["reasons"]
+    # Flagging means something: most flagged accounts are planted fakes.
+    truth = labels(platform_dir)
+    precision = sum(truth[r["account_id"]] for r in rows) / len(rows)
+    assert precision > 0.7, precision
+    assert cli.main(["flagged", "--run", run_id, "--format", "csv"]) == 0
+    assert len(list(csv.DictReader(io.StringIO(capsys.readouterr().out)))) == len(rows)
+
+
+def test_the_same_input_gives_the_same_scores_and_persisting_clusters(loaded):
+    policy = load_policy()
+    first = detect(loaded, policy)
+    second = detect(loaded, policy)
+    a = {(f.account_id, f.score, f.detectors) for f in flagged(loaded, first.run_id)}
+    b = {(f.account_id, f.score, f.detectors) for f in flagged(loaded, second.run_id)}
+    assert a == b and a
+    before, changes = changes_since_previous(loaded, second.run_id)
+    assert before == first.run_id
+    assert changes and {c.change for c in changes} == {"persisting"}
+
+
+def test_runs_never_overlap(loaded):
+    loaded.write("MERGE (l:DetectionLock {name: 'detect'}) "
+                 "SET l.run_id = 'run-other', l.expires_at = datetime() + duration({minutes: 5})")
+    before = len(runs(loaded, limit=1000))
+    with pytest.raises(RunInProgress, match="run-other is still running"):
+        detect(loaded, load_policy())
+    assert len(runs(loaded, limit=1000)) == before  # nothing recorded for the refused run
+    # A lock left by a crashed run expires.
+    loaded.write("MATCH (l:DetectionLock) SET l.expires_at = datetime() - duration({minutes: 1})")
+    assert detect(loaded, load_policy()).run_id
+
+
+def test_a_failed_run_leaves_the_previous_results_in_force(loaded, monkeypatch):
+    good = detect(loaded, load_policy())
+
+    def broken(frames, params):
+        raise RuntimeError("detector crashed")
+
+    monkeypatch.setitem(pipeline.DETECTORS, "lockstep", broken)
+    with pytest.raises(RuntimeError):
+        detect(loaded, load_policy())
+    latest = runs(loaded)[0]
+    assert latest.status == "failed" and "detector crashed" in latest.error
+    assert resolve_run(loaded, "latest") == good.run_id
+    partial = loaded.read("MATCH (:DetectionRun {run_id: $r})-[:FOUND]->(k) RETURN count(k) AS n",
+                          r=latest.run_id)[0]["n"]
+    assert partial == 0
+    # The lock was released, so the next run starts.
+    monkeypatch.undo()
+    assert detect(loaded, load_policy()).run_id
+
+
+def test_a_run_records_what_it_ran_on(loaded):
+    summary = detect(loaded, load_policy())
+    run = loaded.read("MATCH (r:DetectionRun {run_id: $r}) RETURN r AS r", r=summary.run_id)[0]["r"]
+    assert run["status"] == "completed" and run["code_version"] and run["policy"]
+    assert '"accounts": 3' in run["watermark"] or '"accounts": ' in run["watermark"]
+    assert set(summary.durations) >= {"read", "shared_infrastructure", "lockstep", "store"}
+
+
+# Last in the module: it empties the database.
+def test_flagged_without_any_run_is_a_clear_error(graph, use_test_db, capsys):
+    assert cli.main(["flagged", "--run", "latest", "--format", "csv"]) == 1
+    assert "no completed detection run yet" in capsys.readouterr().err
+    assert cli.main(["flagged", "--run", "run-nope", "--format", "csv"]) == 1
+    assert "no detection run 'run-nope'" in capsys.readouterr().err
