@@ -261,6 +261,46 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
         time.sleep(max(0.0, every - (time.monotonic() - started)))
 
 
+# --- audit --------------------------------------------------------------------
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from audit.log import verify
+    from graph.database import connect
+
+    result = verify(connect(settings))
+    if result.ok:
+        _say("ok")
+        return 0
+    _say(f"broken: {result.problem}")
+    return 1
+
+
+def cmd_audit_show(args: argparse.Namespace, settings: Settings) -> int:
+    from audit.log import entries
+    from graph.database import connect
+
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["seq", "at", "actor", "role", "action", "target_type", "target_id", "reason", "details"])
+    for e in entries(connect(settings), actor=args.actor, action=args.action, target_id=args.target,
+                     limit=args.limit):
+        out.writerow([e.seq, e.at, e.actor, e.role, e.action, e.target_type, e.target_id, e.reason, e.details])
+    return 0
+
+
+def _command_groups():
+    """``register(subparsers)`` of the packages that bring their own commands."""
+    import importlib
+
+    groups = []
+    for module in ("sanctions.commands", "evidence.commands"):
+        try:
+            groups.append(importlib.import_module(module).register)
+        except ModuleNotFoundError as exc:
+            if exc.name not in (module, module.split(".")[0]):
+                raise
+    return groups
+
+
 # --- up: the main job ---------------------------------------------------------
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
@@ -372,6 +412,21 @@ def build_parser() -> argparse.ArgumentParser:
     sch.add_argument("--policy")
     sch.add_argument("--count", type=int, default=0, help="stop after this many runs (default: never)")
     sch.set_defaults(func=cmd_schedule)
+
+    aud = sub.add_parser("audit", help="the audit log of sanctions, approvals and exports")
+    aud_sub = aud.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = aud_sub.add_parser("verify", help="check the audit log's hash chain")
+    verify.set_defaults(func=cmd_audit_verify)
+    show = aud_sub.add_parser("show", help="entries, newest first, as CSV")
+    show.add_argument("--actor")
+    show.add_argument("--action")
+    show.add_argument("--target")
+    show.add_argument("--limit", type=int, default=50)
+    show.set_defaults(func=cmd_audit_show)
+
+    # Command groups that live with their packages (sanctions, evidence) register here.
+    for register in _command_groups():
+        register(sub)
 
     up = sub.add_parser("up", help="the main job: start Neo4j, load a simulated platform if empty, report")
     up.add_argument("--accounts", type=int, default=20_000)

@@ -66,6 +66,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX detection_run_status IF NOT EXISTS FOR (r:DetectionRun) ON (r.status, r.started_at)",
         ),
     ),
+    Migration(
+        5,
+        "the audit log: one entry per sequence number, one head",
+        (
+            "CREATE CONSTRAINT audit_entry_seq IF NOT EXISTS FOR (e:AuditEntry) REQUIRE e.seq IS UNIQUE",
+            "CREATE CONSTRAINT audit_head_name IF NOT EXISTS FOR (h:AuditHead) REQUIRE h.name IS UNIQUE",
+            "CREATE INDEX audit_entry_target IF NOT EXISTS FOR (e:AuditEntry) ON (e.target_id)",
+            "CREATE INDEX audit_entry_actor IF NOT EXISTS FOR (e:AuditEntry) ON (e.actor)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
