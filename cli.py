@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import time
 from datetime import tzinfo
@@ -287,6 +288,25 @@ def cmd_audit_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    from auth.users import load_users, save_user, users_path
+
+    if args.users_command == "list":
+        for name, record in sorted(load_users().items()):
+            _say(f"{name}\t{record.role}\t{'password' if record.password_hash else 'oidc only'}")
+        return 0
+    password = None
+    if not args.no_password:
+        import getpass
+
+        password = os.environ.get("RINGSCOPE_NEW_PASSWORD") or getpass.getpass(f"password for {args.name}: ")
+        if len(password) < 8:
+            raise SettingError("the password must have at least 8 characters")
+    save_user(args.name, args.role, password)
+    _say(f"{args.name} ({args.role}) saved in {users_path()}")
+    return 0
+
+
 def _command_groups():
     """``register(subparsers)`` of the packages that bring their own commands."""
     import importlib
@@ -423,6 +443,16 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--target")
     show.add_argument("--limit", type=int, default=50)
     show.set_defaults(func=cmd_audit_show)
+
+    usr = sub.add_parser("users", help="the team's users and roles (config/users.yaml or RINGSCOPE_USERS)")
+    usr_sub = usr.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    usr_sub.add_parser("list", help="names and roles").set_defaults(func=cmd_users)
+    add = usr_sub.add_parser("add", help="add or change a user (asks for the password; "
+                                         "or RINGSCOPE_NEW_PASSWORD)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["viewer", "investigator", "approver", "admin"])
+    add.add_argument("--no-password", action="store_true", help="sign in through OIDC only")
+    add.set_defaults(func=cmd_users)
 
     # Command groups that live with their packages (sanctions, evidence) register here.
     for register in _command_groups():

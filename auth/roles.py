@@ -1,0 +1,49 @@
+"""Who may do what. One table, used by the CLI, the app, sanctions and evidence alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graph.errors import RingscopeError
+
+ROLES = ("viewer", "investigator", "approver", "admin")
+
+# action -> roles allowed
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "read": frozenset(ROLES),
+    "view_unmasked": frozenset({"approver", "admin"}),
+    "preview_sanction": frozenset({"investigator", "approver", "admin"}),
+    "apply_sanction": frozenset({"investigator", "approver", "admin"}),
+    # Permanent bans and propagation beyond one hop need a second person with this right.
+    "approve_sanction": frozenset({"approver", "admin"}),
+    "revoke_sanction": frozenset({"approver", "admin"}),
+    "export_masked": frozenset({"investigator", "approver", "admin"}),
+    "export_unmasked": frozenset({"approver", "admin"}),
+    "run_detection": frozenset({"investigator", "approver", "admin"}),
+    "manage_users": frozenset({"admin"}),
+    "edit_policy": frozenset({"admin"}),
+    "raw_cypher": frozenset({"admin"}),
+}
+
+
+class NotAllowed(RingscopeError):
+    """The actor's role does not allow the action."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r} (roles: {', '.join(ROLES)})")
+
+    def can(self, action: str) -> bool:
+        return self.role in PERMISSIONS[action]
+
+    def require(self, action: str) -> None:
+        if not self.can(action):
+            allowed = ", ".join(r for r in ROLES if r in PERMISSIONS[action])
+            raise NotAllowed(f"{self.name} ({self.role}) may not {action.replace('_', ' ')}; "
+                             f"roles that may: {allowed}")
