@@ -167,7 +167,7 @@ def cmd_convert(args: argparse.Namespace, settings: Settings) -> int:
         from ingest.converters.cresci import convert_cresci as convert
     counts = convert(source, out)
     for name, count in counts.items():
-        _say(f"{name}: {count} rows")
+        _say(f"{name}: {count}")
     return 0
 
 
