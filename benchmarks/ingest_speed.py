@@ -14,54 +14,22 @@ appended to ``benchmarks/results/ingest_speed.md`` with the machine.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import resource
 import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from benchmarks.common import bench_server, jvm_peak_mib, load_average, machine, python_peak_mib
 from graph.admin import reset
-from graph.database import close_all, connect
+from graph.database import close_all
 from graph.server import local
-from graph.settings import load_settings
 from ingest.load import IngestOptions, ingest
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest_speed.md"
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB RAM, {platform.platform()}, Python {platform.python_version()}"
-
-
-def jvm_peak_mib(pid: int | None) -> float:
-    if not pid:
-        return float("nan")
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def run(sizes: list[int], work: Path, heap: str, pagecache: str, port: int, keep: bool) -> str:
-    env = dict(os.environ, RINGSCOPE_HOME=str(work / "neo4j"), RINGSCOPE_BOLT_PORT=str(port),
-               RINGSCOPE_NEO4J_HEAP=heap, RINGSCOPE_NEO4J_PAGECACHE=pagecache)
-    env = {k: v for k, v in env.items() if not k.startswith("NEO4J_")}
-    settings = load_settings(env)
-    local.start(settings.local)
-    settings = load_settings(env)
-    pid = local.state(settings.local).pid
-    graph = connect(settings)
+    settings, graph = bench_server(work, port, heap, pagecache)
     lines = [f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "", f"Machine: {machine()}",
              f"Neo4j {graph.server_version()}, heap {heap}, page cache {pagecache}; batch 5,000 rows; "
              "data: `ringscope simulate --seed 7 --format csv.gz`", ""]
@@ -89,8 +57,9 @@ def run(sizes: list[int], work: Path, heap: str, pagecache: str, port: int, keep
             lines.append(f"| {f.path.name} | {f.loaded:,} | {f.seconds:,.1f} | "
                          f"{f.loaded / f.seconds if f.seconds else 0:,.0f} | {f.read_seconds:,.1f} | "
                          f"{driver_s:,.1f} | {f.server_seconds:,.1f} |")
-        lines += ["", f"Peak memory: Python {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB, "
-                      f"JVM {jvm_peak_mib(pid):,.0f} MiB (VmHWM, cumulative over the run)", ""]
+        lines += ["", f"Peak memory: Python {python_peak_mib():,.0f} MiB, "
+                      f"JVM {jvm_peak_mib(settings):,.0f} MiB (VmHWM, cumulative over the run); "
+                      f"load average at the end {load_average()} (other work on the machine slows this)", ""]
         print("\n".join(lines[-(len(report.files) + 5):]), flush=True)
     close_all()
     if not keep:

@@ -1,0 +1,60 @@
+"""Shared by the benchmark scripts: the machine's description and a dedicated local Neo4j."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+from pathlib import Path
+
+from graph.database import Graph, connect
+from graph.server import local
+from graph.settings import Settings, load_settings
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB RAM, {platform.platform()}, "
+            f"Python {platform.python_version()}")
+
+
+def load_average() -> str:
+    try:
+        return open("/proc/loadavg").read().split()[0]
+    except OSError:
+        return "?"
+
+
+def bench_server(work: Path, port: int, heap: str, pagecache: str) -> tuple[Settings, Graph]:
+    """A Neo4j of the benchmark's own (never the user's or the tests')."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env.update(RINGSCOPE_HOME=str(work / "neo4j"), RINGSCOPE_BOLT_PORT=str(port),
+               RINGSCOPE_NEO4J_HEAP=heap, RINGSCOPE_NEO4J_PAGECACHE=pagecache)
+    settings = load_settings(env)
+    local.start(settings.local)
+    settings = load_settings(env)
+    return settings, connect(settings)
+
+
+def python_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def jvm_peak_mib(settings: Settings) -> float:
+    pid = local.state(settings.local).pid
+    if not pid:
+        return float("nan")
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
