@@ -53,6 +53,10 @@ NODE_TYPES: tuple[NodeType, ...] = (
     NodeType("Cluster", "cluster_id", "a group of accounts a detector found"),
     NodeType("Case", "case_id", "an investigation"),
     NodeType("GroundTruth", "account_id", "evaluation labels (never read by detectors)"),
+    # sanctions/: a spread a guard stopped, a stored preview, a passed community-rules exam
+    NodeType("Review", "review_id", "an entity sent to a person for review by a sanction decision"),
+    NodeType("SanctionPreview", "preview_id", "what a sanction decision would do, as the officer saw it"),
+    NodeType("ExamPass", "exam_id", "an account passed the community-rules exam (restores credit)"),
 )
 
 NODES: dict[str, NodeType] = {n.label: n for n in NODE_TYPES}
@@ -83,6 +87,10 @@ RELATIONSHIPS: dict[str, tuple[str, str, str]] = {
     "FOUND": ("DetectionRun", "Cluster", "a cluster a run found"),
     "HAS_MEMBER": ("Cluster", "Account", "an account in a cluster"),
     "ABOUT": ("Case", "*", "what a case is about"),
+    # sanctions/
+    "DERIVED_FROM": ("Sanction", "Sanction", "a sanction (or Review) that followed from another by propagation"),
+    "REVIEW_OF": ("Review", "*", "what a review item is about"),
+    "EXAM_OF": ("ExamPass", "Account", "the account that passed the exam"),
 }
 
 # Sanction targets in the input format, mapped to labels.

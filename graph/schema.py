@@ -76,6 +76,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX audit_entry_actor IF NOT EXISTS FOR (e:AuditEntry) ON (e.actor)",
         ),
     ),
+    Migration(
+        6,
+        "sanctions: previews, review items, exam passes; sanction state, expiry and decision lookups",
+        (
+            "CREATE CONSTRAINT review_review_id_unique IF NOT EXISTS FOR (x:Review) REQUIRE x.review_id IS UNIQUE",
+            "CREATE CONSTRAINT sanctionpreview_preview_id_unique IF NOT EXISTS "
+            "FOR (x:SanctionPreview) REQUIRE x.preview_id IS UNIQUE",
+            "CREATE CONSTRAINT exampass_exam_id_unique IF NOT EXISTS FOR (x:ExamPass) REQUIRE x.exam_id IS UNIQUE",
+            "CREATE INDEX sanction_state_expires IF NOT EXISTS FOR (s:Sanction) ON (s.state, s.expires_at)",
+            "CREATE INDEX sanction_preview IF NOT EXISTS FOR (s:Sanction) ON (s.preview_id)",
+            "CREATE INDEX review_state IF NOT EXISTS FOR (r:Review) ON (r.state)",
+            "CREATE INDEX review_preview IF NOT EXISTS FOR (r:Review) ON (r.preview_id)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
