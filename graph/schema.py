@@ -90,6 +90,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX review_preview IF NOT EXISTS FOR (r:Review) ON (r.preview_id)",
         ),
     ),
+    Migration(
+        7,
+        "the app's search: a fulltext index over names and text (CJK bigrams)",
+        (
+            "CREATE FULLTEXT INDEX entity_text IF NOT EXISTS "
+            "FOR (n:Account|Brand|Intermediary|Note|Comment) ON EACH [n.nickname, n.name, n.title, n.text] "
+            "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,90 @@
+"""The overview page's reads: the latest run, its clusters ranked by risk, changes, runs in progress."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from detection.compare import ClusterChange
+from graph.database import Graph
+from queries.detection import RunInfo, changes_since_previous
+
+LATEST_RUN = """
+MATCH (r:DetectionRun {status: 'completed'})
+WITH r ORDER BY r.started_at DESC LIMIT 1
+RETURN r.run_id AS run_id, r.status AS status, toString(r.started_at) AS started_at,
+       toString(r.finished_at) AS finished_at, r.stage AS stage, r.clusters AS clusters,
+       r.flagged AS flagged, r.error AS error, r.flag_threshold AS threshold, r.scored AS scored
+"""
+RUNS_IN_PROGRESS = """
+MATCH (r:DetectionRun {status: 'running'})
+RETURN r.run_id AS run_id, r.status AS status, toString(r.started_at) AS started_at,
+       toString(r.finished_at) AS finished_at, r.stage AS stage, r.clusters AS clusters,
+       r.flagged AS flagged, r.error AS error
+ORDER BY r.started_at DESC LIMIT $limit
+"""
+TOP_CLUSTERS = """
+MATCH (k:Cluster {run_id: $run_id})
+RETURN k.cluster_id AS cluster_id, k.detector AS detector, k.score AS score, k.size AS size,
+       k.reasons[0] AS reason
+ORDER BY k.score DESC, k.size DESC, k.cluster_id LIMIT $limit
+"""
+DETECTOR_COUNTS = """
+MATCH (k:Cluster {run_id: $run_id})
+RETURN k.detector AS detector, count(*) AS clusters, sum(k.size) AS memberships
+ORDER BY clusters DESC
+"""
+
+
+@dataclass(frozen=True)
+class LatestRun:
+    run_id: str
+    started_at: str
+    finished_at: str | None
+    clusters: int
+    flagged: int
+    scored: int
+    threshold: float
+
+
+@dataclass(frozen=True)
+class RankedCluster:
+    cluster_id: str
+    detector: str
+    score: float
+    size: int
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Changes:
+    previous_run: str | None
+    counts: dict[str, int]  # change kind -> clusters
+    changes: list[ClusterChange] = field(default_factory=list)
+
+
+def latest_run(graph: Graph) -> LatestRun | None:
+    rows = graph.read(LATEST_RUN)
+    if not rows:
+        return None
+    r = rows[0]
+    return LatestRun(r["run_id"], r["started_at"], r["finished_at"], r["clusters"] or 0, r["flagged"] or 0,
+                     r["scored"] or 0, r["threshold"] if r["threshold"] is not None else 0.5)
+
+
+def runs_in_progress(graph: Graph, limit: int = 10) -> list[RunInfo]:
+    return [RunInfo(**r.data()) for r in graph.read(RUNS_IN_PROGRESS, limit=limit)]
+
+
+def top_clusters(graph: Graph, run_id: str, limit: int = 50) -> list[RankedCluster]:
+    return [RankedCluster(**r.data()) for r in graph.read(TOP_CLUSTERS, run_id=run_id, limit=limit)]
+
+
+def detector_counts(graph: Graph, run_id: str) -> dict[str, int]:
+    return {r["detector"]: r["clusters"] for r in graph.read(DETECTOR_COUNTS, run_id=run_id)}
+
+
+def changes(graph: Graph, run_id: str) -> Changes:
+    """What changed since the previous completed run (clusters matched by member overlap)."""
+    previous, items = changes_since_previous(graph, run_id)
+    return Changes(previous, dict(Counter(c.change for c in items)), items)

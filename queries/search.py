@@ -1,0 +1,78 @@
+"""Search any account, device, IP, brand, agency, note or comment by id or by name, and land on it.
+
+Ids: an exact or prefix match on each label's unique key (the uniqueness
+constraint's index serves ``STARTS WITH``). Names and text: the fulltext index
+``entity_text`` (schema migration 7) over account nicknames, brand and agency
+names, note titles and comment text, with the CJK analyzer (bigrams, so
+Chinese words match). User text only ever travels as a parameter; Lucene's
+operators in it are escaped, so a search cannot turn into a query.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from graph.database import Graph
+from graph.model import NODES
+
+SEARCHABLE_BY_ID = ("Account", "Device", "IP", "Brand", "Intermediary", "Note", "Comment", "Order",
+                    "Sanction", "Cluster", "Phone")
+FULLTEXT_INDEX = "entity_text"
+
+BY_ID = "\nUNION ALL\n".join(
+    f"CALL () {{ MATCH (n:{label}) WHERE n.{NODES[label].key} STARTS WITH $q "
+    f"RETURN n.{NODES[label].key} AS key ORDER BY key LIMIT $limit }} "
+    f"WITH key, '{label}' AS label "
+    f"MATCH (n:{label} {{{NODES[label].key}: key}}) "
+    f"RETURN label, key, coalesce(n.nickname, n.name, n.title, left(n.text, 60), n.action, n.detector) AS caption, "
+    f"CASE WHEN key = $q THEN 2.0 ELSE 1.0 END AS score"
+    for label in SEARCHABLE_BY_ID
+)
+
+BY_TEXT = f"""
+CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $q, {{limit: $limit}}) YIELD node, score
+RETURN CASE WHEN node:Account THEN 'Account' WHEN node:Brand THEN 'Brand'
+            WHEN node:Intermediary THEN 'Intermediary' WHEN node:Note THEN 'Note' ELSE 'Comment' END AS label,
+       coalesce(node.account_id, node.brand_id, node.intermediary_id, node.note_id, node.comment_id) AS key,
+       coalesce(node.nickname, node.name, node.title, left(node.text, 60)) AS caption, score
+"""
+
+_LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)')
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    label: str
+    key: str
+    caption: str | None
+    score: float
+    how: str  # id | text
+
+    @property
+    def uid(self) -> str:
+        return f"{self.label}:{self.key}"
+
+
+def lucene_escape(text: str) -> str:
+    """Plain words for the fulltext index: every Lucene operator escaped, AND/OR/NOT lowered."""
+    escaped = _LUCENE_SPECIAL.sub(r"\\\1", text.strip())
+    return " ".join(w.lower() if w in ("AND", "OR", "NOT") else w for w in escaped.split())
+
+
+def search(graph: Graph, text: str, limit: int = 20) -> list[SearchHit]:
+    """Id matches first (exact before prefix), then name and text matches by relevance."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    hits = [SearchHit(r["label"], r["key"], r["caption"], r["score"], "id")
+            for r in graph.read(BY_ID, q=text, limit=limit)]
+    hits.sort(key=lambda h: (-h.score, h.label, h.key))
+    query = lucene_escape(text)
+    if query and len(hits) < limit:
+        seen = {h.uid for h in hits}
+        for r in graph.read(BY_TEXT, q=query, limit=limit):
+            hit = SearchHit(r["label"], r["key"], r["caption"], r["score"], "text")
+            if hit.uid not in seen:
+                hits.append(hit)
+    return hits[:limit]
