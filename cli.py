@@ -386,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("dir", help="dataset directory (accounts.csv, comments.jsonl.gz, notes.parquet ...)")
     ing.add_argument("--timezone", default="UTC", help="time zone of timestamps without an offset (default UTC)")
     ing.add_argument("--keep-unknown-columns", action="store_true", help="store unknown columns as properties")
-    ing.add_argument("--batch-size", type=int, default=5_000, help="rows per transaction (default 5000)")
+    ing.add_argument("--batch-size", type=int, default=10_000, help="rows per transaction (default 10000)")
     ing.add_argument("--rejects-dir", help="where rejected rows go (default ./rejects/<dataset name>)")
     ing.add_argument("--restart", action="store_true",
                      help="ignore checkpoints of an interrupted earlier load and write every batch again")

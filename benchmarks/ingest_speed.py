@@ -31,7 +31,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "ingest_speed.md"
 def run(sizes: list[int], work: Path, heap: str, pagecache: str, port: int, keep: bool) -> str:
     settings, graph = bench_server(work, port, heap, pagecache)
     lines = [f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "", f"Machine: {machine()}",
-             f"Neo4j {graph.server_version()}, heap {heap}, page cache {pagecache}; batch 5,000 rows; "
+             f"Neo4j {graph.server_version()}, heap {heap}, page cache {pagecache}; batch 10,000 rows; "
              "data: `ringscope simulate --seed 7 --format csv.gz`", ""]
     from simulate.platform import simulate
 

@@ -30,7 +30,7 @@ from ingest.spec import LOAD_ORDER, SPECS
 from ingest.validate import Rejected, Validator
 from ingest.writers import COMMENT_REPLIES, READ_CHECKPOINT, WRITERS, Writer, write_batch
 
-DEFAULT_BATCH = 5_000
+DEFAULT_BATCH = 10_000
 
 
 @dataclass
