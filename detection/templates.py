@@ -102,7 +102,7 @@ class TemplateParams:
     num_perm: int = 128
     min_chars: int = 8
     min_accounts: int = 3
-    max_template_accounts: int = 5000
+    max_template_accounts: int = 50000
     min_qa_acts: int = 2
     min_contact_accounts: int = 2
     max_evidence: int = 2000
