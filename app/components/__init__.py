@@ -1,0 +1,1 @@
+"""UI components: the graph view (vis-network, Components v2)."""
