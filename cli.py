@@ -153,7 +153,8 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     if args.accounts < 100:
         raise SettingError("--accounts must be at least 100")
     summary = simulate(Path(args.dir), accounts=args.accounts, seed=args.seed, fmt=args.format)
-    _say(str(summary))
+    for line in summary.lines():
+        _say(line)
     return 0
 
 
@@ -398,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("dir")
     sim.add_argument("--accounts", type=int, required=True)
     sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--format", choices=["csv", "csv.gz", "jsonl.gz", "parquet"], default="csv.gz")
+    sim.add_argument("--format", choices=["csv", "csv.gz", "jsonl", "jsonl.gz", "parquet"], default="csv.gz")
     sim.set_defaults(func=cmd_simulate)
 
     conv = sub.add_parser("convert", help="convert a public research dataset to the input format")
