@@ -1,0 +1,789 @@
+"""Bulk registration: accounts created together that also look alike.
+
+Fake accounts are made in batches by scripts. A batch shows up as a burst of
+registrations in a short window whose accounts *also* share something a
+random set of co-registered people would not: the registration IP, the phone
+number's carrier segment, a device, the machine-made shape of the nickname
+("LupeAvery12" and "CassondraJohns4" both read ``AaAa9``), or the same
+untouched profile defaults. This module follows the unsupervised part of Xiao,
+Freeman & Hwa, "Detecting Clusters of Fake Accounts in Online Social Networks"
+(AISec 2015): group accounts by registration window and shared attribute, then
+score the groups; there is no training on labels.
+
+Statistics (all per account and computed with sorted arrays and binary search,
+O(R log R) for R attribute rows, never pairwise):
+
+* **registration burst** ``T``: ``n`` accounts registered within ``window`` of
+  the account, against ``lambda`` expected from the background rate in the
+  surrounding ``background`` period (90 % local rate, 10 % whole-data rate).
+  Surprise ``S = -log10 P(Poisson(lambda) >= n - 1)``; strength
+  ``(1 - exp(-S/10)) * max(0, 1 - (1 + lambda)/n)`` (significance times the
+  share of the burst that is excess).
+* **shared attribute in the window** ``A``: for each attribute value, ``n`` of
+  the ``N`` registrations within ``window`` carry it, against its background
+  share ``p`` (same local/global mix). ``S = -log10 P(Binomial(N-1, p) >= n-1)``,
+  strength as above with ``expected = 1 + p (N - 1)``. Because it is
+  conditional on ``N``, a platform-wide surge of registrations (a marketing
+  campaign) does not count; only a surge of alike accounts does. ``A`` is the
+  largest strength over the account's attributes.
+* **profile defaults** ``P``: the mean of ``default_profile``, "no bio", and
+  the follow asymmetry ``clip(log10((following+1)/(followers+1)), 0, 1)``
+  (following ten times more accounts than follow it counts fully), over the
+  columns present. These are profile rules of the kind reviewed for bought
+  followers by Cresci et al., "Fame for sale: efficient detection of fake
+  Twitter followers", Decision Support Systems 2015. ``P`` is about how an
+  account was left, not when it was made: it also rates a fresh, lone, real
+  account highly, which is why it is only one third of the score.
+
+``bulk_registration_scores`` = mean of ``T``, ``A``, ``P`` over those
+available, in [0, 1]. ``detect_registration_bursts`` turns significant
+(attribute, value, window) groups into clusters; group members are chained
+while consecutive registrations are at most ``max_gap`` (1 hour) apart.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.stats import binom, poisson
+
+from detection.findings import ClusterFinding, Evidence, Reason
+from detection.shared_infrastructure import unique_ints
+
+DETECTOR = "registration_bursts"
+
+#: How much a burst on each attribute says about common control.
+ATTRIBUTE_WEIGHT: dict[str, float] = {
+    "device": 1.0,
+    "registration_ip": 0.9,
+    "phone_segment": 0.6,
+    "nickname_shape": 0.6,
+    "profile": 0.5,
+}
+
+SURPRISE_SCALE = 10.0  # -log10 p at which significance reaches 1 - 1/e
+GLOBAL_MIX = 0.1  # share of the whole-data rate/share mixed into the local background
+MAX_SURPRISE = 300.0
+CITE_LIMIT = 20
+MAX_REASONS = 20
+
+_HEX_RUN = re.compile(r"[0-9A-Fa-f]{6,}")
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def _char_class(ch: str) -> str:
+    """Shape class of one character (see ``nickname_shape``). O(1)."""
+    if ch.isdigit():
+        return "9"
+    if "A" <= ch <= "Z":
+        return "A"
+    if "a" <= ch <= "z":
+        return "a"
+    code = ord(ch)
+    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
+        return "汉"
+    if 0x3040 <= code <= 0x30FF:
+        return "カ"
+    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF:
+        return "한"
+    if ch.isspace():
+        return " "
+    if ch in "_.-":
+        return ch
+    if unicodedata.category(ch).startswith("L"):
+        return "L"
+    return "*"
+
+
+@lru_cache(maxsize=1 << 18)
+def nickname_shape(nickname: str) -> str:
+    """The shape of a nickname: what a generator template leaves behind.
+
+    After NFKC normalisation, a run of 6+ hex characters mixing digits and
+    letters (``63A1B2C3``) becomes ``H``; digits become ``9`` (a run of 4 or
+    more digits ``99``), latin capitals ``A`` and small letters ``a``, CJK
+    ideographs ``汉``, kana ``カ``, Hangul ``한``, other letters ``L``, spaces
+    ``" "``, ``_ . -`` stay, anything else (emoji, symbols) ``*``; runs of one
+    class collapse. ``"JordanS62953018" -> "AaA99"``,
+    ``"小红薯63A1B2C3" -> "汉H"``, ``"user_123" -> "a_9"``. Keeping case apart
+    (``A``/``a``) is a refinement of "latin -> a" that separates camel-cased
+    generated names. O(len(nickname)); cached.
+    """
+    if not isinstance(nickname, str) or not nickname.strip():
+        return ""
+    text = unicodedata.normalize("NFKC", nickname.strip())
+
+    def hex_token(match: re.Match[str]) -> str:
+        run = match.group(0)
+        has_digit = any(c.isdigit() for c in run)
+        has_alpha = any(c.isalpha() for c in run)
+        return "\x00" if has_digit and has_alpha else run
+
+    text = _HEX_RUN.sub(hex_token, text)
+    out: list[str] = []
+    digits = 0
+    for ch in text + "\x01":
+        if ch.isdigit() and ch != "\x00":
+            digits += 1
+            continue
+        if digits:
+            token = "99" if digits >= 4 else "9"
+            if not out or out[-1] != token:
+                out.append(token)
+            digits = 0
+        if ch == "\x01":
+            break
+        token = "H" if ch == "\x00" else _char_class(ch)
+        if not out or out[-1] != token:
+            out.append(token)
+    return "".join(out)
+
+
+def _as_bool(series: pd.Series) -> pd.Series:
+    """Booleans from bool, 0/1 or true/false/yes/no text; unknown -> NaN. O(n)."""
+    if series.dtype == bool:
+        return series.astype(float)
+    mapping = {"true": 1.0, "1": 1.0, "yes": 1.0, "1.0": 1.0,
+               "false": 0.0, "0": 0.0, "no": 0.0, "0.0": 0.0}
+    text = series.astype("string").str.strip().str.lower()
+    return text.map(mapping).astype(float)
+
+
+def _has_text(series: pd.Series) -> pd.Series:
+    """True where the value is a non-blank string. O(n)."""
+    text = series.astype("string").fillna("").str.strip()
+    return (text.str.len() > 0).astype(bool)
+
+
+def _log2_bucket(values: pd.Series) -> np.ndarray:
+    """``floor(log2(x + 1))`` as int, -1 when missing. O(n)."""
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bucket = np.floor(np.log2(np.clip(x, 0, None) + 1))
+    return np.where(np.isnan(bucket), -1, bucket).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- attributes
+
+
+@dataclass(frozen=True)
+class AttributeColumn:
+    """One shared attribute as integer codes.
+
+    Row ``i`` says: the account at position ``account[i]`` of the accounts
+    frame has the value ``vocabulary[code[i]]``.
+    """
+
+    name: str
+    account: np.ndarray
+    code: np.ndarray
+    vocabulary: np.ndarray
+
+
+def _text_column(name: str, positions: np.ndarray, values: pd.Series) -> AttributeColumn:
+    """Factorize non-blank text values (sorted vocabulary) into a column. O(n log n)."""
+    text = values.astype("string").str.strip()
+    keep = (text.notna() & (text.str.len() > 0)).to_numpy(dtype=bool, na_value=False)
+    codes, vocabulary = pd.factorize(text[keep], sort=True)
+    return AttributeColumn(name, np.asarray(positions)[keep].astype(np.int64),
+                           codes.astype(np.int64), np.asarray(vocabulary, dtype=object))
+
+
+def _profile_column(accounts: pd.DataFrame) -> AttributeColumn | None:
+    """The profile-defaults fingerprint as a column, or None without profile columns.
+
+    Value text ``default=<0|1|?>|bio=<0|1|?>|following=2^<b>|followers=2^<b>``
+    with ``b = floor(log2(x + 1))``: accounts a script created and left alone
+    share it. Built from integers; text only for distinct values. O(n).
+    """
+    columns = ("default_profile", "bio", "following", "followers")
+    if not any(c in accounts.columns for c in columns):
+        return None
+    n = len(accounts)
+    unknown = np.full(n, -1, dtype=np.int64)
+    if "default_profile" in accounts:
+        d = _as_bool(accounts["default_profile"]).to_numpy(dtype=float, na_value=np.nan)
+        default = np.where(np.isnan(d), -1, d).astype(np.int64)
+    else:
+        default = unknown
+    bio = _has_text(accounts["bio"]).to_numpy().astype(np.int64) if "bio" in accounts \
+        else unknown
+    following = _log2_bucket(accounts["following"]) if "following" in accounts else unknown
+    followers = _log2_bucket(accounts["followers"]) if "followers" in accounts else unknown
+    raw = (((default + 1) * 3 + (bio + 1)) * 100 + (following + 1)) * 100 + (followers + 1)
+    codes, uniques = pd.factorize(raw, sort=True)
+
+    def text(value: int) -> str:
+        fr, rest = value % 100 - 1, value // 100
+        fo, rest = rest % 100 - 1, rest // 100
+        b, d = rest % 3 - 1, rest // 3 - 1
+        show = lambda x: "?" if x < 0 else str(x)  # noqa: E731
+        return (f"default={show(d)}|bio={show(b)}|following=2^{show(fo)}"
+                f"|followers=2^{show(fr)}")
+
+    vocabulary = np.array([text(int(u)) for u in uniques], dtype=object)
+    return AttributeColumn("profile", np.arange(n, dtype=np.int64), codes.astype(np.int64),
+                           vocabulary)
+
+
+def _shape_column(accounts: pd.DataFrame) -> AttributeColumn:
+    """Nickname shapes as a column (shape computed once per distinct nickname). O(n)."""
+    nick_codes, nicks = pd.factorize(accounts["nickname"].astype("string"), sort=False)
+    shapes = np.array([nickname_shape(x) for x in nicks], dtype=object)
+    per_row = np.where(nick_codes >= 0, shapes[np.maximum(nick_codes, 0)], "")
+    return _text_column("nickname_shape", np.arange(len(accounts)), pd.Series(per_row))
+
+
+def attribute_columns(
+    accounts: pd.DataFrame, account_devices: pd.DataFrame | None = None
+) -> list[AttributeColumn]:
+    """The shared attributes to test, in a fixed order.
+
+    ``registration_ip``, ``phone_segment`` from ``accounts``; ``device`` from
+    ``account_devices`` (links to unknown accounts ignored, duplicates
+    removed); ``nickname_shape`` (``nickname_shape`` of ``nickname``) and
+    ``profile`` (profile-defaults fingerprint). Missing columns are skipped,
+    blank values dropped. O(n log n).
+    """
+    out: list[AttributeColumn] = []
+    positions = np.arange(len(accounts), dtype=np.int64)
+    for column in ("registration_ip", "phone_segment"):
+        if column in accounts:
+            out.append(_text_column(column, positions, accounts[column]))
+    if account_devices is not None and {"account_id", "device_id"} <= set(account_devices):
+        index = pd.Index(accounts["account_id"].astype(str))
+        pos = index.get_indexer(account_devices["account_id"].astype(str))
+        known = pos >= 0
+        col = _text_column("device", pos[known], account_devices["device_id"][known])
+        pair = unique_ints(col.account * (len(col.vocabulary) + 1) + col.code)
+        out.append(AttributeColumn("device", pair // (len(col.vocabulary) + 1),
+                                   pair % (len(col.vocabulary) + 1), col.vocabulary))
+    if "nickname" in accounts:
+        out.append(_shape_column(accounts))
+    profile = _profile_column(accounts)
+    if profile is not None:
+        out.append(profile)
+    return [c for c in out if len(c.code)]
+
+
+def profile_signature(accounts: pd.DataFrame) -> pd.Series:
+    """The profile-defaults fingerprint text of each account (None if no columns).
+
+    See ``_profile_column``. O(n).
+    """
+    column = _profile_column(accounts)
+    if column is None:
+        return pd.Series([None] * len(accounts), index=accounts.index, dtype=object)
+    return pd.Series(column.vocabulary[column.code], index=accounts.index, dtype=object)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def _seconds(values: pd.Series) -> np.ndarray:
+    """UTC timestamps as float seconds since the epoch, NaN for missing. O(n)."""
+    ts = pd.to_datetime(values, utc=True, errors="coerce")
+    secs = (ts - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    return np.asarray(secs.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+
+
+def _window_counts(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How many of ``sorted_keys`` lie in ``[lo, hi]``, per query. O(q log n).
+
+    Fastest when the queries are sorted too (binary searches then stay in
+    cache), which is how ``_sorted_window_counts`` uses it.
+    """
+    return np.searchsorted(sorted_keys, hi, side="right") - np.searchsorted(
+        sorted_keys, lo, side="left"
+    )
+
+
+def _sorted_window_counts(keys: np.ndarray, radii: tuple[float, ...]) -> list[np.ndarray]:
+    """For each radius r, how many ``keys`` lie within ``[k - r, k + r]`` of each key.
+
+    Sorts once, queries in sorted order, returns counts in the input order.
+    O(n log n).
+    """
+    order = np.argsort(keys, kind="stable")
+    srt = keys[order]
+    out = []
+    for r in radii:
+        counts = np.empty(len(keys), dtype=float)
+        counts[order] = _window_counts(srt, srt - r, srt + r)
+        out.append(counts)
+    return out
+
+
+def _strength(surprise: np.ndarray, excess: np.ndarray) -> np.ndarray:
+    """Burst strength ``(1 - exp(-S / 10)) * excess`` in [0, 1]. O(n)."""
+    return (1.0 - np.exp(-surprise / SURPRISE_SCALE)) * np.clip(excess, 0.0, 1.0)
+
+
+def _surprise(log_sf: np.ndarray) -> np.ndarray:
+    """``-log10 p`` from natural-log tail probabilities, capped at 300. O(n)."""
+    s = -np.asarray(log_sf, dtype=float) / math.log(10.0)
+    s = np.where(np.isnan(s), 0.0, s)
+    return np.clip(s, 0.0, MAX_SURPRISE)
+
+
+def registration_burst_stats(
+    times: np.ndarray, window: float, background: float, global_mix: float = GLOBAL_MIX
+) -> pd.DataFrame:
+    """Per registration: how unusual is the number registered around it?
+
+    ``times`` in seconds (NaN allowed, gives zeros). ``n`` = registrations in
+    ``[t - window, t + window]`` (self included); ``expected`` = others
+    expected there from the rate in ``[t - background, t + background]``
+    outside the window, mixed ``global_mix`` with the whole-data rate.
+    ``surprise = -log10 P(Poisson(expected) >= n - 1)``, ``strength`` as in
+    ``_strength`` with excess ``1 - (1 + expected) / n``. Columns ``n,
+    expected, surprise, strength``. O(n log n) (one sort, binary searches).
+    """
+    times = np.asarray(times, dtype=float)
+    ok = ~np.isnan(times)
+    out = {c: np.zeros(len(times)) for c in ("n", "expected", "surprise", "strength")}
+    t = times[ok]
+    if len(t):
+        n, wide = _sorted_window_counts(t, (window, background))
+        span = max(float(t.max() - t.min()), 2 * background)
+        global_rate = len(t) / span
+        local_rate = (wide - n) / max(2 * (background - window), 1.0)
+        expected = 2 * window * ((1 - global_mix) * local_rate + global_mix * global_rate)
+        surprise = np.where(n >= 2, _surprise(poisson.logsf(n - 2, expected)), 0.0)
+        excess = 1.0 - (1.0 + expected) / np.maximum(n, 1.0)
+        out["n"][ok] = n
+        out["expected"][ok] = expected
+        out["surprise"][ok] = surprise
+        out["strength"][ok] = _strength(surprise, excess)
+    return pd.DataFrame(out)
+
+
+def attribute_burst_stats(
+    times: np.ndarray,
+    values: np.ndarray,
+    window: float,
+    background: float,
+    global_mix: float = GLOBAL_MIX,
+) -> pd.DataFrame:
+    """Per (account, attribute value) row: is the value over-represented in the window?
+
+    ``times`` in seconds, ``values`` integer codes of one attribute (rows
+    without a time must be removed first). For each row: ``N`` rows of this
+    attribute registered within ``window``, ``n`` of them with the same
+    value, ``p`` the value's share in the surrounding ``background`` period
+    outside the window (mixed ``global_mix`` with its whole-data share).
+    ``surprise = -log10 P(Binomial(N - 1, p) >= n - 1)``, ``expected = 1 +
+    p (N - 1)``, ``strength`` as in ``_strength``. Columns ``n, N, p,
+    expected, surprise, strength``. O(R log R) for R rows: two sorts (by
+    time; by value then time) and binary searches; no pairs.
+    """
+    t = np.asarray(times, dtype=float)
+    v = np.asarray(values, dtype=np.int64)
+    columns = ["n", "N", "p", "expected", "surprise", "strength"]
+    if len(t) == 0:
+        return pd.DataFrame({c: np.zeros(0) for c in columns})
+    N, N_wide = _sorted_window_counts(t, (window, background))
+    N_bg = N_wide - N
+    n, n_wide = _sorted_window_counts(_value_time_key(v, t, background), (window, background))
+    n_bg = n_wide - n
+    share_global = np.bincount(v)[v] / len(v)
+    share_local = np.where(N_bg > 0, n_bg / np.maximum(N_bg, 1), share_global)
+    p = np.clip((1 - global_mix) * share_local + global_mix * share_global, 1e-12, 1.0)
+    surprise = np.where(n >= 2, _surprise(binom.logsf(n - 2, N - 1, p)), 0.0)
+    expected = 1.0 + p * (N - 1)
+    excess = 1.0 - expected / np.maximum(n, 1.0)
+    return pd.DataFrame({"n": n, "N": N, "p": p, "expected": expected, "surprise": surprise,
+                         "strength": _strength(surprise, excess)})
+
+
+def _value_time_key(v: np.ndarray, t: np.ndarray, background: float) -> np.ndarray:
+    """One sortable key per row: each value's times in a disjoint band. O(n).
+
+    ``key = v * band + (t - min t)`` with ``band`` wider than the time span
+    plus the background radius, so windows never reach another value.
+    """
+    t0 = float(t.min())
+    band = float(t.max() - t0) + 2 * background + 1.0
+    return v.astype(float) * band + (t - t0)
+
+
+@dataclass(frozen=True)
+class ScoredColumn:
+    """An ``AttributeColumn`` restricted to rows with a registration time, with stats."""
+
+    column: AttributeColumn
+    rows: np.ndarray  # row indices into the column
+    t: np.ndarray
+    stats: pd.DataFrame
+
+
+def _score_columns(
+    accounts: pd.DataFrame,
+    account_devices: pd.DataFrame | None,
+    times: np.ndarray,
+    window: float,
+    background: float,
+) -> list[ScoredColumn]:
+    """``attribute_burst_stats`` for every attribute column. O(R log R)."""
+    scored = []
+    for column in attribute_columns(accounts, account_devices):
+        t = times[column.account]
+        rows = np.flatnonzero(~np.isnan(t))
+        if len(rows) == 0:
+            continue
+        stats = attribute_burst_stats(t[rows], column.code[rows], window, background)
+        scored.append(ScoredColumn(column, rows, t[rows], stats))
+    return scored
+
+
+def _timedelta_seconds(value: pd.Timedelta | str | float) -> float:
+    """A window given as Timedelta, text ("12h") or seconds, in seconds. O(1)."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    return pd.Timedelta(value).total_seconds()
+
+
+# --------------------------------------------------------------------------- per account
+
+
+def profile_defaults(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Per account: ``default_profile``, ``no_bio``, ``follow_asymmetry`` in [0, 1].
+
+    ``follow_asymmetry = clip(log10((following + 1) / (followers + 1)), 0, 1)``.
+    A column is NaN when its inputs are absent or unknown. Indexed by
+    ``account_id``. O(n).
+    """
+    index = accounts["account_id"].astype(str)
+    out = pd.DataFrame(index=pd.Index(index, name="account_id"))
+    if "default_profile" in accounts:
+        out["default_profile"] = _as_bool(accounts["default_profile"]).to_numpy()
+    else:
+        out["default_profile"] = np.nan
+    if "bio" in accounts:
+        out["no_bio"] = (~_has_text(accounts["bio"])).astype(float).to_numpy()
+    else:
+        out["no_bio"] = np.nan
+    if {"followers", "following"} <= set(accounts.columns):
+        followers = pd.to_numeric(accounts["followers"], errors="coerce").clip(lower=0)
+        following = pd.to_numeric(accounts["following"], errors="coerce").clip(lower=0)
+        ratio = np.log10((following + 1) / (followers + 1))
+        out["follow_asymmetry"] = ratio.clip(0, 1).to_numpy(dtype=float, na_value=np.nan)
+    else:
+        out["follow_asymmetry"] = np.nan
+    return out
+
+
+def bulk_registration_components(
+    accounts: pd.DataFrame,
+    account_devices: pd.DataFrame | None = None,
+    *,
+    window: pd.Timedelta | str | float = "12h",
+    background: pd.Timedelta | str | float = "15D",
+) -> pd.DataFrame:
+    """The three evidence components behind ``bulk_registration_scores``.
+
+    Columns (indexed by ``account_id``, in input order): ``burst`` (``T``,
+    registration burst strength), ``shared_attribute`` (``A``, the strongest
+    over-represented attribute in the account's window, 0 when it has none),
+    ``shared_attribute_name`` (which one; ties go to the first in
+    ``ATTRIBUTE_WEIGHT`` order), ``profile`` (``P``, mean of
+    ``profile_defaults`` over known values) and those three subcomponents.
+    ``A`` is NaN only when the frame has none of the attribute columns.
+    See the module docstring for formulas. O(R log R) for R attribute rows.
+    """
+    w = _timedelta_seconds(window)
+    bg = max(_timedelta_seconds(background), 2 * w)
+    ids = accounts["account_id"].astype(str)
+    times = _seconds(accounts["registered_at"])
+    out = pd.DataFrame(index=pd.Index(ids, name="account_id"))
+    out["burst"] = registration_burst_stats(times, w, bg)["strength"].to_numpy()
+
+    scored = _score_columns(accounts, account_devices, times, w, bg)
+    if not _has_attributes(accounts, account_devices):
+        out["shared_attribute"] = np.nan
+        out["shared_attribute_name"] = None
+    else:
+        best = np.zeros(len(accounts))
+        name = np.full(len(accounts), None, dtype=object)
+        order = {a: i for i, a in enumerate(ATTRIBUTE_WEIGHT)}
+        for sc in sorted(scored, key=lambda sc: order.get(sc.column.name, len(order))):
+            per_account = np.zeros(len(accounts))
+            np.maximum.at(per_account, sc.column.account[sc.rows], sc.stats["strength"].to_numpy())
+            better = per_account > best
+            best[better] = per_account[better]
+            name[better] = sc.column.name
+        out["shared_attribute"] = best
+        out["shared_attribute_name"] = name
+    prof = profile_defaults(accounts)
+    out["profile"] = prof.mean(axis=1, skipna=True).to_numpy()
+    for column in prof.columns:
+        out[column] = prof[column].to_numpy()
+    return out
+
+
+def _has_attributes(accounts: pd.DataFrame, account_devices: pd.DataFrame | None) -> bool:
+    """Whether any shared-attribute column exists at all. O(1)."""
+    present = {"registration_ip", "phone_segment", "nickname", "default_profile", "bio",
+               "following", "followers"} & set(accounts.columns)
+    return bool(present) or (account_devices is not None and "device_id" in account_devices)
+
+
+def bulk_registration_scores(
+    accounts: pd.DataFrame,
+    account_devices: pd.DataFrame | None = None,
+    *,
+    window: pd.Timedelta | str | float = "12h",
+    background: pd.Timedelta | str | float = "15D",
+) -> pd.Series:
+    """Unsupervised bulk-registration score per account, in [0, 1], for ranking.
+
+    ``score = mean(T, A, P)`` over the components available (see the module
+    docstring): registration burst, shared attribute within the burst window,
+    profile defaults. Equal weights, fixed a priori; nothing is fitted.
+    Indexed by ``account_id`` in input order, named ``bulk_registration``.
+    Time O(R log R) for R = accounts + device links; memory O(R).
+    """
+    parts = bulk_registration_components(
+        accounts, account_devices, window=window, background=background
+    )
+    score = parts[["burst", "shared_attribute", "profile"]].mean(axis=1, skipna=True)
+    return score.fillna(0.0).clip(0.0, 1.0).rename("bulk_registration")
+
+
+# --------------------------------------------------------------------------- clusters
+
+
+@dataclass(frozen=True)
+class BurstGroup:
+    """Accounts registered close together sharing one attribute value."""
+
+    attribute: str
+    value: str
+    members: tuple[str, ...]
+    start: float
+    end: float
+    observed: int  # rows with the value in [start, end]
+    total: int  # rows of the attribute in [start, end]
+    expected: float
+    surprise: float
+    strength: float
+
+
+def burst_groups(
+    scored: ScoredColumn,
+    account_ids: np.ndarray,
+    max_gap: float,
+    background: float,
+    min_size: int = 3,
+    min_surprise: float = 6.0,
+    min_excess: float = 0.5,
+) -> list[BurstGroup]:
+    """Significant (value, time window) groups of one scored attribute column.
+
+    A row is significant when ``n >= min_size``, ``surprise >= min_surprise``
+    and ``1 - expected/n >= min_excess`` (at least twice the expected count).
+    Significant rows of one value are chained in time order while gaps stay
+    within ``max_gap``; chains of ``min_size`` distinct accounts become
+    groups. The gap is much shorter than the test window: every account with
+    the value within ``window`` of a burst tests significant (the burst is in
+    its window), and the short gap keeps the ordinary ones hours away out.
+    Group strength: ``(1 - exp(-S/10)) * (1 - expected/observed) *
+    (1 - exp(-(size - 1)/5))`` with ``S`` the members' largest surprise,
+    ``observed`` the rows with the value in the group's span and ``expected``
+    the members' mean share times the attribute's rows in the span.
+    O(R log R) for R rows of the column.
+    """
+    st = scored.stats
+    n = st["n"].to_numpy()
+    excess = 1.0 - st["expected"].to_numpy() / np.maximum(n, 1.0)
+    sig = np.flatnonzero((n >= min_size) & (st["surprise"].to_numpy() >= min_surprise)
+                         & (excess >= min_excess))
+    if len(sig) == 0:
+        return []
+    col = scored.column
+    codes = col.code[scored.rows]
+    t = scored.t
+    t_sorted = np.sort(t)
+    key = _value_time_key(codes, t, background)
+    key_sorted = np.sort(key)
+    order = sig[np.lexsort((account_ids[col.account[scored.rows[sig]]], t[sig], codes[sig]))]
+    cut = np.flatnonzero((np.diff(codes[order]) != 0) | (np.diff(t[order]) > max_gap)) + 1
+    groups: list[BurstGroup] = []
+    p = st["p"].to_numpy()
+    surprise = st["surprise"].to_numpy()
+    for chunk in np.split(order, cut):
+        members = tuple(sorted(set(account_ids[col.account[scored.rows[chunk]]].tolist())))
+        if len(members) < min_size:
+            continue
+        start, end = float(t[chunk].min()), float(t[chunk].max())
+        total = int(_window_counts(t_sorted, np.array([start]), np.array([end]))[0])
+        # chunk is in time order within one value: its first and last keys bound the span
+        observed = int(_window_counts(key_sorted, key[chunk[:1]], key[chunk[-1:]])[0])
+        expected = float(p[chunk].mean() * total)
+        top = float(surprise[chunk].max())
+        strength = ((1 - math.exp(-top / SURPRISE_SCALE))
+                    * max(0.0, 1 - expected / max(observed, 1))
+                    * (1 - math.exp(-(len(members) - 1) / 5)))
+        groups.append(BurstGroup(col.name, str(col.vocabulary[codes[chunk[0]]]), members,
+                                 start, end, observed, total, expected, top, float(strength)))
+    return groups
+
+
+def _iso(seconds: float) -> str:
+    """Epoch seconds as ISO 8601 UTC text. O(1)."""
+    return pd.Timestamp(seconds, unit="s", tz="UTC").isoformat()
+
+
+def _cite(ids: list[str], limit: int = CITE_LIMIT) -> str:
+    """At most ``limit`` ids, then "and N more". O(limit)."""
+    rest = len(ids) - limit
+    shown = ", ".join(ids[:limit])
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+def _group_reason(
+    group: BurstGroup, nicknames: Mapping[str, str], registered: Mapping[str, pd.Timestamp]
+) -> Reason:
+    """The officer-readable reason for one burst group, with its evidence.
+
+    The time window cites the members' exact first and last registration
+    times from ``registered``. O(size).
+    """
+    size = len(group.members)
+    times = [registered[m] for m in group.members if m in registered]
+    first = min(times).isoformat() if times else _iso(group.start)
+    last = max(times).isoformat() if times else _iso(group.end)
+    span = f"between {first} and {last}"
+    stats = (f"{group.observed} of the {group.total} registrations in that span share it, "
+             f"about {group.expected:.1f} expected")
+    window = Evidence("time_window", (first, last))
+    if group.attribute == "registration_ip":
+        text = f"{size} accounts registered {span} from registration IP {group.value} ({stats})"
+        evidence = (window, Evidence("registration_ip", (group.value,)))
+    elif group.attribute == "phone_segment":
+        text = (f"{size} accounts registered {span} with phone numbers in segment "
+                f"{group.value} ({stats})")
+        evidence = (window, Evidence("phone_segment", (group.value,)))
+    elif group.attribute == "device":
+        text = f"{size} accounts registered {span} and used device {group.value} ({stats})"
+        evidence = (window, Evidence("device", (group.value,)))
+    elif group.attribute == "nickname_shape":
+        examples = [nicknames.get(m, m) for m in group.members]
+        text = (f"{size} accounts registered {span} with nicknames of the same shape "
+                f"'{group.value}' ({stats}), e.g. {_cite(examples, 5)}")
+        evidence = (window, Evidence("account", group.members))
+    else:
+        text = (f"{size} accounts registered {span} with identical profile defaults "
+                f"[{group.value}] ({stats})")
+        evidence = (window, Evidence("account", group.members))
+    return Reason(code="registration_burst", text=text, evidence=evidence)
+
+
+def detect_registration_bursts(
+    accounts: pd.DataFrame,
+    account_devices: pd.DataFrame | None = None,
+    *,
+    window: pd.Timedelta | str | float = "12h",
+    background: pd.Timedelta | str | float = "15D",
+    max_gap: pd.Timedelta | str | float = "1h",
+    min_size: int = 3,
+    min_surprise: float = 6.0,
+    min_excess: float = 0.5,
+    attribute_weight: Mapping[str, float] | None = None,
+) -> list[ClusterFinding]:
+    """Clusters of accounts registered together that also share an attribute.
+
+    Builds ``burst_groups`` (per attribute value, accounts whose ``window``
+    shows the value over-represented against its ``background`` share:
+    surprise ``>= min_surprise`` in -log10 p, at least ``1/(1-min_excess)``
+    times the expected count; chained while consecutive registrations are at
+    most ``max_gap`` apart; at least ``min_size`` accounts),
+    then joins groups that share members into one cluster (union-find via
+    connected components, O(memberships)).
+
+    Scores, with per-attribute weight ``w_a`` (``ATTRIBUTE_WEIGHT``) and group
+    strength ``g`` (see ``burst_groups``): cluster ``1 - prod_a (1 - w_a *
+    max g_a)`` over attributes; member ``1 - prod (1 - w_a * g)`` over the
+    best group per attribute the member is in (fringe members in fewer
+    groups score lower). Reasons cite the time window and the shared value
+    (the 20 strongest groups).
+
+    Time O(R log R) for R attribute rows (accounts times attributes plus
+    device links), memory O(R). Same input, same output.
+    """
+    w = _timedelta_seconds(window)
+    bg = max(_timedelta_seconds(background), 2 * w)
+    weights = {**ATTRIBUTE_WEIGHT, **(attribute_weight or {})}
+    times = _seconds(accounts["registered_at"])
+    account_ids = accounts["account_id"].astype(str).to_numpy(dtype=object)
+    groups: list[BurstGroup] = []
+    for sc in _score_columns(accounts, account_devices, times, w, bg):
+        groups += burst_groups(sc, account_ids, _timedelta_seconds(max_gap), bg, min_size,
+                               min_surprise, min_excess)
+    if not groups:
+        return []
+    groups.sort(key=lambda g: (g.attribute, g.value, g.start))
+    members = sorted({m for g in groups for m in g.members})
+    index = {m: i for i, m in enumerate(members)}
+    gi = np.concatenate([np.full(len(g.members), k) for k, g in enumerate(groups)])
+    ai = np.concatenate([[index[m] for m in g.members] for g in groups])
+    n_nodes = len(members) + len(groups)
+    graph = coo_matrix((np.ones(len(ai)), (ai, len(members) + gi)), shape=(n_nodes, n_nodes))
+    _, comp = connected_components(graph, directed=False)
+
+    wanted = pd.Index(members)
+    pos = pd.Index(account_ids).get_indexer(wanted)
+    registered_at = pd.to_datetime(accounts["registered_at"].iloc[pos], utc=True, errors="coerce")
+    registered = {m: t for m, t in zip(members, registered_at) if not pd.isna(t)}
+    nicknames: dict[str, str] = {}
+    if "nickname" in accounts:
+        nicknames = {m: str(x) for m, x in zip(members, accounts["nickname"].iloc[pos])
+                     if isinstance(x, str)}
+
+    findings: list[ClusterFinding] = []
+    by_comp: dict[int, list[int]] = {}
+    for k in range(len(groups)):
+        by_comp.setdefault(int(comp[len(members) + k]), []).append(k)
+    for comp_id in sorted(by_comp):
+        cgroups = sorted((groups[k] for k in by_comp[comp_id]),
+                         key=lambda g: (-g.strength, g.attribute, g.value, g.start))
+        cluster_members = sorted({m for g in cgroups for m in g.members})
+        best: dict[str, float] = {}
+        member_best: dict[str, dict[str, float]] = {}
+        for g in cgroups:
+            best[g.attribute] = max(best.get(g.attribute, 0.0), g.strength)
+            for m in g.members:
+                slot = member_best.setdefault(m, {})
+                slot[g.attribute] = max(slot.get(g.attribute, 0.0), g.strength)
+        score = 1 - math.prod(1 - weights.get(a, 0.5) * s for a, s in sorted(best.items()))
+        member_scores = {
+            m: round(1 - math.prod(1 - weights.get(a, 0.5) * s
+                                   for a, s in sorted(member_best[m].items())), 6)
+            for m in cluster_members
+        }
+        reasons = [_group_reason(g, nicknames, registered) for g in cgroups[:MAX_REASONS]]
+        if len(cgroups) > MAX_REASONS:
+            reasons.append(Reason(
+                code="registration_burst",
+                text=f"and {len(cgroups) - MAX_REASONS} more shared-attribute bursts "
+                     "among these accounts",
+            ))
+        findings.append(ClusterFinding(
+            detector=DETECTOR,
+            members=tuple(cluster_members),
+            score=round(float(min(max(score, 0.0), 1.0)), 6),
+            reasons=tuple(reasons),
+            member_scores=member_scores,
+        ))
+    findings.sort(key=lambda f: (-f.score, f.key))
+    return findings

@@ -1,0 +1,135 @@
+"""Registration bursts: co-registered accounts that also share an attribute."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detection.registration_bursts import (
+    bulk_registration_scores,
+    detect_registration_bursts,
+    nickname_shape,
+)
+
+START = pd.Timestamp("2024-01-01", tz="UTC")
+SYLLABLES = ["an", "bo", "chen", "li", "mei", "xiao", "yu", "zhang", "wang", "lin"]
+
+
+def background(n=400, days=60, seed=1, prefix="h"):
+    """People registering over two months with varied names, IPs and profiles."""
+    rng = np.random.default_rng(seed)
+    names = []
+    for _ in range(n):
+        word = "".join(rng.choice(SYLLABLES, size=rng.integers(1, 3)))
+        style = rng.integers(0, 5)
+        names.append([word, word.capitalize(), f"{word}_{rng.integers(10, 99)}",
+                      f"{word}{rng.integers(1, 9)}", f"小{word}"][style])
+    return pd.DataFrame({
+        "account_id": [f"{prefix}{i:04d}" for i in range(n)],
+        "registered_at": START + pd.to_timedelta(rng.uniform(0, days * 86400, n), unit="s"),
+        "registration_ip": [f"10.{rng.integers(0, 255)}.{rng.integers(0, 255)}.{i % 250}"
+                            for i in range(n)],
+        "phone_segment": rng.choice(["138", "139", "186", "150", "170"], n,
+                                    p=[.3, .3, .2, .15, .05]),
+        "nickname": names,
+        "default_profile": rng.random(n) < 0.3,
+        "followers": rng.integers(0, 2000, n),
+        "following": rng.integers(0, 800, n),
+        "bio": np.where(rng.random(n) < 0.8, "hello", None),
+    })
+
+
+def farm(n=15, at=START + pd.Timedelta(days=30), ip="9.9.9.9", prefix="f"):
+    """A batch made by a script: two hours, one IP, template names, untouched profiles."""
+    rng = np.random.default_rng(5)
+    return pd.DataFrame({
+        "account_id": [f"{prefix}{i:03d}" for i in range(n)],
+        "registered_at": at + pd.to_timedelta(np.sort(rng.uniform(0, 7200, n)), unit="s"),
+        "registration_ip": ip,
+        "phone_segment": "170",
+        "nickname": [f"user{rng.integers(10**7, 10**8)}" for _ in range(n)],
+        "default_profile": True,
+        "followers": rng.integers(0, 5, n),
+        "following": rng.integers(150, 300, n),
+        "bio": None,
+    })
+
+
+@pytest.mark.parametrize("nick, shape", [
+    ("JordanS62953018", "AaA99"), ("LupeAvery12", "AaAa9"), ("小红薯63A1B2C3", "汉H"),
+    ("user_123", "a_9"), ("ｕｓｅｒ１２３４５", "a99"), ("", ""), (None, ""),
+])
+def test_nickname_shape(nick, shape):
+    assert nickname_shape(nick) == shape
+
+
+def test_farm_burst_is_one_cluster_citing_ip_and_window():
+    accounts = pd.concat([background(), farm()], ignore_index=True)
+    findings = detect_registration_bursts(accounts)
+    assert len(findings) == 1
+    (f,) = findings
+    assert f.members == tuple(f"f{i:03d}" for i in range(15))
+    codes = {r.code for r in f.reasons}
+    assert codes == {"registration_burst"}
+    ip_reason = next(r for r in f.reasons if "9.9.9.9" in r.text)
+    kinds = {e.kind: e.ids for e in ip_reason.evidence}
+    assert kinds["registration_ip"] == ("9.9.9.9",)
+    start, end = (pd.Timestamp(x) for x in kinds["time_window"])
+    farm_times = farm()["registered_at"]
+    assert start == farm_times.min() and end == farm_times.max()
+    assert f.score > 0.5
+
+
+def test_a_surge_of_ordinary_signups_is_not_a_cluster():
+    surge = background(n=120, days=0.1, seed=9, prefix="s")  # 120 people in 2.4 hours
+    surge["registered_at"] += pd.Timedelta(days=20)
+    accounts = pd.concat([background(), surge], ignore_index=True)
+    assert detect_registration_bursts(accounts) == []
+
+
+def test_same_ip_spread_over_months_is_not_a_burst():
+    spread = farm()
+    spread["registered_at"] = START + pd.to_timedelta(np.arange(15) * 4, unit="D")
+    spread["nickname"] = background(n=15, seed=3)["nickname"].to_numpy()
+    spread["default_profile"] = False
+    spread["bio"] = "hi"
+    spread["followers"] = 300
+    accounts = pd.concat([background(), spread], ignore_index=True)
+    assert detect_registration_bursts(accounts) == []
+
+
+def test_shared_device_in_burst_is_cited():
+    batch = farm(ip=None)
+    batch["registration_ip"] = [f"172.16.0.{i}" for i in range(15)]
+    batch["phone_segment"] = None
+    batch["nickname"] = background(n=15, seed=4)["nickname"].to_numpy()
+    batch["default_profile"] = False
+    batch["bio"] = "hi"
+    accounts = pd.concat([background(), batch], ignore_index=True)
+    people = accounts["account_id"][~accounts["account_id"].isin(batch["account_id"])]
+    devices = pd.concat([
+        pd.DataFrame({"account_id": people, "device_id": "dev-" + people}),
+        pd.DataFrame({"account_id": batch["account_id"], "device_id": "phone-farm-7"}),
+    ])
+    (f,) = detect_registration_bursts(accounts, devices)
+    assert set(f.members) == set(batch["account_id"])
+    assert any(e.kind == "device" and e.ids == ("phone-farm-7",)
+               for r in f.reasons for e in r.evidence)
+
+
+def test_bulk_scores_rank_farm_above_people_and_are_deterministic():
+    accounts = pd.concat([background(), farm()], ignore_index=True)
+    scores = bulk_registration_scores(accounts)
+    assert list(scores.index) == list(accounts["account_id"])
+    assert scores.between(0, 1).all()
+    assert scores[scores.index.str.startswith("f")].min() > scores[
+        scores.index.str.startswith("h")].max()
+    again = bulk_registration_scores(accounts.sample(frac=1.0, random_state=2))
+    pd.testing.assert_series_equal(scores, again.reindex(scores.index))
+
+
+def test_bulk_scores_with_only_required_columns():
+    accounts = farm()[["account_id", "registered_at"]]
+    scores = bulk_registration_scores(accounts)
+    assert scores.between(0, 1).all() and len(scores) == 15
