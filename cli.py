@@ -325,7 +325,7 @@ def _command_groups():
 # --- up: the main job ---------------------------------------------------------
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
-    """Start the local Neo4j, load a simulated platform if the database is empty, report."""
+    """The main job: local Neo4j, a simulated platform if empty, a detection run, the app."""
     from graph.admin import node_count
     from graph.database import connect
     from queries.stats import graph_stats
@@ -347,7 +347,8 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         _say(f"loading {dataset} ...")
         from ingest.load import IngestOptions, ingest
 
-        outcome = ingest(graph, dataset, IngestOptions(), on_file=lambda r: _say("  " + r.line()))
+        outcome = ingest(graph, dataset, IngestOptions(rejects_dir=settings.local.home / "rejects"),
+                         on_file=lambda r: _say("  " + r.line()))
         if outcome.failed:
             raise RingscopeError("the simulated dataset did not load completely; see the lines above")
     else:
@@ -355,7 +356,25 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     _say("the graph holds:")
     for item in graph_stats(graph):
         _say(f"  {item.kind:<20} {item.count:>12,}")
-    return 0
+    from queries.detection import runs
+
+    if not any(r.status == "completed" for r in runs(graph, limit=50)):
+        from detection.config import load_policy
+        from detection.run import detect
+
+        _say("running detection once ...")
+        summary = detect(graph, load_policy(), log=lambda s: _say("  " + s))
+        _say(f"  {summary.run_id}: {summary.clusters} clusters, {summary.flagged} accounts flagged")
+    if args.no_app:
+        return 0
+    from app.launch import ensure_admin, serve
+    from auth.users import users_path
+
+    password = ensure_admin(users_path())
+    if password:
+        _say(f"created user 'admin' with password {password} (also saved beside {users_path()})")
+    _say(f"opening the app on http://localhost:{args.port} (Ctrl-C stops it)")
+    return serve(port=args.port, headless=True)
 
 
 # --- parser -----------------------------------------------------------------
@@ -462,6 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="the main job: start Neo4j, load a simulated platform if empty, report")
     up.add_argument("--accounts", type=int, default=20_000)
     up.add_argument("--seed", type=int, default=1)
+    up.add_argument("--port", type=int, default=8501, help="the app's port")
+    up.add_argument("--no-app", action="store_true", help="prepare everything but do not start the app")
     up.set_defaults(func=cmd_up)
     return parser
 
