@@ -203,11 +203,6 @@ class SanctionPolicy(_Model):
 
 def _check(p: SanctionPolicy) -> None:
     """Cross-references; raises ValueError('key: message')."""
-    for name, spec in p.actions.items():
-        if spec.target not in TARGET_LABELS:
-            raise ValueError(f"actions.{name}.target: {spec.target!r} is not one of {', '.join(TARGET_LABELS)}")
-        if spec.status is not None and spec.status not in p.statuses.get(spec.target, ()):
-            raise ValueError(f"actions.{name}.status: {spec.status!r} is not in statuses.{spec.target}")
     for label, order in p.statuses.items():
         if label not in TARGET_LABELS:
             raise ValueError(f"statuses.{label}: not a sanction target label ({', '.join(TARGET_LABELS)})")
@@ -217,6 +212,11 @@ def _check(p: SanctionPolicy) -> None:
     if unknown:
         raise ValueError(f"statuses.Account: {unknown[0]!r} is not an account status "
                          f"({', '.join(ACCOUNT_STATUSES)})")
+    for name, spec in p.actions.items():
+        if spec.target not in TARGET_LABELS:
+            raise ValueError(f"actions.{name}.target: {spec.target!r} is not one of {', '.join(TARGET_LABELS)}")
+        if spec.status is not None and spec.status not in p.statuses.get(spec.target, ()):
+            raise ValueError(f"actions.{name}.status: {spec.status!r} is not in statuses.{spec.target}")
     for i, step in enumerate(p.ladder):
         if step.level != i + 1:
             raise ValueError(f"ladder.{i}.level: expected {i + 1} (levels count up from 1)")

@@ -399,6 +399,7 @@ class _Planner:
         self.author_paths: dict[NodeRef, tuple[Step, ...]] = {}
         self.sanctioned: set[NodeRef] = set()  # targets this plan sanctions (not just reviews)
         self.cap = policy.limits.max_fanout
+        self.read: dict[tuple[NodeRef, tuple], list[tuple[Mapping[str, Any], Node]]] = {}
 
     # --- reading
     def _remember(self, node: Node) -> Node:
@@ -406,14 +407,19 @@ class _Planner:
         return self.nodes[node.ref]
 
     def _expand(self, refs: Sequence[NodeRef], step: PathStep, sanctioned_since: datetime | None = None):
-        got = self.src.expand(refs, step, self.cap + 1, sanctioned_since)
-        for ref, pairs in got.items():
-            if len(pairs) > self.cap:
-                raise TooBroad(f"{ref} has more than {self.cap} {step.label} neighbours over {step.rel} "
-                               f"(limits.max_fanout): narrow the decision or sanction them in parts")
-            for i, (edge, node) in enumerate(pairs):
-                pairs[i] = (edge, self._remember(node))
-        return got
+        """One step from many nodes in one read; each (node, step) is read once per plan."""
+        sig = (step.rel, step.direction, step.label, tuple(sorted(step.where.items())),
+               tuple(sorted(step.min_edge.items())), sanctioned_since)
+        missing = sorted({r for r in refs if (r, sig) not in self.read})
+        if missing:
+            got = self.src.expand(missing, step, self.cap + 1, sanctioned_since)
+            for ref in missing:
+                pairs = list(got.get(ref, ()))
+                if len(pairs) > self.cap:
+                    raise TooBroad(f"{ref} has more than {self.cap} {step.label} neighbours over {step.rel} "
+                                   f"(limits.max_fanout): narrow the decision or sanction them in parts")
+                self.read[(ref, sig)] = [(edge, self._remember(node)) for edge, node in pairs]
+        return {r: self.read[(r, sig)] for r in refs}
 
     # --- adding effects
     def _add(self, draft: _Draft) -> _Draft:
@@ -462,7 +468,7 @@ class _Planner:
         self._add(_Draft(key, node.ref, REVIEW, kind, rule, hop, path, parents=[parent] if parent else [], note=note))
 
     def violation(self, account: Node, kind: str, *, rule: str, hop: int, path: tuple[Step, ...],
-                  parent: str | None, notes: Sequence[tuple[Node, tuple[Step, ...]]] = ()) -> None:
+                  parent: str | None, notes: Sequence[tuple[Node, tuple[Step, ...]]] = (), note: str = "") -> None:
         """A ladder violation of an account: its level from its history, the step's actions."""
         group = f"Account:{account.ref.id}"
         existing = [d for d in self.drafts.values() if d.violation == group]
@@ -486,7 +492,7 @@ class _Planner:
                     d.history = counted
                 continue
             d = self.action(account, act.action, kind=kind, rule=rule, hop=hop, path=path, parent=parent,
-                            days=act.days, points=act.points, level=level, violation=group)
+                            days=act.days, points=act.points, level=level, violation=group, note=note)
             d.history = counted
 
     def points(self, brand: Node, points: int, *, kind: str, rule: str, hop: int, path: tuple[Step, ...],
@@ -554,7 +560,7 @@ class _Planner:
             if not rules:
                 raise BadDecision("the sanction policy has no rule from a Cluster: cluster decisions are off")
             for rule in rules:
-                self.follow(rule, cluster, parent=None, hop=1, path=(Step("Cluster", cluster.ref.id),))
+                self.follow(rule, [(cluster, None, (Step("Cluster", cluster.ref.id),))], hop=1)
 
     # --- rules
     def _triggered(self, draft: _Draft) -> list[Rule]:
@@ -585,35 +591,37 @@ class _Planner:
                  if s.action == "device_ban" and s.in_force(self.now) and (s.issued_at or s.at)]
         return min(times) if times else self.now
 
-    def follow(self, rule: Rule, start: Node, *, parent: str | None, hop: int, path: tuple[Step, ...]) -> None:
-        """Apply one rule from one node whose effect (``parent``) is at ``hop - 1``."""
+    def follow(self, rule: Rule, starts: Sequence[tuple[Node, str | None, tuple[Step, ...]]], hop: int) -> None:
+        """Apply one rule from many nodes at once; each start's effect (its parent) is at ``hop - 1``.
+        Every step of the rule's path is one batched read for the whole frontier."""
         if hop > rule.max_depth:
             self.depth_stops[rule.name] = rule.max_depth
             return
-        if self._guarded(rule, start):
-            self._guard_stop(rule, start, hop - 1, path, parent)
-            return
-        frontier = [(start, path)]
+        frontier = []
+        for start, parent, path in starts:
+            if self._guarded(rule, start):
+                self._guard_stop(rule, start, hop - 1, path, parent)
+            else:
+                frontier.append((start, start, path, parent))
         for i, step in enumerate(rule.path):
-            if step.label == "Account" and start.ref.label == "Cluster" and self.d.min_score is not None:
+            if not frontier:
+                return
+            if step.label == "Account" and rule.from_.label == "Cluster" and self.d.min_score is not None:
                 step = step.model_copy(update={"min_edge": {**step.min_edge, "score": self.d.min_score}})
             last = i == len(rule.path) - 1
-            got = self._expand(sorted({n.ref for n, _ in frontier}), step)
+            got = self._expand([n.ref for _, n, _, _ in frontier], step)
             nxt = []
-            for node, node_path in frontier:
+            for start, node, node_path, parent in frontier:
                 here = node_path[:-1] + (Step(node.ref.label, node.ref.id, step.rel, step.direction),)
                 for edge, other in got.get(node.ref, []):
                     other_path = here + (Step(other.ref.label, other.ref.id),)
                     if self._guarded(rule, other):
                         self._guard_stop(rule, other, hop, other_path, parent)
-                        continue
-                    if last:
+                    elif last:
                         self.land(rule, start, other, edge, hop=hop, path=other_path, parent=parent)
                     else:
-                        nxt.append((other, other_path))
+                        nxt.append((start, other, other_path, parent))
             frontier = nxt
-            if not frontier:
-                return
 
     def land(self, rule: Rule, start: Node, node: Node, edge: Mapping[str, Any], *, hop: int,
              path: tuple[Step, ...], parent: str | None) -> None:
@@ -636,7 +644,7 @@ class _Planner:
                 return  # sanctioned by this decision, or already banned: nothing for a person to look at
             self.review(node, kind=kind, rule=rule.name, hop=hop, path=path, parent=parent, note=note)
         elif then.violation is not None:
-            self.violation(node, kind, rule=rule.name, hop=hop, path=path, parent=parent)
+            self.violation(node, kind, rule=rule.name, hop=hop, path=path, parent=parent, note=note)
         elif then.points_per_path:
             self.points(node, then.points_per_path, kind=kind, rule=rule.name, hop=hop, path=path, parent=parent)
         else:
@@ -684,15 +692,22 @@ class _Planner:
     def run(self) -> Plan:
         self.roots()
         while self.queue:
-            draft = self.drafts[self.queue.popleft()]
-            for rule in self._triggered(draft):
-                slot = (rule.name, draft.target)
-                if slot in self.fired:
-                    # Another action of the same entity: the rule already ran from it.
-                    continue
-                self.fired.add(slot)
-                self.follow(rule, self.nodes[draft.target], parent=draft.key, hop=draft.hop + 1,
-                            path=draft.path)
+            # One hop at a time (the queue's hops never decrease): each rule runs once per hop,
+            # from every effect of that hop it is triggered by.
+            hop = self.drafts[self.queue[0]].hop
+            layer = []
+            while self.queue and self.drafts[self.queue[0]].hop == hop:
+                layer.append(self.drafts[self.queue.popleft()])
+            for rule in self.p.propagation:
+                starts = []
+                for draft in layer:
+                    slot = (rule.name, draft.target)
+                    if slot in self.fired or rule not in self._triggered(draft):
+                        continue  # (another action of the same entity: the rule already ran from it)
+                    self.fired.add(slot)
+                    starts.append((self.nodes[draft.target], draft.key, draft.path))
+                if starts:
+                    self.follow(rule, starts, hop + 1)
         self.brand_thresholds()
         return self.finish()
 

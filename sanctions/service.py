@@ -496,6 +496,22 @@ def approve(graph: Graph, preview_id: str, actor: Actor, *, reason: str = "", no
         return session.execute_write(work)
 
 
+@dataclass(frozen=True)
+class PendingDecision:
+    preview_id: str
+    applied_by: str
+    applied_at: datetime
+    decision: Decision
+    pending: int  # sanctions awaiting approval
+
+
+def pending(graph: Graph, *, limit: int = 200) -> list[PendingDecision]:
+    """Applied decisions with sanctions awaiting a second person's approval, oldest first."""
+    return [PendingDecision(r["preview_id"], r["applied_by"], r["applied_at"],
+                            Decision.from_dict(json.loads(r["decision"])), r["pending"])
+            for r in store.pending_decisions(_reader(graph), limit)]
+
+
 # --------------------------------------------------------------------------- revoke
 
 def revoke(graph: Graph, ids: str | Sequence[str], actor: Actor, reason: str, *, now: datetime | None = None,

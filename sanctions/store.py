@@ -469,6 +469,23 @@ def mark_withdrawn(tx, rows: list[dict[str, Any]], actor: str, now: datetime) ->
     return [r["r"] for r in tx_runner(tx)(MARK_WITHDRAWN, rows=rows, actor=actor, now=now)]
 
 
+PENDING_DECISIONS = """
+MATCH (p:SanctionPreview {state: 'applied'})
+CALL (p) {
+  MATCH (s:Sanction {preview_id: p.preview_id, state: 'pending_approval'})
+  RETURN count(s) AS pending
+}
+WITH p, pending WHERE pending > 0
+RETURN p.preview_id AS preview_id, p.applied_by AS applied_by, p.applied_at AS applied_at,
+       p.decision AS decision, pending
+ORDER BY p.applied_at, p.preview_id LIMIT $limit
+"""
+
+
+def pending_decisions(run: Runner, limit: int) -> list[dict[str, Any]]:
+    return run(PENDING_DECISIONS, limit=limit)
+
+
 # --------------------------------------------------------------------------- exams
 
 CREATE_EXAM = """
