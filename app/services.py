@@ -33,7 +33,7 @@ class AppError(Exception):
 
 
 def describe_error(exc: BaseException) -> str:
-    from neo4j.exceptions import ClientError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+    from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
     if isinstance(exc, AppError):
         return str(exc)
@@ -42,7 +42,8 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, (ServiceUnavailable, SessionExpired, ConnectionError, OSError)):
         return ("The database is not reachable right now (it may be restarting). "
                 "Try again in a moment; nothing you did was lost.")
-    if (isinstance(exc, ClientError) and "Timeout" in (exc.code or "")) or "timed out" in str(exc).lower():
+    code = getattr(exc, "code", None) or ""
+    if (isinstance(exc, Neo4jError) and ("TimedOut" in code or "Timeout" in code)) or "timed out" in str(exc).lower():
         return ("The query took longer than the app allows "
                 f"({APP_QUERY_TIMEOUT_S:.0f} s). Narrow it down (a relationship type, a time range) and try again.")
     if isinstance(exc, RingscopeError):

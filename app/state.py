@@ -129,7 +129,7 @@ class ExplorerState:
 
 def _reset(state: ExplorerState, graph_id: str, title: str) -> None:
     state.opened += 1
-    state.graph_id = f"{graph_id}#{state.opened}"
+    state.graph_id = f"g{state.opened}-{state.token(graph_id)}"  # opaque: may be built from an IP
     state.title = title
     state.nodes.clear()
     state.edges.clear()
@@ -160,7 +160,7 @@ def open_cluster(state: ExplorerState, cluster: ClusterGraph) -> None:
 
 def open_node(state: ExplorerState, node: GraphNode) -> None:
     """Start a fresh graph from one node (search result, entity panel)."""
-    _reset(state, node.uid, f"{node.label} {node.key}")
+    _reset(state, node.uid, name(node.uid))
     state.nodes[node.uid] = node
     state.selected = node.uid
 

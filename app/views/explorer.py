@@ -61,6 +61,15 @@ def _on_graph_event() -> None:
         state.notice = str(exc)
 
 
+def _expand(uid: str, force: bool = False) -> None:
+    """Button callback: expand (or fetch more of) ``uid``; a failure becomes the page's notice."""
+    state = explorer()
+    try:
+        logic.request_expand(state, uid, _services(), force=force)
+    except services.AppError as exc:
+        state.notice = str(exc)
+
+
 def _iso(day: date | None, end: bool = False) -> str | None:
     if day is None:
         return None
@@ -106,18 +115,16 @@ def workspace() -> None:
 def _tables(state: logic.ExplorerState, who) -> None:
     st.dataframe(logic.node_rows(state, who), hide_index=True, use_container_width=True, key="table_nodes")
     st.dataframe(logic.edge_rows(state, who)[:5000], hide_index=True, use_container_width=True, key="table_edges")
-    if state.elements <= logic.MAX_ELEMENTS and st.button("Draw it again", key="back_to_drawing"):
-        state.table_mode = False
-        st.rerun(scope="fragment")
+    if state.elements <= logic.MAX_ELEMENTS:
+        st.button("Draw it again", key="back_to_drawing", on_click=setattr, args=(state, "table_mode", False))
 
 
 def _selection(state: logic.ExplorerState, who) -> None:
     uid = state.selected
     if uid is None or uid not in state.nodes:
         st.caption("Select a node (click it) to see it here.")
-        if st.button("Show hidden nodes", key="show_all_none", disabled=not state.hidden):
-            logic.show_all(state)
-            st.rerun(scope="fragment")
+        st.button("Show hidden nodes", key="show_all_none", disabled=not state.hidden, on_click=logic.show_all,
+                  args=(state,))
         return
     node = state.nodes[uid]
     st.markdown(f"#### {node.label}\n`{logic.display_key(node, who)}`")
@@ -128,9 +135,7 @@ def _selection(state: logic.ExplorerState, who) -> None:
     counts = services.counts(uid)
     if counts is None:
         st.warning("This node no longer exists in the database.")
-        if st.button("Take it off the graph", key="drop_gone"):
-            logic.remove_node(state, uid)
-            st.rerun(scope="fragment")
+        st.button("Take it off the graph", key="drop_gone", on_click=logic.remove_node, args=(state, uid))
         return
     drawn = len(state.neighbours_drawn(uid))
     st.caption(f"{counts.total:,} relationships, {drawn:,} drawn")
@@ -138,28 +143,20 @@ def _selection(state: logic.ExplorerState, who) -> None:
         st.dataframe([{"relationship": t, "count": c} for t, c in sorted(counts.by_type.items(),
                                                                           key=lambda kv: -kv[1])],
                      hide_index=True, use_container_width=True, key="sel_counts", height=min(35 * (len(counts.by_type) + 1) + 3, 250))
-    live = _services()
     b1, b2 = st.columns(2)
-    if b1.button(f"Expand ({state.cap})", key="btn_expand", icon=":material/open_in_full:"):
-        logic.request_expand(state, uid, live)
-        st.rerun(scope="fragment")
-    if b2.button("More", key="btn_more", disabled=uid not in state.more, icon=":material/add:"):
-        logic.request_expand(state, uid, live)
-        st.rerun(scope="fragment")
+    b1.button(f"Expand ({state.cap})", key="btn_expand", icon=":material/open_in_full:", on_click=_expand,
+              args=(uid,))
+    b2.button("More", key="btn_more", disabled=uid not in state.more, icon=":material/add:", on_click=_expand,
+              args=(uid,))
     b3, b4 = st.columns(2)
-    if b3.button("Hide", key="btn_hide", icon=":material/visibility_off:"):
-        logic.hide(state, uid)
-        st.rerun(scope="fragment")
-    if b4.button("Unpin" if uid in state.pinned else "Pin", key="btn_pin", icon=":material/push_pin:"):
-        logic.toggle_pin(state, uid)
-        st.rerun(scope="fragment")
+    b3.button("Hide", key="btn_hide", icon=":material/visibility_off:", on_click=logic.hide, args=(state, uid))
+    b4.button("Unpin" if uid in state.pinned else "Pin", key="btn_pin", icon=":material/push_pin:",
+              on_click=logic.toggle_pin, args=(state, uid))
     b5, b6 = st.columns(2)
-    if b5.button("Focus", key="btn_focus", icon=":material/center_focus_strong:"):
-        logic.focus(state, uid)
-        st.rerun(scope="fragment")
-    if b6.button("Show all", key="btn_show_all", disabled=not state.hidden, icon=":material/visibility:"):
-        logic.show_all(state)
-        st.rerun(scope="fragment")
+    b5.button("Focus", key="btn_focus", icon=":material/center_focus_strong:", on_click=logic.focus,
+              args=(state, uid))
+    b6.button("Show all", key="btn_show_all", disabled=not state.hidden, icon=":material/visibility:",
+              on_click=logic.show_all, args=(state,))
     if st.button("Open the entity panel", key="btn_entity", icon=":material/badge:"):
         open_entity(uid)
     if node.label in ("Account", "Device", "Brand", "Intermediary", "Note") and who.can("preview_sanction"):
@@ -177,9 +174,8 @@ def _hub(state: logic.ExplorerState, uid: str, who) -> None:
     types = list(state.types or state.hub.by_type)
     n = services.filtered_count(uid, tuple(types), state.since, state.until)
     st.caption(f"With the current filters: {n:,}{'+' if n > 5000 else ''} neighbours.")
-    if st.button(f"Expand the first {state.cap} with these filters", key="hub_force"):
-        logic.request_expand(state, uid, _services(), force=True)
-        st.rerun(scope="fragment")
+    st.button(f"Expand the first {state.cap} with these filters", key="hub_force", on_click=_expand,
+              args=(uid, True))
     if st.toggle("Show them as a table (first 500)", key="hub_table"):
         exp = services.expand(uid, tuple(types), 500, (), state.since, state.until, _services().run_id)
         st.dataframe([{"type": x.label, "id": logic.display_key(x, who), "name": logic.display_caption(x, who),

@@ -1,15 +1,12 @@
-"""Sanctions: preview a decision with the path that justifies each affected entity, send it for approval or
-apply it, approve, revoke on appeal, history -- the same ``sanctions.service`` code the CLI runs.
+"""Sanctions: preview a decision with the path that justifies each affected entity, apply it (or send it for
+approval), approve, revoke on appeal, history -- the same ``sanctions.service`` functions the CLI calls.
 
-The service is built by another part of the team; until ``sanctions/service.py`` exists this page says so
-and offers nothing. Calls go through ``_call``, which passes only the arguments a service function declares,
-so small signature differences (``reason`` or not) do not break the page.
+Roles come from ``auth.roles`` and are checked again by the service itself: the page only hides what a
+role cannot do, the service refuses it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 from typing import Any
 
 import streamlit as st
@@ -22,63 +19,10 @@ from queries.neighbours import split_uid
 
 def service():
     try:
-        from sanctions import service as module  # noqa: PLC0415 - optional until it lands
+        from sanctions import service as module  # noqa: PLC0415 - optional in an installation without it
     except ImportError:
         return None
     return module
-
-
-def _call(fn, **kwargs: Any) -> Any:
-    params = inspect.signature(fn).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return fn(**kwargs)
-    return fn(**{k: v for k, v in kwargs.items() if k in params})
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if hasattr(value, "model_dump"):
-        return value.model_dump()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def _path_text(path: Any, who) -> str:
-    if not path:
-        return ""
-    if isinstance(path, str):
-        return path
-    parts = []
-    for step in path:
-        if isinstance(step, dict):
-            label = step.get("label") or step.get("type") or ""
-            key = step.get("id") or step.get("key") or step.get("rel") or ""
-            parts.append(f"{label} {show_key(label, str(key), who)}".strip())
-        else:
-            parts.append(str(step))
-    return " → ".join(parts)
-
-
-def make_decision(module, label: str, key: str, kind: str, reason: str, who) -> Any:
-    """Build the service's decision object from what the form collected."""
-    target_type = {v: k for k, v in SANCTION_TARGETS.items()}[label]
-    values = {"target_type": target_type, "target_label": label, "label": label, "target_id": key, "target": key,
-              "id": key, "kind": kind, "violation": kind, "violation_kind": kind, "reason": reason, "note": reason,
-              "actor": who}
-    cls = getattr(module, "Decision", None)
-    if cls is None:
-        return values
-    if dataclasses.is_dataclass(cls):
-        names = {f.name for f in dataclasses.fields(cls)}
-    elif hasattr(cls, "model_fields"):
-        names = set(cls.model_fields)
-    else:
-        names = set(inspect.signature(cls).parameters)
-    return cls(**{k: v for k, v in values.items() if k in names})
 
 
 def render() -> None:
@@ -86,14 +30,13 @@ def render() -> None:
     st.title("Sanctions")
     module = service()
     if module is None:
-        st.info("Sanctions are not available in this installation yet: `sanctions/service.py` has not landed. "
-                "Preview, apply, approval and revocation appear here as soon as it does.",
+        st.info("Sanctions are not available in this installation (the `sanctions` package is missing).",
                 icon=":material/construction:")
         return
     if not who.can("preview_sanction"):
         st.error(f"Your role ({who.role}) may not preview or apply sanctions.")
         return
-    tabs = st.tabs(["Preview and apply", "Awaiting approval", "Revoke", "History"])
+    tabs = st.tabs(["Preview and apply", "Awaiting approval", "Revoke on appeal", "History"])
     with tabs[0], services.shown_errors():
         _preview(module, who)
     with tabs[1], services.shown_errors():
@@ -104,102 +47,143 @@ def render() -> None:
         _history(module, who)
 
 
-def _violation_kinds() -> list[str]:
-    try:
-        from sanctions.policy import load_policy
+def _violation_kinds() -> dict[str, str]:
+    from sanctions.policy import load_policy
 
-        return list(load_policy().violation_kinds)
-    except Exception:  # noqa: BLE001 - the form still works with a typed kind
-        return ["farm_operation", "bought_engagement", "spam_comment", "traffic_diversion", "undeclared_promotion",
-                "ban_evasion"]
+    return {k: v.description for k, v in services.guard(load_policy).violation_kinds.items()}
+
+
+def path_text(path, who) -> str:
+    """A justifying path, personal identifiers masked for the role."""
+    parts = []
+    for step in path:
+        text = f"{step.label} {show_key(step.label, step.id, who)}"
+        if step.rel:
+            text += f" -{step.rel}-> " if step.direction == "out" else f" <-{step.rel}- "
+        parts.append(text)
+    return "".join(parts)
+
+
+def effect_rows(preview, who) -> list[dict[str, Any]]:
+    rows = []
+    for e in preview.effects:
+        rows.append({"entity": f"{e.target.label} {show_key(e.target.label, e.target.id, who)}",
+                     "does": e.action, "rule": e.rule, "hop": e.hop,
+                     "for": "permanent" if e.days is None and e.action != "review" else (f"{e.days} days" if e.days
+                                                                                        else ""),
+                     "needs approval": "; ".join(e.approval_reasons) if e.needs_approval else "",
+                     "path that justifies it": path_text(e.path, who), "note": e.note})
+    return rows
 
 
 def _preview(module, who) -> None:
+    from sanctions.propagation import Decision, NodeRef
+
     target = st.session_state.get("sanction_target", "")
-    label0, key0 = ("Account", "")
+    cluster = st.session_state.get("explorer_cluster")
+    label0, key0 = "Account", ""
     if target:
         try:
             label0, key0 = split_uid(target)
         except ValueError:
             pass
-    labels = list(SANCTION_TARGETS.values())
-    c1, c2 = st.columns([1, 2])
-    label = c1.selectbox("Target type", labels, index=labels.index(label0) if label0 in labels else 0,
-                         key="sx_label")
-    key = c2.text_input("Target id", value=key0, key="sx_key")
-    kind = st.selectbox("Violation", _violation_kinds(), key="sx_kind")
-    reason = st.text_area("Reason (recorded and shown to the approver)", key="sx_reason", height=80)
-    if st.button("Preview", type="primary", key="sx_preview", disabled=not key.strip()):
-        graph = services.get_graph()
-        decision = make_decision(module, label, key.strip(), kind, reason, who)
-        preview = services.guard(_call, module.preview, graph=graph, decision=decision, actor=who)
-        st.session_state["sx_last_preview"] = preview
-    preview = st.session_state.get("sx_last_preview")
-    if preview is None:
-        return
-    data = _plain(preview)
-    items = next((data.get(k) for k in ("affected", "entities", "items", "effects", "targets") if data.get(k)), [])
-    st.markdown(f"**Preview** `{data.get('preview_id', '')}`"
-                + (f" · needs approval: {data.get('approval_reason') or 'yes'}" if data.get("needs_approval") else ""))
-    rows = []
-    for item in items:
-        item = item if isinstance(item, dict) else {"entity": str(item)}
-        label_i = item.get("label") or item.get("target_label") or ""
-        key_i = str(item.get("id") or item.get("target_id") or item.get("key") or "")
-        rows.append({"entity": f"{label_i} {show_key(label_i, key_i, who)}".strip(),
-                     "action": item.get("action", ""), "rule": item.get("rule", ""), "hop": item.get("hop", 0),
-                     "path": _path_text(item.get("path"), who),
-                     "until": fmt_time(str(item.get("expires_at") or item.get("until") or ""))})
-    if rows:
-        st.dataframe(rows, hide_index=True, use_container_width=True, key="sx_rows")
+    scope = st.radio("Decide on", ["one entity", "the cluster in the graph explorer"], horizontal=True,
+                     key="sx_scope", disabled=not cluster)
+    kinds = _violation_kinds()
+    if scope == "one entity" or not cluster:
+        labels = list(SANCTION_TARGETS.values())
+        c1, c2 = st.columns([1, 2])
+        label = c1.selectbox("Target type", labels, index=labels.index(label0) if label0 in labels else 0,
+                             key="sx_label")
+        key = c2.text_input("Target id", value=key0, key="sx_key").strip()
+        make = (lambda kind, reason: Decision(kind, targets=(NodeRef(label, key),), reason=reason)) if key else None
     else:
-        st.caption("The decision affects nothing beyond its target.")
-    if who.can("apply_sanction") and st.button("Apply (or send for approval)", key="sx_apply"):
-        result = services.guard(_call, module.apply, graph=services.get_graph(), preview_id=data.get("preview_id"),
-                                actor=who, reason=reason)
+        st.write(f"Cluster `{cluster}`")
+        make = lambda kind, reason: Decision(kind, cluster=cluster, reason=reason)  # noqa: E731
+    kind = st.selectbox("Violation", list(kinds), format_func=lambda k: f"{k} — {kinds[k]}", key="sx_kind")
+    reason = st.text_area("Reason (recorded, shown to the approver)", key="sx_reason", height=70)
+    if st.button("Preview", type="primary", key="sx_preview", disabled=make is None):
+        preview = services.guard(module.preview, services.get_graph(), make(kind, reason), who)
+        st.session_state["sx_preview_id"] = preview.preview_id
+    preview_id = st.session_state.get("sx_preview_id")
+    if not preview_id:
+        return
+    preview = services.guard(module.get_preview, services.get_graph(), preview_id)
+    st.markdown(f"##### Preview `{preview.preview_id}` ({preview.state})")
+    for warning in preview.warnings:
+        st.warning(warning)
+    counts = ", ".join(f"hop {c.hop}: {c.entities} entities, {c.sanctions} sanctions, {c.reviews} reviews"
+                       for c in preview.counts)
+    st.caption(counts)
+    st.dataframe(effect_rows(preview, who), hide_index=True, use_container_width=True, key="sx_effects",
+                 column_config={"path that justifies it": st.column_config.TextColumn(width="large")})
+    if preview.needs_approval:
+        st.info("Part of this decision needs a second person with the approver role (a permanent ban, or "
+                "propagation beyond one hop): applying it sends those parts for approval.")
+    label = "Send for approval" if preview.needs_approval else "Apply"
+    if preview.state == "open" and who.can("apply_sanction") and st.button(label, key="sx_apply"):
+        result = services.guard(module.apply, services.get_graph(), preview.preview_id, who)
         services.clear_caches()
-        st.success(f"Done: {_plain(result)}")
-        st.session_state.pop("sx_last_preview", None)
+        st.success(f"{len(result.created_ids)} written: {len(result.sanction_ids)} sanctions, "
+                   f"{len(result.review_ids)} reviews, {len(result.pending_ids)} awaiting approval.")
 
 
 def _approvals(module, who) -> None:
-    lister = getattr(module, "pending", None) or getattr(module, "awaiting_approval", None)
-    if lister is None:
-        st.caption("The sanctions service does not list pending approvals.")
-        return
-    pending = _plain(services.guard(_call, lister, graph=services.get_graph()))
+    pending = services.guard(module.pending, services.get_graph())
     if not pending:
         st.caption("Nothing awaits approval.")
         return
-    st.dataframe(pending, hide_index=True, use_container_width=True, key="sx_pending")
-    if who.can("approve_sanction"):
-        ident = st.text_input("Preview or review id to approve", key="sx_approve_id")
-        if st.button("Approve", key="sx_approve", disabled=not ident.strip()):
-            result = services.guard(_call, module.approve, graph=services.get_graph(), preview_id=ident.strip(),
-                                    review_id=ident.strip(), actor=who)
-            services.clear_caches()
-            st.success(f"Approved: {_plain(result)}")
-    else:
-        st.caption("Approving needs the approver role.")
+    st.dataframe([{"preview": p.preview_id, "applied by": p.applied_by, "when": fmt_time(str(p.applied_at)),
+                   "violation": p.decision.kind,
+                   "targets": ", ".join(f"{t.label} {show_key(t.label, t.id, who)}" for t in p.decision.targets)
+                   or f"cluster {p.decision.cluster}", "awaiting": p.pending} for p in pending],
+                 hide_index=True, use_container_width=True, key="sx_pending")
+    if not who.can("approve_sanction"):
+        st.caption(f"Approving needs the approver role (you are {who.role}).")
+        return
+    chosen = st.selectbox("Decision to approve", [p.preview_id for p in pending], key="sx_approve_id")
+    note = st.text_input("Note", key="sx_approve_note")
+    if st.button("Approve", key="sx_approve", type="primary"):
+        result = services.guard(module.approve, services.get_graph(), chosen, who, reason=note)
+        services.clear_caches()
+        st.success(f"Approved: {len(result.activated)} sanctions now in force.")
 
 
 def _revoke(module, who) -> None:
     if not who.can("revoke_sanction"):
         st.caption(f"Revoking on appeal needs the approver role (you are {who.role}).")
         return
-    ident = st.text_input("Sanction id", key="sx_revoke_id")
-    reason = st.text_input("Why (the appeal)", key="sx_revoke_reason")
-    if st.button("Revoke", key="sx_revoke", disabled=not (ident.strip() and reason.strip())):
-        result = services.guard(_call, module.revoke, graph=services.get_graph(), sanction_id=ident.strip(),
-                                actor=who, reason=reason.strip())
+    ident = st.text_input("Sanction or preview id", key="sx_revoke_id").strip()
+    reason = st.text_input("The appeal granted (why)", key="sx_revoke_reason").strip()
+    if st.button("Revoke", key="sx_revoke", disabled=not (ident and reason)):
+        result = services.guard(module.revoke, services.get_graph(), ident, who, reason)
         services.clear_caches()
-        st.success(f"Revoked: {_plain(result)}")
+        st.success(f"Revoked {len(result.revoked)} (cascade included); "
+                   + ", ".join(f"{s.target} is now {s.status}" for s in result.statuses))
 
 
 def _history(module, who) -> None:
-    target = st.text_input("Target id (empty: the latest decisions)", key="sx_hist_target").strip() or None
-    rows = _plain(services.guard(_call, module.history, graph=services.get_graph(), target_id=target, limit=200))
-    if not rows:
+    from sanctions.propagation import NodeRef
+
+    labels = list(SANCTION_TARGETS.values())
+    c1, c2 = st.columns([1, 2])
+    label = c1.selectbox("Type", labels, key="sx_hist_label")
+    key = c2.text_input("Id (empty: the latest sanctions)", key="sx_hist_key").strip()
+    if key:
+        hist = services.guard(module.history, services.get_graph(), NodeRef(label, key))
+        st.write(f"Status: **{hist.status or 'active'}**"
+                 + (f" · credit {hist.credit.score}" if hist.credit and hasattr(hist.credit, "score") else "")
+                 + (f" · next violation level {hist.next_level}" if hist.next_level else ""))
+        records = hist.sanctions
+    else:
+        records = services.guard(module.list_sanctions, services.get_graph(), limit=200)
+    if not records:
         st.caption("No sanctions recorded.")
         return
-    st.dataframe(rows, hide_index=True, use_container_width=True, key="sx_history")
+    st.dataframe([{"sanction": r.sanction_id,
+                   "target": f"{r.target.label} {show_key(r.target.label, r.target.id, who)}" if r.target else "",
+                   "action": r.action, "state": r.state, "rule": r.rule or "", "hop": r.hop,
+                   "decided": fmt_time(str(r.decided_at or r.issued_at or "")), "by": r.decided_by or "",
+                   "approved by": r.approved_by or "", "expires": fmt_time(str(r.expires_at or "")) or "",
+                   "path": path_text(r.path, who)} for r in records],
+                 hide_index=True, use_container_width=True, key="sx_history")
