@@ -486,8 +486,8 @@ class _Planner:
             if spec.target == "Note":
                 if not notes:
                     self.notes_without_throttle.append(account.ref)
-                for note, note_path in notes:
-                    d = self.action(note, act.action, kind=kind, rule=rule, hop=hop, path=note_path, parent=parent,
+                for note_node, note_path in notes:
+                    d = self.action(note_node, act.action, kind=kind, rule=rule, hop=hop, path=note_path, parent=parent,
                                     days=act.days, points=act.points, level=level, violation=group)
                     d.history = counted
                 continue

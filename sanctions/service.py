@@ -439,7 +439,9 @@ def _refresh(tx, targets: Iterable[NodeRef], now: datetime, policy: SanctionPoli
         for row in store.status_inputs(run, label, ids, now):
             order = policy.statuses.get(label, ("active",))
             base = row["base_status"] or row["status"] or order[0]
-            status, restrictions = ladder.status_for(label, base, row["actions"], policy)
+            # Imported sanctions still in force count too (mapped by the policy's imported_as).
+            imported = [a for a in (policy.action_for_imported(x) for x in row["imported"]) if a]
+            status, restrictions = ladder.status_for(label, base, list(row["actions"]) + imported, policy)
             props: dict[str, Any] = {"status": status, "base_status": base, "restrictions": list(restrictions),
                                      "sanctions_updated_at": now}
             credit = None
@@ -472,10 +474,10 @@ def approve(graph: Graph, preview_id: str, actor: Actor, *, reason: str = "", no
         if p.get("state") != "applied":
             raise ApprovalError(f"preview {preview_id} has not been applied: apply it first, then a second "
                                 "person approves")
-        if p.get("applied_by") == actor.name:
-            raise ApprovalError(f"{actor.name} applied decision {preview_id}; a second person must approve it")
         run = store.tx_runner(tx)
-        pending = store.pending_of_preview(run, preview_id)
+        pending = store.pending_among(run, p.get("sanction_ids") or [])
+        if actor.name == p.get("applied_by") or actor.name in {s.get("decided_by") for s in pending}:
+            raise ApprovalError(f"{actor.name} applied decision {preview_id}; a second person must approve it")
         if not pending:
             if p.get("approved_by"):
                 return ApproveResult(preview_id, p["approved_by"], p["approved_at"], (), already_approved=True)
@@ -532,8 +534,9 @@ def revoke(graph: Graph, ids: str | Sequence[str], actor: Actor, reason: str, *,
         roots: list[str] = []
         plain = []
         for name in names:
-            if store.read_preview(run, name) is not None:
-                found = store.roots_of_preview(run, name)
+            record = store.read_preview(run, name)
+            if record is not None:
+                found = store.roots_among(run, record.get("sanction_ids") or [])
                 if not found:
                     raise RevokeError(f"decision {name} has no sanctions (was it applied?)")
                 plain += found

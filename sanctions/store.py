@@ -341,6 +341,9 @@ MATCH (x:{label} {{{_key(label)}: id}})
 RETURN id, x.status AS status, x.base_status AS base_status,
        [(x)<-[:TARGETS]-(s:Sanction) WHERE s.source = 'ringscope' AND s.state = 'active'
                                         AND (s.expires_at IS NULL OR s.expires_at > $now) | s.action] AS actions,
+       [(x)<-[:TARGETS]-(s:Sanction) WHERE coalesce(s.source, 'import') = 'import'
+                                        AND coalesce(s.state, 'import') <> 'revoked'
+                                        AND (s.expires_at IS NULL OR s.expires_at > $now) | s.action] AS imported,
        [(x)<-[:TARGETS]-(s:Sanction) WHERE s.source = 'ringscope' AND s.action = 'credit_deduction'
                                         AND s.state IN ['active', 'expired']
         | {{at: s.issued_at, points: s.points, id: s.sanction_id}}] AS deductions,
@@ -374,8 +377,10 @@ def set_status(tx, label: str, rows: list[dict[str, Any]]) -> None:
 
 # --------------------------------------------------------------------------- approval, expiry, revocation
 
-PENDING_OF_PREVIEW = """
-MATCH (s:Sanction {preview_id: $preview_id, state: 'pending_approval'})
+# A decision's sanctions are found through the ids its preview recorded at apply: when two previews of
+# the same decision race, the sanctions carry the winner's preview_id, and both records name them.
+PENDING_AMONG = """
+MATCH (s:Sanction {state: 'pending_approval'}) WHERE s.sanction_id IN $ids
 RETURN s {.*} AS s ORDER BY s.hop, s.sanction_id
 """
 ACTIVATE = """
@@ -401,9 +406,9 @@ OPTIONAL MATCH (o:Sanction {violation_id: s.violation_id, preview_id: s.preview_
 WITH s, collect(o.sanction_id) AS siblings
 RETURN s.sanction_id AS id, s.source AS source, s.state AS state, siblings
 """
-ROOTS_OF_PREVIEW = """
-MATCH (s:Sanction {preview_id: $preview_id})
-WHERE NOT EXISTS { MATCH (s)-[:DERIVED_FROM]->(:Sanction {preview_id: $preview_id}) }
+ROOTS_AMONG = """
+MATCH (s:Sanction) WHERE s.sanction_id IN $ids
+  AND NOT EXISTS { MATCH (s)-[:DERIVED_FROM]->(p:Sanction) WHERE p.sanction_id IN $ids }
 RETURN s.sanction_id AS id
 """
 # Everything derived (transitively) from the roots, with its parents' states: what a cascade needs.
@@ -433,8 +438,8 @@ RETURN r {.*} AS r
 """
 
 
-def pending_of_preview(run: Runner, preview_id: str) -> list[dict[str, Any]]:
-    return [r["s"] for r in run(PENDING_OF_PREVIEW, preview_id=preview_id)]
+def pending_among(run: Runner, ids: Sequence[str]) -> list[dict[str, Any]]:
+    return [r["s"] for r in run(PENDING_AMONG, ids=list(ids))]
 
 
 def activate(tx, rows: list[dict[str, Any]], actor: str, now: datetime) -> list[str]:
@@ -453,8 +458,9 @@ def violation_siblings(run: Runner, ids: Sequence[str]) -> list[dict[str, Any]]:
     return run(VIOLATION_SIBLINGS, ids=list(ids))
 
 
-def roots_of_preview(run: Runner, preview_id: str) -> list[str]:
-    return [r["id"] for r in run(ROOTS_OF_PREVIEW, preview_id=preview_id)]
+def roots_among(run: Runner, ids: Sequence[str]) -> list[str]:
+    """The sanctions among ``ids`` that derive from none of the others: a decision's own."""
+    return [r["id"] for r in run(ROOTS_AMONG, ids=list(ids))]
 
 
 def derivation_closure(run: Runner, ids: Sequence[str], limit: int) -> list[dict[str, Any]]:
