@@ -585,11 +585,12 @@ class _Planner:
         self.warnings.append(f"{note}; sent to review")
         self.review(node, kind=self.d.kind, rule=rule.name, hop=hop, path=path, parent=parent, note=note)
 
-    def _ban_time(self, device: Node, draft_key: str | None) -> datetime:
-        """When a banned device was banned: the earliest ban in force, else now (banned by this decision)."""
+    def _ban_time(self, device: Node) -> datetime | None:
+        """When a banned device was banned: the earliest ban in force, else None (banned by this decision,
+        i.e. now: every account on it was there before)."""
         times = [s.issued_at or s.at for s in device.sanctions
                  if s.action == "device_ban" and s.in_force(self.now) and (s.issued_at or s.at)]
-        return min(times) if times else self.now
+        return min(times) if times else None
 
     def follow(self, rule: Rule, starts: Sequence[tuple[Node, str | None, tuple[Step, ...]]], hop: int) -> None:
         """Apply one rule from many nodes at once; each start's effect (its parent) is at ``hop - 1``.
@@ -629,13 +630,16 @@ class _Planner:
         kind = self.d.kind if then.violation in (None, "decision") else then.violation
         note = ""
         if when and when.registered:
-            banned_at = self._ban_time(start, parent)
+            # The plan must not depend on the clock beyond the ladder's windows (preview and apply run at
+            # different instants), so a ban by this decision is "now" without a timestamp in the note.
+            banned_at = self._ban_time(start)
             registered = node.props.get("registered_at") or edge.get("first_seen")
-            after = registered is not None and registered > banned_at
+            after = registered is not None and banned_at is not None and registered > banned_at
             if (when.registered == "after_ban") != after:
                 return
+            ban = f"the device ban of {banned_at.isoformat()}" if banned_at else "the device ban of this decision"
             note = (f"registered {registered.isoformat() if registered else 'at an unknown time'}, "
-                    f"{'after' if after else 'before'} the device ban of {banned_at.isoformat()}")
+                    f"{'after' if after else 'before'} {ban}")
         if when and when.min_sanctioned_accounts:
             self.count_rule(rule, start, node, hop=hop, path=path, parent=parent)
             return

@@ -126,13 +126,14 @@ def test_depth_limits_stop_the_chain():
             r["max_depth"] = 1
     shallow = parse_policy(raw)
     w = World()
-    w.account("a1").account("late", registered=NOW + timedelta(hours=1))
+    w.account("a1").account("late", registered=NOW - timedelta(days=5))
+    w.node(D("d1"), sanctions=[device_ban(NOW - timedelta(days=10))])
     w.uses("a1", "d1").uses("late", "d1").uses("late", "d2")
     deep = by_key(w.plan(ban("a1")))
-    assert "Device:d2:device_ban" not in deep or deep["Device:d2:device_ban"].hop == 3
+    assert deep["Account:late:permanent_ban"].hop == 2 and deep["Device:d2:device_ban"].hop == 3
     p = w.plan(ban("a1"), policy=shallow)
-    assert "Device:d1:device_ban" in by_key(p)
-    assert "Device:d2:device_ban" not in by_key(p)  # would be hop 3, beyond max_depth 1
+    assert "Device:d1:device_ban" in by_key(p) and "Account:late:permanent_ban" in by_key(p)
+    assert "Device:d2:device_ban" not in by_key(p)  # hop 3, beyond max_depth 1
     assert "rule banned_account_bans_devices stopped at its max_depth 1" in p.warnings
 
 

@@ -4,6 +4,7 @@ concurrent applies, approval, the revoke cascade, guards, expiry and the audit t
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -171,6 +172,15 @@ def test_preview_writes_nothing_and_apply_does_exactly_what_it_showed(graph):
         assert w["evidence"] == ["run:r1"]
     audited = [x for x in entries(graph, limit=100) if x.action in ("sanction.apply", "sanction.review")]
     assert len(audited) == len(p.effects)
+
+
+def test_a_preview_applied_later_on_an_unchanged_graph_applies(graph):
+    farm(graph)
+    p = service.preview(graph, Decision("farm_operation", cluster="k1", reason="farm"), ALICE, now=day(0))
+    r = service.apply(graph, p.preview_id, ALICE, now=day(0) + timedelta(hours=3))
+    assert set(r.sanction_ids + r.review_ids) == set(p.ids.values())
+    row = graph.read("MATCH (s:Sanction {sanction_id: $id}) RETURN s.decided_at AS at", id=r.sanction_ids[0])[0]
+    assert row["at"].to_native() == day(0) + timedelta(hours=3)
 
 
 def test_a_graph_changed_since_the_preview_is_reported_not_applied(graph):
