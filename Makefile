@@ -20,6 +20,7 @@ run: setup
 	$(BIN)/ringscope up
 
 test: setup
+	@scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean-test-db:

@@ -110,13 +110,23 @@ def _preview(module, who) -> None:
         return
     preview = services.guard(module.get_preview, services.get_graph(), preview_id)
     st.markdown(f"##### Preview `{preview.preview_id}` ({preview.state})")
-    for warning in preview.warnings:
-        st.warning(warning)
+    if preview.warnings:
+        with st.expander(f"{len(preview.warnings)} warning(s) from the propagation rules",
+                         expanded=len(preview.warnings) <= 3):
+            for warning in preview.warnings:
+                st.warning(warning)
     counts = ", ".join(f"hop {c.hop}: {c.entities} entities, {c.sanctions} sanctions, {c.reviews} reviews"
                        for c in preview.counts)
     st.caption(counts)
     st.dataframe(effect_rows(preview, who), hide_index=True, use_container_width=True, key="sx_effects",
                  column_config={"path that justifies it": st.column_config.TextColumn(width="large")})
+    spread = [e for e in preview.effects if e.hop > 0][:8]
+    if spread:
+        st.markdown("**Why the decision reaches beyond its targets** (first %d of %d):"
+                    % (len(spread), sum(1 for e in preview.effects if e.hop > 0)))
+        for e in spread:
+            st.markdown(f"- **{e.action}** on {e.target.label} `{show_key(e.target.label, e.target.id, who)}` "
+                        f"(rule {e.rule}, hop {e.hop}): `{path_text(e.path, who)}`")
     if preview.needs_approval:
         st.info("Part of this decision needs a second person with the approver role (a permanent ban, or "
                 "propagation beyond one hop): applying it sends those parts for approval.")
