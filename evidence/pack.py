@@ -391,6 +391,10 @@ def _sanctions(c: Collected, graph: PackGraph, red: Redactor) -> list[dict[str, 
                 justifying.append(f"{route}<-[:TARGETS]-({sid})")
             else:
                 justifying.append(f"target ({tid}) is outside this pack's accounts and their links")
+        recorded = p.get("path_text")
+        if recorded:
+            justifying.append(f"recorded by the sanction when decided: {recorded}"
+                              + (f" ({p['justification']})" if p.get("justification") else ""))
         derived = chain(s.sanction_id)
         for ancestor in derived:
             if ancestor in by_id:
