@@ -274,14 +274,6 @@ def link_parents(tx, links: list[dict[str, str]], reviews: bool = False) -> None
 
 # --------------------------------------------------------------------------- reading sanctions back
 
-SANCTIONS_OF_PREVIEW = """
-MATCH (s:Sanction {preview_id: $preview_id})
-RETURN s {.*} AS s ORDER BY s.hop, s.target_label, s.target_id, s.action
-"""
-REVIEWS_OF_PREVIEW = """
-MATCH (r:Review {preview_id: $preview_id})
-RETURN r {.*} AS r ORDER BY r.hop, r.target_label, r.target_id
-"""
 SANCTIONS_BY_ID = "MATCH (s:Sanction) WHERE s.sanction_id IN $ids RETURN s {.*} AS s"
 SANCTIONS_LIST = """
 MATCH (s:Sanction)
@@ -294,14 +286,6 @@ RETURN s {.*} AS s, [(s)-[:TARGETS]->(x) | [labels(x)[0],
         coalesce(x.account_id, x.device_id, x.brand_id, x.intermediary_id, x.note_id)]][0] AS target
 ORDER BY coalesce(s.decided_at, s.issued_at) DESC, s.sanction_id LIMIT $limit
 """
-
-
-def sanctions_of_preview(run: Runner, preview_id: str) -> list[dict[str, Any]]:
-    return [r["s"] for r in run(SANCTIONS_OF_PREVIEW, preview_id=preview_id)]
-
-
-def reviews_of_preview(run: Runner, preview_id: str) -> list[dict[str, Any]]:
-    return [r["r"] for r in run(REVIEWS_OF_PREVIEW, preview_id=preview_id)]
 
 
 def sanctions_by_id(run: Runner, ids: Iterable[str]) -> list[dict[str, Any]]:
