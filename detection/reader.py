@@ -74,10 +74,11 @@ MATCH (a:Account)-[f:FOLLOWS]->(t:Account)
 RETURN a.account_id AS account_id, t.account_id AS target_account_id, f.created_at.epochMillis AS created_at
 """
 
-# Sanctions in force: imported ones, and ringscope's own unless revoked.
+# Sanctions in force: imported ones, and ringscope's own while active (not pending
+# approval, expired or revoked).
 SANCTIONS = """
 MATCH (s:Sanction)-[:TARGETS]->(x)
-WHERE coalesce(s.state, 'active') <> 'revoked'
+WHERE coalesce(s.state, 'active') = 'active'
 RETURN s.sanction_id AS sanction_id, toLower(labels(x)[0]) AS target_type,
        coalesce(x.account_id, x.device_id, x.brand_id, x.intermediary_id, x.note_id) AS target_id,
        s.action AS action, s.reason AS reason,
