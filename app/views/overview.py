@@ -22,7 +22,7 @@ def render() -> None:
         c1.metric("Clusters", f"{run.clusters:,}")
         c2.metric("Accounts flagged", f"{run.flagged:,}", help=f"risk ≥ {run.threshold}")
         c3.metric("Accounts scored", f"{run.scored:,}")
-        c4.metric("Run finished", fmt_time(run.finished_at)[:16])
+        c4.metric("Run finished", fmt_time(run.finished_at)[:10], help=fmt_time(run.finished_at))
         st.caption(f"Latest completed run: `{run.run_id}`")
         _clusters(run.run_id)
         _changes(run.run_id)

@@ -61,6 +61,8 @@ def test_investigator_main_path(app_url, browser, shots, tmp_path):
     try:
         # 1. sign in
         sign_in(page, app_url, "ivy")
+        page.wait_for_selector("[data-testid='stDataFrame'] canvas")
+        page.wait_for_timeout(800)
         page.screenshot(path=str(shots / "01-signed-in-overview.png"), full_page=True)
 
         # 2. open the top cluster
