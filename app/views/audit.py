@@ -36,5 +36,5 @@ def render() -> None:
             return
         st.dataframe([{"#": e.seq, "when": fmt_time(e.at), "who": e.actor, "role": e.role, "action": e.action,
                        "target": f"{e.target_type} {e.target_id}", "reason": e.reason, "details": e.details}
-                      for e in entries], hide_index=True, use_container_width=True, key="audit_entries")
+                      for e in entries], hide_index=True, width="stretch", key="audit_entries")
         st.caption(f"{len(entries)} most recent matching entries" + (" (limit 500)" if len(entries) >= 500 else ""))

@@ -27,7 +27,7 @@ def render() -> None:
         rows = [{"device": d.device_id, "banned since": fmt_time(d.banned_at), "accounts": d.accounts,
                  "after the ban": d.after_ban, "banned by": "; ".join(d.vias[:3]) + (" …" if len(d.vias) > 3 else "")}
                 for d in shown]
-        event = st.dataframe(rows, hide_index=True, use_container_width=True, on_select="rerun",
+        event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
                              selection_mode="single-row", key="bans_devices")
         picked = event.selection.rows if event and event.selection else []
         if not picked:
@@ -39,7 +39,7 @@ def render() -> None:
         st.dataframe([{"account": a.account_id, "nickname": a.nickname or "", "status": a.status or "",
                        "registered": fmt_time(a.registered_at), "first on device": fmt_time(a.first_seen),
                        "registered after ban": a.registered_after_ban, "arrived after ban": a.arrived_after_ban}
-                      for a in accounts], hide_index=True, use_container_width=True, key="bans_accounts")
+                      for a in accounts], hide_index=True, width="stretch", key="bans_accounts")
         b1, b2 = st.columns(2)
         if b1.button("Draw the device in the graph", key="bans_graph"):
             open_in_graph(f"Device:{device.device_id}")

@@ -48,7 +48,7 @@ def render() -> None:
             if label in ("IP", "Phone"):
                 props = {k: (show_key(label, v, who) if isinstance(v, str) else v) for k, v in props.items()}
             st.dataframe([{"property": k, "value": str(v)} for k, v in props.items()], hide_index=True,
-                         use_container_width=True, key="entity_props")
+                         width="stretch", key="entity_props")
             _sanctions(details)
         with right:
             _timeline(details)
@@ -70,7 +70,7 @@ def _risk(details) -> None:
     if details.clusters:
         rows = [{"detector": c.detector, "cluster risk": round(c.score, 3), "members": c.size,
                  "cluster": c.cluster_id.split(':', 1)[-1]} for c in details.clusters]
-        event = st.dataframe(rows, hide_index=True, use_container_width=True, on_select="rerun",
+        event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
                              selection_mode="single-row", key="entity_clusters")
         picked = event.selection.rows if event and event.selection else []
         if picked and st.button("Open that cluster in the graph", key="entity_open_cluster"):
@@ -83,7 +83,7 @@ def _timeline(details) -> None:
         st.caption("No dated activity.")
         return
     st.dataframe([{"when": fmt_time(t.at), "what": t.kind, "id": t.ref, "text": t.text or ""}
-                  for t in details.timeline], hide_index=True, use_container_width=True, key="entity_timeline",
+                  for t in details.timeline], hide_index=True, width="stretch", key="entity_timeline",
                  height=300)
     if len(details.timeline) >= details.limit:
         st.caption(f"The {details.limit} most recent items.")
@@ -99,7 +99,7 @@ def _sanctions(details) -> None:
     st.dataframe([{"sanction": s.sanction_id, "action": s.action, "reason": s.reason or "",
                    "issued": fmt_time(s.issued_at), "expires": fmt_time(s.expires_at) or "never",
                    "state": s.state, "source": s.source} for s in details.sanctions],
-                 hide_index=True, use_container_width=True, key="entity_sanctions")
+                 hide_index=True, width="stretch", key="entity_sanctions")
 
 
 def _links(details, who) -> None:
@@ -109,7 +109,7 @@ def _links(details, who) -> None:
     rows = [{"type": link.label, "id": show_key(link.label, link.key, who), "via": link.via,
              "first seen": fmt_time(link.first_seen), "last seen": fmt_time(link.last_seen),
              "accounts on it": link.accounts} for link in details.links]
-    event = st.dataframe(rows, hide_index=True, use_container_width=True, on_select="rerun",
+    event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="entity_links")
     picked = event.selection.rows if event and event.selection else []
     if picked and st.button("Open it", key="entity_open_link"):

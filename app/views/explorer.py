@@ -109,12 +109,12 @@ def workspace() -> None:
         with services.shown_errors():
             _selection(state, who)
     with st.expander("Table of what is drawn"):
-        st.dataframe(logic.node_rows(state, who), hide_index=True, use_container_width=True, key="drawn_nodes")
+        st.dataframe(logic.node_rows(state, who), hide_index=True, width="stretch", key="drawn_nodes")
 
 
 def _tables(state: logic.ExplorerState, who) -> None:
-    st.dataframe(logic.node_rows(state, who), hide_index=True, use_container_width=True, key="table_nodes")
-    st.dataframe(logic.edge_rows(state, who)[:5000], hide_index=True, use_container_width=True, key="table_edges")
+    st.dataframe(logic.node_rows(state, who), hide_index=True, width="stretch", key="table_nodes")
+    st.dataframe(logic.edge_rows(state, who)[:5000], hide_index=True, width="stretch", key="table_edges")
     if state.elements <= logic.MAX_ELEMENTS:
         st.button("Draw it again", key="back_to_drawing", on_click=setattr, args=(state, "table_mode", False))
 
@@ -142,7 +142,7 @@ def _selection(state: logic.ExplorerState, who) -> None:
     if counts.by_type:
         st.dataframe([{"relationship": t, "count": c} for t, c in sorted(counts.by_type.items(),
                                                                           key=lambda kv: -kv[1])],
-                     hide_index=True, use_container_width=True, key="sel_counts", height=min(35 * (len(counts.by_type) + 1) + 3, 250))
+                     hide_index=True, width="stretch", key="sel_counts", height=min(35 * (len(counts.by_type) + 1) + 3, 250))
     b1, b2 = st.columns(2)
     b1.button(f"Expand ({state.cap})", key="btn_expand", icon=":material/open_in_full:", on_click=_expand,
               args=(uid,))

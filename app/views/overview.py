@@ -50,7 +50,7 @@ def _clusters(run_id: str) -> None:
     rows = [{"risk": round(c.score, 3), "detector": c.detector, "members": c.size,
              "why": c.reason or "", "cluster": c.cluster_id.split(":", 1)[-1]} for c in clusters]
     event = st.dataframe(rows, key="clusters_table", on_select="rerun", selection_mode="single-row",
-                         hide_index=True, use_container_width=True,
+                         hide_index=True, width="stretch",
                          column_config={"risk": st.column_config.ProgressColumn("risk", min_value=0, max_value=1,
                                                                                 format="%.2f"),
                                         "why": st.column_config.TextColumn("why", width="large")})
@@ -78,4 +78,4 @@ def _changes(run_id: str) -> None:
     if interesting:
         st.dataframe([{"change": c.change, "cluster": (c.current_id or c.previous_id or "").split(":", 1)[-1],
                        "before": c.previous_size, "now": c.current_size, "overlap": c.jaccard}
-                      for c in interesting], hide_index=True, use_container_width=True, key="changes_table")
+                      for c in interesting], hide_index=True, width="stretch", key="changes_table")

@@ -118,7 +118,7 @@ def _preview(module, who) -> None:
     counts = ", ".join(f"hop {c.hop}: {c.entities} entities, {c.sanctions} sanctions, {c.reviews} reviews"
                        for c in preview.counts)
     st.caption(counts)
-    st.dataframe(effect_rows(preview, who), hide_index=True, use_container_width=True, key="sx_effects",
+    st.dataframe(effect_rows(preview, who), hide_index=True, width="stretch", key="sx_effects",
                  column_config={"path that justifies it": st.column_config.TextColumn(width="large")})
     spread = [e for e in preview.effects if e.hop > 0][:8]
     if spread:
@@ -147,7 +147,7 @@ def _approvals(module, who) -> None:
                    "violation": p.decision.kind,
                    "targets": ", ".join(f"{t.label} {show_key(t.label, t.id, who)}" for t in p.decision.targets)
                    or f"cluster {p.decision.cluster}", "awaiting": p.pending} for p in pending],
-                 hide_index=True, use_container_width=True, key="sx_pending")
+                 hide_index=True, width="stretch", key="sx_pending")
     if not who.can("approve_sanction"):
         st.caption(f"Approving needs the approver role (you are {who.role}).")
         return
@@ -196,4 +196,4 @@ def _history(module, who) -> None:
                    "decided": fmt_time(str(r.decided_at or r.issued_at or "")), "by": r.decided_by or "",
                    "approved by": r.approved_by or "", "expires": fmt_time(str(r.expires_at or "")) or "",
                    "path": path_text(r.path, who)} for r in records],
-                 hide_index=True, use_container_width=True, key="sx_history")
+                 hide_index=True, width="stretch", key="sx_history")

@@ -24,7 +24,7 @@ def render() -> None:
         rows = [{"type": h.label, "id": show_key(h.label, h.key, who),
                  "name": show_key(h.label, h.caption, who) if h.caption else "", "matched": h.how} for h in hits]
         event = st.dataframe(rows, key="search_results", on_select="rerun", selection_mode="single-row",
-                             hide_index=True, use_container_width=True)
+                             hide_index=True, width="stretch")
         picked = event.selection.rows if event and event.selection else []
         if len(hits) == 1 and not picked:
             picked = [0]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
+
+# streamlit is a dependency of the app (pyproject); without it these tests cannot run at all.
+AppTest = pytest.importorskip("streamlit.testing.v1", reason="streamlit is not installed").AppTest
 
 from auth.roles import Actor
 from tests.app.conftest import PASSWORD
