@@ -84,7 +84,7 @@ def _timeline(details) -> None:
         return
     st.dataframe([{"when": fmt_time(t.at), "what": t.kind, "id": t.ref, "text": t.text or ""}
                   for t in details.timeline], hide_index=True, width="stretch", key="entity_timeline",
-                 height=300)
+                 height=min(300, 35 * (len(details.timeline) + 1) + 3))
     if len(details.timeline) >= details.limit:
         st.caption(f"The {details.limit} most recent items.")
 
