@@ -149,6 +149,11 @@ def cluster_graph(cluster_id: str, member_limit: int = 300) -> neighbours.Cluste
     return guard(neighbours.cluster_graph, get_graph(), cluster_id, member_limit=member_limit)
 
 
+@st.cache_data(ttl=60, show_spinner=False, max_entries=32)
+def cluster_members(cluster_id: str) -> list[neighbours.MemberRow]:
+    return guard(neighbours.cluster_member_rows, get_graph(), cluster_id)
+
+
 @st.cache_data(ttl=30, show_spinner=False, max_entries=512)
 def node(uid: str, run_id: str | None, threshold: float = 0.5) -> neighbours.GraphNode | None:
     return guard(neighbours.node, get_graph(), uid, run_id, threshold)

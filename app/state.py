@@ -154,7 +154,7 @@ def open_cluster(state: ExplorerState, cluster: ClusterGraph) -> None:
             state.edges[(edge.source, edge.target, edge.type)] = edge
     if cluster.members_total > cluster.members_drawn:
         state.notice = (f"Showing the {cluster.members_drawn} highest-scoring of {cluster.members_total} members; "
-                        "the member table lists them all.")
+                        "the member table below lists them all.")
     _check_size(state)
 
 

@@ -170,6 +170,14 @@ WITH x, collect(DISTINCT [a.account_id, 'MANAGES']) AS links
 RETURN {node_projection('x')} AS node, links
 """
 
+MEMBER_ROWS = """
+MATCH (k:Cluster {cluster_id: $cluster_id})-[h:HAS_MEMBER]->(a:Account)
+OPTIONAL MATCH (:DetectionRun {run_id: k.run_id})-[s:SCORED]->(a)
+RETURN a.account_id AS account_id, a.nickname AS nickname, a.status AS status, h.score AS member_score,
+       s.score AS risk, toString(a.registered_at) AS registered_at
+ORDER BY h.score DESC, a.account_id LIMIT $limit
+"""
+
 EDGES_BETWEEN_ACCOUNTS = """
 UNWIND $members AS member_id
 MATCH (a:Account {account_id: member_id})-[:FOLLOWS]->(b:Account)
@@ -325,3 +333,18 @@ def cluster_graph(graph: Graph, cluster_id: str, *, member_limit: int = 300, sha
     for follow in graph.read(EDGES_BETWEEN_ACCOUNTS, members=member_ids, limit=2000):
         result.edges.append(GraphEdge(f"Account:{follow['source']}", f"Account:{follow['target']}", "FOLLOWS"))
     return result
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    account_id: str
+    nickname: str | None
+    status: str | None
+    member_score: float | None
+    risk: float | None
+    registered_at: str | None
+
+
+def cluster_member_rows(graph: Graph, cluster_id: str, limit: int = 5000) -> list[MemberRow]:
+    """Every member of a cluster (up to ``limit``), for the table beside the drawing."""
+    return [MemberRow(**r.data()) for r in graph.read(MEMBER_ROWS, cluster_id=cluster_id, limit=limit)]

@@ -108,6 +108,16 @@ def workspace() -> None:
     with panel:
         with services.shown_errors():
             _selection(state, who)
+    cluster_id = st.session_state.get("explorer_cluster")
+    if cluster_id and state.graph_id and state.title.endswith(cluster_id):
+        with st.expander("All members of the cluster"), services.shown_errors():
+            members = services.cluster_members(cluster_id)
+            st.dataframe([{"account": m.account_id, "nickname": m.nickname or "", "status": m.status or "",
+                           "member score": m.member_score, "risk": m.risk,
+                           "registered": fmt_time(m.registered_at)} for m in members],
+                         hide_index=True, width="stretch", key="cluster_members")
+            if len(members) >= 5000:
+                st.caption("The first 5,000 members by member score.")
     with st.expander("Table of what is drawn"):
         st.dataframe(logic.node_rows(state, who), hide_index=True, width="stretch", key="drawn_nodes")
 

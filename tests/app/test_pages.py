@@ -247,3 +247,18 @@ def test_timeouts_and_driver_errors_become_messages():
     assert "took longer" in describe_error(err)
     with pytest.raises(AppError):
         guard(lambda: (_ for _ in ()).throw(ServiceUnavailable("down")))
+
+
+def test_cluster_member_table_lists_every_member(app_db):
+    from app import state as logic
+    from queries.neighbours import cluster_graph, cluster_member_rows
+    from queries.overview import latest_run, top_clusters
+
+    top = top_clusters(app_db, latest_run(app_db).run_id, 1)[0]
+    rows = cluster_member_rows(app_db, top.cluster_id)
+    assert len(rows) == top.size
+    state = logic.ExplorerState()
+    logic.open_cluster(state, cluster_graph(app_db, top.cluster_id))
+    at = page("explorer", "viewer", explorer=state, explorer_cluster=top.cluster_id)
+    assert not at.exception and not errors(at)
+    assert any(len(df.value) == top.size for df in at.dataframe)
