@@ -127,7 +127,7 @@ def build(graph, accounts: int, per_account: int) -> dict[str, int]:
             i = x * per_account + j
             rows.append({"comment_id": f"bc{i}", "account_id": f"ba{x}", "note_id": f"bn{(x * 7 + j * 13) % 300}",
                          "text": TEXTS[i % len(TEXTS)] + f" #{i % 97}", "at": base + i * 45_000,
-                         "ip": f"172.16.{x % 250}.{j % 250}", "device_id": f"bd{x % sizes['devices']}"})
+                         "ip": f"172.16.{(x + j) % 250}.{x % 40}", "device_id": f"bd{x % sizes['devices']}"})
             if len(rows) == BATCH:
                 graph.write(COMMENTS, rows=rows)
                 rows = []

@@ -36,6 +36,7 @@ class Redactor:
         self.enabled = enabled
         self._ips = {v: f"{mask_ip(v)} #{n}" for n, v in enumerate(sorted(set(ips)), start=1)}
         self._phones = {v: f"{mask_text(v)} #{n}" for n, v in enumerate(sorted(set(phones)), start=1)}
+        self._shortest_phone = min((len(v) for v in self._phones), default=0)
 
     def ip(self, value: str) -> str:
         if not self.enabled:
@@ -58,12 +59,13 @@ class Redactor:
     def text(self, value: str) -> str:
         if not self.enabled or not value:
             return value
-        if self._phones:
+        if (self._phones and len(value) >= self._shortest_phone
+                and not self._phones.keys().isdisjoint(_TOKEN.findall(value))):
             value = _TOKEN.sub(lambda m: self._phones.get(m.group(0), m.group(0)), value)
-        if any(ch.isdigit() for ch in value):
+        if value.count(".") >= 3:
             value = _IPV4.sub(self._ipv4, value)
-            if ":" in value:
-                value = _IPV6.sub(self._ipv6, value)
+        if value.count(":") >= 2:
+            value = _IPV6.sub(self._ipv6, value)
         return value
 
     def _ipv4(self, match: re.Match) -> str:

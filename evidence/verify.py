@@ -85,7 +85,11 @@ def verify_pack(path: Path, keys: VerifyKeys | None = None) -> PackVerification:
         problems.append(f"{MANIFEST}: edited (manifest_digest does not match its content)")
 
     listed: dict[str, dict[str, Any]] = {}
-    for entry in manifest.get("files") or []:
+    entries = manifest.get("files")
+    if not isinstance(entries, list):
+        problems.append(f"{MANIFEST}: has no list of files")
+        entries = []
+    for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
             problems.append(f"{MANIFEST}: a files entry is malformed")
             continue
@@ -104,6 +108,9 @@ def verify_pack(path: Path, keys: VerifyKeys | None = None) -> PackVerification:
         problems.append(f"{name}: in the pack but not listed in the manifest (added)")
 
     declared = manifest.get("signature")
+    if declared is not None and not isinstance(declared, dict):
+        problems.append(f"{MANIFEST}: its signature field is malformed")
+        declared = None
     if declared:
         if signature_doc is None:
             problems.append(f"{SIGNATURE}: missing (the manifest says the pack is signed with "
@@ -115,6 +122,8 @@ def verify_pack(path: Path, keys: VerifyKeys | None = None) -> PackVerification:
                 document = None
             if not isinstance(document, dict):
                 problems.append(f"{SIGNATURE}: not valid JSON")
+            elif canonical(document) != signature_doc or not _well_formed(document, declared):
+                problems.append(f"{SIGNATURE}: edited (not the form the tool writes for the declared signature)")
             else:
                 verdict, text = check_signature(declared, document, raw, keys)
                 if verdict is False:
@@ -131,3 +140,24 @@ def verify_pack(path: Path, keys: VerifyKeys | None = None) -> PackVerification:
             problems.append(f"{MANIFEST}: the pack is not signed, but a verification key is configured")
     result.ok = not problems
     return result
+
+
+def _well_formed(document: dict[str, Any], declared: dict[str, Any]) -> bool:
+    """Without the key only the signature's shape can be checked: its fields and its length."""
+    if {k: v for k, v in document.items() if k != "signature"} != declared:
+        return False
+    value = document.get("signature")
+    if not isinstance(value, str):
+        return False
+    if declared.get("algorithm") == "hmac-sha256":
+        return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    if declared.get("algorithm") == "ed25519":
+        import base64
+        import binascii
+
+        try:
+            return len(base64.b64decode(value, validate=True)) == 64 and base64.b64encode(
+                base64.b64decode(value)).decode("ascii") == value
+        except (ValueError, binascii.Error):
+            return False
+    return True

@@ -190,6 +190,9 @@ def test_hmac_signed_packs_verify_only_with_the_key(world, users, use_test_db, t
     monkeypatch.delenv("RINGSCOPE_EVIDENCE_HMAC_KEY")
     result = verify_pack(out)  # no key here: hashes are checked, the signature is reported unchecked
     assert result.ok and "not checked" in result.signature and result.notes
+    retouched = tmp_path / "retouched.zip"  # even without the key, an edited signature file fails
+    rewrite(out, retouched, lambda f: f.__setitem__(SIGNATURE, f[SIGNATURE].replace(b'": "', b'":  "', 1)))
+    assert any(p.startswith(f"{SIGNATURE}: edited") for p in verify_pack(retouched).problems)
 
     monkeypatch.setenv("RINGSCOPE_EVIDENCE_HMAC_KEY", "s3cret-shared-key")
     stripped = tmp_path / "stripped.zip"
