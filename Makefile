@@ -20,7 +20,7 @@ run: setup
 	$(BIN)/ringscope up
 
 test: setup
-	@scripts/ensure-chromium
+	@scripts/ensure-test-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean-test-db:

@@ -95,7 +95,7 @@ def app_url(e2e_platform, cli_env, tmp_path_factory):
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium (apt-get install chromium)")
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-test-packages (apt-get install chromium)")
     with sync_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM,
                                      args=["--headless", "--no-sandbox", "--disable-gpu",
