@@ -17,7 +17,7 @@ from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from graph.errors import DatabaseUnavailable, RingscopeError, ServerError, SettingError
+from graph.errors import DatabaseUnavailable, RingscopeError, SettingError
 from graph.settings import Settings, load_settings
 
 EXIT_USAGE = 2

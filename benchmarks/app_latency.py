@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
@@ -34,29 +33,10 @@ from app.state import HUB_LIMIT  # noqa: E402
 from graph.database import connect  # noqa: E402
 from graph.settings import load_settings  # noqa: E402
 from queries import bans, entities, neighbours, overview, search  # noqa: E402
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        import psutil
-
-        ram = f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
-    except ImportError:
-        ram = ""
-    return f"{cpu}, {os.cpu_count()} cores, {ram}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+from benchmarks.common import machine  # noqa: E402
 
 
 def load(graph, accounts: int, seed: int) -> None:
-    from detection.config import load_policy
-    from detection.run import detect
     from ingest.load import IngestOptions, ingest
     from simulate.platform import simulate
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from benchmarks.common import machine
 from detection.ban_evasion import detect_ban_evasion
 from detection.registration_bursts import (
     bulk_registration_components,
@@ -72,32 +71,6 @@ def average_precision(y: np.ndarray, score: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------- machine
-
-
-def machine() -> str:
-    """nproc, CPU model, RAM, OS and Python, for the results file."""
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    return (f"nproc {nproc}, CPU {cpu}, RAM {ram}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, pandas {pd.__version__}, numpy {np.__version__}; "
-            f"load average at start {load} (the machine is shared, so wall times are noisy; "
-            "CPU seconds are the steadier measure)")
 
 
 # --------------------------------------------------------------------------- cresci
