@@ -5,8 +5,10 @@
 For each size: simulate a platform (seed 7, csv.gz), empty a dedicated local
 Neo4j, load the dataset with ``ringscope ingest``'s code and record per file:
 rows, seconds, rows/s, and the split of time between Python (reading and
-validating, on the reader thread), the driver (write wall time minus what
-Neo4j reported) and Neo4j (the server's own time for the statements). Peak
+validating, on the reader thread), "commit + transfer" (write wall time minus
+what Neo4j reported for running the statements: packing and sending rows, and
+Neo4j's commit, which applies the transaction to the store and indexes) and
+Neo4j (the server's own time for running the statements). Peak
 memory: the Python process (ru_maxrss) and the JVM (VmHWM). Results are
 appended to ``benchmarks/results/ingest_speed.md`` with the machine.
 """
@@ -50,7 +52,7 @@ def run(sizes: list[int], work: Path, heap: str, pagecache: str, port: int, keep
         rows = report.rows_loaded
         lines += [f"### {n:,} accounts: {rows:,} rows in {total_s:,.1f} s = **{rows / total_s:,.0f} rows/s** "
                   f"(simulation took {sim_s:,.1f} s)", "",
-                  "| file | rows | s | rows/s | Python read+validate s | driver s | Neo4j s |",
+                  "| file | rows | s | rows/s | Python read+validate s | commit + transfer s | Neo4j statements s |",
                   "|---|---:|---:|---:|---:|---:|---:|"]
         for f in report.files:
             driver_s = max(f.write_seconds - f.server_seconds, 0.0)
@@ -61,6 +63,8 @@ def run(sizes: list[int], work: Path, heap: str, pagecache: str, port: int, keep
                       f"JVM {jvm_peak_mib(settings):,.0f} MiB (VmHWM, cumulative over the run); "
                       f"load average at the end {load_average()} (other work on the machine slows this)", ""]
         print("\n".join(lines[-(len(report.files) + 5):]), flush=True)
+        _append("\n".join(lines) + "\n")  # each size as soon as it is measured
+        lines = []
     close_all()
     if not keep:
         local.stop(settings.local)
@@ -80,11 +84,14 @@ def main() -> None:
     work = Path(args.work)
     if args.fresh_db:
         shutil.rmtree(work / "neo4j" / "db", ignore_errors=True)
-    text = run(args.accounts, work, args.heap, args.pagecache, args.port, args.keep)
+    run(args.accounts, work, args.heap, args.pagecache, args.port, args.keep)
+    print(f"appended to {RESULTS}")
+
+
+def _append(text: str) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with open(RESULTS, "a", encoding="utf-8") as out:
         out.write(text + "\n")
-    print(f"appended to {RESULTS}")
 
 
 if __name__ == "__main__":
