@@ -1,15 +1,26 @@
 """Templates, off-platform lures and staged Q&A acts."""
 
+import random
+import re
+import sys
+import unicodedata
+
 import pandas as pd
 import pytest
 
 from detection.templates import (
+    _DROP,
     LURE_PATTERNS,
+    TemplateParams,
+    _required_chars,
     detect_templates,
     find_lures,
     load_lure_patterns,
+    lsh_bands,
+    near_duplicate_components,
     normalize_text,
     qa_acts,
+    shingles,
     template_groups,
 )
 
@@ -93,3 +104,201 @@ def test_no_text_no_findings():
     assert detect_templates(pd.DataFrame({"comment_id": ["c"], "account_id": ["a"], "note_id": ["n"], "text": [""]})) == []
     assert normalize_text("ＡＢＣ，１２３！😀") == "abc123"
     assert template_groups(_frame([("c", "a", "n", "短", None)])).empty
+
+
+# --------------------------------------------------------------------------- fast path vs brute force
+
+_POOL = ("这款精华液真的太好用了强烈推荐姐妹们冲鸭口红颜色显白绝绝子谁用谁知道现身说法值得买回购很多次"
+         "面膜补水效果一级棒包装高级质感满分闭眼入不踩雷宝藏好物分享给大家搭配超级温柔氛围感拉满")
+_DECOR = ["😍", "😍😍", "💕", "🔥🔥", "✨", "！", "!!", "～", "，", " ", "[赞R]", "❤️", "🥹", "。"]
+
+
+def _edit(rng: random.Random, text: str) -> str:
+    """A near-duplicate variant: one character changed, dropped or added, plus emoji/punctuation."""
+    chars = list(text)
+    op, at = rng.randrange(4), rng.randrange(len(chars))
+    if op == 0:
+        chars[at] = rng.choice(_POOL)
+    elif op == 1 and len(chars) > 10:
+        del chars[at]
+    elif op == 2:
+        chars.insert(at, rng.choice(_POOL))
+    for _ in range(rng.randrange(3)):
+        chars.insert(rng.randrange(len(chars) + 1), rng.choice(_DECOR))
+    return "".join(chars)
+
+
+def _corpus(seed: int, templates: int = 12, organic: int = 250) -> list[str]:
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(templates):
+        base = "".join(rng.choice(_POOL) for _ in range(rng.randrange(10, 22)))
+        texts += [_edit(rng, base) for _ in range(rng.randrange(2, 25))]
+    texts += ["".join(rng.choice(_POOL) for _ in range(rng.randrange(3, 20))) + rng.choice(_DECOR)
+              for _ in range(organic)]
+    rng.shuffle(texts)
+    return texts
+
+
+def _brute_force(texts: list[str], k: int, threshold: float) -> list[int]:
+    """Components of all pairs with shingle Jaccard >= threshold (every pair compared)."""
+    sets = [shingles(t, k) for t in texts]
+    parent = list(range(len(texts)))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            inter = len(sets[i] & sets[j])
+            union = len(sets[i]) + len(sets[j]) - inter
+            if union and inter / union >= threshold:
+                parent[find(i)] = find(j)
+    return [find(i) for i in range(len(texts))]
+
+
+def _partition(labels) -> set[frozenset[int]]:
+    groups: dict = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(label, set()).add(i)
+    return {frozenset(g) for g in groups.values()}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_path_finds_the_brute_force_groups(seed):
+    norms = sorted({normalize_text(t) for t in _corpus(seed)} - {""})
+    fast = near_duplicate_components(norms)
+    truth = _brute_force(norms, 3, 0.6)
+    assert _partition(fast) == _partition(truth)
+    assert len(_partition(truth)) < len(norms) - 20          # the corpus does have near-duplicates
+
+
+@pytest.mark.parametrize("shingle,threshold", [(2, 0.5), (3, 0.8), (4, 0.6)])
+def test_fast_path_other_parameters(shingle, threshold):
+    params = TemplateParams(shingle=shingle, threshold=threshold, min_chars=1)
+    norms = sorted({normalize_text(t) for t in _corpus(7, organic=150)} | {"ab", "abc", "abd", "x"})
+    assert _partition(near_duplicate_components(norms, params)) == _partition(_brute_force(norms, shingle, threshold))
+
+
+def test_template_groups_match_brute_force_and_name_the_most_used_variant():
+    texts = _corpus(11)
+    rng = random.Random(3)
+    rows = [(f"c{i:04d}", f"a{rng.randrange(120):03d}", f"n{rng.randrange(40)}", t, None)
+            for i, t in enumerate(texts + texts[:40])]
+    groups = template_groups(_frame(rows))
+    norms = sorted(set(groups["norm"]))
+    truth = _brute_force(norms, 3, 0.6)
+    label = dict(zip(norms, truth))
+    assert _partition(label[n] for n in norms) == _partition(
+        dict(zip(groups["norm"], groups["template"]))[n] for n in norms)
+    freq = groups["norm"].value_counts()
+    for template, part in groups.groupby("template"):
+        variants = sorted(set(part["norm"]))
+        assert template == min(variants, key=lambda v: (-int(freq[v]), v))
+
+
+def test_big_template_with_many_variants_is_one_group():
+    # More variants than one LSH bucket pairs in full: they still chain into one group.
+    rng = random.Random(5)
+    base = "这款精华液真的太好用了强烈推荐给姐妹们"
+    variants = sorted({normalize_text(_edit(rng, base)) for _ in range(3000)})
+    assert len(variants) > 300
+    labels = near_duplicate_components(variants)
+    assert _partition(labels) == _partition(_brute_force(variants, 3, 0.6))
+
+
+def test_templates_deterministic_under_row_order():
+    texts = _corpus(2)
+    rows = [(f"c{i:04d}", f"a{i % 97:03d}", f"n{i % 31}", t, None) for i, t in enumerate(texts)]
+    rows += [(f"q{i}", f"b{i}", "n1", "姐妹这个在哪里买的？求链接", None) for i in range(3)]
+    rows += [(f"r{i}", "helper", "n1", "链接私你了 加V信shop888", f"q{i}") for i in range(3)]
+    df = _frame(rows)
+    a = detect_templates(df)
+    b = detect_templates(df.sample(frac=1.0, random_state=4).reset_index(drop=True))
+    assert a == b == detect_templates(df)
+    g1 = template_groups(df)
+    g2 = template_groups(df.iloc[::-1].reset_index(drop=True))
+    assert g1.equals(g2)
+
+
+def test_lsh_bands():
+    assert lsh_bands(0.6, 128) == (42, 3)
+    for t in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        b, r = lsh_bands(t, 128)
+        assert b * r <= 128 and 1 - (1 - t ** r) ** b >= 0.99
+
+
+def test_normalize_text_drops_every_symbol():
+    # normalize_text relies on every Unicode symbol (category S*) also being a non-word character.
+    drop = re.compile(r"[\s\W_]")
+    assert all(drop.match(chr(c)) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] == "S")
+    assert normalize_text("V❤信 abc_12345！！😀👍🏻") == "v信abc12345"
+
+
+def _lures_reference(df, patterns=LURE_PATTERNS):
+    """The straightforward loop: every comment, every pattern, plain then compact."""
+    out = []
+    for cid, acc, note, text in zip(df["comment_id"], df["account_id"], df["note_id"], df["text"].fillna("")):
+        if not text:
+            continue
+        plain = unicodedata.normalize("NFKC", text).lower()
+        compact = _DROP.sub("", plain)
+        for name, rx, _ in patterns:
+            m = re.search(rx, plain) or re.search(rx, compact)
+            if m:
+                out.append((cid, acc, note, name, m.group(0), m.groupdict().get("contact") or ""))
+    return sorted(out)
+
+
+def test_find_lures_matches_the_plain_loop():
+    rng = random.Random(9)
+    bits = ["加V信", "vx:", "v 信", "私我", "链接私你了", "Q", "扣扣", "qq群", "某宝搜", "tb店", "加 微", "➕v", "wei xin",
+            "13912345678", "123456789", "abc_12345", "shop88", "求链接", "好看", "这个颜色", "😍", "，", " ", "V❤信"]
+    rows = [(f"c{i}", f"a{i % 50}", f"n{i % 7}", "".join(rng.choice(bits) for _ in range(rng.randrange(1, 6))), None)
+            for i in range(3000)]
+    rows.append(("c_none", "a0", "n0", None, None))
+    df = _frame(rows)
+    got = find_lures(df)
+    assert sorted(map(tuple, got.itertuples(index=False))) == _lures_reference(df)
+    assert len(got) > 500
+    telegram = (("telegram", r"(?<![a-z])tg[:：]?\s*@?(?P<contact>[a-z0-9_]{5,})", ""),
+                ("digits", r"\d{6,}", ""), ("case", r"(?i)SHOP", ""))
+    assert sorted(map(tuple, find_lures(df, telegram).itertuples(index=False))) == _lures_reference(df, telegram)
+
+
+def test_required_chars():
+    assert _required_chars("私我|滴滴我") == frozenset("私滴")
+    assert _required_chars("a?b") == frozenset("b")
+    assert _required_chars("(?:x|y)z+") == frozenset("z") or _required_chars("(?:x|y)z+") == frozenset("xy")
+    for unknown in (r"\d+", "(?i)abc", "a*", "[^a]b?", "(?i:ab)"):
+        assert _required_chars(unknown) is None
+    # Every match contains one of the required characters.
+    rng = random.Random(1)
+    alphabet = "ab私我滴q1v信微加 :_x9"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 12))) for _ in range(4000)]
+    for rx in [r for _, r, _ in LURE_PATTERNS] + ["私我|滴滴我", "a?b", "(?:x|y)z+", "(?:ab){2,}|q[0-9]", "(?<!a)v(?!x)"]:
+        needed = _required_chars(rx)
+        assert needed is not None
+        for t in texts:
+            if re.search(rx, t):
+                assert set(t) & needed, (rx, t)
+
+
+def test_qa_acts_duplicate_ids_and_missing_replies():
+    rows = [("q1", "asker", "n1", "哪里买？", None), ("q1", "other", "n2", "哪里买？", None),
+            ("a1", "answerer", "n1", "链接私你了", "q1"), ("a2", "answerer", "n1", "链接私你了", "nope"),
+            ("a3", "answerer", "n1", "链接私你了", "")]
+    acts = qa_acts(_frame(rows), find_lures(_frame(rows)))
+    assert list(acts["answer_id"]) == ["a1"] and list(acts["asker"]) == ["asker"]
+
+
+def test_empty_and_tiny_texts():
+    assert list(near_duplicate_components([])) == []
+    assert list(near_duplicate_components([""])) == [0]
+    assert list(near_duplicate_components(["", "abcd", "abd", "abcde", "x"])) == [0, 1, 2, 1, 3]
+    df = _frame([("1", "a", "n", "!!", None), ("2", "b", "n", None, None), ("3", "c", "n", "好看好看", None)])
+    groups = template_groups(df, TemplateParams(min_chars=0))
+    assert list(groups["comment_id"]) == ["1", "2", "3"] and list(groups["template"]) == ["", "", "好看好看"]
