@@ -15,7 +15,7 @@ DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "detection.
 
 DETECTOR_NAMES = (
     "shared_infrastructure", "registration_bursts", "lockstep", "templates",
-    "underwater", "ban_evasion", "engagement", "flagged_intermediaries",
+    "underwater", "ban_evasion", "engagement", "flagged_intermediaries", "dense_blocks",
 )
 
 

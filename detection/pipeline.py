@@ -18,6 +18,7 @@ import pandas as pd
 
 from detection.ban_evasion import detect_ban_evasion
 from detection.config import DetectionPolicy
+from detection.dense_blocks import DenseBlockParams, detect_dense_blocks
 from detection.engagement import EngagementParams, detect_engagement
 from detection.findings import ClusterFinding
 from detection.lockstep import LockstepParams, detect_lockstep
@@ -84,6 +85,8 @@ DETECTORS: dict[str, Callable[[PlatformFrames, dict[str, Any]], list[ClusterFind
         _active_accounts(f), f.account_devices, **_kwargs(detect_registration_bursts, "registration_bursts", p)),
     "lockstep": lambda f, p: detect_lockstep(f.comments, _params_object(LockstepParams, "lockstep", p)),
     "templates": lambda f, p: detect_templates(f.comments, _params_object(TemplateParams, "templates", p)),
+    "dense_blocks": lambda f, p: detect_dense_blocks(
+        f.comments, _params_object(DenseBlockParams, "dense_blocks", p)),
     "underwater": lambda f, p: detect_underwater(
         f.notes, f.orders, f.intermediary_accounts, _params_object(UnderwaterParams, "underwater", p)),
     "ban_evasion": lambda f, p: detect_ban_evasion(
@@ -100,10 +103,26 @@ class DetectorResult:
     seconds: float
 
 
+def finding_weights(results: list[DetectorResult], policy: DetectionPolicy) -> dict[str, float]:
+    """Weight per ``ClusterFinding.detector`` value, from the policy entry of the detector that made it.
+
+    One detector may label its findings more finely than its policy key (``templates``
+    yields ``comment_template``, ``offplatform_lure`` and ``qa_act``); all of them
+    carry the weight of the detector that produced them.
+    """
+    enabled = policy.enabled()
+    weights: dict[str, float] = {}
+    for result in results:
+        weight = enabled[result.name].weight if result.name in enabled else 0.0
+        for finding in result.findings:
+            weights[finding.detector] = weight
+    return weights
+
+
 def validate_params(policy: DetectionPolicy) -> None:
     """Fail before any work when a detector parameter is unknown."""
     objects = {"lockstep": LockstepParams, "templates": TemplateParams, "underwater": UnderwaterParams,
-               "engagement": EngagementParams}
+               "engagement": EngagementParams, "dense_blocks": DenseBlockParams}
     funcs = {"shared_infrastructure": detect_shared_infrastructure,
              "registration_bursts": detect_registration_bursts, "ban_evasion": detect_ban_evasion,
              "flagged_intermediaries": detect_flagged_intermediaries}
@@ -136,8 +155,7 @@ def run_all(frames: PlatformFrames, policy: DetectionPolicy,
             on_done(results[-1])
     if "flagged_intermediaries" in enabled:
         started = time.monotonic()
-        weights = {n: d.weight for n, d in enabled.items()}
-        risks = combine([f for r in results for f in r.findings], weights)
+        risks = combine([f for r in results for f in r.findings], finding_weights(results, policy))
         flagged = sorted(a for a, r in risks.items() if r.score >= policy.flag_threshold)
         findings = detect_flagged_intermediaries(frames.intermediary_accounts, flagged,
                                                  **enabled["flagged_intermediaries"].params)

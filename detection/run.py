@@ -24,7 +24,7 @@ from typing import Callable
 
 from detection.config import DetectionPolicy
 from detection.findings import ClusterFinding
-from detection.pipeline import DetectorResult, run_all, validate_params
+from detection.pipeline import DetectorResult, finding_weights, run_all, validate_params
 from detection.reader import data_watermark, read_platform
 from detection.scoring import AccountRisk, combine
 from graph.database import Graph
@@ -218,8 +218,7 @@ def _work(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str
         graph.write(STAGE, run_id=run_id, stage=f"ran {result.name}")
 
     results = run_all(frames, policy, on_done=done)
-    weights = {name: d.weight for name, d in policy.enabled().items()}
-    risks = combine([f for r in results for f in r.findings], weights)
+    risks = combine([f for r in results for f in r.findings], finding_weights(results, policy))
     started = time.monotonic()
     graph.write(STAGE, run_id=run_id, stage="storing results")
     clusters = _cluster_rows(run_id, results)

@@ -99,7 +99,20 @@ class TemplateParams:
     templates used by more accounts are set aside as generic phrases (counted
     in no cluster); ``min_qa_acts``: staged Q&A acts for a pair/ring;
     ``max_evidence``: ids cited per reason; ``max_reasons``: templates
-    spelled out per cluster (the most used first).
+    spelled out per cluster (the most used first). ``co_window`` and
+    ``min_colocated_share``: a template is evidence of coordination only where
+    it is *co-located*: posted on one note by at least ``min_accounts``
+    accounts in a burst with gaps of at most ``co_window``. Only co-located
+    uses link accounts (genuine users repeat "好用，回购了" across thousands of
+    unrelated notes; a water army posts its script together), and a template
+    whose uses are co-located less than ``min_colocated_share`` of the time
+    is set aside as a common phrase, even where a ring also posts it together
+    (the lockstep detector sees that ring; precision comes first here).
+    A template used by at most ``max_scattered_accounts`` accounts counts even
+    when scattered (a small crew seeding one script over a brand's notes). Off
+    by default (0): on the simulated platforms rare organic phrases chain
+    thousands of genuine accounts into one component, so scattered crews are
+    left to the infrastructure, burst and underwater detectors.
     """
 
     shingle: int = 3
@@ -108,6 +121,9 @@ class TemplateParams:
     min_chars: int = 8
     min_accounts: int = 3
     max_template_accounts: int = 50000
+    co_window: pd.Timedelta = pd.Timedelta(hours=6)
+    min_colocated_share: float = 0.3
+    max_scattered_accounts: int = 0
     min_qa_acts: int = 2
     min_contact_accounts: int = 2
     max_evidence: int = 2000
@@ -591,7 +607,7 @@ def template_groups(comments: pd.DataFrame, params: TemplateParams = TemplatePar
     return _template_groups(_Comments(comments), params)
 
 
-_GROUP_COLUMNS = ["comment_id", "account_id", "note_id", "norm", "template"]
+_GROUP_COLUMNS = ["comment_id", "account_id", "note_id", "created_at", "norm", "template"]
 
 
 def _template_groups(prep: _Comments, params: TemplateParams) -> pd.DataFrame:
@@ -617,10 +633,39 @@ def _template_groups(prep: _Comments, params: TemplateParams) -> pd.DataFrame:
         "comment_id": prep.column("comment_id")[rows],
         "account_id": prep.column("account_id")[rows],
         "note_id": prep.frame["note_id"].to_numpy()[rows],
+        "created_at": (prep.frame["created_at"].to_numpy()[rows] if "created_at" in prep.frame
+                       else np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[ns]")),
         "norm": names[text_u],
         "template": names[rep[labels[text_u]]],
     })
     return df.sort_values(["template", "comment_id"]).reset_index(drop=True)
+
+
+def colocated_uses(t_code: np.ndarray, groups: pd.DataFrame, window: pd.Timedelta, min_accounts: int) -> np.ndarray:
+    """For each row of ``groups``: is it part of a *burst* of one template on one note,
+    i.e. a run of uses with gaps of at most ``window`` that holds at least
+    ``min_accounts`` distinct accounts? Sort by (template, note, time), cut runs
+    at gaps, count distinct accounts per run. O(N log N). Rows without a time never match."""
+    n = len(groups)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    note_code = pd.factorize(groups["note_id"])[0]
+    acc_code = pd.factorize(groups["account_id"])[0].astype(np.int64)
+    times = pd.to_datetime(groups["created_at"], utc=True)
+    t_ns = times.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    valid = times.notna().to_numpy()
+    order = np.lexsort((t_ns, note_code, t_code))
+    tc, nc, ac, tn, ok = t_code[order], note_code[order], acc_code[order], t_ns[order], valid[order]
+    new_run = np.ones(n, dtype=bool)
+    new_run[1:] = (tc[1:] != tc[:-1]) | (nc[1:] != nc[:-1]) | (tn[1:] - tn[:-1] > int(window.value)) \
+        | ~ok[1:] | ~ok[:-1]
+    run = np.cumsum(new_run) - 1
+    pairs = np.unique(run * (int(ac.max()) + 1) + ac)          # distinct (run, account)
+    accounts_in_run = np.bincount(pairs // (int(ac.max()) + 1), minlength=int(run[-1]) + 1)
+    hit = (accounts_in_run[run] >= min_accounts) & ok
+    out = np.zeros(n, dtype=bool)
+    out[order] = hit
+    return out
 
 
 def template_clusters(
@@ -652,7 +697,19 @@ def template_clusters(
     ta = _unique_sorted(t_code.astype(np.int64) * n_a + a_code)        # distinct (template, account)
     per_t = np.bincount(ta // n_a, minlength=n_t)                       # accounts per template
     good = (per_t >= params.min_accounts) & (per_t <= params.max_template_accounts)
-    use = np.flatnonzero(good[t_code])
+    colocated = colocated_uses(t_code, groups, params.co_window, params.min_accounts)
+    share = np.bincount(t_code, weights=colocated, minlength=n_t) / np.maximum(np.bincount(t_code, minlength=n_t), 1)
+    scattered_ok = per_t <= params.max_scattered_accounts
+    good &= (share >= params.min_colocated_share) | scattered_ok
+    # Rare templates link through every use; common ones only where co-located.
+    use = np.flatnonzero(good[t_code] & (colocated | scattered_ok[t_code]))
+    if len(use) == 0:
+        return out
+    # Accounts per template now counts only the uses that link.
+    ta = _unique_sorted(t_code[use].astype(np.int64) * n_a + a_code[use])
+    per_t = np.bincount(ta // n_a, minlength=n_t)
+    good &= per_t >= params.min_accounts
+    use = use[good[t_code[use]]]
     if len(use) == 0:
         return out
     graph = coo_matrix((np.ones(len(use), dtype=np.int8), (a_code[use], n_a + t_code[use])),

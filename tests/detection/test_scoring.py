@@ -54,3 +54,16 @@ def test_compare_runs_names_each_kind_of_change():
     kinds = {(c.change, c.previous_id, c.current_id) for c in compare_clusters(previous, current)}
     assert kinds == {("persisting", "p1", "c1"), ("grown", "p2", "c2"), ("shrunk", "p3", "c3"),
                      ("new", None, "c5"), ("dissolved", "p4", None)}
+
+
+def test_findings_carry_the_weight_of_the_detector_that_made_them():
+    from detection.config import load_policy
+    from detection.pipeline import DetectorResult, finding_weights
+
+    policy = load_policy()
+    results = [DetectorResult("templates", [finding("comment_template", ["x"], 0.9),
+                                            finding("qa_act", ["y"], 0.9)], 0.0)]
+    weights = finding_weights(results, policy)
+    assert weights == {"comment_template": policy.detectors["templates"].weight,
+                       "qa_act": policy.detectors["templates"].weight}
+    assert combine(results[0].findings, weights)["x"].score > 0

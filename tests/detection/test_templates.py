@@ -46,20 +46,47 @@ def test_lure_contacts_extracted():
     assert set(l["contact"]) - {""} == {"abc123", "123456789"}
 
 
+def _timed(rows):
+    """Rows of (comment_id, account_id, note_id, text, reply_to, minutes after a fixed start)."""
+    df = _frame([r[:5] for r in rows])
+    df["created_at"] = pd.Timestamp("2025-03-01T10:00:00Z") + pd.to_timedelta([r[5] for r in rows], unit="min")
+    return df
+
+
+PRAISE = ["这款精华液真的太好用了！！😍😍 强烈推荐～", "这款精华液真的太好用了，强烈推荐！",
+          "这款精华液真滴太好用了强烈推荐💕", "这款精华液真的太好用了!强烈推荐姐妹们", "这款精华液 真的太好用了 强烈推荐🔥🔥"]
+
+
 def test_near_duplicate_chinese_praise_clusters():
-    praise = ["这款精华液真的太好用了！！😍😍 强烈推荐～", "这款精华液真的太好用了，强烈推荐！",
-              "这款精华液真滴太好用了强烈推荐💕", "这款精华液真的太好用了!强烈推荐姐妹们", "这款精华液 真的太好用了 强烈推荐🔥🔥"]
-    rows = [(f"p{i}", f"shill{i}", f"n{i}", t, None) for i, t in enumerate(praise)]
-    rows += [("g1", "real1", "n1", "今天天气不错去公园散步了", None),
-             ("g2", "real2", "n2", "这个精华液我用了过敏，大家慎重", None),
-             ("g3", "real3", "n3", "好看", None), ("g4", "real4", "n4", "好看", None), ("g5", "real5", "n5", "好看", None)]
-    findings = [f for f in detect_templates(_frame(rows)) if f.detector == "comment_template"]
+    # The crew posts its script on the brand's note within minutes of each other.
+    rows = [(f"p{i}", f"shill{i}", "brand_note", t, None, 3 * i) for i, t in enumerate(PRAISE)]
+    rows += [("g1", "real1", "n1", "今天天气不错去公园散步了", None, 0),
+             ("g2", "real2", "n2", "这个精华液我用了过敏，大家慎重", None, 0),
+             ("g3", "real3", "n3", "好看", None, 0), ("g4", "real4", "n4", "好看", None, 0), ("g5", "real5", "n5", "好看", None, 0)]
+    findings = [f for f in detect_templates(_timed(rows)) if f.detector == "comment_template"]
     assert len(findings) == 1
     f = findings[0]
     assert f.members == tuple(f"shill{i}" for i in range(5))
     ev = {e.kind: e.ids for e in f.reasons[0].evidence}
     assert ev["comment"] == tuple(f"p{i}" for i in range(5))
     assert "这款精华液真的太好用了强烈推荐" in f.reasons[0].text
+
+
+def test_a_common_phrase_scattered_over_notes_and_days_is_not_a_template_ring():
+    # Forty genuine users repeat the same praise on forty different notes, days apart.
+    rows = [(f"c{i}", f"user{i}", f"n{i}", PRAISE[i % 5], None, 1440 * i) for i in range(40)]
+    assert [f for f in detect_templates(_timed(rows)) if f.detector == "comment_template"] == []
+    # A script of its own, posted together on one note by five accounts, is a ring.
+    script = ["这个面霜我回购三次了真的绝了姐妹们冲", "这个面霜我回购三次了，真的绝了姐妹们冲！", "这个面霜我回购3次了真的绝了姐妹们冲🔥",
+              "这个面霜我回购三次了真的绝了 姐妹们冲～", "这个面霜我回购三次了真的绝了姐妹们冲冲冲"]
+    rows += [(f"r{i}", f"ring{i}", "n_hot", script[i], None, 2 * i) for i in range(5)]
+    (ring,) = [f for f in detect_templates(_timed(rows)) if f.detector == "comment_template"]
+    assert ring.members == tuple(f"ring{i}" for i in range(5))
+    # A phrase that genuine users use widely is set aside even where a ring also posts it
+    # together (min_colocated_share); lockstep is the detector for that ring.
+    rows += [(f"x{i}", f"copy{i}", "n_other", PRAISE[i], None, 2 * i) for i in range(5)]
+    members = {m for f in detect_templates(_timed(rows)) if f.detector == "comment_template" for m in f.members}
+    assert not any(m.startswith("copy") for m in members)
 
 
 def test_qa_pair_found():
