@@ -244,21 +244,23 @@ def detect_engagement(
     bursts = engagement_bursts(engagement_events(likes, notes, follows), params)
     g = burst_groups(bursts, params)
     reported: set[str] = set()
+    # Row of each burst, so a component's bursts are picked without scanning all bursts.
+    position = {b: i for i, b in enumerate(bursts["burst_id"])} if not bursts.empty else {}
     for comp in sorted((sorted(c) for c in nx.connected_components(g)), key=lambda c: (-len(c), c[0])):
         bids = sorted({b for _, _, d in g.subgraph(comp).edges(data=True) for b in d["bursts"]})
-        bs = bursts[bursts["burst_id"].isin(bids)].copy()
-        bs["actors"] = [tuple(a for a in acts if a in set(comp)) for acts in bs["actors"]]
+        bs = bursts.iloc[sorted(position[b] for b in bids)].copy()
+        members = set(comp)
+        bs["actors"] = [tuple(a for a in acts if a in members) for acts in bs["actors"]]
         score = 1 - 0.5 ** (len(bids) - 1) * np.exp(-len(comp) / 20)
         out.append(ClusterFinding(DETECTOR, tuple(comp), round(float(score), 6),
                                   (_burst_reason(bs, len(comp), params, shared=True),)))
         reported.update(bids)
     single = bursts[(bursts["n_events"] >= params.min_single_size) & (bursts["ratio"] >= params.min_single_ratio)
                     & ~bursts["burst_id"].isin(reported)]
-    for r in single.itertuples(index=False):
+    for i, r in enumerate(single.itertuples(index=False)):
         score = float(np.clip(1 - params.min_ratio / r.ratio, 0, 1))
         out.append(ClusterFinding(DETECTOR, r.actors, round(score, 6),
-                                  (_burst_reason(single[single["burst_id"] == r.burst_id], len(r.actors), params,
-                                                 shared=False),)))
+                                  (_burst_reason(single.iloc[[i]], len(r.actors), params, shared=False),)))
     disp = audience_disproportion(likes, notes, accounts, follows, params)
     for r in disp.itertuples(index=False):
         score = float(1 - np.exp(-(r.z - params.min_z + 1) / 2))
