@@ -11,10 +11,18 @@ INTERNAL_LABELS = frozenset({"RingscopeSchema", "IngestCheckpoint", "DetectionLo
 
 LIST_LABELS = "CALL db.labels() YIELD label RETURN label ORDER BY label"
 LIST_TYPES = "CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType AS type ORDER BY type"
-# Dynamic labels and types (Neo4j 5.26+) keep these parameterised; the names
-# come from the database's own catalogue.
-COUNT_LABEL = "MATCH (n:$($label)) RETURN count(n) AS count"
-COUNT_TYPE = "MATCH ()-[r:$($type)]->() RETURN count(r) AS count"
+# Counts come from Neo4j's count store, which the planner uses only for a
+# literal label or type: a dynamic `$($label)` scans every node (measured:
+# AllNodesScan). So the name is written into the query, but it comes from
+# the database's own catalogue (db.labels()), never from a user, and is
+# quoted as an identifier.
+COUNT_LABEL = "MATCH (n:{label}) RETURN count(n) AS count"
+COUNT_TYPE = "MATCH ()-[r:{type}]->() RETURN count(r) AS count"
+
+
+def quoted(name: str) -> str:
+    """A catalogue name as a Cypher identifier: `name`, with backticks doubled."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 @dataclass(frozen=True)
@@ -31,11 +39,11 @@ def graph_stats(graph: Graph, include_internal: bool = False) -> list[KindCount]
         label = record["label"]
         if label in INTERNAL_LABELS and not include_internal:
             continue
-        count = graph.read(COUNT_LABEL, label=label)[0]["count"]
+        count = graph.read(COUNT_LABEL.format(label=quoted(label)))[0]["count"]
         if count:
             out.append(KindCount(label, count, True))
     for record in graph.read(LIST_TYPES):
-        count = graph.read(COUNT_TYPE, type=record["type"])[0]["count"]
+        count = graph.read(COUNT_TYPE.format(type=quoted(record["type"])))[0]["count"]
         if count:
             out.append(KindCount(record["type"], count, False))
     return out

@@ -1,0 +1,17 @@
+import pytest
+
+from queries.stats import graph_stats, quoted
+
+
+def test_catalogue_names_are_quoted_as_identifiers():
+    assert quoted("Account") == "`Account`"
+    assert quoted("odd`name") == "`odd``name`"
+
+
+@pytest.mark.neo4j
+def test_counts_use_the_count_store_and_survive_odd_label_names(graph):
+    graph.write("CREATE (:`We``ird Label` {x: 1}), (:Account {account_id: 'st1'})")
+    counts = {c.kind: c.count for c in graph_stats(graph)}
+    assert counts["We`ird Label"] == 1 and counts["Account"] == 1
+    plan = graph.write("EXPLAIN MATCH (n:`Account`) RETURN count(n) AS count").summary.plan
+    assert plan["children"][0]["operatorType"].startswith("NodeCountFromCountStore")
