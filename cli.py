@@ -310,16 +310,10 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 
 def _command_groups():
     """``register(subparsers)`` of the packages that bring their own commands."""
-    import importlib
+    from evidence.commands import register as evidence_commands
+    from sanctions.commands import register as sanction_commands
 
-    groups = []
-    for module in ("sanctions.commands", "evidence.commands"):
-        try:
-            groups.append(importlib.import_module(module).register)
-        except ModuleNotFoundError as exc:
-            if exc.name not in (module, module.split(".")[0]):
-                raise
-    return groups
+    return [sanction_commands, evidence_commands]
 
 
 # --- up: the main job ---------------------------------------------------------
