@@ -1,4 +1,4 @@
-"""FRAUDAR-style farm injection into YelpChi: our lockstep/templates detectors beside FRAUDAR.
+"""FRAUDAR-style farm injection into YelpChi: our lockstep, templates and dense-block detectors beside FRAUDAR.
 
 Background: YelpChi (Rayana & Akoglu, KDD 2015; research use only) as
 accounts x notes, a note being a product x ISO week (see
