@@ -367,8 +367,14 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     password = ensure_admin(users_path())
     if password:
         _say(f"created user 'admin' with password {password} (also saved beside {users_path()})")
-    _say(f"opening the app on http://localhost:{args.port} (Ctrl-C stops it)")
-    return serve(port=args.port, headless=True)
+    _say(f"the app is on http://localhost:{args.port} (Ctrl-C stops it)")
+    app = serve(port=args.port, headless=True)  # no browser is opened on the server itself
+    try:
+        return app.wait()
+    except KeyboardInterrupt:
+        app.terminate()
+        app.wait(timeout=30)
+        return 0
 
 
 # --- parser -----------------------------------------------------------------
