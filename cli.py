@@ -499,6 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _warn("ringscope: interrupted; run the same command again to finish (loads resume where they stopped)")
         return 130
+    except BrokenPipeError:  # the reader went away (`ringscope stats | head`): not an error
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except Exception as exc:  # the driver's errors mid-command (database went away, timeout)
         from neo4j.exceptions import Neo4jError, DriverError
 
