@@ -58,3 +58,10 @@ def jvm_peak_mib(settings: Settings) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def append_results(path: Path, text: str) -> None:
+    """Append a run's markdown to a committed results file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(text + "\n")

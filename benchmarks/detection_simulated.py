@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.common import bench_server, jvm_peak_mib, load_average, machine, python_peak_mib
+from benchmarks.common import append_results, bench_server, jvm_peak_mib, load_average, machine, python_peak_mib
 from detection.config import load_policy
 from detection.run import detect
 from graph.admin import reset
@@ -111,9 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     text = run(args.accounts, args.speed_only, Path(args.work), args.heap, args.pagecache, args.port, args.keep,
                args.reuse_loaded)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS, "a", encoding="utf-8") as out:
-        out.write(text + "\n")
+    append_results(RESULTS, text)
     print(f"appended to {RESULTS}")
 
 

@@ -21,7 +21,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.common import bench_server, jvm_peak_mib, load_average, machine, python_peak_mib
+from benchmarks.common import append_results, bench_server, jvm_peak_mib, load_average, machine, python_peak_mib
 from graph.admin import reset
 from graph.database import close_all
 from graph.server import local
@@ -63,7 +63,7 @@ def run(sizes: list[int], work: Path, heap: str, pagecache: str, port: int, keep
                       f"JVM {jvm_peak_mib(settings):,.0f} MiB (VmHWM, cumulative over the run); "
                       f"load average at the end {load_average()} (other work on the machine slows this)", ""]
         print("\n".join(lines[-(len(report.files) + 5):]), flush=True)
-        _append("\n".join(lines) + "\n")  # each size as soon as it is measured
+        append_results(RESULTS, "\n".join(lines) + "\n")  # each size as soon as it is measured
         lines = []
     close_all()
     if not keep:
@@ -87,11 +87,6 @@ def main() -> None:
     run(args.accounts, work, args.heap, args.pagecache, args.port, args.keep)
     print(f"appended to {RESULTS}")
 
-
-def _append(text: str) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS, "a", encoding="utf-8") as out:
-        out.write(text + "\n")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from graph.errors import SettingError
+from graph.policyfile import first_error, read_yaml
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "detection.yaml"
 
@@ -38,18 +38,12 @@ class DetectionPolicy(BaseModel):
 
 def load_policy(path: Path | None = None) -> DetectionPolicy:
     path = Path(path or os.environ.get("RINGSCOPE_DETECTION_POLICY") or DEFAULT_POLICY)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingError(f"detection policy {path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise SettingError(f"detection policy {path}: not valid YAML ({exc})") from None
+    raw = read_yaml(path, "detection policy")
     try:
         policy = DetectionPolicy.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise SettingError(f"detection policy {path}: {where}: {first['msg']}") from None
+        where, message = first_error(exc)
+        raise SettingError(f"detection policy {path}: {where}: {message}") from None
     unknown = sorted(set(policy.detectors) - set(DETECTOR_NAMES))
     if unknown:
         raise SettingError(f"detection policy {path}: detectors.{unknown[0]}: unknown detector "

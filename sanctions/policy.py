@@ -15,10 +15,11 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from graph.errors import SettingError
+from graph.policyfile import first_error, read_yaml
 from graph.model import ACCOUNT_STATUSES, NODES, RELATIONSHIPS, SANCTION_TARGETS
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "sanctions.yaml"
@@ -297,9 +298,8 @@ def parse_policy(raw: object, source: str = "sanction policy") -> SanctionPolicy
     try:
         policy = SanctionPolicy.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]).replace("from_", "from") or "(top level)"
-        raise SettingError(f"{source}: {where}: {first['msg']}") from None
+        where, message = first_error(exc)
+        raise SettingError(f"{source}: {where.replace('from_', 'from')}: {message}") from None
     try:
         _check(policy)
     except ValueError as exc:
@@ -313,10 +313,4 @@ def policy_path(path: Path | None = None) -> Path:
 
 def load_policy(path: Path | None = None) -> SanctionPolicy:
     path = policy_path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingError(f"sanction policy {path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise SettingError(f"sanction policy {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    return parse_policy(raw, f"sanction policy {path}")
+    return parse_policy(read_yaml(path, "sanction policy"), f"sanction policy {path}")
