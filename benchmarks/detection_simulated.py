@@ -1,6 +1,7 @@
 """Detection quality and speed on simulated platforms, through the real path.
 
     python -m benchmarks.detection_simulated --accounts 10000 100000 [--speed-only 1000000]
+        [--from-files 1000000]
 
 For each size: ``ringscope simulate`` (seed 7), ingest into a dedicated local
 Neo4j, ``ringscope detect`` with the default policy, then compare the flagged
@@ -53,6 +54,32 @@ def evaluate(labels: pd.DataFrame, flagged_ids: set[str]) -> list[str]:
     return rows
 
 
+def score_from_files(n: int, work: Path) -> list[str]:
+    """Quality of the default policy on the simulated files of size ``n``, no database."""
+    from benchmarks.detection_speed import read_frames
+    from detection.pipeline import finding_weights, run_all
+    from detection.scoring import combine
+    from simulate.platform import simulate
+
+    dataset = work / f"sim-{n}"
+    if not (dataset / "accounts.csv.gz").exists():
+        simulate(dataset, accounts=n, seed=7, fmt="csv.gz")
+    policy = load_policy()
+    started = time.monotonic()
+    frames = read_frames(dataset)
+    read_s = time.monotonic() - started
+    results = run_all(frames, policy)
+    risks = combine([f for r in results for f in r.findings], finding_weights(results, policy))
+    flagged_ids = {a for a, r in risks.items() if r.score >= policy.flag_threshold}
+    total = time.monotonic() - started
+    lines = [f"### {n:,} accounts, scored from the files (no database)", "",
+             f"Read {read_s:,.1f} s, detectors {', '.join(f'{r.name} {r.seconds:,.1f} s' for r in results)}; "
+             f"{total:,.1f} s in total; {len(flagged_ids):,} accounts flagged. "
+             f"Peak memory: Python {python_peak_mib():,.0f} MiB; load average {load_average()}", ""]
+    labels = pd.read_csv(dataset / "labels.csv.gz", dtype=str, keep_default_na=False)
+    return lines + evaluate(labels, flagged_ids) + [""]
+
+
 def run(sizes: list[int], speed_only: list[int], work: Path, heap: str, pagecache: str, port: int,
         keep: bool, reuse: bool = False) -> str:
     settings, graph = bench_server(work, port, heap, pagecache)
@@ -101,6 +128,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--speed-only", type=int, nargs="*", default=[], help="sizes timed but not scored")
+    parser.add_argument("--from-files", type=int, nargs="*", default=[],
+                        help="sizes scored straight from the simulated files, without Neo4j")
     parser.add_argument("--work", default="/tmp/ringscope-bench")
     parser.add_argument("--heap", default="4g")
     parser.add_argument("--pagecache", default="6g")
@@ -109,8 +138,17 @@ def main() -> None:
     parser.add_argument("--reuse-loaded", action="store_true",
                         help="skip the load when the benchmark database already holds that many accounts")
     args = parser.parse_args()
-    text = run(args.accounts, args.speed_only, Path(args.work), args.heap, args.pagecache, args.port, args.keep,
-               args.reuse_loaded)
+    text = ""
+    if args.accounts or args.speed_only:
+        text = run(args.accounts, args.speed_only, Path(args.work), args.heap, args.pagecache, args.port,
+                   args.keep, args.reuse_loaded)
+    if args.from_files:
+        lines = [f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC (from the files)", "",
+                 f"Machine: {machine()}", "data: `ringscope simulate --seed 7`; default policy", ""]
+        for n in args.from_files:
+            lines += score_from_files(n, Path(args.work))
+            print("\n".join(lines), flush=True)
+        text += "\n".join(lines) + "\n"
     append_results(RESULTS, text)
     print(f"appended to {RESULTS}")
 

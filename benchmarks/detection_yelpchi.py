@@ -27,10 +27,14 @@ same graphs, but ours sees the timestamps.
 FRAUDAR itself is ``fraudar.logWeightedAveDegree`` (rgmining-fraudar 0.7.6,
 the authors' greedy peeling with log-weighted columns) on the same binary
 account x note matrix; its flagged accounts are the rows of the densest block.
-Ours = the union of members of :func:`detection.lockstep.detect_lockstep`,
+Ours = what ``ringscope flagged`` would print from the comment detectors
+:func:`detection.lockstep.detect_lockstep`,
 :func:`detection.templates.detect_templates` (YelpChi has no texts, so
 templates never fire there) and :func:`detection.dense_blocks.detect_dense_blocks`
-findings; each method's own scores are kept too.
+run with the detection policy's parameters: accounts whose noisy-OR risk
+reaches the policy's flag threshold.  ``ours_any`` (members of any of their
+clusters, what an investigator sees in the cluster list, flagged or not) and
+each detector's own clusters are reported too.
 
 YelpChi's own reviews are at day resolution (00:00) while planted comments get
 minute times, an artefact a time-aware detector could exploit ("not at
@@ -61,9 +65,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from detection.config import DetectionPolicy, load_policy
 from detection.dense_blocks import DenseBlockParams, detect_dense_blocks
-from detection.lockstep import LockstepParams, detect_lockstep
-from detection.templates import detect_templates
+from detection.pipeline import DETECTORS, DetectorResult, finding_weights
+from detection.reader import PlatformFrames
+from detection.scoring import combine
 from ingest.converters.yelpchi import yelpchi_frames
 
 SRC = Path("/work/shared/data/external/yelpchi/reviews.txt.gz")
@@ -167,25 +173,35 @@ def run_fraudar(comments: pd.DataFrame) -> set[str]:
     return {au[i] for i in rows}
 
 
-def run_methods(comments: pd.DataFrame, params: LockstepParams = LockstepParams(),
-                dense: DenseBlockParams = DenseBlockParams()) -> dict[str, tuple[set[str], float]]:
-    """Flagged accounts and seconds per method: lockstep, templates, dense_blocks and their union ``ours``."""
+def run_methods(comments: pd.DataFrame, policy: DetectionPolicy | None = None) -> dict[str, tuple[set[str], float]]:
+    """Flagged accounts and seconds per method.
+
+    ``lockstep``, ``templates``, ``dense_blocks``: members of the detector's
+    clusters (parameters from the detection policy, as ``ringscope detect``
+    runs them).  ``ours_any``: members of any of their clusters.  ``ours``:
+    what ``ringscope flagged`` would print - accounts whose combined risk
+    (:func:`detection.scoring.combine`, the policy's weights) reaches the
+    policy's ``flag_threshold``.
+    """
+    policy = policy or load_policy()
     out: dict[str, tuple[set[str], float]] = {}
-    for name, fn in (("lockstep", lambda c: detect_lockstep(c, params)),
-                     ("templates", detect_templates),
-                     ("dense_blocks", lambda c: detect_dense_blocks(c, dense))):
+    results: list[DetectorResult] = []
+    for name in ("lockstep", "templates", "dense_blocks"):
         t0 = time.perf_counter()
-        flagged: set[str] = set()
-        for f in fn(comments):
-            flagged.update(f.members)
-        out[name] = (flagged, time.perf_counter() - t0)
-    out["ours"] = (set().union(*(v[0] for v in out.values())), sum(v[1] for v in out.values()))
+        findings = DETECTORS[name](PlatformFrames.comments_only(comments), policy.detectors[name].params)
+        secs = time.perf_counter() - t0
+        results.append(DetectorResult(name, findings, secs))
+        out[name] = (set().union(*(f.members for f in findings)) if findings else set(), secs)
+    total = sum(r.seconds for r in results)
+    out["ours_any"] = (set().union(*(out[r.name][0] for r in results)), total)
+    risks = combine([f for r in results for f in r.findings], finding_weights(results, policy))
+    out["ours"] = ({a for a, r in risks.items() if r.score >= policy.flag_threshold}, total)
     return out
 
 
-def run_ours(comments: pd.DataFrame, params: LockstepParams = LockstepParams()) -> set[str]:
-    """Members of all lockstep, template and dense-block findings."""
-    return run_methods(comments, params)["ours"][0]
+def run_ours(comments: pd.DataFrame) -> set[str]:
+    """Accounts ringscope would flag from the comment detectors alone."""
+    return run_methods(comments)["ours"][0]
 
 
 def f1(flagged: set[str], truth: set[str]) -> tuple[float, float, float]:
@@ -196,7 +212,7 @@ def f1(flagged: set[str], truth: set[str]) -> tuple[float, float, float]:
     return prec, rec, (2 * prec * rec / (prec + rec) if prec + rec else 0.0)
 
 
-METHODS = ("ours", "lockstep", "dense_blocks")
+METHODS = {"ours": "ours", "ours_any": "any", "lockstep": "ls", "dense_blocks": "db"}
 
 
 def _one(job: tuple) -> list[dict]:
@@ -215,9 +231,9 @@ def _one(job: tuple) -> list[dict]:
         row = dict(m=m, n=n, p=p, camo=camo, hijack=hijack, seed=seed, span=span_min, res=res,
                    fr_p=pf, fr_r=rf, fr_f1=ff, fr_s=fr_s, fr_n=len(fr))
         for name, (flagged, secs) in run_methods(comments).items():
-            if name == "templates":
+            if name not in METHODS:
                 continue
-            key = {"ours": "ours", "lockstep": "ls", "dense_blocks": "db"}[name]
+            key = METHODS[name]
             pp, rr, ffv = f1(flagged, truth)
             row.update({f"{key}_p": pp, f"{key}_r": rr, f"{key}_f1": ffv, f"{key}_s": secs, f"{key}_n": len(flagged)})
         rows.append(row)
@@ -319,6 +335,16 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}"
 
 
+def _mark(x: float, fraudar: float) -> str:
+    """F1 in bold above FRAUDAR's, in italics below it (by more than 0.005)."""
+    text = _fmt(x)
+    if x > fraudar + 0.005:
+        return f"**{text}**"
+    if x < fraudar - 0.005:
+        return f"_{text}_"
+    return text
+
+
 def _prf(r, key: str) -> str:
     return f"{_fmt(getattr(r, key + '_p'))} / {_fmt(getattr(r, key + '_r'))} / **{_fmt(getattr(r, key + '_f1'))}**"
 
@@ -357,7 +383,10 @@ def write_report(out: Path, res: pd.DataFrame, bg_methods: dict, fr_bg: set[str]
         f"{DenseBlockParams().density_margin:g} x the densest block of {DenseBlockParams().null_copies} "
         "degree-preserving random copies and holding >= "
         f"{DenseBlockParams().min_excess:g} excess comments, >= {DenseBlockParams().min_accounts} accounts). "
-        "**ours** = union of lockstep, templates (YelpChi has no texts: never fires) and dense_blocks findings. "
+        "**ours** = the accounts `ringscope flagged` would print from lockstep, templates (YelpChi has no "
+        "texts: never fires) and dense_blocks run with `policy/detection.yaml`: noisy-OR risk >= the policy's "
+        "flag threshold. **in a cluster** = members of any of their clusters, flagged or not (what the "
+        "cluster list shows). "
         "FRAUDAR = `fraudar.logWeightedAveDegree` from rgmining-fraudar 0.7.6 (the authors' greedy code) on "
         "the binary account x note matrix, flagged = rows of its densest block. Scores: precision / recall / F1 "
         "of flagged accounts against planted accounts, mean over seeds.",
@@ -367,52 +396,57 @@ def write_report(out: Path, res: pd.DataFrame, bg_methods: dict, fr_bg: set[str]
         "| method | accounts flagged | fraction of 38,063 users | of which Yelp-filtered | time |",
         "|---|---|---|---|---|",
     ]
-    for name in ("lockstep", "dense_blocks", "ours"):
+    for name in ("lockstep", "dense_blocks", "ours_any", "ours"):
         fl, secs = bg_methods[name]
-        lines.append(f"| {name} | {len(fl)} | {len(fl) / n_users:.4%} | {len(fl & filtered)} | {secs:.2f} s |")
+        label = {"ours_any": "in a cluster"}.get(name, name)
+        lines.append(f"| {label} | {len(fl)} | {len(fl) / n_users:.4%} | {len(fl & filtered)} | {secs:.2f} s |")
     lines += [f"| FRAUDAR | {len(fr_bg)} | {len(fr_bg) / n_users:.2%} | {len(fr_bg & filtered)} | {t_fr:.2f} s |", ""]
 
     # summary
-    summ = main_res.groupby(["m", "n", "p", "res"], sort=False)[["ours_f1", "ls_f1", "db_f1", "fr_f1"]].mean()
+    cols = ["ours_f1", "any_f1", "ls_f1", "db_f1", "fr_f1"]
+    summ = main_res.groupby(["m", "n", "p", "res"], sort=False)[cols].mean()
     lines += [f"## Summary: mean F1 over camouflage and account kinds ({args.seeds} seeds, burst span 30 min)", ""]
-    head = "| block | p | FRAUDAR |" + "".join(f" ours ({r}) | dense_blocks ({r}) | lockstep ({r}) |" for r in resolutions)
-    lines += [head, "|---|---|---|" + "---|" * (3 * len(resolutions))]
+    head = "| block | p | FRAUDAR |" + "".join(
+        f" ours ({r}) | in a cluster ({r}) | dense_blocks ({r}) | lockstep ({r}) |" for r in resolutions)
+    lines += [head, "|---|---|---|" + "---|" * (4 * len(resolutions))]
     for (m, n, p), g in summ.groupby(level=[0, 1, 2], sort=False):
         fr_f1 = g["fr_f1"].mean()
         row = f"| {m}x{n} | {p} | {_fmt(fr_f1)} |"
         for r in resolutions:
             v = g.xs(r, level="res").iloc[0]
-            ours = _fmt(v["ours_f1"])
-            ours = f"**{ours}**" if v["ours_f1"] > fr_f1 + 0.005 else ours
-            row += f" {ours} | {_fmt(v['db_f1'])} | {_fmt(v['ls_f1'])} |"
+            row += f" {_mark(v['ours_f1'], fr_f1)} | {_mark(v['any_f1'], fr_f1)} | {_fmt(v['db_f1'])} | {_fmt(v['ls_f1'])} |"
         lines.append(row)
-    lines += ["", "Bold: ours above FRAUDAR by more than 0.005.", ""]
+    lines += ["", "Bold: above FRAUDAR by more than 0.005; _italic_: below it by more than 0.005.", ""]
 
     for r in resolutions:
         sub = main_res[main_res["res"] == r]
         agg = (sub.groupby(["m", "n", "p", "camo", "hijack"], sort=False)
-               [["ours_p", "ours_r", "ours_f1", "db_p", "db_r", "db_f1", "fr_p", "fr_r", "fr_f1"]].mean().reset_index())
+               [["ours_p", "ours_r", "ours_f1", "any_p", "any_r", "any_f1", "fr_p", "fr_r", "fr_f1", "fr_n"]]
+               .mean().reset_index())
         lines += [f"## F1 by block size, density, camouflage and accounts: planted at {r} resolution", "",
-                  "| block | p | camouflage | accounts | ours P / R / **F1** | dense_blocks P / R / **F1** | "
-                  "FRAUDAR P / R / **F1** |", "|---|---|---|---|---|---|---|"]
+                  "| block | p | camouflage | accounts | ours P / R / **F1** | in a cluster P / R / **F1** | "
+                  "FRAUDAR P / R / **F1** | FRAUDAR flags |", "|---|---|---|---|---|---|---|---|"]
         for row in agg.itertuples(index=False):
             lines.append(f"| {row.m}x{row.n} | {row.p} | {row.camo} | {'hijacked' if row.hijack else 'new'} | "
-                         f"{_prf(row, 'ours')} | {_prf(row, 'db')} | {_prf(row, 'fr')} |")
+                         f"{_prf(row, 'ours')} | {_prf(row, 'any')} | {_prf(row, 'fr')} | {row.fr_n:,.0f} |")
         lines.append("")
 
     sens = res[res["span"] != 30]
     if len(sens):
-        s = sens.groupby(["span", "m", "n", "p", "res"], sort=False)[["ours_f1", "ls_f1", "db_f1", "fr_f1"]].mean()
+        s = sens.groupby(["span", "m", "n", "p", "res"], sort=False)[cols].mean()
         lines += ["## Sensitivity: farms that do not post in tight bursts (new accounts, random camouflage)", "",
                   "| burst span | block | p | FRAUDAR |"
-                  + "".join(f" ours ({r}) | dense_blocks ({r}) | lockstep ({r}) |" for r in resolutions),
-                  "|---|---|---|---|" + "---|" * (3 * len(resolutions))]
+                  + "".join(f" ours ({r}) | in a cluster ({r}) | dense_blocks ({r}) | lockstep ({r}) |"
+                            for r in resolutions),
+                  "|---|---|---|---|" + "---|" * (4 * len(resolutions))]
         for (span, m, n, p), g in s.groupby(level=[0, 1, 2, 3], sort=False):
             label = "2 h" if span == 120 else ("a week (no time signal)" if span > 1000 else f"{span} min")
-            row = f"| {label} | {m}x{n} | {p} | {_fmt(g['fr_f1'].mean())} |"
+            fr_f1 = g["fr_f1"].mean()
+            row = f"| {label} | {m}x{n} | {p} | {_fmt(fr_f1)} |"
             for r in resolutions:
                 v = g.xs(r, level="res").iloc[0]
-                row += f" {_fmt(v['ours_f1'])} | {_fmt(v['db_f1'])} | {_fmt(v['ls_f1'])} |"
+                row += (f" {_mark(v['ours_f1'], fr_f1)} | {_mark(v['any_f1'], fr_f1)} | {_fmt(v['db_f1'])} | "
+                        f"{_fmt(v['ls_f1'])} |")
             lines.append(row)
         lines.append("")
 

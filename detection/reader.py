@@ -110,6 +110,12 @@ class PlatformFrames:
     follows: pd.DataFrame
     sanctions: pd.DataFrame
 
+    @classmethod
+    def comments_only(cls, comments: pd.DataFrame) -> "PlatformFrames":
+        """Frames holding only comments (for the comment detectors on outside data, e.g. YelpChi)."""
+        empty = {f.name: pd.DataFrame() for f in fields(cls)}
+        return cls(**{**empty, "comments": comments})
+
     def sizes(self) -> dict[str, int]:
         return {f.name: len(getattr(self, f.name)) for f in fields(self)}
 

@@ -135,3 +135,31 @@ def test_null_copies_keep_degrees_and_views_are_checked():
 
 def test_empty_input():
     assert detect_dense_blocks(pd.DataFrame(columns=["comment_id", "account_id", "note_id", "created_at"])) == []
+
+
+def test_accounts_holding_improbably_many_of_a_blocks_notes_join_it():
+    """The Poisson/Bonferroni join: 6 of the block's 10 notes is beyond chance, 2 of 32 comments is not."""
+    from detection.dense_blocks import Block, _with_joiners
+
+    rows = []
+    for a in range(10):
+        rows += [(f"core{a}_{j}", f"core{a}", f"n{j}", BASE) for j in range(10)]
+    rows += [(f"join_{j}", "joiner", f"n{j}", BASE) for j in range(6)]
+    rows += [(f"pass_{j}", "passer", f"n{j}", BASE) for j in range(2)]
+    rows += [(f"pass_o{j}", "passer", f"o{j}", BASE) for j in range(30)]
+    rows += [(f"bg{i}", f"user{i}", f"o{i % 2500}", BASE) for i in range(5000)]
+    df = _frame(rows)
+    params = DenseBlockParams()
+    view, tables = build_view(df, "note", params)
+    acc = list(tables["acc"])
+    note = list(tables["note"])
+    B = sparse.csr_matrix((np.ones(len(view.acc)), (view.acc, view.col)), shape=(view.n_acc, view.n_col))
+    block = Block(np.array([acc.index(f"core{a}") for a in range(10)]),
+                  np.array([note.index(f"n{j}") for j in range(10)]), 1.0, 100, 10.0, np.empty(0, np.int64))
+    taken = np.zeros(view.n_acc, bool)
+    taken[block.rows] = True
+    joined = _with_joiners(view, B, block, taken, params)
+    assert [acc[i] for i in joined.fringe] == ["joiner"]
+    # a far stricter alpha keeps it out
+    off = _with_joiners(view, B, block, taken, DenseBlockParams(join_alpha=1e-12))
+    assert [acc[i] for i in off.fringe] == []

@@ -116,5 +116,27 @@ def test_sparse_ring_found_by_core_rule():
                 rows += [(f"c{k}a", accs[i], note, t), (f"c{k}b", accs[j], note, t + pd.Timedelta(minutes=3))]
                 k += 1
     df = pd.DataFrame(rows, columns=["comment_id", "account_id", "note_id", "created_at"])
-    assert [f.members for f in detect_lockstep(df)] == [tuple(accs)]
+    found = detect_lockstep(df)
+    assert [f.members for f in found] == [tuple(accs)]
+    # each member met 7 partners twice: 7 repeated meetings, as clear as one pair meeting 8 times
+    assert all(s == found[0].score and s > 0.9 for s in found[0].member_scores.values())
     assert detect_lockstep(df, LockstepParams(core_k=0)) == []
+
+
+def _pair_on(k: int, extra: list[str] = ()) -> pd.DataFrame:
+    """Accounts A, B (and ``extra``) comment on k notes, each time within minutes."""
+    rows = []
+    for n in range(k):
+        t = BASE + pd.Timedelta(days=n)
+        for i, acc in enumerate(["A", "B", *extra]):
+            rows.append((f"{acc}{n}", acc, f"n{n}", t + pd.Timedelta(minutes=i)))
+    return pd.DataFrame(rows, columns=["comment_id", "account_id", "note_id", "created_at"])
+
+
+def test_a_pair_needs_more_synchronized_notes_than_a_group():
+    # two friends who went out together three times are not a ring ...
+    assert detect_lockstep(_pair_on(3)) == []
+    # ... three accounts doing it are; and a pair doing it pair_min_support times is
+    assert [f.members for f in detect_lockstep(_pair_on(3, ["C"]))] == [("A", "B", "C")]
+    assert [f.members for f in detect_lockstep(_pair_on(LockstepParams().pair_min_support))] == [("A", "B")]
+    assert [f.members for f in detect_lockstep(_pair_on(3), LockstepParams(pair_min_support=3))] == [("A", "B")]
