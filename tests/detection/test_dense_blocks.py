@@ -138,7 +138,8 @@ def test_empty_input():
 
 
 def test_accounts_holding_improbably_many_of_a_blocks_notes_join_it():
-    """The Poisson/Bonferroni join: 6 of the block's 10 notes is beyond chance, 2 of 32 comments is not."""
+    """The Poisson/Bonferroni join: 6 of the block's 10 notes is beyond chance, 2 of 32 comments is not;
+    a note holding 5 of the block's accounts joins, a note holding one does not."""
     from detection.dense_blocks import Block, _with_joiners
 
     rows = []
@@ -148,6 +149,9 @@ def test_accounts_holding_improbably_many_of_a_blocks_notes_join_it():
     rows += [(f"pass_{j}", "passer", f"n{j}", BASE) for j in range(2)]
     rows += [(f"pass_o{j}", "passer", f"o{j}", BASE) for j in range(30)]
     rows += [(f"bg{i}", f"user{i}", f"o{i % 2500}", BASE) for i in range(5000)]
+    # a target note the peel left out: five of the block's accounts on it
+    rows += [(f"late{a}", f"core{a}", "n10", BASE) for a in range(5)]
+    rows += [(f"core{a}_o", f"core{a}", f"o{a}", BASE) for a in range(10)]  # one-off camouflage each
     df = _frame(rows)
     params = DenseBlockParams()
     view, tables = build_view(df, "note", params)
@@ -158,8 +162,10 @@ def test_accounts_holding_improbably_many_of_a_blocks_notes_join_it():
                   np.array([note.index(f"n{j}") for j in range(10)]), 1.0, 100, 10.0, np.empty(0, np.int64))
     taken = np.zeros(view.n_acc, bool)
     taken[block.rows] = True
-    joined = _with_joiners(view, B, block, taken, params)
+    no_cols = np.zeros(view.n_col, bool)
+    joined = _with_joiners(view, B, block, taken, no_cols, params)
     assert [acc[i] for i in joined.fringe] == ["joiner"]
+    assert [note[j] for j in joined.join_cols] == ["n10"]
     # a far stricter alpha keeps it out
-    off = _with_joiners(view, B, block, taken, DenseBlockParams(join_alpha=1e-12))
+    off = _with_joiners(view, B, block, taken, no_cols, DenseBlockParams(join_alpha=1e-12))
     assert [acc[i] for i in off.fringe] == []
