@@ -54,19 +54,30 @@ public class Launcher {
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(30))
                 .build();
 
-        // The embedded API runs with full rights, so it can set the password of
-        // the only Community user; doing it on every start keeps the stored
-        // password file the single source of truth.
-        dbms.database("system").executeTransactionally(
-                "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
-                Map.of("password", password));
-
+        // The hook comes first: whatever happens below, SIGTERM shuts the
+        // database down cleanly.
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("ringscope: shutting down Neo4j");
             dbms.shutdown();
             stopped.countDown();
         }));
+
+        // The embedded API runs with full rights, so it can set the password of
+        // the only Community user; doing it on every start keeps the stored
+        // password file the single source of truth. Neo4j refuses to "change"
+        // a password to the one it already has: that is the normal restart.
+        try {
+            dbms.database("system").executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                    Map.of("password", password));
+        } catch (RuntimeException e) {
+            String message = String.valueOf(e.getMessage());
+            if (!message.contains("cannot be the same")) {
+                System.err.println("ringscope: could not set the password of user neo4j: " + message);
+                System.exit(1);
+            }
+        }
         System.out.println("ringscope: Neo4j ready, Bolt on 127.0.0.1:" + port);
         System.out.flush();
         stopped.await();

@@ -141,11 +141,15 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie (exited child not yet reaped) is not alive.
+    # A zombie (exited child not yet reaped) is not alive. But the leader of a
+    # JVM whose main thread has returned shows "Z" too while its other threads
+    # still shut the database down and hold the port: count the threads.
     try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                      if ":" in line)
+        zombie = fields.get("State", "").strip().startswith("Z")
+        return not zombie or int(fields.get("Threads", "1").strip() or 1) > 1
+    except (OSError, ValueError):
         return True
 
 
@@ -255,6 +259,10 @@ def stop(server: LocalServer, timeout_s: float = 90.0) -> bool:
         _pid_file(server).unlink(missing_ok=True)
         return False
     clean = _terminate(current.pid, timeout_s)
+    # the port closes as the process goes; wait for it so an immediate start does not see it taken
+    deadline = time.monotonic() + 15
+    while port_open(server.bolt_port) and time.monotonic() < deadline:
+        time.sleep(0.2)
     _pid_file(server).unlink(missing_ok=True)
     if not clean:
         raise ServerError(f"Neo4j (pid {current.pid}) did not stop within {timeout_s:.0f} s and was killed")
