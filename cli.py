@@ -361,12 +361,13 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         _say(f"  {summary.run_id}: {summary.clusters} clusters, {summary.flagged} accounts flagged")
     if args.no_app:
         return 0
-    from app.launch import ensure_admin, serve
+    from app.launch import admin_password_file, ensure_admin, serve
     from auth.users import users_path
 
     password = ensure_admin(users_path())
     if password:
-        _say(f"created user 'admin' with password {password} (also saved beside {users_path()})")
+        _say(f"created the first user: admin / {password} "
+             f"(also in {admin_password_file(users_path())}, readable only by you)")
     _say(f"the app is on http://localhost:{args.port} (Ctrl-C stops it)")
     app = serve(port=args.port, headless=True)  # no browser is opened on the server itself
     try:

@@ -47,17 +47,22 @@ def serve(port: int = 8501, headless: bool = True) -> subprocess.Popen | int:
 def ensure_admin(path: Path | str | None = None) -> str | None:
     """If the users file has no users, create ``admin`` with a generated password; return it (else None).
 
-    The password is printed once and stored in ``<users file>.admin-password`` with mode 0600.
+    The password is also stored in :func:`admin_password_file` with mode 0600;
+    saying it is the caller's job.
     """
     path = Path(path) if path else users_path()
     if load_users(path):
         return None
     password = secrets.token_urlsafe(15)
     save_user("admin", "admin", password, path)
-    secret = path.with_name(path.name + ".admin-password")
+    secret = admin_password_file(path)
     fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(password + "\n")
     os.chmod(secret, 0o600)
-    print(f"created the first user: admin / {password} (also in {secret}, readable only by you)", flush=True)
     return password
+
+
+def admin_password_file(users: Path) -> Path:
+    """Where :func:`ensure_admin` keeps the first admin's password: ``<users file>.admin-password``."""
+    return users.with_name(users.name + ".admin-password")

@@ -33,11 +33,11 @@ from queries.detection import flagged
 RESULTS = Path(__file__).resolve().parent / "results" / "detection_simulated.md"
 
 
-def evaluate(labels: pd.DataFrame, flagged_ids: set[str]) -> list[str]:
+def evaluate(labels: pd.DataFrame, flagged: set[str]) -> list[str]:
     """Markdown rows: overall and per farm type / organic role."""
     labels = labels.copy()
     labels["is_fake"] = labels["is_fake"].astype(str).str.lower().isin(["true", "1", "yes"])
-    labels["flagged"] = labels["account_id"].isin(flagged_ids)
+    labels["flagged"] = labels["account_id"].isin(flagged)
     tp = int((labels.flagged & labels.is_fake).sum())
     fp = int((labels.flagged & ~labels.is_fake).sum())
     fn = int((~labels.flagged & labels.is_fake).sum())
@@ -57,8 +57,7 @@ def evaluate(labels: pd.DataFrame, flagged_ids: set[str]) -> list[str]:
 def score_from_files(n: int, work: Path) -> list[str]:
     """Quality of the default policy on the simulated files of size ``n``, no database."""
     from benchmarks.detection_speed import read_frames
-    from detection.pipeline import finding_weights, run_all
-    from detection.scoring import combine
+    from detection.pipeline import account_risks, flagged_ids, run_all
     from simulate.platform import simulate
 
     dataset = work / f"sim-{n}"
@@ -69,15 +68,14 @@ def score_from_files(n: int, work: Path) -> list[str]:
     frames = read_frames(dataset)
     read_s = time.monotonic() - started
     results = run_all(frames, policy)
-    risks = combine([f for r in results for f in r.findings], finding_weights(results, policy))
-    flagged_ids = {a for a, r in risks.items() if r.score >= policy.flag_threshold}
+    flagged = flagged_ids(account_risks(results, policy), policy)
     total = time.monotonic() - started
     lines = [f"### {n:,} accounts, scored from the files (no database)", "",
              f"Read {read_s:,.1f} s, detectors {', '.join(f'{r.name} {r.seconds:,.1f} s' for r in results)}; "
-             f"{total:,.1f} s in total; {len(flagged_ids):,} accounts flagged. "
+             f"{total:,.1f} s in total; {len(flagged):,} accounts flagged. "
              f"Peak memory: Python {python_peak_mib():,.0f} MiB; load average {load_average()}", ""]
     labels = pd.read_csv(dataset / "labels.csv.gz", dtype=str, keep_default_na=False)
-    return lines + evaluate(labels, flagged_ids) + [""]
+    return lines + evaluate(labels, flagged) + [""]
 
 
 def run(sizes: list[int], speed_only: list[int], work: Path, heap: str, pagecache: str, port: int,

@@ -38,9 +38,8 @@ import pandas as pd
 
 from benchmarks.common import load_average, machine, python_peak_mib
 from detection.config import load_policy
-from detection.pipeline import DETECTORS, validate_params
+from detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
 from detection.reader import PlatformFrames
-from detection.scoring import combine
 from detection.underwater import detect_flagged_intermediaries
 
 RESULTS = Path(__file__).resolve().parent / "results" / "detection_speed.md"
@@ -157,7 +156,7 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
              + ", ".join(f"{k} {v:,}" for k, v in sizes.items()), "",
              "| detector | wall s | CPU s | findings | accounts in findings | peak RSS MiB (frames included) |",
              "|---|---:|---:|---:|---:|---:|"]
-    findings = []
+    results: list[DetectorResult] = []
     with tempfile.TemporaryDirectory(prefix="detection-speed-") as scratch:
         for name, adapter in DETECTORS.items():
             if name not in enabled or (detectors and name not in detectors):
@@ -165,7 +164,7 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
             params = enabled[name].params
             report = timed(lambda: adapter(frames, params), timeout, Path(scratch))
             found = report["result"] or []
-            findings += found
+            results.append(DetectorResult(name, found, report["wall"]))
             members = len({a for f in found for a in f.members})
             status = "" if report["status"] == "ok" else f" ({report['status']})"
             wall = f"> {timeout:,.0f}" if report["status"] == "timeout" else f"{report['wall']:,.1f}"
@@ -173,8 +172,7 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
                          f"{report['peak_mib']:,.0f} |")
             print(lines[-1], flush=True)
         if "flagged_intermediaries" in enabled and not detectors:
-            risks = combine(findings, {k: d.weight for k, d in enabled.items()})
-            flagged = sorted(a for a, r in risks.items() if r.score >= policy.flag_threshold)
+            flagged = sorted(flagged_ids(account_risks(results, policy), policy))
             params = enabled["flagged_intermediaries"].params
             report = timed(lambda: detect_flagged_intermediaries(frames.intermediary_accounts, flagged, **params),
                            timeout, Path(scratch))

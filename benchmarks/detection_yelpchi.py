@@ -56,7 +56,6 @@ import datetime as dt
 import io
 import os
 import platform
-import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -67,9 +66,8 @@ from scipy import sparse
 
 from detection.config import DetectionPolicy, load_policy
 from detection.dense_blocks import DenseBlockParams, detect_dense_blocks
-from detection.pipeline import DETECTORS, DetectorResult, finding_weights
+from detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids
 from detection.reader import PlatformFrames
-from detection.scoring import combine
 from ingest.converters.yelpchi import yelpchi_frames
 
 SRC = Path("/work/shared/data/external/yelpchi/reviews.txt.gz")
@@ -194,8 +192,7 @@ def run_methods(comments: pd.DataFrame, policy: DetectionPolicy | None = None) -
         out[name] = (set().union(*(f.members for f in findings)) if findings else set(), secs)
     total = sum(r.seconds for r in results)
     out["ours_any"] = (set().union(*(out[r.name][0] for r in results)), total)
-    risks = combine([f for r in results for f in r.findings], finding_weights(results, policy))
-    out["ours"] = ({a for a, r in risks.items() if r.score >= policy.flag_threshold}, total)
+    out["ours"] = (flagged_ids(account_risks(results, policy), policy), total)
     return out
 
 

@@ -322,7 +322,7 @@ def detect_ban_evasion(
         text = (f"{len(members)} account(s) use {len(devices)} device(s) of "
                 f"{len(banned)} banned account(s)"
                 + (f" {cite_ids(banned)}" if banned else "")
-                + (f" or banned devices" if (part['banned_account_id'] == '').any() else "")
+                + (" or banned devices" if (part['banned_account_id'] == '').any() else "")
                 + f": {cite_ids(devices)}; "
                 + f"{strong['account_id'].nunique()} registered or moved onto the device after "
                   "the ban")

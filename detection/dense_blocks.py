@@ -107,8 +107,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+from scipy.stats import poisson
 
-from detection.findings import ClusterFinding, Evidence, Reason
+from detection.findings import ClusterFinding, comment_group_reason
 
 DETECTOR = "dense_blocks"
 
@@ -190,7 +191,6 @@ def segment_events(note: np.ndarray, t: np.ndarray, gap: int, max_span: int) -> 
     new = np.ones(n, bool)
     new[1:] = (note[1:] != note[:-1]) | (t[1:] - t[:-1] > gap)
     starts = np.flatnonzero(new)
-    seg = np.cumsum(new) - 1
     # long chains: split greedily at max_span from each event's first comment
     span = t[np.r_[starts[1:], n] - 1] - t[starts]
     for s in np.flatnonzero(span > max_span):
@@ -393,8 +393,9 @@ class Block:
     density: float
     edges: int
     excess: float
-    fringe: np.ndarray
-    join_cols: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    # accounts and columns that joined after the test (see _with_joiners)
+    joined: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    joined_cols: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
 
 def find_blocks(view: View, params: DenseBlockParams, g0: float) -> list[Block]:
@@ -440,7 +441,7 @@ def find_blocks(view: View, params: DenseBlockParams, g0: float) -> list[Block]:
             g = f / (len(crow) + len(ccol))
             excess = e * (1.0 - lam / g) if g > 0 else 0.0
             if len(crow) >= params.min_accounts and g > lam and excess >= params.min_excess:
-                blocks.append(Block(np.sort(crow), np.sort(ccol), g, e, excess, np.empty(0, np.int64)))
+                blocks.append(Block(np.sort(crow), np.sort(ccol), g, e, excess))
                 found = True
         alive_r[rows[rem[rem < len(rows)]]] = False
         alive_c[cols[rem[rem >= len(rows)] - len(rows)]] = False
@@ -454,10 +455,11 @@ def find_blocks(view: View, params: DenseBlockParams, g0: float) -> list[Block]:
         for b in blocks:
             taken[b.rows] = True
             taken_cols[b.cols] = True
+        Bt = B.T.tocsr()
         for i, b in enumerate(blocks):
-            blocks[i] = _with_joiners(view, B, b, taken, taken_cols, params)
-            taken[blocks[i].fringe] = True
-            taken_cols[blocks[i].join_cols] = True
+            blocks[i] = _with_joiners(view, B, Bt, b, taken, taken_cols, params)
+            taken[blocks[i].joined] = True
+            taken_cols[blocks[i].joined_cols] = True
     return blocks
 
 
@@ -488,8 +490,6 @@ def _beyond_chance(hits: np.ndarray, degree: np.ndarray, share: float, candidate
                    k: int, alpha: float) -> np.ndarray:
     """Candidates whose ``hits`` (>= k) are improbable under Poisson(degree * share), Bonferroni
     over the nodes with at least one hit. O(len(hits))."""
-    from scipy.stats import poisson
-
     touching = int((hits >= 1).sum())
     cand = candidates[hits[candidates] >= k]
     if not len(cand) or touching == 0:
@@ -498,9 +498,9 @@ def _beyond_chance(hits: np.ndarray, degree: np.ndarray, share: float, candidate
     return cand[tail * touching <= alpha]
 
 
-def _with_joiners(view: View, B: sparse.csr_matrix, b: Block, taken: np.ndarray, taken_cols: np.ndarray,
-                  params: DenseBlockParams, rounds: int = 5) -> Block:
-    """Grow a tested block by the accounts and columns tied to it beyond chance.
+def _with_joiners(view: View, B: sparse.csr_matrix, Bt: sparse.csr_matrix, b: Block, taken: np.ndarray,
+                  taken_cols: np.ndarray, params: DenseBlockParams, rounds: int = 5) -> Block:
+    """Grow a tested block by the accounts and columns tied to it beyond chance (``Bt`` = ``B`` transposed).
 
     Under the bipartite configuration null an account with ``d`` columns
     hits the block's columns ~ Poisson(d * s), s = the block columns' share
@@ -516,7 +516,6 @@ def _with_joiners(view: View, B: sparse.csr_matrix, b: Block, taken: np.ndarray,
     rows[b.rows] = True
     cols = np.zeros(B.shape[1], bool)
     cols[b.cols] = True
-    Bt = B.T.tocsr()
     total = max(float(view.col_size.sum()), 1.0)
     k = max(params.min_member_events, 2)
     for _ in range(rounds):
@@ -530,12 +529,9 @@ def _with_joiners(view: View, B: sparse.csr_matrix, b: Block, taken: np.ndarray,
         cols[new_cols] = True
         if not len(new_rows) and not len(new_cols):
             break
-    core_rows = np.zeros(B.shape[0], bool)
-    core_rows[b.rows] = True
-    core_cols = np.zeros(B.shape[1], bool)
-    core_cols[b.cols] = True
     return Block(b.rows, b.cols, b.density, b.edges, b.excess,
-                 np.flatnonzero(rows & ~core_rows), np.flatnonzero(cols & ~core_cols))
+                 joined=np.setdiff1d(np.flatnonzero(rows), b.rows),
+                 joined_cols=np.setdiff1d(np.flatnonzero(cols), b.cols))
 
 
 # --------------------------------------------------------------------------- findings
@@ -549,8 +545,8 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
     acc_uni, note_uni, cid, t = tables["acc"], tables["note"], tables["cid"], tables["t"]
     colset = np.zeros(view.n_col, bool)
     colset[b.cols] = True
-    colset[b.join_cols] = True
-    members_all = np.r_[b.rows, b.fringe]
+    colset[b.joined_cols] = True
+    members_all = np.r_[b.rows, b.joined]
     rowset = np.zeros(view.n_acc, bool)
     rowset[members_all] = True
     eidx = np.flatnonzero(rowset[view.acc] & colset[view.col])
@@ -568,21 +564,12 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
         f"of {params.null_copies} degree-preserving random copies ({g0:.3f}); {b.excess:.1f} comments more than "
         f"a block of {params.density_margin:g} times that density would hold; between {_iso_ns(t0)} and {_iso_ns(t1)}."
     )
-    if len(b.fringe) or len(b.join_cols):
-        text += (f" {len(b.fringe)} more accounts and {len(b.join_cols)} more {what} joined it: each is tied to "
+    if len(b.joined) or len(b.joined_cols):
+        text += (f" {len(b.joined)} more accounts and {len(b.joined_cols)} more {what} joined it: each is tied to "
                  f"the block so strongly that chance explains it with probability below {params.join_alpha:g} "
                  f"(Poisson, Bonferroni).")
-    if len(cids) > params.max_evidence:
-        text += f" Evidence lists the first {params.max_evidence} comment ids."
-    reason = Reason(
-        code="dense_block",
-        text=text,
-        evidence=(
-            Evidence("comment", tuple(cids[: params.max_evidence])),
-            Evidence("note", tuple(notes[: params.max_evidence])),
-            Evidence("time_window", (_iso_ns(t0), _iso_ns(t1))),
-        ),
-    )
+    reason = comment_group_reason("dense_block", text, cids, notes, (_iso_ns(t0), _iso_ns(t1)),
+                                  params.max_evidence)
     # member score: contribution (weighted degree inside the block) relative to the largest
     keep = colset[view.col] & rowset[view.acc]
     w = view.col_weight[view.col[keep]] / np.log(view.row_deg[view.acc[keep]] + 5.0)
@@ -591,7 +578,7 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
     member_scores = {}
     for r in b.rows:
         member_scores[str(acc_uni[r])] = round(score * (0.75 + 0.25 * contrib[r] / top), 6)
-    for r in b.fringe:
+    for r in b.joined:
         member_scores[str(acc_uni[r])] = round(score * (0.75 + 0.25 * min(1.0, contrib[r] / top)), 6)
     return ClusterFinding(
         detector=DETECTOR,

@@ -41,6 +41,22 @@ class Reason:
     evidence: tuple[Evidence, ...] = ()
 
 
+def comment_group_reason(code: str, text: str, comment_ids: list[str], note_ids: list[str],
+                         window: tuple[str, str], max_evidence: int) -> Reason:
+    """A reason citing a group's comments, notes and time window (two ISO timestamps).
+
+    Comment and note ids are cut at ``max_evidence`` each; when comments are
+    cut, the text says so, so the totals in it stay the truth.
+    """
+    if len(comment_ids) > max_evidence:
+        text += f" Evidence lists the first {max_evidence} comment ids."
+    return Reason(code=code, text=text, evidence=(
+        Evidence("comment", tuple(comment_ids[:max_evidence])),
+        Evidence("note", tuple(note_ids[:max_evidence])),
+        Evidence("time_window", window),
+    ))
+
+
 @dataclass(frozen=True)
 class ClusterFinding:
     """A group of accounts one detector considers coordinated.

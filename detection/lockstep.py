@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from detection.findings import ClusterFinding, Evidence, Reason
+from detection.findings import ClusterFinding, comment_group_reason
 
 DETECTOR = "lockstep"
 
@@ -382,17 +382,8 @@ def lockstep_clusters(
             f"between {_iso(t0)} and {_iso(t1)}; {sub.number_of_edges()} account pairs share "
             f"on average {supports.mean():.1f} synchronized notes (synchrony ratio {ratios.mean():.2f})."
         )
-        if len(cids) > params.max_evidence:
-            text += f" Evidence lists the first {params.max_evidence} comment ids."
-        reason = Reason(
-            code="lockstep_comments",
-            text=text,
-            evidence=(
-                Evidence("comment", tuple(cids[: params.max_evidence])),
-                Evidence("note", tuple(notes[: params.max_evidence])),
-                Evidence("time_window", (_iso(t0), _iso(t1))),
-            ),
-        )
+        reason = comment_group_reason("lockstep_comments", text, cids, notes, (_iso(t0), _iso(t1)),
+                                      params.max_evidence)
         member_scores = {a: round(_strength_score(strength[a], own_ratio[a]), 6) for a in members}
         findings.append(
             ClusterFinding(

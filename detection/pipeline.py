@@ -24,7 +24,7 @@ from detection.findings import ClusterFinding
 from detection.lockstep import LockstepParams, detect_lockstep
 from detection.reader import PlatformFrames
 from detection.registration_bursts import detect_registration_bursts
-from detection.scoring import combine
+from detection.scoring import AccountRisk, combine
 from detection.shared_infrastructure import detect_shared_infrastructure
 from detection.templates import TemplateParams, detect_templates
 from detection.underwater import UnderwaterParams, detect_flagged_intermediaries, detect_underwater
@@ -119,6 +119,16 @@ def finding_weights(results: list[DetectorResult], policy: DetectionPolicy) -> d
     return weights
 
 
+def account_risks(results: list[DetectorResult], policy: DetectionPolicy) -> dict[str, AccountRisk]:
+    """Every account's noisy-OR risk over all findings, with the policy's weights."""
+    return combine([f for r in results for f in r.findings], finding_weights(results, policy))
+
+
+def flagged_ids(risks: dict[str, AccountRisk], policy: DetectionPolicy) -> set[str]:
+    """The accounts whose risk reaches the policy's ``flag_threshold`` (what ``ringscope flagged`` prints)."""
+    return {a for a, r in risks.items() if r.score >= policy.flag_threshold}
+
+
 def validate_params(policy: DetectionPolicy) -> None:
     """Fail before any work when a detector parameter is unknown."""
     objects = {"lockstep": LockstepParams, "templates": TemplateParams, "underwater": UnderwaterParams,
@@ -155,8 +165,7 @@ def run_all(frames: PlatformFrames, policy: DetectionPolicy,
             on_done(results[-1])
     if "flagged_intermediaries" in enabled:
         started = time.monotonic()
-        risks = combine([f for r in results for f in r.findings], finding_weights(results, policy))
-        flagged = sorted(a for a, r in risks.items() if r.score >= policy.flag_threshold)
+        flagged = sorted(flagged_ids(account_risks(results, policy), policy))
         findings = detect_flagged_intermediaries(frames.intermediary_accounts, flagged,
                                                  **enabled["flagged_intermediaries"].params)
         results.append(DetectorResult("flagged_intermediaries", findings, time.monotonic() - started))

@@ -24,9 +24,9 @@ from typing import Callable
 
 from detection.config import DetectionPolicy
 from detection.findings import ClusterFinding
-from detection.pipeline import DetectorResult, finding_weights, run_all, validate_params
+from detection.pipeline import DetectorResult, account_risks, flagged_ids, run_all, validate_params
 from detection.reader import data_watermark, read_platform
-from detection.scoring import AccountRisk, combine
+from detection.scoring import AccountRisk
 from graph.database import Graph
 from graph.errors import RingscopeError
 
@@ -218,14 +218,14 @@ def _work(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str
         graph.write(STAGE, run_id=run_id, stage=f"ran {result.name}")
 
     results = run_all(frames, policy, on_done=done)
-    risks = combine([f for r in results for f in r.findings], finding_weights(results, policy))
+    risks = account_risks(results, policy)
     started = time.monotonic()
     graph.write(STAGE, run_id=run_id, stage="storing results")
     clusters = _cluster_rows(run_id, results)
     _write_batches(graph, WRITE_CLUSTERS, "clusters", clusters, run_id, 200)
     _write_batches(graph, WRITE_SCORES, "scores", _score_rows(run_id, risks), run_id, WRITE_BATCH)
     durations["store"] = time.monotonic() - started
-    flagged = sum(1 for r in risks.values() if r.score >= policy.flag_threshold)
+    flagged = len(flagged_ids(risks, policy))
     graph.write(COMPLETE_RUN, run_id=run_id, watermark=json.dumps(watermark, default=str),
                 durations=json.dumps({k: round(v, 3) for k, v in durations.items()}),
                 clusters=len(clusters), flagged=flagged, scored=len(risks))

@@ -159,13 +159,13 @@ def test_accounts_holding_improbably_many_of_a_blocks_notes_join_it():
     note = list(tables["note"])
     B = sparse.csr_matrix((np.ones(len(view.acc)), (view.acc, view.col)), shape=(view.n_acc, view.n_col))
     block = Block(np.array([acc.index(f"core{a}") for a in range(10)]),
-                  np.array([note.index(f"n{j}") for j in range(10)]), 1.0, 100, 10.0, np.empty(0, np.int64))
+                  np.array([note.index(f"n{j}") for j in range(10)]), 1.0, 100, 10.0)
     taken = np.zeros(view.n_acc, bool)
     taken[block.rows] = True
     no_cols = np.zeros(view.n_col, bool)
-    joined = _with_joiners(view, B, block, taken, no_cols, params)
-    assert [acc[i] for i in joined.fringe] == ["joiner"]
-    assert [note[j] for j in joined.join_cols] == ["n10"]
+    grown = _with_joiners(view, B, B.T.tocsr(), block, taken, no_cols, params)
+    assert [acc[i] for i in grown.joined] == ["joiner"]
+    assert [note[j] for j in grown.joined_cols] == ["n10"]
     # a far stricter alpha keeps it out
-    off = _with_joiners(view, B, block, taken, no_cols, DenseBlockParams(join_alpha=1e-12))
-    assert [acc[i] for i in off.fringe] == []
+    off = _with_joiners(view, B, B.T.tocsr(), block, taken, no_cols, DenseBlockParams(join_alpha=1e-12))
+    assert [acc[i] for i in off.joined] == []
