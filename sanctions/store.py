@@ -218,32 +218,22 @@ def mark_approved(tx, **fields: Any) -> None:
 
 # --------------------------------------------------------------------------- writing sanctions and reviews
 
-def _create_sanctions(label: str) -> str:
+def _create_attached(kind: str, key: str, rel: str, label: str) -> str:
+    """Create ``kind`` nodes (once, by ``key``) attached by ``rel`` to a ``label`` target; only the
+    nodes this apply created (``apply_id``) get the relationship, so a repeated apply adds nothing."""
     return f"""
 UNWIND $rows AS row
 MATCH (x:{label} {{{_key(label)}: row.target_id}})
-MERGE (s:Sanction {{sanction_id: row.sanction_id}})
+MERGE (s:{kind} {{{key}: row.{key}}})
 ON CREATE SET s += row.props, s.apply_id = $apply_id
 WITH s, x WHERE s.apply_id = $apply_id
-MERGE (s)-[:TARGETS]->(x)
-RETURN s.sanction_id AS id
+MERGE (s)-[:{rel}]->(x)
+RETURN s.{key} AS id
 """
 
 
-def _create_reviews(label: str) -> str:
-    return f"""
-UNWIND $rows AS row
-MATCH (x:{label} {{{_key(label)}: row.target_id}})
-MERGE (r:Review {{review_id: row.review_id}})
-ON CREATE SET r += row.props, r.apply_id = $apply_id
-WITH r, x WHERE r.apply_id = $apply_id
-MERGE (r)-[:REVIEW_OF]->(x)
-RETURN r.review_id AS id
-"""
-
-
-CREATE_SANCTIONS = {label: _create_sanctions(label) for label in NODES}
-CREATE_REVIEWS = {label: _create_reviews(label) for label in NODES}
+CREATE_SANCTIONS = {label: _create_attached("Sanction", "sanction_id", "TARGETS", label) for label in NODES}
+CREATE_REVIEWS = {label: _create_attached("Review", "review_id", "REVIEW_OF", label) for label in NODES}
 LINK_SANCTION_PARENTS = """
 UNWIND $links AS l
 MATCH (c:Sanction {sanction_id: l.child})
