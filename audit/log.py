@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from graph.database import Graph
+from ringscope.graph.database import Graph
 
 GENESIS = "0" * 64
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from auth.roles import Actor
+from ringscope.auth.roles import Actor
 
 # Properties that hold personal data, wherever they appear.
 PERSONAL_KEYS = frozenset({"ip", "registration_ip", "phone_hash", "phone", "phone_number"})

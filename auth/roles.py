@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.errors import RingscopeError
+from ringscope.common.errors import RingscopeError
 
 ROLES = ("viewer", "investigator", "approver", "admin")
 

@@ -3,7 +3,7 @@
     users:
       alice: {role: investigator, password_hash: "$2b$12$..."}
 
-``RINGSCOPE_USERS`` names the file (default ``config/users.yaml``). Create or
+``RINGSCOPE_USERS`` names the file (default ``users.yaml`` in ``RINGSCOPE_HOME``). Create or
 change a user with ``ringscope users add NAME --role ROLE`` (asks for the
 password). The app signs people in against this file (or OIDC through
 Streamlit's ``st.login`` when configured); the CLI uses it to look up the role
@@ -19,10 +19,10 @@ import bcrypt
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from auth.roles import ROLES, Actor
-from graph.errors import RingscopeError, SettingError
+from ringscope.auth.roles import ROLES, Actor
+from ringscope.common.errors import RingscopeError, SettingError
+from ringscope.common.paths import ringscope_home
 
-DEFAULT_USERS = Path(__file__).resolve().parent.parent / "config" / "users.yaml"
 
 
 class UserRecord(BaseModel):
@@ -36,7 +36,11 @@ class UnknownUser(RingscopeError):
 
 
 def users_path() -> Path:
-    return Path(os.environ.get("RINGSCOPE_USERS") or DEFAULT_USERS)
+    """``RINGSCOPE_USERS``, else ``users.yaml`` in ``RINGSCOPE_HOME`` (never inside the installed package)."""
+    explicit = os.environ.get("RINGSCOPE_USERS")
+    if explicit:
+        return Path(explicit).expanduser()
+    return ringscope_home() / "users.yaml"
 
 
 def load_users(path: Path | None = None) -> dict[str, UserRecord]:

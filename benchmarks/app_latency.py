@@ -29,16 +29,16 @@ from typing import Callable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from app.state import HUB_LIMIT  # noqa: E402
-from graph.database import connect  # noqa: E402
-from graph.settings import load_settings  # noqa: E402
-from queries import bans, entities, neighbours, overview, search  # noqa: E402
+from ringscope.webapp.state import HUB_LIMIT  # noqa: E402
+from ringscope.graph.database import connect  # noqa: E402
+from ringscope.graph.settings import load_settings  # noqa: E402
+from ringscope.queries import bans, entities, neighbours, overview, search  # noqa: E402
 from benchmarks.common import machine  # noqa: E402
 
 
 def load(graph, accounts: int, seed: int) -> None:
-    from ingest.load import IngestOptions, ingest
-    from simulate.platform import simulate
+    from ringscope.ingest.load import IngestOptions, ingest
+    from ringscope.simulate.platform import simulate
 
     home = Path(os.environ.get("RINGSCOPE_HOME", "/tmp/app-bench"))
     dataset = home / f"sim-{accounts}-seed{seed}"
@@ -51,8 +51,8 @@ def load(graph, accounts: int, seed: int) -> None:
 
 
 def ensure_runs(graph, runs: int) -> None:
-    from detection.config import load_policy
-    from detection.run import detect
+    from ringscope.detection.config import load_policy
+    from ringscope.detection.run import detect
 
     have = len([r for r in graph.read("MATCH (r:DetectionRun {status: 'completed'}) RETURN r.run_id AS id")])
     for _ in range(max(0, runs - have)):
@@ -84,7 +84,7 @@ def main() -> int:
 
     settings = load_settings()
     if settings.uses_local_server:
-        from graph.server import local
+        from ringscope.graph.server import local
 
         local.start(settings.local, log=print)
         settings = load_settings()

@@ -7,9 +7,9 @@ import platform
 import resource
 from pathlib import Path
 
-from graph.database import Graph, connect
-from graph.server import local
-from graph.settings import Settings, load_settings
+from ringscope.graph.database import Graph, connect
+from ringscope.graph.server import local
+from ringscope.graph.settings import Settings, load_settings
 
 
 def machine() -> str:

@@ -30,14 +30,14 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from benchmarks.common import machine
-from detection.ban_evasion import detect_ban_evasion
-from detection.registration_bursts import (
+from ringscope.detection.ban_evasion import detect_ban_evasion
+from ringscope.detection.registration_bursts import (
     bulk_registration_components,
     bulk_registration_scores,
     detect_registration_bursts,
 )
-from detection.shared_infrastructure import detect_shared_infrastructure, infrastructure_links
-from ingest.converters.cresci import convert_cresci
+from ringscope.detection.shared_infrastructure import detect_shared_infrastructure, infrastructure_links
+from ringscope.ingest.converters.cresci import convert_cresci
 
 SRC = Path("/work/shared/data/external/cresci2015")
 OUT = Path(__file__).resolve().parent / "results" / "detection_cresci.md"

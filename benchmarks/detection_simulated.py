@@ -22,13 +22,13 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.common import append_results, bench_server, jvm_peak_mib, load_average, machine, python_peak_mib
-from detection.config import load_policy
-from detection.run import detect
-from graph.admin import reset
-from graph.database import close_all
-from graph.server import local
-from ingest.load import IngestOptions, ingest
-from queries.detection import flagged
+from ringscope.detection.config import load_policy
+from ringscope.detection.run import detect
+from ringscope.graph.admin import reset
+from ringscope.graph.database import close_all
+from ringscope.graph.server import local
+from ringscope.ingest.load import IngestOptions, ingest
+from ringscope.queries.detection import flagged
 
 RESULTS = Path(__file__).resolve().parent / "results" / "detection_simulated.md"
 
@@ -57,8 +57,8 @@ def evaluate(labels: pd.DataFrame, flagged: set[str]) -> list[str]:
 def score_from_files(n: int, work: Path) -> list[str]:
     """Quality of the default policy on the simulated files of size ``n``, no database."""
     from benchmarks.detection_speed import read_frames
-    from detection.pipeline import account_risks, flagged_ids, run_all
-    from simulate.platform import simulate
+    from ringscope.detection.pipeline import account_risks, flagged_ids, run_all
+    from ringscope.simulate.platform import simulate
 
     dataset = work / f"sim-{n}"
     if not (dataset / "accounts.csv.gz").exists():
@@ -85,7 +85,7 @@ def run(sizes: list[int], speed_only: list[int], work: Path, heap: str, pagecach
     lines = [f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "", f"Machine: {machine()}",
              f"Neo4j {graph.server_version()}, heap {heap}, page cache {pagecache}; "
              "data: `ringscope simulate --seed 7`; default policy (`policy/detection.yaml`)", ""]
-    from simulate.platform import simulate
+    from ringscope.simulate.platform import simulate
 
     for n in sorted(set(sizes) | set(speed_only)):
         dataset = work / f"sim-{n}"

@@ -37,10 +37,10 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.common import load_average, machine, python_peak_mib
-from detection.config import load_policy
-from detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
-from detection.reader import PlatformFrames
-from detection.underwater import detect_flagged_intermediaries
+from ringscope.detection.config import load_policy
+from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
+from ringscope.detection.reader import PlatformFrames
+from ringscope.detection.underwater import detect_flagged_intermediaries
 
 RESULTS = Path(__file__).resolve().parent / "results" / "detection_speed.md"
 
@@ -135,7 +135,7 @@ def timed(work, timeout: float, scratch: Path) -> dict:
 def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) -> list[str]:
     dataset = work / f"sim-{n}"
     if not (dataset / "accounts.csv.gz").exists() and not (dataset / "accounts.csv").exists():
-        from simulate.platform import simulate
+        from ringscope.simulate.platform import simulate
 
         started = time.perf_counter()
         simulate(dataset, accounts=n, seed=7)

@@ -64,11 +64,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from detection.config import DetectionPolicy, load_policy
-from detection.dense_blocks import DenseBlockParams, detect_dense_blocks
-from detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids
-from detection.reader import PlatformFrames
-from ingest.converters.yelpchi import yelpchi_frames
+from ringscope.detection.config import DetectionPolicy, load_policy
+from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
+from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids
+from ringscope.detection.reader import PlatformFrames
+from ringscope.ingest.converters.yelpchi import yelpchi_frames
 
 SRC = Path("/work/shared/data/external/yelpchi/reviews.txt.gz")
 OUT = Path(__file__).resolve().parent / "results" / "detection_yelpchi.md"

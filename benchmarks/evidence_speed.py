@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from benchmarks.common import bench_server, jvm_peak_mib, load_average, machine, python_peak_mib
-from graph.admin import reset
+from ringscope.graph.admin import reset
 
 RESULTS = Path(__file__).resolve().parent / "results" / "evidence_speed.md"
 RUN_ID = "run-bench-evidence"
@@ -141,9 +141,9 @@ def build(graph, accounts: int, per_account: int) -> dict[str, int]:
 
 
 def run(accounts: int, per_account: int, work: Path, port: int, heap: str, pagecache: str) -> str:
-    from auth.roles import Actor
-    from evidence.collect import Subject
-    from evidence.export import export_pack
+    from ringscope.auth.roles import Actor
+    from ringscope.evidence.collect import Subject
+    from ringscope.evidence.export import export_pack
 
     settings, graph = bench_server(work, port, heap, pagecache)
     reset(graph)
@@ -193,9 +193,9 @@ def main() -> None:
     parser.add_argument("--pagecache", default="512m")
     parser.add_argument("--keep", action="store_true", help="leave the benchmark's Neo4j running")
     args = parser.parse_args()
-    from graph.database import close_all
-    from graph.server import local
-    from graph.settings import load_settings
+    from ringscope.graph.database import close_all
+    from ringscope.graph.server import local
+    from ringscope.graph.settings import load_settings
 
     work = args.work or Path(tempfile.mkdtemp(prefix="ringscope-evidence-bench-"))
     try:

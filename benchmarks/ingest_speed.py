@@ -22,10 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from benchmarks.common import append_results, bench_server, jvm_peak_mib, load_average, machine, python_peak_mib
-from graph.admin import reset
-from graph.database import close_all
-from graph.server import local
-from ingest.load import IngestOptions, ingest
+from ringscope.graph.admin import reset
+from ringscope.graph.database import close_all
+from ringscope.graph.server import local
+from ringscope.ingest.load import IngestOptions, ingest
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest_speed.md"
 
@@ -35,7 +35,7 @@ def run(sizes: list[int], work: Path, heap: str, pagecache: str, port: int, keep
     lines = [f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "", f"Machine: {machine()}",
              f"Neo4j {graph.server_version()}, heap {heap}, page cache {pagecache}; batch 10,000 rows; "
              "data: `ringscope simulate --seed 7 --format csv.gz`", ""]
-    from simulate.platform import simulate
+    from ringscope.simulate.platform import simulate
 
     for n in sizes:
         dataset = work / f"sim-{n}"

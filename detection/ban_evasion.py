@@ -48,8 +48,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from detection.findings import ClusterFinding, Evidence, Reason
-from detection.shared_infrastructure import cite_ids, identifier_weight
+from ringscope.detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.shared_infrastructure import cite_ids, identifier_weight
 
 DETECTOR = "ban_evasion"
 

@@ -8,10 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from graph.errors import SettingError
-from graph.policyfile import first_error, read_yaml
+from ringscope import policy as policy_files
+from ringscope.common.errors import SettingError
+from ringscope.common.policyfile import first_error, read_yaml
 
-DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "detection.yaml"
+DEFAULT_POLICY = policy_files.DETECTION
 
 DETECTOR_NAMES = (
     "shared_infrastructure", "registration_bursts", "lockstep", "templates",

@@ -109,7 +109,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import poisson
 
-from detection.findings import ClusterFinding, comment_group_reason
+from ringscope.detection.findings import ClusterFinding, comment_group_reason
 
 DETECTOR = "dense_blocks"
 

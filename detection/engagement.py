@@ -33,8 +33,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from detection.findings import ClusterFinding, Evidence, Reason
-from detection.lockstep import _to_ns, _within_group_pairs
+from ringscope.detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.lockstep import _to_ns, _within_group_pairs
 
 DETECTOR = "engagement"
 

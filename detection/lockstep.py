@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from detection.findings import ClusterFinding, comment_group_reason
+from ringscope.detection.findings import ClusterFinding, comment_group_reason
 
 DETECTOR = "lockstep"
 

@@ -16,19 +16,19 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from detection.ban_evasion import detect_ban_evasion
-from detection.config import DetectionPolicy
-from detection.dense_blocks import DenseBlockParams, detect_dense_blocks
-from detection.engagement import EngagementParams, detect_engagement
-from detection.findings import ClusterFinding
-from detection.lockstep import LockstepParams, detect_lockstep
-from detection.reader import PlatformFrames
-from detection.registration_bursts import detect_registration_bursts
-from detection.scoring import AccountRisk, combine
-from detection.shared_infrastructure import detect_shared_infrastructure
-from detection.templates import TemplateParams, detect_templates
-from detection.underwater import UnderwaterParams, detect_flagged_intermediaries, detect_underwater
-from graph.errors import SettingError
+from ringscope.detection.ban_evasion import detect_ban_evasion
+from ringscope.detection.config import DetectionPolicy
+from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
+from ringscope.detection.engagement import EngagementParams, detect_engagement
+from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.lockstep import LockstepParams, detect_lockstep
+from ringscope.detection.reader import PlatformFrames
+from ringscope.detection.registration_bursts import detect_registration_bursts
+from ringscope.detection.scoring import AccountRisk, combine
+from ringscope.detection.shared_infrastructure import detect_shared_infrastructure
+from ringscope.detection.templates import TemplateParams, detect_templates
+from ringscope.detection.underwater import UnderwaterParams, detect_flagged_intermediaries, detect_underwater
+from ringscope.common.errors import SettingError
 
 
 def infrastructure_links(frames: PlatformFrames) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
-from graph.database import Graph
+from ringscope.graph.database import Graph
 
 ACCOUNTS = """
 MATCH (a:Account)

@@ -56,8 +56,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import binom, poisson
 
-from detection.findings import ClusterFinding, Evidence, Reason
-from detection.shared_infrastructure import unique_ints
+from ringscope.detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.shared_infrastructure import unique_ints
 
 DETECTOR = "registration_bursts"
 

@@ -22,13 +22,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from detection.config import DetectionPolicy
-from detection.findings import ClusterFinding
-from detection.pipeline import DetectorResult, account_risks, flagged_ids, run_all, validate_params
-from detection.reader import data_watermark, read_platform
-from detection.scoring import AccountRisk
-from graph.database import Graph
-from graph.errors import RingscopeError
+from ringscope.common.version import code_version
+from ringscope.detection.config import DetectionPolicy
+from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.pipeline import DetectorResult, account_risks, flagged_ids, run_all, validate_params
+from ringscope.detection.reader import data_watermark, read_platform
+from ringscope.detection.scoring import AccountRisk
+from ringscope.graph.database import Graph
+from ringscope.common.errors import RingscopeError
 
 LOCK_TTL_MINUTES = 10
 HEARTBEAT_S = 60
@@ -109,18 +110,6 @@ def new_run_id(now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     return f"run-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
-
-def code_version() -> str:
-    try:
-        version = metadata.version("ringscope")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).resolve().parent, timeout=5).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        commit = ""
-    return f"{version}+{commit}" if commit else version
 
 
 class _Lock:

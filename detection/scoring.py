@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from detection.findings import ClusterFinding, Reason
+from ringscope.detection.findings import ClusterFinding, Reason
 
 
 @dataclass(frozen=True)

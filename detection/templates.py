@@ -48,7 +48,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.findings import ClusterFinding, Evidence, Reason
 
 DETECTOR_TEMPLATE = "comment_template"
 DETECTOR_LURE = "offplatform_lure"

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.findings import ClusterFinding, Evidence, Reason
 
 DETECTOR = "underwater"
 DETECTOR_INTERMEDIARY = "intermediary_flagged_accounts"

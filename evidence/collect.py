@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from audit.log import AuditEntry
-from graph.database import Graph
-from graph.errors import RingscopeError
-from graph.model import RELATIONSHIPS, SANCTION_TARGETS, key_of
-from queries.detection import resolve_run
+from ringscope.audit.log import AuditEntry
+from ringscope.graph.database import Graph
+from ringscope.common.errors import RingscopeError
+from ringscope.graph.model import RELATIONSHIPS, SANCTION_TARGETS, key_of
+from ringscope.queries.detection import resolve_run
 
 # Bounds: the pack says when one was reached (``Collected.summarised``).
 MAX_MEMBERS = 20_000

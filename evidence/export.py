@@ -15,17 +15,17 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from audit.log import record
-from auth.roles import Actor
-from detection.run import code_version
-from evidence import collect as collect_module
-from evidence.collect import EvidenceError, Subject, collect
-from evidence.fonts import Fonts, find_fonts
-from evidence.manifest import (
+from ringscope.audit.log import record
+from ringscope.auth.roles import Actor
+from ringscope.common.version import code_version
+from ringscope.evidence import collect as collect_module
+from ringscope.evidence.collect import EvidenceError, Subject, collect
+from ringscope.evidence.fonts import Fonts, find_fonts
+from ringscope.evidence.manifest import (
     MANIFEST, SIGNATURE, Signer, build_manifest, sha256, signature_document, signer_from_env, zip_bytes_to,
 )
-from evidence.pack import PackOptions, build_pack
-from graph.database import Graph
+from ringscope.evidence.pack import PackOptions, build_pack
+from ringscope.graph.database import Graph
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from graph.errors import SettingError
+from ringscope.common.errors import SettingError
 
 FORMAT = "ringscope-evidence-pack"
 FORMAT_VERSION = 1

@@ -19,15 +19,15 @@ from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from auth.roles import Actor
-from evidence.collect import Collected, NodeRef
-from evidence.fonts import Fonts
-from evidence.graphs import (
+from ringscope.auth.roles import Actor
+from ringscope.evidence.collect import Collected, NodeRef
+from ringscope.evidence.fonts import Fonts
+from ringscope.evidence.graphs import (
     PICTURE_NODES, VIEW_NODES, GraphEdge, GraphNode, PackGraph, edges_csv, graphml, interactive_html,
     make_graph, node_id, nodes_csv, picture_png, select_view,
 )
-from evidence.redact import Redactor, personal_values
-from evidence.report import (
+from ringscope.evidence.redact import Redactor, personal_values
+from ringscope.evidence.report import (
     Block, Heading, Image, Paragraph, Table, Timeline, capped_table, day_of, render_html, render_pdf,
     timeline_png,
 )

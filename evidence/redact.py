@@ -18,7 +18,7 @@ import ipaddress
 import re
 from typing import Any, Iterable
 
-from auth.masking import PERSONAL_KEYS, mask_ip, mask_text
+from ringscope.auth.masking import PERSONAL_KEYS, mask_ip, mask_text
 
 IP_EVIDENCE_KINDS = frozenset({"ip", "login_ip", "registration_ip"})
 PHONE_EVIDENCE_KINDS = frozenset({"phone", "phone_hash"})

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
-from evidence.fonts import Fonts
+from ringscope.evidence.fonts import Fonts
 
 # A fixed creation date: the PDF's bytes depend only on its content (the pack's time is in the manifest).
 PDF_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)

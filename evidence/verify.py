@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evidence.manifest import (
+from ringscope.evidence.manifest import (
     FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE, VerifyKeys, canonical, check_signature, manifest_digest, sha256,
     verify_keys_from_env,
 )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from graph.database import Graph
-from graph.schema import LATEST, WRITE_VERSION
+from ringscope.graph.database import Graph
+from ringscope.graph.schema import LATEST, WRITE_VERSION
 
 # Batched so a large graph is emptied without one huge transaction.
 DELETE_ALL = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"

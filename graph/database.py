@@ -15,9 +15,9 @@ import neo4j
 from neo4j import Driver, GraphDatabase, Query, Record, RoutingControl
 from neo4j.exceptions import AuthError, ConfigurationError, ServiceUnavailable, SessionExpired
 
-from graph.errors import DatabaseUnavailable
-from graph.schema import ensure_schema
-from graph.settings import Settings, load_settings
+from ringscope.common.errors import DatabaseUnavailable
+from ringscope.graph.schema import ensure_schema
+from ringscope.graph.settings import Settings, load_settings
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from neo4j import Driver
 
-from graph.model import NODE_TYPES
+from ringscope.graph.model import NODE_TYPES
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.errors import SettingError
+from ringscope.common.errors import SettingError
+from ringscope.common.paths import ringscope_home
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgKMG]?)[bB]?\s*$")
 
@@ -77,15 +78,10 @@ class Settings:
         return f"{self.uri} ({where}, database {self.database or 'default'})"
 
 
-def default_home() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "ringscope"
-
-
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
-    home = Path(env.get("RINGSCOPE_HOME") or default_home()).expanduser()
+    home = ringscope_home(env)
     heap = env.get("RINGSCOPE_NEO4J_HEAP", "2g")
     parse_size("RINGSCOPE_NEO4J_HEAP", heap)  # validate early, with the setting's name
     local = LocalServer(

@@ -24,11 +24,11 @@ from datetime import timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from graph.database import Graph
-from ingest.readers import DataFile, FileFormatError, Table, classify
-from ingest.spec import LOAD_ORDER, SPECS
-from ingest.validate import Rejected, Validator
-from ingest.writers import COMMENT_REPLIES, READ_CHECKPOINT, WRITERS, Writer, write_batch
+from ringscope.graph.database import Graph
+from ringscope.ingest.readers import DataFile, FileFormatError, Table, classify
+from ringscope.ingest.spec import LOAD_ORDER, SPECS
+from ringscope.ingest.validate import Rejected, Validator
+from ringscope.ingest.writers import COMMENT_REPLIES, READ_CHECKPOINT, WRITERS, Writer, write_batch
 
 DEFAULT_BATCH = 10_000
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ingest.spec import SUFFIXES
+from ringscope.ingest.spec import SUFFIXES
 
 csv.field_size_limit(min(sys.maxsize, 1 << 30))
 

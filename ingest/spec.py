@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.model import ACCOUNT_STATUSES, INTERMEDIARY_KINDS, SANCTION_TARGETS
+from ringscope.graph.model import ACCOUNT_STATUSES, INTERMEDIARY_KINDS, SANCTION_TARGETS
 
 FORMAT_VERSION = 1
 

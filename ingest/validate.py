@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 
-from ingest.spec import Column, FileSpec
+from ringscope.ingest.spec import Column, FileSpec
 
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})

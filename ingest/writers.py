@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from graph.model import SANCTION_TARGETS, key_of
-from ingest.spec import SPECS
+from ringscope.graph.model import SANCTION_TARGETS, key_of
+from ringscope.ingest.spec import SPECS
 
 
 @dataclass(frozen=True)

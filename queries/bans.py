@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.database import Graph
-from queries.neighbours import INACTIVE_STATES, PENDING_STATES
+from ringscope.graph.database import Graph
+from ringscope.queries.neighbours import INACTIVE_STATES, PENDING_STATES
 
 _IN_FORCE = ("s.action CONTAINS 'ban' AND (s.expires_at IS NULL OR s.expires_at > datetime()) "
              "AND NOT coalesce(s.state, s.status, 'active') IN $inactive "

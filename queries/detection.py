@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from detection.compare import ClusterChange, compare_clusters
-from graph.database import Graph
-from graph.errors import RingscopeError
+from ringscope.detection.compare import ClusterChange, compare_clusters
+from ringscope.graph.database import Graph
+from ringscope.common.errors import RingscopeError
 
 RUNS = """
 MATCH (r:DetectionRun)

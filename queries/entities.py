@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.database import Graph
-from graph.model import NODES
-from queries.neighbours import EXPLORABLE, split_uid
+from ringscope.graph.database import Graph
+from ringscope.graph.model import NODES
+from ringscope.queries.neighbours import EXPLORABLE, split_uid
 
 PROPERTIES = {label: f"MATCH (n:{label} {{{NODES[label].key}: $id}}) RETURN properties(n) AS props"
               for label in EXPLORABLE}

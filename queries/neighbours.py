@@ -24,8 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.database import Graph
-from graph.model import NODE_TYPES, NODES, RELATIONSHIPS
+from ringscope.graph.database import Graph
+from ringscope.graph.model import NODE_TYPES, NODES, RELATIONSHIPS
 
 # Nodes the explorer can show: everything except evaluation labels and bookkeeping.
 EXPLORABLE = tuple(n.label for n in NODE_TYPES if n.label != "GroundTruth")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from detection.compare import ClusterChange
-from graph.database import Graph
-from queries.detection import RunInfo, changes_since_previous
+from ringscope.detection.compare import ClusterChange
+from ringscope.graph.database import Graph
+from ringscope.queries.detection import RunInfo, changes_since_previous
 
 LATEST_RUN = """
 MATCH (r:DetectionRun {status: 'completed'})

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from graph.database import Graph
-from graph.model import NODES
+from ringscope.graph.database import Graph
+from ringscope.graph.model import NODES
 
 SEARCHABLE_BY_ID = ("Account", "Device", "IP", "Brand", "Intermediary", "Note", "Comment", "Order",
                     "Sanction", "Cluster", "Phone")

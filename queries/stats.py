@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.database import Graph
+from ringscope.graph.database import Graph
 
 # The tool's own bookkeeping, not platform data.
 INTERNAL_LABELS = frozenset({"RingscopeSchema", "IngestCheckpoint", "DetectionLock", "AuditHead"})

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sanctions.policy import LadderAction, SanctionPolicy
+from ringscope.sanctions.policy import LadderAction, SanctionPolicy
 
 
 def escalation_level(kind: str, prior: Iterable[datetime], now: datetime, policy: SanctionPolicy) -> int:

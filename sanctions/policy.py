@@ -18,11 +18,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from graph.errors import SettingError
-from graph.policyfile import first_error, read_yaml
-from graph.model import ACCOUNT_STATUSES, NODES, RELATIONSHIPS, SANCTION_TARGETS
+from ringscope import policy as policy_files
+from ringscope.common.errors import SettingError
+from ringscope.common.policyfile import first_error, read_yaml
+from ringscope.graph.model import ACCOUNT_STATUSES, NODES, RELATIONSHIPS, SANCTION_TARGETS
 
-DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "sanctions.yaml"
+DEFAULT_POLICY = policy_files.SANCTIONS
 
 TARGET_LABELS = tuple(sorted(set(SANCTION_TARGETS.values())))
 # Labels of identifiers several accounts can share: the propagation guard counts accounts on them.

@@ -44,9 +44,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from graph.errors import RingscopeError
-from sanctions import ladder
-from sanctions.policy import IDENTIFIER_LABELS, PathStep, Rule, SanctionPolicy
+from ringscope.common.errors import RingscopeError
+from ringscope.sanctions import ladder
+from ringscope.sanctions.policy import IDENTIFIER_LABELS, PathStep, Rule, SanctionPolicy
 
 REVIEW = "review"
 DECISION_RULE = "decision"

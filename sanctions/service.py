@@ -37,15 +37,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from audit import log as audit
-from auth.roles import Actor
-from graph.database import Graph
-from graph.errors import RingscopeError
-from graph.model import SANCTION_TARGETS
-from sanctions import ladder, store
-from sanctions.cascade import Derived, Parent, cascade
-from sanctions.policy import SanctionPolicy, load_policy
-from sanctions.propagation import (REVIEW, BadDecision, Decision, Effect, Existing, HopCount, NodeRef, Plan,
+from ringscope.audit import log as audit
+from ringscope.auth.roles import Actor
+from ringscope.graph.database import Graph
+from ringscope.common.errors import RingscopeError
+from ringscope.graph.model import SANCTION_TARGETS
+from ringscope.sanctions import ladder, store
+from ringscope.sanctions.cascade import Derived, Parent, cascade
+from ringscope.sanctions.policy import SanctionPolicy, load_policy
+from ringscope.sanctions.propagation import (REVIEW, BadDecision, Decision, Effect, Existing, HopCount, NodeRef, Plan,
                                    Step, UnknownTarget, diff, plan, plan_from_content, violation_times)
 
 SOURCE = "ringscope"

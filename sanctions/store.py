@@ -33,9 +33,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from graph.model import NODES, RELATIONSHIPS
-from sanctions.policy import SanctionPolicy
-from sanctions.propagation import Existing, Node, NodeRef, PathStep
+from ringscope.graph.model import NODES, RELATIONSHIPS
+from ringscope.sanctions.policy import SanctionPolicy
+from ringscope.sanctions.propagation import Existing, Node, NodeRef, PathStep
 
 Runner = Callable[..., list[dict[str, Any]]]
 

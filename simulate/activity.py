@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simulate import text
-from simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, OFFICE_HOURS, PLATFORM_START, spread, with_rhythm
-from simulate.world import NOTE_OFFICIAL, NOTE_ORGANIC, NOTE_REVIEW, NOTE_SEEDING, ROLE, STATUS, Farm, World
+from ringscope.simulate import text
+from ringscope.simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, OFFICE_HOURS, PLATFORM_START, spread, with_rhythm
+from ringscope.simulate.world import NOTE_OFFICIAL, NOTE_ORGANIC, NOTE_REVIEW, NOTE_SEEDING, ROLE, STATUS, Farm, World
 
 
 # ---------------------------------------------------------------- indexes over link rows

@@ -17,10 +17,10 @@ import math
 import numpy as np
 import pyarrow as pa
 
-from simulate import text
-from simulate.activity import add_brand_notes, add_orders
-from simulate.clock import ACTIVITY_START, DAY, HOUR, NOW, OFFICE_HOURS, spread, with_rhythm
-from simulate.world import FARM_TYPES, NOTE_DECLARED, NOTE_ORGANIC, NOTE_SEEDING, ROLE, STATUS, TARGET, Farm, World
+from ringscope.simulate import text
+from ringscope.simulate.activity import add_brand_notes, add_orders
+from ringscope.simulate.clock import ACTIVITY_START, DAY, HOUR, NOW, OFFICE_HOURS, spread, with_rhythm
+from ringscope.simulate.world import FARM_TYPES, NOTE_DECLARED, NOTE_ORGANIC, NOTE_SEEDING, ROLE, STATUS, TARGET, Farm, World
 
 FAKE_SHARE = 0.07
 TYPE_SHARE = {"bulk_farm": 0.28, "aged_farm": 0.22, "comment_ring": 0.22, "evasion": 0.10, "engagement_farm": 0.18}

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
-from simulate.encode import (blank_to_null, digit_matrix, hex_matrix, id_width, ipv4_strings, iso_times, prefixed_ids,
+from ringscope.simulate.encode import (blank_to_null, digit_matrix, hex_matrix, id_width, ipv4_strings, iso_times, prefixed_ids,
                              splitmix64, strings_from_matrix)
-from simulate.population import DEVICE_CATALOG
-from simulate.world import FIRST_FAKE_ROLE, ROLES, SANCTION_TARGETS, STATUSES, World
+from ringscope.simulate.population import DEVICE_CATALOG
+from ringscope.simulate.world import FIRST_FAKE_ROLE, ROLES, SANCTION_TARGETS, STATUSES, World
 
 PHONE_SALT = 0x5EED_CAFE_F00D_1234
 STEMS = ("accounts", "devices", "account_devices", "account_ips", "brands", "intermediaries",

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simulate.clock import DAY, TZ_OFFSET
+from ringscope.simulate.clock import DAY, TZ_OFFSET
 
 _HEX = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
 

@@ -80,12 +80,12 @@ from pathlib import Path
 
 import numpy as np
 
-from simulate import activity, commerce, population
-from simulate.activity import LinkIndex
-from simulate.clock import DAY, HOUR
-from simulate.dataset import STEMS, dataset_tables
-from simulate.world import FARM_TYPES, Farm, World
-from simulate.write import FORMATS, normalise_format, write_table
+from ringscope.simulate import activity, commerce, population
+from ringscope.simulate.activity import LinkIndex
+from ringscope.simulate.clock import DAY, HOUR
+from ringscope.simulate.dataset import STEMS, dataset_tables
+from ringscope.simulate.world import FARM_TYPES, Farm, World
+from ringscope.simulate.write import FORMATS, normalise_format, write_table
 
 MIN_ACCOUNTS = 100
 

@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simulate import text
-from simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, PLATFORM_START, spread, with_rhythm
-from simulate.world import ROLE, STATUS, Farm, World
+from ringscope.simulate import text
+from ringscope.simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, PLATFORM_START, spread, with_rhythm
+from ringscope.simulate.world import ROLE, STATUS, Farm, World
 
 # ---------------------------------------------------------------- phones
 

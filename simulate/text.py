@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simulate.encode import digit_matrix, hex_matrix, join, pick, strings_from_matrix, with_prefix
+from ringscope.simulate.encode import digit_matrix, hex_matrix, join, pick, strings_from_matrix, with_prefix
 
 # ---------------------------------------------------------------- nicknames
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from graph.admin import reset
-from graph.database import Graph, close_all, connect
-from graph.server import local
-from graph.settings import Settings, load_settings
+from ringscope.graph.admin import reset
+from ringscope.graph.database import Graph, close_all, connect
+from ringscope.graph.server import local
+from ringscope.graph.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 

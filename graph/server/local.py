@@ -28,8 +28,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.errors import ServerError
-from graph.settings import LocalServer
+from ringscope.common.errors import ServerError
+from ringscope.graph.settings import LocalServer
 
 HERE = Path(__file__).resolve().parent
 POM = HERE / "pom.xml"

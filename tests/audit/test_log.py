@@ -4,8 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-import cli
-from audit.log import entries, record, verify
+import ringscope.commands.cli as cli
+from ringscope.audit.log import entries, record, verify
 
 pytestmark = pytest.mark.neo4j
 

@@ -1,9 +1,9 @@
 import pytest
 
-from auth.masking import mask_identifier, mask_ip, mask_properties
-from auth.roles import Actor, NotAllowed
-from auth.users import actor_for, authenticate, load_users, save_user, UnknownUser
-from graph.errors import SettingError
+from ringscope.auth.masking import mask_identifier, mask_ip, mask_properties
+from ringscope.auth.roles import Actor, NotAllowed
+from ringscope.auth.users import actor_for, authenticate, load_users, save_user, UnknownUser
+from ringscope.common.errors import SettingError
 
 
 def test_roles_follow_the_table():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from detection.ban_evasion import detect_ban_evasion, evasion_evidence
+from ringscope.detection.ban_evasion import detect_ban_evasion, evasion_evidence
 
 
 def ts(text):

@@ -1,8 +1,8 @@
 import pytest
 
-from detection.config import DEFAULT_POLICY, load_policy
-from detection.pipeline import validate_params
-from graph.errors import SettingError
+from ringscope.detection.config import DEFAULT_POLICY, load_policy
+from ringscope.detection.pipeline import validate_params
+from ringscope.common.errors import SettingError
 
 
 def write(tmp_path, text):

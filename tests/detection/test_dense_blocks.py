@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from detection.dense_blocks import (
+from ringscope.detection.dense_blocks import (
     DenseBlockParams,
     build_view,
     detect_dense_blocks,
@@ -140,7 +140,7 @@ def test_empty_input():
 def test_accounts_holding_improbably_many_of_a_blocks_notes_join_it():
     """The Poisson/Bonferroni join: 6 of the block's 10 notes is beyond chance, 2 of 32 comments is not;
     a note holding 5 of the block's accounts joins, a note holding one does not."""
-    from detection.dense_blocks import Block, _with_joiners
+    from ringscope.detection.dense_blocks import Block, _with_joiners
 
     rows = []
     for a in range(10):

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from detection.engagement import (
+from ringscope.detection.engagement import (
     EngagementParams,
     audience_disproportion,
     detect_engagement,

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from detection.lockstep import LockstepParams, detect_lockstep, pair_similarity, synchronized_pairs
+from ringscope.detection.lockstep import LockstepParams, detect_lockstep, pair_similarity, synchronized_pairs
 
 BASE = pd.Timestamp("2024-03-01", tz="UTC")
 

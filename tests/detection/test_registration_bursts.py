@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detection.registration_bursts import (
+from ringscope.detection.registration_bursts import (
     bulk_registration_scores,
     detect_registration_bursts,
     nickname_shape,

@@ -7,13 +7,13 @@ import io
 
 import pytest
 
-import cli
-import detection.pipeline as pipeline
-from detection.config import load_policy
-from detection.run import RunInProgress, detect
-from ingest.load import IngestOptions, ingest
-from queries.detection import changes_since_previous, flagged, resolve_run, runs
-from simulate.platform import simulate
+import ringscope.commands.cli as cli
+import ringscope.detection.pipeline as pipeline
+from ringscope.detection.config import load_policy
+from ringscope.detection.run import RunInProgress, detect
+from ringscope.ingest.load import IngestOptions, ingest
+from ringscope.queries.detection import changes_since_previous, flagged, resolve_run, runs
+from ringscope.simulate.platform import simulate
 
 pytestmark = pytest.mark.neo4j
 
@@ -28,7 +28,7 @@ def platform_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def loaded(session_graph, platform_dir, tmp_path_factory):
     """One platform for the module; the tests add runs and use their own ids for locks."""
-    from graph.admin import reset
+    from ringscope.graph.admin import reset
 
     reset(session_graph)
     report = ingest(session_graph, platform_dir,

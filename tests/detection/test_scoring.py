@@ -1,8 +1,8 @@
 import pytest
 
-from detection.compare import compare_clusters
-from detection.findings import ClusterFinding, Reason
-from detection.scoring import combine
+from ringscope.detection.compare import compare_clusters
+from ringscope.detection.findings import ClusterFinding, Reason
+from ringscope.detection.scoring import combine
 
 
 def finding(detector, members, score, text="why", member_scores=None):
@@ -57,8 +57,8 @@ def test_compare_runs_names_each_kind_of_change():
 
 
 def test_findings_carry_the_weight_of_the_detector_that_made_them():
-    from detection.config import load_policy
-    from detection.pipeline import DetectorResult, finding_weights
+    from ringscope.detection.config import load_policy
+    from ringscope.detection.pipeline import DetectorResult, finding_weights
 
     policy = load_policy()
     results = [DetectorResult("templates", [finding("comment_template", ["x"], 0.9),

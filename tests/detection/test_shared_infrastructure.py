@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detection.findings import ClusterFinding
-from detection.shared_infrastructure import (
+from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.shared_infrastructure import (
     detect_shared_infrastructure,
     identifier_weight,
     infrastructure_links,

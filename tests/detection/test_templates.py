@@ -8,7 +8,7 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from detection.templates import (
+from ringscope.detection.templates import (
     _DROP,
     LURE_PATTERNS,
     TemplateParams,

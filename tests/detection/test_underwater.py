@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from detection.underwater import detect_flagged_intermediaries, detect_underwater, underwater_links
+from ringscope.detection.underwater import detect_flagged_intermediaries, detect_underwater, underwater_links
 
 T = pd.Timestamp("2024-05-01", tz="UTC")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from auth.users import save_user
+from ringscope.auth.users import save_user
 from tests.conftest import REPO
 
 CHROMIUM = os.environ.get("RINGSCOPE_CHROMIUM", "/usr/bin/chromium")
@@ -47,7 +47,7 @@ def _platform_ready(graph) -> bool:
 
 @pytest.fixture(scope="session")
 def e2e_platform(session_graph, tmp_path_factory):
-    from tests.app.conftest import load_platform
+    from tests.webapp.conftest import load_platform
 
     if not _platform_ready(session_graph):
         load_platform(session_graph, tmp_path_factory.mktemp("e2e-platform"), accounts=ACCOUNTS, seed=SEED)
@@ -61,7 +61,7 @@ def app_url(e2e_platform, cli_env, tmp_path_factory):
     for name, role in (("ivy", "investigator"), ("abe", "approver"), ("vic", "viewer")):
         save_user(name, role, PASSWORD, users)
     port = _free_port()
-    env = {**cli_env, "RINGSCOPE_USERS": str(users), "PYTHONPATH": str(REPO)}
+    env = {**cli_env, "RINGSCOPE_USERS": str(users)}
     log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",

@@ -123,7 +123,7 @@ def test_investigator_main_path(app_url, browser, shots, tmp_path):
         pack = tmp_path / "pack.zip"
         download_info.value.save_as(pack)
         page.screenshot(path=str(shots / "06-evidence-pack-verified.png"), full_page=True)
-        from evidence.verify import verify_pack
+        from ringscope.evidence.verify import verify_pack
 
         result = verify_pack(pack)
         assert result.ok, result.problems

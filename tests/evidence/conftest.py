@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.log import record
-from auth.users import save_user
+from ringscope.audit.log import record
+from ringscope.auth.users import save_user
 
 RUN_ID = "run-20250630T000000Z-test01"
 CLUSTER_ID = f"{RUN_ID}:shared_infrastructure:00aa11bb22cc33dd"

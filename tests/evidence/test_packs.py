@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-import cli
-from audit.log import entries
-from evidence.fonts import find_fonts
-from evidence.manifest import MANIFEST, SIGNATURE
-from evidence.pack import FILES
-from evidence.verify import verify_pack
+import ringscope.commands.cli as cli
+from ringscope.audit.log import entries
+from ringscope.evidence.fonts import find_fonts
+from ringscope.evidence.manifest import MANIFEST, SIGNATURE
+from ringscope.evidence.pack import FILES
+from ringscope.evidence.verify import verify_pack
 from tests.evidence.conftest import (
     CASE_ID, CLUSTER_ID, LURE, MEMBERS, ORGANIC, PERSONAL, SHARED_IP, SHARED_PHONE, build_world,
 )
@@ -56,10 +56,10 @@ def pdf_text(pdf: bytes, tmp_path: Path, first: int | None = None, last: int | N
 @pytest.fixture(scope="module")
 def shared(session_graph, tmp_path_factory):
     """One world and one masked pack of its cluster, for the tests that only read the pack."""
-    from auth.roles import Actor
-    from evidence.collect import Subject
-    from evidence.export import export_pack
-    from graph.admin import reset
+    from ringscope.auth.roles import Actor
+    from ringscope.evidence.collect import Subject
+    from ringscope.evidence.export import export_pack
+    from ringscope.graph.admin import reset
 
     reset(session_graph)
     build_world(session_graph)
@@ -202,7 +202,7 @@ def test_hmac_signed_packs_verify_only_with_the_key(world, users, use_test_db, t
     def resign_manifest(files):  # an edit that keeps the manifest's own digest right still breaks the HMAC
         manifest = json.loads(files[MANIFEST])
         manifest["exported_by"]["actor"] = "mallory"
-        from evidence.manifest import canonical, manifest_digest
+        from ringscope.evidence.manifest import canonical, manifest_digest
 
         manifest["manifest_digest"] = manifest_digest(manifest)
         files[MANIFEST] = canonical(manifest)

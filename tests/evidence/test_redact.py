@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from evidence.manifest import build_manifest, canonical, manifest_digest
-from evidence.redact import Redactor, personal_values
+from ringscope.evidence.manifest import build_manifest, canonical, manifest_digest
+from ringscope.evidence.redact import Redactor, personal_values
 
 
 def test_distinct_addresses_keep_distinct_pseudonyms_in_every_place():

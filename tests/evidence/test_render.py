@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from evidence.fonts import Fonts
-from evidence.graphs import GraphEdge, GraphNode, make_graph, select_view
-from evidence.report import Heading, Paragraph, Table, render_html, render_pdf
+from ringscope.evidence.fonts import Fonts
+from ringscope.evidence.graphs import GraphEdge, GraphNode, make_graph, select_view
+from ringscope.evidence.report import Heading, Paragraph, Table, render_html, render_pdf
 
 BLOCKS = [Heading("报告 <script>alert(1)</script>", 1), Paragraph("加V信 & <b>私我</b>", "alert"),
           Table(("a", "b"), (("<i>x</i>", "评论"),), "1 more not shown")]

@@ -6,15 +6,15 @@ import zipfile
 
 import pytest
 
-from auth.roles import Actor
-from detection.config import load_policy
-from detection.run import detect
-from evidence.collect import Subject
-from evidence.export import export_pack
-from evidence.verify import verify_pack
-from graph.admin import reset
-from ingest.load import IngestOptions, ingest
-from simulate.platform import simulate
+from ringscope.auth.roles import Actor
+from ringscope.detection.config import load_policy
+from ringscope.detection.run import detect
+from ringscope.evidence.collect import Subject
+from ringscope.evidence.export import export_pack
+from ringscope.evidence.verify import verify_pack
+from ringscope.graph.admin import reset
+from ringscope.ingest.load import IngestOptions, ingest
+from ringscope.simulate.platform import simulate
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 

@@ -1,7 +1,7 @@
 import pytest
 
-from graph.model import NODE_TYPES
-from graph.schema import LATEST, MIGRATIONS, current_version, ensure_schema
+from ringscope.graph.model import NODE_TYPES
+from ringscope.graph.schema import LATEST, MIGRATIONS, current_version, ensure_schema
 
 pytestmark = pytest.mark.neo4j
 

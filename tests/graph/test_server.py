@@ -2,7 +2,7 @@
 
 import pytest
 
-from graph.server import local
+from ringscope.graph.server import local
 
 pytestmark = pytest.mark.neo4j
 

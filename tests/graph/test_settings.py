@@ -1,7 +1,7 @@
 import pytest
 
-from graph.errors import SettingError
-from graph.settings import load_settings, parse_size
+from ringscope.common.errors import SettingError
+from ringscope.graph.settings import load_settings, parse_size
 
 
 def test_without_neo4j_uri_the_local_server_is_used(tmp_path):

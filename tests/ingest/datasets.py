@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from graph.database import Graph
+from ringscope.graph.database import Graph
 
 
 def write_table(directory: Path, stem: str, rows: list[dict[str, Any]], fmt: str = "csv") -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest.converters.cresci import convert_cresci
+from ringscope.ingest.converters.cresci import convert_cresci
 
 SRC = Path("/work/shared/data/external/cresci2015")
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingest.converters.yelpchi import convert_yelpchi
+from ringscope.ingest.converters.yelpchi import convert_yelpchi
 
 SRC = Path("/work/shared/data/external/yelpchi/reviews.txt.gz")
 pytestmark = pytest.mark.skipif(not SRC.exists(), reason="YelpChi not available")

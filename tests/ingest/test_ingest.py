@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import cli
-from ingest.load import IngestOptions, ingest
-from queries.stats import graph_stats
+import ringscope.commands.cli as cli
+from ringscope.ingest.load import IngestOptions, ingest
+from ringscope.queries.stats import graph_stats
 from tests.ingest.datasets import snapshot, write_platform, write_table
 
 pytestmark = pytest.mark.neo4j
@@ -44,7 +44,7 @@ def test_a_whole_platform_loads_with_every_relationship(graph, tmp_path):
 
 def test_chinese_text_and_emoji_survive_the_round_trip(graph, tmp_path):
     for fmt in ("csv", "jsonl.gz", "parquet"):
-        from graph.admin import reset
+        from ringscope.graph.admin import reset
         reset(graph)
         load(graph, write_platform(tmp_path / fmt, fmt), tmp_path)
         rows = graph.read("MATCH (c:Comment {comment_id: 'c2'}) RETURN c.text AS text")
@@ -54,7 +54,7 @@ def test_chinese_text_and_emoji_survive_the_round_trip(graph, tmp_path):
 
 
 def test_every_format_gives_the_same_graph(graph, tmp_path):
-    from graph.admin import reset
+    from ringscope.graph.admin import reset
 
     shots = {}
     for fmt in ("csv", "csv.gz", "jsonl", "jsonl.gz", "parquet"):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.server import local
+from ringscope.graph.server import local
 from tests.ingest.datasets import snapshot, write_table
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
@@ -34,7 +34,7 @@ def likes_dataset(directory: Path) -> int:
 
 
 def ingest_cmd(directory: Path, tmp_path: Path) -> list[str]:
-    return [sys.executable, "-m", "cli", "ingest", str(directory), "--batch-size", "1000",
+    return [sys.executable, "-m", "ringscope.commands", "ingest", str(directory), "--batch-size", "1000",
             "--rejects-dir", str(tmp_path / "rejects")]
 
 
@@ -72,7 +72,7 @@ def test_a_killed_load_resumes_without_losing_or_doubling(graph, tmp_path, cli_e
     resumed = snapshot(graph)
 
     # The same data loaded in one go gives the same graph.
-    from graph.admin import reset
+    from ringscope.graph.admin import reset
     reset(graph)
     clean = run(ingest_cmd(tmp_path / "ds", tmp_path), cli_env)
     assert clean.returncode == 0, clean.stderr

@@ -5,7 +5,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.readers import FileFormatError, Table, classify
+from ringscope.ingest.readers import FileFormatError, Table, classify
 
 
 def table(path):

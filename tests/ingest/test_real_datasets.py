@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import cli
-from ingest.load import IngestOptions, ingest
-from queries.stats import graph_stats
+import ringscope.commands.cli as cli
+from ringscope.ingest.load import IngestOptions, ingest
+from ringscope.queries.stats import graph_stats
 
 EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "external"
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow,

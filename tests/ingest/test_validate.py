@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest.spec import SPECS
-from ingest.validate import Rejected, Validator
+from ringscope.ingest.spec import SPECS
+from ringscope.ingest.validate import Rejected, Validator
 
 
 def accounts(columns=None, **kw):

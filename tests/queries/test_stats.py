@@ -1,6 +1,6 @@
 import pytest
 
-from queries.stats import graph_stats, quoted
+from ringscope.queries.stats import graph_stats, quoted
 
 
 def test_catalogue_names_are_quoted_as_identifiers():

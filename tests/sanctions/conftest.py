@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from auth.roles import Actor
+from ringscope.auth.roles import Actor
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
 ALICE = Actor("alice", "investigator")
@@ -109,7 +109,7 @@ def snapshot(graph):
 
 @pytest.fixture
 def users_file(tmp_path, monkeypatch):
-    from auth.users import save_user
+    from ringscope.auth.users import save_user
 
     path = tmp_path / "users.yaml"
     for name, role in (("alice", "investigator"), ("bob", "approver"), ("carol", "approver"), ("vic", "viewer")):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import cli
+import ringscope.commands.cli as cli
 from tests.sanctions.conftest import accounts, uses
 
 SUBCOMMANDS = ["preview", "apply", "approve", "revoke", "expire", "list", "history", "pending", "exam", "policy"]

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sanctions.ladder import (CreditEvent, brand_banned, brand_points, credit, escalation_level, exam_counts,
+from ringscope.sanctions.ladder import (CreditEvent, brand_banned, brand_points, credit, escalation_level, exam_counts,
                               ladder_actions, status_for)
-from sanctions.policy import load_policy
+from ringscope.sanctions.policy import load_policy
 
 P = load_policy()
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)

@@ -5,8 +5,8 @@ import copy
 import pytest
 import yaml
 
-from graph.errors import SettingError
-from sanctions.policy import DEFAULT_POLICY, load_policy, parse_policy
+from ringscope.common.errors import SettingError
+from ringscope.sanctions.policy import DEFAULT_POLICY, load_policy, parse_policy
 
 
 def raw():

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
-from sanctions.cascade import Derived, Parent, cascade
-from sanctions.policy import DEFAULT_POLICY, load_policy, parse_policy
-from sanctions.propagation import (BadDecision, Decision, Existing, Neighbourhood, Node, NodeRef, TooBroad,
+from ringscope.sanctions.cascade import Derived, Parent, cascade
+from ringscope.sanctions.policy import DEFAULT_POLICY, load_policy, parse_policy
+from ringscope.sanctions.propagation import (BadDecision, Decision, Existing, Neighbourhood, Node, NodeRef, TooBroad,
                                    UnknownTarget, diff, path_text, plan, plan_from_content)
 
 P = load_policy()

@@ -10,12 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-from audit.log import entries, verify
-from auth.roles import NotAllowed
-from auth.roles import Actor
-from sanctions import service
-from sanctions.policy import DEFAULT_POLICY, parse_policy
-from sanctions.propagation import Decision, NodeRef
+from ringscope.audit.log import entries, verify
+from ringscope.auth.roles import NotAllowed
+from ringscope.auth.roles import Actor
+from ringscope.sanctions import service
+from ringscope.sanctions.policy import DEFAULT_POLICY, parse_policy
+from ringscope.sanctions.propagation import Decision, NodeRef
 from tests.sanctions.conftest import (ALICE, BOB, CAROL, VIEWER, accounts, agency, cluster, day, imported, notes,
                                       orders, snapshot, uses)
 
@@ -377,7 +377,7 @@ def test_time_limited_sanctions_end_on_time_and_status_follows(graph):
 # --------------------------------------------------------------------------- audit
 
 def test_audit_verification_catches_an_edited_sanction_entry(graph, use_test_db, capsys):
-    import cli
+    import ringscope.commands.cli as cli
 
     accounts(graph, "a1")
     _, r = decide(graph, spam("a1"), day(0))

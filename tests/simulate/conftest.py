@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulate.platform import simulate
+from ringscope.simulate.platform import simulate
 
 # Overridable to try the checks on other data sets: RINGSCOPE_SIM_ACCOUNTS=20000 RINGSCOPE_SIM_SEED=5
 ACCOUNTS = int(os.environ.get("RINGSCOPE_SIM_ACCOUNTS", 3000))

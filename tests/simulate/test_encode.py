@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pyarrow as pa
 
-from simulate import write
-from simulate.clock import HOURLY, NOW, with_rhythm
-from simulate.encode import ipv4_strings, iso_times, prefixed_ids
+from ringscope.simulate import write
+from ringscope.simulate.clock import HOURLY, NOW, with_rhythm
+from ringscope.simulate.encode import ipv4_strings, iso_times, prefixed_ids
 
 CHINA = timezone(timedelta(hours=8))
 

@@ -11,7 +11,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from simulate.platform import simulate
+from ringscope.simulate.platform import simulate
 
 SMALL = 1200
 

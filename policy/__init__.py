@@ -1,0 +1,7 @@
+"""The policies as data, shipped with the package: detection.yaml and sanctions.yaml (validated on load)."""
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DETECTION = HERE / "detection.yaml"
+SANCTIONS = HERE / "sanctions.yaml"

@@ -1,0 +1,212 @@
+"""What pages call: one driver per process, cached reads, and errors turned into messages.
+
+Pages never touch the driver: they call these wrappers around ``queries/``
+(and the sanctions, evidence and audit services). ``get_graph`` is the one
+``st.cache_resource`` around ``graph.database.connect()``; reads that do not
+change between clicks are cached with ``st.cache_data`` (keyed by run id,
+cluster id, search text ...), briefly where a sanction can change them.
+
+Every call goes through ``guard``: a database that is down, a query that
+timed out, or an entity that was deleted becomes an ``AppError`` with a clear
+message; the page shows it with ``st.error`` and stays usable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
+
+import streamlit as st
+
+from ringscope.common.errors import DatabaseUnavailable, RingscopeError
+from ringscope.queries import bans, entities, neighbours, overview, search
+from ringscope.queries.neighbours import Expansion, NeighbourCounts
+
+T = TypeVar("T")
+APP_QUERY_TIMEOUT_S = float(os.environ.get("RINGSCOPE_APP_QUERY_TIMEOUT_S", "20"))
+
+
+class AppError(Exception):
+    """Something the user should read: the page shows it and carries on."""
+
+
+def describe_error(exc: BaseException) -> str:
+    from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+
+    if isinstance(exc, AppError):
+        return str(exc)
+    if isinstance(exc, DatabaseUnavailable):
+        return f"The database is not reachable: {exc}"
+    if isinstance(exc, (ServiceUnavailable, SessionExpired, ConnectionError, OSError)):
+        return ("The database is not reachable right now (it may be restarting). "
+                "Try again in a moment; nothing you did was lost.")
+    code = getattr(exc, "code", None) or ""
+    if (isinstance(exc, Neo4jError) and ("TimedOut" in code or "Timeout" in code)) or "timed out" in str(exc).lower():
+        return ("The query took longer than the app allows "
+                f"({APP_QUERY_TIMEOUT_S:.0f} s). Narrow it down (a relationship type, a time range) and try again.")
+    if isinstance(exc, RingscopeError):
+        return str(exc)
+    if isinstance(exc, (Neo4jError, DriverError)):
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"The database failed: {first}"
+    return f"Unexpected error: {type(exc).__name__}: {exc}"
+
+
+def guard(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call ``fn``; any database or ringscope error becomes an ``AppError`` with a clear message."""
+    try:
+        return fn(*args, **kwargs)
+    except AppError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a message the page can show
+        from neo4j.exceptions import DriverError, Neo4jError
+
+        if isinstance(exc, (Neo4jError, DriverError, RingscopeError, OSError, ConnectionError)):
+            raise AppError(describe_error(exc)) from exc
+        raise
+
+
+@contextmanager
+def shown_errors() -> Iterator[None]:
+    """``with shown_errors():`` -- an AppError inside shows as a red box and the page carries on."""
+    try:
+        yield
+    except AppError as exc:
+        st.error(str(exc), icon=":material/error:")
+
+
+@st.cache_resource(show_spinner=False)
+def _connect():
+    from ringscope.graph.database import connect
+    from ringscope.graph.settings import load_settings
+
+    settings = load_settings()
+    settings = dataclasses.replace(settings, query_timeout_s=min(settings.query_timeout_s, APP_QUERY_TIMEOUT_S))
+    graph = connect(settings)
+    threading.Thread(target=warm_up, args=(graph,), name="ringscope-warm-up", daemon=True).start()
+    return graph
+
+
+def warm_up(graph) -> None:
+    """Have Neo4j plan the app's statements once, in the background, so the first clicks do not pay
+    for query planning (up to a second for the larger statements, measured)."""
+    probe = "__warm_up__"
+    steps = [
+        lambda: overview.latest_run(graph),
+        lambda: overview.top_clusters(graph, probe, 1),
+        lambda: search.search(graph, probe),
+        lambda: neighbours.neighbour_counts(graph, f"Account:{probe}"),
+        lambda: neighbours.expand(graph, f"Account:{probe}", limit=1),
+        lambda: neighbours.cluster_graph(graph, probe),
+        lambda: entities.details(graph, f"Account:{probe}", probe),
+        lambda: bans.banned_devices(graph, 1),
+        lambda: bans.accounts_on_device(graph, probe),
+    ]
+    for step in steps:
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - a warm-up never matters enough to fail anything
+            pass
+
+
+def get_graph():
+    """The process's one ``Graph`` (a failed connection is retried on the next call, not cached)."""
+    return guard(_connect)
+
+
+# --- cached reads ------------------------------------------------------------------
+
+@st.cache_data(ttl=15, show_spinner=False)
+def latest_run() -> overview.LatestRun | None:
+    return guard(overview.latest_run, get_graph())
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def runs_in_progress() -> list:
+    return guard(overview.runs_in_progress, get_graph())
+
+
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=64)
+def top_clusters(run_id: str, limit: int = 100) -> list[overview.RankedCluster]:
+    return guard(overview.top_clusters, get_graph(), run_id, limit)
+
+
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=16)
+def changes(run_id: str) -> overview.Changes:
+    return guard(overview.changes, get_graph(), run_id)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=256)
+def run_search(text: str, limit: int = 30) -> list[search.SearchHit]:
+    return guard(search.search, get_graph(), text, limit)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=64)
+def cluster_graph(cluster_id: str, member_limit: int = 300) -> neighbours.ClusterGraph | None:
+    return guard(neighbours.cluster_graph, get_graph(), cluster_id, member_limit=member_limit)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=32)
+def cluster_members(cluster_id: str) -> list[neighbours.MemberRow]:
+    return guard(neighbours.cluster_member_rows, get_graph(), cluster_id)
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=512)
+def node(uid: str, run_id: str | None, threshold: float = 0.5) -> neighbours.GraphNode | None:
+    return guard(neighbours.node, get_graph(), uid, run_id, threshold)
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=512)
+def counts(uid: str) -> NeighbourCounts | None:
+    return guard(neighbours.neighbour_counts, get_graph(), uid)
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=512)
+def expand(uid: str, types: tuple[str, ...] | None, limit: int, exclude: tuple[str, ...], since: str | None,
+           until: str | None, run_id: str | None, threshold: float = 0.5) -> Expansion:
+    return guard(neighbours.expand, get_graph(), uid, list(types) if types else None, limit=limit,
+                 exclude=list(exclude), since=since, until=until, run_id=run_id, threshold=threshold)
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=256)
+def filtered_count(uid: str, types: tuple[str, ...], since: str | None, until: str | None) -> int:
+    return guard(neighbours.filtered_count, get_graph(), uid, list(types), since, until)
+
+
+@st.cache_data(ttl=15, show_spinner=False, max_entries=256)
+def entity_details(uid: str, run_id: str | None) -> entities.EntityDetails | None:
+    return guard(entities.details, get_graph(), uid, run_id)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def banned_devices(limit: int = 300) -> list[bans.BannedDevice]:
+    return guard(bans.banned_devices, get_graph(), limit)
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=256)
+def accounts_on_device(device_id: str) -> list[bans.AccountOnDevice]:
+    return guard(bans.accounts_on_device, get_graph(), device_id)
+
+
+def clear_caches() -> None:
+    """After a write (a sanction, a revocation): statuses and histories may have changed."""
+    st.cache_data.clear()
+
+
+@dataclasses.dataclass
+class LiveServices:
+    """``app.state.ExplorerServices`` over the cached queries, for one detection run."""
+
+    run_id: str | None
+    threshold: float = 0.5
+
+    def counts(self, uid: str) -> NeighbourCounts | None:
+        return counts(uid)
+
+    def expand(self, uid: str, types: list[str] | None, limit: int, exclude: list[str], since: str | None,
+               until: str | None) -> Expansion:
+        return expand(uid, tuple(types) if types else None, limit, tuple(exclude), since, until, self.run_id,
+                      self.threshold)

@@ -1,0 +1,107 @@
+"""Helpers every page uses: who is signed in, the run in force, navigation, formatting, masking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ringscope.webapp import services
+from ringscope.webapp.state import ExplorerState
+from ringscope.auth.masking import mask_identifier, mask_properties
+from ringscope.auth.roles import Actor
+
+# Filled by app.main: page name -> st.Page, so pages can send the user to another page.
+PAGES: dict[str, Any] = {}
+
+
+def actor() -> Actor:
+    """The signed-in person; pages are only reachable signed in (``app.main``), this is the second lock."""
+    from ringscope.webapp.signin import current_actor
+
+    who = current_actor()
+    if who is None:
+        st.warning("Sign in first.")
+        st.stop()
+    return who
+
+
+def require(permission: str) -> Actor:
+    """The signed-in person if their role allows ``permission``; otherwise say so and stop the page."""
+    who = actor()
+    if not who.can(permission):
+        st.error(f"Your role ({who.role}) does not allow this page.")
+        st.stop()
+    return who
+
+
+def explorer() -> ExplorerState:
+    state = st.session_state.get("explorer")
+    if not isinstance(state, ExplorerState):
+        state = ExplorerState()
+        st.session_state["explorer"] = state
+    return state
+
+
+def go(page: str) -> None:
+    """Switch to another page (when running under ``st.navigation``), else remember it for tests."""
+    st.session_state["next_page"] = page
+    target = PAGES.get(page)
+    if target is not None:
+        st.switch_page(target)
+
+
+def fmt_time(value: str | None) -> str:
+    """'2024-08-07T18:27:25Z[UTC]' -> '2024-08-07 18:27:25 UTC'."""
+    if not value:
+        return ""
+    text = str(value).replace("[UTC]", "")
+    text = text.replace("T", " ", 1)
+    if text.endswith("Z"):
+        text = text[:-1] + " UTC"
+    if "." in text and text.endswith(" UTC"):
+        text = text.split(".")[0] + " UTC"
+    return text
+
+
+def show_key(label: str, key: str, who: Actor) -> str:
+    return mask_identifier(label, key, who)
+
+
+def masked(props: dict[str, Any], who: Actor) -> dict[str, Any]:
+    return mask_properties(props, who)
+
+
+def run_in_force():
+    """The latest completed run, or None (pages say 'no run yet')."""
+    return services.latest_run()
+
+
+def open_entity(uid: str) -> None:
+    st.session_state["entity_uid"] = uid
+    go("entity")
+
+
+def open_cluster(cluster_id: str) -> None:
+    """Draw a cluster in the explorer and go there."""
+    from ringscope.webapp import state as logic
+
+    cluster = services.cluster_graph(cluster_id)
+    if cluster is None:
+        raise services.AppError(f"Cluster {cluster_id} no longer exists (its run may have been removed).")
+    logic.open_cluster(explorer(), cluster)
+    st.session_state["explorer_cluster"] = cluster_id
+    go("explorer")
+
+
+def open_in_graph(uid: str) -> None:
+    """Start the explorer from one node."""
+    from ringscope.webapp import state as logic
+
+    run = run_in_force()
+    node = services.node(uid, run.run_id if run else None, run.threshold if run else 0.5)
+    if node is None:
+        raise services.AppError(f"{uid.split(':', 1)[0]} no longer exists in the database.")
+    logic.open_node(explorer(), node)
+    st.session_state.pop("explorer_cluster", None)
+    go("explorer")

@@ -1,0 +1,117 @@
+"""Entity panel: properties, risk with its reasons, timeline, sanction history, linked devices and accounts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ringscope.webapp import services
+from ringscope.webapp.views.common import actor, fmt_time, go, masked, open_cluster, open_entity, open_in_graph, show_key
+from ringscope.queries.neighbours import split_uid
+
+
+def render() -> None:
+    who = actor()
+    st.title("Entity")
+    uid = st.session_state.get("entity_uid")
+    if not uid:
+        st.info("Pick an entity: search for it, or select a node in the graph and open its panel.")
+        return
+    try:
+        label, key = split_uid(uid)
+    except ValueError:
+        st.error("That is not an entity reference.")
+        return
+    with services.shown_errors():
+        run = services.latest_run()
+        details = services.entity_details(uid, run.run_id if run else None)
+        if details is None:
+            st.warning(f"{label} {show_key(label, key, who)} no longer exists in the database "
+                       "(deleted or merged). Search again to continue.")
+            return
+        st.subheader(f"{label} `{show_key(label, key, who)}`")
+        c1, c2, c3 = st.columns(3)
+        if c1.button("Draw it in the graph", key="entity_graph", icon=":material/hub:"):
+            open_in_graph(uid)
+        if who.can("preview_sanction") and label in ("Account", "Device", "Brand", "Intermediary", "Note"):
+            if c2.button("Preview a sanction", key="entity_sanction", icon=":material/gavel:"):
+                st.session_state["sanction_target"] = uid
+                go("sanctions")
+        if who.can("export_masked") and label == "Account":
+            if c3.button("Evidence pack", key="entity_evidence", icon=":material/inventory_2:"):
+                st.session_state["evidence_subject"] = ("account", key)
+                go("evidence")
+        left, right = st.columns([1, 1])
+        with left:
+            _risk(details)
+            st.markdown("##### Properties")
+            props = masked(details.properties, who)
+            if label in ("IP", "Phone"):
+                props = {k: (show_key(label, v, who) if isinstance(v, str) else v) for k, v in props.items()}
+            st.dataframe([{"property": k, "value": str(v)} for k, v in props.items()], hide_index=True,
+                         width="stretch", key="entity_props")
+            _sanctions(details)
+        with right:
+            _timeline(details)
+            _links(details, who)
+
+
+def _risk(details) -> None:
+    if details.label != "Account":
+        return
+    st.markdown("##### Risk")
+    if details.risk is None:
+        st.caption("The latest run did not score this account (no detector found it).")
+    else:
+        r = details.risk
+        verdict = "flagged" if r.score >= r.threshold else "below the flag threshold"
+        st.metric("Risk score", f"{r.score:.2f}", help=f"{verdict} ({r.threshold}); detectors: {', '.join(r.detectors)}")
+        for reason in r.reasons:
+            st.markdown(f"- {reason}")
+    if details.clusters:
+        rows = [{"detector": c.detector, "cluster risk": round(c.score, 3), "members": c.size,
+                 "cluster": c.cluster_id.split(':', 1)[-1]} for c in details.clusters]
+        event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
+                             selection_mode="single-row", key="entity_clusters")
+        picked = event.selection.rows if event and event.selection else []
+        if picked and st.button("Open that cluster in the graph", key="entity_open_cluster"):
+            open_cluster(details.clusters[picked[0]].cluster_id)
+
+
+def _timeline(details) -> None:
+    st.markdown("##### Timeline")
+    if not details.timeline:
+        st.caption("No dated activity.")
+        return
+    st.dataframe([{"when": fmt_time(t.at), "what": t.kind, "id": t.ref, "text": t.text or ""}
+                  for t in details.timeline], hide_index=True, width="stretch", key="entity_timeline",
+                 height=min(300, 35 * (len(details.timeline) + 1) + 3))
+    if len(details.timeline) >= details.limit:
+        st.caption(f"The {details.limit} most recent items.")
+
+
+def _sanctions(details) -> None:
+    if details.label not in ("Account", "Device", "Brand", "Intermediary", "Note"):
+        return
+    st.markdown("##### Sanction history")
+    if not details.sanctions:
+        st.caption("No sanctions.")
+        return
+    st.dataframe([{"sanction": s.sanction_id, "action": s.action, "reason": s.reason or "",
+                   "issued": fmt_time(s.issued_at), "expires": fmt_time(s.expires_at) or "never",
+                   "state": s.state, "source": s.source} for s in details.sanctions],
+                 hide_index=True, width="stretch", key="entity_sanctions")
+
+
+def _links(details, who) -> None:
+    if not details.links:
+        return
+    st.markdown("##### Linked devices and accounts")
+    rows = [{"type": link.label, "id": show_key(link.label, link.key, who), "via": link.via,
+             "first seen": fmt_time(link.first_seen), "last seen": fmt_time(link.last_seen),
+             "accounts on it": link.accounts} for link in details.links]
+    event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key="entity_links")
+    picked = event.selection.rows if event and event.selection else []
+    if picked and st.button("Open it", key="entity_open_link"):
+        open_entity(details.links[picked[0]].uid)
+        st.rerun()

@@ -1,0 +1,42 @@
+"""Search any account, device, IP, brand, agency, note or comment by id or name, and land on it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ringscope.webapp import services
+from ringscope.webapp.views.common import actor, open_cluster, open_entity, open_in_graph, show_key
+
+
+def render() -> None:
+    who = actor()
+    st.title("Search")
+    text = st.text_input("Id or name", key="search_text",
+                         placeholder="an account id (a000123), device, IP, brand, agency, note title, comment text")
+    if not text.strip():
+        st.caption("Ids match exactly or by prefix; names and text match by words (Chinese included).")
+        return
+    with services.shown_errors():
+        hits = services.run_search(text.strip())
+        if not hits:
+            st.info(f"Nothing matches {text.strip()!r}.")
+            return
+        rows = [{"type": h.label, "id": show_key(h.label, h.key, who),
+                 "name": show_key(h.label, h.caption, who) if h.caption else "", "matched": h.how} for h in hits]
+        event = st.dataframe(rows, key="search_results", on_select="rerun", selection_mode="single-row",
+                             hide_index=True, width="stretch")
+        picked = event.selection.rows if event and event.selection else []
+        if len(hits) == 1 and not picked:
+            picked = [0]
+        if picked:
+            hit = hits[picked[0]]
+            c1, c2 = st.columns(2)
+            if hit.label == "Cluster":
+                if c1.button("Open cluster in the graph", key="land_cluster", type="primary"):
+                    open_cluster(hit.key)
+            else:
+                if c1.button(f"Open {hit.label} {show_key(hit.label, hit.key, who)}", key="land_entity",
+                             type="primary"):
+                    open_entity(hit.uid)
+                if c2.button("Start the graph from it", key="land_graph"):
+                    open_in_graph(hit.uid)
