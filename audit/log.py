@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ringscope.graph.database import Graph
+from ringscope.graph.database import Graph, Transaction
 
 GENESIS = "0" * 64
 
@@ -82,24 +82,23 @@ def entry_hash(seq: int, at: str, actor: str, role: str, action: str, target_typ
     return hashlib.sha256((body + prev_hash).encode("utf-8")).hexdigest()
 
 
-def append(tx, *, actor: str, role: str, action: str, target_type: str, target_id: str,
+def append(tx: Transaction, *, actor: str, role: str, action: str, target_type: str, target_id: str,
            reason: str = "", details: dict[str, Any] | None = None, at: datetime | None = None) -> AuditEntry:
     """Append one entry inside the caller's transaction ``tx`` (same commit as the change)."""
-    head = tx.run(LOCK_HEAD, genesis=GENESIS).single()
+    head = tx.row(LOCK_HEAD, genesis=GENESIS)
     seq = head["seq"] + 1
     moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="microseconds")
     detail_text = canonical(details or {})
     digest = entry_hash(seq, moment, actor, role, action, target_type, target_id, reason, detail_text, head["hash"])
-    tx.run(APPEND, seq=seq, at=moment, actor=actor, role=role, action=action, target_type=target_type,
-           target_id=target_id, reason=reason, details=detail_text, prev_hash=head["hash"], hash=digest).consume()
+    tx.execute(APPEND, seq=seq, at=moment, actor=actor, role=role, action=action, target_type=target_type,
+               target_id=target_id, reason=reason, details=detail_text, prev_hash=head["hash"], hash=digest)
     return AuditEntry(seq, moment, actor, role, action, target_type, target_id, reason, detail_text,
                       head["hash"], digest)
 
 
 def record(graph: Graph, **fields: Any) -> AuditEntry:
     """Append an entry in a transaction of its own (for actions that change nothing else, e.g. exports)."""
-    with graph.session() as session:
-        return session.execute_write(lambda tx: append(tx, **fields))
+    return graph.write_transaction(lambda tx: append(tx, **fields))
 
 
 @dataclass(frozen=True)
@@ -140,7 +139,7 @@ def verify_chain(entries: list[dict[str, Any]], head: dict[str, Any] | None = No
 
 def verify(graph: Graph) -> Verification:
     entries = [r["e"] for r in graph.read(CHAIN)]
-    head = graph.read(HEAD)[0].data()
+    head = graph.read(HEAD)[0]
     return verify_chain(entries, head)
 
 

@@ -503,13 +503,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`ringscope stats | head`): not an error
         sys.stdout = open(os.devnull, "w")
         return 0
-    except Exception as exc:  # the driver's errors mid-command (database went away, timeout)
-        from neo4j.exceptions import Neo4jError, DriverError
-
-        if isinstance(exc, (Neo4jError, DriverError)):
-            _warn(f"ringscope: error: the database failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
-            return 1
-        raise
 
 
 if __name__ == "__main__":

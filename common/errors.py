@@ -15,3 +15,25 @@ class DatabaseUnavailable(RingscopeError):
 
 class ServerError(RingscopeError):
     """The local Neo4j could not be prepared, started or stopped."""
+
+
+class DatabaseError(RingscopeError):
+    """A statement failed in the database; ``code`` is the server's status code (e.g. Neo.ClientError...)."""
+
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.code = code
+
+
+class QueryTimeout(DatabaseError):
+    """A statement ran longer than the configured limit."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="Neo.ClientError.Transaction.TransactionTimedOut")
+
+
+class ConstraintViolation(DatabaseError):
+    """A write broke a uniqueness constraint."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="Neo.ClientError.Schema.ConstraintValidationFailed")

@@ -122,13 +122,7 @@ class PlatformFrames:
 
 def frame(graph: Graph, cypher: str, **params) -> pd.DataFrame:
     """Run a read query and return its rows as a frame; epoch-ms columns become UTC datetimes."""
-    with graph.session(fetch_size=20_000) as session:
-        def work(tx):
-            result = tx.run(cypher, **params)
-            keys = list(result.keys())
-            return keys, result.values()
-
-        keys, rows = session.execute_read(work)
+    keys, rows = graph.columns(cypher, fetch_size=20_000, **params)
     df = pd.DataFrame(rows, columns=keys)
     for column in keys:
         if column in TIME_COLUMNS:

@@ -121,7 +121,7 @@ class _Lock:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "_Lock":
-        got = self.graph.write(ACQUIRE_LOCK, run_id=self.run_id, ttl=LOCK_TTL_MINUTES).records
+        got = self.graph.write(ACQUIRE_LOCK, run_id=self.run_id, ttl=LOCK_TTL_MINUTES)
         if not got:
             holder = self.graph.read(LOCK_HOLDER)[0]
             raise RunInProgress(f"detection run {holder['run_id']} is still running (lock held until "
@@ -223,9 +223,9 @@ def _work(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str
 
 def _fail(graph: Graph, run_id: str, exc: BaseException) -> None:
     try:
-        with graph.session() as session:
-            session.run(DELETE_PARTIAL, run_id=run_id).consume()
-            session.run(DELETE_PARTIAL_SCORES, run_id=run_id).consume()
+        # CALL {...} IN TRANSACTIONS: each needs an implicit transaction of its own.
+        graph.run_auto_commit(DELETE_PARTIAL, run_id=run_id)
+        graph.run_auto_commit(DELETE_PARTIAL_SCORES, run_id=run_id)
         graph.write(FAIL_RUN, run_id=run_id, error=f"{type(exc).__name__}: {exc}"[:2000])
     except Exception:
         pass  # the database itself may be what failed; the run stays 'running' until someone looks

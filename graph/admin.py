@@ -12,9 +12,8 @@ COUNT_NODES = "MATCH (n) RETURN count(n) AS count"
 
 def reset(graph: Graph) -> None:
     """Delete every node and relationship; the schema (constraints, indexes) stays."""
-    with graph.session() as session:
-        # CALL {...} IN TRANSACTIONS needs an implicit (auto-commit) transaction.
-        session.run(DELETE_ALL).consume()
+    # CALL {...} IN TRANSACTIONS needs an implicit (auto-commit) transaction.
+    graph.run_auto_commit(DELETE_ALL)
     # The schema step records its version on a node; put it back.
     graph.write(WRITE_VERSION, version=LATEST)
 

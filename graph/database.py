@@ -1,23 +1,117 @@
 """One driver per process, from the settings, with the schema step run on connect.
 
-Everything that talks to Neo4j goes through a ``Graph``: ``read`` and ``write``
-use ``execute_query`` (managed transactions, so the driver retries transient
-errors such as deadlocks and leader changes) and always take parameters.
+Everything that talks to Neo4j goes through a ``Graph``; nothing outside
+``graph/`` imports the driver. The API takes a named query and its parameters
+(never values spliced into the text) and returns plain Python values: rows as
+``dict``, temporal values as ``datetime``/``date``, nodes as property dicts.
+
+- ``read`` / ``write``: one statement through ``execute_query`` (a managed
+  transaction: the driver retries transient errors such as deadlocks and
+  leader changes; reads are routed to followers on a cluster).
+- ``read_transaction`` / ``write_transaction``: several statements in one
+  managed transaction; the work function gets a ``Transaction`` and may be
+  called again on a transient error, so it must not have outside effects.
+- ``columns``: a large read as columns, streamed with a big fetch size.
+- ``run_auto_commit``: for ``CALL { ... } IN TRANSACTIONS``, which needs an
+  implicit transaction.
+
+The driver's errors never leave this module: a database that cannot be
+reached is ``DatabaseUnavailable``, a statement over the time limit
+``QueryTimeout``, a broken uniqueness constraint ``ConstraintViolation``, any
+other failure ``DatabaseError`` naming the server's code.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterator, TypeVar
 
 import neo4j
-from neo4j import Driver, GraphDatabase, Query, Record, RoutingControl
-from neo4j.exceptions import AuthError, ConfigurationError, ServiceUnavailable, SessionExpired
+from neo4j import Driver, GraphDatabase, Query, RoutingControl
+from neo4j import exceptions as driver_errors
+from neo4j import graph as driver_graph
+from neo4j import time as driver_time
 
-from ringscope.common.errors import DatabaseUnavailable
+from ringscope.common.errors import (ConstraintViolation, DatabaseError, DatabaseUnavailable, QueryTimeout)
 from ringscope.graph.schema import ensure_schema
 from ringscope.graph.settings import Settings, load_settings
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+# The driver logs each retry of a transient failure as a warning; with no logging set up, Python
+# would print those to stderr as raw driver text. The failure that remains reaches the user as
+# one of the project's errors instead.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def plain(value: Any) -> Any:
+    """A value from the driver as plain Python: temporal -> datetime/date/time, node -> its properties."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, (driver_time.DateTime, driver_time.Date, driver_time.Time)):
+        return value.to_native()
+    if isinstance(value, driver_time.Duration):
+        return dt.timedelta(days=value.months * 30 + value.days, seconds=value.seconds,
+                            microseconds=value.nanoseconds // 1000)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (driver_graph.Node, driver_graph.Relationship)):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, driver_graph.Path):
+        return [plain(n) for n in value.nodes]
+    return value
+
+
+def _row(record: neo4j.Record) -> Row:
+    return {k: plain(v) for k, v in record.items()}
+
+
+@dataclass(frozen=True)
+class Counters:
+    """What a statement changed (the server's update statistics), and the server's time for it."""
+
+    nodes_created: int = 0
+    nodes_deleted: int = 0
+    relationships_created: int = 0
+    relationships_deleted: int = 0
+    properties_set: int = 0
+    labels_added: int = 0
+    server_ms: int = 0  # until the first row was available, plus until the last was consumed
+
+    @classmethod
+    def of(cls, summary: neo4j.ResultSummary) -> "Counters":
+        c = summary.counters
+        return cls(c.nodes_created, c.nodes_deleted, c.relationships_created, c.relationships_deleted,
+                   c.properties_set, c.labels_added,
+                   (summary.result_available_after or 0) + (summary.result_consumed_after or 0))
+
+
+class Transaction:
+    """One managed transaction, handed to the work function of ``read_transaction``/``write_transaction``."""
+
+    def __init__(self, tx: neo4j.ManagedTransaction):
+        self._tx = tx
+
+    def rows(self, query: str, /, **params: Any) -> list[Row]:
+        return [_row(r) for r in self._tx.run(query, params)]
+
+    def row(self, query: str, /, **params: Any) -> Row | None:
+        """The first row, or None when there is none."""
+        rows = self.rows(query, **params)
+        return rows[0] if rows else None
+
+    def execute(self, query: str, /, **params: Any) -> Counters:
+        """A statement whose rows do not matter; what it changed."""
+        return Counters.of(self._tx.run(query, params).consume())
 
 
 @dataclass
@@ -28,27 +122,105 @@ class Graph:
     database: str | None
     settings: Settings
 
-    def read(self, cypher: str, /, **params: Any) -> list[Record]:
-        records, _, _ = self.driver.execute_query(
-            Query(cypher, timeout=self.settings.query_timeout_s),
-            params, database_=self.database, routing_=RoutingControl.READ,
-        )
-        return records
+    def read(self, query: str, /, **params: Any) -> list[Row]:
+        with translated(self.settings):
+            records, _, _ = self.driver.execute_query(
+                Query(query, timeout=self.settings.query_timeout_s),
+                params, database_=self.database, routing_=RoutingControl.READ,
+            )
+        return [_row(r) for r in records]
 
-    def write(self, cypher: str, /, **params: Any) -> neo4j.EagerResult:
-        return self.driver.execute_query(
-            Query(cypher, timeout=self.settings.query_timeout_s),
-            params, database_=self.database, routing_=RoutingControl.WRITE,
-        )
+    def write(self, query: str, /, **params: Any) -> list[Row]:
+        with translated(self.settings):
+            records, _, _ = self.driver.execute_query(
+                Query(query, timeout=self.settings.query_timeout_s),
+                params, database_=self.database, routing_=RoutingControl.WRITE,
+            )
+        return [_row(r) for r in records]
 
-    def session(self, **config: Any) -> neo4j.Session:
-        """A short session, for transaction functions that run several statements."""
-        return self.driver.session(database=self.database, **config)
+    def execute(self, query: str, /, **params: Any) -> Counters:
+        """A write whose rows do not matter; what it changed."""
+        with translated(self.settings):
+            _, summary, _ = self.driver.execute_query(
+                Query(query, timeout=self.settings.query_timeout_s),
+                params, database_=self.database, routing_=RoutingControl.WRITE,
+            )
+        return Counters.of(summary)
+
+    def read_transaction(self, work: Callable[[Transaction], T]) -> T:
+        with translated(self.settings), self.driver.session(database=self.database) as session:
+            return session.execute_read(self._unit(work))
+
+    def write_transaction(self, work: Callable[[Transaction], T]) -> T:
+        with translated(self.settings), self.driver.session(database=self.database) as session:
+            return session.execute_write(self._unit(work))
+
+    def run_auto_commit(self, query: str, /, **params: Any) -> Counters:
+        """An implicit transaction, for ``CALL { ... } IN TRANSACTIONS`` (no retries: make it idempotent)."""
+        with translated(self.settings), self.driver.session(database=self.database) as session:
+            return Counters.of(session.run(query, params).consume())
+
+    def columns(self, query: str, /, fetch_size: int = 20_000, **params: Any) -> tuple[list[str], list[list]]:
+        """A large read: the column names and the rows as lists, streamed ``fetch_size`` records at a time.
+
+        Primitive values come as they are (no per-value conversion, for speed); a column
+        holding driver temporal values is converted as a whole.
+        """
+        def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[list]]:
+            result = tx.run(query, params)  # no time limit: reading a whole platform takes minutes
+            return list(result.keys()), result.values()
+
+        with translated(self.settings), self.driver.session(database=self.database,
+                                                            fetch_size=fetch_size) as session:
+            keys, rows = session.execute_read(work)
+        for i in range(len(keys)):
+            first = next((r[i] for r in rows if r[i] is not None), None)
+            if first is not None and not isinstance(first, _SCALARS):
+                for r in rows:
+                    r[i] = plain(r[i])
+        return keys, rows
+
+    def explain(self, query: str, /, **params: Any) -> dict[str, Any]:
+        """The plan the server would run for ``query`` (``EXPLAIN``: nothing is executed), as a dict tree
+        with ``operatorType``, ``args``, ``identifiers`` and ``children``."""
+        with translated(self.settings):
+            _, summary, _ = self.driver.execute_query(
+                Query("EXPLAIN " + query, timeout=self.settings.query_timeout_s),
+                params, database_=self.database, routing_=RoutingControl.WRITE,
+            )
+        return plain(summary.plan or {})
 
     def server_version(self) -> str:
-        records = self.read("CALL dbms.components() YIELD name, versions, edition "
-                            "RETURN versions[0] AS version, edition")
-        return f"{records[0]['version']} {records[0]['edition']}"
+        rows = self.read("CALL dbms.components() YIELD name, versions, edition "
+                         "RETURN versions[0] AS version, edition")
+        return f"{rows[0]['version']} {rows[0]['edition']}"
+
+    @staticmethod
+    def _unit(work: Callable[[Transaction], T]) -> Callable[[neo4j.ManagedTransaction], T]:
+        # No time limit on transaction functions: a load batch or a sanction apply on a busy
+        # server may take minutes, and the driver retries transient failures itself.
+        def unit(tx: neo4j.ManagedTransaction) -> T:
+            return work(Transaction(tx))
+        return unit
+
+
+@contextmanager
+def translated(settings: Settings) -> Iterator[None]:
+    """The driver's errors as the project's own (raised from None: the message says it all)."""
+    try:
+        yield
+    except driver_errors.ConstraintError as exc:
+        raise ConstraintViolation(f"the database refused a duplicate: {_first_line(exc)}") from None
+    except (driver_errors.ServiceUnavailable, driver_errors.SessionExpired, ConnectionError) as exc:
+        hint = "start it with `ringscope db start`" if settings.uses_local_server else "check NEO4J_URI"
+        raise DatabaseUnavailable(f"cannot reach Neo4j at {settings.uri}: {_first_line(exc)}; {hint}") from None
+    except driver_errors.Neo4jError as exc:
+        code = exc.code or ""
+        if "TransactionTimedOut" in code or "TransactionTimedOutClientConfiguration" in code:
+            raise QueryTimeout(f"a query ran longer than the limit ({settings.query_timeout_s:.0f} s)") from None
+        raise DatabaseError(f"the database failed: {_first_line(exc)}", code=code) from None
+    except driver_errors.DriverError as exc:
+        raise DatabaseError(f"the database failed: {_first_line(exc)}", code=type(exc).__name__) from None
 
 
 _lock = threading.Lock()
@@ -58,7 +230,8 @@ _graphs: dict[tuple, Graph] = {}
 def connect(settings: Settings | None = None) -> Graph:
     """The process's ``Graph`` for these settings, created and checked once."""
     settings = settings or load_settings()
-    cache_key = (settings.uri, settings.username, settings.password, settings.database)
+    cache_key = (settings.uri, settings.username, settings.password, settings.database,
+                 settings.query_timeout_s)
     with _lock:
         graph = _graphs.get(cache_key)
         if graph is None:
@@ -68,6 +241,7 @@ def connect(settings: Settings | None = None) -> Graph:
 
 
 def close_all() -> None:
+    """Close every driver this process holds; the next ``connect`` opens fresh ones."""
     with _lock:
         for graph in _graphs.values():
             graph.driver.close()
@@ -88,20 +262,23 @@ def _open(settings: Settings) -> Graph:
             notifications_min_severity="OFF",
         )
         driver.verify_connectivity()
-    except AuthError:
+    except driver_errors.AuthError:
         raise DatabaseUnavailable(
             f"Neo4j at {settings.uri} refused the credentials of user {settings.username!r} "
             "(check NEO4J_USERNAME / NEO4J_PASSWORD)"
         ) from None
-    except (ServiceUnavailable, SessionExpired, OSError, ConfigurationError) as exc:
+    except (driver_errors.ServiceUnavailable, driver_errors.SessionExpired, OSError,
+            driver_errors.ConfigurationError) as exc:
         hint = "start it with `ringscope db start`" if settings.uses_local_server else "check NEO4J_URI"
         raise DatabaseUnavailable(f"cannot reach Neo4j at {settings.uri}: {_first_line(exc)}; {hint}") from None
-    ensure_schema(driver, settings.database)
+    with translated(settings):
+        ensure_schema(driver, settings.database)
     return Graph(driver=driver, database=settings.database, settings=settings)
 
 
 def _first_line(exc: Exception) -> str:
     if "Connection refused" in str(exc):
         return "connection refused"
-    text = str(exc).strip().splitlines()
+    message = getattr(exc, "message", None) or str(exc)
+    text = message.strip().splitlines()
     return text[0] if text else type(exc).__name__

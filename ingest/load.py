@@ -191,8 +191,7 @@ def _load(graph: Graph, data: DataFile, options: IngestOptions, rejects_dir: Pat
 def _write(graph: Graph, writer: Writer, rows: list[dict[str, Any]], checkpoint: dict[str, Any],
            result: FileResult) -> None:
     started = time.monotonic()
-    with graph.session() as session:
-        outcome = session.execute_write(write_batch, writer, rows, checkpoint)
+    outcome = graph.write_transaction(lambda tx: write_batch(tx, writer, rows, checkpoint))
     result.write_seconds += time.monotonic() - started
     result.server_seconds += outcome.server_ms / 1000
     result.stubs += outcome.stubs

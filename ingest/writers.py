@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ringscope.graph.database import Counters, Transaction
 from ringscope.graph.model import SANCTION_TARGETS, key_of
 from ringscope.ingest.spec import SPECS
 
@@ -346,7 +347,7 @@ class BatchOutcome:
     server_ms: int = 0  # time Neo4j reported for the batch's statements
 
 
-def write_batch(tx, writer: Writer, rows: list[dict[str, Any]], checkpoint: dict[str, Any] | None) -> BatchOutcome:
+def write_batch(tx: Transaction, writer: Writer, rows: list[dict[str, Any]], checkpoint: dict[str, Any] | None) -> BatchOutcome:
     """Write one batch in one transaction (with its checkpoint).
 
     Runs inside a managed transaction, so a transient error (a deadlock, a
@@ -354,15 +355,15 @@ def write_batch(tx, writer: Writer, rows: list[dict[str, Any]], checkpoint: dict
     """
     outcome = BatchOutcome()
 
-    def run(cypher: str, **params: Any):
-        summary = tx.run(cypher, **params).consume()
-        outcome.server_ms += (summary.result_available_after or 0) + (summary.result_consumed_after or 0)
-        return summary
+    def run(cypher: str, **params: Any) -> Counters:
+        counters = tx.execute(cypher, **params)
+        outcome.server_ms += counters.server_ms
+        return counters
 
     for reference in writer.references:
         ids = sorted({row[reference.column] for row in rows if row.get(reference.column) is not None})
         if ids:
-            outcome.stubs += run(stub_cypher(reference), ids=ids).counters.nodes_created
+            outcome.stubs += run(stub_cypher(reference), ids=ids).nodes_created
     run(writer.cypher, rows=[writer.shape(row) for row in rows])
     if checkpoint is not None:
         run(CHECKPOINT_CYPHER, **checkpoint)

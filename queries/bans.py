@@ -86,5 +86,5 @@ def banned_devices(graph: Graph, limit: int = 200) -> list[BannedDevice]:
 
 
 def accounts_on_device(graph: Graph, device_id: str, limit: int = 200) -> list[AccountOnDevice]:
-    return [AccountOnDevice(**r.data())
+    return [AccountOnDevice(**r)
             for r in graph.read(ACCOUNTS_ON_DEVICE, device_id=device_id, limit=limit, **_states())]

@@ -60,7 +60,7 @@ class FlaggedAccount:
 
 
 def runs(graph: Graph, limit: int = 20) -> list[RunInfo]:
-    return [RunInfo(**r.data()) for r in graph.read(RUNS, limit=limit)]
+    return [RunInfo(**r) for r in graph.read(RUNS, limit=limit)]
 
 
 def resolve_run(graph: Graph, run: str) -> str:

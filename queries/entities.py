@@ -7,6 +7,7 @@ Statements are built once from ``graph.model``; values are parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from ringscope.graph.database import Graph
@@ -198,8 +199,8 @@ class EntityDetails:
 
 
 def _plain(value: Any) -> Any:
-    if hasattr(value, "iso_format"):
-        return value.iso_format()
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
@@ -219,13 +220,13 @@ def details(graph: Graph, uid: str, run_id: str | None = None, limit: int = 100)
             r = risk[0]
             out.risk = Risk(r["score"], r["threshold"] if r["threshold"] is not None else 0.5,
                             tuple(r["reasons"] or ()), tuple(r["detectors"] or ()), r["cluster_id"])
-        out.clusters = [ClusterMembership(**r.data()) for r in graph.read(CLUSTERS_OF, run_id=run_id, id=key,
+        out.clusters = [ClusterMembership(**r) for r in graph.read(CLUSTERS_OF, run_id=run_id, id=key,
                                                                           limit=limit)]
     if label in TIMELINE:
-        out.timeline = [TimelineItem(**r.data()) for r in graph.read(TIMELINE[label], id=key, limit=limit)]
+        out.timeline = [TimelineItem(**r) for r in graph.read(TIMELINE[label], id=key, limit=limit)]
     if label in SANCTIONS:
-        out.sanctions = [SanctionItem(**r.data()) for r in graph.read(SANCTIONS[label], id=key, limit=limit)]
+        out.sanctions = [SanctionItem(**r) for r in graph.read(SANCTIONS[label], id=key, limit=limit)]
     linked = {"Account": LINKED_ACCOUNT, "Device": LINKED_DEVICE, "IP": LINKED_IP}.get(label)
     if linked:
-        out.links = [Link(**r.data()) for r in graph.read(linked, id=key, limit=limit)]
+        out.links = [Link(**r) for r in graph.read(linked, id=key, limit=limit)]
     return out

@@ -347,4 +347,4 @@ class MemberRow:
 
 def cluster_member_rows(graph: Graph, cluster_id: str, limit: int = 5000) -> list[MemberRow]:
     """Every member of a cluster (up to ``limit``), for the table beside the drawing."""
-    return [MemberRow(**r.data()) for r in graph.read(MEMBER_ROWS, cluster_id=cluster_id, limit=limit)]
+    return [MemberRow(**r) for r in graph.read(MEMBER_ROWS, cluster_id=cluster_id, limit=limit)]

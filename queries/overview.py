@@ -73,11 +73,11 @@ def latest_run(graph: Graph) -> LatestRun | None:
 
 
 def runs_in_progress(graph: Graph, limit: int = 10) -> list[RunInfo]:
-    return [RunInfo(**r.data()) for r in graph.read(RUNS_IN_PROGRESS, limit=limit)]
+    return [RunInfo(**r) for r in graph.read(RUNS_IN_PROGRESS, limit=limit)]
 
 
 def top_clusters(graph: Graph, run_id: str, limit: int = 50) -> list[RankedCluster]:
-    return [RankedCluster(**r.data()) for r in graph.read(TOP_CLUSTERS, run_id=run_id, limit=limit)]
+    return [RankedCluster(**r) for r in graph.read(TOP_CLUSTERS, run_id=run_id, limit=limit)]
 
 
 def detector_counts(graph: Graph, run_id: str) -> dict[str, int]:

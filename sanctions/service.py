@@ -267,17 +267,15 @@ def preview(graph: Graph, decision: Decision, actor: Actor, *, now: datetime | N
     actor.require("preview_sanction")
     policy = policy or load_policy()
     now = _now(now)
-    with graph.session() as session:
-        the_plan = session.execute_read(
-            lambda tx: plan(decision, store.GraphSource(store.tx_runner(tx), policy), policy, now))
+    the_plan = graph.read_transaction(
+        lambda tx: plan(decision, store.GraphSource(store.tx_runner(tx), policy), policy, now))
     preview_id = f"P-{uuid.uuid4().hex[:12]}"
     fingerprint = the_plan.fingerprint()
-    with graph.session() as session:
-        session.execute_write(lambda tx: store.create_preview(
-            tx, preview_id=preview_id, now=now, actor=actor.name, role=actor.role,
-            decision=store.dumps(decision.as_dict()), plan=store.dumps(the_plan.content()), fingerprint=fingerprint,
-            decision_key=the_plan.decision_key, policy_version=the_plan.policy_version,
-            needs_approval=the_plan.needs_approval))
+    graph.write_transaction(lambda tx: store.create_preview(
+        tx, preview_id=preview_id, now=now, actor=actor.name, role=actor.role,
+        decision=store.dumps(decision.as_dict()), plan=store.dumps(the_plan.content()), fingerprint=fingerprint,
+        decision_key=the_plan.decision_key, policy_version=the_plan.policy_version,
+        needs_approval=the_plan.needs_approval))
     return Preview(preview_id, now, actor.name, fingerprint, the_plan, _ids(the_plan))
 
 
@@ -292,7 +290,7 @@ def get_preview(graph: Graph, preview_id: str) -> Preview:
 
 def _reader(graph: Graph) -> store.Runner:
     def run(cypher: str, **params: Any) -> list[dict[str, Any]]:
-        return [store._native(r.data()) for r in graph.read(cypher, **params)]
+        return [store.aware(r) for r in graph.read(cypher, **params)]
     return run
 
 
@@ -324,8 +322,7 @@ def apply(graph: Graph, preview_id: str, actor: Actor, *, now: datetime | None =
                                f"preview again. Changes: {'; '.join(changes) or 'the plan differs'}")
         return _write(tx, fresh, p, actor, now, policy)
 
-    with graph.session() as session:
-        return session.execute_write(work)
+    return graph.write_transaction(work)
 
 
 def _applied_result(p: Mapping[str, Any], already: bool) -> ApplyResult:
@@ -494,8 +491,7 @@ def approve(graph: Graph, preview_id: str, actor: Actor, *, reason: str = "", no
         _refresh(tx, {NodeRef(s["target_label"], s["target_id"]) for s in pending}, now, policy)
         return ApproveResult(preview_id, actor.name, now, tuple(activated))
 
-    with graph.session() as session:
-        return session.execute_write(work)
+    return graph.write_transaction(work)
 
 
 @dataclass(frozen=True)
@@ -586,8 +582,7 @@ def revoke(graph: Graph, ids: str | Sequence[str], actor: Actor, reason: str, *,
         statuses = _refresh(tx, {x.target for x in out if x.kind == "sanction"}, now, policy)
         return RevokeResult(tuple(out), tuple(statuses))
 
-    with graph.session() as session:
-        return session.execute_write(work)
+    return graph.write_transaction(work)
 
 
 # --------------------------------------------------------------------------- expiry
@@ -615,8 +610,7 @@ def expire_due(graph: Graph, *, now: datetime | None = None, actor: Actor | None
                                  if s["sanction_id"] in expired}, now, policy)
         return ExpireResult(tuple(sorted(expired)), tuple(statuses))
 
-    with graph.session() as session:
-        return session.execute_write(work)
+    return graph.write_transaction(work)
 
 
 # --------------------------------------------------------------------------- exam
@@ -647,8 +641,7 @@ def exam(graph: Graph, account_id: str, actor: Actor, *, now: datetime | None = 
                      details={"exam_id": exam_id, "credit_before": before, "credit_after": after}, at=now)
         return ExamResult(exam_id, account_id, now, before, after)
 
-    with graph.session() as session:
-        return session.execute_write(work)
+    return graph.write_transaction(work)
 
 
 # --------------------------------------------------------------------------- reading

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ringscope.graph.database import Transaction
 from ringscope.graph.model import NODES, RELATIONSHIPS
 from ringscope.sanctions.policy import SanctionPolicy
 from ringscope.sanctions.propagation import Existing, Node, NodeRef, PathStep
@@ -40,23 +41,20 @@ from ringscope.sanctions.propagation import Existing, Node, NodeRef, PathStep
 Runner = Callable[..., list[dict[str, Any]]]
 
 
-def _native(value: Any) -> Any:
-    """Driver values as plain Python: neo4j DateTime -> aware datetime, recursively."""
-    if hasattr(value, "to_native") and not isinstance(value, (str, bytes)):
-        native = value.to_native()
-        if isinstance(native, datetime) and native.tzinfo is None:
-            native = native.replace(tzinfo=timezone.utc)
-        return native
+def aware(value: Any) -> Any:
+    """Rows with every datetime timezone-aware (a stored local datetime is read as UTC), recursively."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
     if isinstance(value, dict):
-        return {k: _native(v) for k, v in value.items()}
+        return {k: aware(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_native(v) for v in value]
+        return [aware(v) for v in value]
     return value
 
 
-def tx_runner(tx) -> Runner:
+def tx_runner(tx: Transaction) -> Runner:
     def run(cypher: str, **params: Any) -> list[dict[str, Any]]:
-        return [_native(r.data()) for r in tx.run(cypher, **params)]
+        return [aware(r) for r in tx.rows(cypher, **params)]
     return run
 
 
@@ -194,11 +192,11 @@ SET p.approved_by = $actor, p.approved_at = $now, p.approval_reason = $reason
 """
 
 
-def create_preview(tx, **fields: Any) -> None:
-    tx.run(CREATE_PREVIEW, **fields).consume()
+def create_preview(tx: Transaction, **fields: Any) -> None:
+    tx.execute(CREATE_PREVIEW, **fields)
 
 
-def lock_preview(tx, preview_id: str, now: datetime) -> dict[str, Any] | None:
+def lock_preview(tx: Transaction, preview_id: str, now: datetime) -> dict[str, Any] | None:
     rows = tx_runner(tx)(LOCK_PREVIEW, preview_id=preview_id, now=now)
     return rows[0]["p"] if rows else None
 
@@ -208,12 +206,12 @@ def read_preview(run: Runner, preview_id: str) -> dict[str, Any] | None:
     return rows[0]["p"] if rows else None
 
 
-def mark_applied(tx, **fields: Any) -> None:
-    tx.run(MARK_APPLIED, **fields).consume()
+def mark_applied(tx: Transaction, **fields: Any) -> None:
+    tx.execute(MARK_APPLIED, **fields)
 
 
-def mark_approved(tx, **fields: Any) -> None:
-    tx.run(MARK_APPROVED, **fields).consume()
+def mark_approved(tx: Transaction, **fields: Any) -> None:
+    tx.execute(MARK_APPROVED, **fields)
 
 
 # --------------------------------------------------------------------------- writing sanctions and reviews
@@ -248,18 +246,18 @@ MERGE (c)-[:DERIVED_FROM]->(p)
 """
 
 
-def create_sanctions(tx, label: str, rows: list[dict[str, Any]], apply_id: str) -> list[str]:
+def create_sanctions(tx: Transaction, label: str, rows: list[dict[str, Any]], apply_id: str) -> list[str]:
     """MERGE by id; returns the ids created by this call (others existed: a concurrent or earlier apply)."""
     return [r["id"] for r in tx_runner(tx)(CREATE_SANCTIONS[label], rows=rows, apply_id=apply_id)]
 
 
-def create_reviews(tx, label: str, rows: list[dict[str, Any]], apply_id: str) -> list[str]:
+def create_reviews(tx: Transaction, label: str, rows: list[dict[str, Any]], apply_id: str) -> list[str]:
     return [r["id"] for r in tx_runner(tx)(CREATE_REVIEWS[label], rows=rows, apply_id=apply_id)]
 
 
-def link_parents(tx, links: list[dict[str, str]], reviews: bool = False) -> None:
+def link_parents(tx: Transaction, links: list[dict[str, str]], reviews: bool = False) -> None:
     if links:
-        tx.run(LINK_REVIEW_PARENTS if reviews else LINK_SANCTION_PARENTS, links=links).consume()
+        tx.execute(LINK_REVIEW_PARENTS if reviews else LINK_SANCTION_PARENTS, links=links)
 
 
 # --------------------------------------------------------------------------- reading sanctions back
@@ -344,9 +342,9 @@ def status_inputs(run: Runner, label: str, ids: Sequence[str], now: datetime) ->
     return run(STATUS_INPUTS[label], ids=sorted(set(ids)), now=now)
 
 
-def set_status(tx, label: str, rows: list[dict[str, Any]]) -> None:
+def set_status(tx: Transaction, label: str, rows: list[dict[str, Any]]) -> None:
     if rows:
-        tx.run(SET_STATUS[label], rows=rows).consume()
+        tx.execute(SET_STATUS[label], rows=rows)
 
 
 # --------------------------------------------------------------------------- approval, expiry, revocation
@@ -416,7 +414,7 @@ def pending_among(run: Runner, ids: Sequence[str]) -> list[dict[str, Any]]:
     return [r["s"] for r in run(PENDING_AMONG, ids=list(ids))]
 
 
-def activate(tx, rows: list[dict[str, Any]], actor: str, now: datetime) -> list[str]:
+def activate(tx: Transaction, rows: list[dict[str, Any]], actor: str, now: datetime) -> list[str]:
     return [r["id"] for r in tx_runner(tx)(ACTIVATE, rows=rows, actor=actor, now=now)]
 
 
@@ -424,7 +422,7 @@ def due(run: Runner, now: datetime, limit: int) -> list[dict[str, Any]]:
     return [r["s"] for r in run(DUE, now=now, limit=limit)]
 
 
-def mark_expired(tx, ids: list[str], now: datetime) -> list[str]:
+def mark_expired(tx: Transaction, ids: list[str], now: datetime) -> list[str]:
     return [r["id"] for r in tx_runner(tx)(MARK_EXPIRED, ids=ids, now=now)]
 
 
@@ -441,11 +439,11 @@ def derivation_closure(run: Runner, ids: Sequence[str], limit: int) -> list[dict
     return run(DERIVATION_CLOSURE, ids=list(ids), limit=limit)
 
 
-def mark_revoked(tx, rows: list[dict[str, Any]], actor: str, reason: str, now: datetime) -> list[dict[str, Any]]:
+def mark_revoked(tx: Transaction, rows: list[dict[str, Any]], actor: str, reason: str, now: datetime) -> list[dict[str, Any]]:
     return [r["s"] for r in tx_runner(tx)(MARK_REVOKED, rows=rows, actor=actor, reason=reason, now=now)]
 
 
-def mark_withdrawn(tx, rows: list[dict[str, Any]], actor: str, now: datetime) -> list[dict[str, Any]]:
+def mark_withdrawn(tx: Transaction, rows: list[dict[str, Any]], actor: str, now: datetime) -> list[dict[str, Any]]:
     return [r["r"] for r in tx_runner(tx)(MARK_WITHDRAWN, rows=rows, actor=actor, now=now)]
 
 
@@ -479,13 +477,13 @@ RETURN [(a)<-[:EXAM_OF]-(e:ExamPass) | e.at] AS exams
 """
 
 
-def lock_account_exams(tx, account_id: str, at: datetime) -> list[datetime] | None:
+def lock_account_exams(tx: Transaction, account_id: str, at: datetime) -> list[datetime] | None:
     rows = tx_runner(tx)(LOCK_ACCOUNT, account_id=account_id, at=at)
     return rows[0]["exams"] if rows else None
 
 
-def create_exam(tx, **fields: Any) -> None:
-    tx.run(CREATE_EXAM, **fields).consume()
+def create_exam(tx: Transaction, **fields: Any) -> None:
+    tx.execute(CREATE_EXAM, **fields)
 
 
 # --------------------------------------------------------------------------- helpers for the service

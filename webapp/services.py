@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import streamlit as st
 
-from ringscope.common.errors import DatabaseUnavailable, RingscopeError
+from ringscope.common.errors import DatabaseError, DatabaseUnavailable, QueryTimeout, RingscopeError
 from ringscope.queries import bans, entities, neighbours, overview, search
 from ringscope.queries.neighbours import Expansion, NeighbourCounts
 
@@ -34,24 +34,21 @@ class AppError(Exception):
 
 
 def describe_error(exc: BaseException) -> str:
-    from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
-
     if isinstance(exc, AppError):
         return str(exc)
     if isinstance(exc, DatabaseUnavailable):
-        return f"The database is not reachable: {exc}"
-    if isinstance(exc, (ServiceUnavailable, SessionExpired, ConnectionError, OSError)):
+        return ("The database is not reachable right now (it may be restarting). "
+                f"Try again in a moment; nothing you did was lost. ({exc})")
+    if isinstance(exc, (ConnectionError, OSError)):
         return ("The database is not reachable right now (it may be restarting). "
                 "Try again in a moment; nothing you did was lost.")
-    code = getattr(exc, "code", None) or ""
-    if (isinstance(exc, Neo4jError) and ("TimedOut" in code or "Timeout" in code)) or "timed out" in str(exc).lower():
+    if isinstance(exc, QueryTimeout):
         return ("The query took longer than the app allows "
                 f"({APP_QUERY_TIMEOUT_S:.0f} s). Narrow it down (a relationship type, a time range) and try again.")
+    if isinstance(exc, DatabaseError):
+        return str(exc)[:1].upper() + str(exc)[1:]
     if isinstance(exc, RingscopeError):
         return str(exc)
-    if isinstance(exc, (Neo4jError, DriverError)):
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return f"The database failed: {first}"
     return f"Unexpected error: {type(exc).__name__}: {exc}"
 
 
@@ -61,12 +58,8 @@ def guard(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(*args, **kwargs)
     except AppError:
         raise
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a message the page can show
-        from neo4j.exceptions import DriverError, Neo4jError
-
-        if isinstance(exc, (Neo4jError, DriverError, RingscopeError, OSError, ConnectionError)):
-            raise AppError(describe_error(exc)) from exc
-        raise
+    except (RingscopeError, OSError, ConnectionError) as exc:
+        raise AppError(describe_error(exc)) from exc
 
 
 @contextmanager

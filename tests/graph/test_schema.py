@@ -27,8 +27,8 @@ def test_the_schema_step_is_idempotent(session_graph):
 
 
 def test_duplicate_ids_are_refused_by_the_database(graph):
-    from neo4j.exceptions import ConstraintError
+    from ringscope.common.errors import ConstraintViolation
 
     graph.write("CREATE (:Account {account_id: 'dup'})")
-    with pytest.raises(ConstraintError):
+    with pytest.raises(ConstraintViolation, match="already exists"):
         graph.write("CREATE (:Account {account_id: 'dup'})")

@@ -13,5 +13,5 @@ def test_counts_use_the_count_store_and_survive_odd_label_names(graph):
     graph.write("CREATE (:`We``ird Label` {x: 1}), (:Account {account_id: 'st1'})")
     counts = {c.kind: c.count for c in graph_stats(graph)}
     assert counts["We`ird Label"] == 1 and counts["Account"] == 1
-    plan = graph.write("EXPLAIN MATCH (n:`Account`) RETURN count(n) AS count").summary.plan
+    plan = graph.explain("MATCH (n:`Account`) RETURN count(n) AS count")
     assert plan["children"][0]["operatorType"].startswith("NodeCountFromCountStore")

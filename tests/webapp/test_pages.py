@@ -236,17 +236,16 @@ def test_database_down_shows_a_message_and_the_page_stays_up(app_db, monkeypatch
         st.cache_data.clear()
 
 
-def test_timeouts_and_driver_errors_become_messages():
-    from neo4j.exceptions import Neo4jError, ServiceUnavailable
-
+def test_timeouts_and_database_errors_become_messages():
+    from ringscope.common.errors import DatabaseError, DatabaseUnavailable, QueryTimeout
     from ringscope.webapp.services import AppError, describe_error, guard
 
-    assert "not reachable" in describe_error(ServiceUnavailable("gone"))
-    err = Neo4jError._hydrate_neo4j(code="Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
-                                    message="The transaction has been terminated.")
-    assert "took longer" in describe_error(err)
-    with pytest.raises(AppError):
-        guard(lambda: (_ for _ in ()).throw(ServiceUnavailable("down")))
+    assert "not reachable" in describe_error(DatabaseUnavailable("cannot reach Neo4j at bolt://x: gone"))
+    assert "took longer" in describe_error(QueryTimeout("a query ran longer than the limit (20 s)"))
+    assert describe_error(DatabaseError("the database failed: Invalid input", code="Neo.ClientError.Statement"
+                                        ".SyntaxError")) == "The database failed: Invalid input"
+    with pytest.raises(AppError, match="not reachable"):
+        guard(lambda: (_ for _ in ()).throw(DatabaseUnavailable("down")))
 
 
 def test_cluster_member_table_lists_every_member(app_db):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ringscope.queries import console
 from ringscope.webapp import services
 from ringscope.webapp.views.common import require
 from ringscope.auth.roles import ROLES
@@ -67,7 +68,7 @@ def _console() -> None:
                         placeholder="MATCH (a:Account {status: 'banned'}) RETURN a.account_id LIMIT 10")
     if st.button("Run", key="admin_run") and text.strip():
         with services.shown_errors():
-            graph = services.get_graph()
-            rows = services.guard(graph.read, text)  # READ routing: the server refuses writes
-            st.dataframe([{k: str(v) for k, v in r.data().items()} for r in rows[:CONSOLE_ROWS]], key="admin_rows")
-            st.caption(f"{len(rows)} rows" + (f", first {CONSOLE_ROWS} shown" if len(rows) > CONSOLE_ROWS else ""))
+            result = services.guard(console.run_read_only, services.get_graph(), text, CONSOLE_ROWS)
+            st.dataframe(result.rows, key="admin_rows")
+            st.caption(f"{result.total} rows"
+                       + (f", first {CONSOLE_ROWS} shown" if result.total > CONSOLE_ROWS else ""))

@@ -1,0 +1,51 @@
+"""The Graph API: plain values out, the project's own errors for every driver failure."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from ringscope.common.errors import DatabaseError, DatabaseUnavailable, QueryTimeout
+from ringscope.graph.database import connect
+from ringscope.graph.settings import load_settings
+
+
+@pytest.mark.neo4j
+def test_rows_are_plain_dicts_with_native_values(graph):
+    rows = graph.read("RETURN datetime('2025-01-02T03:04:05Z') AS at, {a: [date('2025-01-02')]} AS m, "
+                      "1 AS n, 'x' AS s")
+    assert rows == [{"at": datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+                     "m": {"a": [datetime(2025, 1, 2).date()]}, "n": 1, "s": "x"}]
+    assert type(rows[0]) is dict
+
+
+@pytest.mark.neo4j
+def test_a_transaction_runs_several_statements_in_one_commit(graph):
+    def work(tx):
+        tx.execute("CREATE (:Account {account_id: 'gx1'})")
+        return tx.row("MATCH (a:Account {account_id: 'gx1'}) RETURN a.account_id AS id")
+
+    assert graph.write_transaction(work) == {"id": "gx1"}
+    assert graph.read_transaction(lambda tx: tx.row("MATCH (a:Account {account_id: 'nope'}) RETURN a")) is None
+
+
+@pytest.mark.neo4j
+def test_a_bad_statement_is_a_database_error_naming_the_code(graph):
+    with pytest.raises(DatabaseError) as failed:
+        graph.read("RETURN $x +", x=1)
+    assert failed.value.code.startswith("Neo.ClientError.Statement")
+
+
+@pytest.mark.neo4j
+def test_a_statement_over_the_time_limit_is_a_query_timeout(graph):
+    import dataclasses
+
+    slow = dataclasses.replace(graph, settings=dataclasses.replace(graph.settings, query_timeout_s=0.5))
+    with pytest.raises(QueryTimeout):
+        slow.read("UNWIND range(1, 100000000) AS x WITH x WHERE x < 0 RETURN count(*) AS n")
+
+
+def test_an_unreachable_server_is_database_unavailable(tmp_path):
+    settings = load_settings({"NEO4J_URI": "bolt://127.0.0.1:9", "NEO4J_PASSWORD": "x",
+                              "RINGSCOPE_HOME": str(tmp_path)})
+    with pytest.raises(DatabaseUnavailable, match="cannot reach Neo4j at bolt://127.0.0.1:9"):
+        connect(settings)
