@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
+from ringscope.detection import history  # noqa: E402
 from ringscope.webapp.state import HUB_LIMIT  # noqa: E402
 from ringscope.graph.database import connect  # noqa: E402
 from ringscope.graph.settings import load_settings  # noqa: E402
@@ -164,7 +164,7 @@ def main() -> int:
         "entity panel (properties, risk, timeline, sanctions, links)": entity_panel,
         "device-linked bans page (banned devices + one device's accounts)": bans_page,
     }
-    changes_s = timed(lambda: overview.changes(graph, run.run_id))
+    changes_s = timed(lambda: history.changes(graph, run.run_id))
 
     results = []
     for name, fn in interactions.items():

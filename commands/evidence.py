@@ -1,40 +1,14 @@
-"""``ringscope evidence export`` and ``ringscope evidence verify`` (registered by cli._command_groups)."""
+"""``ringscope evidence export`` and ``ringscope evidence verify``."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import sys
 from pathlib import Path
 
+from ringscope.commands.actor import add_actor, resolve_actor
+from ringscope.commands.output import say, warn
 from ringscope.common.errors import SettingError
 from ringscope.graph.settings import Settings
-
-ACTOR_ENV = "RINGSCOPE_ACTOR"
-
-
-def _warn(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def resolve_actor(name: str | None):
-    """``--actor``, else $RINGSCOPE_ACTOR, else the OS user; the role comes from the users file.
-
-    With no users file at all (a fresh install), the OS user exports as an investigator, which
-    allows masked packs only; an unmasked pack always needs a user the file names as approver or admin."""
-    from ringscope.auth.roles import Actor
-    from ringscope.auth.users import actor_for, load_users, users_path
-
-    explicit = name or os.environ.get(ACTOR_ENV)
-    if explicit:
-        return actor_for(explicit)
-    user = getpass.getuser()
-    if load_users():
-        return actor_for(user)
-    _warn(f"ringscope: no users file ({users_path()}): exporting as OS user {user!r} with role investigator "
-          "(masked packs only); name yourself with --actor")
-    return Actor(user, "investigator")
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -48,15 +22,15 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         raise SettingError("name exactly one of --cluster, --case or --account")
     if args.run != "latest" and chosen[0][0] != "account":
         raise SettingError("--run applies to --account packs only (a cluster or case carries its own run)")
-    actor = resolve_actor(args.actor)
+    actor = resolve_actor(args)
     result = export_pack(connect(settings), Subject(*chosen[0]), Path(args.out), actor, unmasked=args.unmasked,
                          run=args.run, reason=args.reason or "")
-    _warn(f"{result.pack_id}: {result.files} files, {result.bytes:,} bytes, "
-          f"{'masked' if result.masked else 'UNMASKED PERSONAL DATA'}, "
-          f"{'findings' if result.findings else 'no findings'}, "
-          f"{'signed ' + result.signature if result.signature else 'not signed'}; "
-          f"{sum(result.seconds.values()):.1f} s")
-    print(result.path, flush=True)
+    warn(f"{result.pack_id}: {result.files} files, {result.bytes:,} bytes, "
+         f"{'masked' if result.masked else 'UNMASKED PERSONAL DATA'}, "
+         f"{'findings' if result.findings else 'no findings'}, "
+         f"{'signed ' + result.signature if result.signature else 'not signed'}; "
+         f"{sum(result.seconds.values()):.1f} s")
+    say(str(result.path))
     return 0
 
 
@@ -65,12 +39,12 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
     result = verify_pack(Path(args.pack))
     for note in result.notes:
-        _warn(f"ringscope: {note}")
+        warn(f"ringscope: {note}")
     if result.ok:
-        print("ok", flush=True)
+        say("ok")
         return 0
     for problem in result.problems:
-        print(f"FAILED: {problem}", flush=True)
+        say(f"FAILED: {problem}")
     return 1
 
 
@@ -89,7 +63,7 @@ def register(subparsers) -> None:
     target.add_argument("--case", metavar="CASE_ID")
     target.add_argument("--account", metavar="ACCOUNT_ID")
     export.add_argument("--out", required=True, metavar="PACK.zip")
-    export.add_argument("--actor", help=f"who exports (a name in the users file; default ${ACTOR_ENV} or the OS user)")
+    add_actor(export, "who exports")
     export.add_argument("--unmasked", action="store_true", help="show IPs and phone hashes in full "
                                                                 "(approver or admin)")
     export.add_argument("--run", default="latest", metavar="RUN_ID|latest",

@@ -1,69 +1,30 @@
 """``ringscope sanction ...``: preview, apply, approve, revoke, expire, list, history, exam, pending, policy.
 
-A thin layer over ``sanctions.service``: parse, resolve ``--actor`` (or
-``RINGSCOPE_ACTOR``) through the users file, call, print. Output is plain
-aligned lines by default, ``--format csv`` for scripts (warnings then go to
-stderr), ``--format json`` for everything the service returned. Identifiers
+A thin layer over ``sanctions.service``: parse, resolve who acts
+(``commands/actor.py``), call, print. Output is aligned text by default,
+``--format csv`` for scripts (warnings then go to stderr), ``--format json``
+for everything the service returned. Identifiers
 that are personal data (IPs, phones) are masked unless the actor may see them.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import dataclasses
 import json
-import os
-import sys
-from datetime import date, datetime
 from typing import Any
 
+from ringscope.commands.actor import add_actor, resolve_actor
+from ringscope.commands.output import add_format, emit, emit_json, fmt_of, say, warn
 from ringscope.common.errors import SettingError
 
-FORMATS = ("plain", "csv", "json")
 TARGET_OPTIONS = (("account", "Account"), ("note", "Note"), ("device", "Device"), ("brand", "Brand"),
                   ("intermediary", "Intermediary"))
-
-
-def _say(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def _warn(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _actor(args: argparse.Namespace, required: bool = True):
-    from ringscope.auth.users import actor_for
-
-    name = getattr(args, "actor", None) or os.environ.get("RINGSCOPE_ACTOR")
-    if not name:
-        if not required:
-            return None
-        raise SettingError("--actor NAME (or RINGSCOPE_ACTOR) is needed: who decides goes into the audit log")
-    return actor_for(name)
 
 
 def _graph(settings):
     from ringscope.graph.database import connect
 
     return connect(settings)
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return value
-
-
-def _json(value: Any) -> None:
-    _say(json.dumps(_plain(value), ensure_ascii=False, indent=2, sort_keys=False))
 
 
 def _shown(label: str, key: str, actor) -> str:
@@ -80,18 +41,6 @@ def _path(path, actor) -> str:
     return "".join(out)
 
 
-def _table(rows: list[list[Any]], header: list[str]) -> None:
-    cells = [[str(c) for c in header]] + [["" if c is None else str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header) - 1)]
-    for r in cells:
-        _say("  ".join(c.ljust(w) for c, w in zip(r, widths)) + ("  " if widths else "") + r[-1])
-
-
-def _csv(rows: list[list[Any]], header: list[str]) -> None:
-    out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(header)
-    for r in rows:
-        out.writerow(["" if c is None else c for c in r])
 
 
 def _decision(args: argparse.Namespace):
@@ -132,17 +81,17 @@ def _effect_rows(preview, actor) -> list[list[Any]]:
 def cmd_preview(args: argparse.Namespace, settings) -> int:
     from ringscope.sanctions import service
 
-    actor = _actor(args)
+    actor = resolve_actor(args)
     decision = _decision(args)
     preview = service.preview(_graph(settings), decision, actor)
-    if args.format == "json":
-        _json(preview)
+    if fmt_of(args) == "json":
+        emit_json(preview)
         return 0
     rows = _effect_rows(preview, actor)
-    if args.format == "csv":
-        _csv([[preview.preview_id] + r for r in rows], ["preview_id"] + EFFECT_HEADER)
+    if fmt_of(args) == "csv":
+        emit([[preview.preview_id] + r for r in rows], ["preview_id"] + EFFECT_HEADER, "csv")
         for w in preview.warnings:
-            _warn(f"warning: {w}")
+            warn(f"warning: {w}")
         return 0
     p = preview.plan
     what = ", ".join(f"{t.label} {_shown(t.label, t.id, actor)}" for t in decision.targets)
@@ -150,16 +99,16 @@ def cmd_preview(args: argparse.Namespace, settings) -> int:
         what = ", ".join(filter(None, [what, f"Cluster {decision.cluster}"
                                        + (f" (min score {decision.min_score})" if decision.min_score is not None
                                           else "")]))
-    _say(f"preview {preview.preview_id}: {decision.kind} on {what} (policy v{p.policy_version})")
-    _say(f"{len(p.sanctions)} sanctions, {len(p.reviews)} review items"
+    say(f"preview {preview.preview_id}: {decision.kind} on {what} (policy v{p.policy_version})")
+    say(f"{len(p.sanctions)} sanctions, {len(p.reviews)} review items"
          + ("; needs a second person's approval" if p.needs_approval else "") + "; nothing has been written")
-    _say("per hop: " + "; ".join(f"hop {c.hop}: {c.entities} entities ({c.sanctions} sanctions, "
+    say("per hop: " + "; ".join(f"hop {c.hop}: {c.entities} entities ({c.sanctions} sanctions, "
                                  f"{c.reviews} reviews)" for c in p.counts))
     if rows:
-        _table(rows, EFFECT_HEADER)
+        emit(rows, EFFECT_HEADER, "text")
     for w in preview.warnings:
-        _say(f"warning: {w}")
-    _say(f"apply with: ringscope sanction apply --preview {preview.preview_id}")
+        say(f"warning: {w}")
+    say(f"apply with: ringscope sanction apply --preview {preview.preview_id}")
     return 0
 
 
@@ -168,37 +117,37 @@ def cmd_preview(args: argparse.Namespace, settings) -> int:
 def cmd_apply(args: argparse.Namespace, settings) -> int:
     from ringscope.sanctions import service
 
-    actor = _actor(args)
+    actor = resolve_actor(args)
     result = service.apply(_graph(settings), args.preview, actor)
-    if args.format == "json":
-        _json(result)
+    if fmt_of(args) == "json":
+        emit_json(result)
         return 0
     if result.already_applied:
-        _say(f"{result.preview_id} was already applied by {result.applied_by} at {result.applied_at.isoformat()}; "
+        say(f"{result.preview_id} was already applied by {result.applied_by} at {result.applied_at.isoformat()}; "
              "nothing written")
         return 0
-    if args.format == "csv":
-        _csv([[result.preview_id, i, "pending_approval" if i in result.pending_ids else
+    if fmt_of(args) == "csv":
+        emit([[result.preview_id, i, "pending_approval" if i in result.pending_ids else
                ("open" if i.startswith("R-") else "active")] for i in result.sanction_ids + result.review_ids],
-             ["preview_id", "id", "state"])
+             ["preview_id", "id", "state"], "csv")
         return 0
-    _say(f"applied {result.preview_id}: {len(result.sanction_ids)} sanctions "
+    say(f"applied {result.preview_id}: {len(result.sanction_ids)} sanctions "
          f"({len(result.pending_ids)} awaiting a second person's approval), {len(result.review_ids)} review items")
     if result.pending_ids:
-        _say(f"approve with: ringscope sanction approve {result.preview_id} --actor OTHER_PERSON")
+        say(f"approve with: ringscope sanction approve {result.preview_id} --actor OTHER_PERSON")
     return 0
 
 
 def cmd_approve(args: argparse.Namespace, settings) -> int:
     from ringscope.sanctions import service
 
-    result = service.approve(_graph(settings), args.preview_id, _actor(args), reason=args.reason or "")
-    if args.format == "json":
-        _json(result)
+    result = service.approve(_graph(settings), args.preview_id, resolve_actor(args), reason=args.reason or "")
+    if fmt_of(args) == "json":
+        emit_json(result)
     elif result.already_approved:
-        _say(f"{result.preview_id} was already approved by {result.approved_by}")
+        say(f"{result.preview_id} was already approved by {result.approved_by}")
     else:
-        _say(f"approved {result.preview_id}: {len(result.activated)} sanctions active from "
+        say(f"approved {result.preview_id}: {len(result.activated)} sanctions active from "
              f"{result.approved_at.isoformat()}")
     return 0
 
@@ -206,25 +155,25 @@ def cmd_approve(args: argparse.Namespace, settings) -> int:
 def cmd_revoke(args: argparse.Namespace, settings) -> int:
     from ringscope.sanctions import service
 
-    actor = _actor(args)
+    actor = resolve_actor(args)
     result = service.revoke(_graph(settings), args.ids, actor, args.reason)
-    if args.format == "json":
-        _json(result)
+    if fmt_of(args) == "json":
+        emit_json(result)
         return 0
     if result.already_revoked:
-        _say("already revoked; nothing changed")
+        say("already revoked; nothing changed")
         return 0
     rows = [[r.id, r.kind, r.target.label, _shown(r.target.label, r.target.id, actor), r.action, r.via]
             for r in result.revoked]
     header = ["id", "kind", "target_type", "target_id", "action", "via"]
-    if args.format == "csv":
-        _csv(rows, header)
+    if fmt_of(args) == "csv":
+        emit(rows, header, "csv")
         return 0
-    _say(f"revoked {sum(1 for r in result.revoked if r.kind == 'sanction')} sanctions, withdrew "
+    say(f"revoked {sum(1 for r in result.revoked if r.kind == 'sanction')} sanctions, withdrew "
          f"{sum(1 for r in result.revoked if r.kind == 'review')} review items")
-    _table(rows, header)
+    emit(rows, header, "text")
     for s in result.statuses:
-        _say(f"{s.target.label} {_shown(s.target.label, s.target.id, actor)} is now {s.status}"
+        say(f"{s.target.label} {_shown(s.target.label, s.target.id, actor)} is now {s.status}"
              + (f" (credit {s.credit})" if s.credit is not None else ""))
     return 0
 
@@ -232,13 +181,13 @@ def cmd_revoke(args: argparse.Namespace, settings) -> int:
 def cmd_expire(args: argparse.Namespace, settings) -> int:
     from ringscope.sanctions import service
 
-    result = service.expire_due(_graph(settings), actor=_actor(args, required=False))
-    if args.format == "json":
-        _json(result)
+    result = service.expire_due(_graph(settings), actor=resolve_actor(args, acting=False))
+    if fmt_of(args) == "json":
+        emit_json(result)
     else:
-        _say(f"{len(result.expired)} sanctions expired")
+        say(f"{len(result.expired)} sanctions expired")
         for s in result.statuses:
-            _say(f"{s.target.label} {s.target.id} is now {s.status}")
+            say(f"{s.target.label} {s.target.id} is now {s.status}")
     return 0
 
 
@@ -261,15 +210,15 @@ def _sanction_rows(records, actor) -> list[list[Any]]:
 def cmd_list(args: argparse.Namespace, settings) -> int:
     from ringscope.sanctions import service
 
-    actor = _actor(args, required=False)
+    actor = resolve_actor(args, acting=False)
     records = service.list_sanctions(_graph(settings), state=args.state, preview_id=args.preview,
                                      target_id=args.target, limit=args.limit)
-    if args.format == "json":
-        _json(records)
-    elif args.format == "csv":
-        _csv(_sanction_rows(records, actor), SANCTION_HEADER)
+    if fmt_of(args) == "json":
+        emit_json(records)
+    elif fmt_of(args) == "csv":
+        emit(_sanction_rows(records, actor), SANCTION_HEADER, "csv")
     else:
-        _table(_sanction_rows(records, actor), SANCTION_HEADER)
+        emit(_sanction_rows(records, actor), SANCTION_HEADER, "text")
     return 0
 
 
@@ -285,26 +234,26 @@ def _one_target(args: argparse.Namespace):
 def cmd_history(args: argparse.Namespace, settings) -> int:
     from ringscope.sanctions import service
 
-    actor = _actor(args, required=False)
+    actor = resolve_actor(args, acting=False)
     h = service.history(_graph(settings), _one_target(args))
-    if args.format == "json":
-        _json(h)
+    if fmt_of(args) == "json":
+        emit_json(h)
         return 0
-    if args.format == "csv":
-        _csv(_sanction_rows(h.sanctions, actor), SANCTION_HEADER)
+    if fmt_of(args) == "csv":
+        emit(_sanction_rows(h.sanctions, actor), SANCTION_HEADER, "csv")
         return 0
-    _say(f"{h.target.label} {_shown(h.target.label, h.target.id, actor)}: status {h.status or 'unknown'}"
+    say(f"{h.target.label} {_shown(h.target.label, h.target.id, actor)}: status {h.status or 'unknown'}"
          + (f" (before ringscope: {h.base_status})" if h.base_status and h.base_status != h.status else "")
          + (f"; in force: {', '.join(h.restrictions)}" if h.restrictions else ""))
     if h.credit is not None:
         nxt = f"; next recovery {h.credit.next_recovery_at.date().isoformat()}" if h.credit.next_recovery_at else ""
-        _say(f"credit {h.credit.value}{nxt}; a new violation now would be level {h.next_level}")
+        say(f"credit {h.credit.value}{nxt}; a new violation now would be level {h.next_level}")
     if h.brand_points is not None:
-        _say(f"brand points in the window: {h.brand_points}")
+        say(f"brand points in the window: {h.brand_points}")
     if h.sanctions:
-        _table(_sanction_rows(h.sanctions, actor), SANCTION_HEADER)
+        emit(_sanction_rows(h.sanctions, actor), SANCTION_HEADER, "text")
     for r in h.reviews:
-        _say(f"review {r.review_id} ({r.state}) by rule {r.rule}, decision {r.preview_id}: {r.note}")
+        say(f"review {r.review_id} ({r.state}) by rule {r.rule}, decision {r.preview_id}: {r.note}")
     return 0
 
 
@@ -312,26 +261,26 @@ def cmd_pending(args: argparse.Namespace, settings) -> int:
     from ringscope.sanctions import service
 
     items = service.pending(_graph(settings), limit=args.limit)
-    if args.format == "json":
-        _json(items)
+    if fmt_of(args) == "json":
+        emit_json(items)
         return 0
     rows = [[p.preview_id, p.applied_by, p.applied_at.isoformat(), p.decision.kind,
              " ".join(f"{t.label}:{t.id}" for t in p.decision.targets)
              + (f" Cluster:{p.decision.cluster}" if p.decision.cluster else ""), p.pending]
             for p in items]
     header = ["preview_id", "applied_by", "applied_at", "kind", "targets", "pending"]
-    (_csv if args.format == "csv" else _table)(rows, header)
+    emit(rows, header, fmt_of(args))
     return 0
 
 
 def cmd_exam(args: argparse.Namespace, settings) -> int:
     from ringscope.sanctions import service
 
-    result = service.exam(_graph(settings), args.account, _actor(args))
-    if args.format == "json":
-        _json(result)
+    result = service.exam(_graph(settings), args.account, resolve_actor(args))
+    if fmt_of(args) == "json":
+        emit_json(result)
     else:
-        _say(f"exam {result.exam_id} recorded for account {result.account_id}: credit {result.credit_before} -> "
+        say(f"exam {result.exam_id} recorded for account {result.account_id}: credit {result.credit_before} -> "
              f"{result.credit_after}")
     return 0
 
@@ -340,29 +289,29 @@ def cmd_policy(args: argparse.Namespace, settings) -> int:
     from ringscope.sanctions.policy import load_policy, policy_path
 
     policy = load_policy()
-    if args.format == "json":
-        _say(json.dumps(policy.model_dump(by_alias=True), ensure_ascii=False, indent=2))
+    if fmt_of(args) == "json":
+        say(json.dumps(policy.model_dump(by_alias=True), ensure_ascii=False, indent=2))
         return 0
-    _say(f"sanction policy {policy_path()} version {policy.version}")
-    _say(f"escalation window {policy.windows.escalation_days} days; a violation weighs "
+    say(f"sanction policy {policy_path()} version {policy.version}")
+    say(f"escalation window {policy.windows.escalation_days} days; a violation weighs "
          f"{policy.windows.record_days} days")
     for step in policy.ladder:
         acts = ", ".join(a.action + (f" {a.days}d" if a.days else (" permanent" if not policy.actions[a.action].instant
                                                                    and not a.points else ""))
                          + (f" {a.points} points" if a.points else "") for a in step.actions)
-        _say(f"level {step.level} ({step.name}): {acts}")
+        say(f"level {step.level} ({step.name}): {acts}")
     severe = [k for k, v in policy.violation_kinds.items() if v.severity == "severe"]
-    _say(f"severe kinds (straight to level {policy.top_level}): {', '.join(severe)}")
+    say(f"severe kinds (straight to level {policy.top_level}): {', '.join(severe)}")
     b = policy.brands
-    _say(f"brands: {b.points_per_undeclared_promotion} points per undeclared promotion; {b.threshold}+ within "
+    say(f"brands: {b.points_per_undeclared_promotion} points per undeclared promotion; {b.threshold}+ within "
          f"{b.window_days} days: {b.action} {b.days} days")
     c = policy.credit
-    _say(f"credit: starts {c.initial}, +{c.recovery.points} per {c.recovery.every_days} days without violation, "
+    say(f"credit: starts {c.initial}, +{c.recovery.points} per {c.recovery.every_days} days without violation, "
          f"+{c.exam.points} per passed exam")
     for rule in policy.propagation:
         guard = f", guard: more than {rule.guard.max_accounts_sharing} accounts -> review" if rule.guard else ""
-        _say(f"rule {rule.name}: {rule.description} (max depth {rule.max_depth}{guard})")
-    _say(f"approval: {', '.join(policy.approval.actions)} and anything beyond hop "
+        say(f"rule {rule.name}: {rule.description} (max depth {rule.max_depth}{guard})")
+    say(f"approval: {', '.join(policy.approval.actions)} and anything beyond hop "
          f"{policy.approval.max_hop_without_approval}")
     return 0
 
@@ -374,9 +323,9 @@ def register(subparsers) -> None:
                                                 "(policy/sanctions.yaml or RINGSCOPE_SANCTION_POLICY)")
     sub = sx.add_subparsers(dest="sanction_command", required=True, metavar="ACTION")
 
-    def common(p, actor_help="who acts (a user of the users file; default RINGSCOPE_ACTOR)"):
-        p.add_argument("--actor", help=actor_help)
-        p.add_argument("--format", choices=FORMATS, default="plain")
+    def common(p, actor_help="who acts"):
+        add_actor(p, actor_help)
+        add_format(p)
 
     def targets(p, many: bool):
         for option, label in TARGET_OPTIONS:
@@ -442,5 +391,5 @@ def register(subparsers) -> None:
     xm.set_defaults(func=cmd_exam)
 
     po = sub.add_parser("policy", help="the sanction policy in force, validated")
-    po.add_argument("--format", choices=("plain", "json"), default="plain")
+    add_format(po, choices=("text", "json"))
     po.set_defaults(func=cmd_policy)

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
-from pathlib import Path
 from typing import Callable
 
 from ringscope.common.version import code_version

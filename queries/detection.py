@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ringscope.detection.compare import ClusterChange, compare_clusters
 from ringscope.graph.database import Graph
 from ringscope.common.errors import RingscopeError
 
@@ -91,9 +90,3 @@ def previous_run(graph: Graph, run_id: str) -> str | None:
     rows = graph.read(PREVIOUS_COMPLETED, run_id=run_id)
     return rows[0]["run_id"] if rows else None
 
-
-def changes_since_previous(graph: Graph, run_id: str) -> tuple[str | None, list[ClusterChange]]:
-    """The previous completed run and how this run's clusters relate to its clusters."""
-    before = previous_run(graph, run_id)
-    previous = cluster_members(graph, before) if before else {}
-    return before, compare_clusters(previous, cluster_members(graph, run_id))

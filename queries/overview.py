@@ -1,13 +1,11 @@
-"""The overview page's reads: the latest run, its clusters ranked by risk, changes, runs in progress."""
+"""The overview page's reads: the latest run, its clusters ranked by risk, runs in progress."""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ringscope.detection.compare import ClusterChange
 from ringscope.graph.database import Graph
-from ringscope.queries.detection import RunInfo, changes_since_previous
+from ringscope.queries.detection import RunInfo
 
 LATEST_RUN = """
 MATCH (r:DetectionRun {status: 'completed'})
@@ -56,13 +54,6 @@ class RankedCluster:
     reason: str | None
 
 
-@dataclass(frozen=True)
-class Changes:
-    previous_run: str | None
-    counts: dict[str, int]  # change kind -> clusters
-    changes: list[ClusterChange] = field(default_factory=list)
-
-
 def latest_run(graph: Graph) -> LatestRun | None:
     rows = graph.read(LATEST_RUN)
     if not rows:
@@ -82,9 +73,3 @@ def top_clusters(graph: Graph, run_id: str, limit: int = 50) -> list[RankedClust
 
 def detector_counts(graph: Graph, run_id: str) -> dict[str, int]:
     return {r["detector"]: r["clusters"] for r in graph.read(DETECTOR_COUNTS, run_id=run_id)}
-
-
-def changes(graph: Graph, run_id: str) -> Changes:
-    """What changed since the previous completed run (clusters matched by member overlap)."""
-    previous, items = changes_since_previous(graph, run_id)
-    return Changes(previous, dict(Counter(c.change for c in items)), items)

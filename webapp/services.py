@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import streamlit as st
 
 from ringscope.common.errors import DatabaseError, DatabaseUnavailable, QueryTimeout, RingscopeError
+from ringscope.detection import history
 from ringscope.queries import bans, entities, neighbours, overview, search
 from ringscope.queries.neighbours import Expansion, NeighbourCounts
 
@@ -128,8 +129,8 @@ def top_clusters(run_id: str, limit: int = 100) -> list[overview.RankedCluster]:
 
 
 @st.cache_data(ttl=3600, show_spinner=False, max_entries=16)
-def changes(run_id: str) -> overview.Changes:
-    return guard(overview.changes, get_graph(), run_id)
+def changes(run_id: str) -> history.Changes:
+    return guard(history.changes, get_graph(), run_id)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=256)

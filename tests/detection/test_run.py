@@ -12,7 +12,8 @@ import ringscope.detection.pipeline as pipeline
 from ringscope.detection.config import load_policy
 from ringscope.detection.run import RunInProgress, detect
 from ringscope.ingest.load import IngestOptions, ingest
-from ringscope.queries.detection import changes_since_previous, flagged, resolve_run, runs
+from ringscope.detection.history import changes_since_previous
+from ringscope.queries.detection import flagged, resolve_run, runs
 from ringscope.simulate.platform import simulate
 
 pytestmark = pytest.mark.neo4j

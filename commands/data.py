@@ -1,0 +1,105 @@
+"""``ringscope ingest``, ``simulate``, ``convert``: getting a platform's data in."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ringscope.commands.output import say
+from ringscope.common.errors import SettingError
+from ringscope.graph.settings import Settings
+
+
+def _timezone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingError(f"--timezone {name!r} is not a known time zone (examples: UTC, Asia/Shanghai)") from None
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ringscope.graph.database import connect
+    from ringscope.ingest.load import IngestOptions, ingest
+
+    directory = Path(args.dir)
+    if not directory.is_dir():
+        raise SettingError(f"{directory}: no such dataset directory")
+    if args.batch_size < 1:
+        raise SettingError("--batch-size must be at least 1")
+    options = IngestOptions(
+        tz=_timezone(args.timezone), keep_unknown=args.keep_unknown_columns,
+        batch_size=args.batch_size, rejects_dir=Path(args.rejects_dir) if args.rejects_dir else None,
+        restart=args.restart, progress=args.progress,
+    )
+    graph = connect(settings)
+    started = time.monotonic()
+
+    def report(result) -> None:
+        say(result.line())
+        for note in result.notes:
+            say(f"  {result.path.name}: {note}")
+
+    outcome = ingest(graph, directory, options, on_file=report)
+    for skipped in outcome.skipped:
+        say(f"skipped {skipped}")
+    seconds = time.monotonic() - started
+    failed = [f.path.name for f in outcome.files if f.failed]
+    say(f"total: {outcome.rows_loaded} rows loaded from {len(outcome.files)} files in {seconds:.1f} s"
+        + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+    return 1 if outcome.failed else 0
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from ringscope.simulate.platform import simulate
+
+    if args.accounts < 100:
+        raise SettingError("--accounts must be at least 100")
+    summary = simulate(Path(args.dir), accounts=args.accounts, seed=args.seed, fmt=args.format)
+    for line in summary.lines():
+        say(line)
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace, settings: Settings) -> int:
+    source, out = Path(args.source), Path(args.out)
+    if not source.exists():
+        raise SettingError(f"{source}: not found")
+    if args.dataset == "yelpchi":
+        from ringscope.ingest.converters.yelpchi import convert_yelpchi as convert
+    else:
+        from ringscope.ingest.converters.cresci import convert_cresci as convert
+    counts = convert(source, out)
+    for name, count in counts.items():
+        say(f"{name}: {count}")
+    return 0
+
+
+def register(sub) -> None:
+    ing = sub.add_parser("ingest", help="load a dataset directory in the input format")
+    ing.add_argument("dir", help="dataset directory (accounts.csv, comments.jsonl.gz, notes.parquet ...)")
+    ing.add_argument("--timezone", default="UTC", help="time zone of timestamps without an offset (default UTC)")
+    ing.add_argument("--keep-unknown-columns", action="store_true", help="store unknown columns as properties")
+    ing.add_argument("--batch-size", type=int, default=10_000, help="rows per transaction (default 10000)")
+    ing.add_argument("--rejects-dir", help="where rejected rows go (default ./rejects/<dataset name>)")
+    ing.add_argument("--restart", action="store_true",
+                     help="ignore checkpoints of an interrupted earlier load and write every batch again")
+    ing.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="show a progress bar with rows/s (default: when stderr is a terminal)")
+    ing.set_defaults(func=cmd_ingest)
+
+    sim = sub.add_parser("simulate", help="write a synthetic platform dataset with planted fraud")
+    sim.add_argument("dir")
+    sim.add_argument("--accounts", type=int, required=True)
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--format", choices=["csv", "csv.gz", "jsonl", "jsonl.gz", "parquet"], default="csv.gz",
+                     help="the files' encoding (default csv.gz)")
+    sim.set_defaults(func=cmd_simulate)
+
+    conv = sub.add_parser("convert", help="convert a public research dataset to the input format")
+    conv.add_argument("dataset", choices=["yelpchi", "cresci"])
+    conv.add_argument("source", help="yelpchi: reviews.txt.gz; cresci: the cresci2015 folder")
+    conv.add_argument("out", help="output dataset directory")
+    conv.set_defaults(func=cmd_convert)

@@ -1,0 +1,126 @@
+"""``ringscope detect``, ``flagged``, ``runs``, ``compare``, ``schedule``: detection runs and their results."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+
+from ringscope.commands.output import add_format, emit, fmt_of, say, warn
+from ringscope.common.errors import RingscopeError, SettingError
+from ringscope.graph.settings import Settings
+
+
+def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
+    from ringscope.detection.config import load_policy
+    from ringscope.detection.run import detect
+    from ringscope.graph.database import connect
+
+    policy = load_policy(Path(args.policy) if args.policy else None)
+    summary = detect(connect(settings), policy, log=warn if not args.quiet else (lambda s: None))
+    warn(f"{summary.clusters} clusters, {summary.flagged} accounts flagged, {summary.scored} scored")
+    say(summary.run_id)
+    return 0
+
+
+def cmd_flagged(args: argparse.Namespace, settings: Settings) -> int:
+    from ringscope.graph.database import connect
+    from ringscope.queries.detection import flagged, resolve_run
+
+    graph = connect(settings)
+    rows = [[row.account_id, f"{row.score:.4f}", row.cluster_id, ";".join(row.detectors), ";".join(row.reasons)]
+            for row in flagged(graph, resolve_run(graph, args.run))]
+    emit(rows, ["account_id", "score", "cluster_id", "detectors", "reasons"], fmt_of(args))
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
+    from ringscope.graph.database import connect
+    from ringscope.queries.detection import runs
+
+    rows = [[run.run_id, run.status, run.started_at, run.finished_at or "", run.stage or "",
+             run.clusters if run.clusters is not None else "", run.flagged if run.flagged is not None else "",
+             run.error or ""] for run in runs(connect(settings), limit=args.limit)]
+    emit(rows, ["run_id", "status", "started_at", "finished_at", "stage", "clusters", "flagged", "error"],
+         fmt_of(args))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
+    from ringscope.detection.history import changes_since_previous
+    from ringscope.graph.database import connect
+    from ringscope.queries.detection import resolve_run
+
+    graph = connect(settings)
+    run_id = resolve_run(graph, args.run)
+    before, changes = changes_since_previous(graph, run_id)
+    warn(f"{run_id} compared with {before or 'nothing (first completed run)'}")
+    rows = [[c.change, c.previous_id or "", c.current_id or "", c.previous_size, c.current_size, f"{c.jaccard:.3f}"]
+            for c in changes]
+    emit(rows, ["change", "previous_cluster", "current_cluster", "previous_size", "current_size", "jaccard"],
+         fmt_of(args))
+    return 0
+
+
+def _interval(text: str) -> float:
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if not match:
+        raise SettingError(f"--every {text!r}: expected a number and a unit, e.g. 30m, 1h, 1d")
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
+    """Run detection every interval on this machine; a failed run is reported and retried next time."""
+    from ringscope.detection.config import load_policy
+    from ringscope.detection.run import RunInProgress, detect
+    from ringscope.graph.database import connect
+
+    every = _interval(args.every)
+    policy_path = Path(args.policy) if args.policy else None
+    load_policy(policy_path)  # a bad policy stops the scheduler at once
+    runs_done = 0
+    while True:
+        started = time.monotonic()
+        try:
+            summary = detect(connect(settings), load_policy(policy_path), log=warn)
+            say(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {summary.run_id}: {summary.clusters} clusters, "
+                f"{summary.flagged} flagged")
+        except RunInProgress as exc:
+            warn(f"ringscope: skipped: {exc}")
+        except (RingscopeError, Exception) as exc:  # keep scheduling; the run is marked failed
+            warn(f"ringscope: detection run failed: {exc}")
+        runs_done += 1
+        if args.count and runs_done >= args.count:
+            return 0
+        time.sleep(max(0.0, every - (time.monotonic() - started)))
+
+
+def register(sub) -> None:
+    det = sub.add_parser("detect", help="run every detector over the whole graph and store the run")
+    det.add_argument("--policy", help="detection policy file (default: the one shipped with ringscope, "
+                                      "or RINGSCOPE_DETECTION_POLICY)")
+    det.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    det.set_defaults(func=cmd_detect)
+
+    fl = sub.add_parser("flagged", help="accounts a detection run flagged")
+    fl.add_argument("--run", required=True, metavar="RUN_ID|latest")
+    add_format(fl, default="csv")
+    fl.set_defaults(func=cmd_flagged)
+
+    rn = sub.add_parser("runs", help="detection runs, newest first, including running and failed ones")
+    rn.add_argument("--limit", type=int, default=20)
+    add_format(rn, default="csv")
+    rn.set_defaults(func=cmd_runs)
+
+    cmp_ = sub.add_parser("compare", help="clusters of a run compared with the previous completed run")
+    cmp_.add_argument("--run", default="latest", metavar="RUN_ID|latest")
+    add_format(cmp_, default="csv")
+    cmp_.set_defaults(func=cmd_compare)
+
+    sch = sub.add_parser("schedule", help="run detection every interval on this machine (see README for cron, "
+                                          "systemd and Airflow)")
+    sch.add_argument("--every", required=True, help="interval, e.g. 30m, 1h, 1d")
+    sch.add_argument("--policy")
+    sch.add_argument("--count", type=int, default=0, help="stop after this many runs (default: never)")
+    sch.set_defaults(func=cmd_schedule)
