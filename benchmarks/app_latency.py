@@ -51,13 +51,13 @@ def load(graph, accounts: int, seed: int) -> None:
 
 
 def ensure_runs(graph, runs: int) -> None:
-    from ringscope.detection.config import load_policy
+    from ringscope.detection.config import load_detection_policy
     from ringscope.detection.run import detect
 
     have = len([r for r in graph.read("MATCH (r:DetectionRun {status: 'completed'}) RETURN r.run_id AS id")])
     for _ in range(max(0, runs - have)):
         started = time.monotonic()
-        summary = detect(graph, load_policy())
+        summary = detect(graph, load_detection_policy())
         print(f"detection run {summary.run_id}: {summary.clusters} clusters in {time.monotonic() - started:.0f} s",
               flush=True)
 

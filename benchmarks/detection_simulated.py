@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.common import append_results, bench_server, jvm_peak_mib, load_average, machine, python_peak_mib
-from ringscope.detection.config import load_policy
+from ringscope.detection.config import load_detection_policy
 from ringscope.detection.run import detect
 from ringscope.graph.admin import reset
 from ringscope.graph.database import close_all
@@ -63,7 +63,7 @@ def score_from_files(n: int, work: Path) -> list[str]:
     dataset = work / f"sim-{n}"
     if not (dataset / "accounts.csv.gz").exists():
         simulate(dataset, accounts=n, seed=7, fmt="csv.gz")
-    policy = load_policy()
+    policy = load_detection_policy()
     started = time.monotonic()
     frames = read_frames(dataset)
     read_s = time.monotonic() - started
@@ -81,7 +81,7 @@ def score_from_files(n: int, work: Path) -> list[str]:
 def run(sizes: list[int], speed_only: list[int], work: Path, heap: str, pagecache: str, port: int,
         keep: bool, reuse: bool = False) -> str:
     settings, graph = bench_server(work, port, heap, pagecache)
-    policy = load_policy()
+    policy = load_detection_policy()
     lines = [f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "", f"Machine: {machine()}",
              f"Neo4j {graph.server_version()}, heap {heap}, page cache {pagecache}; "
              "data: `ringscope simulate --seed 7`; default policy (`policy/detection.yaml`)", ""]

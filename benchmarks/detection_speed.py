@@ -7,9 +7,9 @@ already there), read the files with pandas into frames with the columns
 ``detection/reader.py`` produces (timestamps as UTC datetimes, ``stub`` false
 for every account, ``is_emulator`` joined onto account_devices, MERGEd
 relationships deduplicated), then run every detector of
-``detection.pipeline.DETECTORS`` with the default policy's parameters, and
-``flagged_intermediaries`` over the accounts the others flag, as
-``run_all`` does.
+``detection.pipeline.DETECTORS`` with the default policy's parameters, those
+marked ``after_flagging`` (``intermediary_flagged_accounts``) last, over the
+accounts the others flag, as ``run_all`` does.
 
 Each detector runs in a child process forked after the frames are read, so
 it sees the same frames and its peak memory (``ru_maxrss``) is its own: the
@@ -37,10 +37,9 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.common import load_average, machine, python_peak_mib
-from ringscope.detection.config import load_policy
+from ringscope.detection.config import load_detection_policy
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
 from ringscope.detection.reader import PlatformFrames
-from ringscope.detection.underwater import detect_flagged_intermediaries
 
 RESULTS = Path(__file__).resolve().parent / "results" / "detection_speed.md"
 
@@ -147,9 +146,8 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
     sizes = frames.sizes()
     print(f"{n:,} accounts: read {read_wall:,.1f} s ({', '.join(f'{k} {v:,}' for k, v in sizes.items())})",
           flush=True)
-    policy = load_policy()
-    validate_params(policy)
-    enabled = policy.enabled()
+    policy = load_detection_policy()
+    params = validate_params(policy)
     lines = [f"### {n:,} accounts", "",
              f"Frames ({read_wall:,.0f} s wall, {read_cpu:,.0f} s CPU to read; {base_mib:,.0f} MiB peak after "
              "reading): "
@@ -158,11 +156,10 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
              "|---|---:|---:|---:|---:|---:|"]
     results: list[DetectorResult] = []
     with tempfile.TemporaryDirectory(prefix="detection-speed-") as scratch:
-        for name, adapter in DETECTORS.items():
-            if name not in enabled or (detectors and name not in detectors):
+        for name, detector in DETECTORS.items():
+            if name not in params or detector.after_flagging or (detectors and name not in detectors):
                 continue
-            params = enabled[name].params
-            report = timed(lambda: adapter(frames, params), timeout, Path(scratch))
+            report = timed(lambda: detector.adapter(frames, params[name]), timeout, Path(scratch))
             found = report["result"] or []
             results.append(DetectorResult(name, found, report["wall"]))
             members = len({a for f in found for a in f.members})
@@ -171,13 +168,13 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
             lines.append(f"| {name}{status} | {wall} | {report['cpu']:,.1f} | {len(found):,} | {members:,} | "
                          f"{report['peak_mib']:,.0f} |")
             print(lines[-1], flush=True)
-        if "flagged_intermediaries" in enabled and not detectors:
+        for name, detector in DETECTORS.items():
+            if name not in params or not detector.after_flagging or detectors:
+                continue
             flagged = sorted(flagged_ids(account_risks(results, policy), policy))
-            params = enabled["flagged_intermediaries"].params
-            report = timed(lambda: detect_flagged_intermediaries(frames.intermediary_accounts, flagged, **params),
-                           timeout, Path(scratch))
+            report = timed(lambda: detector.adapter(frames, flagged, params[name]), timeout, Path(scratch))
             found = report["result"] or []
-            lines.append(f"| flagged_intermediaries ({len(flagged):,} accounts flagged by the others) | "
+            lines.append(f"| {name} ({len(flagged):,} accounts flagged by the others) | "
                          f"{report['wall']:,.1f} | {report['cpu']:,.1f} | {len(found):,} | "
                          f"{len({a for f in found for a in f.members}):,} | {report['peak_mib']:,.0f} |")
             print(lines[-1], flush=True)

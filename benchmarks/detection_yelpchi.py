@@ -1,4 +1,4 @@
-"""FRAUDAR-style farm injection into YelpChi: our lockstep, templates and dense-block detectors beside FRAUDAR.
+"""FRAUDAR-style farm injection into YelpChi: our lockstep, comment-text and dense-block detectors beside FRAUDAR.
 
 Background: YelpChi (Rayana & Akoglu, KDD 2015; research use only) as
 accounts x notes, a note being a product x ISO week (see
@@ -29,8 +29,10 @@ the authors' greedy peeling with log-weighted columns) on the same binary
 account x note matrix; its flagged accounts are the rows of the densest block.
 Ours = what ``ringscope flagged`` would print from the comment detectors
 :func:`detection.lockstep.detect_lockstep`,
-:func:`detection.templates.detect_templates` (YelpChi has no texts, so
-templates never fire there) and :func:`detection.dense_blocks.detect_dense_blocks`
+the comment-text detectors :func:`detection.comment_templates.detect_comment_templates`,
+:func:`detection.offplatform_lures.detect_offplatform_lures` and
+:func:`detection.qa_acts.detect_qa_acts` (YelpChi has no texts, so they never
+fire there) and :func:`detection.dense_blocks.detect_dense_blocks`
 run with the detection policy's parameters: accounts whose noisy-OR risk
 reaches the policy's flag threshold.  ``ours_any`` (members of any of their
 clusters, what an investigator sees in the cluster list, flagged or not) and
@@ -64,8 +66,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ringscope.detection.config import DetectionPolicy, load_policy
+from ringscope.detection.config import DetectionPolicy, load_detection_policy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
+from ringscope.detection.params import params_from_policy
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids
 from ringscope.detection.reader import PlatformFrames
 from ringscope.ingest.converters.yelpchi import yelpchi_frames
@@ -171,22 +174,27 @@ def run_fraudar(comments: pd.DataFrame) -> set[str]:
     return {au[i] for i in rows}
 
 
+# The detectors that look at comments only, in pipeline order.
+COMMENT_DETECTORS = ("lockstep", "comment_template", "offplatform_lure", "qa_act", "dense_blocks")
+
+
 def run_methods(comments: pd.DataFrame, policy: DetectionPolicy | None = None) -> dict[str, tuple[set[str], float]]:
     """Flagged accounts and seconds per method.
 
-    ``lockstep``, ``templates``, ``dense_blocks``: members of the detector's
+    ``lockstep``, the comment-text detectors, ``dense_blocks``: members of the detector's
     clusters (parameters from the detection policy, as ``ringscope detect``
     runs them).  ``ours_any``: members of any of their clusters.  ``ours``:
     what ``ringscope flagged`` would print - accounts whose combined risk
     (:func:`detection.scoring.combine`, the policy's weights) reaches the
     policy's ``flag_threshold``.
     """
-    policy = policy or load_policy()
+    policy = policy or load_detection_policy()
     out: dict[str, tuple[set[str], float]] = {}
     results: list[DetectorResult] = []
-    for name in ("lockstep", "templates", "dense_blocks"):
+    for name in COMMENT_DETECTORS:
         t0 = time.perf_counter()
-        findings = DETECTORS[name](PlatformFrames.comments_only(comments), policy.detectors[name].params)
+        params = params_from_policy(DETECTORS[name].params, name, policy.detectors[name].params)
+        findings = DETECTORS[name].adapter(PlatformFrames.comments_only(comments), params)
         secs = time.perf_counter() - t0
         results.append(DetectorResult(name, findings, secs))
         out[name] = (set().union(*(f.members for f in findings)) if findings else set(), secs)
@@ -380,8 +388,9 @@ def write_report(out: Path, res: pd.DataFrame, bg_methods: dict, fr_bg: set[str]
         f"{DenseBlockParams().density_margin:g} x the densest block of {DenseBlockParams().null_copies} "
         "degree-preserving random copies and holding >= "
         f"{DenseBlockParams().min_excess:g} excess comments, >= {DenseBlockParams().min_accounts} accounts). "
-        "**ours** = the accounts `ringscope flagged` would print from lockstep, templates (YelpChi has no "
-        "texts: never fires) and dense_blocks run with `policy/detection.yaml`: noisy-OR risk >= the policy's "
+        "**ours** = the accounts `ringscope flagged` would print from lockstep, the comment-text detectors "
+        "(YelpChi has no texts: they never fire) and dense_blocks run with `policy/detection.yaml`: noisy-OR "
+        "risk >= the policy's "
         "flag threshold. **in a cluster** = members of any of their clusters, flagged or not (what the "
         "cluster list shows). "
         "FRAUDAR = `fraudar.logWeightedAveDegree` from rgmining-fraudar 0.7.6 (the authors' greedy code) on "

@@ -13,11 +13,11 @@ from ringscope.graph.settings import Settings
 
 
 def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
-    from ringscope.detection.config import load_policy
+    from ringscope.detection.config import load_detection_policy
     from ringscope.detection.run import detect
     from ringscope.graph.database import connect
 
-    policy = load_policy(Path(args.policy) if args.policy else None)
+    policy = load_detection_policy(Path(args.policy) if args.policy else None)
     summary = detect(connect(settings), policy, log=warn if not args.quiet else (lambda s: None))
     warn(f"{summary.clusters} clusters, {summary.flagged} accounts flagged, {summary.scored} scored")
     say(summary.run_id)
@@ -72,18 +72,18 @@ def _interval(text: str) -> float:
 
 def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     """Run detection every interval on this machine; a failed run is reported and retried next time."""
-    from ringscope.detection.config import load_policy
+    from ringscope.detection.config import load_detection_policy
     from ringscope.detection.run import RunInProgress, detect
     from ringscope.graph.database import connect
 
     every = _interval(args.every)
     policy_path = Path(args.policy) if args.policy else None
-    load_policy(policy_path)  # a bad policy stops the scheduler at once
+    load_detection_policy(policy_path)  # a bad policy stops the scheduler at once
     runs_done = 0
     while True:
         started = time.monotonic()
         try:
-            summary = detect(connect(settings), load_policy(policy_path), log=warn)
+            summary = detect(connect(settings), load_detection_policy(policy_path), log=warn)
             say(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {summary.run_id}: {summary.clusters} clusters, "
                 f"{summary.flagged} flagged")
         except RunInProgress as exc:

@@ -286,9 +286,9 @@ def cmd_exam(args: argparse.Namespace, settings) -> int:
 
 
 def cmd_policy(args: argparse.Namespace, settings) -> int:
-    from ringscope.sanctions.policy import load_policy, policy_path
+    from ringscope.sanctions.policy import load_sanction_policy, policy_path
 
-    policy = load_policy()
+    policy = load_sanction_policy()
     if fmt_of(args) == "json":
         say(json.dumps(policy.model_dump(by_alias=True), ensure_ascii=False, indent=2))
         return 0

@@ -45,11 +45,11 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from ringscope.queries.detection import runs
 
     if not any(r.status == "completed" for r in runs(graph, limit=50)):
-        from ringscope.detection.config import load_policy
+        from ringscope.detection.config import load_detection_policy
         from ringscope.detection.run import detect
 
         say("running detection once ...")
-        summary = detect(graph, load_policy(), log=lambda s: say("  " + s))
+        summary = detect(graph, load_detection_policy(), log=lambda s: say("  " + s))
         say(f"  {summary.run_id}: {summary.clusters} clusters, {summary.flagged} accounts flagged")
     if args.no_app:
         return 0

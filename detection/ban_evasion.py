@@ -42,13 +42,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ringscope.detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc_epoch
+from ringscope.detection.params import as_names, policy_field
 from ringscope.detection.shared_infrastructure import cite_ids, identifier_weight
 
 DETECTOR = "ban_evasion"
@@ -77,13 +79,6 @@ def _seconds(values: pd.Series) -> np.ndarray:
     return ((ts - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(
         dtype=float, na_value=np.nan
     )
-
-
-def _iso(seconds: float) -> str:
-    """Epoch seconds as ISO 8601 UTC, "unknown" for NaN. O(1)."""
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "unknown"
-    return pd.Timestamp(seconds, unit="s", tz="UTC").isoformat()
 
 
 def ban_events(
@@ -229,17 +224,19 @@ def _evidence_reason(row: pd.Series) -> Reason:
     """A member's reason for one (device, ban) link, with the ids and times. O(1)."""
     who = (f"banned account {row.banned_account_id}" if row.banned_account_id
            else f"banned device {row.device_id}")
-    sanction = f" (sanction {row.sanction_id}, issued {_iso(row.banned_at)})" \
+    issued = iso_utc_epoch(row.banned_at, missing="unknown")
+    sanction = f" (sanction {row.sanction_id}, issued {issued})" \
         if row.sanction_id else " (banned by status; ban time unknown)"
-    reg = _iso(row.registered_at)
+    reg = iso_utc_epoch(row.registered_at, missing="unknown")
     if row.kind == STRONG_POST_BAN:
         days = (row.registered_at - row.banned_at) / DAY
         text = (f"{row.account_id} was registered {reg}, {days:.1f} days after {who} was "
                 f"banned{sanction}, and uses the same device {row.device_id}")
     elif row.kind == MOVED_AFTER_BAN:
         days = (row.first_seen - row.banned_at) / DAY
+        seen = iso_utc_epoch(row.first_seen, missing="unknown")
         text = (f"{row.account_id} (registered {reg}, before the ban) first appeared on device "
-                f"{row.device_id} {_iso(row.first_seen)}, {days:.1f} days after {who} was "
+                f"{row.device_id} {seen}, {days:.1f} days after {who} was "
                 f"banned{sanction}")
     elif row.kind == STATUS_ONLY:
         text = (f"{row.account_id} (registered {reg}) shares device {row.device_id} with "
@@ -257,20 +254,31 @@ def _evidence_reason(row: pd.Series) -> Reason:
     other = row.first_seen if row.kind == MOVED_AFTER_BAN else row.registered_at
     if not math.isnan(row.banned_at) and not math.isnan(other):
         lo, hi = sorted((row.banned_at, other))
-        evidence.append(Evidence("time_window", (_iso(lo), _iso(hi))))
+        evidence.append(Evidence("time_window", (iso_utc_epoch(lo), iso_utc_epoch(hi))))
     code = "ban_evasion" if row.kind in (STRONG_POST_BAN, MOVED_AFTER_BAN) \
         else "ban_evasion_review"
     return Reason(code=code, text=text, evidence=tuple(evidence))
+
+
+@dataclass(frozen=True)
+class BanEvasionParams:
+    """Thresholds of :func:`detect_ban_evasion`.
+
+    ``device_cap``: a device used by more accounts is ignored;
+    ``ban_actions``: ``sanctions.action`` values that count as a ban;
+    ``max_member_reasons``: reasons per member (strongest first).
+    """
+
+    device_cap: int = 200
+    ban_actions: Iterable[str] = policy_field(BAN_ACTIONS, as_names, "list of sanction actions")
+    max_member_reasons: int = 5
 
 
 def detect_ban_evasion(
     account_devices: pd.DataFrame,
     accounts: pd.DataFrame,
     sanctions: pd.DataFrame | None,
-    *,
-    device_cap: int = 200,
-    ban_actions: Iterable[str] = BAN_ACTIONS,
-    max_member_reasons: int = 5,
+    params: BanEvasionParams = BanEvasionParams(),
 ) -> list[ClusterFinding]:
     """Findings for accounts on the devices of banned accounts (or banned devices).
 
@@ -287,7 +295,7 @@ def detect_ban_evasion(
     O(L + M). Findings sorted by score then key.
     """
     ev = evasion_evidence(account_devices, accounts, sanctions,
-                          device_cap=device_cap, ban_actions=ban_actions)
+                          device_cap=params.device_cap, ban_actions=params.ban_actions)
     if ev.empty:
         return []
     ban_key = np.where(ev["banned_account_id"] != "", "a:" + ev["banned_account_id"],
@@ -311,7 +319,7 @@ def detect_ban_evasion(
             scores = rows_a["score"].to_numpy(float)
             member_scores[account] = round(float(1 - np.prod(1 - scores)), 6)
             member_reasons[account] = tuple(
-                _evidence_reason(r) for r in rows_a.head(max_member_reasons).itertuples()
+                _evidence_reason(r) for r in rows_a.head(params.max_member_reasons).itertuples()
             )
         members = sorted(member_scores)
         score = max(member_scores.values())

@@ -1,7 +1,14 @@
-"""The detection policy file: validated, with errors that name the setting at fault."""
+"""The detection policy file: validated, with errors that name the setting at fault.
+
+Policy files written for version 1 keep working: two detector keys were
+renamed in version 2 so that every key is the ``detector`` label of the
+findings it makes (the label ``ringscope flagged`` prints), and an entry under
+an old key is read as the entries that replace it (:data:`RENAMED_DETECTORS`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -11,13 +18,27 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ringscope import policy as policy_files
 from ringscope.common.errors import SettingError
 from ringscope.common.policyfile import first_error, read_yaml
+from ringscope.detection.comment_templates import CommentTemplateParams
+from ringscope.detection.offplatform_lures import OffplatformLureParams
+from ringscope.detection.qa_acts import QaActParams
+from ringscope.detection.underwater import FlaggedIntermediaryParams
 
 DEFAULT_POLICY = policy_files.DETECTION
 
 DETECTOR_NAMES = (
-    "shared_infrastructure", "registration_bursts", "lockstep", "templates",
-    "underwater", "ban_evasion", "engagement", "flagged_intermediaries", "dense_blocks",
+    "shared_infrastructure", "registration_bursts", "lockstep", "comment_template", "offplatform_lure",
+    "qa_act", "underwater", "ban_evasion", "engagement", "intermediary_flagged_accounts", "dense_blocks",
 )
+
+#: Keys of version 1 -> the keys that replace them, each with the params class
+#: that takes its share of the old entry's ``params``. ``templates`` ran three
+#: detectors; ``flagged_intermediaries`` made findings labelled
+#: ``intermediary_flagged_accounts``.
+RENAMED_DETECTORS: dict[str, dict[str, type]] = {
+    "templates": {"comment_template": CommentTemplateParams, "offplatform_lure": OffplatformLureParams,
+                  "qa_act": QaActParams},
+    "flagged_intermediaries": {"intermediary_flagged_accounts": FlaggedIntermediaryParams},
+}
 
 
 class DetectorPolicy(BaseModel):
@@ -37,16 +58,55 @@ class DetectionPolicy(BaseModel):
         return {name: d for name, d in self.detectors.items() if d.enabled}
 
 
-def load_policy(path: Path | None = None) -> DetectionPolicy:
+def _split_entry(old: str, entry: Any, where: str) -> dict[str, Any]:
+    """The entries that replace the version-1 entry ``old``: the same weight and
+    switch each, and each of its ``params`` given to every replacement that has it."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("params", {}), dict):
+        return {new: entry for new in RENAMED_DETECTORS[old]}      # let validation name what is wrong
+    params = entry.get("params") or {}
+    fields = {new: {f.name for f in dataclasses.fields(cls)} for new, cls in RENAMED_DETECTORS[old].items()}
+    known = sorted(set().union(*fields.values()))
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise SettingError(f"{where}: detectors.{old}.params.{unknown[0]}: unknown parameter "
+                           f"(known: {', '.join(known)})")
+    return {new: {**entry, "params": {k: v for k, v in params.items() if k in names}}
+            for new, names in fields.items()}
+
+
+def upgrade_detectors(raw: Any, where: str) -> Any:
+    """A policy's raw data with version-1 detector keys replaced (in place of the old entry). O(detectors).
+
+    Giving an old key together with one of its replacements is an error: it
+    would not be clear which one counts.
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("detectors"), dict):
+        return raw
+    detectors: dict[str, Any] = {}
+    for name, entry in raw["detectors"].items():
+        if name not in RENAMED_DETECTORS:
+            detectors[name] = entry
+            continue
+        clash = sorted(set(RENAMED_DETECTORS[name]) & set(raw["detectors"]))
+        if clash:
+            raise SettingError(f"{where}: detectors.{name}: replaced by {', '.join(RENAMED_DETECTORS[name])} "
+                               f"in version 2; give either it or {', '.join(clash)}")
+        detectors.update(_split_entry(name, entry, where))
+    return {**raw, "detectors": detectors}
+
+
+def load_detection_policy(path: Path | None = None) -> DetectionPolicy:
+    """The detection policy from ``path``, else ``RINGSCOPE_DETECTION_POLICY``, else the packaged default."""
     path = Path(path or os.environ.get("RINGSCOPE_DETECTION_POLICY") or DEFAULT_POLICY)
-    raw = read_yaml(path, "detection policy")
+    where = f"detection policy {path}"
+    raw = upgrade_detectors(read_yaml(path, "detection policy"), where)
     try:
         policy = DetectionPolicy.model_validate(raw)
     except ValidationError as exc:
-        where, message = first_error(exc)
-        raise SettingError(f"detection policy {path}: {where}: {message}") from None
+        where_key, message = first_error(exc)
+        raise SettingError(f"{where}: {where_key}: {message}") from None
     unknown = sorted(set(policy.detectors) - set(DETECTOR_NAMES))
     if unknown:
-        raise SettingError(f"detection policy {path}: detectors.{unknown[0]}: unknown detector "
+        raise SettingError(f"{where}: detectors.{unknown[0]}: unknown detector "
                            f"(known: {', '.join(DETECTOR_NAMES)})")
     return policy

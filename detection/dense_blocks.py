@@ -109,7 +109,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import poisson
 
-from ringscope.detection.findings import ClusterFinding, comment_group_reason
+from ringscope.detection.findings import ClusterFinding, comment_group_reason, iso_utc_epoch
 
 DETECTOR = "dense_blocks"
 
@@ -537,10 +537,6 @@ def _with_joiners(view: View, B: sparse.csr_matrix, Bt: sparse.csr_matrix, b: Bl
 # --------------------------------------------------------------------------- findings
 
 
-def _iso_ns(ns: int) -> str:
-    return pd.Timestamp(int(ns), tz="UTC").isoformat()
-
-
 def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockParams) -> ClusterFinding:
     acc_uni, note_uni, cid, t = tables["acc"], tables["note"], tables["cid"], tables["t"]
     colset = np.zeros(view.n_col, bool)
@@ -555,6 +551,7 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
     cids = sorted(set(cid[crow].tolist()))
     notes = sorted(set(note_uni[view.col_note[np.flatnonzero(colset)]].tolist()))
     t0, t1 = (int(t[crow].min()), int(t[crow].max())) if len(crow) else (0, 0)
+    start, end = iso_utc_epoch(t0, unit="ns"), iso_utc_epoch(t1, unit="ns")
     ratio = b.density / g0 if g0 > 0 else float("inf")
     score = float(np.clip(1.0 - np.exp(-b.excess / 4.0), 0.0, 1.0))
     what = "bursts (events)" if view.name == "event" else "notes"
@@ -562,13 +559,13 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
         f"{len(b.rows)} accounts commented together on {len(b.cols)} {what} of {len(notes)} notes: "
         f"{b.edges} comments inside the block, weighted density {b.density:.3f}, {ratio:.2f} times the densest block "
         f"of {params.null_copies} degree-preserving random copies ({g0:.3f}); {b.excess:.1f} comments more than "
-        f"a block of {params.density_margin:g} times that density would hold; between {_iso_ns(t0)} and {_iso_ns(t1)}."
+        f"a block of {params.density_margin:g} times that density would hold; between {start} and {end}."
     )
     if len(b.joined) or len(b.joined_cols):
         text += (f" {len(b.joined)} more accounts and {len(b.joined_cols)} more {what} joined it: each is tied to "
                  f"the block so strongly that chance explains it with probability below {params.join_alpha:g} "
                  f"(Poisson, Bonferroni).")
-    reason = comment_group_reason("dense_block", text, cids, notes, (_iso_ns(t0), _iso_ns(t1)),
+    reason = comment_group_reason("dense_block", text, cids, notes, (start, end),
                                   params.max_evidence)
     # member score: contribution (weighted degree inside the block) relative to the largest
     keep = colset[view.col] & rowset[view.acc]

@@ -33,7 +33,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ringscope.detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc
 from ringscope.detection.lockstep import _to_ns, _within_group_pairs
 
 DETECTOR = "engagement"
@@ -158,13 +158,9 @@ def burst_groups(bursts: pd.DataFrame, params: EngagementParams = EngagementPara
     return g
 
 
-def _iso(ts) -> str:
-    return pd.Timestamp(ts).tz_convert("UTC").isoformat()
-
-
 def _burst_reason(bs: pd.DataFrame, n_members: int, params: EngagementParams, shared: bool) -> Reason:
     windows = "; ".join(
-        f"{r.n_events} {r.kind}s on {r.target} between {_iso(r.start)} and {_iso(r.end)} "
+        f"{r.n_events} {r.kind}s on {r.target} between {iso_utc(r.start)} and {iso_utc(r.end)} "
         f"({r.ratio:.0f}x its usual rate)" for r in bs.head(5).itertuples()
     )
     actors = sorted({a for acts in bs["actors"] for a in acts})
@@ -172,7 +168,7 @@ def _burst_reason(bs: pd.DataFrame, n_members: int, params: EngagementParams, sh
             else f"A burst of engagement from {n_members} accounts") + f": {windows}" + (" ..." if len(bs) > 5 else "") + "."
     liked = sorted({o for objs in bs.loc[bs["kind"] == "like", "objects"] for o in objs})
     ev = [Evidence("account", tuple(actors[: params.max_evidence])),
-          Evidence("time_window", (_iso(bs["start"].min()), _iso(bs["end"].max())))]
+          Evidence("time_window", (iso_utc(bs["start"].min()), iso_utc(bs["end"].max())))]
     if liked:
         ev.append(Evidence("note", tuple(liked[: params.max_evidence])))
     ev.append(Evidence("account", tuple(sorted(set(bs["target"])))))

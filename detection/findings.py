@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -39,6 +41,22 @@ class Reason:
     code: str
     text: str
     evidence: tuple[Evidence, ...] = ()
+
+
+def iso_utc(ts, missing: str | None = None) -> str:
+    """A timezone-aware timestamp as ISO 8601 text in UTC, as reasons cite it;
+    ``missing`` stands for NaT when given. O(1)."""
+    if missing is not None and pd.isna(ts):
+        return missing
+    return pd.Timestamp(ts).tz_convert("UTC").isoformat()
+
+
+def iso_utc_epoch(value: float, unit: str = "s", missing: str | None = None) -> str:
+    """A time since the epoch in ``unit`` (seconds by default) as ISO 8601 text in UTC;
+    ``missing`` stands for NaN or None when given. O(1)."""
+    if missing is not None and pd.isna(value):
+        return missing
+    return pd.Timestamp(value, unit=unit, tz="UTC").isoformat()
 
 
 def comment_group_reason(code: str, text: str, comment_ids: list[str], note_ids: list[str],

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ringscope.detection.findings import ClusterFinding, comment_group_reason
+from ringscope.detection.findings import ClusterFinding, comment_group_reason, iso_utc
 
 DETECTOR = "lockstep"
 
@@ -322,10 +322,6 @@ def lockstep_graph(sim: pd.DataFrame, params: LockstepParams = LockstepParams())
     return g
 
 
-def _iso(ts: pd.Timestamp) -> str:
-    return pd.Timestamp(ts).tz_convert("UTC").isoformat()
-
-
 def lockstep_clusters(
     pairs: pd.DataFrame, graph: nx.Graph, params: LockstepParams = LockstepParams()
 ) -> list[ClusterFinding]:
@@ -375,14 +371,15 @@ def lockstep_clusters(
         notes = sorted(set(ev["note_id"]))
         t0 = min(ev["time_a"].min(), ev["time_b"].min())
         t1 = max(ev["time_a"].max(), ev["time_b"].max())
+        start, end = iso_utc(t0), iso_utc(t1)
         n_pairs = len(ev)
         text = (
             f"{len(members)} accounts commented on the same notes within {window_txt} of each other: "
             f"{n_pairs} synchronized comment pairs on {len(notes)} notes ({len(cids)} comments), "
-            f"between {_iso(t0)} and {_iso(t1)}; {sub.number_of_edges()} account pairs share "
+            f"between {start} and {end}; {sub.number_of_edges()} account pairs share "
             f"on average {supports.mean():.1f} synchronized notes (synchrony ratio {ratios.mean():.2f})."
         )
-        reason = comment_group_reason("lockstep_comments", text, cids, notes, (_iso(t0), _iso(t1)),
+        reason = comment_group_reason("lockstep_comments", text, cids, notes, (start, end),
                                       params.max_evidence)
         member_scores = {a: round(_strength_score(strength[a], own_ratio[a]), 6) for a in members}
         findings.append(

@@ -1,34 +1,44 @@
 """Run every enabled detector over the platform frames, timing each.
 
-Each entry of ``DETECTORS`` adapts one detector to the common shape
-``(frames, params) -> list[ClusterFinding]``; ``params`` comes from the policy
-file and is checked against the detector's own parameters, so a misspelt
-setting is named rather than ignored. Pure: no database here.
+``DETECTORS`` maps each policy key to the detector's frozen params class and
+an adapter that hands the detector its inputs from the frames:
+``adapter(frames, params) -> list[ClusterFinding]``. Every finding's
+``detector`` label is its policy key, so the policy's weights apply to it
+directly. A detector marked ``after_flagging`` runs last, over the accounts
+the others flagged: ``adapter(frames, flagged, params)``. The policy's
+``params`` are checked against the params class (:mod:`detection.params`),
+so a misspelt setting is named rather than ignored. Pure: no database here.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import pandas as pd
 
-from ringscope.detection.ban_evasion import detect_ban_evasion
+from ringscope.detection import (
+    ban_evasion, comment_templates, dense_blocks, engagement, lockstep, offplatform_lures, qa_acts,
+    registration_bursts, shared_infrastructure, underwater,
+)
+from ringscope.detection.ban_evasion import BanEvasionParams, detect_ban_evasion
+from ringscope.detection.comment_templates import CommentTemplateParams, detect_comment_templates
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
 from ringscope.detection.engagement import EngagementParams, detect_engagement
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.lockstep import LockstepParams, detect_lockstep
+from ringscope.detection.offplatform_lures import OffplatformLureParams, detect_offplatform_lures
+from ringscope.detection.params import params_from_policy
+from ringscope.detection.qa_acts import QaActParams, detect_qa_acts
 from ringscope.detection.reader import PlatformFrames
-from ringscope.detection.registration_bursts import detect_registration_bursts
+from ringscope.detection.registration_bursts import RegistrationBurstParams, detect_registration_bursts
 from ringscope.detection.scoring import AccountRisk, combine
-from ringscope.detection.shared_infrastructure import detect_shared_infrastructure
-from ringscope.detection.templates import TemplateParams, detect_templates
-from ringscope.detection.underwater import UnderwaterParams, detect_flagged_intermediaries, detect_underwater
-from ringscope.common.errors import SettingError
+from ringscope.detection.shared_infrastructure import SharedInfrastructureParams, detect_shared_infrastructure
+from ringscope.detection.underwater import (
+    FlaggedIntermediaryParams, UnderwaterParams, detect_flagged_intermediaries, detect_underwater,
+)
 
 
 def infrastructure_links(frames: PlatformFrames) -> pd.DataFrame:
@@ -47,52 +57,44 @@ def infrastructure_links(frames: PlatformFrames) -> pd.DataFrame:
     return links.drop_duplicates().reset_index(drop=True)
 
 
-def _params_object(cls, name: str, params: dict[str, Any]):
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(params) - set(known))
-    if unknown:
-        raise SettingError(f"detection policy: detectors.{name}.params.{unknown[0]}: unknown parameter "
-                           f"(known: {', '.join(sorted(known))})")
-    values = {}
-    for key, value in params.items():
-        default = getattr(cls(), key)
-        try:
-            values[key] = pd.Timedelta(value) if isinstance(default, pd.Timedelta) else type(default)(value)
-        except (TypeError, ValueError):
-            raise SettingError(f"detection policy: detectors.{name}.params.{key}: {value!r} is not a valid "
-                               f"{'duration (e.g. 15min)' if isinstance(default, pd.Timedelta) else type(default).__name__}"
-                               ) from None
-    return cls(**values)
-
-
-def _kwargs(func: Callable, name: str, params: dict[str, Any]) -> dict[str, Any]:
-    accepted = {p.name for p in inspect.signature(func).parameters.values() if p.kind == p.KEYWORD_ONLY}
-    unknown = sorted(set(params) - accepted)
-    if unknown:
-        raise SettingError(f"detection policy: detectors.{name}.params.{unknown[0]}: unknown parameter "
-                           f"(known: {', '.join(sorted(accepted))})")
-    return dict(params)
-
-
 def _active_accounts(frames: PlatformFrames) -> pd.DataFrame:
     return frames.accounts[~frames.accounts["stub"].fillna(False).astype(bool)]
 
 
-DETECTORS: dict[str, Callable[[PlatformFrames, dict[str, Any]], list[ClusterFinding]]] = {
-    "shared_infrastructure": lambda f, p: detect_shared_infrastructure(
-        infrastructure_links(f), **_kwargs(detect_shared_infrastructure, "shared_infrastructure", p)),
-    "registration_bursts": lambda f, p: detect_registration_bursts(
-        _active_accounts(f), f.account_devices, **_kwargs(detect_registration_bursts, "registration_bursts", p)),
-    "lockstep": lambda f, p: detect_lockstep(f.comments, _params_object(LockstepParams, "lockstep", p)),
-    "templates": lambda f, p: detect_templates(f.comments, _params_object(TemplateParams, "templates", p)),
-    "dense_blocks": lambda f, p: detect_dense_blocks(
-        f.comments, _params_object(DenseBlockParams, "dense_blocks", p)),
-    "underwater": lambda f, p: detect_underwater(
-        f.notes, f.orders, f.intermediary_accounts, _params_object(UnderwaterParams, "underwater", p)),
-    "ban_evasion": lambda f, p: detect_ban_evasion(
-        f.account_devices, _active_accounts(f), f.sanctions, **_kwargs(detect_ban_evasion, "ban_evasion", p)),
-    "engagement": lambda f, p: detect_engagement(
-        f.likes, f.notes, f.follows, _active_accounts(f), _params_object(EngagementParams, "engagement", p)),
+class Detector(NamedTuple):
+    """How the pipeline runs one detector."""
+
+    params: type                                         # its frozen ...Params dataclass
+    adapter: Callable[..., list[ClusterFinding]]         # (frames, params), or (frames, flagged, params)
+    after_flagging: bool = False                         # runs last, over the accounts the others flagged
+
+
+# In running order; each key is its module's DETECTOR, the label of the findings it makes.
+DETECTORS: dict[str, Detector] = {
+    shared_infrastructure.DETECTOR: Detector(
+        SharedInfrastructureParams, lambda f, p: detect_shared_infrastructure(infrastructure_links(f), p)),
+    registration_bursts.DETECTOR: Detector(
+        RegistrationBurstParams, lambda f, p: detect_registration_bursts(_active_accounts(f), f.account_devices, p)),
+    lockstep.DETECTOR: Detector(
+        LockstepParams, lambda f, p: detect_lockstep(f.comments, p)),
+    comment_templates.DETECTOR: Detector(
+        CommentTemplateParams, lambda f, p: detect_comment_templates(f.comments, p)),
+    offplatform_lures.DETECTOR: Detector(
+        OffplatformLureParams, lambda f, p: detect_offplatform_lures(f.comments, p)),
+    qa_acts.DETECTOR: Detector(
+        QaActParams, lambda f, p: detect_qa_acts(f.comments, p)),
+    dense_blocks.DETECTOR: Detector(
+        DenseBlockParams, lambda f, p: detect_dense_blocks(f.comments, p)),
+    underwater.DETECTOR: Detector(
+        UnderwaterParams, lambda f, p: detect_underwater(f.notes, f.orders, f.intermediary_accounts, p)),
+    ban_evasion.DETECTOR: Detector(
+        BanEvasionParams, lambda f, p: detect_ban_evasion(f.account_devices, _active_accounts(f), f.sanctions, p)),
+    engagement.DETECTOR: Detector(
+        EngagementParams, lambda f, p: detect_engagement(f.likes, f.notes, f.follows, _active_accounts(f), p)),
+    underwater.DETECTOR_INTERMEDIARY: Detector(
+        FlaggedIntermediaryParams,
+        lambda f, flagged, p: detect_flagged_intermediaries(f.intermediary_accounts, flagged, p),
+        after_flagging=True),
 }
 
 
@@ -103,25 +105,14 @@ class DetectorResult:
     seconds: float
 
 
-def finding_weights(results: list[DetectorResult], policy: DetectionPolicy) -> dict[str, float]:
-    """Weight per ``ClusterFinding.detector`` value, from the policy entry of the detector that made it.
-
-    One detector may label its findings more finely than its policy key (``templates``
-    yields ``comment_template``, ``offplatform_lure`` and ``qa_act``); all of them
-    carry the weight of the detector that produced them.
-    """
-    enabled = policy.enabled()
-    weights: dict[str, float] = {}
-    for result in results:
-        weight = enabled[result.name].weight if result.name in enabled else 0.0
-        for finding in result.findings:
-            weights[finding.detector] = weight
-    return weights
+def finding_weights(policy: DetectionPolicy) -> dict[str, float]:
+    """The weight of each enabled detector, by the ``detector`` label of its findings (its policy key)."""
+    return {name: detector.weight for name, detector in policy.enabled().items()}
 
 
 def account_risks(results: list[DetectorResult], policy: DetectionPolicy) -> dict[str, AccountRisk]:
     """Every account's noisy-OR risk over all findings, with the policy's weights."""
-    return combine([f for r in results for f in r.findings], finding_weights(results, policy))
+    return combine([f for r in results for f in r.findings], finding_weights(policy))
 
 
 def flagged_ids(risks: dict[str, AccountRisk], policy: DetectionPolicy) -> set[str]:
@@ -129,46 +120,29 @@ def flagged_ids(risks: dict[str, AccountRisk], policy: DetectionPolicy) -> set[s
     return {a for a, r in risks.items() if r.score >= policy.flag_threshold}
 
 
-def validate_params(policy: DetectionPolicy) -> None:
-    """Fail before any work when a detector parameter is unknown."""
-    objects = {"lockstep": LockstepParams, "templates": TemplateParams, "underwater": UnderwaterParams,
-               "engagement": EngagementParams, "dense_blocks": DenseBlockParams}
-    funcs = {"shared_infrastructure": detect_shared_infrastructure,
-             "registration_bursts": detect_registration_bursts, "ban_evasion": detect_ban_evasion,
-             "flagged_intermediaries": detect_flagged_intermediaries}
-    for name, detector in policy.enabled().items():
-        if name in objects:
-            _params_object(objects[name], name, detector.params)
-        elif name == "flagged_intermediaries":
-            accepted = set(inspect.signature(detect_flagged_intermediaries).parameters) - {
-                "intermediary_accounts", "flagged_accounts"}
-            unknown = sorted(set(detector.params) - accepted)
-            if unknown:
-                raise SettingError(f"detection policy: detectors.{name}.params.{unknown[0]}: unknown parameter")
-        else:
-            _kwargs(funcs[name], name, detector.params)
+def validate_params(policy: DetectionPolicy) -> dict[str, Any]:
+    """Each enabled detector's params object; fails before any work when a parameter is unknown or bad."""
+    return {name: params_from_policy(DETECTORS[name].params, name, detector.params)
+            for name, detector in policy.enabled().items()}
 
 
 def run_all(frames: PlatformFrames, policy: DetectionPolicy,
             on_done: Callable[[DetectorResult], None] | None = None) -> list[DetectorResult]:
-    """Every enabled detector; ``flagged_intermediaries`` last, over what the others flagged."""
-    validate_params(policy)
-    enabled = policy.enabled()
-    results = []
-    for name, adapter in DETECTORS.items():
-        if name not in enabled:
-            continue
+    """Every enabled detector in ``DETECTORS`` order; those ``after_flagging`` last, over what the others flagged."""
+    params = validate_params(policy)
+    results: list[DetectorResult] = []
+
+    def run(name: str, *inputs: Any) -> None:
         started = time.monotonic()
-        findings = adapter(frames, enabled[name].params)
+        findings = DETECTORS[name].adapter(frames, *inputs, params[name])
         results.append(DetectorResult(name, findings, time.monotonic() - started))
         if on_done:
             on_done(results[-1])
-    if "flagged_intermediaries" in enabled:
-        started = time.monotonic()
-        flagged = sorted(flagged_ids(account_risks(results, policy), policy))
-        findings = detect_flagged_intermediaries(frames.intermediary_accounts, flagged,
-                                                 **enabled["flagged_intermediaries"].params)
-        results.append(DetectorResult("flagged_intermediaries", findings, time.monotonic() - started))
-        if on_done:
-            on_done(results[-1])
+
+    for name, detector in DETECTORS.items():
+        if name in params and not detector.after_flagging:
+            run(name)
+    for name, detector in DETECTORS.items():
+        if name in params and detector.after_flagging:
+            run(name, sorted(flagged_ids(account_risks(results, policy), policy)))
     return results

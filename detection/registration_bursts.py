@@ -56,7 +56,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import binom, poisson
 
-from ringscope.detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc_epoch
+from ringscope.detection.params import as_mapping, policy_field
 from ringscope.detection.shared_infrastructure import unique_ints
 
 DETECTOR = "registration_bursts"
@@ -639,11 +640,6 @@ def burst_groups(
     return groups
 
 
-def _iso(seconds: float) -> str:
-    """Epoch seconds as ISO 8601 UTC text. O(1)."""
-    return pd.Timestamp(seconds, unit="s", tz="UTC").isoformat()
-
-
 def _cite(ids: list[str], limit: int = CITE_LIMIT) -> str:
     """At most ``limit`` ids, then "and N more". O(limit)."""
     rest = len(ids) - limit
@@ -661,8 +657,8 @@ def _group_reason(
     """
     size = len(group.members)
     times = [registered[m] for m in group.members if m in registered]
-    first = min(times).isoformat() if times else _iso(group.start)
-    last = max(times).isoformat() if times else _iso(group.end)
+    first = min(times).isoformat() if times else iso_utc_epoch(group.start)
+    last = max(times).isoformat() if times else iso_utc_epoch(group.end)
     span = f"between {first} and {last}"
     stats = (f"{group.observed} of the {group.total} registrations in that span share it, "
              f"about {group.expected:.1f} expected")
@@ -689,21 +685,40 @@ def _group_reason(
     return Reason(code="registration_burst", text=text, evidence=evidence)
 
 
+def _duration(value: pd.Timedelta | str | float) -> pd.Timedelta | str | float:
+    """A policy duration ("12h", or seconds), checked and kept as given. O(1)."""
+    _timedelta_seconds(value)
+    return value
+
+
+@dataclass(frozen=True)
+class RegistrationBurstParams:
+    """Thresholds of :func:`detect_registration_bursts`.
+
+    ``window``/``background``/``max_gap``: durations as a Timedelta, text
+    ("12h") or seconds. ``min_size``/``min_surprise``/``min_excess``: a
+    significant group (see ``burst_groups``). ``attribute_weight``: per
+    attribute, merged over ``ATTRIBUTE_WEIGHT`` (None: that table).
+    """
+
+    window: pd.Timedelta | str | float = policy_field("12h", _duration, "duration (e.g. 12h) or seconds")
+    background: pd.Timedelta | str | float = policy_field("15D", _duration, "duration (e.g. 15D) or seconds")
+    max_gap: pd.Timedelta | str | float = policy_field("1h", _duration, "duration (e.g. 1h) or seconds")
+    min_size: int = 3
+    min_surprise: float = 6.0
+    min_excess: float = 0.5
+    attribute_weight: Mapping[str, float] | None = policy_field(None, as_mapping, "mapping (attribute: weight)")
+
+
 def detect_registration_bursts(
     accounts: pd.DataFrame,
     account_devices: pd.DataFrame | None = None,
-    *,
-    window: pd.Timedelta | str | float = "12h",
-    background: pd.Timedelta | str | float = "15D",
-    max_gap: pd.Timedelta | str | float = "1h",
-    min_size: int = 3,
-    min_surprise: float = 6.0,
-    min_excess: float = 0.5,
-    attribute_weight: Mapping[str, float] | None = None,
+    params: RegistrationBurstParams = RegistrationBurstParams(),
 ) -> list[ClusterFinding]:
     """Clusters of accounts registered together that also share an attribute.
 
-    Builds ``burst_groups`` (per attribute value, accounts whose ``window``
+    Thresholds are ``params`` (:class:`RegistrationBurstParams`). Builds
+    ``burst_groups`` (per attribute value, accounts whose ``window``
     shows the value over-represented against its ``background`` share:
     surprise ``>= min_surprise`` in -log10 p, at least ``1/(1-min_excess)``
     times the expected count; chained while consecutive registrations are at
@@ -721,15 +736,15 @@ def detect_registration_bursts(
     Time O(R log R) for R attribute rows (accounts times attributes plus
     device links), memory O(R). Same input, same output.
     """
-    w = _timedelta_seconds(window)
-    bg = max(_timedelta_seconds(background), 2 * w)
-    weights = {**ATTRIBUTE_WEIGHT, **(attribute_weight or {})}
+    w = _timedelta_seconds(params.window)
+    bg = max(_timedelta_seconds(params.background), 2 * w)
+    weights = {**ATTRIBUTE_WEIGHT, **(params.attribute_weight or {})}
     times = _seconds(accounts["registered_at"])
     account_ids = accounts["account_id"].astype(str).to_numpy(dtype=object)
     groups: list[BurstGroup] = []
     for sc in _score_columns(accounts, account_devices, times, w, bg):
-        groups += burst_groups(sc, account_ids, _timedelta_seconds(max_gap), bg, min_size,
-                               min_surprise, min_excess)
+        groups += burst_groups(sc, account_ids, _timedelta_seconds(params.max_gap), bg, params.min_size,
+                               params.min_surprise, params.min_excess)
     if not groups:
         return []
     groups.sort(key=lambda g: (g.attribute, g.value, g.start))

@@ -50,6 +50,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.params import as_mapping, policy_field
 
 DETECTOR = "shared_infrastructure"
 
@@ -495,17 +496,31 @@ def _cluster_reasons(shared: list[tuple], size: int) -> tuple[Reason, ...]:
     return tuple(reasons)
 
 
+@dataclass(frozen=True)
+class SharedInfrastructureParams:
+    """Thresholds of :func:`detect_shared_infrastructure`.
+
+    ``base``/``cap``: per link kind, the weight of an identifier two accounts
+    share and the number of accounts above which it links nobody (merged over
+    ``DEFAULT_BASE``/``DEFAULT_CAP``; None: those). ``min_edge_weight``: an
+    account pair links at this summed weight. ``max_component_size``: larger
+    components are split with Louvain (``seed``, ``resolution``).
+    ``min_cluster_size``/``min_score``: smaller or weaker clusters are dropped.
+    """
+
+    base: Mapping[str, float] | None = policy_field(None, as_mapping, "mapping (link kind: weight)")
+    cap: Mapping[str, int] | None = policy_field(None, as_mapping, "mapping (link kind: accounts)")
+    min_edge_weight: float = 0.5
+    min_cluster_size: int = 3
+    min_score: float = 0.4
+    max_component_size: int = 100
+    seed: int = 0
+    resolution: float = 1.0
+
+
 def detect_shared_infrastructure(
     links: pd.DataFrame,
-    *,
-    base: Mapping[str, float] | None = None,
-    cap: Mapping[str, int] | None = None,
-    min_edge_weight: float = 0.5,
-    min_cluster_size: int = 3,
-    min_score: float = 0.4,
-    max_component_size: int = 100,
-    seed: int = 0,
-    resolution: float = 1.0,
+    params: SharedInfrastructureParams = SharedInfrastructureParams(),
 ) -> list[ClusterFinding]:
     """Clusters of accounts tied by rare shared devices, IPs and phone numbers.
 
@@ -515,7 +530,8 @@ def detect_shared_infrastructure(
     ``cap``), account pairs by the summed weight of what they share, and
     clusters are the components of pairs with ``weight >= min_edge_weight``
     (Louvain-split above ``max_component_size``). Clusters smaller than
-    ``min_cluster_size`` or scoring below ``min_score`` are dropped. A
+    ``min_cluster_size`` or scoring below ``min_score`` are dropped (all of
+    them ``params``). A
     household (at most ``HOUSEHOLD_SIZE`` accounts sharing one tablet or
     phone, plus any IPs) has its score halved: four relatives on one tablet
     and one home line score about 0.3 and are not reported by default, twenty
@@ -531,13 +547,13 @@ def detect_shared_infrastructure(
     pairs, plus Louvain on oversized components; memory O(L + P). Findings are
     sorted by score (descending) then key: same input, same output.
     """
-    enc = encode_links(links, base, cap)
+    enc = encode_links(links, params.base, params.cap)
     pairs = _encoded_pairs(enc)
     if pairs.empty:
         return []
     n_acc = len(enc.accounts)
     labels, strong = infrastructure_clusters(
-        pairs, n_acc, min_edge_weight, max_component_size, seed, resolution
+        pairs, n_acc, params.min_edge_weight, params.max_component_size, params.seed, params.resolution
     )
     # identifiers shared inside each cluster: m = members using it
     row_label = labels[enc.account]
@@ -572,13 +588,13 @@ def detect_shared_infrastructure(
     for label, idx in _groups(clustered_idx, labels[clustered_idx]):
         n = len(idx)
         label = int(label)
-        if n < min_cluster_size or label not in shared_by_label:
+        if n < params.min_cluster_size or label not in shared_by_label:
             continue
         ids = shared_by_label[label]
         evidence = _evidence(ids)
         density = edges_per_label[label] / (n * (n - 1) / 2)
         score = cluster_score(evidence, density, is_household(n, ids))
-        if score < min_score:
+        if score < params.min_score:
             continue
         members = [str(accounts[i]) for i in idx]
         member_scores = {

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ringscope.detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc
 
 DETECTOR = "underwater"
 DETECTOR_INTERMEDIARY = "intermediary_flagged_accounts"
@@ -127,10 +127,6 @@ def underwater_links(
     return df[cols].sort_values(["brand_id", "intermediary_id", "order_id", "note_id"]).reset_index(drop=True)
 
 
-def _iso(ts) -> str:
-    return pd.Timestamp(ts).tz_convert("UTC").isoformat() if pd.notna(ts) else ""
-
-
 def detect_underwater(
     notes: pd.DataFrame,
     orders: pd.DataFrame,
@@ -158,11 +154,12 @@ def detect_underwater(
         inter = k[2:] if k.startswith("i\x1f") else ""
         t0, t1 = grp["posted_at"].min(), grp["posted_at"].max()
         who = f"managed by intermediary {inter}" if inter else "paid directly"
+        start, end = iso_utc(t0, missing=""), iso_utc(t1, missing="")
         text = (
             f"{len(accs)} accounts {who} posted {len(note_ids)} notes promoting brand {brand} without a "
             f"commercial declaration, while undeclared orders {', '.join(order_ids[:10])}"
             f"{' ...' if len(order_ids) > 10 else ''} from that brand were placed "
-            f"{'with ' + inter if inter else 'with them'} (notes posted {_iso(t0)} to {_iso(t1)})."
+            f"{'with ' + inter if inter else 'with them'} (notes posted {start} to {end})."
         )
         ev = [Evidence("order", tuple(order_ids[: params.max_evidence])),
               Evidence("note", tuple(note_ids[: params.max_evidence])),
@@ -170,7 +167,7 @@ def detect_underwater(
         if inter:
             ev.append(Evidence("intermediary", (inter,)))
         if pd.notna(t0):
-            ev.append(Evidence("time_window", (_iso(t0), _iso(t1))))
+            ev.append(Evidence("time_window", (start, end)))
         score = 1 - 0.5 ** len(note_ids)
         if grp["direct"].any():
             score = max(score, 0.9)
@@ -181,17 +178,27 @@ def detect_underwater(
     return sorted(out, key=lambda f: (-f.score, f.members))
 
 
+@dataclass(frozen=True)
+class FlaggedIntermediaryParams:
+    """``min_flagged``/``min_fraction``: flagged accounts an intermediary must
+    manage, in number and as a share of all it manages; ``max_evidence``:
+    account ids cited per reason."""
+
+    min_flagged: int = 3
+    min_fraction: float = 0.3
+    max_evidence: int = 2000
+
+
 def detect_flagged_intermediaries(
     intermediary_accounts: pd.DataFrame,
     flagged_accounts: Iterable[str],
-    min_flagged: int = 3,
-    min_fraction: float = 0.3,
-    max_evidence: int = 2000,
+    params: FlaggedIntermediaryParams = FlaggedIntermediaryParams(),
 ) -> list[ClusterFinding]:
     """Intermediaries that manage many accounts other detectors flagged.
 
     One finding per intermediary with >= ``min_flagged`` flagged accounts
-    making up >= ``min_fraction`` of all accounts it manages.  Members = its
+    making up >= ``min_fraction`` of all accounts it manages (``params``); it
+    runs after the other detectors, over the accounts they flagged.  Members = its
     flagged accounts (the unflagged ones are named in the reason only).
     Score = (k + 1) / (n + 2) (Laplace-smoothed flagged share, k flagged of n
     managed).  Time O(E) for E intermediary-account rows.
@@ -206,14 +213,14 @@ def detect_flagged_intermediaries(
         n = len(grp)
         fl = sorted(grp.loc[grp["flag"], "account_id"])
         k = len(fl)
-        if k < min_flagged or k / n < min_fraction:
+        if k < params.min_flagged or k / n < params.min_fraction:
             continue
         score = (k + 1) / (n + 2)
         reason = Reason(
             "intermediary_flagged_accounts",
             f"Intermediary {inter} manages {n} accounts, {k} of which ({k / n:.0%}) are already flagged "
             f"by other detectors.",
-            (Evidence("intermediary", (inter,)), Evidence("account", tuple(fl[:max_evidence]))),
+            (Evidence("intermediary", (inter,)), Evidence("account", tuple(fl[:params.max_evidence]))),
         )
         out.append(ClusterFinding(DETECTOR_INTERMEDIARY, tuple(fl), round(score, 6), (reason,)))
     return sorted(out, key=lambda f: (-f.score, f.members))

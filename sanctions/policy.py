@@ -312,6 +312,6 @@ def policy_path(path: Path | None = None) -> Path:
     return Path(path or os.environ.get("RINGSCOPE_SANCTION_POLICY") or DEFAULT_POLICY)
 
 
-def load_policy(path: Path | None = None) -> SanctionPolicy:
+def load_sanction_policy(path: Path | None = None) -> SanctionPolicy:
     path = policy_path(path)
     return parse_policy(read_yaml(path, "sanction policy"), f"sanction policy {path}")

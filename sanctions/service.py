@@ -44,7 +44,7 @@ from ringscope.common.errors import RingscopeError
 from ringscope.graph.model import SANCTION_TARGETS
 from ringscope.sanctions import ladder, store
 from ringscope.sanctions.cascade import Derived, Parent, cascade
-from ringscope.sanctions.policy import SanctionPolicy, load_policy
+from ringscope.sanctions.policy import SanctionPolicy, load_sanction_policy
 from ringscope.sanctions.propagation import (REVIEW, BadDecision, Decision, Effect, Existing, HopCount, NodeRef, Plan,
                                    Step, UnknownTarget, diff, plan, plan_from_content, violation_times)
 
@@ -265,7 +265,7 @@ def preview(graph: Graph, decision: Decision, actor: Actor, *, now: datetime | N
             policy: SanctionPolicy | None = None) -> Preview:
     """What ``decision`` would do, recorded as a preview to apply. Changes nothing on any entity."""
     actor.require("preview_sanction")
-    policy = policy or load_policy()
+    policy = policy or load_sanction_policy()
     now = _now(now)
     the_plan = graph.read_transaction(
         lambda tx: plan(decision, store.GraphSource(store.tx_runner(tx), policy), policy, now))
@@ -300,7 +300,7 @@ def apply(graph: Graph, preview_id: str, actor: Actor, *, now: datetime | None =
           policy: SanctionPolicy | None = None) -> ApplyResult:
     """Do exactly what preview ``preview_id`` showed, in one transaction; idempotent."""
     actor.require("apply_sanction")
-    policy = policy or load_policy()
+    policy = policy or load_sanction_policy()
     now = _now(now)
     expire_due(graph, now=now, policy=policy)
 
@@ -460,7 +460,7 @@ def approve(graph: Graph, preview_id: str, actor: Actor, *, reason: str = "", no
             policy: SanctionPolicy | None = None) -> ApproveResult:
     """A second person activates what a decision left awaiting approval."""
     actor.require("approve_sanction")
-    policy = policy or load_policy()
+    policy = policy or load_sanction_policy()
     now = _now(now)
     expire_due(graph, now=now, policy=policy)
 
@@ -518,7 +518,7 @@ def revoke(graph: Graph, ids: str | Sequence[str], actor: Actor, reason: str, *,
     actor.require("revoke_sanction")
     if not reason or not reason.strip():
         raise RevokeError("a revocation needs a reason (--reason): it goes into the audit log")
-    policy = policy or load_policy()
+    policy = policy or load_sanction_policy()
     now = _now(now)
     names = [ids] if isinstance(ids, str) else list(ids)
     if not names:
@@ -590,7 +590,7 @@ def revoke(graph: Graph, ids: str | Sequence[str], actor: Actor, reason: str, *,
 def expire_due(graph: Graph, *, now: datetime | None = None, actor: Actor | None = None,
                policy: SanctionPolicy | None = None, limit: int = 10_000) -> ExpireResult:
     """End the active sanctions whose time is up; statuses follow. Safe to call at any time."""
-    policy = policy or load_policy()
+    policy = policy or load_sanction_policy()
     now = _now(now)
 
     def work(tx) -> ExpireResult:
@@ -619,7 +619,7 @@ def exam(graph: Graph, account_id: str, actor: Actor, *, now: datetime | None = 
          policy: SanctionPolicy | None = None) -> ExamResult:
     """Record a passed community-rules exam: credit goes up by ``credit.exam.points`` (capped)."""
     actor.require("apply_sanction")
-    policy = policy or load_policy()
+    policy = policy or load_sanction_policy()
     now = _now(now)
 
     def work(tx) -> ExamResult:
@@ -684,7 +684,7 @@ def list_sanctions(graph: Graph, *, state: str | None = None, preview_id: str | 
 def history(graph: Graph, target: NodeRef, *, now: datetime | None = None,
             policy: SanctionPolicy | None = None) -> TargetHistory:
     """Everything sanction-related about one entity: status, credit, sanctions, reviews."""
-    policy = policy or load_policy()
+    policy = policy or load_sanction_policy()
     now = _now(now)
     if target.label not in SANCTION_TARGETS.values():
         raise BadDecision(f"{target.label} is not a sanction target")

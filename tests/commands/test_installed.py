@@ -48,7 +48,11 @@ def installed(tmp_path_factory):
     base_python = getattr(sys, "_base_executable", sys.executable)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("NEO4J_", "RINGSCOPE_", "PYTHON", "VIRTUAL_ENV"))}
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(root / "dist"), str(REPO)],
+    # Built from a copy: setuptools keeps a build/ folder whose stale modules would go into later wheels.
+    source = root / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".test-neo4j", "build", "*.egg-info", "test-output", "__pycache__", "rejects"))
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(root / "dist"), str(source)],
          env=env, cwd=root)
     wheel = next((root / "dist").glob("ringscope-*.whl"))
     _run([base_python, "-m", "venv", str(root / "venv")], env=env, cwd=root)

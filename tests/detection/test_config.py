@@ -1,6 +1,6 @@
 import pytest
 
-from ringscope.detection.config import DEFAULT_POLICY, load_policy
+from ringscope.detection.config import DEFAULT_POLICY, load_detection_policy
 from ringscope.detection.pipeline import validate_params
 from ringscope.common.errors import SettingError
 
@@ -12,7 +12,7 @@ def write(tmp_path, text):
 
 
 def test_the_default_policy_is_valid():
-    policy = load_policy(DEFAULT_POLICY)
+    policy = load_detection_policy(DEFAULT_POLICY)
     validate_params(policy)
     assert 0 < policy.flag_threshold <= 1
 
@@ -27,7 +27,7 @@ def test_the_default_policy_is_valid():
 ])
 def test_a_bad_policy_names_the_setting(tmp_path, text, where):
     with pytest.raises(SettingError, match=where.replace(".", r"\.")):
-        load_policy(write(tmp_path, text))
+        load_detection_policy(write(tmp_path, text))
 
 
 @pytest.mark.parametrize("params,where", [
@@ -36,11 +36,65 @@ def test_a_bad_policy_names_the_setting(tmp_path, text, where):
     ("{shared_infrastructure: {weight: 1, params: {colour: red}}}", "detectors.shared_infrastructure.params.colour"),
 ])
 def test_unknown_or_bad_detector_parameters_are_named(tmp_path, params, where):
-    policy = load_policy(write(tmp_path, f"version: 1\nflag_threshold: 0.5\ndetectors: {params}\n"))
+    policy = load_detection_policy(write(tmp_path, f"version: 1\nflag_threshold: 0.5\ndetectors: {params}\n"))
     with pytest.raises(SettingError, match=where.replace(".", r"\.")):
         validate_params(policy)
 
 
 def test_a_missing_policy_file_is_named(tmp_path):
     with pytest.raises(SettingError, match="file not found"):
-        load_policy(tmp_path / "nope.yaml")
+        load_detection_policy(tmp_path / "nope.yaml")
+
+
+VERSION_1 = """version: 1
+flag_threshold: 0.5
+detectors:
+  lockstep: {weight: 0.9}
+  templates: {weight: 0.7, enabled: true, params: {threshold: 0.7, min_qa_acts: 3, max_evidence: 10}}
+  dense_blocks: {weight: 0.8}
+  flagged_intermediaries: {weight: 0.4, params: {min_flagged: 5}}
+"""
+
+
+def test_a_version_1_policy_loads_with_the_keys_that_replaced_its_old_ones(tmp_path):
+    policy = load_detection_policy(write(tmp_path, VERSION_1))
+    assert list(policy.detectors) == ["lockstep", "comment_template", "offplatform_lure", "qa_act",
+                                      "dense_blocks", "intermediary_flagged_accounts"]
+    # the weight for each of the three, each old parameter to the detectors that have it
+    assert {n: policy.detectors[n].weight for n in ("comment_template", "offplatform_lure", "qa_act")} == {
+        "comment_template": 0.7, "offplatform_lure": 0.7, "qa_act": 0.7}
+    assert policy.detectors["comment_template"].params == {"threshold": 0.7, "max_evidence": 10}
+    assert policy.detectors["offplatform_lure"].params == {"max_evidence": 10}
+    assert policy.detectors["qa_act"].params == {"min_qa_acts": 3, "max_evidence": 10}
+    assert policy.detectors["intermediary_flagged_accounts"].params == {"min_flagged": 5}
+    params = validate_params(policy)
+    assert params["qa_act"].min_qa_acts == 3 and params["comment_template"].threshold == 0.7
+
+
+def test_a_disabled_templates_entry_disables_the_three(tmp_path):
+    policy = load_detection_policy(write(tmp_path, "version: 1\nflag_threshold: 0.5\n"
+                                                   "detectors: {templates: {weight: 0.8, enabled: false}}\n"))
+    assert set(policy.detectors) == {"comment_template", "offplatform_lure", "qa_act"}
+    assert policy.enabled() == {}
+
+
+@pytest.mark.parametrize("detectors,message", [
+    ("{templates: {weight: 0.8, params: {colour: red}}}", "detectors.templates.params.colour: unknown parameter"),
+    ("{templates: {weight: 0.8}, qa_act: {weight: 0.5}}",
+     "detectors.templates: replaced by comment_template, offplatform_lure, qa_act in version 2; give either it or qa_act"),
+    ("{flagged_intermediaries: {weight: 0.4}, intermediary_flagged_accounts: {weight: 0.4}}",
+     "detectors.flagged_intermediaries: replaced by intermediary_flagged_accounts"),
+    ("{templates: {weight: 2}}", "detectors.comment_template.weight"),
+])
+def test_a_bad_version_1_entry_is_named(tmp_path, detectors, message):
+    with pytest.raises(SettingError, match=message.replace(".", r"\.")):
+        load_detection_policy(write(tmp_path, f"version: 1\nflag_threshold: 0.5\ndetectors: {detectors}\n"))
+
+
+def test_the_default_policy_names_every_detector_by_its_findings_label():
+    from ringscope.detection.config import DETECTOR_NAMES
+    from ringscope.detection.pipeline import DETECTORS
+
+    policy = load_detection_policy(DEFAULT_POLICY)
+    assert policy.version == 2
+    assert list(policy.detectors) == list(DETECTORS) and set(DETECTOR_NAMES) == set(DETECTORS)

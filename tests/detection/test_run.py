@@ -9,7 +9,7 @@ import pytest
 
 import ringscope.commands.cli as cli
 import ringscope.detection.pipeline as pipeline
-from ringscope.detection.config import load_policy
+from ringscope.detection.config import load_detection_policy
 from ringscope.detection.run import RunInProgress, detect
 from ringscope.ingest.load import IngestOptions, ingest
 from ringscope.detection.history import changes_since_previous
@@ -66,7 +66,7 @@ def test_flagged_prints_the_stable_csv_with_scores_and_reasons(loaded, use_test_
 
 
 def test_the_same_input_gives_the_same_scores_and_persisting_clusters(loaded):
-    policy = load_policy()
+    policy = load_detection_policy()
     first = detect(loaded, policy)
     second = detect(loaded, policy)
     a = {(f.account_id, f.score, f.detectors) for f in flagged(loaded, first.run_id)}
@@ -82,22 +82,22 @@ def test_runs_never_overlap(loaded):
                  "SET l.run_id = 'run-other', l.expires_at = datetime() + duration({minutes: 5})")
     before = len(runs(loaded, limit=1000))
     with pytest.raises(RunInProgress, match="run-other is still running"):
-        detect(loaded, load_policy())
+        detect(loaded, load_detection_policy())
     assert len(runs(loaded, limit=1000)) == before  # nothing recorded for the refused run
     # A lock left by a crashed run expires.
     loaded.write("MATCH (l:DetectionLock) SET l.expires_at = datetime() - duration({minutes: 1})")
-    assert detect(loaded, load_policy()).run_id
+    assert detect(loaded, load_detection_policy()).run_id
 
 
 def test_a_failed_run_leaves_the_previous_results_in_force(loaded, monkeypatch):
-    good = detect(loaded, load_policy())
+    good = detect(loaded, load_detection_policy())
 
     def broken(frames, params):
         raise RuntimeError("detector crashed")
 
-    monkeypatch.setitem(pipeline.DETECTORS, "lockstep", broken)
+    monkeypatch.setitem(pipeline.DETECTORS, "lockstep", pipeline.Detector(pipeline.LockstepParams, broken))
     with pytest.raises(RuntimeError):
-        detect(loaded, load_policy())
+        detect(loaded, load_detection_policy())
     latest = runs(loaded)[0]
     assert latest.status == "failed" and "detector crashed" in latest.error
     assert resolve_run(loaded, "latest") == good.run_id
@@ -106,11 +106,11 @@ def test_a_failed_run_leaves_the_previous_results_in_force(loaded, monkeypatch):
     assert partial == 0
     # The lock was released, so the next run starts.
     monkeypatch.undo()
-    assert detect(loaded, load_policy()).run_id
+    assert detect(loaded, load_detection_policy()).run_id
 
 
 def test_a_run_records_what_it_ran_on(loaded):
-    summary = detect(loaded, load_policy())
+    summary = detect(loaded, load_detection_policy())
     run = loaded.read("MATCH (r:DetectionRun {run_id: $r}) RETURN r AS r", r=summary.run_id)[0]["r"]
     assert run["status"] == "completed" and run["code_version"] and run["policy"]
     assert '"accounts": 3' in run["watermark"] or '"accounts": ' in run["watermark"]

@@ -57,13 +57,16 @@ def test_compare_runs_names_each_kind_of_change():
 
 
 def test_findings_carry_the_weight_of_the_detector_that_made_them():
-    from ringscope.detection.config import load_policy
-    from ringscope.detection.pipeline import DetectorResult, finding_weights
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.detection.pipeline import DetectorResult, account_risks, finding_weights
 
-    policy = load_policy()
-    results = [DetectorResult("templates", [finding("comment_template", ["x"], 0.9),
-                                            finding("qa_act", ["y"], 0.9)], 0.0)]
-    weights = finding_weights(results, policy)
-    assert weights == {"comment_template": policy.detectors["templates"].weight,
-                       "qa_act": policy.detectors["templates"].weight}
-    assert combine(results[0].findings, weights)["x"].score > 0
+    policy = load_detection_policy()
+    weights = finding_weights(policy)
+    # a finding's label is the policy key of its detector: the weight is looked up directly
+    assert weights["comment_template"] == weights["qa_act"] == policy.detectors["comment_template"].weight
+    assert weights == {name: d.weight for name, d in policy.detectors.items()}
+    results = [DetectorResult("comment_template", [finding("comment_template", ["x"], 0.9)], 0.0),
+               DetectorResult("qa_act", [finding("qa_act", ["y"], 0.9)], 0.0)]
+    risks = account_risks(results, policy)
+    assert risks["x"].score == pytest.approx(0.9 * weights["comment_template"])
+    assert risks["y"].detectors == ("qa_act",)

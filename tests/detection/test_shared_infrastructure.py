@@ -8,6 +8,7 @@ import pytest
 
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.shared_infrastructure import (
+    SharedInfrastructureParams,
     detect_shared_infrastructure,
     identifier_weight,
     infrastructure_links,
@@ -64,7 +65,7 @@ def test_one_shared_login_ip_alone_is_not_enough_but_corroborates():
     pairs, _ = weighted_account_pairs(both)
     assert len(pairs) == 3 and (pairs["weight"] >= 0.5).all() and (pairs["shared"] == 2).all()
     assert detect_shared_infrastructure(both) == []  # a household: linked, but scores < 0.4
-    (f,) = detect_shared_infrastructure(both, min_score=0.0)
+    (f,) = detect_shared_infrastructure(both, SharedInfrastructureParams(min_score=0.0))
     assert f.members == ("a", "b", "c") and f.score < 0.4
     assert {r.code for r in f.reasons} == {"shared_login_ip", "shared_registration_ip"}
     assert {e.kind for r in f.reasons for e in r.evidence} == {"ip", "registration_ip"}
@@ -75,7 +76,7 @@ def test_family_tablet_is_not_reported_but_a_device_farm_is():
     family = links([(a, kind, ident) for a in people for kind, ident in
                     (("device", "tablet"), ("registration_ip", "home"), ("login_ip", "home"))])
     assert detect_shared_infrastructure(family) == []
-    (f,) = detect_shared_infrastructure(family, min_score=0.0)
+    (f,) = detect_shared_infrastructure(family, SharedInfrastructureParams(min_score=0.0))
     assert f.members == tuple(sorted(people)) and f.score < 0.4
     (farm,) = detect_shared_infrastructure(links(farm_rows(n=12, devices=("only",))))
     assert farm.score > 0.5
@@ -106,9 +107,9 @@ def test_big_component_is_split_deterministically():
         rows += farm_rows(prefix=f"c{c}_", n=40, devices=(f"c{c}a", f"c{c}b"))
         rows += [(f"c{c}_00", "phone", f"bridge{c}"), (f"c{(c + 1) % 4}_00", "phone", f"bridge{c}")]
     frame = links(rows)
-    first = detect_shared_infrastructure(frame, max_component_size=50)
+    first = detect_shared_infrastructure(frame, SharedInfrastructureParams(max_component_size=50))
     shuffled = frame.sample(frac=1.0, random_state=7)
-    second = detect_shared_infrastructure(shuffled, max_component_size=50)
+    second = detect_shared_infrastructure(shuffled, SharedInfrastructureParams(max_component_size=50))
     assert [f.key for f in first] == [f.key for f in second]
     assert [f.score for f in first] == [f.score for f in second]
     assert len(first) == 4

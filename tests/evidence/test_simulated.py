@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from ringscope.auth.roles import Actor
-from ringscope.detection.config import load_policy
+from ringscope.detection.config import load_detection_policy
 from ringscope.detection.run import detect
 from ringscope.evidence.collect import Subject
 from ringscope.evidence.export import export_pack
@@ -38,7 +38,7 @@ def test_a_pack_of_the_biggest_cluster_of_a_simulated_platform(session_graph, tm
     simulate(platform, accounts=600, seed=5, fmt="csv.gz")
     reset(session_graph)
     assert not ingest(session_graph, platform, IngestOptions(rejects_dir=tmp_path / "rejects")).failed
-    run = detect(session_graph, load_policy())
+    run = detect(session_graph, load_detection_policy())
     cluster = session_graph.read("MATCH (:DetectionRun {run_id: $run})-[:FOUND]->(k:Cluster) "
                                  "RETURN k.cluster_id AS id ORDER BY k.size DESC, id LIMIT 1", run=run.run_id)
     assert cluster, "a simulated platform under attack has clusters"

@@ -6,9 +6,9 @@ import pytest
 
 from ringscope.sanctions.ladder import (CreditEvent, brand_banned, brand_points, credit, escalation_level, exam_counts,
                               ladder_actions, status_for)
-from ringscope.sanctions.policy import load_policy
+from ringscope.sanctions.policy import load_sanction_policy
 
-P = load_policy()
+P = load_sanction_policy()
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from ringscope.common.errors import SettingError
-from ringscope.sanctions.policy import DEFAULT_POLICY, load_policy, parse_policy
+from ringscope.sanctions.policy import DEFAULT_POLICY, load_sanction_policy, parse_policy
 
 
 def raw():
@@ -14,7 +14,7 @@ def raw():
 
 
 def test_the_default_policy_encodes_the_published_rules():
-    p = load_policy()
+    p = load_sanction_policy()
     assert p.windows.escalation_days == 30 and p.windows.record_days == 180
     steps = {s.level: {a.action: (a.days, a.points) for a in s.actions} for s in p.ladder}
     assert steps[1] == {"throttle_note": (7, None), "credit_deduction": (None, 10)}
@@ -36,7 +36,7 @@ def test_the_environment_names_another_policy(tmp_path, monkeypatch):
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump(changed))
     monkeypatch.setenv("RINGSCOPE_SANCTION_POLICY", str(path))
-    assert load_policy().version == 7
+    assert load_sanction_policy().version == 7
 
 
 def _set(tree, dotted, value):
@@ -78,8 +78,8 @@ def test_mistakes_name_the_key(where, value, message):
 
 def test_a_missing_or_broken_file_is_one_line(tmp_path):
     with pytest.raises(SettingError, match="file not found"):
-        load_policy(tmp_path / "none.yaml")
+        load_sanction_policy(tmp_path / "none.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: [1,\n")
     with pytest.raises(SettingError, match="not valid YAML"):
-        load_policy(bad)
+        load_sanction_policy(bad)

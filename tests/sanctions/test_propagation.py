@@ -6,11 +6,11 @@ import pytest
 import yaml
 
 from ringscope.sanctions.cascade import Derived, Parent, cascade
-from ringscope.sanctions.policy import DEFAULT_POLICY, load_policy, parse_policy
+from ringscope.sanctions.policy import DEFAULT_POLICY, load_sanction_policy, parse_policy
 from ringscope.sanctions.propagation import (BadDecision, Decision, Existing, Neighbourhood, Node, NodeRef, TooBroad,
                                    UnknownTarget, diff, path_text, plan, plan_from_content)
 
-P = load_policy()
+P = load_sanction_policy()
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 OLD = NOW - timedelta(days=400)
 

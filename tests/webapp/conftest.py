@@ -23,7 +23,7 @@ def platform_loaded(graph) -> bool:
 
 
 def load_platform(graph, tmp: Path, accounts: int = ACCOUNTS, seed: int = SEED) -> None:
-    from ringscope.detection.config import load_policy
+    from ringscope.detection.config import load_detection_policy
     from ringscope.detection.run import detect
     from ringscope.graph.admin import reset
     from ringscope.ingest.load import IngestOptions, ingest
@@ -33,7 +33,7 @@ def load_platform(graph, tmp: Path, accounts: int = ACCOUNTS, seed: int = SEED) 
     dataset = tmp / f"sim-{accounts}-{seed}"
     simulate(dataset, accounts=accounts, seed=seed)
     ingest(graph, dataset, IngestOptions(rejects_dir=tmp / "rejects"))
-    detect(graph, load_policy())
+    detect(graph, load_detection_policy())
 
 
 @pytest.fixture(scope="session")

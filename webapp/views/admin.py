@@ -47,13 +47,13 @@ def _users() -> None:
 
 
 def _policies() -> None:
-    from ringscope.detection.config import load_policy
+    from ringscope.detection.config import load_detection_policy
 
     with services.shown_errors():
         st.markdown("**Detection policy**")
-        st.json(load_policy().model_dump(), expanded=False)
+        st.json(load_detection_policy().model_dump(), expanded=False)
     try:
-        from ringscope.sanctions.policy import load_policy as load_sanction_policy
+        from ringscope.sanctions.policy import load_sanction_policy
 
         st.markdown("**Sanction policy**")
         st.json(load_sanction_policy().model_dump(), expanded=False)

@@ -48,9 +48,9 @@ def render() -> None:
 
 
 def _violation_kinds() -> dict[str, str]:
-    from ringscope.sanctions.policy import load_policy
+    from ringscope.sanctions.policy import load_sanction_policy
 
-    return {k: v.description for k, v in services.guard(load_policy).violation_kinds.items()}
+    return {k: v.description for k, v in services.guard(load_sanction_policy).violation_kinds.items()}
 
 
 def path_text(path, who) -> str:

@@ -1,95 +1,49 @@
-"""Comment templates, off-platform lures and staged question-and-answer acts.
+"""Comment templates: many accounts posting near-duplicate texts, together.
 
-Three signals of paid comment rings on a RED-like platform:
+A paid comment ring posts one script with a word, an emoji or the punctuation
+changed.  Texts are normalised (:func:`comment_text.normalize_text`), cut
+into character ``k``-shingles (k = 3 by default; Chinese has no spaces, so
+character n-grams are the usual unit), summarised by MinHash and candidate
+pairs are found with banded LSH (Broder, "On the resemblance and containment
+of documents", 1997; Leskovec, Rajaraman & Ullman, *Mining of Massive
+Datasets*, ch. 3), vectorised with numpy (see the section below).
+Candidates are verified with the exact shingle Jaccard, so LSH only prunes;
+its bands are chosen so that a pair at the threshold is missed with
+probability < 1% (:func:`lsh_bands`).  Near-duplicate texts form template
+groups (connected components); accounts sharing a template with enough other
+accounts, posted together on one note, are clustered (Lee, Caverlee & Webb,
+"Uncovering social spammers", SIGIR 2010, and Wang et al., "Serf and Turf:
+Crowdturfing for Fun and Profit", WWW 2012, describe such crowdturfing
+templates).  Off-platform lures inside a cluster's template comments
+(:mod:`offplatform_lures`) are cited and raise its score.
 
-1. **Templates** - many accounts posting near-duplicate texts (the same praise
-   with a word, emoji or punctuation changed).  Texts are normalised (NFKC,
-   lower case, emoji/punctuation/space removed), cut into character
-   ``k``-shingles (k = 3 by default; Chinese has no spaces, so character
-   n-grams are the usual unit), summarised by MinHash and candidate pairs are
-   found with banded LSH (Broder, "On the resemblance and containment of
-   documents", 1997; Leskovec, Rajaraman & Ullman, *Mining of Massive
-   Datasets*, ch. 3), vectorised with numpy (see the templates section).
-   Candidates are verified with the exact shingle Jaccard, so LSH only
-   prunes; its bands are chosen so that a pair at the threshold is missed
-   with probability < 1% (:func:`lsh_bands`).  Near-duplicate texts form
-   template groups (connected components); accounts sharing a template with
-   enough other accounts are clustered (Lee, Caverlee & Webb, "Uncovering
-   social spammers", SIGIR 2010, and Wang et al. "Serf and turf", IMC 2012,
-   describe such crowdturfing templates).
-2. **Lures** - texts that move users off the platform (私我, 链接私你, vx, V信,
-   微信, 加微, QQ numbers, WeChat ids ...).  The patterns are data:
-   :data:`LURE_PATTERNS` (name, regex, what it catches), replaceable by the
-   caller or loaded from YAML with :func:`load_lure_patterns`.  Accounts that
-   advertise the same contact id (one WeChat id, one QQ number) are clustered.
-3. **Q&A acts** - one account asks ("求链接", "哪里买", "?") and another answers
-   via ``reply_to`` with a lure ("链接私你了"); the same pair or ring doing it
-   repeatedly is a staged act (the "托" pattern of paid comment rings).
-
-N comments, D distinct raw texts, U distinct normalised texts, L average
-text length: normalising D L, matching lures D L * patterns (a text without
-any character a pattern needs is skipped); MinHash U L * num_perm; LSH
-U bands log U plus windowed bucket pairs, verified ones at O(L) each;
-clustering O(N + A + edges).  Farm comments repeat: each distinct text is
+N comments, U distinct normalised texts, L average text length: normalising
+O(N + U L); MinHash U L * num_perm; LSH U bands log U plus windowed bucket
+pairs, verified ones at O(L) each; lure matching O(U L * patterns);
+clustering O(N log N).  Farm comments repeat: each distinct text is
 normalised, matched and MinHashed once (a template posted 10,000 times costs
-one signature).  100,000 simulated comments take about 1 s of CPU, 3,000,000
-about 20 s (benchmarks/results/detection_speed.md).
+one signature).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
+from ringscope.detection.comment_text import PreparedComments, has_text, isin_objects, object_array
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.offplatform_lures import LURE_PATTERNS, LurePatterns, match_lures
 
-DETECTOR_TEMPLATE = "comment_template"
-DETECTOR_LURE = "offplatform_lure"
-DETECTOR_QA = "qa_act"
+DETECTOR = "comment_template"
 
-# --------------------------------------------------------------------------- lure table
-# (name, regex over the NFKC-lower-cased text, description).  A pattern with a
-# named group ``contact`` extracts the advertised id (WeChat id, QQ number,
-# phone) so that accounts sharing one contact can be clustered.  Patterns are
-# matched against the normalised text and against its "compact" form (spaces,
-# punctuation and emoji removed), which defeats "V 信", "v❤x", "加 微".
-_WX = r"(?:v信|v芯|v心|威信|薇信|徽信|维信|微信|wei\s*xin|weixin|wechat|vx|wx|(?<![a-z])v(?![a-z])|卫星|绿泡泡|🛰)"
-LURE_PATTERNS: tuple[tuple[str, str, str], ...] = (
-    ("dm_me", r"私我|私信我|私聊我|滴滴我|dd我|戳我|call我|扣我|踢我|来私|私戳", "asks users to message privately (私我, 滴滴我)"),
-    ("sent_privately", r"(?:链接|资料|方法|联系方式|地址|店铺|店名|购买方式)?已?私(?:信)?(?:你|您)(?:了|啦)?|已私|私发(?:你|您)|发你私信", "claims a link/contact was sent in private (链接私你了, 已私)"),
-    ("wechat_id", _WX + r"\s*[:：号]?\s*(?P<contact>[a-z][-_a-z0-9]{5,19})", "a WeChat id after vx/V信/微信 (加V信abc123)"),
-    ("add_wechat", r"加\s*" + _WX + r"|\+\s*" + _WX + r"|加微|➕v|\+v|加我" + _WX + r"|" + _WX + r"\s*(?:联系|私聊|详聊|找我|咨询|聊|加我)", "add-me-on-WeChat phrasing (加微, 加V, +vx)"),
-    ("qq_number", r"(?:qq|扣扣|企鹅|(?<![a-z])q(?![a-z弹]))\s*[:：号群]?\s*(?P<contact>[1-9][0-9]{4,11})(?![0-9])", "a QQ number (Q 123456789, 扣扣12345)"),
-    ("phone_number", r"(?<![0-9])(?P<contact>1[3-9][0-9]{9})(?![0-9])", "a mainland mobile number"),
-    ("offsite_shop", r"(?:某宝|tb|淘宝|闲鱼|拼夕夕|pdd|咸鱼)\s*(?:搜|店|有|链接|同款)", "points to an outside shop (tb搜, 某宝有)"),
-)
-"""Off-platform lures: (name, regex, description).  Replace or extend freely."""
-
-
-def load_lure_patterns(path: Path) -> tuple[tuple[str, str, str], ...]:
-    """Lure patterns from a YAML list of ``{name, regex, description}`` mappings. O(patterns)."""
-    import yaml
-
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
-    return tuple((str(d["name"]), str(d["regex"]), str(d.get("description", ""))) for d in data)
-
-
-_QUESTION = re.compile(
-    r"[?？]|求(?:链接|购买|方法|店|地址|分享|推荐|同款)|哪里买|在哪(?:里)?买|怎么买|多少钱|什么牌子|哪个牌子|链接呢|有链接吗|蹲(?:一个)?链接|怎么联系|求带|想要"
-)
-_DROP = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True)
-class TemplateParams:
-    """Thresholds of :func:`detect_templates`.
+class CommentTemplateParams:
+    """Thresholds of :func:`detect_comment_templates`.
 
     ``shingle``: character k-gram length; ``threshold``: verified Jaccard of
     two shingle sets for "same template"; ``num_perm``: MinHash size;
@@ -97,9 +51,8 @@ class TemplateParams:
     templates (they are too generic to mean coordination); ``min_accounts``:
     distinct accounts for a template to count; ``max_template_accounts``:
     templates used by more accounts are set aside as generic phrases (counted
-    in no cluster); ``min_qa_acts``: staged Q&A acts for a pair/ring;
-    ``max_evidence``: ids cited per reason; ``max_reasons``: templates
-    spelled out per cluster (the most used first). ``co_window`` and
+    in no cluster); ``max_evidence``: ids cited per reason; ``max_reasons``:
+    templates spelled out per cluster (the most used first). ``co_window`` and
     ``min_colocated_share``: a template is evidence of coordination only where
     it is *co-located*: posted on one note by at least ``min_accounts``
     accounts in a burst with gaps of at most ``co_window``. Only co-located
@@ -112,7 +65,8 @@ class TemplateParams:
     when scattered (a small crew seeding one script over a brand's notes). Off
     by default (0): on the simulated platforms rare organic phrases chain
     thousands of genuine accounts into one component, so scattered crews are
-    left to the infrastructure, burst and underwater detectors.
+    left to the infrastructure, burst and underwater detectors. ``seed``:
+    MinHash permutations and band hashes.
     """
 
     shingle: int = 3
@@ -124,20 +78,9 @@ class TemplateParams:
     co_window: pd.Timedelta = pd.Timedelta(hours=6)
     min_colocated_share: float = 0.3
     max_scattered_accounts: int = 0
-    min_qa_acts: int = 2
-    min_contact_accounts: int = 2
     max_evidence: int = 2000
     max_reasons: int = 50
     seed: int = 1
-
-
-# --------------------------------------------------------------------------- normalisation
-def normalize_text(text: str) -> str:
-    """NFKC, lower case, emoji/punctuation/whitespace removed (CJK, letters, digits kept). O(len)."""
-    # Every symbol (Unicode category S*: emoji, currency, math, modifiers) is
-    # also a non-word character, so ``_DROP`` alone removes them
-    # (tests/detection/test_templates.py checks this over all code points).
-    return _DROP.sub("", unicodedata.normalize("NFKC", str(text)).lower())
 
 
 def shingles(text: str, k: int = 3) -> set[str]:
@@ -147,220 +90,7 @@ def shingles(text: str, k: int = 3) -> set[str]:
     return {text[i : i + k] for i in range(len(text) - k + 1)}
 
 
-# --------------------------------------------------------------------------- preparation
-class _Comments:
-    """A comments frame prepared once for all three signals.
-
-    Columns become numpy object arrays (iterating pandas' Arrow-backed strings,
-    or ``isin`` against a large pool of them, is slow) and each distinct raw
-    text is normalised once: farm comments repeat, so U distinct texts are
-    far fewer than N comments.  Everything is computed on first use. O(N + U L).
-    """
-
-    def __init__(self, comments: pd.DataFrame) -> None:
-        self.frame = comments
-        self._columns: dict[str, np.ndarray] = {}
-        self._codes: np.ndarray | None = None
-
-    def column(self, name: str) -> np.ndarray:
-        """``frame[name].astype(str)`` as an object array (cached)."""
-        if name not in self._columns:
-            self._columns[name] = self.frame[name].astype(str).to_numpy(dtype=object)
-        return self._columns[name]
-
-    def _distinct(self) -> None:
-        codes, uniques = pd.factorize(self.frame["text"].fillna("").astype(str), sort=False)
-        self._codes = np.asarray(codes, dtype=np.int64)
-        self._texts = [str(t) for t in np.asarray(uniques, dtype=object).tolist()]
-        self._plain = [unicodedata.normalize("NFKC", t).lower() for t in self._texts]
-        self._compact = [_DROP.sub("", p) for p in self._plain]     # == normalize_text(text)
-
-    @property
-    def codes(self) -> np.ndarray:
-        """Each comment's index into the distinct texts."""
-        if self._codes is None:
-            self._distinct()
-        return self._codes
-
-    @property
-    def texts(self) -> list[str]:
-        """Distinct raw texts (missing -> "")."""
-        self.codes
-        return self._texts
-
-    @property
-    def plain(self) -> list[str]:
-        """Distinct texts NFKC-normalised and lower-cased."""
-        self.codes
-        return self._plain
-
-    @property
-    def compact(self) -> list[str]:
-        """Distinct texts normalised by :func:`normalize_text`."""
-        self.codes
-        return self._compact
-
-
-def _obj(column: pd.Series) -> np.ndarray:
-    """A column as a numpy object array. O(n)."""
-    return column.to_numpy(dtype=object)
-
-
-def _isin(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """``values[i] in pool`` for object arrays, by hashing. O(n + m)."""
-    return pd.Index(values, dtype=object).isin(np.asarray(pool, dtype=object))
-
-
-# --------------------------------------------------------------------------- lures
-def find_lures(
-    comments: pd.DataFrame, patterns: tuple[tuple[str, str, str], ...] = LURE_PATTERNS
-) -> pd.DataFrame:
-    """Comments that match an off-platform lure pattern.
-
-    Returns columns ``comment_id, account_id, note_id, pattern, match, contact``
-    (one row per comment and pattern, ``contact`` the extracted id or empty),
-    sorted by comment id then pattern.  Matched on the NFKC-lower-cased text and
-    on its compact form.  Each distinct text is matched once and the matches
-    are joined back to its comments: time O(N + U * L * patterns) for U
-    distinct texts.
-    """
-    if comments.empty or "text" not in comments:
-        return pd.DataFrame(columns=_LURE_COLUMNS)
-    return _find_lures(_Comments(comments), patterns)
-
-
-_LURE_COLUMNS = ["comment_id", "account_id", "note_id", "pattern", "match", "contact"]
-
-
-def _required_chars(regex: str) -> frozenset[str] | None:
-    """Characters of which every match of ``regex`` contains at least one, or None if unknown.
-
-    Read off the parsed pattern: a literal requires itself, a character class
-    of literals one of its members, an alternation the union of its
-    branches, a sequence its most selective required element (repeats at
-    least once count; optional parts, lookarounds, anchors, case-insensitive
-    groups and classes like ``\\d`` do not).  Used to skip texts that cannot
-    match.  O(pattern length).
-    """
-    from re import _constants as c, _parser
-
-    def seq(items) -> frozenset[str] | None:
-        best = None
-        for op, av in items:
-            r = item(op, av)
-            if r is not None and (best is None or len(r) < len(best)):
-                best = r
-        return best
-
-    def item(op, av) -> frozenset[str] | None:
-        if op is c.LITERAL:
-            return frozenset(chr(av))
-        if op is c.IN:
-            chars: set[str] = set()
-            for o, a in av:
-                if o is c.LITERAL:
-                    chars.add(chr(a))
-                elif o is c.RANGE and a[1] - a[0] < 256:
-                    chars.update(map(chr, range(a[0], a[1] + 1)))
-                else:
-                    return None
-            return frozenset(chars)
-        if op is c.BRANCH:
-            union: set[str] = set()
-            for branch in av[1]:
-                r = seq(branch)
-                if r is None:
-                    return None
-                union |= r
-            return frozenset(union)
-        if op is c.SUBPATTERN:
-            return None if av[1] & c.SRE_FLAG_IGNORECASE else seq(av[3])
-        if op is c.ATOMIC_GROUP:
-            return seq(av)
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
-            return seq(av[2]) if av[0] >= 1 else None
-        return None
-
-    try:
-        parsed = _parser.parse(regex)
-    except Exception:                                     # let re.compile report the error
-        return None
-    if parsed.state.flags & (c.SRE_FLAG_IGNORECASE | c.SRE_FLAG_VERBOSE):
-        return None
-    return seq(parsed)
-
-
-def _find_lures(prep: _Comments, patterns: tuple[tuple[str, str, str], ...]) -> pd.DataFrame:
-    # Characters of the distinct texts, for skipping texts without a character a pattern needs
-    # (the compact form's characters are a subset of the plain form's).
-    texts, plain, compact = prep.texts, prep.plain, prep.compact
-    lens = np.fromiter((len(t) for t in plain), dtype=np.int64, count=len(plain))
-    chars = np.frombuffer("".join(plain).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    owner = np.repeat(np.arange(len(plain), dtype=np.int32), lens)
-    hit_u, hit_name, hit_match, hit_contact = [], [], [], []
-    for name, rx, _ in patterns:
-        search = re.compile(rx).search
-        needed = _required_chars(rx)
-        if needed is None:
-            candidates = range(len(plain))
-        else:
-            table = np.zeros(0x110000, dtype=bool)
-            table[[ord(ch) for ch in needed]] = True
-            candidates = np.unique(owner[table[chars]]).tolist()
-        for u in candidates:
-            if not texts[u]:
-                continue
-            p, q = plain[u], compact[u]
-            m = search(p) or (search(q) if q != p else None)
-            if m:
-                hit_u.append(u)
-                hit_name.append(name)
-                hit_match.append(m.group(0))
-                hit_contact.append(m.groupdict().get("contact") or "")
-    if not hit_u:
-        return pd.DataFrame(columns=_LURE_COLUMNS)
-    hits = pd.DataFrame({"u": np.asarray(hit_u, dtype=np.int64), "pattern": hit_name, "match": hit_match,
-                         "contact": hit_contact})
-    rows = np.flatnonzero(np.isin(prep.codes, hits["u"].to_numpy()))
-    base = pd.DataFrame({
-        "comment_id": prep.column("comment_id")[rows],
-        "account_id": prep.column("account_id")[rows],
-        "note_id": prep.column("note_id")[rows],
-        "u": prep.codes[rows],
-    })
-    out = base.merge(hits, on="u", how="inner")[_LURE_COLUMNS]
-    return out.sort_values(["comment_id", "pattern"]).reset_index(drop=True)
-
-
-def lure_contact_clusters(lures: pd.DataFrame, params: TemplateParams = TemplateParams()) -> list[ClusterFinding]:
-    """Accounts advertising the same off-platform contact (WeChat id, QQ, phone).
-
-    One finding per contact id used by >= ``min_contact_accounts`` accounts;
-    score = 1 - 1/n_accounts.  Time O(M log M) for M lure matches.
-    """
-    out: list[ClusterFinding] = []
-    if lures.empty:
-        return out
-    withc = lures[lures["contact"] != ""]
-    for contact, grp in withc.groupby("contact", sort=True):
-        accs = sorted(set(grp["account_id"]))
-        if len(accs) < params.min_contact_accounts:
-            continue
-        cids = sorted(set(grp["comment_id"]))
-        reason = Reason(
-            code="offplatform_lure",
-            text=(
-                f"{len(accs)} accounts advertise the same off-platform contact '{contact}' "
-                f"({', '.join(sorted(set(grp['pattern'])))}) in {len(cids)} comments."
-            ),
-            evidence=(Evidence("comment", tuple(cids[: params.max_evidence])),
-                      Evidence("account", tuple(accs))),
-        )
-        out.append(ClusterFinding(DETECTOR_LURE, tuple(accs), round(1 - 1 / len(accs), 6), (reason,)))
-    return sorted(out, key=lambda f: (-f.score, f.members))
-
-
-# --------------------------------------------------------------------------- templates
+# --------------------------------------------------------------------------- MinHash-LSH
 # Near-duplicate texts with vectorised MinHash-LSH (numpy; no Python loop per
 # text, shingle or pair):
 #
@@ -523,7 +253,9 @@ def _merge(labels: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1][labels]
 
 
-def near_duplicate_components(texts: list[str], params: TemplateParams = TemplateParams()) -> np.ndarray:
+def near_duplicate_components(
+    texts: list[str], params: CommentTemplateParams = CommentTemplateParams()
+) -> np.ndarray:
     """Component label per text: texts linked by verified Jaccard >= threshold share one.
 
     ``texts`` are distinct normalised texts.  MinHash-LSH (vectorised, see
@@ -590,7 +322,7 @@ def near_duplicate_components(texts: list[str], params: TemplateParams = Templat
     return rank[labels]
 
 
-def template_groups(comments: pd.DataFrame, params: TemplateParams = TemplateParams()) -> pd.DataFrame:
+def template_groups(comments: pd.DataFrame, params: CommentTemplateParams = CommentTemplateParams()) -> pd.DataFrame:
     """Assign each comment with a long-enough text to a near-duplicate template group.
 
     Returns ``comment_id, account_id, note_id, norm, template`` where
@@ -604,13 +336,13 @@ def template_groups(comments: pd.DataFrame, params: TemplateParams = TemplatePar
     """
     if comments.empty or "text" not in comments:
         return pd.DataFrame(columns=_GROUP_COLUMNS)
-    return _template_groups(_Comments(comments), params)
+    return _template_groups(PreparedComments(comments), params)
 
 
 _GROUP_COLUMNS = ["comment_id", "account_id", "note_id", "created_at", "norm", "template"]
 
 
-def _template_groups(prep: _Comments, params: TemplateParams) -> pd.DataFrame:
+def _template_groups(prep: PreparedComments, params: CommentTemplateParams) -> pd.DataFrame:
     norms = np.array(prep.compact, dtype=object)
     long_enough = np.fromiter((len(t) >= params.min_chars for t in norms), dtype=bool, count=len(norms))
     rows = np.flatnonzero(long_enough[prep.codes])
@@ -671,7 +403,7 @@ def colocated_uses(t_code: np.ndarray, groups: pd.DataFrame, window: pd.Timedelt
 def template_clusters(
     groups: pd.DataFrame,
     lures: pd.DataFrame | None = None,
-    params: TemplateParams = TemplateParams(),
+    params: CommentTemplateParams = CommentTemplateParams(),
     comments_text: dict[str, str] | None = None,
 ) -> list[ClusterFinding]:
     """Cluster accounts that share templates; one finding per connected component.
@@ -715,15 +447,15 @@ def template_clusters(
     graph = coo_matrix((np.ones(len(use), dtype=np.int8), (a_code[use], n_a + t_code[use])),
                        shape=(n_a + n_t, n_a + n_t))
     _, comp = connected_components(graph, directed=False)
-    cid = _obj(groups["comment_id"])
-    acc = _obj(groups["account_id"])
-    note = _obj(groups["note_id"])
-    norm = _obj(groups["norm"])
+    cid = object_array(groups["comment_id"])
+    acc = object_array(groups["account_id"])
+    note = object_array(groups["note_id"])
+    norm = object_array(groups["norm"])
     lure_pats: dict[str, set[str]] = defaultdict(set)
     if lures is not None and not lures.empty:
-        lured_rows = use[_isin(cid[use], _obj(lures["comment_id"]))]
+        lured_rows = use[isin_objects(cid[use], object_array(lures["comment_id"]))]
         lured_ids = set(cid[lured_rows])
-        for c, p in zip(_obj(lures["comment_id"]), _obj(lures["pattern"])):
+        for c, p in zip(object_array(lures["comment_id"]), object_array(lures["pattern"])):
             if c in lured_ids:
                 lure_pats[c].add(p)
     # rows of each good template, and good templates of each component
@@ -778,118 +510,31 @@ def template_clusters(
                 )
             )
             score = min(1.0, score + 0.1)
-        out.append(ClusterFinding(DETECTOR_TEMPLATE, tuple(accs), round(score, 6), tuple(reasons)))
+        out.append(ClusterFinding(DETECTOR, tuple(accs), round(score, 6), tuple(reasons)))
     return sorted(out, key=lambda f: (-f.score, -len(f.members), f.members))
 
 
-# --------------------------------------------------------------------------- Q&A acts
-def qa_acts(comments: pd.DataFrame, lures: pd.DataFrame) -> pd.DataFrame:
-    """Question comments answered (``reply_to``) by another account's lure.
-
-    Returns ``asker, answerer, question_id, answer_id, note_id, question, answer``
-    sorted by (asker, answerer, question_id).  A question matches the
-    ``_QUESTION`` regex (求链接, 哪里买, ?...).  Time O(N).
-    """
-    if comments.empty or "reply_to" not in comments or lures.empty:
-        return pd.DataFrame(columns=_QA_COLUMNS)
-    return _qa_acts(_Comments(comments), lures)
-
-
-_QA_COLUMNS = ["asker", "answerer", "question_id", "answer_id", "note_id", "question", "answer"]
-
-
-def _qa_acts(prep: _Comments, lures: pd.DataFrame) -> pd.DataFrame:
-    cid = prep.column("comment_id")
-    reply = prep.frame["reply_to"]
-    reply_ids = prep.column("reply_to")
-    answers = np.flatnonzero(_isin(cid, _obj(lures["comment_id"])) & reply.notna().to_numpy() & (reply_ids != ""))
-    first = np.flatnonzero(~pd.Index(cid, dtype=object).duplicated())     # a repeated id: its first row
-    found = pd.Index(cid[first], dtype=object).get_indexer(reply_ids[answers])
-    answers, questions = answers[found >= 0], first[found[found >= 0]]
-    if len(answers) == 0:
-        return pd.DataFrame(columns=_QA_COLUMNS)
-    account = prep.column("account_id")
-    text = prep.frame["text"].fillna("").astype(str).to_numpy(dtype=object)
-    out = pd.DataFrame(
-        {
-            "asker": account[questions],
-            "answerer": account[answers],
-            "question_id": cid[questions],
-            "answer_id": cid[answers],
-            "note_id": prep.column("note_id")[answers],
-            "question": text[questions],
-            "answer": text[answers],
-        }
-    )
-    out = out[(out["asker"] != out["answerer"]) & out["question"].str.contains(_QUESTION)]
-    return out.sort_values(["asker", "answerer", "question_id"]).reset_index(drop=True)
-
-
-def qa_clusters(acts: pd.DataFrame, params: TemplateParams = TemplateParams()) -> list[ClusterFinding]:
-    """Rings of accounts staging question-and-answer acts, repeated.
-
-    Accounts linked by asker->answerer acts form components (networkx); a
-    component is reported when it holds >= ``min_qa_acts`` acts on >= 2 notes
-    (one pair repeating, or a ring rotating roles).  Score = 1 - 0.5^(acts - 1)
-    capped at 1.  Evidence: question and answer comment ids, the texts in the
-    reason.  Time O(A log A) for A acts.
-    """
-    out: list[ClusterFinding] = []
-    if acts.empty:
-        return out
-    g = nx.Graph()
-    g.add_edges_from(zip(acts["asker"], acts["answerer"]))
-    for comp in nx.connected_components(g):
-        rows = acts[acts["asker"].isin(comp)]
-        if len(rows) < params.min_qa_acts or rows["note_id"].nunique() < 2:
-            continue
-        accs = sorted(comp)
-        pairs = rows.groupby(["asker", "answerer"]).size()
-        examples = "; ".join(
-            f"{r.question_id} '{r.question}' -> {r.answer_id} '{r.answer}'" for r in rows.head(3).itertuples()
-        )
-        reason = Reason(
-            code="qa_act",
-            text=(
-                f"{len(rows)} staged question-and-answer acts on {rows['note_id'].nunique()} notes among "
-                f"{len(accs)} accounts ({len(pairs)} asker/answerer pairs): a question answered by another "
-                f"account's off-platform lure, e.g. {examples}."
-            ),
-            evidence=(
-                Evidence("comment", tuple(sorted(set(rows["question_id"]) | set(rows["answer_id"])))[: params.max_evidence]),
-                Evidence("note", tuple(sorted(set(rows["note_id"])))),
-            ),
-        )
-        score = min(1.0, 1 - 0.5 ** (len(rows) - 1))
-        out.append(ClusterFinding(DETECTOR_QA, tuple(accs), round(score, 6), (reason,)))
-    return sorted(out, key=lambda f: (-f.score, f.members))
-
-
-def detect_templates(
+def detect_comment_templates(
     comments: pd.DataFrame,
-    params: TemplateParams = TemplateParams(),
-    patterns: tuple[tuple[str, str, str], ...] = LURE_PATTERNS,
+    params: CommentTemplateParams = CommentTemplateParams(),
+    *,
+    patterns: LurePatterns = LURE_PATTERNS,
 ) -> list[ClusterFinding]:
-    """All template, shared-contact lure and Q&A-act findings for ``comments``.
+    """Clusters of accounts posting near-duplicate comments together, sorted by score.
 
-    Returns template clusters, then contact clusters, then Q&A rings, each
-    sorted by score.  Needs columns comment_id, account_id, note_id, text
-    (reply_to for Q&A); returns [] when there is no text.  The comments are
-    prepared (distinct texts normalised) once for the three signals.  Time:
-    see the module docstring.
+    Needs columns comment_id, account_id, note_id, text (created_at for
+    co-location); returns [] when there is no text.  The comments are
+    prepared (distinct texts normalised) once; template comments that match a
+    lure pattern (``patterns``) are cited.  Time: see the module docstring.
     """
-    if comments.empty or "text" not in comments or not comments["text"].fillna("").astype(str).str.len().any():
+    if not has_text(comments):
         return []
-    prep = _Comments(comments)
-    lures = _find_lures(prep, patterns)
+    prep = PreparedComments(comments)
     groups = _template_groups(prep, params)
-    texts = {}
-    if len(groups):   # template_clusters quotes each template's first comment
-        cid = prep.column("comment_id")
-        quoted = _isin(cid, _obj(groups.groupby("template", sort=False)["comment_id"].min()))
-        texts = dict(zip(cid[quoted], np.asarray(prep.texts, dtype=object)[prep.codes[quoted]]))
-    out = template_clusters(groups, lures, params, texts)
-    out += lure_contact_clusters(lures, params)
-    if "reply_to" in comments and not lures.empty:
-        out += qa_clusters(_qa_acts(prep, lures), params)
-    return out
+    if groups.empty:
+        return []
+    # template_clusters quotes each template's first comment
+    cid = prep.column("comment_id")
+    quoted = isin_objects(cid, object_array(groups.groupby("template", sort=False)["comment_id"].min()))
+    texts = dict(zip(cid[quoted], np.asarray(prep.texts, dtype=object)[prep.codes[quoted]]))
+    return template_clusters(groups, match_lures(prep, patterns), params, texts)

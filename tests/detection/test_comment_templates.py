@@ -1,49 +1,20 @@
-"""Templates, off-platform lures and staged Q&A acts."""
+"""Comment templates: near-duplicate comments posted together (MinHash-LSH)."""
 
 import random
-import re
-import sys
-import unicodedata
 
 import pandas as pd
 import pytest
 
-from ringscope.detection.templates import (
-    _DROP,
-    LURE_PATTERNS,
-    TemplateParams,
-    _required_chars,
-    detect_templates,
-    find_lures,
-    load_lure_patterns,
+from ringscope.detection.comment_templates import (
+    CommentTemplateParams,
+    detect_comment_templates,
     lsh_bands,
     near_duplicate_components,
-    normalize_text,
-    qa_acts,
     shingles,
     template_groups,
 )
-
-
-def _frame(rows):
-    return pd.DataFrame(rows, columns=["comment_id", "account_id", "note_id", "text", "reply_to"])
-
-
-@pytest.mark.parametrize("text", ["加V信abc123", "Q 123456789", "链接私你了", "私我发你", "vx: hello_world1",
-                                  "加 微 了解一下", "扣扣：87654321", "滴滴我", "V❤信 abc12345"])
-def test_lures_caught(text):
-    assert not find_lures(_frame([("c1", "a", "n", text, None)])).empty
-
-
-@pytest.mark.parametrize("text", ["这个颜色真好看", "Q弹的口感很好", "今天QQ群里说的事", "我的iPhone 14很好用",
-                                  "价格是12345元", "vivo手机拍照不错", "求一个链接", "私下觉得一般"])
-def test_normal_text_not_a_lure(text):
-    assert find_lures(_frame([("c1", "a", "n", text, None)])).empty
-
-
-def test_lure_contacts_extracted():
-    l = find_lures(_frame([("c1", "a", "n", "加V信abc123", None), ("c2", "b", "n", "Q 123456789", None)]))
-    assert set(l["contact"]) - {""} == {"abc123", "123456789"}
+from ringscope.detection.comment_text import normalize_text
+from tests.detection.comment_rows import comment_frame as _frame
 
 
 def _timed(rows):
@@ -63,7 +34,7 @@ def test_near_duplicate_chinese_praise_clusters():
     rows += [("g1", "real1", "n1", "今天天气不错去公园散步了", None, 0),
              ("g2", "real2", "n2", "这个精华液我用了过敏，大家慎重", None, 0),
              ("g3", "real3", "n3", "好看", None, 0), ("g4", "real4", "n4", "好看", None, 0), ("g5", "real5", "n5", "好看", None, 0)]
-    findings = [f for f in detect_templates(_timed(rows)) if f.detector == "comment_template"]
+    findings = detect_comment_templates(_timed(rows))
     assert len(findings) == 1
     f = findings[0]
     assert f.members == tuple(f"shill{i}" for i in range(5))
@@ -75,61 +46,24 @@ def test_near_duplicate_chinese_praise_clusters():
 def test_a_common_phrase_scattered_over_notes_and_days_is_not_a_template_ring():
     # Forty genuine users repeat the same praise on forty different notes, days apart.
     rows = [(f"c{i}", f"user{i}", f"n{i}", PRAISE[i % 5], None, 1440 * i) for i in range(40)]
-    assert [f for f in detect_templates(_timed(rows)) if f.detector == "comment_template"] == []
+    assert detect_comment_templates(_timed(rows)) == []
     # A script of its own, posted together on one note by five accounts, is a ring.
     script = ["这个面霜我回购三次了真的绝了姐妹们冲", "这个面霜我回购三次了，真的绝了姐妹们冲！", "这个面霜我回购3次了真的绝了姐妹们冲🔥",
               "这个面霜我回购三次了真的绝了 姐妹们冲～", "这个面霜我回购三次了真的绝了姐妹们冲冲冲"]
     rows += [(f"r{i}", f"ring{i}", "n_hot", script[i], None, 2 * i) for i in range(5)]
-    (ring,) = [f for f in detect_templates(_timed(rows)) if f.detector == "comment_template"]
+    (ring,) = detect_comment_templates(_timed(rows))
     assert ring.members == tuple(f"ring{i}" for i in range(5))
     # A phrase that genuine users use widely is set aside even where a ring also posts it
     # together (min_colocated_share); lockstep is the detector for that ring.
     rows += [(f"x{i}", f"copy{i}", "n_other", PRAISE[i], None, 2 * i) for i in range(5)]
-    members = {m for f in detect_templates(_timed(rows)) if f.detector == "comment_template" for m in f.members}
+    members = {m for f in detect_comment_templates(_timed(rows)) for m in f.members}
     assert not any(m.startswith("copy") for m in members)
 
 
-def test_qa_pair_found():
-    rows = []
-    for k in range(3):
-        rows.append((f"q{k}", "asker", f"n{k}", "姐妹这个在哪里买的？求链接", None))
-        rows.append((f"a{k}", "answerer", f"n{k}", "链接私你了", f"q{k}"))
-    # a genuine answer without lure, and a lure answering a non-question
-    rows.append(("q9", "x", "n9", "这个多少钱？", None))
-    rows.append(("a9", "y", "n9", "专柜三百多", "q9"))
-    df = _frame(rows)
-    acts = qa_acts(df, find_lures(df))
-    assert list(acts["answer_id"]) == ["a0", "a1", "a2"]
-    qa = [f for f in detect_templates(df) if f.detector == "qa_act"]
-    assert len(qa) == 1 and qa[0].members == ("answerer", "asker")
-    ids = {e.kind: e.ids for e in qa[0].reasons[0].evidence}["comment"]
-    assert set(ids) == {"q0", "q1", "q2", "a0", "a1", "a2"}
-
-
-def test_shared_contact_cluster_and_determinism():
-    rows = [(f"c{i}", f"acc{i}", f"n{i}", f"好物分享，加V信abc123{'!' * i}", None) for i in range(4)]
-    df = _frame(rows)
-    a = detect_templates(df)
-    b = detect_templates(df.iloc[::-1].reset_index(drop=True))
-    assert a == b
-    lure = [f for f in a if f.detector == "offplatform_lure"]
-    assert lure and lure[0].members == ("acc0", "acc1", "acc2", "acc3") and "abc123" in lure[0].reasons[0].text
-
-
-def test_patterns_are_replaceable(tmp_path):
-    y = tmp_path / "lures.yaml"
-    y.write_text("- {name: telegram, regex: 'tg[:：]?\\s*@?(?P<contact>[a-z0-9_]{5,})', description: telegram}\n",
-                 encoding="utf-8")
-    pats = load_lure_patterns(y)
-    assert pats[0][0] == "telegram"
-    l = find_lures(_frame([("c1", "a", "n", "tg: @shop_123", None)]), pats)
-    assert list(l["contact"]) == ["shop_123"]
-    assert len(LURE_PATTERNS) >= 5
-
-
 def test_no_text_no_findings():
-    assert detect_templates(pd.DataFrame({"comment_id": ["c"], "account_id": ["a"], "note_id": ["n"], "text": [""]})) == []
-    assert normalize_text("ＡＢＣ，１２３！😀") == "abc123"
+    no_text = pd.DataFrame({"comment_id": ["c"], "account_id": ["a"], "note_id": ["n"], "text": [""]})
+    assert detect_comment_templates(no_text) == []
+    assert detect_comment_templates(no_text.drop(columns=["text"])) == []
     assert template_groups(_frame([("c", "a", "n", "短", None)])).empty
 
 
@@ -205,7 +139,7 @@ def test_fast_path_finds_the_brute_force_groups(seed):
 
 @pytest.mark.parametrize("shingle,threshold", [(2, 0.5), (3, 0.8), (4, 0.6)])
 def test_fast_path_other_parameters(shingle, threshold):
-    params = TemplateParams(shingle=shingle, threshold=threshold, min_chars=1)
+    params = CommentTemplateParams(shingle=shingle, threshold=threshold, min_chars=1)
     norms = sorted({normalize_text(t) for t in _corpus(7, organic=150)} | {"ab", "abc", "abd", "x"})
     assert _partition(near_duplicate_components(norms, params)) == _partition(_brute_force(norms, shingle, threshold))
 
@@ -243,9 +177,10 @@ def test_templates_deterministic_under_row_order():
     rows += [(f"q{i}", f"b{i}", "n1", "姐妹这个在哪里买的？求链接", None) for i in range(3)]
     rows += [(f"r{i}", "helper", "n1", "链接私你了 加V信shop888", f"q{i}") for i in range(3)]
     df = _frame(rows)
-    a = detect_templates(df)
-    b = detect_templates(df.sample(frac=1.0, random_state=4).reset_index(drop=True))
-    assert a == b == detect_templates(df)
+    df["created_at"] = pd.Timestamp("2025-03-01T10:00:00Z") + pd.to_timedelta(range(len(df)), unit="min")
+    a = detect_comment_templates(df)
+    b = detect_comment_templates(df.sample(frac=1.0, random_state=4).reset_index(drop=True))
+    assert a == b == detect_comment_templates(df) and a
     g1 = template_groups(df)
     g2 = template_groups(df.iloc[::-1].reset_index(drop=True))
     assert g1.equals(g2)
@@ -258,74 +193,10 @@ def test_lsh_bands():
         assert b * r <= 128 and 1 - (1 - t ** r) ** b >= 0.99
 
 
-def test_normalize_text_drops_every_symbol():
-    # normalize_text relies on every Unicode symbol (category S*) also being a non-word character.
-    drop = re.compile(r"[\s\W_]")
-    assert all(drop.match(chr(c)) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] == "S")
-    assert normalize_text("V❤信 abc_12345！！😀👍🏻") == "v信abc12345"
-
-
-def _lures_reference(df, patterns=LURE_PATTERNS):
-    """The straightforward loop: every comment, every pattern, plain then compact."""
-    out = []
-    for cid, acc, note, text in zip(df["comment_id"], df["account_id"], df["note_id"], df["text"].fillna("")):
-        if not text:
-            continue
-        plain = unicodedata.normalize("NFKC", text).lower()
-        compact = _DROP.sub("", plain)
-        for name, rx, _ in patterns:
-            m = re.search(rx, plain) or re.search(rx, compact)
-            if m:
-                out.append((cid, acc, note, name, m.group(0), m.groupdict().get("contact") or ""))
-    return sorted(out)
-
-
-def test_find_lures_matches_the_plain_loop():
-    rng = random.Random(9)
-    bits = ["加V信", "vx:", "v 信", "私我", "链接私你了", "Q", "扣扣", "qq群", "某宝搜", "tb店", "加 微", "➕v", "wei xin",
-            "13912345678", "123456789", "abc_12345", "shop88", "求链接", "好看", "这个颜色", "😍", "，", " ", "V❤信"]
-    rows = [(f"c{i}", f"a{i % 50}", f"n{i % 7}", "".join(rng.choice(bits) for _ in range(rng.randrange(1, 6))), None)
-            for i in range(3000)]
-    rows.append(("c_none", "a0", "n0", None, None))
-    df = _frame(rows)
-    got = find_lures(df)
-    assert sorted(map(tuple, got.itertuples(index=False))) == _lures_reference(df)
-    assert len(got) > 500
-    telegram = (("telegram", r"(?<![a-z])tg[:：]?\s*@?(?P<contact>[a-z0-9_]{5,})", ""),
-                ("digits", r"\d{6,}", ""), ("case", r"(?i)SHOP", ""))
-    assert sorted(map(tuple, find_lures(df, telegram).itertuples(index=False))) == _lures_reference(df, telegram)
-
-
-def test_required_chars():
-    assert _required_chars("私我|滴滴我") == frozenset("私滴")
-    assert _required_chars("a?b") == frozenset("b")
-    assert _required_chars("(?:x|y)z+") == frozenset("z") or _required_chars("(?:x|y)z+") == frozenset("xy")
-    for unknown in (r"\d+", "(?i)abc", "a*", "[^a]b?", "(?i:ab)"):
-        assert _required_chars(unknown) is None
-    # Every match contains one of the required characters.
-    rng = random.Random(1)
-    alphabet = "ab私我滴q1v信微加 :_x9"
-    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 12))) for _ in range(4000)]
-    for rx in [r for _, r, _ in LURE_PATTERNS] + ["私我|滴滴我", "a?b", "(?:x|y)z+", "(?:ab){2,}|q[0-9]", "(?<!a)v(?!x)"]:
-        needed = _required_chars(rx)
-        assert needed is not None
-        for t in texts:
-            if re.search(rx, t):
-                assert set(t) & needed, (rx, t)
-
-
-def test_qa_acts_duplicate_ids_and_missing_replies():
-    rows = [("q1", "asker", "n1", "哪里买？", None), ("q1", "other", "n2", "哪里买？", None),
-            ("a1", "answerer", "n1", "链接私你了", "q1"), ("a2", "answerer", "n1", "链接私你了", "nope"),
-            ("a3", "answerer", "n1", "链接私你了", "")]
-    acts = qa_acts(_frame(rows), find_lures(_frame(rows)))
-    assert list(acts["answer_id"]) == ["a1"] and list(acts["asker"]) == ["asker"]
-
-
 def test_empty_and_tiny_texts():
     assert list(near_duplicate_components([])) == []
     assert list(near_duplicate_components([""])) == [0]
     assert list(near_duplicate_components(["", "abcd", "abd", "abcde", "x"])) == [0, 1, 2, 1, 3]
     df = _frame([("1", "a", "n", "!!", None), ("2", "b", "n", None, None), ("3", "c", "n", "好看好看", None)])
-    groups = template_groups(df, TemplateParams(min_chars=0))
+    groups = template_groups(df, CommentTemplateParams(min_chars=0))
     assert list(groups["comment_id"]) == ["1", "2", "3"] and list(groups["template"]) == ["", "", "好看好看"]

@@ -1,0 +1,69 @@
+"""The pipeline: one table of detectors, one params validation, findings labelled by policy key."""
+
+import pandas as pd
+import pytest
+
+import ringscope.detection.pipeline as pipeline
+from ringscope.common.errors import SettingError
+from ringscope.detection.config import DetectionPolicy
+from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.lockstep import LockstepParams
+from ringscope.detection.pipeline import DETECTORS, Detector, run_all, validate_params
+from ringscope.detection.reader import PlatformFrames
+from ringscope.detection.underwater import FlaggedIntermediaryParams
+from tests.detection.comment_rows import comment_frame
+
+
+def policy(**detectors):
+    return DetectionPolicy.model_validate({"version": 2, "flag_threshold": 0.5, "detectors": detectors})
+
+
+def test_validation_gives_each_enabled_detector_its_params_object():
+    params = validate_params(policy(lockstep={"weight": 0.9, "params": {"window": "5min"}},
+                                    qa_act={"weight": 0.8, "enabled": False, "params": {"colour": "red"}}))
+    assert params == {"lockstep": LockstepParams(window=pd.Timedelta(minutes=5))}
+
+
+def test_validation_names_the_detector_and_the_key():
+    with pytest.raises(SettingError, match=r"detectors\.intermediary_flagged_accounts\.params\.min_flaged: "
+                                           r"unknown parameter \(known: max_evidence, min_flagged, min_fraction\)"):
+        validate_params(policy(intermediary_flagged_accounts={"weight": 0.4, "params": {"min_flaged": 2}}))
+    with pytest.raises(SettingError, match=r"detectors\.comment_template\.params\.co_window: 'later' is not a "
+                                           r"valid duration \(e\.g\. 15min\)"):
+        validate_params(policy(comment_template={"weight": 0.8, "params": {"co_window": "later"}}))
+
+
+def test_the_flagging_detector_runs_last_over_what_the_others_flagged(monkeypatch):
+    seen = {}
+
+    def first(frames, params):
+        return [ClusterFinding("first", ("b", "a"), 0.9, ()), ClusterFinding("first", ("c",), 0.1, ())]
+
+    def last(frames, flagged, params):
+        seen.update(flagged=flagged, params=params)
+        return []
+
+    monkeypatch.setattr(pipeline, "DETECTORS", {"last": Detector(FlaggedIntermediaryParams, last, after_flagging=True),
+                                                "first": Detector(LockstepParams, first)})
+    results = run_all(PlatformFrames.comments_only(pd.DataFrame()),
+                      policy(last={"weight": 0.4, "params": {"min_flagged": 5}}, first={"weight": 0.9}))
+    assert [r.name for r in results] == ["first", "last"]
+    assert seen == {"flagged": ["a", "b"], "params": FlaggedIntermediaryParams(min_flagged=5)}
+
+
+def test_every_finding_is_labelled_with_the_policy_key_of_its_detector():
+    rows = []
+    for k in range(3):
+        rows += [(f"q{k}", "asker", f"n{k}", "姐妹这个在哪里买的？求链接", None),
+                 (f"a{k}", "answerer", f"n{k}", "链接私你了 加V信shop888", f"q{k}"),
+                 (f"b{k}", "helper", f"n{k}", "V信 shop888 私聊", None)]
+    script = "这款精华液真的太好用了强烈推荐姐妹们"
+    rows += [(f"t{i}", f"shill{i}", "hot", script + "!" * i, None) for i in range(4)]
+    comments = comment_frame(rows)
+    comments["created_at"] = pd.Timestamp("2025-03-01T10:00:00Z") + pd.to_timedelta(range(len(rows)), unit="min")
+    text_detectors = ("comment_template", "offplatform_lure", "qa_act")
+    results = run_all(PlatformFrames.comments_only(comments), policy(**{n: {"weight": 0.8} for n in text_detectors}))
+    assert [r.name for r in results] == list(text_detectors)
+    assert all(r.findings for r in results)
+    assert all(f.detector == r.name for r in results for f in r.findings)
+    assert set(DETECTORS) >= set(text_detectors)
