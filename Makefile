@@ -1,11 +1,13 @@
 # The two commands a newcomer needs:
-#   make run    start the local Neo4j, load a simulated platform if it is empty, report
-#   make test   the whole test suite against a real local Neo4j
+#   make run        start the local Neo4j, load a simulated platform if it is empty, detect, open the app
+#   make test       the whole test suite against a real local Neo4j (what CI runs)
+# and, while working:
+#   make test-fast  the tests that need no database or browser (well under a minute)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup run test clean-test-db
+.PHONY: setup run test test-fast clean-test-db
 
 setup: $(VENV)/.installed
 
@@ -22,6 +24,9 @@ run: setup
 test: setup
 	@scripts/ensure-test-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not neo4j and not e2e and not slow" $(PYTEST_ARGS)
 
 clean-test-db:
 	-RINGSCOPE_HOME=$(CURDIR)/.test-neo4j RINGSCOPE_BOLT_PORT=7699 $(BIN)/ringscope db stop

@@ -39,7 +39,7 @@ import pandas as pd
 from benchmarks.common import load_average, machine, python_peak_mib
 from ringscope.detection.config import load_detection_policy
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
-from ringscope.detection.reader import PlatformFrames
+from ringscope.detection.frames import PlatformFrames
 
 RESULTS = Path(__file__).resolve().parent / "results" / "detection_speed.md"
 

@@ -70,7 +70,7 @@ from ringscope.detection.config import DetectionPolicy, load_detection_policy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
 from ringscope.detection.params import params_from_policy
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids
-from ringscope.detection.reader import PlatformFrames
+from ringscope.detection.frames import PlatformFrames
 from ringscope.ingest.converters.yelpchi import yelpchi_frames
 
 SRC = Path("/work/shared/data/external/yelpchi/reviews.txt.gz")

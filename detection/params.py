@@ -46,12 +46,35 @@ def as_names(value: Any) -> frozenset[str]:
     return frozenset(value)
 
 
+def as_duration(value: Any) -> pd.Timedelta:
+    """``15min``, ``2h``, ``1 days`` -> a Timedelta; a bare number is seconds (not pandas' nanoseconds). O(1)."""
+    if isinstance(value, bool):
+        raise TypeError(f"not a duration: {value!r}")
+    if isinstance(value, (int, float)):
+        return pd.Timedelta(seconds=value)
+    return pd.Timedelta(value)
+
+
+def as_bool(value: Any) -> bool:
+    """``true/false``, ``yes/no``, ``1/0`` (any case) -> bool; ``bool("false")`` would be True. O(1)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
 def _conversion(field: dataclasses.Field, default: Any) -> tuple[Callable[[Any], Any], str]:
     """(parse, expected) for one field: declared with :func:`policy_field`, else by its default's type."""
     if "parse" in field.metadata:
         return field.metadata["parse"], field.metadata["expected"]
     if isinstance(default, pd.Timedelta):
-        return pd.Timedelta, "duration (e.g. 15min)"
+        return as_duration, "duration (e.g. 15min, or seconds)"
+    if isinstance(default, bool):
+        return as_bool, "boolean (true or false)"
     if isinstance(default, _SCALARS):
         return type(default), type(default).__name__
     raise TypeError(f"{field.name}: declare how the policy sets it with policy_field()")

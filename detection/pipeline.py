@@ -32,7 +32,7 @@ from ringscope.detection.lockstep import LockstepParams, detect_lockstep
 from ringscope.detection.offplatform_lures import OffplatformLureParams, detect_offplatform_lures
 from ringscope.detection.params import params_from_policy
 from ringscope.detection.qa_acts import QaActParams, detect_qa_acts
-from ringscope.detection.reader import PlatformFrames
+from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.registration_bursts import RegistrationBurstParams, detect_registration_bursts
 from ringscope.detection.scoring import AccountRisk, combine
 from ringscope.detection.shared_infrastructure import SharedInfrastructureParams, detect_shared_infrastructure

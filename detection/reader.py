@@ -7,10 +7,10 @@ milliseconds (cheap to transfer) and become ``datetime64[ns, UTC]`` columns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 
 import pandas as pd
 
+from ringscope.detection.frames import PlatformFrames
 from ringscope.graph.database import Graph
 
 ACCOUNTS = """
@@ -95,29 +95,6 @@ RETURN accounts, toString(last_registration) AS last_registration, comments,
 
 TIME_COLUMNS = {"registered_at", "first_seen", "last_seen", "posted_at", "created_at", "placed_at",
                 "since", "issued_at", "expires_at"}
-
-
-@dataclass
-class PlatformFrames:
-    accounts: pd.DataFrame
-    account_devices: pd.DataFrame
-    account_ips: pd.DataFrame
-    notes: pd.DataFrame
-    comments: pd.DataFrame
-    orders: pd.DataFrame
-    intermediary_accounts: pd.DataFrame
-    likes: pd.DataFrame
-    follows: pd.DataFrame
-    sanctions: pd.DataFrame
-
-    @classmethod
-    def comments_only(cls, comments: pd.DataFrame) -> "PlatformFrames":
-        """Frames holding only comments (for the comment detectors on outside data, e.g. YelpChi)."""
-        empty = {f.name: pd.DataFrame() for f in fields(cls)}
-        return cls(**{**empty, "comments": comments})
-
-    def sizes(self) -> dict[str, int]:
-        return {f.name: len(getattr(self, f.name)) for f in fields(self)}
 
 
 def frame(graph: Graph, cypher: str, **params) -> pd.DataFrame:

@@ -20,6 +20,15 @@ from ringscope.graph.server import local
 from ringscope.graph.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
+# A test that takes one of these fixtures needs the real Neo4j: it is marked `neo4j` automatically,
+# so `make test-fast` (`-m "not neo4j ..."`) can never start the server by accident.
+DATABASE_FIXTURES = {"graph", "session_graph", "test_settings", "use_test_db", "app_db", "e2e_platform", "app_url"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.neo4j)
 
 
 def test_env() -> dict[str, str]:

@@ -62,3 +62,34 @@ def test_every_package_folder_is_installed():
     found = {"ringscope." + ".".join(p.parent.relative_to(REPO).parts)
              for folder in PACKAGE_FOLDERS for p in (REPO / folder).rglob("__init__.py")}
     assert found - listed == set()
+
+
+# The modules of these packages that do I/O; every other module in them is pure (plain data in, plain
+# data out) and must not reach the database, even through another module.
+IO_MODULES = {
+    "ringscope.detection": {"reader", "run", "history"},
+    "ringscope.sanctions": {"store", "service"},
+    "ringscope.evidence": {"collect", "export"},
+}
+DATABASE = ("ringscope.graph.database", "ringscope.graph.server", "ringscope.graph.admin", "ringscope.queries",
+            "ringscope.audit", "neo4j")
+
+
+def test_detectors_and_the_sanction_and_evidence_logic_never_reach_the_database():
+    import grimp
+
+    graph = grimp.build_graph(*IO_MODULES, "ringscope.graph", "ringscope.queries", "ringscope.audit",
+                              "ringscope.common", "ringscope.policy", "ringscope.auth",
+                              include_external_packages=True, cache_dir=None)
+    database = {m for m in graph.modules if m.startswith(DATABASE)}
+    problems = []
+    for package, io in IO_MODULES.items():
+        io_modules = {f"{package}.{name}" for name in io}
+        for module in sorted(graph.find_children(package)):
+            if module in io_modules:
+                continue
+            reached = graph.find_upstream_modules(module) & (database | io_modules)
+            if reached:
+                chain = graph.find_shortest_chain(module, sorted(reached)[0])
+                problems.append(" -> ".join(chain))
+    assert problems == []

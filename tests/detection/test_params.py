@@ -34,7 +34,7 @@ def test_an_unknown_parameter_is_named_with_the_detector_and_the_known_ones():
 
 
 @pytest.mark.parametrize("cls,name,key,value,message", [
-    (LockstepParams, "lockstep", "window", "soon", "'soon' is not a valid duration (e.g. 15min)"),
+    (LockstepParams, "lockstep", "window", "soon", "'soon' is not a valid duration (e.g. 15min, or seconds)"),
     (LockstepParams, "lockstep", "min_support", "many", "'many' is not a valid int"),
     (LockstepParams, "lockstep", "min_jaccard", [1], "[1] is not a valid float"),
     (SharedInfrastructureParams, "shared_infrastructure", "cap", [50],
@@ -82,3 +82,14 @@ def test_every_parameter_of_every_detector_can_be_set_from_the_policy(name):
     values = {f.name: getattr(defaults, f.name) for f in dataclasses.fields(cls)}
     assert params_from_policy(cls, name, values) == defaults
     assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
+
+
+def test_durations_given_as_numbers_are_seconds_and_booleans_are_read_as_words():
+    from ringscope.detection.params import as_bool, as_duration
+
+    assert as_duration(90) == pd.Timedelta(seconds=90) and as_duration("15min") == pd.Timedelta(minutes=15)
+    assert [as_bool(v) for v in (True, "true", "Yes", 1, "0", "no", False)] == [True] * 4 + [False] * 3
+    with pytest.raises(ValueError):
+        as_bool("maybe")
+    with pytest.raises(TypeError):
+        as_duration(True)

@@ -9,7 +9,7 @@ from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.lockstep import LockstepParams
 from ringscope.detection.pipeline import DETECTORS, Detector, run_all, validate_params
-from ringscope.detection.reader import PlatformFrames
+from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.underwater import FlaggedIntermediaryParams
 from tests.detection.comment_rows import comment_frame
 
@@ -29,7 +29,7 @@ def test_validation_names_the_detector_and_the_key():
                                            r"unknown parameter \(known: max_evidence, min_flagged, min_fraction\)"):
         validate_params(policy(intermediary_flagged_accounts={"weight": 0.4, "params": {"min_flaged": 2}}))
     with pytest.raises(SettingError, match=r"detectors\.comment_template\.params\.co_window: 'later' is not a "
-                                           r"valid duration \(e\.g\. 15min\)"):
+                                           r"valid duration \(e\.g\. 15min, or seconds\)"):
         validate_params(policy(comment_template={"weight": 0.8, "params": {"co_window": "later"}}))
 
 

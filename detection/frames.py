@@ -1,0 +1,30 @@
+"""What the detectors look at: one frame per kind of record (read by ``reader``, or built from files)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import pandas as pd
+
+
+@dataclass
+class PlatformFrames:
+    accounts: pd.DataFrame
+    account_devices: pd.DataFrame
+    account_ips: pd.DataFrame
+    notes: pd.DataFrame
+    comments: pd.DataFrame
+    orders: pd.DataFrame
+    intermediary_accounts: pd.DataFrame
+    likes: pd.DataFrame
+    follows: pd.DataFrame
+    sanctions: pd.DataFrame
+
+    @classmethod
+    def comments_only(cls, comments: pd.DataFrame) -> "PlatformFrames":
+        """Frames holding only comments (for the comment detectors on outside data, e.g. YelpChi)."""
+        empty = {f.name: pd.DataFrame() for f in fields(cls)}
+        return cls(**{**empty, "comments": comments})
+
+    def sizes(self) -> dict[str, int]:
+        return {f.name: len(getattr(self, f.name)) for f in fields(self)}
