@@ -25,15 +25,18 @@ entries included, so the graph and the audit log never disagree.
   other surviving justification; statuses and credit follow.
 * ``expire_due`` ends what has run its time (``ringscope sanction expire``, or
   the app on load); apply, approve and revoke call it first.
+* ``sanctions_on``: every sanction on a set of entities and those they derive
+  from, as stored, with the queries that read them (evidence packs).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -41,9 +44,9 @@ from ringscope.audit import log as audit
 from ringscope.auth.roles import Actor
 from ringscope.graph.database import Graph
 from ringscope.common.errors import RingscopeError
-from ringscope.graph.model import SANCTION_TARGETS
+from ringscope.graph.model import SANCTION_TARGETS, identify_node
 from ringscope.sanctions import ladder, store
-from ringscope.sanctions.cascade import Derived, Parent, cascade
+from ringscope.sanctions.cascade import Derived, Parent, cascade, derivation_chain
 from ringscope.sanctions.policy import SanctionPolicy, load_policy
 from ringscope.sanctions.propagation import (REVIEW, BadDecision, Decision, Effect, Existing, HopCount, NodeRef, Plan,
                                    Step, UnknownTarget, diff, plan, plan_from_content, violation_times)
@@ -51,6 +54,8 @@ from ringscope.sanctions.propagation import (REVIEW, BadDecision, Decision, Effe
 SOURCE = "ringscope"
 _LABEL_TYPE = {label: t for t, label in SANCTION_TARGETS.items()}
 MAX_CASCADE = 50_000
+DERIVATION_DEPTH = store.DERIVATION_DEPTH  # DERIVED_FROM hops sanctions_on follows back
+MAX_CHAIN = 20  # sanctions one derivation chain names
 
 
 class PreviewNotFound(RingscopeError):
@@ -725,3 +730,108 @@ def history(graph: Graph, target: NodeRef, *, now: datetime | None = None,
     status = props.get("status")
     return TargetHistory(target, status, props.get("base_status"), tuple(props.get("restrictions") or ()),
                          credit, points, next_level, tuple(sanctions), tuple(reviews))
+
+
+# --------------------------------------------------------------------------- sanctions as stored (exports)
+
+@dataclass(frozen=True)
+class SanctionTarget:
+    ref: NodeRef
+    properties: Mapping[str, Any]  # the target's own, as stored
+
+
+@dataclass(frozen=True)
+class SanctionLink:
+    type: str  # DERIVED_FROM, or any other relationship the sanction has besides TARGETS
+    node: NodeRef
+
+
+@dataclass(frozen=True)
+class SanctionDetails:
+    """A sanction with everything stored about it, for what shows it as recorded (evidence packs)."""
+    record: SanctionRecord  # derived_from: over DERIVED_FROM relationships first, then the property's ids
+    properties: Mapping[str, Any]  # as stored; ``record.state`` is the effective state at the time asked
+    targets: tuple[SanctionTarget, ...]  # by (label, id)
+    links: tuple[SanctionLink, ...]  # by (type, label, id)
+    chain: tuple[str, ...] = ()  # every sanction it derives from, nearest first (at most MAX_CHAIN)
+
+
+@dataclass(frozen=True)
+class QueryRun:
+    """One query a read ran, as it ran: for callers that must say how they got what they show."""
+    name: str
+    what: str  # what it reads, in words
+    cypher: str
+    params: Mapping[str, Any]
+    rows: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SanctionsFound:
+    sanctions: tuple[SanctionDetails, ...]  # by id
+    queries: tuple[QueryRun, ...]
+
+
+class _RecordedReads:
+    """Runs a read's queries and keeps each as it ran; rows as the driver gives them (converted by the caller)."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.runs: list[QueryRun] = []
+
+    def runner(self, name: str, what: str) -> store.Runner:
+        def run(cypher: str, **params: Any) -> list[dict[str, Any]]:
+            started = time.monotonic()
+            rows = [{key: record[key] for key in record.keys()} for record in self.graph.read(cypher, **params)]
+            self.runs.append(QueryRun(name, what, cypher, params, len(rows), time.monotonic() - started))
+            return rows
+        return run
+
+
+def sanctions_on(graph: Graph, entities: Iterable[NodeRef], *, limit: int = MAX_CASCADE,
+                 now: datetime | None = None) -> SanctionsFound:
+    """Every sanction on any of ``entities`` (those of a sanction-target label) and every sanction those
+    derive from (up to ``DERIVATION_DEPTH`` hops back), with what is stored about each. Each query reads
+    at most ``limit`` rows; a ``QueryRun`` with ``rows >= limit`` was cut there."""
+    now = _now(now)
+    reads = _RecordedReads(graph)
+    ids: dict[str, list[str]] = {}
+    for ref in entities:
+        ids.setdefault(ref.label, []).append(ref.id)
+    direct = store.sanctions_targeting(reads.runner("sanctions_on", "sanctions"), ids, limit)
+    if not direct:
+        return SanctionsFound((), tuple(reads.runs))
+    ancestors = store.sanction_ancestors(reads.runner("sanction_ancestors", "sanctions derived from"), direct,
+                                         limit)
+    rows = store.sanction_details(reads.runner("sanction_details", "sanction details"),
+                                  sorted(set(direct) | set(ancestors)), limit)
+    found = [_details(row, now) for row in rows]
+    parents = {d.record.sanction_id: d.record.derived_from for d in found}
+    return SanctionsFound(tuple(replace(d, chain=derivation_chain(d.record.sanction_id, parents, MAX_CHAIN))
+                                for d in found), tuple(reads.runs))
+
+
+def _details(row: Mapping[str, Any], now: datetime) -> SanctionDetails:
+    targets = []
+    for t in row["targets"]:
+        props = store._native(t["node"] or {}, naive_as_utc=False)
+        identity = identify_node(t["labels"] or [], props)
+        if identity is not None:
+            targets.append(SanctionTarget(NodeRef(*identity), props))
+    links = []
+    for link in row["links"]:
+        identity = identify_node(link["labels"] or [], link["node"] or {}) if link.get("type") else None
+        if identity is not None:
+            links.append(SanctionLink(link["type"], NodeRef(*identity)))
+    targets.sort(key=lambda t: t.ref)
+    links.sort(key=lambda l: (l.type, l.node))
+    # Imported sanctions may name their parents only in a property, as one id or a list.
+    parents = [l.node.id for l in links if l.type == "DERIVED_FROM" and l.node.label == "Sanction"]
+    named = row["sanction"].get("derived_from")
+    for parent in named if isinstance(named, list) else [named] if named else []:
+        if str(parent) not in parents:
+            parents.append(str(parent))
+    record = _record(store._native(row["sanction"]), targets[0].ref if targets else None, now)
+    return SanctionDetails(replace(record, derived_from=tuple(parents)),
+                           store._native(row["sanction"], naive_as_utc=False), tuple(targets), tuple(links))
