@@ -142,7 +142,7 @@ def build(graph, accounts: int, per_account: int) -> dict[str, int]:
 
 def run(accounts: int, per_account: int, work: Path, port: int, heap: str, pagecache: str) -> str:
     from ringscope.auth.roles import Actor
-    from ringscope.evidence.collect import Subject
+    from ringscope.evidence.records import Subject
     from ringscope.evidence.export import export_pack
 
     settings, graph = bench_server(work, port, heap, pagecache)

@@ -12,7 +12,7 @@ from ringscope.graph.settings import Settings
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from ringscope.evidence.collect import Subject
+    from ringscope.evidence.records import Subject
     from ringscope.evidence.export import export_pack
     from ringscope.graph.database import connect
 

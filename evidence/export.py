@@ -83,6 +83,7 @@ def export_pack(graph: Graph, subject: Subject, out: Path, actor: Actor, *, unma
 
     started = time.monotonic()
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    created_at = moment.isoformat(timespec="seconds")
     pack_id = new_pack_id(moment)
     fields = {
         "tool": {"name": "ringscope", "version": code_version()},
@@ -99,8 +100,7 @@ def export_pack(graph: Graph, subject: Subject, out: Path, actor: Actor, *, unma
                       "interactive graph": f"pyvis {_version('pyvis')}", "graphml": f"networkx {_version('networkx')}",
                       "cjk_font": fonts.describe()},
     }
-    manifest = build_manifest(files=built.files, pack_id=pack_id,
-                              created_at=moment.isoformat(timespec="seconds"), fields=fields,
+    manifest = build_manifest(files=built.files, pack_id=pack_id, created_at=created_at, fields=fields,
                               signature=signer.declaration() if signer else None)
     files = dict(built.files)
     files[MANIFEST] = manifest
@@ -118,5 +118,5 @@ def export_pack(graph: Graph, subject: Subject, out: Path, actor: Actor, *, unma
     finally:
         temporary.unlink(missing_ok=True)
     seconds["write"] = time.monotonic() - started
-    return ExportResult(out, pack_id, moment.isoformat(timespec="seconds"), not unmasked, built.findings,
-                        len(files), out.stat().st_size, digest, signer.algorithm if signer else None, seconds)
+    return ExportResult(out, pack_id, created_at, not unmasked, built.findings, len(files), out.stat().st_size,
+                        digest, signer.algorithm if signer else None, seconds)

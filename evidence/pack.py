@@ -20,25 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ringscope.auth.roles import Actor
-from ringscope.evidence.collect import Collected, NodeRef
+from ringscope.evidence.records import Collected, plain
 from ringscope.evidence.fonts import Fonts
 from ringscope.evidence.graphs import (
     PICTURE_NODES, VIEW_NODES, GraphEdge, GraphNode, PackGraph, edges_csv, graphml, interactive_html,
     make_graph, node_id, nodes_csv, picture_png, select_view,
 )
 from ringscope.evidence.redact import Redactor, personal_values
-from ringscope.evidence.report import (
-    Block, Heading, Image, Paragraph, Table, Timeline, capped_table, day_of, render_html, render_pdf,
-    timeline_png,
-)
+from ringscope.evidence.report import Timeline, day_of, render_html, render_pdf, timeline_png
+from ringscope.evidence.sections import ReportInput, assemble_report, score_text
 
 FORMAT_VERSION = 1
-REPORT_ROWS = 40
-REPORT_CLUSTERS = 20
-REPORT_REASONS = 10
-EVIDENCE_IDS = 20
-COMMENT_SAMPLE = 40
-COMMENT_CHARS = 300
 
 FILES: dict[str, str] = {
     "README.txt": "what this pack is and how to check it",
@@ -93,10 +85,6 @@ def _csv_bytes(columns: list[str], rows: list[list[Any]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _fmt(score: float | None) -> str:
-    return "" if score is None else f"{score:.3f}"
-
-
 def subject_title(c: Collected) -> str:
     kind = {"cluster": "cluster", "case": "case", "account": "account"}[c.subject.kind]
     return f"Evidence pack: {kind} {c.subject.id}"
@@ -109,29 +97,28 @@ def build_pack(c: Collected, options: PackOptions) -> PackFiles:
     title = subject_title(c)
     summarised = list(c.summarised)
 
-    def nid(ref: NodeRef) -> str:
-        return node_id(ref.label, red.ident(ref.label, ref.key))
+    def nid(label: str, key: str) -> str:
+        return node_id(label, red.ident(label, key))
 
     # --- the graph ----------------------------------------------------------------------------------------
     risk: dict[str, float] = {}
     for s in c.scores:
         risk[s.account_id] = max(s.score, risk.get(s.account_id, 0.0))
-    nodes = [GraphNode(nid(ref), ref.label, red.ident(ref.label, ref.key), red.props(props))
+    nodes = [GraphNode(nid(ref.label, ref.key), ref.label, red.ident(ref.label, ref.key), red.props(props))
              for ref, props in c.nodes.items()]
-    edges = [GraphEdge(nid(e.source), nid(e.target), e.type, red.props(e.props)) for e in c.edges]
+    edges = [GraphEdge(nid(e.source.label, e.source.key), nid(e.target.label, e.target.key), e.type,
+                       red.props(e.props)) for e in c.edges]
     for s in c.sanctions:
-        sid = node_id("Sanction", s.sanction_id)
-        edges += [GraphEdge(sid, nid(t), "TARGETS", {}) for t in s.targets]
-        edges += [GraphEdge(sid, nid(ref), rel, {}) for rel, ref in s.links]
+        sid = node_id("Sanction", s.record.sanction_id)
+        edges += [GraphEdge(sid, nid(t.ref.label, t.ref.id), "TARGETS", {}) for t in s.targets]
+        edges += [GraphEdge(sid, nid(link.node.label, link.node.id), link.type, {}) for link in s.links]
     members = [node_id("Account", a) for a in c.members]
     graph = make_graph(nodes, edges, members,
                        {node_id("Account", a): max(c.member_scores[a], risk.get(a, 0.0)) for a in c.members})
-    counts = graph.counts()
 
     # --- tables ---------------------------------------------------------------------------------------------
     linked = _member_links(graph)
     accounts = _account_rows(c, graph, red, risk, linked)
-    shared = _shared_identifiers(graph, linked)
     comments = _comments(graph)
     cited = {red.text(i) for k in c.clusters for reason in (k.evidence or []) for e in reason
              if isinstance(e, dict) and e.get("kind") == "comment" for i in e.get("ids") or []}
@@ -145,24 +132,7 @@ def build_pack(c: Collected, options: PackOptions) -> PackFiles:
                 for k in c.clusters]
     scores = sorted(c.scores, key=lambda s: (s.account_id, s.run_id))
     findings = bool(c.clusters) or any(s.score > 0 for s in c.scores) or bool(c.sanctions)
-
-    timeline = Timeline()
-    for n in graph.nodes.values():
-        day = None
-        if n.id in graph.members:
-            day = day_of(n.props.get("registered_at"))
-            if day:
-                timeline.registrations[day] += 1
-        elif n.label == "Order":
-            day = day_of(n.props.get("placed_at"))
-            if day:
-                timeline.orders[day] += 1
-        elif n.label == "Sanction":
-            day = day_of(n.props.get("issued_at"))
-            if day:
-                timeline.sanctions[day] += 1
-    for day, n in c.comment_days:
-        timeline.comments[day] += n
+    timeline = _timeline(graph, c.comment_days)
 
     # --- pictures -------------------------------------------------------------------------------------------
     view = select_view(graph, VIEW_NODES)
@@ -173,15 +143,18 @@ def build_pack(c: Collected, options: PackOptions) -> PackFiles:
     chart_png = timeline_png(timeline, title)
 
     # --- report ---------------------------------------------------------------------------------------------
-    blocks, report_cuts = _report_blocks(c, options, red, title, counts, accounts, shared, sample, comments,
-                                         sanctions, audit, clusters, scores, findings, timeline, chart_png,
-                                         graph_png, picture.caption(), summarised)
-    summarised += report_cuts
+    report = assemble_report(ReportInput(
+        collected=c, title=title, masked=options.masked, actor=options.actor, redactor=red, files=FILES,
+        node_counts=graph.counts(), accounts=accounts, shared=_shared_identifiers(graph, linked),
+        comment_sample=sample, comments=comments, sanctions=sanctions, audit=audit, clusters=clusters,
+        scores=scores, findings=findings, timeline=timeline, timeline_png=chart_png, graph_png=graph_png,
+        graph_caption=picture.caption(), summarised=tuple(summarised)))
+    summarised += report.cuts
 
     files: dict[str, bytes] = {
         "README.txt": _readme(title, options.masked).encode("utf-8"),
-        "report.html": render_html(title, blocks),
-        "report.pdf": render_pdf(title, blocks, options.fonts),
+        "report.html": render_html(title, report.blocks),
+        "report.pdf": render_pdf(title, report.blocks, options.fonts),
         "graph/graph.html": interactive_html(view, title, mask_note),
         "graph/graph.graphml": graphml(graph),
         "graph/nodes.csv": nodes_csv(graph),
@@ -197,11 +170,11 @@ def build_pack(c: Collected, options: PackOptions) -> PackFiles:
             ["account_id", "nickname", "status", "registered_at", "clusters", "member_score", "risk_score",
              "devices", "ips", "phones", "comments", "detectors", "reasons"],
             [[a["account_id"], a["nickname"], a["status"], a["registered_at"], ";".join(a["clusters"]),
-              _fmt(a["member_score"]), _fmt(a["risk_score"]), a["devices"], a["ips"], a["phones"], a["comments"],
-              ";".join(a["detectors"]), ";".join(a["reasons"])] for a in accounts]),
+              score_text(a["member_score"]), score_text(a["risk_score"]), a["devices"], a["ips"], a["phones"],
+              a["comments"], ";".join(a["detectors"]), ";".join(a["reasons"])] for a in accounts]),
         "data/scores.csv": _csv_bytes(
             ["account_id", "run_id", "score", "cluster_id", "detectors", "reasons"],
-            [[s.account_id, s.run_id, _fmt(s.score), s.cluster_id, ";".join(s.detectors),
+            [[s.account_id, s.run_id, score_text(s.score), s.cluster_id, ";".join(s.detectors),
               ";".join(red.text(r) for r in s.reasons)] for s in scores]),
         "data/comments.csv": _csv_bytes(
             ["comment_id", "account_id", "note_id", "created_at", "reply_to", "device_id", "ip", "text"],
@@ -300,6 +273,28 @@ def _comments(graph: PackGraph) -> list[dict[str, Any]]:
     return rows
 
 
+def _timeline(graph: PackGraph, comment_days: list[tuple[str, int]]) -> Timeline:
+    """Per day: the accounts' registrations, comments (all of them, counted in the database), orders, sanctions."""
+    timeline = Timeline()
+    for n in graph.nodes.values():
+        day = None
+        if n.id in graph.members:
+            day = day_of(n.props.get("registered_at"))
+            if day:
+                timeline.registrations[day] += 1
+        elif n.label == "Order":
+            day = day_of(n.props.get("placed_at"))
+            if day:
+                timeline.orders[day] += 1
+        elif n.label == "Sanction":
+            day = day_of(n.props.get("issued_at"))
+            if day:
+                timeline.sanctions[day] += 1
+    for day, n in comment_days:
+        timeline.comments[day] += n
+    return timeline
+
+
 def _paths(graph: PackGraph, c: Collected) -> dict[str, str]:
     """For every node reachable from the subject's accounts: the shortest path, written out.
 
@@ -354,38 +349,18 @@ def _paths(graph: PackGraph, c: Collected) -> dict[str, str]:
 
 
 def _sanctions(c: Collected, graph: PackGraph, red: Redactor) -> list[dict[str, Any]]:
+    """A row per sanction: what it is, its targets, its derivation chain and the paths that justify it."""
     if not c.sanctions:
         return []
     paths = _paths(graph, c)
-    by_id = {s.sanction_id: s for s in c.sanctions}
-
-    def parents(s) -> list[str]:
-        out = [ref.key for rel, ref in s.links if rel == "DERIVED_FROM" and ref.label == "Sanction"]
-        prop = s.props.get("derived_from")
-        for value in (prop if isinstance(prop, list) else [prop] if prop else []):
-            if str(value) not in out:
-                out.append(str(value))
-        return out
-
-    def chain(sanction_id: str) -> list[str]:
-        seen, out, todo = {sanction_id}, [], list(parents(by_id[sanction_id]))
-        while todo and len(out) < 20:
-            nxt = todo.pop(0)
-            if nxt in seen:
-                continue
-            seen.add(nxt)
-            out.append(nxt)
-            if nxt in by_id:
-                todo += parents(by_id[nxt])
-        return out
-
+    by_id = {s.record.sanction_id: s for s in c.sanctions}
     rows = []
-    for s in sorted(c.sanctions, key=lambda s: s.sanction_id):
-        p = red.props(s.props)
-        sid = node_id("Sanction", s.sanction_id)
+    for s in sorted(c.sanctions, key=lambda s: s.record.sanction_id):
+        p = red.props(plain(s.properties))
+        sid = node_id("Sanction", s.record.sanction_id)
         justifying = []
         for t in s.targets:
-            tid = node_id(t.label, red.ident(t.label, t.key))
+            tid = node_id(t.ref.label, red.ident(t.ref.label, t.ref.id))
             route = paths.get(tid)
             if route:
                 justifying.append(f"{route}<-[:TARGETS]-({sid})")
@@ -395,19 +370,18 @@ def _sanctions(c: Collected, graph: PackGraph, red: Redactor) -> list[dict[str, 
         if recorded:
             justifying.append(f"recorded by the sanction when decided: {recorded}"
                               + (f" ({p['justification']})" if p.get("justification") else ""))
-        derived = chain(s.sanction_id)
-        for ancestor in derived:
+        for ancestor in s.chain:
             if ancestor in by_id:
                 justifying.append(f"derived from ({node_id('Sanction', ancestor)}): "
-                                  + (", ".join(red.ident(t.label, t.key) for t in by_id[ancestor].targets)
+                                  + (", ".join(red.ident(t.ref.label, t.ref.id) for t in by_id[ancestor].targets)
                                      or "no target"))
         rows.append({
-            "sanction_id": s.sanction_id, "action": p.get("action"), "level": p.get("level"),
+            "sanction_id": s.record.sanction_id, "action": p.get("action"), "level": p.get("level"),
             "state": p.get("state"), "source": p.get("source"), "reason": p.get("reason"),
             "decided_by": p.get("decided_by"), "approved_by": p.get("approved_by"),
             "issued_at": p.get("issued_at"), "expires_at": p.get("expires_at"),
-            "targets": [node_id(t.label, red.ident(t.label, t.key)) for t in s.targets],
-            "derived_from": derived, "paths": justifying, "properties": p,
+            "targets": [node_id(t.ref.label, red.ident(t.ref.label, t.ref.id)) for t in s.targets],
+            "derived_from": list(s.chain), "paths": justifying, "properties": p,
         })
     return rows
 
@@ -429,223 +403,3 @@ def _readme(title: str, masked: bool) -> str:
         "Files:",
     ] + [f"  {path:<26} {what}" for path, what in FILES.items()]
     return "\n".join(lines) + "\n"
-
-
-def _report_blocks(c: Collected, options: PackOptions, red: Redactor, title: str, counts: Counter,
-                   accounts, shared, sample, comments, sanctions, audit, clusters, scores, findings: bool,
-                   timeline: Timeline, chart_png: bytes, graph_png: bytes, graph_caption: str,
-                   summarised: list[str]) -> tuple[list[Block], list[str]]:
-    cuts: list[str] = []
-    blocks: list[Block] = [Heading(title, 1)]
-    if options.masked:
-        blocks.append(Paragraph("Personal data masked: IP addresses are shown as 203.0.x.x #n and phone hashes "
-                                "as ab1**** #n (the same n in every file of this pack). An unmasked pack needs "
-                                "a role with the export_unmasked permission.", "banner"))
-    else:
-        blocks.append(Paragraph(f"UNMASKED PERSONAL DATA: this pack shows IP addresses and phone hashes in full. "
-                                f"Exported unmasked by {options.actor.name} ({options.actor.role}). Handle, "
-                                "store and share it as personal data.", "alert"))
-    if not findings:
-        what = {"account": f"account {c.subject.id} is in no cluster"
-                           + (f" of detection run {c.runs[0].run_id}" if c.runs else
-                              " (no completed detection run)")
-                           + ", has no risk score above zero and no sanction.",
-                "case": f"case {c.subject.id} has no cluster, risk score or sanction.",
-                "cluster": f"cluster {c.subject.id} has no findings."}[c.subject.kind]
-        blocks.append(Paragraph(f"NO FINDINGS: {what}", "banner"))
-    blocks.append(Paragraph(f"Exported by {options.actor.name} ({options.actor.role}). The pack id, the time "
-                            "of export, the tool and Neo4j versions, the queries used and the SHA-256 of every "
-                            "file are in manifest.json; check the pack with `ringscope evidence verify PACK.zip`.",
-                            "small"))
-
-    # Summary
-    blocks.append(Heading("Summary", 2))
-    detectors = Counter(k.detector for k in c.clusters)
-    rows = [("subject", f"{c.subject.kind} {c.subject.id}")]
-    for key, value in sorted(red.props(c.subject_props).items()):
-        if key not in ("cluster_id", "account_id", "case_id"):
-            rows.append((f"{c.subject.kind}.{key}", str(value)))
-    for run in c.runs:
-        rows.append(("detection run", f"{run.run_id} ({run.status or 'unknown'}), started {run.started_at or '?'}, "
-                                      f"finished {run.finished_at or '?'}, code {run.code_version or '?'}"))
-        rows.append(("flag threshold", "" if run.flag_threshold is None else str(run.flag_threshold)))
-        rows.append(("data watermark", json.dumps(run.watermark, ensure_ascii=False, sort_keys=True)
-                     if run.watermark is not None else ""))
-    if not c.runs:
-        rows.append(("detection run", "none"))
-    rows += [
-        ("accounts", f"{len(c.members):,}"),
-        ("detectors that fired", ", ".join(f"{d} ({n} cluster{'s' if n > 1 else ''})"
-                                           for d, n in sorted(detectors.items())) or "none"),
-        ("comments", f"{c.comment_total:,} written by the accounts ({len(comments):,} in this pack)"),
-    ] + [(label.lower(), f"{counts[label]:,}") for label in
-         ("Device", "IP", "Phone", "Note", "Order", "Intermediary", "Brand", "Sanction") if counts[label]]
-    span = timeline.span()
-    if span:
-        rows.append(("activity", f"{span[0]} to {span[1]} (UTC days)"))
-    blocks.append(Table(("what", "value"), tuple(rows), "", (1, 4)))
-
-    # What was found
-    blocks.append(Heading("What was found", 2))
-    if not c.clusters:
-        blocks.append(Paragraph("No detector put these accounts in a cluster."))
-    for k in clusters[:REPORT_CLUSTERS]:
-        blocks.append(Heading(f"Cluster {k['cluster_id']}: {k['detector']}, score {k['score']:.3f}, "
-                              f"{k['size']:,} accounts (run {k['run_id']})", 3))
-        for i, reason in enumerate(k["reasons"][:REPORT_REASONS]):
-            blocks.append(Paragraph(f"Reason {i + 1}: {reason}"))
-        if len(k["reasons"]) > REPORT_REASONS:
-            note = (f"cluster {k['cluster_id']}: {len(k['reasons']) - REPORT_REASONS:,} more reasons not shown "
-                    "(all, with their evidence, in data/clusters.json)")
-            blocks.append(Paragraph(note[0].upper() + note[1:], "small"))
-            cuts.append(f"report: {note}")
-        evidence_rows = []
-        for i, items in enumerate((k["evidence"] or [])[:REPORT_REASONS]):
-            for item in items if isinstance(items, list) else []:
-                ids = [str(x) for x in item.get("ids") or []]
-                more = f" … and {len(ids) - EVIDENCE_IDS:,} more (data/clusters.json)" if len(ids) > EVIDENCE_IDS else ""
-                evidence_rows.append((str(i + 1), str(item.get("kind")), ", ".join(ids[:EVIDENCE_IDS]) + more))
-        if evidence_rows:
-            blocks.append(Table(("reason", "evidence", "ids"), tuple(evidence_rows), "", (1, 2, 12)))
-    if len(clusters) > REPORT_CLUSTERS:
-        note = f"{len(clusters) - REPORT_CLUSTERS:,} more clusters not shown (all in data/clusters.json)"
-        blocks.append(Paragraph(note, "small"))
-        cuts.append(f"report: {note}")
-
-    # Detectors
-    blocks.append(Heading("Which detectors fired and why", 2))
-    per_detector: dict[str, dict[str, Any]] = {}
-    for k in clusters:
-        d = per_detector.setdefault(k["detector"], {"clusters": 0, "accounts": 0, "score": 0.0, "reason": ""})
-        d["clusters"] += 1
-        d["accounts"] += k["size"]
-        d["score"] = max(d["score"], k["score"])
-        d["reason"] = d["reason"] or (k["reasons"][0] if k["reasons"] else "")
-    for s in scores:
-        for d in s.detectors:
-            per_detector.setdefault(d, {"clusters": 0, "accounts": 0, "score": 0.0, "reason": ""})
-    if per_detector:
-        blocks.append(Table(("detector", "clusters", "accounts in them", "highest cluster score", "example reason"),
-                            tuple((d, str(v["clusters"]), f"{v['accounts']:,}", f"{v['score']:.3f}", v["reason"])
-                                  for d, v in sorted(per_detector.items())), "", (2, 1, 1.3, 1.3, 8)))
-    else:
-        blocks.append(Paragraph("None."))
-
-    # Who
-    blocks.append(Heading("Who is involved", 2))
-    table = capped_table(("account", "nickname", "status", "registered", "risk", "member score", "devices", "IPs",
-                          "phones", "comments", "detectors"),
-                         [(a["account_id"], a["nickname"], a["status"], (a["registered_at"] or "")[:19],
-                           _fmt(a["risk_score"]), _fmt(a["member_score"]), a["devices"], a["ips"], a["phones"],
-                           a["comments"], ", ".join(a["detectors"])) for a in accounts],
-                         REPORT_ROWS, "data/accounts.csv", (2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 3))
-    blocks.append(table)
-    if table.note:
-        cuts.append(f"report, accounts: {table.note}")
-    blocks.append(Heading("Identifiers shared by two or more of the accounts", 3))
-    if shared:
-        table = capped_table(("kind", "identifier", "accounts using it"), shared, REPORT_ROWS // 2 + 10,
-                             "graph/nodes.csv and graph/edges.csv", (1, 4, 1))
-        blocks.append(table)
-        if table.note:
-            cuts.append(f"report, shared identifiers: {table.note}")
-    else:
-        blocks.append(Paragraph("None."))
-    business = [n for n in c.nodes if n.label in ("Intermediary", "Brand")]
-    if business:
-        blocks.append(Heading("Intermediaries and brands", 3))
-        rows = sorted((n.label, n.key, str(c.nodes[n].get("name") or ""),
-                       str(c.nodes[n].get("kind") or c.nodes[n].get("category") or "")) for n in business)
-        table = capped_table(("kind", "id", "name", "type"), [tuple(red.text(v) for v in r) for r in rows],
-                             REPORT_ROWS, "graph/nodes.csv", (1, 2, 3, 2))
-        blocks.append(table)
-        if table.note:
-            cuts.append(f"report, intermediaries and brands: {table.note}")
-    orders = sorted((ref.key, red.props(props)) for ref, props in c.nodes.items() if ref.label == "Order")
-    if orders:
-        blocks.append(Heading("Orders", 3))
-        table = capped_table(("order", "brand", "intermediary", "account", "note", "placed", "declared"),
-                             [(k, p.get("brand_id"), p.get("intermediary_id"), p.get("account_id"), p.get("note_id"),
-                               str(p.get("placed_at") or "")[:19], p.get("declared")) for k, p in orders],
-                             REPORT_ROWS, "graph/nodes.csv")
-        blocks.append(table)
-        if table.note:
-            cuts.append(f"report, orders: {table.note}")
-
-    # When
-    blocks.append(Heading("When: timeline", 2))
-    blocks.append(Image("charts/timeline.png", chart_png,
-                        "Accounts registered, comments written (all of them, also beyond the comments in this "
-                        "pack), orders placed and sanctions issued, per day or per week"))
-
-    # Comments
-    blocks.append(Heading("Sample comments (original text)", 2))
-    if sample:
-        table = capped_table(("time (UTC)", "account", "note", "comment"),
-                             [((r["created_at"] or "")[:19], r["account_id"], r["note_id"],
-                               r["text"] if len(r["text"]) <= COMMENT_CHARS else r["text"][:COMMENT_CHARS] + "…")
-                              for r in sample], COMMENT_SAMPLE, "data/comments.csv", (2, 2, 2, 10))
-        blocks.append(Paragraph(f"{min(len(sample), COMMENT_SAMPLE)} of {len(comments):,} comments in this pack: "
-                                "first those a detector cited as evidence, then the earliest. Longer comments are "
-                                f"cut at {COMMENT_CHARS} characters here, never in data/comments.csv.", "small"))
-        blocks.append(table)
-        if table.note:
-            cuts.append(f"report, comments: {table.note}")
-    else:
-        blocks.append(Paragraph("The accounts wrote no comments."))
-
-    # Sanctions
-    blocks.append(Heading("Sanctions and the path that justifies each", 2))
-    if sanctions:
-        blocks.append(Paragraph("A path runs from a cluster (or case) through the accounts and their links to what "
-                                "the sanction targets; it never passes through another sanction. 'derived from' "
-                                "names the sanction this one was propagated from.", "small"))
-        table = capped_table(("sanction", "action", "state / level", "issued", "target", "path and derivation",
-                              "reason"),
-                             [(s["sanction_id"], s["action"], " / ".join(str(x) for x in (s["state"], s["level"])
-                                                                         if x is not None),
-                               str(s["issued_at"] or "")[:19], ", ".join(s["targets"]), "\n".join(s["paths"]),
-                               s["reason"]) for s in sanctions],
-                             REPORT_ROWS, "sanctions/sanctions.json", (2, 1.5, 1.5, 1.8, 2.5, 7, 3))
-        blocks.append(table)
-        if table.note:
-            cuts.append(f"report, sanctions: {table.note}")
-    else:
-        blocks.append(Paragraph("No sanction targets these accounts or anything linked to them."))
-
-    # Graph
-    blocks.append(Heading("The graph", 2))
-    blocks.append(Image("graph/graph.png", graph_png, graph_caption))
-    blocks.append(Paragraph(f"The full graph ({sum(counts.values()):,} nodes) is in graph/graph.graphml (Gephi, "
-                            "yEd), graph/nodes.csv and graph/edges.csv; graph/graph.html shows it interactively "
-                            "and works offline.", "small"))
-
-    # Audit
-    blocks.append(Heading("Audit log excerpt", 2))
-    if audit:
-        table = capped_table(("seq", "at", "actor", "role", "action", "target", "reason"),
-                             [(e["seq"], e["at"][:19], e["actor"], e["role"], e["action"],
-                               f"{e['target_type']} {e['target_id']}", e["reason"]) for e in audit],
-                             REPORT_ROWS, "audit/excerpt.json", (1, 2.2, 1.5, 1.5, 2, 3, 5))
-        blocks.append(table)
-        if table.note:
-            cuts.append(f"report, audit: {table.note}")
-    else:
-        blocks.append(Paragraph("The audit log has no entry about the subject, its accounts or sanctions "
-                                "(exports aside)."))
-
-    # Summarised
-    blocks.append(Heading("What this report summarises", 2))
-    lines = summarised + cuts
-    blocks.append(Paragraph("Nothing: every row is shown." if not lines else
-                            "Tables are cut to what a page can show; the files named hold every row. " +
-                            " ".join(f"- {line}." for line in lines)))
-
-    blocks.append(Heading("Files in this pack and how it was built", 2))
-    blocks.append(Table(("file", "what"), tuple(FILES.items()) + (
-        ("manifest.json", "ids, versions, run, queries and parameters, exporter, SHA-256 of every file"),),
-        "", (1, 3)))
-    blocks.append(Paragraph(f"{len(c.queries)} parameterised read queries built this pack; their exact text and "
-                            "parameters are in manifest.json (queries), so anyone with the database can run them "
-                            "again. The run's parameters are in data/runs.json.", "small"))
-    return blocks, cuts

@@ -27,7 +27,9 @@ relationships, so no detector that walks the graph can see them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -109,3 +111,13 @@ INTERMEDIARY_KINDS = ("mcn", "agency", "studio", "unknown")
 def key_of(label: str) -> str:
     """The unique id property of a label; raises KeyError for an unknown label."""
     return NODES[label].key
+
+
+def identify_node(labels: Iterable[str], props: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(label, key value as text) of a node read as its labels and properties: the first label the model
+    knows whose key is set; None for a node the model cannot name."""
+    for label in labels:
+        node_type = NODES.get(label)
+        if node_type is not None and props.get(node_type.key) is not None:
+            return label, str(props[node_type.key])
+    return None

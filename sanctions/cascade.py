@@ -16,11 +16,15 @@ without parents (an officer's own decision) is only revoked when named.
 The result is a fixpoint: O((V+E) x rounds) over the derivation closure, and
 since derivations form a DAG (see propagation.py) the rounds are bounded by its
 depth.
+
+``derivation_chain`` walks the same graph the other way: what a sanction
+derives from, nearest first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -65,3 +69,18 @@ def cascade(roots: Iterable[str], closure: Mapping[str, Derived]) -> list[str]:
                 order.append(item.id)
                 changed = True
     return order
+
+
+def derivation_chain(sanction_id: str, parents: Mapping[str, Sequence[str]], limit: int) -> tuple[str, ...]:
+    """The sanctions ``sanction_id`` derives from, breadth-first (parents, then theirs ...), each once, at
+    most ``limit``. ``parents`` maps a sanction to those it derives from; one it does not list ends a branch
+    (its id is still named)."""
+    seen, chain, todo = {sanction_id}, [], deque(parents.get(sanction_id, ()))
+    while todo and len(chain) < limit:
+        parent = todo.popleft()
+        if parent in seen:
+            continue
+        seen.add(parent)
+        chain.append(parent)
+        todo.extend(parents.get(parent, ()))
+    return tuple(chain)

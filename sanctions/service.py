@@ -25,15 +25,18 @@ entries included, so the graph and the audit log never disagree.
   other surviving justification; statuses and credit follow.
 * ``expire_due`` ends what has run its time (``ringscope sanction expire``, or
   the app on load); apply, approve and revoke call it first.
+* ``sanctions_on``: every sanction on a set of entities and those they derive
+  from, as stored, with the queries that read them (evidence packs).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -41,16 +44,22 @@ from ringscope.audit import log as audit
 from ringscope.auth.roles import Actor
 from ringscope.graph.database import Graph
 from ringscope.common.errors import RingscopeError
-from ringscope.graph.model import SANCTION_TARGETS
+from ringscope.graph.model import SANCTION_TARGETS, identify_node
 from ringscope.sanctions import ladder, store
-from ringscope.sanctions.cascade import Derived, Parent, cascade
+from ringscope.sanctions.records import (
+    Preview, ApplyResult, ApproveResult, Revoked, StatusChange, RevokeResult, ExpireResult, ExamResult,
+    SanctionRecord, ReviewRecord, TargetHistory, PendingDecision, SanctionTarget, SanctionLink,
+    SanctionDetails, QueryRun, SanctionsFound)
+from ringscope.sanctions.cascade import Derived, Parent, cascade, derivation_chain
 from ringscope.sanctions.policy import SanctionPolicy, load_sanction_policy
-from ringscope.sanctions.propagation import (REVIEW, BadDecision, Decision, Effect, Existing, HopCount, NodeRef, Plan,
+from ringscope.sanctions.propagation import (REVIEW, BadDecision, Decision, Effect, Existing, NodeRef, Plan,
                                    Step, UnknownTarget, diff, plan, plan_from_content, violation_times)
 
 SOURCE = "ringscope"
 _LABEL_TYPE = {label: t for t, label in SANCTION_TARGETS.items()}
 MAX_CASCADE = 50_000
+DERIVATION_DEPTH = store.DERIVATION_DEPTH  # DERIVED_FROM hops sanctions_on follows back
+MAX_CHAIN = 20  # sanctions one derivation chain names
 
 
 class PreviewNotFound(RingscopeError):
@@ -106,153 +115,6 @@ def record_id(p: Plan, e: Effect) -> str:
 
 def _type(label: str) -> str:
     return _LABEL_TYPE.get(label, label.lower())
-
-
-# --------------------------------------------------------------------------- results
-
-@dataclass(frozen=True)
-class Preview:
-    preview_id: str
-    created_at: datetime
-    created_by: str
-    fingerprint: str
-    plan: Plan
-    ids: Mapping[str, str]  # effect key -> the sanction or review id apply will write
-    state: str = "open"  # open | applied
-
-    @property
-    def decision(self) -> Decision:
-        return self.plan.decision
-
-    @property
-    def effects(self) -> tuple[Effect, ...]:
-        return self.plan.effects
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        return self.plan.warnings
-
-    @property
-    def counts(self) -> tuple[HopCount, ...]:
-        return self.plan.counts
-
-    @property
-    def needs_approval(self) -> bool:
-        return self.plan.needs_approval
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    preview_id: str
-    applied_at: datetime
-    applied_by: str
-    sanction_ids: tuple[str, ...]  # every sanction of the decision
-    review_ids: tuple[str, ...]
-    pending_ids: tuple[str, ...]  # awaiting a second person's approval
-    created_ids: tuple[str, ...]  # written by this call (empty when it had been applied already)
-    already_applied: bool = False
-
-
-@dataclass(frozen=True)
-class ApproveResult:
-    preview_id: str
-    approved_by: str
-    approved_at: datetime
-    activated: tuple[str, ...]
-    already_approved: bool = False
-
-
-@dataclass(frozen=True)
-class Revoked:
-    id: str  # sanction or review id
-    kind: str  # "sanction" | "review"
-    target: NodeRef
-    action: str
-    via: str  # "named" or "cascade"
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    target: NodeRef
-    status: str
-    credit: int | None = None
-
-
-@dataclass(frozen=True)
-class RevokeResult:
-    revoked: tuple[Revoked, ...]
-    statuses: tuple[StatusChange, ...]
-    already_revoked: bool = False
-
-
-@dataclass(frozen=True)
-class ExpireResult:
-    expired: tuple[str, ...]
-    statuses: tuple[StatusChange, ...]
-
-
-@dataclass(frozen=True)
-class ExamResult:
-    exam_id: str
-    account_id: str
-    at: datetime
-    credit_before: int
-    credit_after: int
-
-
-@dataclass(frozen=True)
-class SanctionRecord:
-    sanction_id: str
-    target: NodeRef | None
-    action: str
-    state: str  # pending_approval | active | expired | revoked | imported (effective at the time asked)
-    source: str
-    kind: str | None
-    level: int | None
-    reason: str
-    decided_at: datetime | None
-    issued_at: datetime | None
-    expires_at: datetime | None
-    decided_by: str | None
-    approved_by: str | None
-    points: int | None
-    rule: str | None
-    hop: int | None
-    path: tuple[Step, ...]
-    derived_from: tuple[str, ...]
-    evidence_refs: tuple[str, ...]
-    preview_id: str | None
-    violation_id: str | None
-    revoked_by: str | None = None
-    revoked_at: datetime | None = None
-    revoke_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class ReviewRecord:
-    review_id: str
-    target: NodeRef
-    state: str  # open | withdrawn
-    rule: str
-    hop: int
-    note: str
-    path: tuple[Step, ...]
-    derived_from: tuple[str, ...]
-    preview_id: str
-    created_at: datetime | None
-
-
-@dataclass(frozen=True)
-class TargetHistory:
-    target: NodeRef
-    status: str | None
-    base_status: str | None
-    restrictions: tuple[str, ...]
-    credit: ladder.CreditReport | None  # accounts
-    brand_points: int | None  # brands: points within the window
-    next_level: int | None  # accounts: the level a new normal violation would get now
-    sanctions: tuple[SanctionRecord, ...]
-    reviews: tuple[ReviewRecord, ...]
 
 
 # --------------------------------------------------------------------------- preview
@@ -494,15 +356,6 @@ def approve(graph: Graph, preview_id: str, actor: Actor, *, reason: str = "", no
     return graph.write_transaction(work)
 
 
-@dataclass(frozen=True)
-class PendingDecision:
-    preview_id: str
-    applied_by: str
-    applied_at: datetime
-    decision: Decision
-    pending: int  # sanctions awaiting approval
-
-
 def pending(graph: Graph, *, limit: int = 200) -> list[PendingDecision]:
     """Applied decisions with sanctions awaiting a second person's approval, oldest first."""
     return [PendingDecision(r["preview_id"], r["applied_by"], r["applied_at"],
@@ -718,3 +571,69 @@ def history(graph: Graph, target: NodeRef, *, now: datetime | None = None,
     status = props.get("status")
     return TargetHistory(target, status, props.get("base_status"), tuple(props.get("restrictions") or ()),
                          credit, points, next_level, tuple(sanctions), tuple(reviews))
+
+
+# --------------------------------------------------------------------------- sanctions as stored (exports)
+
+class _RecordedReads:
+    """Runs a read's queries and keeps each as it ran; rows as the driver gives them (converted by the caller)."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.runs: list[QueryRun] = []
+
+    def runner(self, name: str, what: str) -> store.Runner:
+        def run(cypher: str, **params: Any) -> list[dict[str, Any]]:
+            started = time.monotonic()
+            rows = [{key: record[key] for key in record.keys()} for record in self.graph.read(cypher, **params)]
+            self.runs.append(QueryRun(name, what, cypher, params, len(rows), time.monotonic() - started))
+            return rows
+        return run
+
+
+def sanctions_on(graph: Graph, entities: Iterable[NodeRef], *, limit: int = MAX_CASCADE,
+                 now: datetime | None = None) -> SanctionsFound:
+    """Every sanction on any of ``entities`` (those of a sanction-target label) and every sanction those
+    derive from (up to ``DERIVATION_DEPTH`` hops back), with what is stored about each. Each query reads
+    at most ``limit`` rows; a ``QueryRun`` with ``rows >= limit`` was cut there."""
+    now = _now(now)
+    reads = _RecordedReads(graph)
+    ids: dict[str, list[str]] = {}
+    for ref in entities:
+        ids.setdefault(ref.label, []).append(ref.id)
+    direct = store.sanctions_targeting(reads.runner("sanctions_on", "sanctions"), ids, limit)
+    if not direct:
+        return SanctionsFound((), tuple(reads.runs))
+    ancestors = store.sanction_ancestors(reads.runner("sanction_ancestors", "sanctions derived from"), direct,
+                                         limit)
+    rows = store.sanction_details(reads.runner("sanction_details", "sanction details"),
+                                  sorted(set(direct) | set(ancestors)), limit)
+    found = [_details(row, now) for row in rows]
+    parents = {d.record.sanction_id: d.record.derived_from for d in found}
+    return SanctionsFound(tuple(replace(d, chain=derivation_chain(d.record.sanction_id, parents, MAX_CHAIN))
+                                for d in found), tuple(reads.runs))
+
+
+def _details(row: Mapping[str, Any], now: datetime) -> SanctionDetails:
+    targets = []
+    for t in row["targets"]:
+        props = dict(t["node"] or {})
+        identity = identify_node(t["labels"] or [], props)
+        if identity is not None:
+            targets.append(SanctionTarget(NodeRef(*identity), props))
+    links = []
+    for link in row["links"]:
+        identity = identify_node(link["labels"] or [], link["node"] or {}) if link.get("type") else None
+        if identity is not None:
+            links.append(SanctionLink(link["type"], NodeRef(*identity)))
+    targets.sort(key=lambda t: t.ref)
+    links.sort(key=lambda l: (l.type, l.node))
+    # Imported sanctions may name their parents only in a property, as one id or a list.
+    parents = [l.node.id for l in links if l.type == "DERIVED_FROM" and l.node.label == "Sanction"]
+    named = row["sanction"].get("derived_from")
+    for parent in named if isinstance(named, list) else [named] if named else []:
+        if str(parent) not in parents:
+            parents.append(str(parent))
+    record = _record(store.aware(row["sanction"]), targets[0].ref if targets else None, now)
+    return SanctionDetails(replace(record, derived_from=tuple(parents)),
+                           dict(row["sanction"]), tuple(targets), tuple(links))

@@ -35,7 +35,7 @@ from typing import Any
 
 from ringscope.graph.database import Transaction
 from ringscope.graph.model import NODES, RELATIONSHIPS
-from ringscope.sanctions.policy import SanctionPolicy
+from ringscope.sanctions.policy import TARGET_LABELS, SanctionPolicy
 from ringscope.sanctions.propagation import Existing, Node, NodeRef, PathStep
 
 Runner = Callable[..., list[dict[str, Any]]]
@@ -284,6 +284,57 @@ def list_sanctions(run: Runner, *, state: str | None, preview_id: str | None, ta
                    limit: int) -> list[tuple[dict[str, Any], tuple[str, str] | None]]:
     rows = run(SANCTIONS_LIST, state=state, preview_id=preview_id, target_id=target_id, limit=limit)
     return [(r["s"], tuple(r["target"]) if r["target"] else None) for r in rows]
+
+
+# Every sanction on a set of entities and those it derives from, as stored (evidence packs show them).
+# The queries take one id list per target label, so each MATCH uses that label's uniqueness constraint.
+DERIVATION_DEPTH = 5  # DERIVED_FROM hops followed back from a sanction on the entities
+SANCTIONS_TARGETING = (
+    "CALL () {\n"
+    + "\n  UNION\n".join(
+        f"  UNWIND ${label.lower()}_ids AS id MATCH (:{label} {{{_key(label)}: id}})"
+        "<-[:TARGETS]-(s:Sanction) RETURN s.sanction_id AS sanction_id"
+        for label in TARGET_LABELS
+    )
+    + "\n}\nRETURN DISTINCT sanction_id ORDER BY sanction_id LIMIT $limit"
+)
+SANCTION_ANCESTORS = f"""
+UNWIND $sanction_ids AS id
+MATCH (:Sanction {{sanction_id: id}})-[:DERIVED_FROM*1..{DERIVATION_DEPTH}]->(p:Sanction)
+RETURN DISTINCT p.sanction_id AS sanction_id ORDER BY sanction_id LIMIT $limit
+"""
+SANCTION_DETAILS = """
+UNWIND $sanction_ids AS id
+MATCH (s:Sanction {sanction_id: id})
+CALL (s) {
+  OPTIONAL MATCH (s)-[:TARGETS]->(t)
+  RETURN collect({labels: labels(t), node: t {.*}}) AS targets
+}
+CALL (s) {
+  OPTIONAL MATCH (s)-[r]->(o) WHERE type(r) <> 'TARGETS'
+  WITH r, o LIMIT 50
+  RETURN collect({type: type(r), labels: labels(o), node: o {.*}}) AS links
+}
+RETURN s {.*} AS sanction, targets, links
+ORDER BY s.sanction_id LIMIT $limit
+"""
+
+
+def sanctions_targeting(run: Runner, ids: Mapping[str, Iterable[str]], limit: int) -> list[str]:
+    """Ids of the sanctions on any of ``ids`` (target label -> entity ids), in order."""
+    params = {f"{label.lower()}_ids": sorted(set(ids.get(label, ()))) for label in TARGET_LABELS}
+    return [r["sanction_id"] for r in run(SANCTIONS_TARGETING, **params, limit=limit)]
+
+
+def sanction_ancestors(run: Runner, sanction_ids: Sequence[str], limit: int) -> list[str]:
+    """Ids of the sanctions those derive from, up to ``DERIVATION_DEPTH`` hops back, in order."""
+    return [r["sanction_id"] for r in run(SANCTION_ANCESTORS, sanction_ids=list(sanction_ids), limit=limit)]
+
+
+def sanction_details(run: Runner, sanction_ids: Sequence[str], limit: int) -> list[dict[str, Any]]:
+    """Per sanction: ``sanction`` (its properties), ``targets`` and ``links`` (other relationships it has,
+    DERIVED_FROM among them) as ``{type, labels, node}`` maps; ordered by id."""
+    return run(SANCTION_DETAILS, sanction_ids=list(sanction_ids), limit=limit)
 
 
 def _target_history(label: str) -> str:

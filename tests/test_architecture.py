@@ -72,7 +72,7 @@ IO_MODULES = {
     "ringscope.evidence": {"collect", "export"},
 }
 DATABASE = ("ringscope.graph.database", "ringscope.graph.server", "ringscope.graph.admin", "ringscope.queries",
-            "ringscope.audit", "neo4j")
+            "ringscope.audit.log", "neo4j")
 
 
 def test_detectors_and_the_sanction_and_evidence_logic_never_reach_the_database():

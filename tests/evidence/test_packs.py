@@ -57,7 +57,7 @@ def pdf_text(pdf: bytes, tmp_path: Path, first: int | None = None, last: int | N
 def shared(session_graph, tmp_path_factory):
     """One world and one masked pack of its cluster, for the tests that only read the pack."""
     from ringscope.auth.roles import Actor
-    from ringscope.evidence.collect import Subject
+    from ringscope.evidence.records import Subject
     from ringscope.evidence.export import export_pack
     from ringscope.graph.admin import reset
 

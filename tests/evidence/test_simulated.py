@@ -9,7 +9,7 @@ import pytest
 from ringscope.auth.roles import Actor
 from ringscope.detection.config import load_detection_policy
 from ringscope.detection.run import detect
-from ringscope.evidence.collect import Subject
+from ringscope.evidence.records import Subject
 from ringscope.evidence.export import export_pack
 from ringscope.evidence.verify import verify_pack
 from ringscope.graph.admin import reset

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
-from ringscope.sanctions.cascade import Derived, Parent, cascade
+from ringscope.sanctions.cascade import Derived, Parent, cascade, derivation_chain
 from ringscope.sanctions.policy import DEFAULT_POLICY, load_sanction_policy, parse_policy
 from ringscope.sanctions.propagation import (BadDecision, Decision, Existing, Neighbourhood, Node, NodeRef, TooBroad,
                                    UnknownTarget, diff, path_text, plan, plan_from_content)
@@ -289,3 +289,12 @@ def test_cascade_keeps_what_has_another_justification_and_drops_what_has_none():
     assert cascade(["a1"], closure) == ["a1", "agency"]  # dev still rests on a2; the agency drops to 2 accounts
     assert cascade(["a1", "a2"], closure) == ["a1", "a2", "agency", "dev", "evader", "review"]
     assert cascade(["pts"], closure) == ["pts", "coop"]
+
+
+def test_a_derivation_chain_names_each_ancestor_once_nearest_first():
+    parents = {"evader": ("dev",), "dev": ("a1", "a2"), "a1": ("imported",), "a2": ("imported",)}
+    assert derivation_chain("evader", parents, 20) == ("dev", "a1", "a2", "imported")
+    assert derivation_chain("evader", parents, 2) == ("dev", "a1")
+    assert derivation_chain("a1", parents, 20) == ("imported",)  # named, though nothing says what it derives from
+    assert derivation_chain("x", {"x": ("y",), "y": ("x",)}, 20) == ("y",)  # a cycle in hand-made data ends
+    assert derivation_chain("imported", parents, 20) == ()

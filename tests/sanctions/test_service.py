@@ -374,6 +374,52 @@ def test_time_limited_sanctions_end_on_time_and_status_follows(graph):
     assert service.expire_due(graph, now=day(92)).expired == ()
 
 
+# --------------------------------------------------------------------------- sanctions as stored
+
+def test_sanctions_on_reads_what_targets_the_entities_and_what_it_derives_from(graph):
+    farm(graph)
+    p, _ = decide(graph, Decision("farm_operation", (A("a1"), A("a2")), reason="farm"), day(0))
+    ids = {(e.target.id, e.action): p.ids[e.key] for e in p.effects}
+    a1, d2, e1 = ids[("a1", "permanent_ban")], ids[("d2", "device_ban")], ids[("e1", "permanent_ban")]
+
+    found = service.sanctions_on(graph, [A("e1"), NodeRef("Order", "o-1")], now=day(1))
+    assert [s.record.sanction_id for s in found.sanctions] == sorted([a1, d2, e1])
+    evader = next(s for s in found.sanctions if s.record.sanction_id == e1)
+    assert evader.record.derived_from == (d2,) and evader.chain == (d2, a1)  # nearest first
+    assert evader.links == (service.SanctionLink("DERIVED_FROM", NodeRef("Sanction", d2)),)
+    assert [t.ref for t in evader.targets] == [A("e1")] and evader.targets[0].properties["account_id"] == "e1"
+    assert evader.record.state == evader.properties["state"] == "pending_approval"
+    assert evader.properties["decided_at"] == day(0) and evader.properties["preview_id"] == p.preview_id
+    assert [(q.name, q.rows) for q in found.queries] == [
+        ("sanctions_on", 1), ("sanction_ancestors", 2), ("sanction_details", 3)]
+    assert found.queries[0].params == {"account_ids": ["e1"], "brand_ids": [], "device_ids": [],
+                                       "intermediary_ids": [], "note_ids": [], "limit": service.MAX_CASCADE}
+    assert all("$" in q.cypher and q.seconds >= 0 for q in found.queries)
+
+    cut = service.sanctions_on(graph, [A("e1")], limit=1, now=day(1))  # a query that reached its limit says so
+    assert [q.rows for q in cut.queries] == [1, 1, 1] and len(cut.sanctions) == 1
+
+    nothing = service.sanctions_on(graph, [A("a3")], now=day(1))  # a review item is no sanction
+    assert nothing.sanctions == () and [q.name for q in nothing.queries] == ["sanctions_on"]
+
+
+def test_sanctions_on_takes_parents_named_only_in_an_imported_property(graph):
+    accounts(graph, "a1")
+    uses(graph, [("a1", "d1")])
+    imported(graph, "imp-a1", "a1", "permanent_ban", day(-20))
+    graph.write("""
+MATCH (d:Device {device_id: 'd1'}), (p:Sanction {sanction_id: 'imp-a1'})
+CREATE (s:Sanction {sanction_id: 'imp-d1', action: 'device_ban', source: 'import', issued_at: $at,
+        derived_from: 'imp-older', stamped: localdatetime('2025-01-01T10:00:00')})-[:TARGETS]->(d)
+CREATE (s)-[:DERIVED_FROM]->(p)
+""", at=day(-10))
+    found = service.sanctions_on(graph, [NodeRef("Device", "d1")], now=day(0))
+    device = next(s for s in found.sanctions if s.record.sanction_id == "imp-d1")
+    assert device.record.derived_from == ("imp-a1", "imp-older") and device.chain == ("imp-a1", "imp-older")
+    assert device.record.state == "imported" and device.properties.get("state") is None
+    assert device.properties["stamped"].tzinfo is None  # as stored: no zone is made up
+
+
 # --------------------------------------------------------------------------- audit
 
 def test_audit_verification_catches_an_edited_sanction_entry(graph, use_test_db, capsys):

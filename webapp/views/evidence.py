@@ -31,7 +31,7 @@ def render() -> None:
     who = actor()
     st.title("Evidence pack")
     try:
-        from ringscope.evidence.collect import Subject
+        from ringscope.evidence.records import Subject
         from ringscope.evidence.export import export_pack
         from ringscope.evidence.verify import verify_pack
     except ImportError:

@@ -1,0 +1,10 @@
+"""The model's helpers, without the database."""
+
+from ringscope.graph.model import identify_node
+
+
+def test_a_node_is_named_by_the_first_label_the_model_knows_whose_key_is_set():
+    assert identify_node(["Account"], {"account_id": "a1", "nickname": "x"}) == ("Account", "a1")
+    assert identify_node(["Stub", "PhoneSegment"], {"segment": 170}) == ("PhoneSegment", "170")  # key as text
+    assert identify_node(["Device", "Account"], {"account_id": "a1"}) == ("Account", "a1")  # no device_id
+    assert identify_node(["Stub"], {"id": "x"}) is None and identify_node([], {}) is None
