@@ -3,7 +3,7 @@
 Run against its own Neo4j (not your working database):
 
     RINGSCOPE_HOME=/tmp/app-bench RINGSCOPE_BOLT_PORT=7761 \
-        python benchmarks/app_latency.py --accounts 100000 --samples 200 \
+        python -m benchmarks.app_latency --accounts 100000 --samples 200 \
         --out benchmarks/results/app_latency.md
 
 With ``--accounts N`` and an empty database it simulates a platform of N

@@ -31,7 +31,7 @@ RETURN a.account_id AS account_id, s.score AS score, s.cluster_id AS cluster_id,
        s.detectors AS detectors, s.reasons AS reasons
 ORDER BY s.score DESC, a.account_id
 """
-CLUSTER_MEMBERS = """
+MEMBERS_PER_CLUSTER_OF_RUN = """
 MATCH (:DetectionRun {run_id: $run_id})-[:FOUND]->(k:Cluster)-[:HAS_MEMBER]->(a:Account)
 RETURN k.cluster_id AS cluster_id, collect(a.account_id) AS members
 """
@@ -83,7 +83,7 @@ def flagged(graph: Graph, run_id: str) -> list[FlaggedAccount]:
 
 
 def cluster_members(graph: Graph, run_id: str) -> dict[str, frozenset[str]]:
-    return {r["cluster_id"]: frozenset(r["members"]) for r in graph.read(CLUSTER_MEMBERS, run_id=run_id)}
+    return {r["cluster_id"]: frozenset(r["members"]) for r in graph.read(MEMBERS_PER_CLUSTER_OF_RUN, run_id=run_id)}
 
 
 def previous_run(graph: Graph, run_id: str) -> str | None:

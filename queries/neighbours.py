@@ -146,7 +146,7 @@ RETURN count(m) AS count
     for label in EXPLORABLE
 }
 
-CLUSTER_MEMBERS = f"""
+CLUSTER_WITH_TOP_MEMBERS = f"""
 MATCH (k:Cluster {{cluster_id: $cluster_id}})
 OPTIONAL MATCH (k)-[h:HAS_MEMBER]->(a:Account)
 WITH k, a, h ORDER BY h.score DESC, a.account_id
@@ -308,7 +308,7 @@ def cluster_graph(graph: Graph, cluster_id: str, *, member_limit: int = 300, sha
                   threshold: float = 0.5) -> ClusterGraph | None:
     """A cluster's members (highest member score first, up to ``member_limit``) and what they share."""
     params = status_params(None, threshold)
-    rows = graph.read(CLUSTER_MEMBERS, cluster_id=cluster_id, limit=member_limit,
+    rows = graph.read(CLUSTER_WITH_TOP_MEMBERS, cluster_id=cluster_id, limit=member_limit,
                       **{**params, "run_id": cluster_id.split(":", 1)[0]})
     if not rows:
         return None

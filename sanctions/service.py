@@ -193,7 +193,7 @@ def _applied_result(p: Mapping[str, Any], already: bool) -> ApplyResult:
                        () if already else tuple(p.get("created_ids") or ()), already)
 
 
-def _iso(value: datetime | None) -> str | None:
+def _iso_or_none(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
@@ -349,7 +349,7 @@ def approve(graph: Graph, preview_id: str, actor: Actor, *, reason: str = "", no
                          target_type=_type(s["target_label"]), target_id=s["target_id"], reason=reason,
                          details={"sanction_id": s["sanction_id"], "action": s["action"], "preview_id": preview_id,
                                   "applied_by": p.get("applied_by"),
-                                  "expires_at": _iso(store.days_after(now, s.get("days")))}, at=now)
+                                  "expires_at": _iso_or_none(store.days_after(now, s.get("days")))}, at=now)
         _refresh(tx, {NodeRef(s["target_label"], s["target_id"]) for s in pending}, now, policy)
         return ApproveResult(preview_id, actor.name, now, tuple(activated))
 
@@ -458,7 +458,7 @@ def expire_due(graph: Graph, *, now: datetime | None = None, actor: Actor | None
             audit.append(tx, actor=who, role=role, action="sanction.expire", target_type=_type(s["target_label"]),
                          target_id=s["target_id"], reason="time window ended",
                          details={"sanction_id": s["sanction_id"], "action": s["action"],
-                                  "expires_at": _iso(s["expires_at"]), "preview_id": s.get("preview_id")}, at=now)
+                                  "expires_at": _iso_or_none(s["expires_at"]), "preview_id": s.get("preview_id")}, at=now)
         statuses = _refresh(tx, {NodeRef(s["target_label"], s["target_id"]) for s in due
                                  if s["sanction_id"] in expired}, now, policy)
         return ExpireResult(tuple(sorted(expired)), tuple(statuses))

@@ -70,7 +70,7 @@ def _expand(uid: str, force: bool = False) -> None:
         state.notice = str(exc)
 
 
-def _iso(day: date | None, end: bool = False) -> str | None:
+def _day_bound(day: date | None, end: bool = False) -> str | None:
     if day is None:
         return None
     moment = datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
@@ -92,7 +92,7 @@ def workspace() -> None:
         c1, c2 = st.columns(2)
         since = c1.date_input("From", value=None, key="explorer_since")
         until = c2.date_input("Until", value=None, key="explorer_until")
-        state.since, state.until = _iso(since), _iso(until, end=True)
+        state.since, state.until = _day_bound(since), _day_bound(until, end=True)
         logic.set_cap(state, st.slider("Neighbours per click", logic.CAP_MIN, logic.CAP_MAX, state.cap, step=25,
                                        key="explorer_cap"))
     if state.notice:
