@@ -95,6 +95,33 @@ class Counters:
                    (summary.result_available_after or 0) + (summary.result_consumed_after or 0))
 
 
+@dataclass(frozen=True)
+class PlannedStep:
+    operator: str  # e.g. NodeByLabelScan, LoadCSV, ProcedureCall (without the @database suffix)
+    database: str  # the part after @: neo4j, system ...
+    details: str  # the plan's Details text, e.g. "db.labels() :: (label :: STRING)"
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A statement's plan: its type (``r`` read, ``rw``/``w`` write, ``s`` schema or admin) and every step."""
+
+    query_type: str
+    steps: tuple[PlannedStep, ...]
+    plan: dict[str, Any]  # the whole tree: operatorType, args, identifiers, children
+
+    @classmethod
+    def of(cls, query_type: str, plan: dict[str, Any]) -> "Explained":
+        steps: list[PlannedStep] = []
+        stack = [plan] if plan else []
+        while stack:
+            node = stack.pop()
+            operator, _, database = str(node.get("operatorType", "")).partition("@")
+            steps.append(PlannedStep(operator, database, str((node.get("args") or {}).get("Details", ""))))
+            stack.extend(reversed(node.get("children") or []))
+        return cls(query_type, tuple(steps), plan)
+
+
 class Transaction:
     """One managed transaction, handed to the work function of ``read_transaction``/``write_transaction``."""
 
@@ -180,15 +207,14 @@ class Graph:
                     r[i] = plain(r[i])
         return keys, rows
 
-    def explain(self, query: str, /, **params: Any) -> dict[str, Any]:
-        """The plan the server would run for ``query`` (``EXPLAIN``: nothing is executed), as a dict tree
-        with ``operatorType``, ``args``, ``identifiers`` and ``children``."""
+    def explain(self, query: str, /, **params: Any) -> "Explained":
+        """What the server would do for ``query`` (``EXPLAIN``: nothing is executed)."""
         with translated(self.settings):
             _, summary, _ = self.driver.execute_query(
                 Query("EXPLAIN " + query, timeout=self.settings.query_timeout_s),
                 params, database_=self.database, routing_=RoutingControl.WRITE,
             )
-        return plain(summary.plan or {})
+        return Explained.of(summary.query_type or "", plain(summary.plan or {}))
 
     def server_version(self) -> str:
         rows = self.read("CALL dbms.components() YIELD name, versions, edition "

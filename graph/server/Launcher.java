@@ -12,6 +12,10 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
+import java.util.List;
+
+import inet.ipaddr.IPAddressString;
+import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
@@ -34,6 +38,9 @@ public class Launcher {
         }
         Files.createDirectories(home.resolve("data"));
         Files.createDirectories(home.resolve("logs"));
+        // LOAD CSV may read neither files nor the network: an empty import folder, file URLs off, and
+        // every address blocked (a READ transaction can still run LOAD CSV; see queries/console.py).
+        Path noImports = Files.createDirectories(home.resolve("no-imports"));
 
         DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
                 .setConfig(GraphDatabaseSettings.data_directory, home.resolve("data"))
@@ -52,6 +59,10 @@ public class Launcher {
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
                 .setConfig(BoltConnector.server_bolt_telemetry_enabled, false)
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(30))
+                .setConfig(GraphDatabaseSettings.allow_file_urls, false)
+                .setConfig(GraphDatabaseSettings.load_csv_file_url_root, noImports)
+                .setConfig(GraphDatabaseInternalSettings.cypher_ip_blocklist,
+                        List.of(new IPAddressString("0.0.0.0/0"), new IPAddressString("::/0")))
                 .build();
 
         // The hook comes first: whatever happens below, SIGTERM shuts the

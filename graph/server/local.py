@@ -178,6 +178,18 @@ def log_tail(server: LocalServer, lines: int = 30) -> str:
     return "\n".join(parts) or "(no log written)"
 
 
+def make_private(root: Path) -> None:
+    """Folders 0700 and files 0600 under ``root`` (and ``root``'s parent, the tool's home), so the store,
+    its logs and the password are readable by the user alone (a store made before this was 0644/0755)."""
+    os.chmod(root.parent, 0o700)
+    for folder, dirs, files in os.walk(root):
+        os.chmod(folder, 0o700)
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o600)
+
+
 def start(server: LocalServer, timeout_s: float = 180.0, log=print) -> bool:
     """Start the local Neo4j and wait until Bolt answers. False if it already ran."""
     current = state(server)
@@ -194,6 +206,7 @@ def start(server: LocalServer, timeout_s: float = 180.0, log=print) -> bool:
     lib = ensure_jars(server, log=log)
     password = ensure_password(server)
     (server.home / "db").mkdir(parents=True, exist_ok=True)
+    make_private(server.home / "db")
     env = dict(os.environ, RINGSCOPE_NEO4J_PASSWORD=password)
     cmd = [
         java, f"-Xmx{server.heap}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError",
@@ -201,8 +214,9 @@ def start(server: LocalServer, timeout_s: float = 180.0, log=print) -> bool:
         str(server.home / "db"), str(server.bolt_port), str(server.pagecache_bytes),
     ]
     with open(_log_file(server), "ab") as out:
+        # umask 077: every store file, transaction log and log Neo4j creates is the user's alone.
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, cwd=server.home, start_new_session=True)
+                                env=env, cwd=server.home, start_new_session=True, umask=0o077)
     _pid_file(server).write_text(str(proc.pid))
     if not _wait_for_bolt(server, proc.pid, timeout_s):
         exited = proc.poll()

@@ -14,4 +14,4 @@ def test_counts_use_the_count_store_and_survive_odd_label_names(graph):
     counts = {c.kind: c.count for c in graph_stats(graph)}
     assert counts["We`ird Label"] == 1 and counts["Account"] == 1
     plan = graph.explain("MATCH (n:`Account`) RETURN count(n) AS count")
-    assert plan["children"][0]["operatorType"].startswith("NodeCountFromCountStore")
+    assert plan.steps[1].operator == "NodeCountFromCountStore"

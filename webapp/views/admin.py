@@ -14,7 +14,7 @@ CONSOLE_ROWS = 200
 
 
 def render() -> None:
-    require("manage_users")
+    who = require("manage_users")
     st.title("Admin")
     tab_users, tab_policy, tab_cypher = st.tabs(["Users", "Policies", "Cypher (read-only)"])
     with tab_users:
@@ -22,7 +22,7 @@ def render() -> None:
     with tab_policy:
         _policies()
     with tab_cypher:
-        _console()
+        _console(who)
 
 
 def _users() -> None:
@@ -62,13 +62,15 @@ def _policies() -> None:
     st.caption("Policies are files (see the README); edit them and bump their version to change them.")
 
 
-def _console() -> None:
-    st.caption(f"Runs in a read-only transaction; at most {CONSOLE_ROWS} rows are shown.")
+def _console(who) -> None:
+    st.caption(f"Plain reads of the graph only: a statement that writes, loads files or URLs (LOAD CSV), shows "
+               f"server state or calls a procedure outside a short list is refused before it runs. At most "
+               f"{CONSOLE_ROWS} rows are shown.")
     text = st.text_area("Cypher", key="admin_cypher", height=120,
                         placeholder="MATCH (a:Account {status: 'banned'}) RETURN a.account_id LIMIT 10")
     if st.button("Run", key="admin_run") and text.strip():
         with services.shown_errors():
-            result = services.guard(console.run_read_only, services.get_graph(), text, CONSOLE_ROWS)
+            result = services.guard(console.run_read_only, services.get_graph(), who, text, CONSOLE_ROWS)
             st.dataframe(result.rows, key="admin_rows")
             st.caption(f"{result.total} rows"
                        + (f", first {CONSOLE_ROWS} shown" if result.total > CONSOLE_ROWS else ""))
