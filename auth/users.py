@@ -68,6 +68,7 @@ def save_user(name: str, role: str, password: str | None, path: Path | None = No
     users = raw.setdefault("users", {})
     record = {"role": role}
     if password:
+        check_password_length(password)
         record["password_hash"] = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
     users[name] = record
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,15 +78,46 @@ def save_user(name: str, role: str, password: str | None, path: Path | None = No
     tmp.replace(path)
 
 
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further; longer ones are refused rather than silently cut
+
+
+class PasswordTooLong(SettingError):
+    pass
+
+
+def check_password_length(password: str) -> None:
+    size = len(password.encode("utf-8"))
+    if size > MAX_PASSWORD_BYTES:
+        raise PasswordTooLong(f"a password may have at most {MAX_PASSWORD_BYTES} bytes (UTF-8); this one has {size}")
+
+
+_dummy_hashes: dict[bytes, bytes] = {}
+
+
+def _dummy_hash(like: bytes | None) -> bytes:
+    """A hash of nothing, at the cost of the file's real hashes, so an unknown name takes as long as a known one."""
+    setting = like[:7] if like and like.startswith(b"$2") else b"$2b$12$"
+    if setting not in _dummy_hashes:
+        rounds = int(setting[4:6])
+        _dummy_hashes[setting] = bcrypt.hashpw(b"no such user", bcrypt.gensalt(rounds))
+    return _dummy_hashes[setting]
+
+
 def authenticate(name: str, password: str, path: Path | None = None) -> Actor | None:
-    """The actor when the password matches, else None (no hint which part was wrong)."""
-    record = load_users(path).get(name)
-    if record is None or not record.password_hash:
-        bcrypt.checkpw(b"x", bcrypt.hashpw(b"y", bcrypt.gensalt(4)))  # similar time either way
+    """The actor when the password matches, else None (no hint which part was wrong).
+
+    A known and an unknown name cost the same: both check a bcrypt hash of the
+    same cost. A password over 72 bytes raises ``PasswordTooLong``.
+    """
+    check_password_length(password)
+    users = load_users(path)
+    record = users.get(name)
+    real = record.password_hash.encode() if record is not None and record.password_hash else None
+    sample = real or next((u.password_hash.encode() for u in users.values() if u.password_hash), None)
+    matches = bcrypt.checkpw(password.encode("utf-8"), real or _dummy_hash(sample))
+    if real is None or not matches:
         return None
-    if bcrypt.checkpw(password.encode(), record.password_hash.encode()):
-        return Actor(name, record.role)
-    return None
+    return Actor(name, record.role)
 
 
 def actor_for(name: str, path: Path | None = None) -> Actor:

@@ -335,8 +335,11 @@ def approve(graph: Graph, preview_id: str, actor: Actor, *, reason: str = "", no
                                 "person approves")
         run = store.tx_runner(tx)
         pending = store.pending_among(run, p.get("sanction_ids") or [])
+        # Four eyes: whoever previewed or applied the decision may not approve it as well.
         if actor.name == p.get("applied_by") or actor.name in {s.get("decided_by") for s in pending}:
             raise ApprovalError(f"{actor.name} applied decision {preview_id}; a second person must approve it")
+        if actor.name == p.get("created_by"):
+            raise ApprovalError(f"{actor.name} previewed decision {preview_id}; a second person must approve it")
         if not pending:
             if p.get("approved_by"):
                 return ApproveResult(preview_id, p["approved_by"], p["approved_at"], (), already_approved=True)

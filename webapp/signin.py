@@ -10,21 +10,28 @@ list is refused.
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
+from ringscope.auth.lockout import Lockout, default_path
 from ringscope.auth.roles import Actor
-from ringscope.auth.users import authenticate, load_users
+from ringscope.auth.users import PasswordTooLong, authenticate, load_users
 
 ACTOR_KEY = "actor"
-MAX_FAILURES = 5
-LOCKOUT_S = 30
 
 
 def current_actor() -> Actor | None:
+    """Who is signed in, checked against the users file on every run: a user removed from the file is
+    signed out at their next click, and a changed role applies at once."""
     actor = st.session_state.get(ACTOR_KEY)
     if isinstance(actor, Actor):
+        record = load_users().get(actor.name)
+        if record is None:
+            sign_out()
+            st.session_state["auth_error"] = "You were signed out: your user is no longer in the team's users file."
+            return None
+        if record.role != actor.role:
+            actor = Actor(actor.name, record.role)
+            st.session_state[ACTOR_KEY] = actor
         return actor
     oidc = _oidc_actor()
     if oidc is not None:
@@ -57,18 +64,27 @@ def _oidc_actor() -> Actor | None:
     return Actor(str(name), record.role)
 
 
-def sign_in(name: str, password: str) -> Actor | None:
-    """Check a name and password against the users file; counts failures and locks out briefly."""
-    failures, last = st.session_state.get("auth_failures", (0, 0.0))
-    if failures >= MAX_FAILURES and time.monotonic() - last < LOCKOUT_S:
-        st.session_state["auth_error"] = f"Too many failed attempts; wait {LOCKOUT_S} seconds."
+def sign_in(name: str, password: str, lockout: Lockout | None = None) -> Actor | None:
+    """Check a name and password against the users file. Failures count per user name in a file
+    (``auth/lockout.py``), so a new browser session or another app process meets the same lockout."""
+    lockout = lockout or Lockout(default_path())
+    name = (name or "").strip()
+    wait = lockout.seconds_left(name)
+    if wait > 0:
+        st.session_state["auth_error"] = (f"Too many failed attempts for this user name; try again in "
+                                          f"{wait:.0f} seconds.")
         return None
-    actor = authenticate(name.strip(), password) if name and password else None
+    try:
+        actor = authenticate(name, password) if name and password else None
+    except PasswordTooLong as exc:
+        lockout.failed(name)
+        st.session_state["auth_error"] = f"Wrong user name or password ({exc})."
+        return None
     if actor is None:
-        st.session_state["auth_failures"] = (failures + 1, time.monotonic())
+        lockout.failed(name)
         st.session_state["auth_error"] = "Wrong user name or password."
         return None
-    st.session_state.pop("auth_failures", None)
+    lockout.succeeded(name)
     st.session_state.pop("auth_error", None)
     st.session_state[ACTOR_KEY] = actor
     return actor

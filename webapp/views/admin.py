@@ -8,7 +8,7 @@ from ringscope.queries import console
 from ringscope.webapp import services
 from ringscope.webapp.views.common import require
 from ringscope.auth.roles import ROLES
-from ringscope.auth.users import load_users, save_user, users_path
+from ringscope.auth.users import MAX_PASSWORD_BYTES, load_users, save_user, users_path
 
 CONSOLE_ROWS = 200
 
@@ -41,6 +41,8 @@ def _users() -> None:
                 st.error("A user name is needed.")
             elif password and len(password) < 10:
                 st.error("Use a password of at least 10 characters.")
+            elif password and len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+                st.error(f"A password may have at most {MAX_PASSWORD_BYTES} bytes (UTF-8).")
             else:
                 save_user(name.strip(), role, password or None, path)
                 st.success(f"Saved {name.strip()} ({role}).")
