@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 from ringscope.auth.roles import Actor
@@ -56,3 +57,25 @@ def mask_identifier(label: str, value: str, actor: Actor | None = None) -> str:
     if label == "Phone":
         return mask_text(value)
     return value
+
+
+# A personal identifier cited in a detector's reason (``detection.findings.personal``): ⟦IP:203.0.113.9⟧.
+PERSONAL_MARK = re.compile(r"⟦(IP|Phone):([^⟧]*)⟧")
+# Personal data written in free text: IPv4 addresses (also between Chinese characters: 加我192.168.1.7谢谢)
+# and mainland mobile numbers (11 digits from 13x to 19x).
+_IPV4_IN_TEXT = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.[0-9])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def mask_free_text(text: str) -> str:
+    """IPv4 addresses and mobile numbers inside free text masked (``203.0.x.x``, ``138********``). O(len)."""
+    text = _IPV4_IN_TEXT.sub(lambda m: mask_ip(m.group(0)), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_text(m.group(0)), text)
+
+
+def render_reason(text: str, actor: Actor | None = None) -> str:
+    """A stored reason as ``actor`` may read it: marked identifiers shown (``view_unmasked``) or masked,
+    and, for a masked reader, addresses and mobile numbers in the free text masked too. O(len)."""
+    if actor is not None and actor.can("view_unmasked"):
+        return PERSONAL_MARK.sub(lambda m: m.group(2), text)
+    return mask_free_text(PERSONAL_MARK.sub(lambda m: mask_identifier(m.group(1), m.group(2)), text))

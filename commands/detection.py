@@ -7,6 +7,7 @@ import re
 import time
 from pathlib import Path
 
+from ringscope.commands.actor import add_actor, resolve_actor
 from ringscope.commands.output import add_format, emit, fmt_of, say, warn
 from ringscope.common.errors import RingscopeError, SettingError
 from ringscope.graph.settings import Settings
@@ -25,11 +26,14 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_flagged(args: argparse.Namespace, settings: Settings) -> int:
+    from ringscope.auth.masking import render_reason
     from ringscope.graph.database import connect
     from ringscope.queries.detection import flagged, resolve_run
 
     graph = connect(settings)
-    rows = [[row.account_id, f"{row.score:.4f}", row.cluster_id, ";".join(row.detectors), ";".join(row.reasons)]
+    reader = resolve_actor(args, acting=False)  # IPs and phones in reasons masked unless the role may see them
+    rows = [[row.account_id, f"{row.score:.4f}", row.cluster_id, ";".join(row.detectors),
+             ";".join(render_reason(r, reader) for r in row.reasons)]
             for row in flagged(graph, resolve_run(graph, args.run))]
     emit(rows, ["account_id", "score", "cluster_id", "detectors", "reasons"], fmt_of(args))
     return 0
@@ -106,6 +110,7 @@ def register(sub) -> None:
     fl = sub.add_parser("flagged", help="accounts a detection run flagged")
     fl.add_argument("--run", required=True, metavar="RUN_ID|latest")
     add_format(fl, default="csv")
+    add_actor(fl, "who reads (IPs and phone hashes in reasons are masked unless their role may see them)")
     fl.set_defaults(func=cmd_flagged)
 
     rn = sub.add_parser("runs", help="detection runs, newest first, including running and failed ones")

@@ -27,6 +27,14 @@ class Evidence:
     ids: tuple[str, ...]
 
 
+def personal(label: str, value: object) -> str:
+    """An identifier that is personal data (an ``IP``, a ``Phone`` hash) as it is cited in a reason's text:
+    ``⟦IP:203.0.113.9⟧``. Reasons are stored with these marks and rendered for whoever reads them
+    (``auth.masking.render_reason``), so a viewer sees ``203.0.x.x`` and an approver the address. O(1)."""
+    text = str(value).replace("⟦", "[").replace("⟧", "]")
+    return f"⟦{label}:{text}⟧"
+
+
 @dataclass(frozen=True)
 class Reason:
     """One reason, in words an enforcement officer can check, with its evidence.
@@ -35,7 +43,8 @@ class Reason:
     ``registration_burst``, ``lockstep_comments``, ``comment_template``,
     ``offplatform_lure``, ``qa_act``, ``underwater_order``, ``ban_evasion``,
     ``engagement_burst`` ...); ``text`` is the human sentence and must cite the
-    concrete values (which device, which window, how many comments).
+    concrete values (which device, which window, how many comments); personal
+    identifiers in it are marked with :func:`personal`.
     """
 
     code: str

@@ -56,7 +56,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import binom, poisson
 
-from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc_epoch
+from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc_epoch, personal
 from ringscope.detection.params import as_mapping, policy_field
 from ringscope.detection.shared_infrastructure import unique_ints
 
@@ -664,7 +664,7 @@ def _group_reason(
              f"about {group.expected:.1f} expected")
     window = Evidence("time_window", (first, last))
     if group.attribute == "registration_ip":
-        text = f"{size} accounts registered {span} from registration IP {group.value} ({stats})"
+        text = f"{size} accounts registered {span} from registration IP {personal('IP', group.value)} ({stats})"
         evidence = (window, Evidence("registration_ip", (group.value,)))
     elif group.attribute == "phone_segment":
         text = (f"{size} accounts registered {span} with phone numbers in segment "

@@ -49,7 +49,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ringscope.detection.findings import ClusterFinding, Evidence, Reason
+from ringscope.detection.findings import ClusterFinding, Evidence, Reason, personal
 from ringscope.detection.params import as_mapping, policy_field
 
 DETECTOR = "shared_infrastructure"
@@ -104,6 +104,9 @@ NOUN: dict[str, tuple[str, str]] = {
 }
 
 CITE_LIMIT = 20
+
+#: Link kinds whose identifiers are personal data, and the node label they are masked as.
+PERSONAL_LABEL = {"registration_ip": "IP", "login_ip": "IP", "phone": "Phone"}
 
 #: A household: up to this many accounts on one shared tablet or phone (and
 #: the home line that comes with it) is what families look like.
@@ -484,7 +487,9 @@ def _cluster_reasons(shared: list[tuple], size: int) -> tuple[Reason, ...]:
         ids = [r[1] for r in rows]
         singular, plural = NOUN.get(kind, (kind, kind + "s"))
         noun = singular if len(ids) == 1 else plural
-        detail = [f"{i} ({m} of {size} members, {k} accounts in all)" for _, i, k, m, _ in rows]
+        label = PERSONAL_LABEL.get(kind)
+        detail = [f"{personal(label, i) if label else i} ({m} of {size} members, {k} accounts in all)"
+                  for _, i, k, m, _ in rows]
         text = f"{size} accounts are tied by {len(ids)} shared {noun}: {cite_ids(detail)}"
         reasons.append(
             Reason(

@@ -18,17 +18,29 @@ from ringscope.graph.model import NODES
 
 SEARCHABLE_BY_ID = ("Account", "Device", "IP", "Brand", "Intermediary", "Note", "Comment", "Order",
                     "Sanction", "Cluster", "Phone")
+# Ids that are personal data: found by prefix only for someone who may see them unmasked; otherwise only
+# the whole id finds them (a viewer would otherwise read a full IP back in ~40 prefix searches).
+PERSONAL_IDS = ("IP", "Phone")
 FULLTEXT_INDEX = "entity_text"
 
-BY_ID = "\nUNION ALL\n".join(
-    f"CALL () {{ MATCH (n:{label}) WHERE n.{NODES[label].key} STARTS WITH $q "
-    f"RETURN n.{NODES[label].key} AS key ORDER BY key LIMIT $limit }} "
-    f"WITH key, '{label}' AS label "
-    f"MATCH (n:{label} {{{NODES[label].key}: key}}) "
-    f"RETURN label, key, coalesce(n.nickname, n.name, n.title, left(n.text, 60), n.action, n.detector) AS caption, "
-    f"CASE WHEN key = $q THEN 2.0 ELSE 1.0 END AS score"
-    for label in SEARCHABLE_BY_ID
-)
+
+def _by_id(personal_prefix: bool) -> str:
+    parts = []
+    for label in SEARCHABLE_BY_ID:
+        key = NODES[label].key
+        match = f"n.{key} = $q" if label in PERSONAL_IDS and not personal_prefix else f"n.{key} STARTS WITH $q"
+        parts.append(
+            f"CALL () {{ MATCH (n:{label}) WHERE {match} "
+            f"RETURN n.{key} AS key ORDER BY key LIMIT $limit }} "
+            f"WITH key, '{label}' AS label "
+            f"MATCH (n:{label} {{{key}: key}}) "
+            f"RETURN label, key, coalesce(n.nickname, n.name, n.title, left(n.text, 60), n.action, n.detector) "
+            f"AS caption, CASE WHEN key = $q THEN 2.0 ELSE 1.0 END AS score")
+    return "\nUNION ALL\n".join(parts)
+
+
+BY_ID = _by_id(personal_prefix=True)
+BY_ID_PERSONAL_EXACT = _by_id(personal_prefix=False)
 
 BY_TEXT = f"""
 CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $q, {{limit: $limit}}) YIELD node, score
@@ -60,13 +72,17 @@ def lucene_escape(text: str) -> str:
     return " ".join(w.lower() if w in ("AND", "OR", "NOT") else w for w in escaped.split())
 
 
-def search(graph: Graph, text: str, limit: int = 20) -> list[SearchHit]:
-    """Id matches first (exact before prefix), then name and text matches by relevance."""
+def search(graph: Graph, text: str, limit: int = 20, personal_prefix: bool = False) -> list[SearchHit]:
+    """Id matches first (exact before prefix), then name and text matches by relevance.
+
+    IPs and phone hashes match by prefix only with ``personal_prefix`` (a reader who may see them unmasked).
+    """
     text = (text or "").strip()
     if not text:
         return []
+    query = BY_ID if personal_prefix else BY_ID_PERSONAL_EXACT
     hits = [SearchHit(r["label"], r["key"], r["caption"], r["score"], "id")
-            for r in graph.read(BY_ID, q=text, limit=limit)]
+            for r in graph.read(query, q=text, limit=limit)]
     hits.sort(key=lambda h: (-h.score, h.label, h.key))
     query = lucene_escape(text)
     if query and len(hits) < limit:

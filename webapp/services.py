@@ -134,8 +134,8 @@ def changes(run_id: str) -> history.Changes:
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=256)
-def run_search(text: str, limit: int = 30) -> list[search.SearchHit]:
-    return guard(search.search, get_graph(), text, limit)
+def run_search(text: str, limit: int = 30, personal_prefix: bool = False) -> list[search.SearchHit]:
+    return guard(search.search, get_graph(), text, limit, personal_prefix)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=64)

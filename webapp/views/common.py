@@ -8,7 +8,7 @@ import streamlit as st
 
 from ringscope.webapp import services
 from ringscope.webapp.state import ExplorerState
-from ringscope.auth.masking import mask_identifier, mask_properties
+from ringscope.auth.masking import mask_identifier, mask_properties, render_reason
 from ringscope.auth.roles import Actor
 
 # Filled by app.main: page name -> st.Page, so pages can send the user to another page.
@@ -66,6 +66,12 @@ def fmt_time(value: str | None) -> str:
 
 def show_key(label: str, key: str, who: Actor) -> str:
     return mask_identifier(label, key, who)
+
+
+def masked_text(text: str, who: Actor) -> str:
+    """Stored text as ``who`` may read it: identifiers marked in detectors' reasons, and IPs and mobile
+    numbers in free text (comments, captions), masked unless the role allows."""
+    return render_reason(text, who)
 
 
 def masked(props: dict[str, Any], who: Actor) -> dict[str, Any]:

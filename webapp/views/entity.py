@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ringscope.webapp import services
-from ringscope.webapp.views.common import actor, fmt_time, go, masked, open_cluster, open_entity, open_in_graph, show_key
+from ringscope.webapp.views.common import (actor, fmt_time, go, masked, open_cluster, open_entity, open_in_graph,
+                                           masked_text, show_key)
 from ringscope.queries.neighbours import split_uid
 
 
@@ -42,7 +43,7 @@ def render() -> None:
                 go("evidence")
         left, right = st.columns([1, 1])
         with left:
-            _risk(details)
+            _risk(details, who)
             st.markdown("##### Properties")
             props = masked(details.properties, who)
             if label in ("IP", "Phone"):
@@ -55,7 +56,7 @@ def render() -> None:
             _links(details, who)
 
 
-def _risk(details) -> None:
+def _risk(details, who) -> None:
     if details.label != "Account":
         return
     st.markdown("##### Risk")
@@ -66,7 +67,7 @@ def _risk(details) -> None:
         verdict = "flagged" if r.score >= r.threshold else "below the flag threshold"
         st.metric("Risk score", f"{r.score:.2f}", help=f"{verdict} ({r.threshold}); detectors: {', '.join(r.detectors)}")
         for reason in r.reasons:
-            st.markdown(f"- {reason}")
+            st.text("• " + masked_text(reason, who))  # text, not markdown: reasons quote user content
     if details.clusters:
         rows = [{"detector": c.detector, "cluster risk": round(c.score, 3), "members": c.size,
                  "cluster": c.cluster_id.split(':', 1)[-1]} for c in details.clusters]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ringscope.webapp import services
-from ringscope.webapp.views.common import actor, fmt_time, open_cluster
+from ringscope.webapp.views.common import actor, fmt_time, open_cluster, masked_text
 
 
 def render() -> None:
@@ -48,7 +48,7 @@ def _clusters(run_id: str) -> None:
         with services.shown_errors():
             open_cluster(clusters[0].cluster_id)
     rows = [{"risk": round(c.score, 3), "detector": c.detector, "members": c.size,
-             "why": c.reason or "", "cluster": c.cluster_id.split(":", 1)[-1]} for c in clusters]
+             "why": masked_text(c.reason or "", actor()), "cluster": c.cluster_id.split(":", 1)[-1]} for c in clusters]
     event = st.dataframe(rows, key="clusters_table", on_select="rerun", selection_mode="single-row",
                          hide_index=True, width="stretch",
                          column_config={"risk": st.column_config.ProgressColumn("risk", min_value=0, max_value=1,

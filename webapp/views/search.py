@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ringscope.webapp import services
-from ringscope.webapp.views.common import actor, open_cluster, open_entity, open_in_graph, show_key
+from ringscope.webapp.views.common import actor, masked_text, open_cluster, open_entity, open_in_graph, show_key
 
 
 def render() -> None:
@@ -14,15 +14,17 @@ def render() -> None:
     text = st.text_input("Id or name", key="search_text",
                          placeholder="an account id (a000123), device, IP, brand, agency, note title, comment text")
     if not text.strip():
-        st.caption("Ids match exactly or by prefix; names and text match by words (Chinese included).")
+        st.caption("Ids match exactly or by prefix (IPs and phone hashes only exactly, unless your role may see "
+                   "them); names and text match by words (Chinese included).")
         return
     with services.shown_errors():
-        hits = services.run_search(text.strip())
+        hits = services.run_search(text.strip(), personal_prefix=who.can("view_unmasked"))
         if not hits:
             st.info(f"Nothing matches {text.strip()!r}.")
             return
         rows = [{"type": h.label, "id": show_key(h.label, h.key, who),
-                 "name": show_key(h.label, h.caption, who) if h.caption else "", "matched": h.how} for h in hits]
+                 "name": masked_text(show_key(h.label, h.caption, who), who) if h.caption else "",
+                 "matched": h.how} for h in hits]
         event = st.dataframe(rows, key="search_results", on_select="rerun", selection_mode="single-row",
                              hide_index=True, width="stretch")
         picked = event.selection.rows if event and event.selection else []
