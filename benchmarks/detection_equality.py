@@ -157,7 +157,7 @@ def main() -> None:
         (checkout / "ringscope").symlink_to(ROOT)
         new = _run("new (this checkout)", checkout, frames_path, work / "new.pkl", args.detectors)
     bad = 0
-    print(f"\n| detector | findings | accounts in findings | old s CPU | new s CPU | differences |")
+    print("\n| detector | findings | accounts in findings | old s CPU | new s CPU | differences |")
     print("|---|---:|---:|---:|---:|---|")
     details = []
     for name in old:
