@@ -12,7 +12,9 @@ results flag). Every finding is compared: detector, members, score, member
 scores, member reasons and each reason's code, text and evidence. Prints one
 line per detector (findings, seconds old / new, differences) and the first
 differences in full; exits 1 when anything differs. Nothing is written to
-``benchmarks/results``: the report quotes what it prints.
+``benchmarks/results``: the report quotes what it prints. ``--shuffle`` hands
+the new code the rows in a shuffled order, to show that no detector depends on
+the order the reader returns rows in.
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ from ringscope.detection.config import load_detection_policy
 from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
 frames_path, out_path, only = sys.argv[1], sys.argv[2], [n for n in sys.argv[3].split(",") if n]
-frames = PlatformFrames(**pickle.load(open(frames_path, "rb")))
+loaded = pickle.load(open(frames_path, "rb"))
+if sys.argv[4] == "shuffle":  # the rows in another order: findings must not depend on it
+    loaded = {k: v.sample(frac=1.0, random_state=1).reset_index(drop=True) for k, v in loaded.items()}
+frames = PlatformFrames(**loaded)
 policy = load_detection_policy()
 params = validate_params(policy)
 results, out = [], {}
@@ -70,11 +75,11 @@ def _tree_of(revision: str, into: Path) -> Path:
     return into
 
 
-def _run(label: str, path_root: Path, frames: Path, out: Path, only: list[str]) -> dict:
+def _run(label: str, path_root: Path, frames: Path, out: Path, only: list[str], shuffle: bool = False) -> dict:
     print(f"{label}:", flush=True)
     env = {**os.environ, "PYTHONPATH": str(path_root)}
-    subprocess.run([sys.executable, "-c", RUNNER, str(frames), str(out), ",".join(only)], check=True, env=env,
-                   cwd=path_root)
+    subprocess.run([sys.executable, "-c", RUNNER, str(frames), str(out), ",".join(only),
+                    "shuffle" if shuffle else "keep"], check=True, env=env, cwd=path_root)
     with open(out, "rb") as handle:
         return pickle.load(handle)
 
@@ -133,6 +138,9 @@ def main() -> None:
     parser.add_argument("--data", required=True, type=Path, help="a folder written by `ringscope simulate`")
     parser.add_argument("--base", default="main", help="the git revision whose detectors are the reference")
     parser.add_argument("--detectors", nargs="*", default=[], help="only these (policy keys); default all")
+    parser.add_argument("--shuffle", action="store_true",
+                        help="give the new code every frame's rows in a shuffled order (shows the findings do not "
+                             "depend on the order the reader returns rows in)")
     parser.add_argument("--work", type=Path, default=None, help="where frames and results go (default: a temp dir)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT.parent))
@@ -155,7 +163,8 @@ def main() -> None:
         checkout = Path(tmp) / "checkout"
         checkout.mkdir()
         (checkout / "ringscope").symlink_to(ROOT)
-        new = _run("new (this checkout)", checkout, frames_path, work / "new.pkl", args.detectors)
+        new = _run("new (this checkout)" + (", rows shuffled" if args.shuffle else ""), checkout, frames_path,
+                   work / "new.pkl", args.detectors, args.shuffle)
     bad = 0
     print("\n| detector | findings | accounts in findings | old s CPU | new s CPU | differences |")
     print("|---|---:|---:|---:|---:|---|")
