@@ -57,7 +57,7 @@ def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
     from ringscope.graph.admin import reset
     from ringscope.graph.database import connect
 
-    reset(connect(settings))
+    reset(connect(settings), log=warn)
     return 0
 
 

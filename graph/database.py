@@ -149,11 +149,20 @@ class Graph:
     database: str | None
     settings: Settings
 
+    @property
+    def _bookmarks(self):
+        """Causal chaining of ``execute_query`` calls: needed on a cluster (a read must see the write before
+        it on another member), pointless on one server (it always does), and harmful when the store is
+        rebuilt under a running app (``reset``, a bulk import): the old store's bookmarks are ahead of the
+        new one's transaction ids, and every query would wait for them and fail. So the local server
+        runs without them."""
+        return None if self.settings.uses_local_server else self.driver.execute_query_bookmark_manager
+
     def read(self, query: str, /, **params: Any) -> list[Row]:
         with translated(self.settings):
             records, _, _ = self.driver.execute_query(
                 Query(query, timeout=self.settings.query_timeout_s),
-                params, database_=self.database, routing_=RoutingControl.READ,
+                params, database_=self.database, routing_=RoutingControl.READ, bookmark_manager_=self._bookmarks,
             )
         return [_row(r) for r in records]
 
@@ -161,7 +170,7 @@ class Graph:
         with translated(self.settings):
             records, _, _ = self.driver.execute_query(
                 Query(query, timeout=self.settings.query_timeout_s),
-                params, database_=self.database, routing_=RoutingControl.WRITE,
+                params, database_=self.database, routing_=RoutingControl.WRITE, bookmark_manager_=self._bookmarks,
             )
         return [_row(r) for r in records]
 
@@ -170,7 +179,7 @@ class Graph:
         with translated(self.settings):
             _, summary, _ = self.driver.execute_query(
                 Query(query, timeout=self.settings.query_timeout_s),
-                params, database_=self.database, routing_=RoutingControl.WRITE,
+                params, database_=self.database, routing_=RoutingControl.WRITE, bookmark_manager_=self._bookmarks,
             )
         return Counters.of(summary)
 
@@ -212,7 +221,7 @@ class Graph:
         with translated(self.settings):
             _, summary, _ = self.driver.execute_query(
                 Query("EXPLAIN " + query, timeout=self.settings.query_timeout_s),
-                params, database_=self.database, routing_=RoutingControl.WRITE,
+                params, database_=self.database, routing_=RoutingControl.WRITE, bookmark_manager_=self._bookmarks,
             )
         return Explained.of(summary.query_type or "", plain(summary.plan or {}))
 
