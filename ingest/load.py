@@ -80,6 +80,9 @@ class IngestOptions:
     rejects_dir: Path | None = None  # default: <cwd>/rejects/<dataset name>
     restart: bool = False  # ignore checkpoints of earlier runs
     progress: bool | None = None  # None: only when stderr is a terminal
+    mode: str = "auto"  # bulk | incremental | auto (bulk into an empty local database)
+    bulk_memory: str = "4g"  # memory the bulk path's shaping (DuckDB) and Neo4j's importer may use
+    keep_staging: bool = False  # keep the bulk path's staged files (RINGSCOPE_HOME/bulk) for inspection
 
 
 @dataclass

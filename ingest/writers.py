@@ -360,11 +360,14 @@ def write_batch(tx: Transaction, writer: Writer, rows: list[dict[str, Any]], che
         outcome.server_ms += counters.server_ms
         return counters
 
+    shaped = [writer.shape(row) for row in rows]
+    # References are read from the shaped rows: a sanction's target is a column only after shaping
+    # (target_<Label>), and reading the raw rows made its missing targets plain nodes, not stubs.
     for reference in writer.references:
-        ids = sorted({row[reference.column] for row in rows if row.get(reference.column) is not None})
+        ids = sorted({row[reference.column] for row in shaped if row.get(reference.column) is not None})
         if ids:
             outcome.stubs += run(stub_cypher(reference), ids=ids).nodes_created
-    run(writer.cypher, rows=[writer.shape(row) for row in rows])
+    run(writer.cypher, rows=shaped)
     if checkpoint is not None:
         run(CHECKPOINT_CYPHER, **checkpoint)
     return outcome

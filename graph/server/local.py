@@ -334,8 +334,8 @@ def import_store(server: LocalServer, files: ImportFiles, *, off_heap: str, thre
     (server.home / "db").mkdir(parents=True, exist_ok=True)
     cmd = [java, f"-Xmx{server.heap}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-Dfile.encoding=UTF-8",
            "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool", "database", "import", "full", DATABASE,
-           "--overwrite-destination=true", f"--max-off-heap-memory={off_heap}", "--bad-tolerance=0",
-           "--skip-bad-relationships=false", "--skip-duplicate-nodes=false", "--array-delimiter=\u001f",
+           "--overwrite-destination=true", f"--max-off-heap-memory={off_heap}", "--bad-tolerance=0", "--verbose",
+           "--skip-bad-relationships=false", "--skip-duplicate-nodes=false", "--multiline-fields=true",
            f"--report-file={files.report}"]
     if threads:
         cmd.append(f"--threads={threads}")
@@ -346,7 +346,9 @@ def import_store(server: LocalServer, files: ImportFiles, *, off_heap: str, thre
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=server.home, umask=0o077)
     output = (done.stdout + "\n" + done.stderr).strip()
     if done.returncode != 0 or "IMPORT DONE" not in output:
-        tail = "\n".join([line for line in output.splitlines() if not line.lstrip().startswith("at ")][-25:])
-        raise ServerError(f"Neo4j's importer failed (exit {done.returncode}):\n{tail}")
+        causes = [line.strip() for line in output.splitlines() if line.lstrip().startswith("Caused by:")]
+        why = causes[-1].split(": ", 2)[-1] if causes else "\n".join(output.splitlines()[-15:])
+        raise ServerError(f"Neo4j's importer failed (exit {done.returncode}): {why}\n(the full output: run "
+                          f"with --keep-staging and read {files.report.parent})")
     start(server, timeout_s=timeout_s, log=log)
     return output[output.index("IMPORT DONE"):]
