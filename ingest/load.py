@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import queue
 import stat
 import sys
@@ -373,7 +374,9 @@ class _Rejects:
     def add(self, line: int, reason: str, raw: str) -> None:
         if self._writer is None:
             self._directory.mkdir(parents=True, exist_ok=True)
-            self._handle = open(self.path, "w", encoding="utf-8", errors="backslashreplace", newline="")
+            # Never through a link someone left at the rejects file's name.
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o666)
+            self._handle = open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="")
             self._writer = csv.writer(self._handle)
             self._writer.writerow(["line", "reason", "raw"])
         if len(raw) > self._max_raw:  # a Parquet row is shown as JSON, which no line cap bounds
