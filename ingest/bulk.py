@@ -44,12 +44,11 @@ from ringscope.graph.database import Graph
 from ringscope.graph.schema import ensure_schema
 from ringscope.graph.server import local
 from ringscope.ingest import shape
-from ringscope.ingest.load import (FileResult, IngestOptions, IngestReport, _Progress, _Rejects,
-                                   _validated_batches, checkpoint_key, discover)
-from ringscope.ingest.readers import DataFile, FileFormatError, Table
+from ringscope.ingest.load import (FileResult, IngestOptions, IngestReport, _Progress, checkpoint_key, discover,
+                                   validated_batches)
+from ringscope.ingest.readers import DataFile, FileFormatError, printable
 from ringscope.ingest.shape import BulkNotPossible
 from ringscope.ingest.spec import SPECS
-from ringscope.ingest.validate import Validator
 
 
 CHECKPOINT_ROWS = 10_000
@@ -112,7 +111,14 @@ def bulk_ingest(graph: Graph, directory: Path, options: IngestOptions | None = N
 
     started = time.monotonic()
     (staging / "IMPORTING").write_text("a bulk import started; if this file remains, it did not finish\n")
-    report.imported = local.import_store(settings.local, built.files, off_heap=options.bulk_memory, log=log)
+    try:
+        report.imported = local.import_store(settings.local, built.files, off_heap=options.bulk_memory, log=log)
+    except BaseException:
+        # The store is half-written: leave an empty, running database rather than one that fails to open.
+        local.wipe_store(settings.local, log=log)
+        (staging / "IMPORTING").unlink(missing_ok=True)
+        ensure_schema(graph.driver, graph.database)
+        raise
     report.seconds["import"] = time.monotonic() - started
 
     started = time.monotonic()
@@ -142,30 +148,20 @@ def _validate(data: DataFile, order: int, options: IngestOptions, rejects_dir: P
     spec = SPECS[data.stem]
     target = folder / f"{order:03d}-{data.stem}"
     try:
-        with Table(data) as table, _Rejects(rejects_dir, data, table.columns) as rejects:
-            validator = Validator(spec, table.columns, options.tz, options.keep_unknown)
-            if validator.missing_required:
-                raise FileFormatError(
-                    f"{data.path}: required column(s) {', '.join(validator.missing_required)} missing; "
-                    f"found columns: {', '.join(table.columns) or '(none)'}")
-            if validator.unknown:
-                verb = "kept as properties" if options.keep_unknown else \
-                    "dropped (use --keep-unknown-columns to keep)"
-                result.notes.append(f"unknown column(s) {', '.join(validator.unknown)} {verb}")
+        with validated_batches(data, options, rejects_dir, result) as batches:
             writer = _StageWriter(target, spec, data.stem)
-            with _Progress(data.path.name, options.progress) as progress:
-                for batch in _validated_batches(table, validator, rejects, result, options.batch_size):
-                    writer.write(batch, first_row=result.loaded)
-                    result.loaded += len(batch)
-                    progress.update(len(batch))
+            with _Progress(printable(data.path.name), options.progress) as progress:
+                for batch in batches:
+                    writer.write(batch.rows, first_row=result.loaded)
+                    result.loaded += len(batch.rows)
+                    progress.update(len(batch.rows))
             writer.close()
-            result.rejects_file = rejects.path if rejects.count else None
     except FileFormatError as exc:
         result.error = str(exc)
         result.seconds = time.monotonic() - started
         return result, None
     except OSError as exc:
-        result.error = f"{data.path}: {exc.strerror or exc}"
+        result.error = f"{printable(data.path)}: {exc.strerror or exc}"
         result.seconds = time.monotonic() - started
         return result, None
     result.read_seconds = time.monotonic() - started
