@@ -265,8 +265,9 @@ _graphs: dict[tuple, Graph] = {}
 def connect(settings: Settings | None = None) -> Graph:
     """The process's ``Graph`` for these settings, created and checked once."""
     settings = settings or load_settings()
-    cache_key = (settings.uri, settings.username, settings.password, settings.database,
-                 settings.query_timeout_s)
+    # The whole settings: the same URI reached as "our local server" and as "a server we do not
+    # manage" must be two graphs, or a caller would get the other's admin rights (reset by wipe, bulk).
+    cache_key = settings
     with _lock:
         graph = _graphs.get(cache_key)
         if graph is None:
