@@ -68,10 +68,10 @@ def show_key(label: str, key: str, who: Actor) -> str:
     return mask_identifier(label, key, who)
 
 
-def masked_text(text: str, who: Actor) -> str:
+def masked_text(text: str | None, who: Actor) -> str:
     """Stored text as ``who`` may read it: identifiers marked in detectors' reasons, and IPs and mobile
     numbers in free text (comments, captions), masked unless the role allows."""
-    return render_reason(text, who)
+    return render_reason(text or "", who)
 
 
 def masked(props: dict[str, Any], who: Actor) -> dict[str, Any]:

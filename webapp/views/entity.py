@@ -50,9 +50,9 @@ def render() -> None:
                 props = {k: (show_key(label, v, who) if isinstance(v, str) else v) for k, v in props.items()}
             st.dataframe([{"property": k, "value": str(v)} for k, v in props.items()], hide_index=True,
                          width="stretch", key="entity_props")
-            _sanctions(details)
+            _sanctions(details, who)
         with right:
-            _timeline(details)
+            _timeline(details, who)
             _links(details, who)
 
 
@@ -78,26 +78,26 @@ def _risk(details, who) -> None:
             open_cluster(details.clusters[picked[0]].cluster_id)
 
 
-def _timeline(details) -> None:
+def _timeline(details, who) -> None:
     st.markdown("##### Timeline")
     if not details.timeline:
         st.caption("No dated activity.")
         return
-    st.dataframe([{"when": fmt_time(t.at), "what": t.kind, "id": t.ref, "text": t.text or ""}
+    st.dataframe([{"when": fmt_time(t.at), "what": t.kind, "id": t.ref, "text": masked_text(t.text, who)}
                   for t in details.timeline], hide_index=True, width="stretch", key="entity_timeline",
                  height=min(300, 35 * (len(details.timeline) + 1) + 3))
     if len(details.timeline) >= details.limit:
         st.caption(f"The {details.limit} most recent items.")
 
 
-def _sanctions(details) -> None:
+def _sanctions(details, who) -> None:
     if details.label not in ("Account", "Device", "Brand", "Intermediary", "Note"):
         return
     st.markdown("##### Sanction history")
     if not details.sanctions:
         st.caption("No sanctions.")
         return
-    st.dataframe([{"sanction": s.sanction_id, "action": s.action, "reason": s.reason or "",
+    st.dataframe([{"sanction": s.sanction_id, "action": s.action, "reason": masked_text(s.reason, who),
                    "issued": fmt_time(s.issued_at), "expires": fmt_time(s.expires_at) or "never",
                    "state": s.state, "source": s.source} for s in details.sanctions],
                  hide_index=True, width="stretch", key="entity_sanctions")
