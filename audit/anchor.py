@@ -36,10 +36,15 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from ringscope.audit.chain import GENESIS
+from ringscope.common.errors import RingscopeError
 from ringscope.common.paths import ringscope_home
 
 ANCHOR_ENV = "RINGSCOPE_AUDIT_ANCHOR"
 log = logging.getLogger("ringscope.audit")
+
+
+class AnchorError(RingscopeError):
+    """The anchor file cannot be read or written (names the file)."""
 
 
 def anchor_path(uri: str, database: str | None, env: Mapping[str, str] | None = None) -> Path:
@@ -83,7 +88,11 @@ def anchor_entries(path: Path, lines: list[tuple[int, str]], uri: str, database:
 
 def mark_reset(path: Path, uri: str, database: str | None) -> None:
     """The log was emptied on purpose (``ringscope reset``): lines before this one belong to the old log."""
-    write_lines(path, [(0, GENESIS)], uri, database)
+    try:
+        write_lines(path, [(0, GENESIS)], uri, database)
+    except OSError as exc:
+        raise AnchorError(f"{path}: cannot record the reset in the audit log's anchor file "
+                          f"({exc.strerror or exc}); `ringscope audit verify` will report the log as emptied") from None
 
 
 def read_text(path: Path) -> str | None:
@@ -92,10 +101,14 @@ def read_text(path: Path) -> str | None:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise AnchorError(f"{path}: cannot read the audit log's anchor file ({exc.strerror or exc})") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)
         with os.fdopen(os.dup(fd), "rb") as handle:
             return handle.read().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise AnchorError(f"{path}: cannot read the audit log's anchor file ({exc.strerror or exc})") from None
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

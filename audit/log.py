@@ -146,7 +146,13 @@ def adopt(graph: Graph, *, actor: str, role: str, reason: str) -> tuple[AuditEnt
         return append(tx, actor=actor, role=role, action="audit.anchor", target_type="audit", target_id="anchor",
                       reason=reason, details={"adopted": _ranges(seqs), "count": len(seqs), "file": str(path)})
 
-    return graph.write_transaction(work), seqs
+    entry = graph.write_transaction(work)
+    written = parse_anchor(anchor.read_text(path) or "", str(path)).heads
+    if not all(seq in written for seq in [*seqs, entry.seq]):
+        raise RingscopeError(f"the entries were adopted (entry {entry.seq}) but {path} could not be written; "
+                             "see the warning above, fix the file's permissions and run `ringscope audit anchor` "
+                             "again")
+    return entry, seqs
 
 
 def _ranges(seqs: list[int]) -> list[str]:
