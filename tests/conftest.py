@@ -100,3 +100,21 @@ def use_test_db(monkeypatch, cli_env, test_settings):
         if key.startswith("RINGSCOPE_"):
             monkeypatch.setenv(key, value)
     return test_settings
+
+
+CHROMIUM = os.environ.get("RINGSCOPE_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, one for the session (end-to-end and hostile-input tests alike:
+    Playwright's sync API cannot run two at once in one thread). Never `playwright install`."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-test-packages (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM,
+                                     args=["--headless", "--no-sandbox", "--disable-gpu",
+                                           "--disable-background-networking"])
+        yield chromium
+        chromium.close()

@@ -31,7 +31,6 @@ from ringscope.evidence.manifest import (
     signature_document,
 )
 from ringscope.evidence.verify import verify_pack
-from tests.e2e.conftest import browser  # noqa: F401  (Debian's Chromium through Playwright)
 
 KEY_VARIABLES = (HMAC_ENV, SIGNING_ENV, VERIFY_ENV)
 SCRIPTS = {  # what a farm operator types into a nickname, a comment, a brand name ...
@@ -521,7 +520,7 @@ def watch(page) -> list[str]:
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_no_script_runs_in_a_pack_built_from_hostile_data(hostile, browser, tmp_path):  # noqa: F811
+def test_no_script_runs_in_a_pack_built_from_hostile_data(hostile, browser, tmp_path):
     files = export_hostile(hostile, tmp_path / "pack.zip")
     folder = tmp_path / "opened"
     for name, data in files.items():
@@ -545,7 +544,7 @@ def test_no_script_runs_in_a_pack_built_from_hostile_data(hostile, browser, tmp_
 
 
 @pytest.mark.e2e
-def test_no_script_runs_in_the_apps_graph_component(browser, tmp_path):  # noqa: F811
+def test_no_script_runs_in_the_apps_graph_component(browser, tmp_path):
     from ringscope.webapp.components.graph_view import CSS, bundle
 
     nodes = [{"id": f"t{i}", "label": text, "title": f"Account {text}\nflagged", "shape": "dot", "size": 14,
