@@ -125,8 +125,20 @@ class Explained:
 class Transaction:
     """One managed transaction, handed to the work function of ``read_transaction``/``write_transaction``."""
 
-    def __init__(self, tx: neo4j.ManagedTransaction):
+    def __init__(self, tx: neo4j.ManagedTransaction, settings: Settings | None = None):
         self._tx = tx
+        self.settings = settings  # which database this transaction is in
+        self._after_commit: dict[str, tuple[Callable[[list[Any]], None], list[Any]]] = {}
+
+    def after_commit(self, key: str, item: Any, flush: Callable[[list[Any]], None]) -> None:
+        """Collect ``item`` under ``key``; once this transaction has committed, ``flush(items)`` runs once per
+        key with everything collected, in order. Never for an attempt that was rolled back (the driver retries
+        the work function on transient errors, each time with a fresh ``Transaction``)."""
+        self._after_commit.setdefault(key, (flush, []))[1].append(item)
+
+    def _committed(self) -> None:
+        for flush, items in self._after_commit.values():
+            flush(items)
 
     def rows(self, query: str, /, **params: Any) -> list[Row]:
         return [_row(r) for r in self._tx.run(query, params)]
@@ -188,8 +200,13 @@ class Graph:
             return session.execute_read(self._unit(work))
 
     def write_transaction(self, work: Callable[[Transaction], T]) -> T:
+        """``work`` in one managed write transaction; then what it asked to run after the commit."""
+        attempts: list[Transaction] = []
         with translated(self.settings), self.driver.session(database=self.database) as session:
-            return session.execute_write(self._unit(work))
+            result = session.execute_write(self._unit(work, attempts))
+        if attempts:
+            attempts[-1]._committed()  # the attempt that committed is the last one
+        return result
 
     def run_auto_commit(self, query: str, /, **params: Any) -> Counters:
         """An implicit transaction, for ``CALL { ... } IN TRANSACTIONS`` (no retries: make it idempotent)."""
@@ -230,12 +247,15 @@ class Graph:
                          "RETURN versions[0] AS version, edition")
         return f"{rows[0]['version']} {rows[0]['edition']}"
 
-    @staticmethod
-    def _unit(work: Callable[[Transaction], T]) -> Callable[[neo4j.ManagedTransaction], T]:
+    def _unit(self, work: Callable[[Transaction], T],
+              attempts: list[Transaction] | None = None) -> Callable[[neo4j.ManagedTransaction], T]:
         # No time limit on transaction functions: a load batch or a sanction apply on a busy
         # server may take minutes, and the driver retries transient failures itself.
         def unit(tx: neo4j.ManagedTransaction) -> T:
-            return work(Transaction(tx))
+            transaction = Transaction(tx, self.settings)
+            if attempts is not None:
+                attempts.append(transaction)
+            return work(transaction)
         return unit
 
 
