@@ -35,7 +35,7 @@ def test_csv_row_with_wrong_width_becomes_a_reject_not_a_guess(tmp_path):
     path.write_text("account_id,bio\na1,x,y\n")
     with table(path) as t:
         (row,) = list(t)
-    assert "has 3 values, header has 2" in row.values["__error__"]
+    assert "has 3 values, header has 2" in row.error
 
 
 def test_gzip_csv_and_jsonl(tmp_path):
@@ -50,7 +50,7 @@ def test_gzip_csv_and_jsonl(tmp_path):
     with table(path) as t:
         rows = list(t)
     assert rows[0].values == {"device_id": "d1"}
-    assert rows[1].line == 3 and "not valid JSON" in rows[1].values["__error__"]
+    assert rows[1].line == 3 and "not valid JSON" in rows[1].error
 
 
 def test_parquet_rows_are_numbered(tmp_path):
