@@ -100,9 +100,9 @@ copies use a seeded generator, heap ties break on node ids.
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -110,6 +110,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.stats import poisson
 
 from ringscope.detection.findings import ClusterFinding, comment_group_reason, iso_utc_epoch
+from ringscope.detection.shared_infrastructure import unique_ints
 
 DETECTOR = "dense_blocks"
 
@@ -203,16 +204,35 @@ def segment_events(note: np.ndarray, t: np.ndarray, gap: int, max_span: int) -> 
     return np.cumsum(new) - 1
 
 
-def build_view(comments: pd.DataFrame, name: str, params: DenseBlockParams = DenseBlockParams()) -> tuple[View, dict]:
-    """The ``event`` or ``note`` view of ``comments`` and the id tables behind it. O(N log N)."""
+def sorted_comments(comments: pd.DataFrame) -> dict:
+    """The comments both views are built from, as code arrays in (note, time, comment id) order.
+
+    ``acc``/``note``: codes into the sorted distinct ids ``acc_uni``/``note_uni``;
+    ``cid``: comment ids; ``t``: int64 ns. Ties on (note, time) are broken by
+    comment id (a sorted factorisation, so the order is the string order).
+    O(N log N); built once and shared by the views.
+    """
     cols = ["comment_id", "account_id", "note_id", "created_at"]
     df = comments.loc[:, cols].dropna()
     acc_codes, acc_uni = pd.factorize(df["account_id"].astype(str), sort=True)
     note_codes, note_uni = pd.factorize(df["note_id"].astype(str), sort=True)
-    cid = df["comment_id"].astype(str).to_numpy()
+    cid_codes, cid_uni = pd.factorize(df["comment_id"].astype(str), sort=True)
     t = _to_ns(df["created_at"])
-    order = np.lexsort((cid, t, note_codes))
-    acc_codes, note_codes, t, cid = acc_codes[order], note_codes[order], t[order], cid[order]
+    order = np.lexsort((cid_codes, t, note_codes))
+    cid = np.asarray(cid_uni, dtype=object)[cid_codes[order]]
+    return {"acc": acc_codes[order], "acc_uni": acc_uni, "note": note_codes[order], "note_uni": note_uni,
+            "cid": cid, "t": t[order]}
+
+
+def build_view(comments: pd.DataFrame, name: str, params: DenseBlockParams = DenseBlockParams(),
+               prepared: dict | None = None) -> tuple[View, dict]:
+    """The ``event`` or ``note`` view of ``comments`` and the id tables behind it. O(N log N).
+
+    ``prepared``: :func:`sorted_comments` of ``comments``, when already at hand.
+    """
+    prepared = prepared if prepared is not None else sorted_comments(comments)
+    acc_codes, note_codes, t, cid = prepared["acc"], prepared["note"], prepared["t"], prepared["cid"]
+    acc_uni, note_uni = prepared["acc_uni"], prepared["note_uni"]
     if name == "event":
         colc = segment_events(note_codes, t, int(pd.Timedelta(params.gap).value),
                               int(pd.Timedelta(params.max_span).value))
@@ -236,7 +256,7 @@ def build_view(comments: pd.DataFrame, name: str, params: DenseBlockParams = Den
     row_deg = np.bincount(e_acc, minlength=n_acc).astype(float)
     col_size = np.bincount(e_col, minlength=n_col).astype(float)
     # distinct commenters per note
-    note_key = np.unique(acc_codes.astype(np.int64) * max(len(note_uni), 1) + note_codes)
+    note_key = unique_ints(acc_codes.astype(np.int64) * max(len(note_uni), 1) + note_codes)
     note_k = np.bincount(note_key % max(len(note_uni), 1), minlength=len(note_uni)).astype(float)
     view = View(name, e_acc, e_col, n_acc, n_col, row_deg, col_size, 1.0 / np.log(note_k[col_note] + 5.0),
                 col_note, edge_ptr, eorder)
@@ -262,20 +282,30 @@ def prune_core(W: sparse.csr_matrix, level: float, alive_r=None, alive_c=None) -
     """Rows and columns of the ``level``-core: iteratively drop every node whose
     weighted degree among the survivors is below ``level``.  No node of a block
     of density >= level, nor of the optimum of f(S) - level*|S|, is dropped.
-    Vectorised, O(E) per pass.
+    Vectorised, O(E') per pass over the E' edges still alive (the matrix is
+    cut down to the survivors after each pass; a degree is the same sum in the
+    same order either way).
     """
     R, C = W.shape
-    r = np.ones(R, bool) if alive_r is None else alive_r.copy()
-    c = np.ones(C, bool) if alive_c is None else alive_c.copy()
-    Wt = W.T.tocsr()
+    rows = np.arange(R) if alive_r is None else np.flatnonzero(alive_r)
+    cols = np.arange(C) if alive_c is None else np.flatnonzero(alive_c)
+    sub = _submatrix(W, rows, cols)
     while True:
-        rdeg = W @ c.astype(float)
-        cdeg = Wt @ r.astype(float)
-        nr = r & (rdeg >= level)
-        nc = c & (cdeg >= level)
-        if nr.sum() == r.sum() and nc.sum() == c.sum():
-            return np.flatnonzero(r), np.flatnonzero(c)
-        r, c = nr, nc
+        rdeg = sub @ np.ones(sub.shape[1])
+        cdeg = sub.T.tocsr() @ np.ones(sub.shape[0])
+        kr, kc = rdeg >= level, cdeg >= level
+        if kr.all() and kc.all():
+            return rows, cols
+        rows, cols, sub = rows[kr], cols[kc], _submatrix(sub, np.flatnonzero(kr), np.flatnonzero(kc))
+
+
+def _submatrix(W: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> sparse.csr_matrix:
+    """``W[rows][:, cols]`` for sorted index arrays, skipping the copy when nothing is cut. O(E)."""
+    if len(rows) < W.shape[0]:
+        W = W[rows]
+    if len(cols) < W.shape[1]:
+        W = W[:, cols]
+    return sparse.csr_matrix(W)
 
 
 def peel(W: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -285,45 +315,114 @@ def peel(W: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Returns ``order`` (node ids; rows ``0..R-1``, columns ``R + j``), ``mass``
     (total weight left *before* each removal) and ``edges`` (edges left before
     each removal); the block before step k is ``order[k:]``.  Binary heap with
-    lazy deletion, ties broken by node id: O(E log V).
+    lazy deletion, ties broken by node id: O(E log V), compiled
+    (:func:`_peel_heap`; the loop is inherently sequential).
     """
     W = sparse.csr_matrix(W)
     R, C = W.shape
     Wt = W.T.tocsr()
-    deg = np.r_[np.asarray(W.sum(axis=1)).ravel(), np.asarray(W.sum(axis=0)).ravel()].tolist()
-    cnt = np.r_[np.diff(W.indptr), np.diff(Wt.indptr)].tolist()
-    alive = [True] * (R + C)
-    rptr, rind, rval = W.indptr.tolist(), W.indices.tolist(), W.data.tolist()
-    cptr, cind, cval = Wt.indptr.tolist(), Wt.indices.tolist(), Wt.data.tolist()
-    heap = [(d, i) for i, d in enumerate(deg)]
-    heapq.heapify(heap)
-    order: list[int] = []
-    mass: list[float] = []
-    edges: list[int] = []
-    cur = float(sum(rval))
+    deg = np.r_[np.asarray(W.sum(axis=1)).ravel(), np.asarray(W.sum(axis=0)).ravel()].astype(np.float64)
+    cnt = np.r_[np.diff(W.indptr), np.diff(Wt.indptr)].astype(np.int64)
+    # the total as Python adds it up, left to right (the running mass starts from it)
+    cur = float(sum(W.data.tolist()))
+    return _peel_heap(R, deg, cnt, W.indptr.astype(np.int64), W.indices.astype(np.int64),
+                      W.data.astype(np.float64), Wt.indptr.astype(np.int64), Wt.indices.astype(np.int64),
+                      Wt.data.astype(np.float64), cur)
+
+
+@numba.njit(cache=True, nogil=True)
+def _heap_less(hd, hi, a, b):  # pragma: no cover - compiled
+    return hd[a] < hd[b] or (hd[a] == hd[b] and hi[a] < hi[b])
+
+
+@numba.njit(cache=True, nogil=True)
+def _heap_push(hd, hi, size, d, i):  # pragma: no cover - compiled
+    k = size
+    hd[k] = d
+    hi[k] = i
+    while k > 0:
+        parent = (k - 1) >> 1
+        if _heap_less(hd, hi, k, parent):
+            hd[k], hd[parent] = hd[parent], hd[k]
+            hi[k], hi[parent] = hi[parent], hi[k]
+            k = parent
+        else:
+            break
+    return size + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _heap_pop(hd, hi, size):  # pragma: no cover - compiled
+    d, i = hd[0], hi[0]
+    size -= 1
+    hd[0], hi[0] = hd[size], hi[size]
+    k = 0
+    while True:
+        left = 2 * k + 1
+        if left >= size:
+            break
+        small = left
+        if left + 1 < size and _heap_less(hd, hi, left + 1, left):
+            small = left + 1
+        if _heap_less(hd, hi, small, k):
+            hd[k], hd[small] = hd[small], hd[k]
+            hi[k], hi[small] = hi[small], hi[k]
+            k = small
+        else:
+            break
+    return d, i, size
+
+
+@numba.njit(cache=True, nogil=True)
+def _peel_heap(R, deg, cnt, rptr, rind, rval, cptr, cind, cval, cur):  # pragma: no cover - compiled
+    """The peeling loop of :func:`peel`: a min-heap of (degree, node) with lazy deletion.
+
+    The same float operations in the same order as a ``heapq`` loop would do
+    (each neighbour's degree lowered by the removed node's edge weights in CSR
+    order, the running mass lowered by each removed node's degree), so the order
+    and the sums are exactly those of the plain-Python peel.  O(E log V).
+    """
+    n = len(deg)
+    cap = n + len(rval) + len(cval) + 1
+    hd = np.empty(cap, np.float64)
+    hi = np.empty(cap, np.int64)
+    size = 0
+    for i in range(n):
+        size = _heap_push(hd, hi, size, deg[i], i)
+    alive = np.ones(n, np.bool_)
+    order = np.empty(n, np.int64)
+    mass = np.empty(n, np.float64)
+    edges = np.empty(n, np.int64)
     ecur = len(rval)
-    push, pop = heapq.heappush, heapq.heappop
-    while heap:
-        d, u = pop(heap)
+    m = 0
+    while size > 0:
+        d, u, size = _heap_pop(hd, hi, size)
         if not alive[u] or d != deg[u]:
             continue
         alive[u] = False
-        order.append(u)
-        mass.append(cur)
-        edges.append(ecur)
+        order[m] = u
+        mass[m] = cur
+        edges[m] = ecur
+        m += 1
         cur -= d
         ecur -= cnt[u]
         if u < R:
-            lo, hi, ind, val, off = rptr[u], rptr[u + 1], rind, rval, R
+            lo, hi_, off = rptr[u], rptr[u + 1], R
+            for k in range(lo, hi_):
+                v = rind[k] + off
+                if alive[v]:
+                    deg[v] -= rval[k]
+                    cnt[v] -= 1
+                    size = _heap_push(hd, hi, size, deg[v], v)
         else:
-            lo, hi, ind, val, off = cptr[u - R], cptr[u - R + 1], cind, cval, 0
-        for k in range(lo, hi):
-            v = ind[k] + off
-            if alive[v]:
-                deg[v] -= val[k]
-                cnt[v] -= 1
-                push(heap, (deg[v], v))
-    return np.asarray(order, np.int64), np.asarray(mass), np.asarray(edges, np.int64)
+            lo, hi_ = cptr[u - R], cptr[u - R + 1]
+            for k in range(lo, hi_):
+                v = cind[k]
+                if alive[v]:
+                    deg[v] -= cval[k]
+                    cnt[v] -= 1
+                    size = _heap_push(hd, hi, size, deg[v], v)
+    return order[:m], mass[:m], edges[:m]
 
 
 def densest_density(W: sparse.csr_matrix, min_rows: int = 2) -> float:
@@ -336,22 +435,28 @@ def densest_density(W: sparse.csr_matrix, min_rows: int = 2) -> float:
     R, C = W.shape
     if W.nnz == 0:
         return 0.0
-    Wt = W.T.tocsr()
-    r = np.ones(R, bool)
-    c = np.ones(C, bool)
+    # the batch peel runs on the submatrix of the survivors; the degrees are the same sums in
+    # the same order, and the mass is summed over the full-length vector as before (zeros for
+    # the removed rows), so the bound is bit for bit that of the whole matrix
+    ri, ci, sub = np.arange(R), np.arange(C), sparse.csr_matrix(W)
+    full = np.zeros(R)
     lb = 0.0
     for _ in range(200):
-        rdeg = W @ c.astype(float) * r
-        cdeg = Wt @ r.astype(float) * c
-        mass = rdeg.sum()
-        size = r.sum() + c.sum()
+        rdeg = sub @ np.ones(len(ci))
+        cdeg = sub.T.tocsr() @ np.ones(len(ri))
+        full[:] = 0.0
+        full[ri] = rdeg
+        mass = full.sum()
+        size = len(ri) + len(ci)
         if size == 0 or mass == 0:
             break
-        if r.sum() >= min_rows:
+        if len(ri) >= min_rows:
             lb = max(lb, mass / size)
         thr = 1.1 * mass / size
-        r = r & (rdeg > thr)
-        c = c & (cdeg > thr)
+        kr, kc = rdeg > thr, cdeg > thr
+        if kr.all() and kc.all():
+            break  # a fixed point: every further pass would see the same degrees and bound
+        ri, ci, sub = ri[kr], ci[kc], _submatrix(sub, np.flatnonzero(kr), np.flatnonzero(kc))
     rows, cols = prune_core(W, lb)
     if len(rows) < min_rows:
         rows, cols = np.arange(R), np.arange(C)
@@ -378,7 +483,7 @@ def null_density(view: View, copies: int, seed: int, min_rows: int) -> tuple[flo
     out = []
     for _ in range(max(copies, 1)):
         col = view.col[rng.permutation(len(view.col))]
-        key = np.unique(view.acc.astype(np.int64) * max(view.n_col, 1) + col)
+        key = unique_ints(view.acc.astype(np.int64) * max(view.n_col, 1) + col)
         acc, col = key // max(view.n_col, 1), key % max(view.n_col, 1)
         keep = _shared(acc, col, view.n_col)
         W = _weighted(acc[keep], col[keep], view.row_deg, view.col_weight, view.n_acc, view.n_col)
@@ -498,6 +603,21 @@ def _beyond_chance(hits: np.ndarray, degree: np.ndarray, share: float, candidate
     return cand[tail * touching <= alpha]
 
 
+def _hits(M: sparse.csr_matrix, selected: np.ndarray) -> np.ndarray:
+    """For every column of the 0/1 matrix ``M``, its number of edges from the ``selected`` rows
+    (``M.T @ selected``), read from those rows alone: O(their edges), not O(E). Counts as floats."""
+    return np.bincount(M.indices[_segments(M.indptr, np.flatnonzero(selected))],
+                       minlength=M.shape[1]).astype(float)
+
+
+def _segments(ptr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The positions ``ptr[i]:ptr[i + 1]`` of every ``i`` in ``idx``, concatenated in that order. O(output)."""
+    lo, n = ptr[idx], ptr[idx + 1] - ptr[idx]
+    if not len(idx):
+        return np.empty(0, np.int64)
+    return np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+
+
 def _with_joiners(view: View, B: sparse.csr_matrix, Bt: sparse.csr_matrix, b: Block, taken: np.ndarray,
                   taken_cols: np.ndarray, params: DenseBlockParams, rounds: int = 5) -> Block:
     """Grow a tested block by the accounts and columns tied to it beyond chance (``Bt`` = ``B`` transposed).
@@ -520,11 +640,11 @@ def _with_joiners(view: View, B: sparse.csr_matrix, Bt: sparse.csr_matrix, b: Bl
     k = max(params.min_member_events, 2)
     for _ in range(rounds):
         col_share = float(view.col_size[cols].sum()) / total
-        new_rows = _beyond_chance(B @ cols.astype(float), view.row_deg, col_share,
+        new_rows = _beyond_chance(_hits(Bt, cols), view.row_deg, col_share,
                                   np.flatnonzero(~rows & ~taken), k, params.join_alpha)
         rows[new_rows] = True
         row_share = float(view.row_deg[rows].sum()) / total
-        new_cols = _beyond_chance(Bt @ rows.astype(float), view.col_size, row_share,
+        new_cols = _beyond_chance(_hits(B, rows), view.col_size, row_share,
                                   np.flatnonzero(~cols & ~taken_cols), 2, params.join_alpha)
         cols[new_cols] = True
         if not len(new_rows) and not len(new_cols):
@@ -546,8 +666,7 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
     rowset = np.zeros(view.n_acc, bool)
     rowset[members_all] = True
     eidx = np.flatnonzero(rowset[view.acc] & colset[view.col])
-    crow = (np.concatenate([view.edge_rows[view.edge_ptr[i]:view.edge_ptr[i + 1]] for i in eidx])
-            if len(eidx) else np.empty(0, np.int64))
+    crow = view.edge_rows[_segments(view.edge_ptr, eidx)]
     cids = sorted(set(cid[crow].tolist()))
     notes = sorted(set(note_uni[view.col_note[np.flatnonzero(colset)]].tolist()))
     t0, t1 = (int(t[crow].min()), int(t[crow].max())) if len(crow) else (0, 0)
@@ -609,8 +728,9 @@ def detect_dense_blocks(comments: pd.DataFrame, params: DenseBlockParams = Dense
     if comments is None or len(comments) == 0 or not need <= set(comments.columns):
         return findings
     found: list[tuple[float, int, ClusterFinding]] = []
+    prepared = sorted_comments(comments)
     for vi, name in enumerate(_views(params)):
-        view, tables = build_view(comments, name, params)
+        view, tables = build_view(comments, name, params, prepared)
         if len(view.acc) == 0:
             continue
         g0, _ = null_density(view, params.null_copies, params.seed, params.min_accounts)

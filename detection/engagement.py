@@ -32,9 +32,12 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc
 from ringscope.detection.lockstep import _to_ns, _within_group_pairs
+from ringscope.detection.shared_infrastructure import unique_ints
 
 DETECTOR = "engagement"
 
@@ -114,48 +117,111 @@ def engagement_bursts(events: pd.DataFrame, params: EngagementParams = Engagemen
     rate = stats["size"].to_numpy() / span
     expected = rate[code] * w
     cand = np.flatnonzero((n >= params.min_events) & (n >= params.min_ratio * expected))
-    rows = []
+    # greedy non-overlapping windows: a loop over candidate positions only (plain ints)
+    chosen: list[int] = []
     last_end = -1
-    for i in cand:
+    for i in cand.tolist():
         if i < last_end:
             continue
-        end = j[i]
-        sub = ev.iloc[i:end]
-        rows.append((sub["kind"].iat[0], sub["target"].iat[0], sub["created_at"].iat[0], sub["created_at"].iat[-1],
-                     int(end - i), float(expected[i]), float(n[i] / max(expected[i], 1e-9)),
-                     tuple(sorted(set(sub["actor"]))), tuple(sorted(set(sub["object_id"])))))
-        last_end = end
-    out = pd.DataFrame(rows, columns=cols[1:])
+        chosen.append(i)
+        last_end = int(j[i])
+    sel = np.asarray(chosen, dtype=np.int64)
+    ends = j[sel]
+    created = ev["created_at"]
+    out = pd.DataFrame(list(zip(
+        ev["kind"].to_numpy()[sel].tolist(), ev["target"].to_numpy()[sel].tolist(),
+        created.iloc[sel].tolist(), created.iloc[ends - 1].tolist(),
+        (ends - sel).tolist(), expected[sel].astype(float).tolist(),
+        (n[sel] / np.maximum(expected[sel], 1e-9)).astype(float).tolist(),
+        _distinct_per_window(ev["actor"], sel, ends), _distinct_per_window(ev["object_id"], sel, ends),
+    )), columns=cols[1:])
     out.insert(0, "burst_id", [f"{k}:{t}:{s.isoformat()}" for k, t, s in zip(out["kind"], out["target"], out["start"])])
     return out.sort_values(["kind", "target", "start"]).reset_index(drop=True)
 
 
-def burst_groups(bursts: pd.DataFrame, params: EngagementParams = EngagementParams()) -> nx.Graph:
-    """Graph of actors who engaged together in >= ``min_shared_bursts`` bursts.
+def _distinct_per_window(values: pd.Series, starts: np.ndarray, ends: np.ndarray) -> list[tuple]:
+    """For each row window ``starts[k]:ends[k]`` of ``values``, its distinct values as a sorted tuple.
 
-    Edge attribute ``bursts`` lists the shared burst ids.  Pairs are only
-    formed inside a burst, whose actors are capped at ``max_burst_size`` by a
-    seeded hash rank.  Time O(sum_b min(|b|, C)^2).
+    One sorted factorisation (code order = string order) and one sort of the
+    (window, code) keys, instead of a set and a sort per window.
+    O(W log W) for W rows in all windows.
     """
-    g = nx.Graph()
+    if not len(starts):
+        return []
+    codes, uniques = pd.factorize(values, sort=True)
+    sizes = ends - starts
+    rows = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+    window = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
+    key = unique_ints(window * max(len(uniques), 1) + codes[rows])
+    owner, code = key // max(len(uniques), 1), key % max(len(uniques), 1)
+    names = np.asarray(uniques, dtype=object)[code]
+    bounds = np.searchsorted(owner, np.arange(len(starts) + 1))
+    return [tuple(names[bounds[k]:bounds[k + 1]].tolist()) for k in range(len(starts))]
+
+
+def repeated_pairs(bursts: pd.DataFrame, params: EngagementParams = EngagementParams()
+                   ) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Actor pairs that engaged together in >= ``min_shared_bursts`` bursts, as arrays.
+
+    Returns ``(actors, a, b, pair, burst)``: ``actors`` the sorted distinct actor
+    ids; ``a < b`` codes into it, one per kept pair, in (a, b) order; ``pair``/
+    ``burst`` one entry per (kept pair, shared burst row), in pair then burst
+    order. Pairs are only formed inside a burst, whose actors are capped at
+    ``max_burst_size`` by a seeded hash rank (CRC-32 of seed, burst id, actor).
+    Time O(sum_b min(|b|, C)^2) vectorised (one sort of the pair keys).
+    """
+    empty = np.empty(0, np.int64)
     if bursts.empty:
-        return g
-    rows = []
+        return pd.Index([], dtype=object), empty, empty, empty, empty
+    lists = []
     for bid, actors in zip(bursts["burst_id"], bursts["actors"]):
         acts = list(actors)
         if len(acts) > params.max_burst_size:
             rank = [zlib.crc32(f"{params.seed}\x1f{bid}\x1f{a}".encode("utf-8")) for a in acts]
             acts = sorted(a for _, a in sorted(zip(rank, acts))[: params.max_burst_size])
-        rows.append((bid, acts))
-    pair_bursts: dict[tuple[str, str], list[str]] = {}
-    for bid, acts in rows:
-        li, ri = _within_group_pairs(np.array([0]), np.array([len(acts)]))
-        for a, b in zip(li, ri):
-            pair_bursts.setdefault((acts[a], acts[b]), []).append(bid)
-    for (a, b), bids in sorted(pair_bursts.items()):
-        if len(bids) >= params.min_shared_bursts:
-            g.add_edge(a, b, bursts=tuple(sorted(bids)))
+        lists.append(acts)
+    sizes = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    flat = [a for acts in lists for a in acts]
+    codes, actors = pd.factorize(pd.Series(flat, dtype=object), sort=True)
+    starts = np.cumsum(sizes) - sizes
+    li, ri = _within_group_pairs(starts, sizes)
+    n = max(len(actors), 1)
+    key = codes[li].astype(np.int64) * n + codes[ri]          # actors are sorted in a burst: a < b
+    burst_of = np.repeat(np.arange(len(lists), dtype=np.int64), sizes)[li]
+    order = np.argsort(key, kind="stable")                   # burst order kept inside a pair
+    key, burst_of = key[order], burst_of[order]
+    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+    pair_of = np.cumsum(first) - 1
+    count = np.bincount(pair_of, minlength=int(first.sum()))
+    kept = count >= params.min_shared_bursts
+    entry = kept[pair_of]
+    new_index = np.cumsum(kept) - 1
+    ukey = key[first][kept]
+    return pd.Index(actors), ukey // n, ukey % n, new_index[pair_of[entry]], burst_of[entry]
+
+
+def burst_groups(bursts: pd.DataFrame, params: EngagementParams = EngagementParams()) -> nx.Graph:
+    """Graph of actors who engaged together in >= ``min_shared_bursts`` bursts.
+
+    Edge attribute ``bursts`` lists the shared burst ids. Pairs are only
+    formed inside a burst, whose actors are capped at ``max_burst_size`` by a
+    seeded hash rank (:func:`repeated_pairs`). Time O(sum_b min(|b|, C)^2).
+    """
+    g = nx.Graph()
+    actors, a, b, pair, burst = repeated_pairs(bursts, params)
+    ids = bursts["burst_id"].to_numpy() if not bursts.empty else np.empty(0, object)
+    bounds = np.searchsorted(pair, np.arange(len(a) + 1))
+    for k, (x, y) in enumerate(zip(actors[a], actors[b])):
+        g.add_edge(x, y, bursts=tuple(sorted(ids[burst[bounds[k]:bounds[k + 1]]].tolist())))
     return g
+
+
+def _split_by(label: np.ndarray, values: np.ndarray) -> dict[int, np.ndarray]:
+    """``values`` grouped by ``label`` (each group in input order). O(n log n)."""
+    order = np.argsort(label, kind="stable")
+    label, values = label[order], values[order]
+    cuts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]]) if len(label) else np.empty(0, np.int64)
+    return {int(label[c]): part for c, part in zip(cuts, np.split(values, cuts[1:]))}
 
 
 def _burst_reason(bs: pd.DataFrame, n_members: int, params: EngagementParams, shared: bool) -> Reason:
@@ -210,8 +276,9 @@ def audience_disproportion(
     mad = float(np.median(np.abs(r - med))) * 1.4826
     df["z"] = (r - med) / max(mad, 0.25)
     hit = df[(df["likes_received"] >= params.min_likes) & (df["z"] >= params.min_z)]
-    top = (per_note.sort_values(["author", "n", "note_id"], ascending=[True, False, True])
-           .groupby("author")["note_id"].apply(lambda s: tuple(s.head(10))))
+    mine = per_note[per_note["author"].isin(hit.index)]
+    top = (mine.sort_values(["author", "n", "note_id"], ascending=[True, False, True])
+           .groupby("author").head(10).groupby("author")["note_id"].agg(tuple))
     hit = hit.assign(top_notes=top.reindex(hit.index).to_numpy())
     hit = hit.rename_axis("account_id").reset_index()
     return hit[cols].sort_values(["z", "account_id"], ascending=[False, True]).reset_index(drop=True)
@@ -238,19 +305,31 @@ def detect_engagement(
     """
     out: list[ClusterFinding] = []
     bursts = engagement_bursts(engagement_events(likes, notes, follows), params)
-    g = burst_groups(bursts, params)
+    actors, a, b, pair, burst = repeated_pairs(bursts, params)
     reported: set[str] = set()
-    # Row of each burst, so a component's bursts are picked without scanning all bursts.
-    position = {b: i for i, b in enumerate(bursts["burst_id"])} if not bursts.empty else {}
-    for comp in sorted((sorted(c) for c in nx.connected_components(g)), key=lambda c: (-len(c), c[0])):
-        bids = sorted({b for _, _, d in g.subgraph(comp).edges(data=True) for b in d["bursts"]})
-        bs = bursts.iloc[sorted(position[b] for b in bids)].copy()
-        members = set(comp)
-        bs["actors"] = [tuple(a for a in acts if a in members) for acts in bs["actors"]]
-        score = 1 - 0.5 ** (len(bids) - 1) * np.exp(-len(comp) / 20)
-        out.append(ClusterFinding(DETECTOR, tuple(comp), round(float(score), 6),
-                                  (_burst_reason(bs, len(comp), params, shared=True),)))
-        reported.update(bids)
+    if len(a):
+        # components of the repeated-pair graph, each with the burst rows its pairs share
+        n = len(actors)
+        _, label = connected_components(sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
+        in_graph = np.zeros(n, bool)
+        in_graph[a] = True
+        in_graph[b] = True
+        nodes = np.flatnonzero(in_graph)                       # sorted codes = sorted ids
+        comp_nodes = _split_by(label[nodes], nodes)
+        comp_bursts = _split_by(label[a[pair]], burst)
+        names = np.asarray(actors, dtype=object)
+        ids = bursts["burst_id"].to_numpy()
+        comps = sorted(((names[m].tolist(), comp) for comp, m in comp_nodes.items()),
+                       key=lambda x: (-len(x[0]), x[0][0]))
+        for comp, label_k in comps:
+            rows = unique_ints(comp_bursts[label_k])
+            bs = bursts.iloc[rows].copy()
+            members = set(comp)
+            bs["actors"] = [tuple(x for x in acts if x in members) for acts in bs["actors"]]
+            score = 1 - 0.5 ** (len(rows) - 1) * np.exp(-len(comp) / 20)
+            out.append(ClusterFinding(DETECTOR, tuple(comp), round(float(score), 6),
+                                      (_burst_reason(bs, len(comp), params, shared=True),)))
+            reported.update(ids[rows].tolist())
     single = bursts[(bursts["n_events"] >= params.min_single_size) & (bursts["ratio"] >= params.min_single_ratio)
                     & ~bursts["burst_id"].isin(reported)]
     for i, r in enumerate(single.itertuples(index=False)):

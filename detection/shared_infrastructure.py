@@ -150,6 +150,9 @@ def unique_ints(
     slower on millions of int64 keys. O(n log n).
     """
     values = np.asarray(values, dtype=np.int64)
+    if not return_inverse and not return_counts:
+        srt = np.sort(values)
+        return srt[np.r_[True, srt[1:] != srt[:-1]]] if len(srt) else srt
     order = np.argsort(values, kind="stable")
     srt = values[order]
     first = np.r_[True, srt[1:] != srt[:-1]] if len(srt) else np.zeros(0, dtype=bool)

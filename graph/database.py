@@ -11,7 +11,8 @@ Everything that talks to Neo4j goes through a ``Graph``; nothing outside
 - ``read_transaction`` / ``write_transaction``: several statements in one
   managed transaction; the work function gets a ``Transaction`` and may be
   called again on a transient error, so it must not have outside effects.
-- ``columns``: a large read as columns, streamed with a big fetch size.
+- ``columns``: a large read as columns, streamed with a big fetch size;
+  ``column_lists``: one slice of a large read as one row of ``collect()``ed lists.
 - ``run_auto_commit``: for ``CALL { ... } IN TRANSACTIONS``, which needs an
   implicit transaction.
 
@@ -232,6 +233,22 @@ class Graph:
                 for r in rows:
                     r[i] = plain(r[i])
         return keys, rows
+
+    def column_lists(self, query: str, /, **params: Any) -> dict[str, list]:
+        """A read returning one row of lists (a ``collect()`` per column) as ``{column: list}``.
+
+        For large reads in slices: one record carries a whole slice, so the
+        driver decodes a few long lists instead of a record per row. Values come
+        as the driver gives them (meant for primitives: strings, numbers,
+        booleans, nulls); no rows gives ``{}``. No time limit, like ``columns``.
+        Safe to call from several threads at once (a session each).
+        """
+        def work(tx: neo4j.ManagedTransaction) -> dict[str, list]:
+            record = tx.run(query, params).single(strict=False)
+            return {} if record is None else dict(zip(record.keys(), record.values()))
+
+        with translated(self.settings), self.driver.session(database=self.database) as session:
+            return session.execute_read(work)
 
     def explain(self, query: str, /, **params: Any) -> "Explained":
         """What the server would do for ``query`` (``EXPLAIN``: nothing is executed)."""
