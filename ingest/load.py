@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ringscope.graph.database import Graph
-from ringscope.ingest.readers import DataFile, FileFormatError, Table, classify
+from ringscope.ingest.readers import DataFile, FileFormatError, Table, classify, classify_folder
 from ringscope.ingest.spec import LOAD_ORDER, SPECS
 from ringscope.ingest.validate import Rejected, Validator
 from ringscope.ingest.writers import COMMENT_REPLIES, READ_CHECKPOINT, WRITERS, Writer, write_batch
@@ -59,7 +59,7 @@ class FileResult:
         return self.error is not None
 
     def line(self) -> str:
-        name = self.path.name
+        name = self.path.name + ("/" if self.path.is_dir() else "")
         if self.error:
             return f"{name}: FAILED: {self.error}"
         rate = self.loaded / self.seconds if self.seconds > 0 else 0.0
@@ -97,13 +97,25 @@ class IngestReport:
 
 
 def discover(directory: Path) -> tuple[list[DataFile], list[str]]:
-    """The dataset's data files in load order, and the files skipped with why."""
+    """The dataset's data files in load order, and the files skipped with why.
+
+    A folder named by a kind (``comments/``) is one file of that kind made of part files.
+    """
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory}: not a directory")
     found: list[DataFile] = []
     skipped: list[str] = []
     for path in sorted(directory.iterdir()):
-        if path.is_dir() or path.name.startswith("."):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            if path.name in SPECS:
+                data, others = classify_folder(path)
+                found.append(data)
+                skipped.extend(others)
+            else:
+                skipped.append(f"{path.name}/: a folder, not a kind of record "
+                               f"(a folder of part files is named by its kind: {', '.join(LOAD_ORDER)})")
             continue
         data = classify(path)
         if data is None:
@@ -136,9 +148,12 @@ def ingest(graph: Graph, directory: Path, options: IngestOptions | None = None,
 
 
 def checkpoint_key(data: DataFile) -> str:
-    stat = data.path.stat()
-    ident = f"{data.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    return hashlib.sha256(ident.encode()).hexdigest()
+    """The file's identity: path, size and modification time (of every part, for a folder of part files)."""
+    idents = []
+    for path in (data.path,) if data.parts is None else data.parts:
+        stat = path.stat()
+        idents.append(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(idents).encode()).hexdigest()
 
 
 def load_file(graph: Graph, data: DataFile, options: IngestOptions, rejects_dir: Path) -> FileResult:
@@ -223,7 +238,7 @@ def _validated_batches(table: Table, validator: Validator, rejects: "_Rejects",
             batch.append(validator.convert(row.values))
         except Rejected as why:
             result.rejected += 1
-            rejects.add(row.line, str(why), row.raw)
+            rejects.add(row.where, str(why), row.raw)
             continue
         if len(batch) >= size:
             result.read_seconds += clock() - started
@@ -283,7 +298,7 @@ class _Rejects:
         self._writer = None
         self._directory = directory
 
-    def add(self, line: int, reason: str, raw: str) -> None:
+    def add(self, line: int | str, reason: str, raw: str) -> None:
         if self._writer is None:
             self._directory.mkdir(parents=True, exist_ok=True)
             self._handle = open(self.path, "w", encoding="utf-8", newline="")

@@ -3,6 +3,11 @@
 CSV (UTF-8, header), JSON Lines and Parquet; CSV and JSON Lines may be gzipped.
 The raw text goes to the rejects file unchanged when a row fails validation.
 A file that is not what its name says raises ``FileFormatError`` naming it.
+
+A folder of part files (``comments/part-00000.parquet``, ``part-00001.parquet``
+..., as Spark and ``ringscope simulate --format parquet`` write them) reads as
+one file: its parts one after another, in name order, all of one format and
+with the same columns.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class DataFile:
     path: Path
     stem: str  # the kind of record, e.g. "accounts"
     fmt: str  # csv | jsonl | parquet
+    parts: tuple[Path, ...] | None = None  # a folder of part files: the parts in order (maybe none); None for a file
 
 
 def classify(path: Path) -> DataFile | None:
@@ -42,11 +48,37 @@ def classify(path: Path) -> DataFile | None:
     return None
 
 
+def classify_folder(path: Path) -> tuple[DataFile, list[str]]:
+    """A folder read as one file of the kind it is named by: ``comments/`` -> DataFile(stem="comments", parts=...).
+
+    Its parts are the data files in it, in name order; names starting with ``_`` or ``.``
+    are left alone (``_SUCCESS``, ``.part-00000.parquet.crc``: what Spark and Hadoop leave
+    beside the parts). Anything else in it is returned as "folder/name: why", to report.
+    """
+    parts: list[DataFile] = []
+    skipped: list[str] = []
+    for child in sorted(path.iterdir()):
+        if child.name.startswith(("_", ".")):
+            continue
+        data = None if child.is_dir() else classify(child)
+        if data is None:
+            skipped.append(f"{path.name}/{child.name}: not a part file (expected .csv, .jsonl or .parquet, optionally .gz)")
+        else:
+            parts.append(data)
+    return DataFile(path, path.name, parts[0].fmt if parts else "", tuple(p.path for p in parts)), skipped
+
+
 @dataclass
 class Row:
     line: int  # 1-based line in the file (CSV: the record's first line; Parquet: row number)
     raw: str  # the row as it stood in the file
     values: dict[str, Any]
+    part: str = ""  # in a folder of part files: the part's name
+
+    @property
+    def where(self) -> int | str:
+        """The line, or in a folder of part files "part-00003.parquet:17"."""
+        return f"{self.part}:{self.line}" if self.part else self.line
 
 
 class Table:
@@ -57,6 +89,10 @@ class Table:
         self.columns: list[str] = []
         self._rows: Iterator[Row] = iter(())
         self._handle = None
+        self._part: Table | None = None
+        if data.parts is not None:
+            self._open_parts()
+            return
         opener = {"csv": self._open_csv, "jsonl": self._open_jsonl, "parquet": self._open_parquet}
         try:
             opener[data.fmt]()
@@ -167,6 +203,35 @@ class Table:
                 number += 1
                 yield Row(number, json.dumps(values, ensure_ascii=False, default=str), values)
 
+    def _open_parts(self) -> None:
+        parts = self.data.parts
+        if not parts:
+            raise FileFormatError(f"{self.data.path}: a folder with no part files in it "
+                                  "(expected part files such as part-00000.parquet)")
+        self._part = Table(self._part_file(parts[0]))
+        self.columns = self._part.columns
+        self._rows = self._part_rows()
+
+    def _part_file(self, path: Path) -> DataFile:
+        data = classify(path)
+        if data is None or data.fmt != self.data.fmt:
+            found = data.fmt if data else "not a data file"
+            raise FileFormatError(f"{path}: a {found} part in a folder of {self.data.fmt} parts")
+        return DataFile(path, self.data.stem, data.fmt)
+
+    def _part_rows(self) -> Iterator[Row]:
+        first = self.data.parts[0]
+        for path in self.data.parts:
+            if path != first:
+                self._part.close()
+                self._part = Table(self._part_file(path))
+                if self._part.columns != self.columns:
+                    raise FileFormatError(f"{path}: columns {', '.join(self._part.columns) or '(none)'} differ from "
+                                          f"those of {first.name} ({', '.join(self.columns)})")
+            for row in self._part:
+                row.part = path.name
+                yield row
+
     def __iter__(self) -> Iterator[Row]:
         return self._rows
 
@@ -174,6 +239,9 @@ class Table:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+        if self._part is not None:
+            self._part.close()
+            self._part = None
 
     def __enter__(self) -> "Table":
         return self
