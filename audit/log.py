@@ -9,19 +9,30 @@ SHA-256 of its canonical content together with the previous entry's hash:
                                    target_id, reason, details) + hash_{n-1})
 
 Appending locks the single ``AuditHead`` node first, so concurrent writers
-take turns and the chain never forks. ``verify`` recomputes the chain and
-names the first entry that does not match: an edited, removed or inserted
-entry breaks it. Nothing in ringscope updates or deletes an entry. The chain
-itself (entries, hashes, the check) is plain data in ``audit/chain.py``.
+take turns and the chain never forks. Once the transaction has committed,
+the entries it appended are written to the anchor file outside the database
+(``audit/anchor.py``). ``verify`` recomputes the chain and names the first
+entry that does not match (an edited, removed or inserted entry breaks it),
+then compares it with the anchor file (entries removed from the end, a
+recomputed chain, entries added behind the tool's back). Nothing in
+ringscope updates or deletes an entry. The chain itself (entries, hashes,
+the checks) is plain data in ``audit/chain.py``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from ringscope.audit.chain import GENESIS, AuditEntry, Verification, canonical, entry_hash, verify_chain
+from ringscope.audit import anchor
+from ringscope.audit.chain import (
+    GENESIS, AuditEntry, Verification, anchor_lines, canonical, check_anchor, check_pack_head, entry_hash,
+    parse_anchor, unanchored, verify_chain,
+)
+from ringscope.common.errors import RingscopeError
 from ringscope.graph.database import Graph, Transaction
+from ringscope.graph.settings import Settings
 
 LOCK_HEAD = """
 MERGE (h:AuditHead {name: 'audit'})
@@ -62,6 +73,7 @@ def append(tx: Transaction, *, actor: str, role: str, action: str, target_type: 
     digest = entry_hash(seq, moment, actor, role, action, target_type, target_id, reason, detail_text, head["hash"])
     tx.execute(APPEND, seq=seq, at=moment, actor=actor, role=role, action=action, target_type=target_type,
                target_id=target_id, reason=reason, details=detail_text, prev_hash=head["hash"], hash=digest)
+    _anchor_after_commit(tx, [(seq, digest)])
     return AuditEntry(seq, moment, actor, role, action, target_type, target_id, reason, detail_text,
                       head["hash"], digest)
 
@@ -71,10 +83,86 @@ def record(graph: Graph, **fields: Any) -> AuditEntry:
     return graph.write_transaction(lambda tx: append(tx, **fields))
 
 
-def verify(graph: Graph) -> Verification:
+def _anchor_after_commit(tx: Transaction, lines: list[tuple[int, str]]) -> None:
+    settings = tx.settings
+    if settings is None:
+        return
+    path = anchor_file(settings)
+    for line in lines:
+        tx.after_commit("audit.anchor", line,
+                        lambda items: anchor.anchor_entries(path, items, settings.uri, settings.database))
+
+
+def anchor_file(settings: Settings) -> Path:
+    """The anchor file of the database these settings point at."""
+    return anchor.anchor_path(settings.uri, settings.database)
+
+
+def head(graph: Graph) -> dict[str, Any]:
+    """The log's head as it is now: ``{"seq", "hash"}`` (0 and the genesis hash for an empty log)."""
+    row = graph.read(HEAD)[0]
+    return {"seq": row["seq"] or 0, "hash": row["hash"] or GENESIS}
+
+
+def verify(graph: Graph, *, now: datetime | None = None, pack: tuple[dict, str, str] | None = None) -> Verification:
+    """The chain, then the anchor file; with ``pack`` = (the head a pack's manifest recorded, its pack id, the
+    SHA-256 of its manifest), also that this head is still in the chain and the export recorded after it."""
     entries = [r["e"] for r in graph.read(CHAIN)]
-    head = graph.read(HEAD)[0]
-    return verify_chain(entries, head)
+    result = verify_chain(entries, graph.read(HEAD)[0])
+    if result.ok and pack is not None:
+        problem = check_pack_head(entries, *pack)
+        if problem:
+            return Verification(False, result.entries, problem)
+    path = anchor_file(graph.settings)
+    return check_anchor(result, entries, parse_anchor(anchor.read_text(path) or "", str(path)),
+                        (now or datetime.now(timezone.utc)).astimezone(timezone.utc))
+
+
+def mark_reset(graph: Graph) -> None:
+    """After ``ringscope reset``: the log is empty on purpose; the anchor file says so."""
+    if graph.read(CHAIN + " LIMIT 1"):
+        raise RingscopeError("the audit log is not empty; only an emptied database resets its anchor")
+    anchor.mark_reset(anchor_file(graph.settings), graph.settings.uri, graph.settings.database)
+
+
+def adopt(graph: Graph, *, actor: str, role: str, reason: str) -> tuple[AuditEntry | None, list[int]]:
+    """Anchor the entries the anchor file lacks (after a crash between commit and anchor, or on a log older than
+    the anchor), once someone has checked them: records ``audit.anchor`` naming them. The chain must be intact
+    and agree with the anchor for everything the file already holds."""
+    entries = [r["e"] for r in graph.read(CHAIN)]
+    chain = verify_chain(entries, graph.read(HEAD)[0])
+    path = anchor_file(graph.settings)
+    current = parse_anchor(anchor.read_text(path) or "", str(path))
+    checked = check_anchor(chain, entries, current, datetime.now(timezone.utc), grace_seconds=10 ** 12)
+    if not checked.ok:
+        raise RingscopeError(f"nothing adopted: {checked.problem}")
+    missing = unanchored(entries, current)
+    if not missing:
+        return None, []
+    seqs = [int(e["seq"]) for e in missing]
+
+    def work(tx: Transaction) -> AuditEntry:
+        _anchor_after_commit(tx, anchor_lines(missing))
+        return append(tx, actor=actor, role=role, action="audit.anchor", target_type="audit", target_id="anchor",
+                      reason=reason, details={"adopted": _ranges(seqs), "count": len(seqs), "file": str(path)})
+
+    entry = graph.write_transaction(work)
+    written = parse_anchor(anchor.read_text(path) or "", str(path)).heads
+    if not all(seq in written for seq in [*seqs, entry.seq]):
+        raise RingscopeError(f"the entries were adopted (entry {entry.seq}) but {path} could not be written; "
+                             "see the warning above, fix the file's permissions and run `ringscope audit anchor` "
+                             "again")
+    return entry, seqs
+
+
+def _ranges(seqs: list[int]) -> list[str]:
+    out: list[list[int]] = []
+    for seq in sorted(seqs):
+        if out and seq == out[-1][1] + 1:
+            out[-1][1] = seq
+        else:
+            out.append([seq, seq])
+    return [f"{a}" if a == b else f"{a}-{b}" for a, b in out]
 
 
 def entries(graph: Graph, *, actor: str | None = None, action: str | None = None,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ringscope.commands.output import say
+from ringscope.commands.output import say, warn
 from ringscope.common.errors import SettingError
 from ringscope.graph.settings import Settings
 
@@ -20,20 +21,41 @@ def _timezone(name: str) -> tzinfo:
         raise SettingError(f"--timezone {name!r} is not a known time zone (examples: UTC, Asia/Shanghai)") from None
 
 
+def _limits(args: argparse.Namespace):
+    """The caps on a line and a value: the options, else the settings, else the defaults."""
+    from dataclasses import replace
+
+    from ringscope.graph.settings import parse_size
+    from ringscope.ingest.spec import limits_from_env
+
+    limits = limits_from_env()
+    if args.max_line_bytes is not None:
+        limits = replace(limits, max_line_bytes=parse_size("--max-line-bytes", args.max_line_bytes))
+    if args.max_field_chars is not None:
+        limits = replace(limits, max_field_chars=args.max_field_chars)
+    return limits
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ringscope.graph.database import connect
-    from ringscope.ingest.load import IngestOptions, ingest
+    from ringscope.graph.settings import parse_size
+    from ringscope.ingest.load import IngestOptions
+    from ringscope.ingest.modes import load_dataset, recover_interrupted_bulk
+    from ringscope.sanctions.service import refresh_stale_statuses
 
     directory = Path(args.dir)
     if not directory.is_dir():
         raise SettingError(f"{directory}: no such dataset directory")
     if args.batch_size < 1:
         raise SettingError("--batch-size must be at least 1")
+    parse_size("--bulk-memory", args.bulk_memory)
     options = IngestOptions(
         tz=_timezone(args.timezone), keep_unknown=args.keep_unknown_columns,
         batch_size=args.batch_size, rejects_dir=Path(args.rejects_dir) if args.rejects_dir else None,
-        restart=args.restart, progress=args.progress,
+        restart=args.restart, progress=args.progress, mode=args.mode, bulk_memory=args.bulk_memory,
+        keep_staging=args.keep_staging, limits=_limits(args),
     )
+    recover_interrupted_bulk(settings, log=warn)
     graph = connect(settings)
     started = time.monotonic()
 
@@ -42,12 +64,21 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         for note in result.notes:
             say(f"  {result.path.name}: {note}")
 
-    outcome = ingest(graph, directory, options, on_file=report)
+    mode, outcome = load_dataset(graph, directory, options, on_file=report, log=warn)
     for skipped in outcome.skipped:
         say(f"skipped {skipped}")
+    # The platform's status is the base under ringscope's sanctions: where the file changed it on an
+    # account ringscope has sanctioned, the status is recomputed from it and the sanctions in force
+    # (through the sanctions service, which ingest, a layer below, cannot call).
+    restated = refresh_stale_statuses(graph)
+    if restated:
+        say(f"statuses: {len(restated)} account(s) ringscope has sanctioned got a new platform status from the "
+            "file; their status was recomputed with the sanctions in force")
     seconds = time.monotonic() - started
     failed = [f.path.name for f in outcome.files if f.failed]
-    say(f"total: {outcome.rows_loaded} rows loaded from {len(outcome.files)} files in {seconds:.1f} s"
+    steps = getattr(outcome, "seconds", {})
+    how = f" ({mode}: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()) + ")" if steps else f" ({mode})"
+    say(f"total: {outcome.rows_loaded} rows loaded from {len(outcome.files)} files in {seconds:.1f} s{how}"
         + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return 1 if outcome.failed else 0
 
@@ -89,6 +120,21 @@ def register(sub) -> None:
                      help="ignore checkpoints of an interrupted earlier load and write every batch again")
     ing.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="show a progress bar with rows/s (default: when stderr is a terminal)")
+    ing.add_argument("--mode", choices=["auto", "bulk", "incremental"], default="auto",
+                     help="bulk: build an empty local database with Neo4j's offline importer; incremental: "
+                          "transactional writes on top of what is there; auto (default): bulk when the local "
+                          "database is empty")
+    ing.add_argument("--bulk-memory", default=os.environ.get("RINGSCOPE_BULK_MEMORY", "4g"),
+                     help="memory the bulk path may use for shaping and importing (default 4g, or "
+                          "RINGSCOPE_BULK_MEMORY)")
+    ing.add_argument("--keep-staging", action="store_true",
+                     help="keep the bulk path's staged files (RINGSCOPE_HOME/bulk) for inspection")
+    ing.add_argument("--max-line-bytes", metavar="SIZE",
+                     help="reject a line (a CSV record) longer than this, e.g. 1m, 512k "
+                          "(default: RINGSCOPE_INGEST_MAX_LINE_BYTES, else 1m)")
+    ing.add_argument("--max-field-chars", type=int, metavar="N",
+                     help="reject a row with a value longer than N characters "
+                          "(default: RINGSCOPE_INGEST_MAX_FIELD_CHARS, else 65536)")
     ing.set_defaults(func=cmd_ingest)
 
     sim = sub.add_parser("simulate", help="write a synthetic platform dataset with planted fraud")

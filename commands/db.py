@@ -54,10 +54,13 @@ def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
     if not args.yes:
         raise SettingError(f"`ringscope reset` deletes everything in {settings.describe()}; "
                            "add --yes to confirm")
+    from ringscope.audit.log import mark_reset
     from ringscope.graph.admin import reset
     from ringscope.graph.database import connect
 
-    reset(connect(settings))
+    graph = connect(settings)
+    reset(graph, log=warn)
+    mark_reset(graph)  # the audit log was emptied on purpose: its anchor file starts again
     return 0
 
 

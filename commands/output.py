@@ -10,12 +10,13 @@ CSV and JSON on stdout stay clean.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import json
 import sys
 from datetime import date, datetime
 from typing import Any, Sequence
+
+from ringscope.common.csvsafe import SafeWriter
 
 FORMATS = ("text", "csv", "json")
 # Older spellings that scripts may use: `stats --format table`, `sanction ... --format plain`.
@@ -68,10 +69,10 @@ def emit(rows: Sequence[Sequence[Any]], header: Sequence[str], fmt: str) -> None
     if fmt == "json":
         emit_json([dict(zip(header, (plain(c) for c in r))) for r in rows])
     elif fmt == "csv":
-        out = csv.writer(sys.stdout, lineterminator="\n")
+        out = SafeWriter(sys.stdout)  # cells from the data (nicknames, reasons) never start a formula
         out.writerow(header)
         for r in rows:
-            out.writerow(["" if c is None else c for c in r])
+            out.writerow(r)
         sys.stdout.flush()
     else:
         cells = [[str(c) for c in header]] + [[_cell(c) for c in r] for r in rows]

@@ -31,10 +31,11 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
             simulate(dataset, accounts=args.accounts, seed=args.seed, fmt="csv.gz")
         say(f"loading {dataset} ...")
-        from ringscope.ingest.load import IngestOptions, ingest
+        from ringscope.ingest.load import IngestOptions
+        from ringscope.ingest.modes import load_dataset
 
-        outcome = ingest(graph, dataset, IngestOptions(rejects_dir=settings.local.home / "rejects"),
-                         on_file=lambda r: say("  " + r.line()))
+        mode, outcome = load_dataset(graph, dataset, IngestOptions(rejects_dir=settings.local.home / "rejects"),
+                                     on_file=lambda r: say("  " + r.line()), log=warn)
         if outcome.failed:
             raise RingscopeError("the simulated dataset did not load completely; see the lines above")
     else:

@@ -1,9 +1,14 @@
 """Export one evidence pack: check the role, collect, build, hash, sign, zip, audit.
 
-The zip is written next to ``out`` under a temporary name, the export is
-recorded in the audit log (``evidence.export`` with the pack id, whether it is
-masked and the SHA-256 of its manifest), and only then renamed to ``out``: a
-pack that exists has always been audited.
+The manifest records the audit log's head as the export saw it (``audit_head``:
+seq and hash), so ``ringscope audit verify --pack`` can later show the log
+still holds it. The zip is written next to ``out`` under a temporary name,
+the export is recorded in the audit log (``evidence.export`` with the pack id,
+whether it is masked and the SHA-256 of its manifest), and only then renamed
+to ``out``: a pack that exists has always been audited.
+
+Packs are signed by default (``evidence/keys.py``: the environment's key, else
+the installation's own Ed25519 key).
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from ringscope.audit.log import record
+from ringscope.audit.log import head, record
 from ringscope.auth.roles import Actor
 from ringscope.common.version import code_version
 from ringscope.evidence import collect as collect_module
 from ringscope.evidence.collect import EvidenceError, Subject, collect
 from ringscope.evidence.fonts import Fonts, find_fonts
+from ringscope.evidence.keys import signer_from_env
 from ringscope.evidence.manifest import (
-    MANIFEST, SIGNATURE, Signer, build_manifest, sha256, signature_document, signer_from_env, zip_bytes_to,
+    MANIFEST, SIGNATURE, Signer, build_manifest, sha256, signature_document, zip_bytes_to,
 )
 from ringscope.evidence.pack import PackOptions, build_pack
 from ringscope.graph.database import Graph
@@ -62,7 +68,7 @@ def export_pack(graph: Graph, subject: Subject, out: Path, actor: Actor, *, unma
                 run: str = "latest", reason: str = "", signer: Signer | None | bool = True,
                 fonts: Fonts | None = None, now: datetime | None = None) -> ExportResult:
     """Write the pack for ``subject`` to ``out``. ``signer=True`` signs with the key the environment
-    configures (if any); pass a ``Signer`` or ``None`` to choose."""
+    configures, else the installation's own; pass a ``Signer``, or ``None`` for an unsigned pack."""
     actor.require("export_unmasked" if unmasked else "export_masked")
     out = Path(out)
     if out.is_dir():
@@ -73,6 +79,7 @@ def export_pack(graph: Graph, subject: Subject, out: Path, actor: Actor, *, unma
     seconds: dict[str, float] = {}
 
     started = time.monotonic()
+    audit_head = head(graph)  # as the export found it, before collecting
     collected = collect(graph, subject, run=run)
     seconds["collect"] = time.monotonic() - started
 
@@ -95,6 +102,7 @@ def export_pack(graph: Graph, subject: Subject, out: Path, actor: Actor, *, unma
         "detection_runs": built.runs,
         "queries": built.queries,
         "limits": LIMITS,
+        "audit_head": audit_head,
         "summarised": built.summarised,
         "renderers": {"pdf": f"fpdf2 {_version('fpdf2')}", "charts": f"matplotlib {_version('matplotlib')}",
                       "interactive graph": f"pyvis {_version('pyvis')}", "graphml": f"networkx {_version('networkx')}",

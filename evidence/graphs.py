@@ -13,7 +13,6 @@ the same picture and the same HTML, and the HTML's physics is off.
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+
+from ringscope.common.csvsafe import csv_bytes
 
 VIEW_NODES = 600
 PICTURE_NODES = 300
@@ -89,21 +90,13 @@ def _json(props: dict[str, Any]) -> str:
 
 
 def nodes_csv(graph: PackGraph) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "label", "key", "properties"])
-    for n in graph.nodes.values():
-        writer.writerow([n.id, n.label, n.key, _json(n.props)])
-    return out.getvalue().encode("utf-8")
+    return csv_bytes(["id", "label", "key", "properties"],
+                     ([n.id, n.label, n.key, _json(n.props)] for n in graph.nodes.values()))
 
 
 def edges_csv(graph: PackGraph) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["source", "target", "type", "properties"])
-    for e in graph.edges:
-        writer.writerow([e.source, e.target, e.type, _json(e.props)])
-    return out.getvalue().encode("utf-8")
+    return csv_bytes(["source", "target", "type", "properties"],
+                     ([e.source, e.target, e.type, _json(e.props)] for e in graph.edges))
 
 
 def _attr(value: Any) -> str:
@@ -278,8 +271,26 @@ _LOCAL_SCRIPT = re.compile(r"<script[^>]*src=\"lib/[^\"]*\"[^>]*>\s*</script>|<l
                            re.IGNORECASE)
 
 
+class _PlainTextTooltips:
+    """pyvis's page template, always rendered without its "link tooltip" mode.
+
+    pyvis switches to that mode as soon as any node's title contains the text ``href``; it then shows titles
+    through ``popup.innerHTML``, so a nickname like ``<a href=#>x</a>`` on one node and
+    ``<img src=x onerror=...>`` on another runs script when a reader hovers. Titles here are plain text and
+    vis-network shows a string title as text (``innerText``): that is the only tooltip the page has.
+    """
+
+    def __init__(self, template):
+        self._template = template
+
+    def render(self, **context):
+        return self._template.render(**{**context, "tooltip_link": False})
+
+
 def interactive_html(view: View, title: str, note: str) -> bytes:
-    """pyvis HTML with vis-network inlined (no network access needed), physics off, positions fixed."""
+    """pyvis HTML with vis-network inlined (no network access needed), physics off, positions fixed.
+    Every value from the data reaches the page as JSON data (titles shown as text, labels drawn on the canvas)
+    or HTML-escaped (the header)."""
     from pyvis.network import Network
 
     net = Network(height="780px", width="100%", directed=True, cdn_resources="in_line", heading="")
@@ -292,7 +303,8 @@ def interactive_html(view: View, title: str, note: str) -> bytes:
         net.add_edge(s, t, title=label, label="" if not label.startswith("commented") else label,
                      width=min(1 + weight / 2, 6), physics=False)
     net.toggle_physics(False)
-    page = net.generate_html()
+    net.template = _PlainTextTooltips(net.templateEnv.get_template(net.path))
+    page = net.generate_html(notebook=True)  # "notebook": render net.template (ours), nothing else changes
     page = _REMOTE_TAG.sub("", page)
     page = _LOCAL_SCRIPT.sub("", page)
     css = (Path(__import__("pyvis").__file__).parent / "templates" / "lib" / "vis-9.1.2" / "vis-network.css")

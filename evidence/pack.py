@@ -12,14 +12,13 @@ text, sanction reasons and the audit excerpt.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from ringscope.auth.roles import Actor
+from ringscope.common.csvsafe import csv_bytes
 from ringscope.evidence.records import Collected, plain
 from ringscope.evidence.fonts import Fonts
 from ringscope.evidence.graphs import (
@@ -74,15 +73,6 @@ class PackFiles:
 
 def _json_bytes(value: Any) -> bytes:
     return (json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def _csv_bytes(columns: list[str], rows: list[list[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return out.getvalue().encode("utf-8")
 
 
 def subject_title(c: Collected) -> str:
@@ -166,21 +156,21 @@ def build_pack(c: Collected, options: PackOptions) -> PackFiles:
                                           "findings": findings, "summarised": summarised}),
         "data/runs.json": _json_bytes([red.value(None, vars(r)) for r in c.runs]),
         "data/clusters.json": _json_bytes(clusters),
-        "data/accounts.csv": _csv_bytes(
+        "data/accounts.csv": csv_bytes(
             ["account_id", "nickname", "status", "registered_at", "clusters", "member_score", "risk_score",
              "devices", "ips", "phones", "comments", "detectors", "reasons"],
             [[a["account_id"], a["nickname"], a["status"], a["registered_at"], ";".join(a["clusters"]),
               score_text(a["member_score"]), score_text(a["risk_score"]), a["devices"], a["ips"], a["phones"],
               a["comments"], ";".join(a["detectors"]), ";".join(a["reasons"])] for a in accounts]),
-        "data/scores.csv": _csv_bytes(
+        "data/scores.csv": csv_bytes(
             ["account_id", "run_id", "score", "cluster_id", "detectors", "reasons"],
             [[s.account_id, s.run_id, score_text(s.score), s.cluster_id, ";".join(s.detectors),
               ";".join(red.text(r) for r in s.reasons)] for s in scores]),
-        "data/comments.csv": _csv_bytes(
+        "data/comments.csv": csv_bytes(
             ["comment_id", "account_id", "note_id", "created_at", "reply_to", "device_id", "ip", "text"],
             [[r["comment_id"], r["account_id"], r["note_id"], r["created_at"], r["reply_to"], r["device_id"],
               r["ip"], r["text"]] for r in comments]),
-        "data/timeline.csv": _csv_bytes(
+        "data/timeline.csv": csv_bytes(
             ["day", "kind", "count"],
             sorted([[d, kind, n] for kind, counter in (("registrations", timeline.registrations),
                                                        ("comments", timeline.comments),
@@ -188,7 +178,7 @@ def build_pack(c: Collected, options: PackOptions) -> PackFiles:
                                                        ("sanctions", timeline.sanctions))
                     for d, n in counter.items()])),
         "sanctions/sanctions.json": _json_bytes(sanctions),
-        "sanctions/sanctions.csv": _csv_bytes(
+        "sanctions/sanctions.csv": csv_bytes(
             ["sanction_id", "action", "level", "state", "source", "issued_at", "expires_at", "targets",
              "derived_from", "path", "reason"],
             [[s["sanction_id"], s["action"], s["level"], s["state"], s["source"], s["issued_at"], s["expires_at"],
@@ -397,8 +387,12 @@ def _readme(title: str, masked: bool) -> str:
         "watermark), the exact database queries and parameters used, who exported the pack and when.",
         "Check the pack with `ringscope evidence verify PACK.zip`, or by hand: the SHA-256 of each file",
         "must equal the manifest's; no file may be missing or added; manifest_digest is the SHA-256 of the",
-        "manifest's canonical JSON (sorted keys, 2-space indent, UTF-8) without that field; signature.json,",
-        "when present, signs the bytes of manifest.json (HMAC-SHA256 or Ed25519).",
+        "manifest's canonical JSON (sorted keys, 2-space indent, UTF-8) without that field; signature.json",
+        "signs the bytes of manifest.json (Ed25519, or HMAC-SHA256). Check the signature against the",
+        "exporter's published public key (`ringscope evidence key` on their side): `ringscope evidence verify",
+        "PACK.zip --key PUB.pem`. The public key inside the manifest only shows the pack is unchanged since",
+        "that key signed it, not who signed it. Cells of the CSV files that would start a spreadsheet formula",
+        "(= + - @ tab CR) begin with a single quote; the JSON files keep the exact text.",
         "",
         "Files:",
     ] + [f"  {path:<26} {what}" for path, what in FILES.items()]

@@ -7,9 +7,13 @@ same text and look like one shared address, so a pack numbers them:
 file. The numbering follows the sorted raw values, so the same data gives the
 same pseudonyms.
 
-Free text (reasons cite identifiers, comments may hold addresses) is masked
-too: every known IP or phone hash is replaced by its pseudonym wherever it
-occurs, and any other IPv4/IPv6 address by its masked form.
+Free text (reasons cite identifiers, comments may hold addresses and phone
+numbers) is masked too: every known IP or phone hash is replaced by its
+pseudonym wherever it occurs (also where a detector marked it, ``⟦IP:...⟧``,
+in unmasked packs too: the marks never reach a reader), any other IPv4/IPv6
+address by its masked form
+and a mobile number written out by its first three digits
+(``auth.masking.mask_free_text``, which also finds them next to Chinese text).
 """
 
 from __future__ import annotations
@@ -18,14 +22,12 @@ import ipaddress
 import re
 from typing import Any, Iterable
 
-from ringscope.auth.masking import PERSONAL_KEYS, mask_ip, mask_text
+from ringscope.auth.masking import PERSONAL_KEYS, PERSONAL_MARK, mask_free_text, mask_ip, mask_text
 
 IP_EVIDENCE_KINDS = frozenset({"ip", "login_ip", "registration_ip"})
 PHONE_EVIDENCE_KINDS = frozenset({"phone", "phone_hash"})
 PHONE_KEYS = frozenset({"phone_hash", "phone", "phone_number"})
 
-_IPV4 = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(/\d{1,2})?(?![\w]|\.\d)")
-_IPV6 = re.compile(r"(?<![\w:.])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(/\d{1,3})?(?![\w:])")
 _TOKEN = re.compile(r"[A-Za-z0-9+/=_\-]{4,}")
 
 
@@ -57,34 +59,19 @@ class Redactor:
         return value
 
     def text(self, value: str) -> str:
-        if not self.enabled or not value:
+        if not value:
+            return value
+        if "⟦" in value:  # identifiers a detector marked in its reason: shown as the pack shows them
+            value = PERSONAL_MARK.sub(lambda m: self.ident(m.group(1), m.group(2)), value)
+        if not self.enabled:
             return value
         if (self._phones and len(value) >= self._shortest_phone
                 and not self._phones.keys().isdisjoint(_TOKEN.findall(value))):
             value = _TOKEN.sub(lambda m: self._phones.get(m.group(0), m.group(0)), value)
-        if value.count(".") >= 3:
-            value = _IPV4.sub(self._ipv4, value)
-        if value.count(":") >= 2:
-            value = _IPV6.sub(self._ipv6, value)
-        return value
+        return mask_free_text(value, self._known_ip)
 
-    def _ipv4(self, match: re.Match) -> str:
-        address, prefix = match.group(1), match.group(2) or ""
-        try:
-            ipaddress.IPv4Address(address)
-        except ValueError:
-            return match.group(0)
-        return (self._ips.get(address) if not prefix and address in self._ips else mask_ip(address)) + prefix
-
-    def _ipv6(self, match: re.Match) -> str:
-        address, prefix = match.group(1), match.group(2) or ""
-        if address.count(":") < 2:
-            return match.group(0)
-        try:
-            ipaddress.IPv6Address(address)
-        except ValueError:
-            return match.group(0)
-        return (self._ips.get(address) if not prefix and address in self._ips else mask_ip(address)) + prefix
+    def _known_ip(self, address: str) -> str:
+        return self._ips.get(address) or mask_ip(address)
 
     def value(self, key: str | None, value: Any) -> Any:
         """A property value: personal keys are replaced whole, any other text is scanned."""

@@ -125,8 +125,20 @@ class Explained:
 class Transaction:
     """One managed transaction, handed to the work function of ``read_transaction``/``write_transaction``."""
 
-    def __init__(self, tx: neo4j.ManagedTransaction):
+    def __init__(self, tx: neo4j.ManagedTransaction, settings: Settings | None = None):
         self._tx = tx
+        self.settings = settings  # which database this transaction is in
+        self._after_commit: dict[str, tuple[Callable[[list[Any]], None], list[Any]]] = {}
+
+    def after_commit(self, key: str, item: Any, flush: Callable[[list[Any]], None]) -> None:
+        """Collect ``item`` under ``key``; once this transaction has committed, ``flush(items)`` runs once per
+        key with everything collected, in order. Never for an attempt that was rolled back (the driver retries
+        the work function on transient errors, each time with a fresh ``Transaction``)."""
+        self._after_commit.setdefault(key, (flush, []))[1].append(item)
+
+    def _committed(self) -> None:
+        for flush, items in self._after_commit.values():
+            flush(items)
 
     def rows(self, query: str, /, **params: Any) -> list[Row]:
         return [_row(r) for r in self._tx.run(query, params)]
@@ -149,11 +161,20 @@ class Graph:
     database: str | None
     settings: Settings
 
+    @property
+    def _bookmarks(self):
+        """Causal chaining of ``execute_query`` calls: needed on a cluster (a read must see the write before
+        it on another member), pointless on one server (it always does), and harmful when the store is
+        rebuilt under a running app (``reset``, a bulk import): the old store's bookmarks are ahead of the
+        new one's transaction ids, and every query would wait for them and fail. So the local server
+        runs without them."""
+        return None if self.settings.uses_local_server else self.driver.execute_query_bookmark_manager
+
     def read(self, query: str, /, **params: Any) -> list[Row]:
         with translated(self.settings):
             records, _, _ = self.driver.execute_query(
                 Query(query, timeout=self.settings.query_timeout_s),
-                params, database_=self.database, routing_=RoutingControl.READ,
+                params, database_=self.database, routing_=RoutingControl.READ, bookmark_manager_=self._bookmarks,
             )
         return [_row(r) for r in records]
 
@@ -161,7 +182,7 @@ class Graph:
         with translated(self.settings):
             records, _, _ = self.driver.execute_query(
                 Query(query, timeout=self.settings.query_timeout_s),
-                params, database_=self.database, routing_=RoutingControl.WRITE,
+                params, database_=self.database, routing_=RoutingControl.WRITE, bookmark_manager_=self._bookmarks,
             )
         return [_row(r) for r in records]
 
@@ -170,7 +191,7 @@ class Graph:
         with translated(self.settings):
             _, summary, _ = self.driver.execute_query(
                 Query(query, timeout=self.settings.query_timeout_s),
-                params, database_=self.database, routing_=RoutingControl.WRITE,
+                params, database_=self.database, routing_=RoutingControl.WRITE, bookmark_manager_=self._bookmarks,
             )
         return Counters.of(summary)
 
@@ -179,8 +200,13 @@ class Graph:
             return session.execute_read(self._unit(work))
 
     def write_transaction(self, work: Callable[[Transaction], T]) -> T:
+        """``work`` in one managed write transaction; then what it asked to run after the commit."""
+        attempts: list[Transaction] = []
         with translated(self.settings), self.driver.session(database=self.database) as session:
-            return session.execute_write(self._unit(work))
+            result = session.execute_write(self._unit(work, attempts))
+        if attempts:
+            attempts[-1]._committed()  # the attempt that committed is the last one
+        return result
 
     def run_auto_commit(self, query: str, /, **params: Any) -> Counters:
         """An implicit transaction, for ``CALL { ... } IN TRANSACTIONS`` (no retries: make it idempotent)."""
@@ -212,7 +238,7 @@ class Graph:
         with translated(self.settings):
             _, summary, _ = self.driver.execute_query(
                 Query("EXPLAIN " + query, timeout=self.settings.query_timeout_s),
-                params, database_=self.database, routing_=RoutingControl.WRITE,
+                params, database_=self.database, routing_=RoutingControl.WRITE, bookmark_manager_=self._bookmarks,
             )
         return Explained.of(summary.query_type or "", plain(summary.plan or {}))
 
@@ -221,12 +247,15 @@ class Graph:
                          "RETURN versions[0] AS version, edition")
         return f"{rows[0]['version']} {rows[0]['edition']}"
 
-    @staticmethod
-    def _unit(work: Callable[[Transaction], T]) -> Callable[[neo4j.ManagedTransaction], T]:
+    def _unit(self, work: Callable[[Transaction], T],
+              attempts: list[Transaction] | None = None) -> Callable[[neo4j.ManagedTransaction], T]:
         # No time limit on transaction functions: a load batch or a sanction apply on a busy
         # server may take minutes, and the driver retries transient failures itself.
         def unit(tx: neo4j.ManagedTransaction) -> T:
-            return work(Transaction(tx))
+            transaction = Transaction(tx, self.settings)
+            if attempts is not None:
+                attempts.append(transaction)
+            return work(transaction)
         return unit
 
 
@@ -256,8 +285,9 @@ _graphs: dict[tuple, Graph] = {}
 def connect(settings: Settings | None = None) -> Graph:
     """The process's ``Graph`` for these settings, created and checked once."""
     settings = settings or load_settings()
-    cache_key = (settings.uri, settings.username, settings.password, settings.database,
-                 settings.query_timeout_s)
+    # The whole settings: the same URI reached as "our local server" and as "a server we do not
+    # manage" must be two graphs, or a caller would get the other's admin rights (reset by wipe, bulk).
+    cache_key = settings
     with _lock:
         graph = _graphs.get(cache_key)
         if graph is None:

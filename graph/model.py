@@ -27,6 +27,7 @@ relationships, so no detector that walks the graph can see them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -106,6 +107,20 @@ SANCTION_TARGETS: dict[str, str] = {
 
 ACCOUNT_STATUSES = ("active", "limited", "muted", "suspended", "banned")
 INTERMEDIARY_KINDS = ("mcn", "agency", "studio", "unknown")
+
+# The id space of the sanctions ringscope makes (``sanctions.service.sanction_id``: "S-" and 16 hex
+# digits, stored with ``source: 'ringscope'``). It is reserved: an imported sanction (the ``sanctions``
+# input file) may not take such an id, so a platform record can never reach a ringscope decision.
+RINGSCOPE_SANCTION_ID = re.compile(r"S-[0-9a-f]{16}")
+
+# Properties ringscope itself keeps on the platform's nodes (the stub flag, where a sanction came
+# from, what the sanctions decided: statuses, restrictions, credit, points, and the bookkeeping of
+# decisions). An input file may never set them through an extra column (``--keep-unknown-columns``).
+RESERVED_PROPERTIES = frozenset({
+    "stub", "source", "state", "status", "base_status", "status_stale", "restrictions", "sanctions_updated_at",
+    "credit", "credit_at", "brand_points", "apply_id", "preview_id", "violation_id", "decision_key",
+    "derived_from",
+})
 
 
 def key_of(label: str) -> str:

@@ -109,8 +109,14 @@ WRITE_VERSION = (
 )
 
 
+# The schema step runs without causal bookmarks: it may run right after the store was replaced
+# (``graph.admin.reset``, a bulk import), when the driver's bookmarks belong to the old store. Each of
+# its statements is idempotent, so a stale read on a cluster only repeats harmless work.
+NO_BOOKMARKS = {"bookmark_manager_": None}
+
+
 def current_version(driver: Driver, database: str | None) -> int:
-    records, _, _ = driver.execute_query(READ_VERSION, database_=database, routing_="r")
+    records, _, _ = driver.execute_query(READ_VERSION, database_=database, routing_="r", **NO_BOOKMARKS)
     return records[0]["version"] or 0
 
 
@@ -122,10 +128,10 @@ def ensure_schema(driver: Driver, database: str | None) -> list[int]:
         if migration.version <= have:
             continue
         for statement in migration.statements:
-            driver.execute_query(statement, database_=database)
-        driver.execute_query(WRITE_VERSION, version=migration.version, database_=database)
+            driver.execute_query(statement, database_=database, **NO_BOOKMARKS)
+        driver.execute_query(WRITE_VERSION, version=migration.version, database_=database, **NO_BOOKMARKS)
         applied.append(migration.version)
     if applied:
         # Queries planned before the indexes existed would not use them.
-        driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+        driver.execute_query("CALL db.awaitIndexes(300)", database_=database, **NO_BOOKMARKS)
     return applied

@@ -9,13 +9,23 @@ Each batch commits together with a checkpoint (rows done) keyed by the file's
 path, size and modification time, so a load killed half-way resumes where it
 stopped when the same command runs again. Every write is an idempotent MERGE,
 so even without checkpoints (``--restart``) a second load changes nothing.
+
+Hostile input stays contained: only regular files in the directory are read
+(symbolic links, pipes and devices are reported and skipped, and a link's
+target is never opened or named); lines and values are capped (``Limits``) and
+a batch holds at most ``BATCH_BYTES`` of rows as well as ``batch_size`` rows,
+so memory stays bounded; and a file that fails for any reason fails alone,
+with a message naming it, while the other files still load.
 """
 
 from __future__ import annotations
 
 import csv
+from contextlib import contextmanager
 import hashlib
+import os
 import queue
+import stat
 import sys
 import threading
 import time
@@ -24,13 +34,17 @@ from datetime import timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from ringscope.common.errors import DatabaseError, DatabaseUnavailable
 from ringscope.graph.database import Graph
-from ringscope.ingest.readers import DataFile, FileFormatError, Table, classify, classify_folder
-from ringscope.ingest.spec import LOAD_ORDER, SPECS
-from ringscope.ingest.validate import Rejected, Validator
+from ringscope.ingest.readers import DataFile, FileFormatError, Row, Table, classify, classify_folder, printable
+from ringscope.ingest.spec import KEEP_OF_LONG_LINE, LOAD_ORDER, SPECS, Limits
+from ringscope.ingest.validate import Rejected, Validator, shown
 from ringscope.ingest.writers import COMMENT_REPLIES, READ_CHECKPOINT, WRITERS, Writer, write_batch
 
 DEFAULT_BATCH = 10_000
+# A batch also ends once its rows reach this many bytes of input, so a file of long rows
+# never makes a transaction (or the reader's queue) hold gigabytes.
+BATCH_BYTES = 32 << 20
 
 
 @dataclass
@@ -59,7 +73,7 @@ class FileResult:
         return self.error is not None
 
     def line(self) -> str:
-        name = self.path.name + ("/" if self.path.is_dir() else "")
+        name = printable(self.path.name) + ("/" if self.path.is_dir() else "")
         if self.error:
             return f"{name}: FAILED: {self.error}"
         rate = self.loaded / self.seconds if self.seconds > 0 else 0.0
@@ -80,6 +94,10 @@ class IngestOptions:
     rejects_dir: Path | None = None  # default: <cwd>/rejects/<dataset name>
     restart: bool = False  # ignore checkpoints of earlier runs
     progress: bool | None = None  # None: only when stderr is a terminal
+    mode: str = "auto"  # bulk | incremental | auto (bulk into an empty local database)
+    bulk_memory: str = "4g"  # memory the bulk path's shaping (DuckDB) and Neo4j's importer may use
+    keep_staging: bool = False  # keep the bulk path's staged files (RINGSCOPE_HOME/bulk) for inspection
+    limits: Limits = field(default_factory=Limits)  # caps on a line and a value
 
 
 @dataclass
@@ -108,20 +126,32 @@ def discover(directory: Path) -> tuple[list[DataFile], list[str]]:
     for path in sorted(directory.iterdir()):
         if path.name.startswith("."):
             continue
-        if path.is_dir():
+        name = printable(path.name)
+        try:
+            mode = path.lstat().st_mode  # the entry itself: a link is never followed
+        except OSError as exc:
+            skipped.append(f"{name}: cannot be read ({exc.strerror or exc})")
+            continue
+        if stat.S_ISLNK(mode):
+            skipped.append(f"{name}: a symbolic link; not followed")
+            continue
+        if stat.S_ISDIR(mode):
             if path.name in SPECS:
                 data, others = classify_folder(path)
                 found.append(data)
                 skipped.extend(others)
             else:
-                skipped.append(f"{path.name}/: a folder, not a kind of record "
+                skipped.append(f"{name}/: a folder, not a kind of record "
                                f"(a folder of part files is named by its kind: {', '.join(LOAD_ORDER)})")
+            continue
+        if not stat.S_ISREG(mode):
+            skipped.append(f"{name}: not a regular file (a pipe, socket or device)")
             continue
         data = classify(path)
         if data is None:
-            skipped.append(f"{path.name}: not a data file (expected .csv, .jsonl or .parquet, optionally .gz)")
+            skipped.append(f"{name}: not a data file (expected .csv, .jsonl or .parquet, optionally .gz)")
         elif data.stem not in SPECS:
-            skipped.append(f"{path.name}: unknown kind of file {data.stem!r} "
+            skipped.append(f"{name}: unknown kind of file {shown(data.stem)} "
                            f"(known: {', '.join(LOAD_ORDER)})")
         else:
             found.append(data)
@@ -156,57 +186,97 @@ def checkpoint_key(data: DataFile) -> str:
     return hashlib.sha256("\n".join(idents).encode()).hexdigest()
 
 
+class BatchRefused(Exception):
+    """The database refused a batch: a value the validator should have rejected, or a statement over the
+    time limit. The file stops there (what came before stays loaded); the message names the lines."""
+
+
 def load_file(graph: Graph, data: DataFile, options: IngestOptions, rejects_dir: Path) -> FileResult:
     started = time.monotonic()
     result = FileResult(data.path, data.stem)
     try:
         _load(graph, data, options, rejects_dir, result)
-    except FileFormatError as exc:
+    except (FileFormatError, BatchRefused) as exc:
         result.error = str(exc)
     except OSError as exc:
-        result.error = f"{data.path}: {exc.strerror or exc}"
+        result.error = f"{printable(data.path)}: {exc.strerror or exc}"
+    except DatabaseUnavailable:
+        raise  # every other file would fail the same way; the command says so once
+    except Exception as exc:  # noqa: BLE001 -- the last line of defence: this file fails alone, with its name
+        result.error = (f"{printable(data.path)}: stopped after {result.read:,} rows by an unexpected error "
+                        f"({type(exc).__name__}: {shown(str(exc), 200)}); the rows before it are loaded, "
+                        "and running the command again resumes")
     result.seconds = time.monotonic() - started
     return result
 
 
 def _load(graph: Graph, data: DataFile, options: IngestOptions, rejects_dir: Path, result: FileResult) -> None:
-    spec = SPECS[data.stem]
     writer = WRITERS[data.stem]
     key = checkpoint_key(data)
     done = 0 if options.restart else _rows_done(graph, key)
     replies: list[dict[str, Any]] = []
-    with Table(data) as table, _Rejects(rejects_dir, data, table.columns) as rejects:
-        validator = Validator(spec, table.columns, options.tz, options.keep_unknown)
-        if validator.missing_required:
-            raise FileFormatError(
-                f"{data.path}: required column(s) {', '.join(validator.missing_required)} missing; "
-                f"found columns: {', '.join(table.columns) or '(none)'}"
-            )
-        if validator.unknown:
-            verb = "kept as properties" if options.keep_unknown else "dropped (use --keep-unknown-columns to keep)"
-            result.notes.append(f"unknown column(s) {', '.join(validator.unknown)} {verb}")
-        batches = _validated_batches(table, validator, rejects, result, options.batch_size)
-        with _Progress(data.path.name, options.progress) as progress:
+    with validated_batches(data, options, rejects_dir, result) as batches:
+        with _Progress(printable(data.path.name), options.progress) as progress:
             for batch in _prefetch(batches):
                 if data.stem == "comments":
                     replies.extend({"comment_id": r["comment_id"], "reply_to": r["reply_to"]}
-                                   for r in batch if r.get("reply_to") is not None)
-                end = result.loaded + len(batch)
+                                   for r in batch.rows if r.get("reply_to") is not None)
+                end = result.loaded + len(batch.rows)
                 if end <= done:
-                    result.resumed += len(batch)
+                    result.resumed += len(batch.rows)
                 else:
-                    _write(graph, writer, batch, {"key": key, "file": str(data.path), "rows_done": end}, result)
+                    _write(graph, writer, batch.rows, {"key": key, "file": str(data.path), "rows_done": end},
+                           result, f"{printable(data.path)}: lines {batch.first:,}-{batch.last:,}")
                 result.loaded = end
-                progress.update(len(batch))
-        result.rejects_file = rejects.path if rejects.count else None
+                progress.update(len(batch.rows))
     if replies:
         _write_replies(graph, replies, key + ":replies", options, result)
 
 
+@contextmanager
+def validated_batches(data: DataFile, options: IngestOptions, rejects_dir: Path,
+                      result: FileResult) -> Iterator[Iterator[_Batch]]:
+    """The valid rows of ``data`` in batches, its rejects written and counted into ``result``, its
+    notes (unknown and unusable columns) added: the rules both paths (``load``, ``bulk``) apply."""
+    spec = SPECS[data.stem]
+    with Table(data, options.limits) as table, \
+            _Rejects(rejects_dir, data, options.limits.max_line_bytes) as rejects:
+        validator = Validator(spec, table.columns, options.tz, options.keep_unknown, options.limits)
+        if validator.missing_required:
+            raise FileFormatError(
+                f"{printable(data.path)}: required column(s) {', '.join(validator.missing_required)} missing; "
+                f"found columns: {', '.join(map(_column, table.columns)) or '(none)'}"
+            )
+        usable = [name for name in validator.unknown if name not in validator.unusable]
+        if usable:
+            verb = "kept as properties" if options.keep_unknown else "dropped (use --keep-unknown-columns to keep)"
+            result.notes.append(f"unknown column(s) {', '.join(map(_column, usable))} {verb}")
+        if validator.unusable:
+            result.notes.append("column(s) " + ", ".join(f"{_column(name)} ({why})"
+                                                         for name, why in validator.unusable.items())
+                                + " dropped, whatever the options")
+        yield _validated_batches(table, validator, rejects, result, options.batch_size)
+        result.rejects_file = rejects.path if rejects.count else None
+
+
+def _column(name: str) -> str:
+    """A column name for a message: as it is, or quoted with escapes if empty, odd or long."""
+    return name if name and name.isprintable() and len(name) <= 60 else shown(name)
+
+
 def _write(graph: Graph, writer: Writer, rows: list[dict[str, Any]], checkpoint: dict[str, Any],
-           result: FileResult) -> None:
+           result: FileResult, where: str) -> None:
     started = time.monotonic()
-    outcome = graph.write_transaction(lambda tx: write_batch(tx, writer, rows, checkpoint))
+    try:
+        outcome = graph.write_transaction(lambda tx: write_batch(tx, writer, rows, checkpoint))
+    except DatabaseUnavailable:
+        raise
+    except DatabaseError as exc:
+        raise BatchRefused(f"{where}: the database refused the batch ({shown(str(exc), 300)}); "
+                           "the rows before it are loaded") from None
+    except (OverflowError, UnicodeError, TypeError, ValueError) as exc:  # the driver could not send a value
+        raise BatchRefused(f"{where}: a value could not be sent to the database ({type(exc).__name__}: "
+                           f"{shown(str(exc), 200)}); the rows before it are loaded") from None
     result.write_seconds += time.monotonic() - started
     result.server_seconds += outcome.server_ms / 1000
     result.stubs += outcome.stubs
@@ -220,40 +290,66 @@ def _write_replies(graph: Graph, replies: list[dict[str, Any]], key: str, option
         end = min(start + size, len(replies))
         if end > done:
             _write(graph, COMMENT_REPLIES, replies[start:end],
-                   {"key": key, "file": "comments:replies", "rows_done": end}, result)
+                   {"key": key, "file": "comments:replies", "rows_done": end}, result,
+                   f"{printable(result.path)}: replies {start + 1:,}-{end:,}")
 
 
 def _rows_done(graph: Graph, key: str) -> int:
     return graph.read(READ_CHECKPOINT, key=key)[0]["rows_done"] or 0
 
 
+@dataclass
+class _Batch:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    first: int = 0  # the lines the rows came from, for messages
+    last: int = 0
+    size: int = 0  # bytes of input
+
+
+def checked_rows(table: Table, validator: Validator) -> Iterator[tuple[Row, dict[str, Any] | None, str]]:
+    """Each row of ``table`` with its typed values, or ``None`` and the reason it is rejected: the rules
+    of the input format applied, without the database (what a bulk path would share)."""
+    for row in table:
+        if row.error:  # the reader could not make values of it
+            yield row, None, row.error
+            continue
+        try:
+            values = validator.convert(row.values)
+        except Rejected as why:
+            yield row, None, str(why)
+            continue
+        yield row, values, ""
+
+
 def _validated_batches(table: Table, validator: Validator, rejects: "_Rejects",
-                       result: FileResult, size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
+                       result: FileResult, size: int) -> Iterator[_Batch]:
+    batch = _Batch()
     clock = time.thread_time  # CPU time of the reader thread: parsing and validating
     started = clock()
-    for row in table:
+    for row, values, why in checked_rows(table, validator):
         result.read += 1
-        try:
-            batch.append(validator.convert(row.values))
-        except Rejected as why:
+        if values is None:
             result.rejected += 1
-            rejects.add(row.where, str(why), row.raw)
+            rejects.add(row.where, why, row.raw)
             continue
-        if len(batch) >= size:
+        batch.rows.append(values)
+        batch.first = batch.first or row.line
+        batch.last = row.line
+        batch.size += len(row.raw)
+        if len(batch.rows) >= size or batch.size >= BATCH_BYTES:
             result.read_seconds += clock() - started
             yield batch
             started = clock()
-            batch = []
+            batch = _Batch()
     result.read_seconds += clock() - started
-    if batch:
+    if batch.rows:
         yield batch
 
 
 _END = object()
 
 
-def _prefetch(batches: Iterator[list[dict[str, Any]]], depth: int = 2) -> Iterator[list[dict[str, Any]]]:
+def _prefetch(batches: Iterator[_Batch], depth: int = 2) -> Iterator[_Batch]:
     """Run the reader one or two batches ahead on a thread; re-raise its errors here."""
     slots: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -289,21 +385,28 @@ def _prefetch(batches: Iterator[list[dict[str, Any]]], depth: int = 2) -> Iterat
 
 
 class _Rejects:
-    """``<stem>.rejects.csv``: line, reason, and the row exactly as it was. Rewritten per run."""
+    """``<stem>.rejects.csv``: line, reason, and the row exactly as it was (a row longer than the line cap:
+    its beginning, and the reason says so). Rewritten per run."""
 
-    def __init__(self, directory: Path, data: DataFile, columns: list[str]):
+    def __init__(self, directory: Path, data: DataFile, max_raw: int):
         self.path = directory / f"{data.path.name}.rejects.csv"
         self.count = 0
         self._handle = None
         self._writer = None
         self._directory = directory
+        self._max_raw = max_raw
 
     def add(self, line: int | str, reason: str, raw: str) -> None:
         if self._writer is None:
             self._directory.mkdir(parents=True, exist_ok=True)
-            self._handle = open(self.path, "w", encoding="utf-8", newline="")
+            # Never through a link someone left at the rejects file's name.
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o666)
+            self._handle = open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="")
             self._writer = csv.writer(self._handle)
             self._writer.writerow(["line", "reason", "raw"])
+        if len(raw) > self._max_raw:  # a Parquet row is shown as JSON, which no line cap bounds
+            reason += f" (the raw column keeps only its first {KEEP_OF_LONG_LINE:,} of {len(raw):,} characters)"
+            raw = raw[:KEEP_OF_LONG_LINE]
         self._writer.writerow([line, reason, raw])
         self.count += 1
 

@@ -4,6 +4,17 @@ CSV (UTF-8, header), JSON Lines and Parquet; CSV and JSON Lines may be gzipped.
 The raw text goes to the rejects file unchanged when a row fails validation.
 A file that is not what its name says raises ``FileFormatError`` naming it.
 
+Reading is bounded. CSV and JSON Lines are read in chunks of bytes and cut into
+lines (a CSV record: its physical lines, quoted newlines included) without ever
+holding one longer than ``Limits.max_line_bytes``: such a line becomes a
+rejected row carrying its first ``KEEP_OF_LONG_LINE`` bytes, and the rest of it
+is skipped as it streams past. Each line is decoded on its own, so a byte that
+is not UTF-8, a JSON line nested too deeply or with a 5,000-digit number, a CSV
+record the csv module refuses -- each rejects that row only. A row the reader
+cannot turn into values carries an ``error``, which becomes the reject reason.
+Files are opened without following symbolic links, and only regular files are
+read (also inside a folder of part files).
+
 A folder of part files (``comments/part-00000.parquet``, ``part-00001.parquet``
 ..., as Spark and ``ringscope simulate --format parquet`` write them) reads as
 one file: its parts one after another, in name order, all of one format and
@@ -13,22 +24,36 @@ with the same columns.
 from __future__ import annotations
 
 import csv
+import errno
 import gzip
-import io
 import json
+import os
+import re
+import stat
 import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
-from ringscope.ingest.spec import SUFFIXES
+from ringscope.ingest.spec import KEEP_OF_LONG_LINE, LINE_SETTING, SUFFIXES, Limits
+from ringscope.ingest.validate import shown
 
+# Records are cut before the csv module sees them (at most max_line_bytes), so its own field
+# limit only has to stay out of the way.
 csv.field_size_limit(min(sys.maxsize, 1 << 30))
+
+CHUNK = 1 << 16  # bytes read at a time
 
 
 class FileFormatError(Exception):
     """The file cannot be read as the format its name says (or lacks a column)."""
+
+
+def printable(path: Path | str) -> str:
+    """A file name for a message: as it is, or quoted with escapes if it holds control characters."""
+    text = str(path)
+    return text if text.isprintable() else shown(text, 200)
 
 
 @dataclass(frozen=True)
@@ -60,7 +85,12 @@ def classify_folder(path: Path) -> tuple[DataFile, list[str]]:
     for child in sorted(path.iterdir()):
         if child.name.startswith(("_", ".")):
             continue
-        data = None if child.is_dir() else classify(child)
+        mode = child.lstat().st_mode  # the entry itself: a link in the folder is never followed
+        if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            what = "a symbolic link; not followed" if stat.S_ISLNK(mode) else "not a regular file"
+            skipped.append(f"{printable(path.name)}/{printable(child.name)}: {what}")
+            continue
+        data = None if stat.S_ISDIR(mode) else classify(child)
         if data is None:
             skipped.append(f"{path.name}/{child.name}: not a part file (expected .csv, .jsonl or .parquet, optionally .gz)")
         else:
@@ -71,8 +101,9 @@ def classify_folder(path: Path) -> tuple[DataFile, list[str]]:
 @dataclass
 class Row:
     line: int  # 1-based line in the file (CSV: the record's first line; Parquet: row number)
-    raw: str  # the row as it stood in the file
+    raw: str  # the row as it stood in the file (an over-long line: its beginning)
     values: dict[str, Any]
+    error: str = ""  # why the reader could not make it into values (then it is rejected with that reason)
     part: str = ""  # in a folder of part files: the part's name
 
     @property
@@ -84,11 +115,12 @@ class Row:
 class Table:
     """An open data file: its columns and an iterator over its rows."""
 
-    def __init__(self, data: DataFile):
+    def __init__(self, data: DataFile, limits: Limits | None = None):
         self.data = data
+        self.limits = limits or Limits()
         self.columns: list[str] = []
         self._rows: Iterator[Row] = iter(())
-        self._handle = None
+        self._handles: list[IO[bytes]] = []
         self._part: Table | None = None
         if data.parts is not None:
             self._open_parts()
@@ -99,116 +131,164 @@ class Table:
         except FileFormatError:
             self.close()
             raise
-        except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as exc:
+        except OSError as exc:
             self.close()
-            raise FileFormatError(f"{data.path}: cannot be read as {self._what()}: {exc}") from None
+            if exc.errno == errno.ELOOP:
+                raise FileFormatError(f"{self._name()}: a symbolic link; not followed") from None
+            raise FileFormatError(f"{self._name()}: cannot be read as {self._what()}: "
+                                  f"{exc.strerror or exc}") from None
+        except (EOFError, zlib.error, ValueError, csv.Error) as exc:
+            self.close()
+            raise FileFormatError(f"{self._name()}: cannot be read as {self._what()}: {exc}") from None
+
+    def _name(self) -> str:
+        return printable(self.data.path)
 
     def _what(self) -> str:
         gz = " (gzip)" if self.data.path.name.endswith(".gz") else ""
         return {"csv": "CSV", "jsonl": "JSON Lines", "parquet": "Parquet"}[self.data.fmt] + gz
 
-    def _text(self) -> io.TextIOBase:
-        path = self.data.path
-        if path.name.endswith(".gz"):
-            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-        return open(path, encoding="utf-8", newline="")
+    def _file(self) -> IO[bytes]:
+        """The file itself, never what a symbolic link points to, and only a regular file."""
+        fd = os.open(self.data.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        handle = os.fdopen(fd, "rb")
+        self._handles.append(handle)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise FileFormatError(f"{self._name()}: not a regular file; skipped")
+        return handle
+
+    def _bytes(self) -> IO[bytes]:
+        handle = self._file()
+        if self.data.path.name.endswith(".gz"):
+            handle = gzip.GzipFile(fileobj=handle, mode="rb")
+            self._handles.append(handle)
+        return handle
+
+    def _lines(self, csv_quotes: bool) -> Iterator[_Line]:
+        return _split(self._bytes(), self.limits.max_line_bytes, csv_quotes)
+
+    # ------------------------------------------------------------------------- CSV
 
     def _open_csv(self) -> None:
-        self._handle = self._text()
-        tap = _LineTap(self._handle)
-        reader = csv.reader(tap)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise FileFormatError(f"{self.data.path}: empty file, expected a CSV header row") from None
-        header = [h.lstrip("\ufeff") if i == 0 else h for i, h in enumerate(header)]
+        lines = self._lines(csv_quotes=True)
+        for first in lines:
+            if first.over:
+                raise FileFormatError(f"{self._name()}: the header is over {self.limits.max_line_bytes:,} bytes "
+                                      f"({LINE_SETTING})")
+            text = first.data.decode("utf-8")
+            if not text.strip():
+                continue
+            header = next(csv.reader([text.removeprefix("\ufeff")]), [])
+            break
+        else:
+            raise FileFormatError(f"{self._name()}: empty file, expected a CSV header row")
         if len(set(header)) != len(header):
             dupes = sorted({h for h in header if header.count(h) > 1})
-            raise FileFormatError(f"{self.data.path}: duplicate column(s) {', '.join(dupes)} in the header")
+            raise FileFormatError(f"{self._name()}: duplicate column(s) {', '.join(map(shown, dupes))} in the header")
         self.columns = header
-        tap.take()
-        self._rows = self._csv_rows(reader, tap, header)
+        self._rows = self._csv_rows(lines, header)
 
-    def _csv_rows(self, reader, tap: "_LineTap", header: list[str]) -> Iterator[Row]:
+    def _csv_rows(self, lines: Iterator[_Line], header: list[str]) -> Iterator[Row]:
         width = len(header)
-        line = 2
+        number = 1
+        feed = _Feed()
+        parse = csv.reader(feed)  # one reader, given one whole record at a time
         try:
-            for record in reader:
-                raw = tap.take()
-                start = line
-                line += raw.count("\n") or 1
-                if not record:
-                    continue  # blank line
-                if len(record) != width:
-                    # Keep the row as a reject rather than guess which value is which.
-                    yield Row(start, raw.rstrip("\r\n"), {"__error__": f"has {len(record)} values, header has {width}"})
+            for record in lines:
+                number = record.number
+                if record.over:
+                    yield record.too_long(self.limits.max_line_bytes)
                     continue
-                yield Row(start, raw.rstrip("\r\n"), dict(zip(header, record)))
-        except (csv.Error, UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
-            raise FileFormatError(f"{self.data.path}: unreadable at line {line}: {exc}") from None
+                text, bad = _decode(record.data)
+                raw = text.rstrip("\r\n")
+                if bad:
+                    yield Row(number, raw, {}, bad)
+                    continue
+                feed.text = text
+                try:
+                    values = next(parse)
+                except _Unfinished:
+                    yield Row(number, raw, {}, "the file ends inside a quoted field (an unclosed quote)")
+                    continue
+                except csv.Error as exc:
+                    yield Row(number, raw, {}, f"not a valid CSV record ({exc})")
+                    continue
+                if not values:
+                    continue  # blank line
+                if len(values) != width:
+                    # Keep the row as a reject rather than guess which value is which.
+                    yield Row(number, raw, {}, f"has {len(values)} values, header has {width}")
+                    continue
+                yield Row(number, raw, dict(zip(header, values)))
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FileFormatError(f"{self._name()}: unreadable after line {number}: {exc}") from None
+
+    # ------------------------------------------------------------------------- JSON Lines
 
     def _open_jsonl(self) -> None:
-        self._handle = self._text()
-        first = None
-        lines = enumerate(self._handle, start=1)
-        for number, text in lines:
-            if text.strip():
-                try:
-                    first = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise FileFormatError(f"{self.data.path}: line {number} is not JSON ({exc.msg}); "
-                                          "expected JSON Lines") from None
-                if not isinstance(first, dict):
-                    raise FileFormatError(f"{self.data.path}: line {number} is not a JSON object")
-                break
-        if first is None:
-            self.columns = []
-            return
-        self.columns = list(first)
-        self._rows = self._jsonl_rows(number, text, first, lines)
+        lines = self._lines(csv_quotes=False)
+        early: list[Row] = []  # lines rejected before the first object, kept in order
+        for line in lines:
+            row, syntax = _json_row(line, self.limits.max_line_bytes)
+            if row is None:
+                continue
+            if not row.error:
+                self.columns = list(row.values)
+                self._rows = self._jsonl_rows(early + [row], lines)
+                return
+            if syntax:
+                # The first line that can be read decides whether the file is JSON Lines at all.
+                raise FileFormatError(f"{self._name()}: line {line.number} is {syntax}; expected JSON Lines")
+            early.append(row)
+        self._rows = iter(early)
 
-    def _jsonl_rows(self, number, text, first, lines) -> Iterator[Row]:
-        yield Row(number, text.rstrip("\r\n"), first)
+    def _jsonl_rows(self, first: list[Row], lines: Iterator[_Line]) -> Iterator[Row]:
+        yield from first
+        number = first[-1].line
         try:
-            for number, text in lines:
-                if not text.strip():
-                    continue
-                try:
-                    value = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    yield Row(number, text.rstrip("\r\n"), {"__error__": f"not valid JSON ({exc.msg})"})
-                    continue
-                if not isinstance(value, dict):
-                    yield Row(number, text.rstrip("\r\n"), {"__error__": "not a JSON object"})
-                    continue
-                yield Row(number, text.rstrip("\r\n"), value)
-        except (UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
-            raise FileFormatError(f"{self.data.path}: unreadable after line {number}: {exc}") from None
+            for line in lines:
+                number = line.number
+                row, _ = _json_row(line, self.limits.max_line_bytes)
+                if row is not None:
+                    yield row
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FileFormatError(f"{self._name()}: unreadable after line {number}: {exc}") from None
+
+    # ------------------------------------------------------------------------- Parquet
 
     def _open_parquet(self) -> None:
         import pyarrow.lib
         import pyarrow.parquet as pq
 
         try:
-            parquet = pq.ParquetFile(self.data.path)
+            parquet = pq.ParquetFile(self._file())
         except (pyarrow.lib.ArrowInvalid, pyarrow.lib.ArrowException) as exc:
-            raise FileFormatError(f"{self.data.path}: not a Parquet file ({exc})") from None
+            raise FileFormatError(f"{self._name()}: not a Parquet file ({exc})") from None
         self.columns = list(parquet.schema_arrow.names)
         self._rows = self._parquet_rows(parquet)
 
     def _parquet_rows(self, parquet) -> Iterator[Row]:
+        import pyarrow.lib
+
         number = 0
-        for batch in parquet.iter_batches(batch_size=20_000):
-            for values in batch.to_pylist():
-                number += 1
-                yield Row(number, json.dumps(values, ensure_ascii=False, default=str), values)
+        try:
+            for batch in parquet.iter_batches(batch_size=20_000):
+                try:
+                    rows = [(values, "") for values in batch.to_pylist()]
+                except (OverflowError, ValueError, pyarrow.lib.ArrowException):
+                    rows = [_parquet_row(batch, i) for i in range(batch.num_rows)]
+                for values, error in rows:
+                    number += 1
+                    yield Row(number, _dumps(values), {} if error else values, error)
+        except (OSError, pyarrow.lib.ArrowException) as exc:
+            raise FileFormatError(f"{self._name()}: unreadable after row {number}: {exc}") from None
 
     def _open_parts(self) -> None:
         parts = self.data.parts
         if not parts:
             raise FileFormatError(f"{self.data.path}: a folder with no part files in it "
                                   "(expected part files such as part-00000.parquet)")
-        self._part = Table(self._part_file(parts[0]))
+        self._part = Table(self._part_file(parts[0]), self.limits)
         self.columns = self._part.columns
         self._rows = self._part_rows()
 
@@ -224,7 +304,7 @@ class Table:
         for path in self.data.parts:
             if path != first:
                 self._part.close()
-                self._part = Table(self._part_file(path))
+                self._part = Table(self._part_file(path), self.limits)
                 if self._part.columns != self.columns:
                     raise FileFormatError(f"{path}: columns {', '.join(self._part.columns) or '(none)'} differ from "
                                           f"those of {first.name} ({', '.join(self.columns)})")
@@ -236,9 +316,9 @@ class Table:
         return self._rows
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        for handle in reversed(self._handles):
+            handle.close()
+        self._handles = []
         if self._part is not None:
             self._part.close()
             self._part = None
@@ -250,24 +330,180 @@ class Table:
         self.close()
 
 
-class _LineTap:
-    """Feeds lines to csv.reader and remembers them, so each record's raw text is known."""
+# ----------------------------------------------------------------------------- lines and records
 
-    __slots__ = ("_lines", "_seen")
+class _Unfinished(Exception):
+    """The csv module asked for more of a record the splitter says is whole (it ends inside quotes)."""
 
-    def __init__(self, handle):
-        self._lines = iter(handle)
-        self._seen: list[str] = []
 
-    def __iter__(self):
+class _Feed:
+    """What the one csv reader of a file reads: the record it is given, and nothing more."""
+
+    __slots__ = ("text",)
+
+    def __init__(self) -> None:
+        self.text: str | None = None
+
+    def __iter__(self) -> "_Feed":
         return self
 
     def __next__(self) -> str:
-        line = next(self._lines)
-        self._seen.append(line)
-        return line
-
-    def take(self) -> str:
-        text = "".join(self._seen)
-        self._seen.clear()
+        text, self.text = self.text, None
+        if text is None:
+            raise _Unfinished
         return text
+
+
+class _Line:
+    """One line of a file (a CSV record: all its physical lines), or the beginning of an over-long one."""
+
+    __slots__ = ("number", "lines", "data", "size", "over")
+
+    def __init__(self, number: int, lines: int, data: bytes, size: int, over: bool):
+        self.number = number  # its first physical line
+        self.lines = lines  # physical lines it spans
+        self.data = data  # the line, or its first KEEP_OF_LONG_LINE bytes when over
+        self.size = size  # its length in bytes
+        self.over = over  # longer than the cap: ``data`` is only its beginning
+
+    def too_long(self, cap: int) -> Row:
+        what = "line" if self.lines <= 1 else f"record spans {self.lines:,} lines (an unclosed quote?) and"
+        reason = (f"{what} is {self.size:,} bytes, over the cap of {cap:,} ({LINE_SETTING}); "
+                  f"the raw column keeps only its first {min(self.size, KEEP_OF_LONG_LINE):,} bytes")
+        return Row(self.number, self.data.decode("utf-8", "replace").rstrip("\r\n"), {}, reason)
+
+
+# The CSV parser's states (excel dialect: ',' separates, '"' quotes, a doubled '"' is a quote), as far
+# as they decide where a record ends: a line break ends it unless it is inside a quoted field.
+_START, _FIELD, _QUOTED, _QUOTE = range(4)
+_QUOTE_BYTE, _COMMA_BYTE = ord('"'), ord(",")
+# A whole line of plain and properly quoted fields (what CSV writers make): no scan needed, it ends
+# its record. Possessive quantifiers, so a line of many quotes cannot make the match backtrack.
+_FIELD_RE = rb'(?:"(?:[^"]++|"")*+"|[^,"\r\n]*+)'
+_PLAIN_RECORD = re.compile(_FIELD_RE + rb"(?:," + _FIELD_RE + rb")*+(?:\r\n|\r|\n)")
+
+
+def _scan(data: bytes, state: int) -> int:
+    """The csv module's state after reading ``data`` from ``state`` (its non-strict rules: a quote
+    opens a quoted field only at the field's start; after a closing quote the rest is plain text)."""
+    if state in (_START, _FIELD) and b'"' not in data:
+        return _START if data.endswith(b",") else (_FIELD if data else state)
+    pos, end = 0, len(data)
+    while pos < end:
+        if state == _QUOTED:
+            found = data.find(b'"', pos)
+            if found < 0:
+                return _QUOTED
+            pos, state = found + 1, _QUOTE
+        elif state == _QUOTE:
+            byte = data[pos]
+            state = _QUOTED if byte == _QUOTE_BYTE else _START if byte == _COMMA_BYTE else _FIELD
+            pos += 1
+        elif state == _START:
+            if data[pos] == _QUOTE_BYTE:
+                state, pos = _QUOTED, pos + 1
+            else:
+                state = _FIELD
+        else:
+            found = data.find(b",", pos)
+            if found < 0:
+                return _FIELD
+            pos, state = found + 1, _START
+    return state
+
+
+_EOL = (b"\n", b"\r")
+
+
+def _split(stream: IO[bytes], cap: int, csv_quotes: bool) -> Iterator[_Line]:
+    """Lines of ``stream`` (ending in \\n, \\r\\n or \\r), read CHUNK bytes at a time; with ``csv_quotes`` a
+    line break inside a quoted field does not end the record. Memory stays within cap + CHUNK."""
+    number, lines, size, over, state = 1, 0, 0, False, _START
+    parts: list[bytes] = []
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        while chunk.endswith(b"\r"):  # a \r\n split between two chunks stays one line break
+            more = stream.read(1)
+            chunk += more
+            if more != b"\r":
+                break
+        for piece in chunk.splitlines(keepends=True):
+            if not size and piece.endswith(_EOL) and len(piece) <= cap and (
+                    not csv_quotes or b'"' not in piece or _PLAIN_RECORD.fullmatch(piece)):
+                yield _Line(number, 1, piece, len(piece), False)  # the common case: a whole, plain line
+                number += 1
+                continue
+            size += len(piece)
+            if not over:
+                if size > cap:
+                    over = True
+                    parts = [(b"".join(parts) + piece)[:KEEP_OF_LONG_LINE]]
+                else:
+                    parts.append(piece)
+            if csv_quotes:
+                state = _scan(piece, state)
+            if piece.endswith(_EOL):
+                lines += 1
+                if state != _QUOTED:
+                    yield _Line(number, lines, b"".join(parts), size, over)
+                    number += lines
+                    lines, size, over, state, parts = 0, 0, False, _START, []
+    if size:
+        yield _Line(number, lines + 1, b"".join(parts), size, over)
+
+
+def _decode(data: bytes) -> tuple[str, str | None]:
+    """The text of a line, and why it is rejected if it is not UTF-8 (the text then shows bad bytes as \\xNN)."""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return (data.decode("utf-8", "backslashreplace"),
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}; shown as \\x{data[exc.start]:02x})")
+
+
+def _json_row(line: _Line, cap: int) -> tuple[Row | None, str]:
+    """A JSON Lines row or a reject (None for a blank line), and what is wrong if the line is not a JSON
+    object at all (what makes a first line say the file is not JSON Lines)."""
+    if line.over:
+        return line.too_long(cap), ""
+    text, bad = _decode(line.data)
+    raw = text.rstrip("\r\n")
+    if bad:
+        return Row(line.number, raw, {}, bad), ""
+    if not text.strip():
+        return None, ""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Row(line.number, raw, {}, f"not valid JSON ({exc.msg})"), f"not JSON ({exc.msg})"
+    except RecursionError:
+        return Row(line.number, raw, {}, "JSON nested too deeply to read"), ""
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        return Row(line.number, raw, {}, f"JSON that cannot be read ({exc})"), ""
+    if not isinstance(value, dict):
+        return Row(line.number, raw, {}, "not a JSON object"), "not a JSON object"
+    return Row(line.number, raw, value), ""
+
+
+def _parquet_row(batch, i: int) -> tuple[dict[str, Any], str]:
+    """One row of a batch Python cannot hold whole (a timestamp beyond year 9999, ...): the values it
+    can read, and the reason for the first it cannot."""
+    values: dict[str, Any] = {}
+    error = ""
+    for name, column in zip(batch.schema.names, batch.columns):
+        try:
+            values[name] = column.slice(i, 1).to_pylist()[0]
+        except (OverflowError, ValueError) as exc:
+            values[name] = "<unreadable>"
+            error = error or f"{name} cannot be read ({exc})"
+    return values, error
+
+
+def _dumps(values: dict[str, Any]) -> str:
+    """A Parquet row as its raw text: JSON."""
+    try:
+        return json.dumps(values, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):
+        return "<a row that cannot be shown as JSON>"

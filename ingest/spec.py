@@ -7,9 +7,15 @@ link to another node. Validation and the writers both work from this table.
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
-from ringscope.graph.model import ACCOUNT_STATUSES, INTERMEDIARY_KINDS, SANCTION_TARGETS
+from ringscope.common.errors import SettingError
+from ringscope.graph.model import ACCOUNT_STATUSES, INTERMEDIARY_KINDS, RINGSCOPE_SANCTION_ID, SANCTION_TARGETS
+from ringscope.graph.settings import parse_size
 
 FORMAT_VERSION = 1
 
@@ -25,6 +31,58 @@ class Column:
     choices: tuple[str, ...] = ()
     prop: bool = True  # stored as a property of the file's node (else only used as a link)
     extension: bool = False  # not in the v1 spec; a documented ringscope extension
+    # The database indexes the value (a node key, or a property graph/schema.py indexes), so it must
+    # fit an index entry: at most MAX_INDEXED_BYTES of UTF-8. Every id column is indexed.
+    indexed: bool = False
+
+
+# ---------------------------------------------------------------------------- limits on what a file holds
+
+# What the database and the detectors can hold, whatever the settings say:
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1  # Neo4j's integers are 64-bit
+# Neo4j refuses an index entry over ~8 KB (``Property value is too large to index``); ids and indexed
+# names are kept well below that.
+MAX_INDEXED_BYTES = 4096
+# Timestamps: the detectors read them as nanoseconds since 1970 (pandas' datetime64[ns], years
+# 1677-2262), so a year-9999 date would load and then stop every detection run.
+TS_MIN = datetime(1900, 1, 1, tzinfo=timezone.utc)
+TS_MAX = datetime(2200, 1, 1, tzinfo=timezone.utc)  # exclusive
+
+LINE_SETTING = "RINGSCOPE_INGEST_MAX_LINE_BYTES"
+FIELD_SETTING = "RINGSCOPE_INGEST_MAX_FIELD_CHARS"
+DEFAULT_MAX_LINE_BYTES = 1 << 20  # 1 MiB
+DEFAULT_MAX_FIELD_CHARS = 65_536
+# Over-long lines are never held whole; the rejects file keeps this much of one.
+KEEP_OF_LONG_LINE = 4096
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on one line (a CSV record, quoted newlines included) and one value: a row over them is
+    rejected, and an over-long line is never read into memory whole."""
+
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    max_field_chars: int = DEFAULT_MAX_FIELD_CHARS
+
+    def __post_init__(self) -> None:
+        if self.max_line_bytes < 1024:
+            raise SettingError(f"{LINE_SETTING} / --max-line-bytes must be at least 1k, not {self.max_line_bytes}")
+        if self.max_field_chars < 1:
+            raise SettingError(f"{FIELD_SETTING} / --max-field-chars must be at least 1, not {self.max_field_chars}")
+
+
+def limits_from_env(env: Mapping[str, str] | None = None) -> Limits:
+    """The caps from ``RINGSCOPE_INGEST_MAX_LINE_BYTES`` (a size: 1m, 512k) and
+    ``RINGSCOPE_INGEST_MAX_FIELD_CHARS``; a bad value stops the command naming the setting."""
+    env = os.environ if env is None else env
+    line = env.get(LINE_SETTING) or ""
+    field = env.get(FIELD_SETTING) or ""
+    if field and not field.strip().isdigit():
+        raise SettingError(f"{FIELD_SETTING}={field!r} is not a whole number of characters")
+    return Limits(
+        max_line_bytes=parse_size(LINE_SETTING, line) if line else DEFAULT_MAX_LINE_BYTES,
+        max_field_chars=int(field) if field else DEFAULT_MAX_FIELD_CHARS,
+    )
 
 
 @dataclass(frozen=True)
@@ -42,8 +100,8 @@ class FileSpec:
         return frozenset(c.name for c in self.columns)
 
 
-def _c(name, kind="text", required=False, choices=(), prop=True, extension=False) -> Column:
-    return Column(name, kind, required, tuple(choices), prop, extension)
+def _c(name, kind="text", required=False, choices=(), prop=True, extension=False, indexed=False) -> Column:
+    return Column(name, kind, required, tuple(choices), prop, extension, indexed or kind == "id")
 
 
 SPECS: dict[str, FileSpec] = {
@@ -51,11 +109,12 @@ SPECS: dict[str, FileSpec] = {
     for s in (
         FileSpec("accounts", (
             _c("account_id", "id", True),
-            _c("nickname"),
+            _c("nickname", indexed=True),
             _c("registered_at", "ts", True),
-            _c("registration_ip", prop=False),
-            _c("phone_segment", prop=False),
-            _c("phone_hash", prop=False),
+            # The key of an IP, PhoneSegment and Phone node.
+            _c("registration_ip", prop=False, indexed=True),
+            _c("phone_segment", prop=False, indexed=True),
+            _c("phone_hash", prop=False, indexed=True),
             _c("followers", "count"),
             _c("following", "count"),
             _c("is_professional", "bool"),
@@ -75,10 +134,10 @@ SPECS: dict[str, FileSpec] = {
             _c("first_seen", "ts"), _c("last_seen", "ts"),
         ), "an account logged in from an IP"),
         FileSpec("brands", (
-            _c("brand_id", "id", True), _c("name"), _c("category"),
+            _c("brand_id", "id", True), _c("name", indexed=True), _c("category"),
         ), "advertisers"),
         FileSpec("intermediaries", (
-            _c("intermediary_id", "id", True), _c("name"),
+            _c("intermediary_id", "id", True), _c("name", indexed=True),
             _c("kind", "enum", choices=INTERMEDIARY_KINDS), _c("registered", "bool"),
         ), "agencies, MCNs, studios"),
         FileSpec("intermediary_accounts", (
@@ -112,7 +171,7 @@ SPECS: dict[str, FileSpec] = {
         FileSpec("sanctions", (
             _c("sanction_id", "id", True),
             _c("target_type", "enum", True, choices=tuple(SANCTION_TARGETS)),
-            _c("target_id", "id", True), _c("action", "text", True), _c("reason"),
+            _c("target_id", "id", True), _c("action", "text", True, indexed=True), _c("reason"),
             _c("issued_at", "ts", True), _c("expires_at", "ts"),
         ), "sanctions already in force"),
         FileSpec("labels", (
@@ -132,6 +191,15 @@ LOAD_ORDER: tuple[str, ...] = (
     "sanctions", "labels",
 )
 assert set(LOAD_ORDER) == set(SPECS)
+
+# Ids a file may not use, and why: the ids of ringscope's own sanctions (graph/model.py).
+RESERVED_IDS: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
+    ("sanctions", "sanction_id"): (
+        RINGSCOPE_SANCTION_ID,
+        "has the form ringscope gives the sanctions it makes (S- and 16 hex digits); an imported sanction "
+        "may never take or change one of them, so give it an id of the platform's own",
+    ),
+}
 
 SUFFIXES: dict[str, str] = {
     ".csv": "csv", ".csv.gz": "csv",

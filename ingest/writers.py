@@ -13,6 +13,16 @@ never stubs.
 Comments, notes and orders also keep the ids they link to as properties
 (``account_id``, ``note_id``, ``brand_id`` ...): the detectors read millions of
 them as flat rows, which is far faster than expanding relationships.
+
+What ringscope decided is never overwritten by a file. An account's ``status``
+column is the platform's own status: on an account ringscope's sanctions have
+touched (it has a ``base_status``) it updates ``base_status`` only, and when
+that changes it marks the account ``status_stale``; ``ringscope ingest`` then
+has the sanctions service recompute ``status`` from ``base_status`` and the
+sanctions in force (``sanctions.service.refresh_stale_statuses``), which clears
+the mark. An imported sanction never takes a ringscope sanction's id (the
+validator rejects that id space), and the statement below never changes a
+sanction whose ``source`` is not ``import`` in any case.
 """
 
 from __future__ import annotations
@@ -71,9 +81,14 @@ def T(expression: str) -> str:
             f"ELSE datetime({{epochMillis: {expression}, timezone: 'UTC'}}) END")
 
 
-def _with_props(stem: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def _with_props(stem: str, leave: tuple[str, ...] = ()) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Rows with timestamps as epoch ms and their properties as ``props`` (but ``leave``, which the
+    statement sets itself)."""
     def shape(row: dict[str, Any]) -> dict[str, Any]:
-        return {**_epoch_ms(stem, row), "props": _props(stem, row)}
+        props = _props(stem, row)
+        for name in leave:
+            props.pop(name, None)
+        return {**_epoch_ms(stem, row), "props": props}
     return shape
 
 
@@ -86,8 +101,13 @@ ACCOUNTS = Writer(
     f"""
     UNWIND $rows AS r
     MERGE (a:Account {{account_id: r.account_id}})
-    SET a += r.props, a.stub = false, a.status = coalesce(r.status, a.status, 'active'),
-        a.registered_at = {T("r.registered_at")}
+    // The platform's status; where ringscope has sanctioned the account (base_status set) it is only
+    // the base under ringscope's decisions, and the status is recomputed after the load.
+    SET a += r.props, a.stub = false, a.registered_at = {T("r.registered_at")},
+        a.status_stale = CASE WHEN a.base_status IS NOT NULL AND r.status IS NOT NULL
+                                   AND r.status <> a.base_status THEN true ELSE a.status_stale END,
+        a.status = CASE WHEN a.base_status IS NULL THEN coalesce(r.status, a.status, 'active') ELSE a.status END,
+        a.base_status = CASE WHEN a.base_status IS NULL THEN null ELSE coalesce(r.status, a.base_status) END
     FOREACH (_ IN CASE WHEN r.registration_ip IS NULL THEN [] ELSE [1] END |
         MERGE (ip:IP {{ip: r.registration_ip}})
         MERGE (a)-[:REGISTERED_FROM]->(ip))
@@ -102,7 +122,7 @@ ACCOUNTS = Writer(
         MERGE (s:PhoneSegment {{segment: r.phone_segment}})
         MERGE (p)-[:IN_SEGMENT]->(s))
     """,
-    shape=_with_props("accounts"),
+    shape=_with_props("accounts", leave=("status",)),
 )
 
 DEVICES = Writer(
@@ -286,13 +306,16 @@ def _sanction_shape(row: dict[str, Any]) -> dict[str, Any]:
 
 # One statement per target label: Cypher cannot take a label as a parameter,
 # and the label comes from the validated target_type, never from free text.
+# A sanction ringscope made is never touched (the WHERE), even were its id to reach here.
 SANCTIONS = Writer(
     "sanctions",
     "\n".join(
         [
             "UNWIND $rows AS r",
             "MERGE (s:Sanction {sanction_id: r.sanction_id})",
-            "SET s += r.props, s.stub = false, s.source = coalesce(s.source, 'import'),",
+            "ON CREATE SET s.source = 'import'",
+            "WITH s, r WHERE coalesce(s.source, 'import') = 'import'",
+            "SET s += r.props, s.stub = false, s.source = 'import',",
             f"    s.issued_at = {T('r.issued_at')}, s.expires_at = {T('r.expires_at')}",
             "WITH s, r",
         ]
@@ -360,11 +383,14 @@ def write_batch(tx: Transaction, writer: Writer, rows: list[dict[str, Any]], che
         outcome.server_ms += counters.server_ms
         return counters
 
+    shaped = [writer.shape(row) for row in rows]
+    # References are read from the shaped rows: a sanction's target is a column only after shaping
+    # (target_<Label>), and reading the raw rows made its missing targets plain nodes, not stubs.
     for reference in writer.references:
-        ids = sorted({row[reference.column] for row in rows if row.get(reference.column) is not None})
+        ids = sorted({row[reference.column] for row in shaped if row.get(reference.column) is not None})
         if ids:
             outcome.stubs += run(stub_cypher(reference), ids=ids).nodes_created
-    run(writer.cypher, rows=[writer.shape(row) for row in rows])
+    run(writer.cypher, rows=shaped)
     if checkpoint is not None:
         run(CHECKPOINT_CYPHER, **checkpoint)
     return outcome

@@ -302,7 +302,7 @@ def _refresh(tx, targets: Iterable[NodeRef], now: datetime, policy: SanctionPoli
             imported = [a for a in (policy.action_for_imported(x) for x in row["imported"]) if a]
             status, restrictions = ladder.status_for(label, base, list(row["actions"]) + imported, policy)
             props: dict[str, Any] = {"status": status, "base_status": base, "restrictions": list(restrictions),
-                                     "sanctions_updated_at": now}
+                                     "sanctions_updated_at": now, "status_stale": None}
             credit = None
             if label == "Account":
                 credit = _credit_report(row, now, policy).value
@@ -313,6 +313,23 @@ def _refresh(tx, targets: Iterable[NodeRef], now: datetime, policy: SanctionPoli
             rows.append({"id": row["id"], "props": props})
             changes.append(StatusChange(NodeRef(label, row["id"]), status, credit))
         store.set_status(tx, label, rows)
+    return changes
+
+
+def refresh_stale_statuses(graph: Graph, *, now: datetime | None = None, policy: SanctionPolicy | None = None,
+                           batch: int = 2_000) -> list[StatusChange]:
+    """After a load: the accounts whose platform status an import changed while ringscope's sanctions
+    hold them (marked ``status_stale`` by ingest) get their status recomputed from that new base and
+    what is in force, as every sanction operation does. Nothing else changes; no audit entry (no
+    decision was made). ``ringscope ingest`` calls it after loading; safe to call at any time."""
+    now = _now(now)
+    changes: list[StatusChange] = []
+    seen: set[str] = set()
+    while (ids := store.stale_accounts(_reader(graph), batch)) and not set(ids) <= seen:
+        seen.update(ids)
+        policy = policy or load_sanction_policy()
+        changes += graph.write_transaction(
+            lambda tx: _refresh(tx, [NodeRef("Account", i) for i in ids], now, policy))
     return changes
 
 

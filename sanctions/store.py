@@ -398,6 +398,18 @@ def set_status(tx: Transaction, label: str, rows: list[dict[str, Any]]) -> None:
         tx.execute(SET_STATUS[label], rows=rows)
 
 
+# An import changed the platform's own status (``base_status``) of an account ringscope has sanctioned
+# (ingest/writers.py marks it): its status is recomputed, which removes the mark.
+STALE_ACCOUNTS = """
+MATCH (a:Account) WHERE a.status_stale = true
+RETURN a.account_id AS id ORDER BY id LIMIT $limit
+"""
+
+
+def stale_accounts(run: Runner, limit: int) -> list[str]:
+    return [r["id"] for r in run(STALE_ACCOUNTS, limit=limit)]
+
+
 # --------------------------------------------------------------------------- approval, expiry, revocation
 
 # A decision's sanctions are found through the ids its preview recorded at apply: when two previews of

@@ -48,6 +48,27 @@ def cli_env() -> dict[str, str]:
     return test_env()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_home(cli_env):
+    """What the tool writes to RINGSCOPE_HOME in the test process itself (the audit log's anchor file, the
+    evidence signing key) goes to the test home, never to the developer's own."""
+    before = os.environ.get("RINGSCOPE_HOME")
+    os.environ["RINGSCOPE_HOME"] = cli_env["RINGSCOPE_HOME"]
+    yield Path(cli_env["RINGSCOPE_HOME"])
+    if before is None:
+        os.environ.pop("RINGSCOPE_HOME", None)
+    else:
+        os.environ["RINGSCOPE_HOME"] = before
+
+
+def reset_database(graph: Graph) -> None:
+    """Empty the test database the way `ringscope reset` does: the audit log's anchor file is told so."""
+    from ringscope.audit.log import mark_reset
+
+    reset(graph)
+    mark_reset(graph)
+
+
 @pytest.fixture(scope="session")
 def test_settings(cli_env) -> Settings:
     settings = load_settings(cli_env)
@@ -66,7 +87,7 @@ def session_graph(test_settings) -> Graph:
 @pytest.fixture
 def graph(session_graph) -> Graph:
     """The test database, emptied before the test."""
-    reset(session_graph)
+    reset_database(session_graph)
     return session_graph
 
 
@@ -79,3 +100,21 @@ def use_test_db(monkeypatch, cli_env, test_settings):
         if key.startswith("RINGSCOPE_"):
             monkeypatch.setenv(key, value)
     return test_settings
+
+
+CHROMIUM = os.environ.get("RINGSCOPE_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, one for the session (end-to-end and hostile-input tests alike:
+    Playwright's sync API cannot run two at once in one thread). Never `playwright install`."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-test-packages (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM,
+                                     args=["--headless", "--no-sandbox", "--disable-gpu",
+                                           "--disable-background-networking"])
+        yield chromium
+        chromium.close()

@@ -27,7 +27,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from ringscope.auth.masking import mask_identifier
+from ringscope.auth.masking import mask_identifier, render_reason
 from ringscope.auth.roles import Actor
 from ringscope.queries.neighbours import ClusterGraph, Expansion, GraphEdge, GraphNode, NeighbourCounts
 
@@ -307,7 +307,7 @@ def display_key(node: GraphNode, actor: Actor | None) -> str:
 def display_caption(node: GraphNode, actor: Actor | None) -> str:
     if node.label in ("IP", "Phone"):
         return display_key(node, actor)
-    text = node.caption or node.key
+    text = (render_reason(node.caption, actor) if node.caption else "") or node.key
     if node.label == "Cluster":
         text = node.caption or "cluster"
     return text if len(text) <= 24 else text[:23] + "…"

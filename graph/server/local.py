@@ -100,16 +100,20 @@ def ensure_jars(server: LocalServer, log=print) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     log(f"fetching Neo4j {neo4j_version()} jars from Maven Central into {lib} (once) ...")
-    cmd = [mvn, "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
+    # Maven works in a copy of the pom under the home: the installed package may be read-only.
+    work = server.home / "maven"
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(POM, work / "pom.xml")
+    cmd = [mvn, "-B", "-q", "-f", str(work / "pom.xml"), "dependency:copy-dependencies",
            f"-DoutputDirectory={partial}", f"-Dmdep.outputDirectory={partial}"]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
     if done.returncode != 0 or not any(partial.glob("neo4j-bolt-*.jar")):
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise ServerError(f"Maven could not fetch the Neo4j jars (exit {done.returncode}):\n{tail}")
     shutil.rmtree(lib, ignore_errors=True)
     partial.rename(lib)
     marker.write_text(neo4j_version())
-    shutil.rmtree(HERE / "target", ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
     return lib
 
 
@@ -281,3 +285,70 @@ def stop(server: LocalServer, timeout_s: float = 90.0) -> bool:
     if not clean:
         raise ServerError(f"Neo4j (pid {current.pid}) did not stop within {timeout_s:.0f} s and was killed")
     return True
+
+
+# --- the store itself: emptied or built offline while the server is down -------------------------------
+
+DATABASE = "neo4j"  # Community serves one user database
+
+
+def store_dirs(server: LocalServer) -> tuple[Path, Path]:
+    """The user database's store and transaction logs (the system database, with the password, stays)."""
+    data = server.home / "db" / "data"
+    return data / "databases" / DATABASE, data / "transactions" / DATABASE
+
+
+def wipe_store(server: LocalServer, timeout_s: float = 180.0, log=print) -> None:
+    """Empty the user database in seconds: stop Neo4j, delete its store and logs, start it again.
+
+    Community refuses DROP/CREATE DATABASE, so deleting the folders while the JVM is down is the
+    way; Neo4j creates an empty store on start. The caller re-runs the schema step.
+    """
+    stop(server)
+    for folder in store_dirs(server):
+        shutil.rmtree(folder, ignore_errors=True)
+    start(server, timeout_s=timeout_s, log=log)  # running again either way: the caller connects next
+
+
+@dataclass(frozen=True)
+class ImportFiles:
+    """Input of Neo4j's offline importer: header+data CSV files per node label and relationship type."""
+
+    nodes: tuple[Path, ...]
+    relationships: tuple[Path, ...]
+    report: Path  # where the importer writes what it could not import
+
+
+def import_store(server: LocalServer, files: ImportFiles, *, off_heap: str, threads: int | None = None,
+                 timeout_s: float = 180.0, log=print) -> str:
+    """Build the user database from ``files`` with Neo4j's own importer (``neo4j-admin database import
+    full``, in the jars we already have: ``org.neo4j.cli.AdminTool``), then start the server.
+
+    The server is stopped first (the importer needs the store to itself) and the existing store is
+    overwritten. The importer's summary is returned; a failure raises ``ServerError`` with its output.
+    """
+    java = find_java(server)
+    lib = ensure_jars(server, log=log)
+    ensure_password(server)
+    stop(server)
+    (server.home / "db").mkdir(parents=True, exist_ok=True)
+    cmd = [java, f"-Xmx{server.heap}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-Dfile.encoding=UTF-8",
+           "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool", "database", "import", "full", DATABASE,
+           "--overwrite-destination=true", f"--max-off-heap-memory={off_heap}", "--bad-tolerance=0", "--verbose",
+           "--skip-bad-relationships=false", "--skip-duplicate-nodes=false", "--multiline-fields=true",
+           f"--report-file={files.report}"]
+    if threads:
+        cmd.append(f"--threads={threads}")
+    cmd += [f"--nodes={p}" for p in files.nodes]
+    cmd += [f"--relationships={p}" for p in files.relationships]
+    env = dict(os.environ, NEO4J_HOME=str(server.home / "db"))
+    env.pop("NEO4J_CONF", None)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=server.home, umask=0o077)
+    output = (done.stdout + "\n" + done.stderr).strip()
+    if done.returncode != 0 or "IMPORT DONE" not in output:
+        causes = [line.strip() for line in output.splitlines() if line.lstrip().startswith("Caused by:")]
+        why = causes[-1].split(": ", 2)[-1] if causes else "\n".join(output.splitlines()[-15:])
+        raise ServerError(f"Neo4j's importer failed (exit {done.returncode}): {why}\n(the full output: run "
+                          f"with --keep-staging and read {files.report.parent})")
+    start(server, timeout_s=timeout_s, log=log)
+    return output[output.index("IMPORT DONE"):]

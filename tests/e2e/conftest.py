@@ -8,7 +8,6 @@ Screenshots of each step go to ``test-output/e2e/``.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -21,7 +20,6 @@ import pytest
 from ringscope.auth.users import save_user
 from tests.conftest import REPO
 
-CHROMIUM = os.environ.get("RINGSCOPE_CHROMIUM", "/usr/bin/chromium")
 ACCOUNTS = 2000
 SEED = 3
 PASSWORD = "e2e-correct-horse"
@@ -89,19 +87,6 @@ def app_url(e2e_platform, cli_env, tmp_path_factory):
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-test-packages (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM,
-                                     args=["--headless", "--no-sandbox", "--disable-gpu",
-                                           "--disable-background-networking"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

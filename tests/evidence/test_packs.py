@@ -114,7 +114,8 @@ def test_a_cluster_pack_holds_every_file_and_verifies(shared, capsys):
 
     capsys.readouterr()
     assert cli.main(["evidence", "verify", str(pack)]) == 0
-    assert capsys.readouterr().out.strip() == "ok"
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("ok: ") and "NOT SIGNED" in out and len(out.splitlines()) == 1  # made with signer=None
 
     exports = entries(world, action="evidence.export")
     assert len(exports) == 1 and exports[0].actor == "alice" and exports[0].target_id == CLUSTER_ID
@@ -181,15 +182,16 @@ def test_hmac_signed_packs_verify_only_with_the_key(world, users, use_test_db, t
     assert export(out, "--cluster", CLUSTER_ID, "--actor", "alice") == 0
     assert SIGNATURE in members(out)
     result = verify_pack(out)
-    assert result.ok and result.signature.startswith("HMAC-SHA256 signature verified")
+    assert result.ok and result.trust == "trusted" and "HMAC-SHA256 key" in result.signature
 
     monkeypatch.setenv("RINGSCOPE_EVIDENCE_HMAC_KEY", "another-key")
     result = verify_pack(out)
-    assert not result.ok and result.problems[0].startswith(f"{SIGNATURE}: signed with HMAC key")
+    assert not result.ok and result.problems[0].startswith(f"{SIGNATURE}: signed with HMAC-SHA256 key")
+    assert "not by a trusted key" in result.problems[0]
 
     monkeypatch.delenv("RINGSCOPE_EVIDENCE_HMAC_KEY")
     result = verify_pack(out)  # no key here: hashes are checked, the signature is reported unchecked
-    assert result.ok and "not checked" in result.signature and result.notes
+    assert result.ok and result.trust == "unchecked" and "NOT checked" in result.signature and result.notes
     retouched = tmp_path / "retouched.zip"  # even without the key, an edited signature file fails
     rewrite(out, retouched, lambda f: f.__setitem__(SIGNATURE, f[SIGNATURE].replace(b'": "', b'":  "', 1)))
     assert any(p.startswith(f"{SIGNATURE}: edited") for p in verify_pack(retouched).problems)
@@ -209,13 +211,13 @@ def test_hmac_signed_packs_verify_only_with_the_key(world, users, use_test_db, t
 
     edited = tmp_path / "edited.zip"
     rewrite(out, edited, resign_manifest)
-    assert verify_pack(edited).problems == [f"{SIGNATURE}: the HMAC does not match {MANIFEST}"]
+    assert verify_pack(edited).problems == [f"{SIGNATURE}: the HMAC-SHA256 signature does not match {MANIFEST}"]
 
-    unsigned = tmp_path / "unsigned.zip"
+    other = tmp_path / "installation-signed.zip"  # without the variable, the installation's Ed25519 key signs
     monkeypatch.delenv("RINGSCOPE_EVIDENCE_HMAC_KEY")
-    assert export(unsigned, "--cluster", CLUSTER_ID, "--actor", "alice") == 0
+    assert export(other, "--cluster", CLUSTER_ID, "--actor", "alice") == 0
     monkeypatch.setenv("RINGSCOPE_EVIDENCE_HMAC_KEY", "s3cret-shared-key")
-    assert any("not signed" in p for p in verify_pack(unsigned).problems)
+    assert any("no trusted Ed25519 key" in p for p in verify_pack(other).problems)
 
 
 def test_ed25519_signed_packs_verify_with_the_public_key(world, users, use_test_db, tmp_path, monkeypatch):
@@ -235,7 +237,8 @@ def test_ed25519_signed_packs_verify_with_the_public_key(world, users, use_test_
     monkeypatch.delenv("RINGSCOPE_EVIDENCE_SIGNING_KEY")
     monkeypatch.setenv("RINGSCOPE_EVIDENCE_VERIFY_KEY", str(public))
     result = verify_pack(out)
-    assert result.ok and result.signature.startswith("Ed25519 signature verified")
+    assert result.ok and result.trust == "trusted" and result.signature.startswith(
+        "signature verified against a trusted key: Ed25519 key")
 
     other = Ed25519PrivateKey.generate().public_key()
     public.write_bytes(other.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
@@ -311,13 +314,14 @@ def test_the_same_data_gives_the_same_pack_but_for_its_id_and_time(world, users,
     assert export(first, "--cluster", CLUSTER_ID, "--actor", "alice") == 0
     assert export(second, "--cluster", CLUSTER_ID, "--actor", "alice") == 0
     a, b = members(first), members(second)
-    assert set(a) == set(b)
-    for name in sorted(set(a) - {MANIFEST}):
+    assert set(a) == set(b) == EVERY_FILE | {SIGNATURE}
+    for name in sorted(set(a) - {MANIFEST, SIGNATURE}):  # the signature signs the manifest
         assert a[name] == b[name], f"{name} differs between two exports of the same data"
     ma, mb = json.loads(a[MANIFEST]), json.loads(b[MANIFEST])
     assert ma["pack_id"] != mb["pack_id"]
+    assert ma["audit_head"]["seq"] + 1 == mb["audit_head"]["seq"]  # the first export is in the log the second saw
     for m in (ma, mb):
-        for key in ("pack_id", "created_at", "manifest_digest"):
+        for key in ("pack_id", "created_at", "manifest_digest", "audit_head"):
             m.pop(key)
     assert ma == mb
 
@@ -326,7 +330,7 @@ def test_an_account_without_findings_gets_a_pack_that_says_so(world, users, use_
     out = tmp_path / "organic.zip"
     assert export(out, "--account", ORGANIC, "--actor", "alice") == 0
     files = members(out)
-    assert set(files) == EVERY_FILE
+    assert set(files) == EVERY_FILE | {SIGNATURE}
     assert json.loads(files["data/subject.json"])["findings"] is False
     report = files["report.html"].decode("utf-8")
     assert "NO FINDINGS" in report and f"account {ORGANIC} is in no cluster" in report

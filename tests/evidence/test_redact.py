@@ -1,9 +1,10 @@
-"""Masking for packs (pure): pseudonyms, free text, evidence; and the manifest's canonical form."""
+"""Masking for packs (pure): pseudonyms, free text, evidence; CSV cells; and the manifest's canonical form."""
 
 from __future__ import annotations
 
 import json
 
+from ringscope.common.csvsafe import csv_bytes, safe_cell
 from ringscope.evidence.manifest import build_manifest, canonical, manifest_digest
 from ringscope.evidence.redact import Redactor, personal_values
 
@@ -62,3 +63,28 @@ def test_the_manifest_is_canonical_and_carries_its_own_digest():
     assert canonical(document) == raw
     assert document["manifest_digest"] == manifest_digest(document)
     assert [f["path"] for f in document["files"]] == ["a.txt", "b.txt"]
+
+
+def test_phone_numbers_and_addresses_inside_chinese_text_are_masked():
+    red = Redactor(ips=["192.168.1.7"])
+    text = "加我192.168.1.7谢谢，电话13812345678或+86 139-1234-5678，全角１３７１２３４５６７８，订单 20250701123456"
+    masked = red.text(text)
+    assert masked == ("加我192.168.x.x #1谢谢，电话138********或139********，全角１３７********，订单 20250701123456")
+    assert Redactor(enabled=False).text(text) == text
+    assert red.text("v6 2001:db8::1好") == "v6 2001:0db8:x:x:x:x:x:x好"
+
+
+def test_csv_cells_never_start_a_formula_and_numbers_stay_numbers():
+    assert [safe_cell(v) for v in ("=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "a=1", "", None, -3.5, 7)] == \
+        ["'=1+1", "'+1", "'-1", "'@A1", "'\t=1", "'\r=1", "a=1", "", "", -3.5, 7]
+    assert csv_bytes(["score", "nickname"], [[-3.5, "-3.5"], [0.25, '=HYPERLINK("x")']]) == (
+        b"score,nickname\n-3.5,'-3.5\n0.25,\"'=HYPERLINK(\"\"x\"\")\"\n")
+
+
+def test_identifiers_a_detector_marked_read_as_the_pack_shows_them():
+    text = "shares login IP ⟦IP:203.0.113.9⟧ and phone ⟦Phone:9f8e7d6c5b4a3921⟧ with 44 accounts"
+    red = Redactor(ips=["203.0.113.9"], phones=["9f8e7d6c5b4a3921"])
+    assert red.text(text) == (f"shares login IP {red.ip('203.0.113.9')} and phone {red.phone('9f8e7d6c5b4a3921')} "
+                              "with 44 accounts")
+    assert Redactor(enabled=False).text(text) == "shares login IP 203.0.113.9 and phone 9f8e7d6c5b4a3921 with 44 " \
+                                                 "accounts"

@@ -33,7 +33,7 @@ def likes_dataset(directory: Path) -> int:
 
 
 def ingest_cmd(directory: Path, tmp_path: Path) -> list[str]:
-    return [sys.executable, "-m", "ringscope.commands", "ingest", str(directory), "--batch-size", "1000",
+    return [sys.executable, "-m", "ringscope.commands", "ingest", str(directory), "--mode", "incremental", "--batch-size", "1000",
             "--rejects-dir", str(tmp_path / "rejects")]
 
 

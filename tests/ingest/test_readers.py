@@ -36,7 +36,7 @@ def test_csv_row_with_wrong_width_becomes_a_reject_not_a_guess(tmp_path):
     path.write_text("account_id,bio\na1,x,y\n")
     with table(path) as t:
         (row,) = list(t)
-    assert "has 3 values, header has 2" in row.values["__error__"]
+    assert "has 3 values, header has 2" in row.error
 
 
 def test_gzip_csv_and_jsonl(tmp_path):
@@ -51,7 +51,7 @@ def test_gzip_csv_and_jsonl(tmp_path):
     with table(path) as t:
         rows = list(t)
     assert rows[0].values == {"device_id": "d1"}
-    assert rows[1].line == 3 and "not valid JSON" in rows[1].values["__error__"]
+    assert rows[1].line == 3 and "not valid JSON" in rows[1].error
 
 
 def test_parquet_rows_are_numbered(tmp_path):
@@ -121,6 +121,16 @@ def test_other_files_in_a_folder_of_parts_are_reported(tmp_path):
     assert len(data.parts) == 1
     assert sorted(skipped) == ["devices/README.txt: not a part file (expected .csv, .jsonl or .parquet, optionally .gz)",
                                "devices/nested: not a part file (expected .csv, .jsonl or .parquet, optionally .gz)"]
+
+
+def test_a_link_in_a_folder_of_parts_is_reported_and_never_followed(tmp_path):
+    folder = part_folder(tmp_path / "devices", [pa.table({"device_id": ["d1"]})])
+    secret = tmp_path / "secret.parquet"
+    pq.write_table(pa.table({"device_id": ["leaked"]}), secret)
+    (folder / "part-00001.parquet").symlink_to(secret)
+    data, skipped = classify_folder(folder)
+    assert [p.name for p in data.parts] == ["part-00000.parquet"]
+    assert skipped == ["devices/part-00001.parquet: a symbolic link; not followed"]
 
 
 @pytest.mark.parametrize("make,message", [

@@ -25,11 +25,11 @@ def platform_loaded(graph) -> bool:
 def load_platform(graph, tmp: Path, accounts: int = ACCOUNTS, seed: int = SEED) -> None:
     from ringscope.detection.config import load_detection_policy
     from ringscope.detection.run import detect
-    from ringscope.graph.admin import reset
     from ringscope.ingest.load import IngestOptions, ingest
     from ringscope.simulate.platform import simulate
+    from tests.conftest import reset_database
 
-    reset(graph)
+    reset_database(graph)
     dataset = tmp / f"sim-{accounts}-{seed}"
     simulate(dataset, accounts=accounts, seed=seed)
     ingest(graph, dataset, IngestOptions(rejects_dir=tmp / "rejects"))

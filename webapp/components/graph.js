@@ -1,7 +1,9 @@
 // ringscope graph view: vis-network inside a Streamlit Components v2 component.
 // The vis-network UMD bundle is prepended to this file by graph_view.py (it sets globalThis.vis).
 //
-// Data from Python (all ids are opaque tokens; captions are already masked):
+// Data from Python (all ids are opaque tokens; captions are already masked; every text is shown as text:
+// labels are drawn on the canvas, titles arrive as JSON strings, which vis-network 10 puts in its tooltip with
+// innerText, and the legend is built with the DOM):
 //   {graph_id, nodes: [{id, label, title, shape, color, size, fixed, near}], edges: [{id, from, to, label}],
 //    legend: [{text, color, shape}], height, focus}
 // Events to Python (one trigger, "event"): {kind: "select"|"expand", node, seq}
@@ -32,10 +34,17 @@ function ringPositions(network, nodes, data) {
   return nodes;
 }
 
-function legendHtml(items) {
-  return items.map((it) =>
-    `<span class="rs-legend-item"><span class="rs-swatch rs-${it.shape}" style="background:${it.color}"></span>${it.text}</span>`
-  ).join("");
+function drawLegend(box, items) {
+  // Built with the DOM, never innerHTML: a label that came from the data stays text.
+  box.replaceChildren(...items.map((it) => {
+    const item = document.createElement("span");
+    item.className = "rs-legend-item";
+    const swatch = document.createElement("span");
+    swatch.className = `rs-swatch rs-${String(it.shape).replace(/[^A-Za-z]/g, "")}`;
+    swatch.style.background = String(it.color);
+    item.append(swatch, document.createTextNode(String(it.text)));
+    return item;
+  }));
 }
 
 export default function (component) {
@@ -50,7 +59,7 @@ export default function (component) {
   }
   const canvas = root.querySelector(".rs-canvas");
   canvas.style.height = `${data.height || 600}px`;
-  root.querySelector(".rs-legend").innerHTML = legendHtml(data.legend || []);
+  drawLegend(root.querySelector(".rs-legend"), data.legend || []);
 
   let st = root[STATE];
   if (!st || st.graphId !== data.graph_id) {

@@ -27,6 +27,11 @@ is given, so:
   ``on_event`` before the script reruns;
 - node ids in the browser are opaque tokens (``app.state``), never an IP or a
   phone hash, and captions arrive already masked for the viewer's role;
+- nothing from the data is ever parsed as HTML: labels are drawn on the
+  canvas, titles are strings, which vis-network 10 shows with ``innerText``
+  (only an ``Element`` title would be inserted as markup, and JSON cannot carry
+  one), and the legend is built with DOM calls (a browser test hovers hostile
+  nodes, ``tests/hostile/test_evidence.py``);
 - the root element carries ``data-ready="true"`` once the layout has settled
   (and ``data-nodes``/``data-edges``), and ``window.__ringscopeGraph`` exposes
   the network, which is how the Playwright tests find a node on the canvas.

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ringscope.queries import console
 from ringscope.webapp import services
-from ringscope.webapp.views.common import require
+from ringscope.webapp.views.common import require, table
 from ringscope.auth.roles import ROLES
 from ringscope.auth.users import MAX_PASSWORD_BYTES, load_users, save_user, users_path
 
@@ -29,7 +29,7 @@ def _users() -> None:
     path = users_path()
     users = load_users(path)
     st.caption(f"Users file: `{path}`")
-    st.dataframe([{"user": name, "role": rec.role, "sign-in": "password" if rec.password_hash else "OIDC only"}
+    table([{"user": name, "role": rec.role, "sign-in": "password" if rec.password_hash else "OIDC only"}
                   for name, rec in sorted(users.items())], hide_index=True, key="admin_users")
     with st.form("add_user", clear_on_submit=True):
         st.markdown("**Add or change a user**")
@@ -73,6 +73,6 @@ def _console(who) -> None:
     if st.button("Run", key="admin_run") and text.strip():
         with services.shown_errors():
             result = services.guard(console.run_read_only, services.get_graph(), who, text, CONSOLE_ROWS)
-            st.dataframe(result.rows, key="admin_rows")
+            table(result.rows, key="admin_rows")
             st.caption(f"{result.total} rows"
                        + (f", first {CONSOLE_ROWS} shown" if result.total > CONSOLE_ROWS else ""))

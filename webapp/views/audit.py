@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, time, timezone
 
 import streamlit as st
 
 from ringscope.webapp import services
-from ringscope.webapp.views.common import actor, fmt_time
+from ringscope.auth.masking import mask_properties
+from ringscope.webapp.views.common import actor, fmt_time, masked_text, table
 
 
 def render() -> None:
-    actor()
+    me = actor()
     st.title("Audit log")
     from ringscope.audit import log
 
@@ -28,13 +30,27 @@ def render() -> None:
         if st.button("Verify the chain", key="audit_verify", icon=":material/verified:"):
             result = services.guard(log.verify, graph)
             if result.ok:
-                st.success(f"Verified: the chain of {result.entries:,} entries is intact.")
+                st.success(f"Verified: the chain of {result.entries:,} entries is intact"
+                           + (f" and matches the anchor file outside the database ({result.anchored:,} anchored)"
+                              if result.anchored is not None else "") + ".")
             else:
                 st.error(f"The chain is broken: {result.problem}")
         if not entries:
             st.info("No entries match.")
             return
-        st.dataframe([{"#": e.seq, "when": fmt_time(e.at), "who": e.actor, "role": e.role, "action": e.action,
-                       "target": f"{e.target_type} {e.target_id}", "reason": e.reason, "details": e.details}
+        table([{"#": e.seq, "when": fmt_time(e.at), "who": e.actor, "role": e.role, "action": e.action,
+                       "target": f"{e.target_type} {masked_text(e.target_id, me)}",
+                       "reason": masked_text(e.reason, me), "details": _details(e.details, me)}
                       for e in entries], hide_index=True, width="stretch", key="audit_entries")
         st.caption(f"{len(entries)} most recent matching entries" + (" (limit 500)" if len(entries) >= 500 else ""))
+
+
+def _details(details: str, who) -> str:
+    """An entry's details (canonical JSON) with personal values masked for the role."""
+    try:
+        document = json.loads(details or "{}")
+    except ValueError:
+        return masked_text(details, who)
+    if not isinstance(document, dict):
+        return masked_text(details, who)
+    return json.dumps(mask_properties(document, who), ensure_ascii=False, sort_keys=True)

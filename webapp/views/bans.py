@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from ringscope.webapp import services
-from ringscope.webapp.views.common import actor, fmt_time, open_entity, open_in_graph
+from ringscope.webapp.views.common import actor, fmt_time, open_entity, open_in_graph, masked_text, table
 
 
 def render() -> None:
-    actor()
+    who = actor()
     st.title("Device-linked bans")
     st.caption("A device is banned by a device ban, or by the ban of an account that used it. Accounts that "
                "registered on it, or first used it, after the ban are how banned operators come back.")
@@ -27,7 +27,7 @@ def render() -> None:
         rows = [{"device": d.device_id, "banned since": fmt_time(d.banned_at), "accounts": d.accounts,
                  "after the ban": d.after_ban, "banned by": "; ".join(d.vias[:3]) + (" …" if len(d.vias) > 3 else "")}
                 for d in shown]
-        event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
+        event = table(rows, hide_index=True, width="stretch", on_select="rerun",
                              selection_mode="single-row", key="bans_devices")
         picked = event.selection.rows if event and event.selection else []
         if not picked:
@@ -36,7 +36,7 @@ def render() -> None:
         device = shown[picked[0]]
         st.subheader(f"Accounts on {device.device_id}")
         accounts = services.accounts_on_device(device.device_id)
-        st.dataframe([{"account": a.account_id, "nickname": a.nickname or "", "status": a.status or "",
+        table([{"account": a.account_id, "nickname": masked_text(a.nickname, who), "status": a.status or "",
                        "registered": fmt_time(a.registered_at), "first on device": fmt_time(a.first_seen),
                        "registered after ban": a.registered_after_ban, "arrived after ban": a.arrived_after_ban}
                       for a in accounts], hide_index=True, width="stretch", key="bans_accounts")

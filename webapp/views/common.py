@@ -10,6 +10,7 @@ from ringscope.webapp import services
 from ringscope.webapp.state import ExplorerState
 from ringscope.auth.masking import mask_identifier, mask_properties, render_reason
 from ringscope.auth.roles import Actor
+from ringscope.common.csvsafe import safe_cell
 
 # Filled by app.main: page name -> st.Page, so pages can send the user to another page.
 PAGES: dict[str, Any] = {}
@@ -68,10 +69,10 @@ def show_key(label: str, key: str, who: Actor) -> str:
     return mask_identifier(label, key, who)
 
 
-def masked_text(text: str, who: Actor) -> str:
+def masked_text(text: str | None, who: Actor) -> str:
     """Stored text as ``who`` may read it: identifiers marked in detectors' reasons, and IPs and mobile
     numbers in free text (comments, captions), masked unless the role allows."""
-    return render_reason(text, who)
+    return render_reason(text or "", who)
 
 
 def masked(props: dict[str, Any], who: Actor) -> dict[str, Any]:
@@ -111,3 +112,13 @@ def open_in_graph(uid: str) -> None:
     logic.open_node(explorer(), node)
     st.session_state.pop("explorer_cluster", None)
     go("explorer")
+
+
+def table(rows: Any, **kwargs: Any) -> Any:
+    """``st.dataframe`` of ``rows`` (dicts) with every text cell formula-safe (``common.csvsafe``): the
+    table's own download button writes cells as they are shown, and Streamlit does not neutralise
+    ``=HYPERLINK(...)`` in a nickname. Numbers stay numbers. Returns what ``st.dataframe`` returns."""
+    if isinstance(rows, list):
+        rows = [{k: safe_cell(v) if isinstance(v, str) else v for k, v in r.items()} if isinstance(r, dict) else r
+                for r in rows]
+    return st.dataframe(rows, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ringscope.webapp import services
-from ringscope.webapp.views.common import (actor, fmt_time, go, masked, open_cluster, open_entity, open_in_graph,
+from ringscope.webapp.views.common import (table, actor, fmt_time, go, masked, open_cluster, open_entity, open_in_graph,
                                            masked_text, show_key)
 from ringscope.queries.neighbours import split_uid
 
@@ -48,11 +48,11 @@ def render() -> None:
             props = masked(details.properties, who)
             if label in ("IP", "Phone"):
                 props = {k: (show_key(label, v, who) if isinstance(v, str) else v) for k, v in props.items()}
-            st.dataframe([{"property": k, "value": str(v)} for k, v in props.items()], hide_index=True,
+            table([{"property": k, "value": str(v)} for k, v in props.items()], hide_index=True,
                          width="stretch", key="entity_props")
-            _sanctions(details)
+            _sanctions(details, who)
         with right:
-            _timeline(details)
+            _timeline(details, who)
             _links(details, who)
 
 
@@ -71,33 +71,33 @@ def _risk(details, who) -> None:
     if details.clusters:
         rows = [{"detector": c.detector, "cluster risk": round(c.score, 3), "members": c.size,
                  "cluster": c.cluster_id.split(':', 1)[-1]} for c in details.clusters]
-        event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
+        event = table(rows, hide_index=True, width="stretch", on_select="rerun",
                              selection_mode="single-row", key="entity_clusters")
         picked = event.selection.rows if event and event.selection else []
         if picked and st.button("Open that cluster in the graph", key="entity_open_cluster"):
             open_cluster(details.clusters[picked[0]].cluster_id)
 
 
-def _timeline(details) -> None:
+def _timeline(details, who) -> None:
     st.markdown("##### Timeline")
     if not details.timeline:
         st.caption("No dated activity.")
         return
-    st.dataframe([{"when": fmt_time(t.at), "what": t.kind, "id": t.ref, "text": t.text or ""}
+    table([{"when": fmt_time(t.at), "what": t.kind, "id": t.ref, "text": masked_text(t.text, who)}
                   for t in details.timeline], hide_index=True, width="stretch", key="entity_timeline",
                  height=min(300, 35 * (len(details.timeline) + 1) + 3))
     if len(details.timeline) >= details.limit:
         st.caption(f"The {details.limit} most recent items.")
 
 
-def _sanctions(details) -> None:
+def _sanctions(details, who) -> None:
     if details.label not in ("Account", "Device", "Brand", "Intermediary", "Note"):
         return
     st.markdown("##### Sanction history")
     if not details.sanctions:
         st.caption("No sanctions.")
         return
-    st.dataframe([{"sanction": s.sanction_id, "action": s.action, "reason": s.reason or "",
+    table([{"sanction": s.sanction_id, "action": s.action, "reason": masked_text(s.reason, who),
                    "issued": fmt_time(s.issued_at), "expires": fmt_time(s.expires_at) or "never",
                    "state": s.state, "source": s.source} for s in details.sanctions],
                  hide_index=True, width="stretch", key="entity_sanctions")
@@ -110,7 +110,7 @@ def _links(details, who) -> None:
     rows = [{"type": link.label, "id": show_key(link.label, link.key, who), "via": link.via,
              "first seen": fmt_time(link.first_seen), "last seen": fmt_time(link.last_seen),
              "accounts on it": link.accounts} for link in details.links]
-    event = st.dataframe(rows, hide_index=True, width="stretch", on_select="rerun",
+    event = table(rows, hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="entity_links")
     picked = event.selection.rows if event and event.selection else []
     if picked and st.button("Open it", key="entity_open_link"):

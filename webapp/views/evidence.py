@@ -33,6 +33,7 @@ def render() -> None:
     try:
         from ringscope.evidence.records import Subject
         from ringscope.evidence.export import export_pack
+        from ringscope.evidence.keys import own_keys
         from ringscope.evidence.verify import verify_pack
     except ImportError:
         st.info("Evidence packs are not available in this installation yet (the `evidence` package is missing).")
@@ -60,7 +61,7 @@ def render() -> None:
             out = folder / f"evidence-{kind}-{ident.replace(':', '_')[-40:]}.zip"
             result = services.guard(export_pack, graph, Subject(kind, ident), out, who, unmasked=unmasked,
                                     reason=reason)
-            check = verify_pack(result.path)
+            check = verify_pack(result.path, own_keys())  # against the key that signed it, as trusted
             st.session_state["ev_last"] = {"path": str(result.path), "pack_id": result.pack_id,
                                            "ok": check.ok, "problems": list(check.problems),
                                            "masked": result.masked, "files": result.files,

@@ -14,7 +14,7 @@ import streamlit as st
 from ringscope.webapp import services
 from ringscope.webapp import state as logic
 from ringscope.webapp.components.graph_view import graph_view
-from ringscope.webapp.views.common import actor, explorer, fmt_time, go, open_cluster, open_entity
+from ringscope.webapp.views.common import actor, explorer, fmt_time, go, open_cluster, open_entity, table
 from ringscope.graph.model import RELATIONSHIPS
 
 GRAPH_KEY = "explorer_graph"
@@ -112,19 +112,19 @@ def workspace() -> None:
     if cluster_id and state.graph_id and state.title.endswith(cluster_id):
         with st.expander("All members of the cluster"), services.shown_errors():
             members = services.cluster_members(cluster_id)
-            st.dataframe([{"account": m.account_id, "nickname": m.nickname or "", "status": m.status or "",
+            table([{"account": m.account_id, "nickname": m.nickname or "", "status": m.status or "",
                            "member score": m.member_score, "risk": m.risk,
                            "registered": fmt_time(m.registered_at)} for m in members],
                          hide_index=True, width="stretch", key="cluster_members")
             if len(members) >= 5000:
                 st.caption("The first 5,000 members by member score.")
     with st.expander("Table of what is drawn"):
-        st.dataframe(logic.node_rows(state, who), hide_index=True, width="stretch", key="drawn_nodes")
+        table(logic.node_rows(state, who), hide_index=True, width="stretch", key="drawn_nodes")
 
 
 def _tables(state: logic.ExplorerState, who) -> None:
-    st.dataframe(logic.node_rows(state, who), hide_index=True, width="stretch", key="table_nodes")
-    st.dataframe(logic.edge_rows(state, who)[:5000], hide_index=True, width="stretch", key="table_edges")
+    table(logic.node_rows(state, who), hide_index=True, width="stretch", key="table_nodes")
+    table(logic.edge_rows(state, who)[:5000], hide_index=True, width="stretch", key="table_edges")
     if state.elements <= logic.MAX_ELEMENTS:
         st.button("Draw it again", key="back_to_drawing", on_click=setattr, args=(state, "table_mode", False))
 
@@ -150,7 +150,7 @@ def _selection(state: logic.ExplorerState, who) -> None:
     drawn = len(state.neighbours_drawn(uid))
     st.caption(f"{counts.total:,} relationships, {drawn:,} drawn")
     if counts.by_type:
-        st.dataframe([{"relationship": t, "count": c} for t, c in sorted(counts.by_type.items(),
+        table([{"relationship": t, "count": c} for t, c in sorted(counts.by_type.items(),
                                                                           key=lambda kv: -kv[1])],
                      hide_index=True, width="stretch", key="sel_counts", height=min(35 * (len(counts.by_type) + 1) + 3, 250))
     b1, b2 = st.columns(2)
@@ -179,7 +179,7 @@ def _selection(state: logic.ExplorerState, who) -> None:
 
 def _hub(state: logic.ExplorerState, uid: str, who) -> None:
     st.warning(f"{state.hub.total:,} neighbours: too many to draw blindly.")
-    st.dataframe([{"relationship": t, "count": c} for t, c in state.hub.by_type.items()], hide_index=True,
+    table([{"relationship": t, "count": c} for t, c in state.hub.by_type.items()], hide_index=True,
                  key="hub_counts")
     types = list(state.types or state.hub.by_type)
     n = services.filtered_count(uid, tuple(types), state.since, state.until)
@@ -188,5 +188,5 @@ def _hub(state: logic.ExplorerState, uid: str, who) -> None:
               args=(uid, True))
     if st.toggle("Show them as a table (first 500)", key="hub_table"):
         exp = services.expand(uid, tuple(types), 500, (), state.since, state.until, _services().run_id)
-        st.dataframe([{"type": x.label, "id": logic.display_key(x, who), "name": logic.display_caption(x, who),
+        table([{"type": x.label, "id": logic.display_key(x, who), "name": logic.display_caption(x, who),
                        "status": x.status} for x in exp.nodes], hide_index=True, key="hub_rows")

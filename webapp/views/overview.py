@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ringscope.webapp import services
-from ringscope.webapp.views.common import actor, fmt_time, open_cluster, masked_text
+from ringscope.webapp.views.common import actor, fmt_time, open_cluster, masked_text, table
 
 
 def render() -> None:
@@ -49,7 +49,7 @@ def _clusters(run_id: str) -> None:
             open_cluster(clusters[0].cluster_id)
     rows = [{"risk": round(c.score, 3), "detector": c.detector, "members": c.size,
              "why": masked_text(c.reason or "", actor()), "cluster": c.cluster_id.split(":", 1)[-1]} for c in clusters]
-    event = st.dataframe(rows, key="clusters_table", on_select="rerun", selection_mode="single-row",
+    event = table(rows, key="clusters_table", on_select="rerun", selection_mode="single-row",
                          hide_index=True, width="stretch",
                          column_config={"risk": st.column_config.ProgressColumn("risk", min_value=0, max_value=1,
                                                                                 format="%.2f"),
@@ -76,6 +76,6 @@ def _changes(run_id: str) -> None:
     st.caption(f"Compared with run `{changes.previous_run}` (clusters matched by member overlap).")
     interesting = [c for c in changes.changes if c.change in ("new", "grown", "dissolved")][:200]
     if interesting:
-        st.dataframe([{"change": c.change, "cluster": (c.current_id or c.previous_id or "").split(":", 1)[-1],
+        table([{"change": c.change, "cluster": (c.current_id or c.previous_id or "").split(":", 1)[-1],
                        "before": c.previous_size, "now": c.current_size, "overlap": c.jaccard}
                       for c in interesting], hide_index=True, width="stretch", key="changes_table")

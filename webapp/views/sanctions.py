@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from ringscope.webapp import services
-from ringscope.webapp.views.common import actor, fmt_time, show_key
+from ringscope.webapp.views.common import actor, fmt_time, show_key, table
 from ringscope.graph.model import SANCTION_TARGETS
 from ringscope.queries.neighbours import split_uid
 
@@ -118,7 +118,7 @@ def _preview(module, who) -> None:
     counts = ", ".join(f"hop {c.hop}: {c.entities} entities, {c.sanctions} sanctions, {c.reviews} reviews"
                        for c in preview.counts)
     st.caption(counts)
-    st.dataframe(effect_rows(preview, who), hide_index=True, width="stretch", key="sx_effects",
+    table(effect_rows(preview, who), hide_index=True, width="stretch", key="sx_effects",
                  column_config={"path that justifies it": st.column_config.TextColumn(width="large")})
     spread = [e for e in preview.effects if e.hop > 0][:8]
     if spread:
@@ -143,7 +143,7 @@ def _approvals(module, who) -> None:
     if not pending:
         st.caption("Nothing awaits approval.")
         return
-    st.dataframe([{"preview": p.preview_id, "applied by": p.applied_by, "when": fmt_time(str(p.applied_at)),
+    table([{"preview": p.preview_id, "applied by": p.applied_by, "when": fmt_time(str(p.applied_at)),
                    "violation": p.decision.kind,
                    "targets": ", ".join(f"{t.label} {show_key(t.label, t.id, who)}" for t in p.decision.targets)
                    or f"cluster {p.decision.cluster}", "awaiting": p.pending} for p in pending],
@@ -190,7 +190,7 @@ def _history(module, who) -> None:
     if not records:
         st.caption("No sanctions recorded.")
         return
-    st.dataframe([{"sanction": r.sanction_id,
+    table([{"sanction": r.sanction_id,
                    "target": f"{r.target.label} {show_key(r.target.label, r.target.id, who)}" if r.target else "",
                    "action": r.action, "state": r.state, "rule": r.rule or "", "hop": r.hop,
                    "decided": fmt_time(str(r.decided_at or r.issued_at or "")), "by": r.decided_by or "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ringscope.webapp import services
-from ringscope.webapp.views.common import actor, masked_text, open_cluster, open_entity, open_in_graph, show_key
+from ringscope.webapp.views.common import actor, masked_text, open_cluster, open_entity, open_in_graph, show_key, table
 
 
 def render() -> None:
@@ -25,7 +25,7 @@ def render() -> None:
         rows = [{"type": h.label, "id": show_key(h.label, h.key, who),
                  "name": masked_text(show_key(h.label, h.caption, who), who) if h.caption else "",
                  "matched": h.how} for h in hits]
-        event = st.dataframe(rows, key="search_results", on_select="rerun", selection_mode="single-row",
+        event = table(rows, key="search_results", on_select="rerun", selection_mode="single-row",
                              hide_index=True, width="stretch")
         picked = event.selection.rows if event and event.selection else []
         if len(hits) == 1 and not picked:
