@@ -110,7 +110,8 @@ def cmd_convert(args: argparse.Namespace, settings: Settings) -> int:
 
 def register(sub) -> None:
     ing = sub.add_parser("ingest", help="load a dataset directory in the input format")
-    ing.add_argument("dir", help="dataset directory (accounts.csv, comments.jsonl.gz, notes.parquet ...)")
+    ing.add_argument("dir", help="dataset directory (accounts.csv, comments.jsonl.gz, notes.parquet, "
+                                 "or a folder of part files such as comments/part-00000.parquet ...)")
     ing.add_argument("--timezone", default="UTC", help="time zone of timestamps without an offset (default UTC)")
     ing.add_argument("--keep-unknown-columns", action="store_true", help="store unknown columns as properties")
     ing.add_argument("--batch-size", type=int, default=10_000, help="rows per transaction (default 10000)")
@@ -141,7 +142,8 @@ def register(sub) -> None:
     sim.add_argument("--accounts", type=int, required=True)
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--format", choices=["csv", "csv.gz", "jsonl", "jsonl.gz", "parquet"], default="csv.gz",
-                     help="the files' encoding (default csv.gz)")
+                     help="the files' encoding (default csv.gz); parquet: a folder of part files per kind, "
+                          "comments/part-00000.parquet ...")
     sim.set_defaults(func=cmd_simulate)
 
     conv = sub.add_parser("convert", help="convert a public research dataset to the input format")

@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterator
 
 from ringscope.common.errors import DatabaseError, DatabaseUnavailable
 from ringscope.graph.database import Graph
-from ringscope.ingest.readers import DataFile, FileFormatError, Row, Table, classify, printable
+from ringscope.ingest.readers import DataFile, FileFormatError, Row, Table, classify, classify_folder, printable
 from ringscope.ingest.spec import KEEP_OF_LONG_LINE, LOAD_ORDER, SPECS, Limits
 from ringscope.ingest.validate import Rejected, Validator, shown
 from ringscope.ingest.writers import COMMENT_REPLIES, READ_CHECKPOINT, WRITERS, Writer, write_batch
@@ -73,7 +73,7 @@ class FileResult:
         return self.error is not None
 
     def line(self) -> str:
-        name = printable(self.path.name)
+        name = printable(self.path.name) + ("/" if self.path.is_dir() else "")
         if self.error:
             return f"{name}: FAILED: {self.error}"
         rate = self.loaded / self.seconds if self.seconds > 0 else 0.0
@@ -115,7 +115,10 @@ class IngestReport:
 
 
 def discover(directory: Path) -> tuple[list[DataFile], list[str]]:
-    """The dataset's data files in load order, and the files skipped with why."""
+    """The dataset's data files in load order, and the files skipped with why.
+
+    A folder named by a kind (``comments/``) is one file of that kind made of part files.
+    """
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory}: not a directory")
     found: list[DataFile] = []
@@ -133,6 +136,13 @@ def discover(directory: Path) -> tuple[list[DataFile], list[str]]:
             skipped.append(f"{name}: a symbolic link; not followed")
             continue
         if stat.S_ISDIR(mode):
+            if path.name in SPECS:
+                data, others = classify_folder(path)
+                found.append(data)
+                skipped.extend(others)
+            else:
+                skipped.append(f"{name}/: a folder, not a kind of record "
+                               f"(a folder of part files is named by its kind: {', '.join(LOAD_ORDER)})")
             continue
         if not stat.S_ISREG(mode):
             skipped.append(f"{name}: not a regular file (a pipe, socket or device)")
@@ -168,9 +178,12 @@ def ingest(graph: Graph, directory: Path, options: IngestOptions | None = None,
 
 
 def checkpoint_key(data: DataFile) -> str:
-    stat = data.path.stat()
-    ident = f"{data.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    return hashlib.sha256(ident.encode()).hexdigest()
+    """The file's identity: path, size and modification time (of every part, for a folder of part files)."""
+    idents = []
+    for path in (data.path,) if data.parts is None else data.parts:
+        stat = path.stat()
+        idents.append(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(idents).encode()).hexdigest()
 
 
 class BatchRefused(Exception):
@@ -317,7 +330,7 @@ def _validated_batches(table: Table, validator: Validator, rejects: "_Rejects",
         result.read += 1
         if values is None:
             result.rejected += 1
-            rejects.add(row.line, why, row.raw)
+            rejects.add(row.where, why, row.raw)
             continue
         batch.rows.append(values)
         batch.first = batch.first or row.line
@@ -383,7 +396,7 @@ class _Rejects:
         self._directory = directory
         self._max_raw = max_raw
 
-    def add(self, line: int, reason: str, raw: str) -> None:
+    def add(self, line: int | str, reason: str, raw: str) -> None:
         if self._writer is None:
             self._directory.mkdir(parents=True, exist_ok=True)
             # Never through a link someone left at the rejects file's name.

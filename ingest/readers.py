@@ -11,8 +11,14 @@ rejected row carrying its first ``KEEP_OF_LONG_LINE`` bytes, and the rest of it
 is skipped as it streams past. Each line is decoded on its own, so a byte that
 is not UTF-8, a JSON line nested too deeply or with a 5,000-digit number, a CSV
 record the csv module refuses -- each rejects that row only. A row the reader
-cannot turn into values carries an ``error``, which becomes the reject reason. Files are opened without following symbolic links, and only
-regular files are read.
+cannot turn into values carries an ``error``, which becomes the reject reason.
+Files are opened without following symbolic links, and only regular files are
+read (also inside a folder of part files).
+
+A folder of part files (``comments/part-00000.parquet``, ``part-00001.parquet``
+..., as Spark and ``ringscope simulate --format parquet`` write them) reads as
+one file: its parts one after another, in name order, all of one format and
+with the same columns.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ class DataFile:
     path: Path
     stem: str  # the kind of record, e.g. "accounts"
     fmt: str  # csv | jsonl | parquet
+    parts: tuple[Path, ...] | None = None  # a folder of part files: the parts in order (maybe none); None for a file
 
 
 def classify(path: Path) -> DataFile | None:
@@ -66,12 +73,43 @@ def classify(path: Path) -> DataFile | None:
     return None
 
 
+def classify_folder(path: Path) -> tuple[DataFile, list[str]]:
+    """A folder read as one file of the kind it is named by: ``comments/`` -> DataFile(stem="comments", parts=...).
+
+    Its parts are the data files in it, in name order; names starting with ``_`` or ``.``
+    are left alone (``_SUCCESS``, ``.part-00000.parquet.crc``: what Spark and Hadoop leave
+    beside the parts). Anything else in it is returned as "folder/name: why", to report.
+    """
+    parts: list[DataFile] = []
+    skipped: list[str] = []
+    for child in sorted(path.iterdir()):
+        if child.name.startswith(("_", ".")):
+            continue
+        mode = child.lstat().st_mode  # the entry itself: a link in the folder is never followed
+        if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            what = "a symbolic link; not followed" if stat.S_ISLNK(mode) else "not a regular file"
+            skipped.append(f"{printable(path.name)}/{printable(child.name)}: {what}")
+            continue
+        data = None if stat.S_ISDIR(mode) else classify(child)
+        if data is None:
+            skipped.append(f"{path.name}/{child.name}: not a part file (expected .csv, .jsonl or .parquet, optionally .gz)")
+        else:
+            parts.append(data)
+    return DataFile(path, path.name, parts[0].fmt if parts else "", tuple(p.path for p in parts)), skipped
+
+
 @dataclass
 class Row:
     line: int  # 1-based line in the file (CSV: the record's first line; Parquet: row number)
     raw: str  # the row as it stood in the file (an over-long line: its beginning)
     values: dict[str, Any]
     error: str = ""  # why the reader could not make it into values (then it is rejected with that reason)
+    part: str = ""  # in a folder of part files: the part's name
+
+    @property
+    def where(self) -> int | str:
+        """The line, or in a folder of part files "part-00003.parquet:17"."""
+        return f"{self.part}:{self.line}" if self.part else self.line
 
 
 class Table:
@@ -83,6 +121,10 @@ class Table:
         self.columns: list[str] = []
         self._rows: Iterator[Row] = iter(())
         self._handles: list[IO[bytes]] = []
+        self._part: Table | None = None
+        if data.parts is not None:
+            self._open_parts()
+            return
         opener = {"csv": self._open_csv, "jsonl": self._open_jsonl, "parquet": self._open_parquet}
         try:
             opener[data.fmt]()
@@ -241,6 +283,35 @@ class Table:
         except (OSError, pyarrow.lib.ArrowException) as exc:
             raise FileFormatError(f"{self._name()}: unreadable after row {number}: {exc}") from None
 
+    def _open_parts(self) -> None:
+        parts = self.data.parts
+        if not parts:
+            raise FileFormatError(f"{self.data.path}: a folder with no part files in it "
+                                  "(expected part files such as part-00000.parquet)")
+        self._part = Table(self._part_file(parts[0]), self.limits)
+        self.columns = self._part.columns
+        self._rows = self._part_rows()
+
+    def _part_file(self, path: Path) -> DataFile:
+        data = classify(path)
+        if data is None or data.fmt != self.data.fmt:
+            found = data.fmt if data else "not a data file"
+            raise FileFormatError(f"{path}: a {found} part in a folder of {self.data.fmt} parts")
+        return DataFile(path, self.data.stem, data.fmt)
+
+    def _part_rows(self) -> Iterator[Row]:
+        first = self.data.parts[0]
+        for path in self.data.parts:
+            if path != first:
+                self._part.close()
+                self._part = Table(self._part_file(path), self.limits)
+                if self._part.columns != self.columns:
+                    raise FileFormatError(f"{path}: columns {', '.join(self._part.columns) or '(none)'} differ from "
+                                          f"those of {first.name} ({', '.join(self.columns)})")
+            for row in self._part:
+                row.part = path.name
+                yield row
+
     def __iter__(self) -> Iterator[Row]:
         return self._rows
 
@@ -248,6 +319,9 @@ class Table:
         for handle in reversed(self._handles):
             handle.close()
         self._handles = []
+        if self._part is not None:
+            self._part.close()
+            self._part = None
 
     def __enter__(self) -> "Table":
         return self

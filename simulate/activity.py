@@ -16,34 +16,48 @@ import pyarrow.compute as pc
 
 from ringscope.simulate import text
 from ringscope.simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, OFFICE_HOURS, PLATFORM_START, spread, with_rhythm
-from ringscope.simulate.world import NOTE_OFFICIAL, NOTE_ORGANIC, NOTE_REVIEW, NOTE_SEEDING, ROLE, STATUS, Farm, World
+from ringscope.simulate.world import (NOTE_OFFICIAL, NOTE_ORGANIC, NOTE_REVIEW, NOTE_SEEDING, ROLE, STATUS, Farm, World,
+                                     release_memory, split)
 
 
 # ---------------------------------------------------------------- indexes over link rows
+
+def group_bounds(group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Where each group's rows start in an order sorted by group (n_groups + 1 offsets, compact type)."""
+    bounds = np.r_[0, np.cumsum(np.bincount(group, minlength=n_groups))]
+    return bounds.astype(np.int32) if bounds[-1] < 2**31 else bounds
+
 
 class LinkIndex:
     """Rows of account_devices or account_ips grouped by account, earliest first."""
 
     def __init__(self, account: np.ndarray, first: np.ndarray, n_accounts: int):
-        key = (account.astype(np.int64) << 32) | (first - (PLATFORM_START - 365 * DAY))
-        self.order = np.argsort(key, kind="stable")
+        key = account.astype(np.int64)  # (account << 32) | time since 2018, built in place: millions of rows
+        key <<= 32
+        key |= first - (PLATFORM_START - 365 * DAY)
+        order = np.argsort(key, kind="stable")
+        del key
+        self.order = order.astype(np.int32) if order.size < 2**31 else order
         self.first = first
-        counts = np.bincount(account, minlength=n_accounts)
-        self.starts = np.r_[0, np.cumsum(counts)[:-1]]
-        self.counts = counts
+        self.bounds = group_bounds(account, n_accounts)
+
+    def _starts_counts(self, accounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        starts = self.bounds[accounts].astype(np.int64)
+        return starts, self.bounds[accounts + 1] - starts
 
     def rows_of(self, accounts: np.ndarray) -> np.ndarray:
         """All rows of the given accounts."""
         accounts = np.asarray(accounts, dtype=np.int64)
-        k = self.counts[accounts]
-        offsets = np.repeat(self.starts[accounts], k) + (np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k))
+        starts, k = self._starts_counts(accounts)
+        offsets = np.repeat(starts, k) + (np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k))
         return self.order[offsets]
 
     def pick(self, rng: np.random.Generator, accounts: np.ndarray, t: np.ndarray) -> np.ndarray:
         """A row per (account, time): a random one of the account's rows already in use at t."""
-        offset = (rng.random(accounts.size) * self.counts[accounts]).astype(np.int64)
-        row = self.order[self.starts[accounts] + offset]
-        earliest = self.order[self.starts[accounts]]
+        starts, counts = self._starts_counts(accounts)
+        offset = (rng.random(accounts.size) * counts).astype(np.int64)
+        row = self.order[starts + offset]
+        earliest = self.order[starts]
         return np.where(self.first[row] <= t, row, earliest)
 
 
@@ -66,8 +80,7 @@ class NoteIndex:
         self.sorted_posted = posted[self.by_time]
         self.cum_weight = np.cumsum(weight[self.by_time])
         self.author_order = np.argsort(notes["author"], kind="stable")
-        counts = np.bincount(notes["author"], minlength=n_accounts)
-        self.author_starts, self.author_counts = np.r_[0, np.cumsum(counts)[:-1]], counts
+        self.author_bounds = group_bounds(notes["author"], n_accounts)
         branded = self.by_time[notes["brand"][self.by_time] >= 0]
         brand_of = notes["brand"][branded]
         order = np.argsort(brand_of, kind="stable")
@@ -75,8 +88,11 @@ class NoteIndex:
         self.of_brand = [branded[order[bounds[b]:bounds[b + 1]]] for b in range(n_brands)]
 
     def by_author(self, account: int) -> np.ndarray:
-        start = self.author_starts[account]
-        return self.author_order[start:start + self.author_counts[account]]
+        return self.author_order[self.author_bounds[account]:self.author_bounds[account + 1]]
+
+    def author_counts(self) -> np.ndarray:
+        """Notes per account."""
+        return np.diff(self.author_bounds)
 
     def popular(self, rng: np.random.Generator, k: int, after: int, before: int) -> np.ndarray:
         """Up to k distinct notes posted in (after, before), drawn by popularity."""
@@ -91,11 +107,22 @@ class NoteIndex:
 
 # ---------------------------------------------------------------- notes
 
-def organic_notes(w: World, n: int) -> None:
-    """Notes by organic creators (and camouflage notes by aged farm accounts); a few genuine brand reviews."""
-    rng, A = w.rng, w.A
+def organic_notes(w: World, n: int, parts: int = 1) -> None:
+    """Notes by organic creators (and camouflage notes by aged farm accounts); a few genuine brand reviews.
+
+    Drawn in `parts` pieces of near-equal size, each one a sample of the same kind.
+    """
+    A = w.A
     p = A["creator_w"] * (A["reg"] < NOW - 2 * DAY) * (A["status"] != STATUS["banned"])
-    author = rng.choice(p.size, size=n, p=p / p.sum())
+    p = p / p.sum()
+    for size in split(n, parts):
+        organic_note_part(w, size, p)
+        release_memory()
+
+
+def organic_note_part(w: World, n: int, p: np.ndarray) -> None:
+    rng, A = w.rng, w.A
+    author = rng.choice(p.size, size=n, p=p)
     lower = np.maximum(A["reg"][author] + HOUR, ACTIVITY_START)
     posted = with_rhythm(rng, spread(rng, lower, NOW - HOUR), lower, NOW - HOUR)
     review = rng.random(n) < 0.005
@@ -174,7 +201,24 @@ def add_comments(w: World, account, note, t, texts: pa.Array, reply=None, known:
     dev_row = np.where(rng.random(n) < known, w.dev_index.pick(rng, account, t), -1)
     ip_row = np.where(rng.random(n) < known, w.ip_index.pick(rng, account, t), -1)
     reply = np.full(n, -1, np.int64) if reply is None else np.asarray(reply, np.int64)
-    return w.comments.add(account=account, note=note, t=t, text=texts, reply=reply, dev_row=dev_row, ip_row=ip_row)
+    return w.comments.add(account=account, note=note, t=t, text=texts, reply=reply,
+                          device=sent_from(w, "device", dev_row, t), ip=sent_from(w, "ip", ip_row, t))
+
+
+def sent_from(w: World, kind: str, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The device or address of each link row (-1 where unknown); a comment sent at t means the link was in use.
+
+    last_seen moves at once; first_seen only when the links are written (``LinkIndex.pick``
+    reads it), from the few comments sent before it, kept in ``w.earlier_use``.
+    """
+    links = w.links_dev if kind == "device" else w.links_ip
+    used = rows >= 0
+    rows_used, when = rows[used], t[used]
+    np.maximum.at(links["last"], rows_used, when.astype(links["last"].dtype))
+    earlier = when < links["first"][rows_used]
+    if earlier.any():
+        w.earlier_use[kind].append((rows_used[earlier], when[earlier]))
+    return np.where(used, links[kind][np.where(used, rows, 0)].astype(np.int64), -1)
 
 
 def add_likes(w: World, account, note, t) -> None:
@@ -197,11 +241,19 @@ def actor_weights(w: World) -> np.ndarray:
     return np.cumsum(A["act_w"] * frac * (A["status"] != STATUS["banned"]))
 
 
-def background_events(w: World, m: int, median_delay: float, sigma: float):
-    """(actor, note, time) for m organic events, heavy-tailed on both sides, in the daily rhythm."""
+def background_events(w: World, m: int, median_delay: float, sigma: float, notes: tuple[int, int] | None = None):
+    """(actor, note, time) for m organic events, heavy-tailed on both sides, in the daily rhythm.
+
+    notes: only notes lo <= note < hi, drawn by their share of the popularity (default: all).
+    """
     rng, A, N = w.rng, w.A, w.N
     actor = weighted_sample(rng, w.actor_cdf, m)
-    note = weighted_sample(rng, w.note_cdf, m)[rng.permutation(m)]
+    if notes is None:
+        note = weighted_sample(rng, w.note_cdf, m)[rng.permutation(m)]
+    else:
+        lo, hi = notes
+        cdf = w.note_cdf[lo:hi] - (w.note_cdf[lo - 1] if lo else 0.0)
+        note = lo + weighted_sample(rng, cdf, m)[rng.permutation(m)]
     lower = np.maximum(A["reg"][actor], N["posted"][note]) + MINUTE
     keep = lower < NOW - HOUR
     actor, note, lower = actor[keep], note[keep], lower[keep]
@@ -211,15 +263,41 @@ def background_events(w: World, m: int, median_delay: float, sigma: float):
     return actor, note, with_rhythm(rng, t, lower, NOW)
 
 
-def background_likes(w: World, m: int) -> None:
-    actor, note, t = background_events(w, m, 8 * HOUR, 1.8)
-    add_likes(w, actor, note, t)
+def background_likes(w: World, m: int, parts: int = 1) -> None:
+    """Organic likes, drawn in `parts` independent samples of near-equal size."""
+    for size in split(m, parts):
+        actor, note, t = background_events(w, size, 8 * HOUR, 1.8)
+        add_likes(w, actor, note, t)
+        del actor, note, t
+        release_memory()
 
 
-def background_comments(w: World, m: int) -> None:
-    """Organic comments; ~15% reply to an earlier comment on the same note."""
+def note_ranges(w: World, m: int, parts: int) -> list[tuple[int, tuple[int, int] | None]]:
+    """m events spread over `parts` ranges of notes: (events, (lo, hi)) each, by the ranges' popularity.
+
+    One part is all notes (no draw), as before parts existed.
+    """
+    if parts == 1:
+        return [(m, None)]
+    bounds = np.r_[0, np.cumsum(split(w.note_cdf.size, parts))]
+    weight = np.diff(np.r_[0.0, w.note_cdf[bounds[1:] - 1]])
+    counts = w.rng.multinomial(m, weight / weight.sum())
+    return [(int(c), (int(lo), int(hi))) for c, lo, hi in zip(counts, bounds[:-1], bounds[1:])]
+
+
+def background_comments(w: World, m: int, parts: int = 1) -> None:
+    """Organic comments; ~15% reply to an earlier comment on the same note.
+
+    In `parts` ranges of notes, so every comment on a note (and what it replies to) is drawn together.
+    """
+    for size, notes in note_ranges(w, m, parts):
+        background_comment_part(w, size, notes)
+        release_memory()
+
+
+def background_comment_part(w: World, m: int, notes: tuple[int, int] | None) -> None:
     rng = w.rng
-    actor, note, t = background_events(w, m, 3 * HOUR, 1.8)
+    actor, note, t = background_events(w, m, 3 * HOUR, 1.8, notes)
     order = np.lexsort((t, note))
     actor, note, t = actor[order], note[order], t[order]
     n = actor.size
@@ -230,14 +308,23 @@ def background_comments(w: World, m: int) -> None:
     target = group_start + (rng.random(n) * position).astype(np.int64)
     base = w.comments.n
     reply = np.where(replying, base + target, -1)
+    del order, new_group, group_start, position, replying, target
     add_comments(w, actor, note, t, text.organic_comments(rng, n, w.brand_names), reply)
 
 
-def background_follows(w: World, m: int) -> None:
+def background_follows(w: World, m: int, parts: int = 1) -> None:
     """Follows: follower by activity, followee by popularity (creators, brands), any time after both joined."""
+    A = w.A
+    popularity = np.cumsum(A["pop_w"] * (A["status"] != STATUS["banned"]))
+    for size in split(m, parts):
+        background_follow_part(w, size, popularity)
+        release_memory()
+
+
+def background_follow_part(w: World, m: int, popularity: np.ndarray) -> None:
     rng, A = w.rng, w.A
     src = weighted_sample(rng, w.actor_cdf, m)
-    dst = weighted_sample(rng, np.cumsum(A["pop_w"] * (A["status"] != STATUS["banned"])), m)[rng.permutation(m)]
+    dst = weighted_sample(rng, popularity, m)[rng.permutation(m)]
     lower = np.maximum(A["reg"][src], A["reg"][dst]) + MINUTE
     keep = lower < NOW - HOUR
     src, dst, lower = src[keep], dst[keep], lower[keep]
@@ -406,7 +493,7 @@ def aged_mutual_boost(w: World, farm: Farm, notes: np.ndarray) -> None:
 def buyer_candidates(w: World) -> np.ndarray:
     """Small organic creators: some notes, an early first note, below-median popularity."""
     A, N = w.A, w.N
-    n_notes = w.note_index.author_counts
+    n_notes = w.note_index.author_counts()
     first_post = np.full(A["reg"].size, NOW, np.int64)
     np.minimum.at(first_post, N["author"], N["posted"])
     cand = np.flatnonzero((A["role"] == ROLE["organic"]) & (A["status"] == STATUS["active"]) & (n_notes > 0)

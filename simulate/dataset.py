@@ -1,184 +1,361 @@
-"""From the in-memory world to the files of the input format (shared/spec/input-format.md).
+"""From the generated world to the files of the input format (shared/spec/input-format.md), in slices.
 
 Ids are assigned here: accounts, devices, brands, intermediaries and orders
 are numbered by a seeded permutation (fake and organic interleaved, nothing
 in an id about how a row was made); notes and comments are numbered in time
 order, as a platform's own ids are. Rows are written in id order (links,
 likes and follows in time order).
+
+Every kind comes as a stream of Arrow tables of at most ``Blocks.write_rows``
+rows, so no file is ever held whole in memory. Comments, likes and follows
+come back from the scratch files (``simulate.spill``) one bucket at a time:
+
+- comments are bucketed by time as they are generated; a stable sort by time
+  inside each bucket, bucket after bucket, numbers them exactly as one sort of
+  all comments would, and the numbers are known for every comment before any
+  is written, so a reply can name the comment it answers;
+- likes and follows are bucketed by account; each bucket keeps the first of
+  each (account, note) or (account, target) pair, in pair order, into a second
+  set of buckets by time, which are then sorted by time the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ringscope.simulate.encode import (blank_to_null, digit_matrix, hex_matrix, id_width, ipv4_strings, iso_times, prefixed_ids,
-                             splitmix64, strings_from_matrix)
+from ringscope.simulate.clock import ACTIVITY_START, DAY, NOW, PLATFORM_START
+from ringscope.simulate.encode import (blank_to_null, digit_matrix, hex_matrix, id_width, ipv4_strings, iso_times, pick,
+                                       prefixed_ids, splitmix64, strings_from_matrix)
 from ringscope.simulate.population import DEVICE_CATALOG
-from ringscope.simulate.world import FIRST_FAKE_ROLE, ROLES, SANCTION_TARGETS, STATUSES, World
+from ringscope.simulate.spill import EventLog, Spill, in_order, ordered_slice
+from ringscope.simulate.world import (FIRST_FAKE_ROLE, ROLES, SANCTION_TARGETS, STATUSES, Blocks, World, release_memory,
+                                      split)
 
 PHONE_SALT = 0x5EED_CAFE_F00D_1234
 STEMS = ("accounts", "devices", "account_devices", "account_ips", "brands", "intermediaries",
          "intermediary_accounts", "orders", "notes", "comments", "likes", "follows", "sanctions", "labels")
 
+COMMENTS = pa.schema([("gen", pa.int64()), ("account", pa.int32()), ("note", pa.int32()), ("t", pa.int64()),
+                      ("text", pa.string()), ("reply", pa.int64()), ("device", pa.int32()), ("ip", pa.int64())])
+# What only the accounts and labels files need, by account index (gen).
+ACCOUNT_FILES = pa.schema([("gen", pa.int64()), ("reg_ip", pa.int64()), ("seg", pa.int32()), ("phone", pa.int64()),
+                           ("default_profile", pa.bool_()), ("farm", pa.int32()), ("nickname", pa.string()),
+                           ("bio", pa.string())])
+LIKES = pa.schema([("account", pa.int32()), ("note", pa.int32()), ("t", pa.int64())])
+FOLLOWS = pa.schema([("account", pa.int32()), ("target", pa.int32()), ("t", pa.int64())])
 
-# ---------------------------------------------------------------- final clean-up
-
-def unique_pairs(events: dict, a: str, b: str) -> dict:
-    """One event per (a, b) pair, the earliest, listed in time order (a like or follow happens once)."""
-    key = events[a].astype(np.int64) * (int(events[b].max(initial=0)) + 1) + events[b]
-    order = np.argsort(key, kind="stable")
-    k = key[order]
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if k.size else np.zeros(0, np.int64)
-    t = np.minimum.reduceat(events["t"][order], starts) if k.size else events["t"][:0]
-    rows = order[starts]
-    by_time = np.argsort(t, kind="stable")
-    return {a: events[a][rows][by_time], b: events[b][rows][by_time], "t": t[by_time]}
+# Rows per account, for sizing the scratch buckets (what a platform makes, with some margin).
+PER_ACCOUNT = {"comments": 3.2, "likes": 5.0, "follows": 2.1}
 
 
-def touch_links(links: dict, rows: np.ndarray, t: np.ndarray) -> None:
-    """A comment sent from a device/address at t means the link was in use at t."""
-    used = rows >= 0
-    np.maximum.at(links["last"], rows[used], t[used])
-    np.minimum.at(links["first"], rows[used], t[used])
+# ---------------------------------------------------------------- scratch files
+
+def account_edges(n_accounts: int, buckets: int) -> np.ndarray:
+    """Inner edges of `buckets` ranges of account indices of near-equal size."""
+    return np.cumsum(split(n_accounts, buckets))[:-1]
 
 
-def finalize(w: World) -> dict:
-    """Freeze activity: de-duplicated likes and follows, link times, follower counts."""
-    likes = unique_pairs(w.likes.frozen(release=True), "account", "note")
-    follows = unique_pairs(w.follows.frozen(release=True), "account", "target")
-    comments = w.comments.frozen(release=True)
-    devices, ips = w.links_dev, w.links_ip
-    touch_links(devices, comments["dev_row"], comments["t"])
-    touch_links(ips, comments["ip_row"], comments["t"])
-    n = w.n_accounts
-    return {
-        "likes": likes, "follows": follows, "comments": comments, "account_devices": devices, "account_ips": ips,
-        "followers": np.bincount(follows["target"], minlength=n), "following": np.bincount(follows["account"], minlength=n),
+def event_logs(scratch: Path, n_accounts: int, blocks: Blocks) -> dict[str, EventLog]:
+    """Where the generators put comments (by time), likes and follows (by account), accounts' file columns (by account)."""
+    n = n_accounts
+    comment_buckets = blocks.buckets(PER_ACCOUNT["comments"] * n)
+    time_edges = ACTIVITY_START + (NOW - ACTIVITY_START) * np.arange(1, comment_buckets) // comment_buckets
+    spills = {
+        "comments": Spill(scratch, "comments", COMMENTS, "t", time_edges),
+        "likes": Spill(scratch, "likes", LIKES, "account", account_edges(n, blocks.buckets(PER_ACCOUNT["likes"] * n))),
+        "follows": Spill(scratch, "follows", FOLLOWS, "account",
+                         account_edges(n, blocks.buckets(PER_ACCOUNT["follows"] * n))),
     }
+    spills["account_files"] = Spill(scratch, "accounts", ACCOUNT_FILES, "gen",
+                                    np.arange(blocks.write_rows, n, blocks.write_rows))
+    return {kind: EventLog(spill, blocks.flush_rows) for kind, spill in spills.items()}
+
+
+def time_quantile_edges(spill: Spill, buckets: int) -> np.ndarray:
+    """Inner edges of `buckets` time ranges holding about as many of the spill's rows each (by day)."""
+    first_day = (PLATFORM_START - 400 * DAY) // DAY
+    days = np.zeros((NOW // DAY) - first_day + 2, np.int64)
+    for b in spill.buckets:
+        day = spill.read(b, ["t"]).column("t").to_numpy() // DAY - first_day
+        days += np.bincount(np.clip(day, 0, days.size - 1), minlength=days.size)
+    cumulative = np.cumsum(days)
+    targets = cumulative[-1] * np.arange(1, buckets) / buckets
+    edge_days = np.unique(np.searchsorted(cumulative, targets, side="right"))
+    return (edge_days + first_day) * DAY
+
+
+def first_of_pairs(raw: Spill, other: str, scratch: Path, blocks: Blocks, n_accounts: int,
+                   count: bool = False) -> tuple[Spill, np.ndarray | None, np.ndarray | None]:
+    """One event per (account, other) pair, the earliest (a like or follow happens once), bucketed by time.
+
+    With `count`: also how many pairs each account has as account and as other (following, followers).
+    """
+    out = Spill(scratch, raw.name + "-first", raw.schema, "t",
+                time_quantile_edges(raw, blocks.buckets(int(raw.rows.sum()))))
+    as_account = np.zeros(n_accounts, np.int32) if count else None
+    as_other = np.zeros(n_accounts, np.int32) if count else None
+    for b in raw.buckets:
+        events = raw.read(b)
+        account = events.column("account").to_numpy().astype(np.int64)
+        key = (account << 32) | events.column(other).to_numpy().astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if k.size else np.zeros(0, np.int64)
+        first = {"account": k[starts] >> 32, other: k[starts] & 0xFFFFFFFF,
+                 "t": np.minimum.reduceat(events.column("t").to_numpy()[order], starts) if k.size else k}
+        del events, account, key, order, k
+        if count:
+            as_account += np.bincount(first["account"], minlength=n_accounts)
+            as_other += np.bincount(first[other], minlength=n_accounts)
+        out.add(first)
+        raw.remove(b)
+        del first
+        release_memory()
+    out.close()
+    return out, as_account, as_other
+
+
+def comment_numbers(spill: Spill) -> np.ndarray:
+    """The number (1, 2, ...) of each comment, by its run-wide index: in time order, ties in the order made."""
+    total = int(spill.rows.sum())
+    numbers = np.zeros(total, np.int32 if total < 2**31 else np.int64)
+    done = 0
+    for b in spill.buckets:
+        part = spill.read(b, ["gen", "t"])
+        order = np.argsort(part.column("t").to_numpy(), kind="stable")
+        numbers[part.column("gen").to_numpy()[order]] = np.arange(done + 1, done + 1 + order.size)
+        done += order.size
+    return numbers
 
 
 # ---------------------------------------------------------------- ids
 
-def shuffled_ids(rng: np.random.Generator, prefix: str, n: int) -> tuple[pa.Array, np.ndarray]:
-    """(id of each internal index, row order that lists ids ascending) from a seeded permutation."""
+def permuted_numbers(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(id number of each internal index, internal indices in id order) from a seeded permutation."""
     number = rng.permutation(n) + 1
-    return prefixed_ids(prefix, number, id_width(n)), np.argsort(number)
+    order = np.argsort(number)
+    compact = np.int32 if n < 2**31 else np.int64
+    return number.astype(compact), order.astype(compact)
 
 
-def time_ordered_ids(prefix: str, t: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+def time_ordered_numbers(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(t, kind="stable")
     number = np.empty(t.size, np.int64)
     number[order] = np.arange(1, t.size + 1)
-    return prefixed_ids(prefix, number, id_width(t.size)), order
+    return number, order
 
 
-def refs(ids: pa.Array, index: np.ndarray) -> pa.Array:
-    """ids[index], null where index < 0."""
-    index = np.asarray(index, np.int64)
-    return ids.take(pa.array(np.where(index < 0, 0, index), mask=index < 0))
+class Ids:
+    """The ids of one kind of entity: prefix + zero-padded number, from an index's number."""
+
+    def __init__(self, prefix: str, number: np.ndarray):
+        self.prefix, self.number, self.width = prefix, number, id_width(number.size)
+
+    def of(self, index: np.ndarray) -> pa.Array:
+        """The id of each index; null where index < 0."""
+        index = np.asarray(index, np.int64)
+        missing = index < 0
+        numbers = self.number[np.where(missing, 0, index)] if self.number.size else np.zeros(index.size, np.int64)
+        return prefixed_ids(self.prefix, numbers, self.width, missing)
+
+    def numbered(self, start: int, stop: int) -> pa.Array:
+        """The ids numbered start+1 .. stop (rows written in id order)."""
+        return prefixed_ids(self.prefix, np.arange(start + 1, stop + 1), self.width)
 
 
-def table(columns: dict, order: np.ndarray | None = None) -> pa.Table:
-    t = pa.table(columns)
-    return t if order is None else t.take(pa.array(order))
+def slices(n: int, size: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of consecutive slices covering range(n); one empty slice if n == 0."""
+    for start in range(0, max(n, 1), size):
+        yield start, min(start + size, n)
 
 
-# ---------------------------------------------------------------- tables
-
-def dataset_tables(w: World) -> Iterator[tuple[str, pa.Table]]:
-    """Every file of the data set as (stem, Arrow table), in the spec's column order."""
-    rng = w.rng
-    f = finalize(w)
-    A, N = w.A, w.N
-    acc_ids, acc_order = shuffled_ids(rng, "a", w.n_accounts)
-    dev_ids, dev_order = shuffled_ids(rng, "d", w.devices.n)
-    brand_ids, brand_order = shuffled_ids(rng, "b", len(w.brand_names))
-    inter_ids, inter_order = shuffled_ids(rng, "m", len(w.inter_names))
-    note_ids, note_order = time_ordered_ids("n", N["posted"])
-    C = f["comments"]
-    comment_ids, comment_order = time_ordered_ids("c", C["t"])
-
-    phone_hash = strings_from_matrix(hex_matrix(splitmix64(A["phone"] ^ PHONE_SALT), 16))
-    yield "accounts", table({
-        "account_id": acc_ids, "nickname": A["nickname"], "registered_at": iso_times(A["reg"]),
-        "registration_ip": ipv4_strings(A["reg_ip"]), "phone_segment": strings_from_matrix(digit_matrix(A["seg"], 7)),
-        "phone_hash": phone_hash, "followers": f["followers"], "following": f["following"],
-        "is_professional": A["professional"], "default_profile": A["default_profile"],
-        "bio": blank_to_null(A["bio"]), "status": pa.array(list(STATUSES)).take(pa.array(A["status"].astype(np.int64))),
-    }, acc_order)
-
-    models = w.devices.frozen()["model"].astype(np.int64)
-    catalog = lambda k: pa.array([d[k] for d in DEVICE_CATALOG]).take(pa.array(models))  # noqa: E731
-    yield "devices", table({"device_id": dev_ids, "model": catalog(0), "os": catalog(1), "is_emulator": catalog(2)},
-                           dev_order)
-
-    for stem, links, key, values in (("account_devices", f["account_devices"], "device_id", lambda L: refs(dev_ids, L["device"])),
-                                     ("account_ips", f["account_ips"], "ip", lambda L: ipv4_strings(L["ip"]))):
-        order = np.lexsort((links["first"], links["account"]))
-        yield stem, table({"account_id": refs(acc_ids, links["account"]), key: values(links),
-                           "first_seen": iso_times(links["first"]), "last_seen": iso_times(links["last"])}, order)
-
-    yield "brands", table({"brand_id": brand_ids, "name": pa.array(w.brand_names, pa.string()),
-                           "category": pa.array(w.brand_categories, pa.string())}, brand_order)
-    yield "intermediaries", table({"intermediary_id": inter_ids, "name": pa.array(w.inter_names, pa.string()),
-                                   "kind": pa.array(w.inter_kinds, pa.string()),
-                                   "registered": pa.array(w.inter_registered, pa.bool_())}, inter_order)
-    IA = w.intermediary_accounts.frozen()
-    yield "intermediary_accounts", table({"intermediary_id": refs(inter_ids, IA["intermediary"]),
-                                          "account_id": refs(acc_ids, IA["account"]), "since": iso_times(IA["since"])},
-                                         np.lexsort((IA["account"], IA["since"])))
-    O = w.orders.frozen()
-    order_ids, order_order = shuffled_ids(rng, "o", O["brand"].size)
-    yield "orders", table({"order_id": order_ids, "brand_id": refs(brand_ids, O["brand"]),
-                           "intermediary_id": refs(inter_ids, O["intermediary"]),
-                           "account_id": refs(acc_ids, O["account"]), "note_id": refs(note_ids, O["note"]),
-                           "placed_at": iso_times(O["placed"]), "declared": O["declared"]}, order_order)
-    yield "notes", table({"note_id": note_ids, "account_id": refs(acc_ids, N["author"]), "posted_at": iso_times(N["posted"]),
-                          "title": N["title"], "brand_id": refs(brand_ids, N["brand"]),
-                          "declared_commercial": N["declared"]}, note_order)
-    dev_links, ip_links = f["account_devices"], f["account_ips"]
-    yield "comments", table({
-        "comment_id": comment_ids, "account_id": refs(acc_ids, C["account"]), "note_id": refs(note_ids, C["note"]),
-        "created_at": iso_times(C["t"]), "text": C["text"], "reply_to": refs(comment_ids, C["reply"]),
-        "device_id": refs(dev_ids, np.where(C["dev_row"] >= 0, dev_links["device"][C["dev_row"]], -1)),
-        "ip": ipv4_strings(np.where(C["ip_row"] >= 0, ip_links["ip"][C["ip_row"]], -1)),
-    }, comment_order)
-    del C
-    L = f.pop("likes")
-    yield "likes", table({"account_id": refs(acc_ids, L["account"]), "note_id": refs(note_ids, L["note"]),
-                          "created_at": iso_times(L["t"])})
-    del L
-    F = f.pop("follows")
-    yield "follows", table({"account_id": refs(acc_ids, F["account"]), "target_account_id": refs(acc_ids, F["target"]),
-                            "created_at": iso_times(F["t"])})
-    del F
-    yield "sanctions", sanctions_table(w, acc_ids, dev_ids, brand_ids, inter_ids, note_ids)
-    fake = A["role"] >= FIRST_FAKE_ROLE
-    farm_ids = prefixed_ids("F", np.maximum(A["farm"], 0), 4)
-    roles = pa.array(list(ROLES)).take(pa.array(A["role"].astype(np.int64)))
-    yield "labels", table({"account_id": acc_ids, "is_fake": fake,
-                           "farm_id": refs(farm_ids, np.where(fake, np.arange(fake.size), -1)),
-                           "farm_type": refs(roles, np.where(fake, np.arange(fake.size), -1)), "role": roles}, acc_order)
+def catalog(index: np.ndarray, values) -> pa.Array:
+    return pa.array(list(values)).take(pa.array(np.asarray(index, np.int64)))
 
 
-def sanctions_table(w: World, acc_ids, dev_ids, brand_ids, inter_ids, note_ids) -> pa.Table:
-    S = w.sanctions.frozen()
+# ---------------------------------------------------------------- the files
+
+def finish_links(w: World) -> None:
+    """A comment sent from a device or address before its first_seen moves first_seen back."""
+    for kind, links in (("device", w.links_dev), ("ip", w.links_ip)):
+        for rows, when in w.earlier_use.pop(kind):
+            np.minimum.at(links["first"], rows, when.astype(links["first"].dtype))
+
+
+def dataset_tables(w: World, blocks: Blocks) -> Iterator[tuple[str, Iterator[pa.Table]]]:
+    """Every file of the data set as (stem, its rows as a stream of Arrow tables), in the spec's column order."""
+    rng, A, N = w.rng, w.A, w.N
+    rows = blocks.write_rows
+    comments, likes, follows = w.comments.close(), w.likes.close(), w.follows.close()
+    scratch = comments.directory
+    finish_links(w)
+    likes, _, _ = first_of_pairs(likes, "note", scratch, blocks, w.n_accounts)
+    follows, following, followers = first_of_pairs(follows, "target", scratch, blocks, w.n_accounts, count=True)
+    comment_ids = Ids("c", comment_numbers(comments))
+    # The same draws, in the same order, as when the whole data set was held in memory.
+    acc_number, acc_order = permuted_numbers(rng, w.n_accounts)
+    dev_number, dev_order = permuted_numbers(rng, w.devices.n)
+    brand_number, brand_order = permuted_numbers(rng, len(w.brand_names))
+    inter_number, inter_order = permuted_numbers(rng, len(w.inter_names))
+    O = w.orders.frozen(release=True)
+    order_number, order_order = permuted_numbers(rng, O["brand"].size)
+    accounts, devices = Ids("a", acc_number), Ids("d", dev_number)
+    brands, inters = Ids("b", brand_number), Ids("m", inter_number)
+    note_number, note_order = time_ordered_numbers(N["posted"])
+    notes = Ids("n", note_number)
+
+    details = in_order(w.account_files.close(), acc_order, rows)  # bucket i: the accounts of slice i
+    yield "accounts", (accounts_table(A, ordered_slice(details, i), accounts, acc_order[a:b], a, b, followers,
+                                      following) for i, (a, b) in enumerate(slices(w.n_accounts, rows)))
+    models = w.devices.frozen(release=True)["model"]
+    yield "devices", (devices_table(models[dev_order[a:b]], devices.numbered(a, b))
+                      for a, b in slices(dev_order.size, rows))
+    for stem, links, key in (("account_devices", w.links_dev, "device_id"), ("account_ips", w.links_ip, "ip")):
+        yield stem, link_tables(links, key, accounts, devices, rows)
+        links.clear()
+
+    yield "brands", iter([pa.table({"brand_id": brands.numbered(0, brand_order.size),
+                                    "name": pa.array(w.brand_names, pa.string()).take(pa.array(brand_order)),
+                                    "category": pa.array(w.brand_categories, pa.string()).take(pa.array(brand_order))})])
+    yield "intermediaries", iter([pa.table({
+        "intermediary_id": inters.numbered(0, inter_order.size),
+        "name": pa.array(w.inter_names, pa.string()).take(pa.array(inter_order)),
+        "kind": pa.array(w.inter_kinds, pa.string()).take(pa.array(inter_order)),
+        "registered": pa.array(w.inter_registered, pa.bool_()).take(pa.array(inter_order))})])
+    IA = w.intermediary_accounts.frozen(release=True)
+    order = np.lexsort((IA["account"], IA["since"]))
+    yield "intermediary_accounts", iter([pa.table({"intermediary_id": inters.of(IA["intermediary"][order]),
+                                                   "account_id": accounts.of(IA["account"][order]),
+                                                   "since": iso_times(IA["since"][order])})])
+    o = order_order
+    yield "orders", iter([pa.table({"order_id": Ids("o", order_number).numbered(0, o.size),
+                                    "brand_id": brands.of(O["brand"][o]), "intermediary_id": inters.of(O["intermediary"][o]),
+                                    "account_id": accounts.of(O["account"][o]), "note_id": notes.of(O["note"][o]),
+                                    "placed_at": iso_times(O["placed"][o]), "declared": O["declared"][o]})])
+    titles = in_order(w.parked["notes"], note_order, rows)
+    yield "notes", (pa.table({"note_id": notes.numbered(a, b), "account_id": accounts.of(N["author"][note_order[a:b]]),
+                              "posted_at": iso_times(N["posted"][note_order[a:b]]),
+                              "title": ordered_slice(titles, i).column("title").combine_chunks(),
+                              "brand_id": brands.of(N["brand"][note_order[a:b]]),
+                              "declared_commercial": N["declared"][note_order[a:b]]})
+                    for i, (a, b) in enumerate(slices(note_order.size, rows)))
+    yield "comments", comment_tables(comments, comment_ids, accounts, notes, devices, rows)
+    yield "likes", event_tables(likes, "note", "note_id", notes, accounts, rows)
+    yield "follows", event_tables(follows, "target", "target_account_id", accounts, accounts, rows)
+    yield "sanctions", iter([sanctions_table(w, accounts, devices, brands, inters, notes)])
+    yield "labels", (labels_table(A, ordered_slice(details, i, ["farm"]), acc_order[a:b], accounts.numbered(a, b),
+                                  len(w.farms)) for i, (a, b) in enumerate(slices(w.n_accounts, rows)))
+
+
+def devices_table(models: np.ndarray, device_ids: pa.Array) -> pa.Table:
+    return pa.table({"device_id": device_ids, "model": catalog(models, (d[0] for d in DEVICE_CATALOG)),
+                     "os": catalog(models, (d[1] for d in DEVICE_CATALOG)),
+                     "is_emulator": catalog(models, (d[2] for d in DEVICE_CATALOG))})
+
+
+def accounts_table(A: dict, details: pa.Table, accounts: Ids, rows: np.ndarray, start: int, stop: int,
+                   followers: np.ndarray, following: np.ndarray) -> pa.Table:
+    """Accounts start..stop in id order: internal indices `rows`, their file-only columns `details` in that order."""
+    column = {name: details.column(name).to_numpy() for name in ("reg_ip", "seg", "phone", "default_profile")}
+    return pa.table({
+        "account_id": accounts.numbered(start, stop), "nickname": details.column("nickname").combine_chunks(),
+        "registered_at": iso_times(A["reg"][rows]), "registration_ip": ipv4_strings(column["reg_ip"]),
+        "phone_segment": strings_from_matrix(digit_matrix(column["seg"], 7)),
+        "phone_hash": strings_from_matrix(hex_matrix(splitmix64(column["phone"] ^ PHONE_SALT), 16)),
+        "followers": followers[rows].astype(np.int64), "following": following[rows].astype(np.int64),
+        "is_professional": A["professional"][rows], "default_profile": column["default_profile"],
+        "bio": blank_to_null(details.column("bio").combine_chunks()), "status": pick(STATUSES, A["status"][rows]),
+    })
+
+
+def labels_table(A: dict, details: pa.Table, rows: np.ndarray, account_ids: pa.Array, n_farms: int) -> pa.Table:
+    """Ground truth; farm ids F0001 .. (four digits, more once there are 10,000 farms or more)."""
+    role = A["role"][rows].astype(np.int64)
+    fake = role >= FIRST_FAKE_ROLE
+    farm = prefixed_ids("F", np.maximum(details.column("farm").to_numpy(), 0), max(4, len(str(n_farms))), ~fake)
+    roles = pick(ROLES, role)
+    return pa.table({"account_id": account_ids, "is_fake": fake, "farm_id": farm,
+                     "farm_type": pc.if_else(pa.array(fake), roles, pa.scalar(None, pa.string())), "role": roles})
+
+
+def link_tables(links: dict, key: str, accounts: Ids, devices: Ids, rows: int) -> Iterator[pa.Table]:
+    order = np.lexsort((links["first"], links["account"]))
+    for a, b in slices(order.size, rows):
+        these = order[a:b]
+        target = links["device" if key == "device_id" else "ip"][these]
+        yield pa.table({"account_id": accounts.of(links["account"][these]),
+                        key: devices.of(target) if key == "device_id" else ipv4_strings(target),
+                        "first_seen": iso_times(links["first"][these]), "last_seen": iso_times(links["last"][these])})
+
+
+def comment_tables(spill: Spill, comment_ids: Ids, accounts: Ids, notes: Ids, devices: Ids,
+                   rows: int) -> Iterator[pa.Table]:
+    """Comments in id (time) order, bucket by bucket."""
+    done = 0
+    for b in spill.buckets:
+        part = sorted_by_time(spill.read(b))
+        for a, z in slices(part.num_rows, rows):
+            yield comment_table(part.slice(a, z - a), comment_ids.numbered(done + a, done + z),
+                                comment_ids, accounts, notes, devices)
+        done += part.num_rows
+        spill.remove(b)
+        del part
+        release_memory()
+
+
+def comment_table(c: pa.Table, numbered: pa.Array, comment_ids: Ids, accounts: Ids, notes: Ids,
+                  devices: Ids) -> pa.Table:
+    column = {name: c.column(name).to_numpy() for name in ("account", "note", "t", "reply", "device", "ip")}
+    return pa.table({
+        "comment_id": numbered, "account_id": accounts.of(column["account"]), "note_id": notes.of(column["note"]),
+        "created_at": iso_times(column["t"]), "text": c.column("text").combine_chunks(),
+        "reply_to": comment_ids.of(column["reply"]), "device_id": devices.of(column["device"]),
+        "ip": ipv4_strings(column["ip"]),
+    })
+
+
+def sorted_by_time(part: pa.Table) -> pa.Table:
+    """A bucket's rows by time; rows at the same time stay in the order they were added."""
+    return part.take(pa.array(np.argsort(part.column("t").to_numpy(), kind="stable")))
+
+
+def event_tables(spill: Spill, other: str, other_id: str, others: Ids, accounts: Ids, rows: int) -> Iterator[pa.Table]:
+    """Likes or follows, in time order (ties in pair order)."""
+    for b in spill.buckets:
+        part = sorted_by_time(spill.read(b))
+        for a, z in slices(part.num_rows, rows):
+            yield event_table(part.slice(a, z - a), other, other_id, others, accounts)
+        spill.remove(b)
+        del part
+        release_memory()
+
+
+def event_table(c: pa.Table, other: str, other_id: str, others: Ids, accounts: Ids) -> pa.Table:
+    return pa.table({"account_id": accounts.of(c.column("account").to_numpy()),
+                     other_id: others.of(c.column(other).to_numpy()),
+                     "created_at": iso_times(c.column("t").to_numpy())})
+
+
+def sanctions_table(w: World, accounts: Ids, devices: Ids, brands: Ids, inters: Ids, notes: Ids) -> pa.Table:
+    S = w.sanctions.frozen(release=True)
     kind = S["target_type"].astype(np.int64)
     parts, rows = [], []
-    for i, ids in enumerate((acc_ids, dev_ids, brand_ids, inter_ids, note_ids)):
+    for i, ids in enumerate((accounts, devices, brands, inters, notes)):
         these = np.flatnonzero(kind == i)
-        parts.append(ids.take(pa.array(S["target"][these])))
+        parts.append(ids.of(S["target"][these]))
         rows.append(these)
     target = pa.concat_arrays(parts).take(pa.array(np.argsort(np.concatenate(rows), kind="stable")))
     order = np.argsort(S["issued"], kind="stable")
     number = np.empty(kind.size, np.int64)
     number[order] = np.arange(1, kind.size + 1)
-    return table({
+    return pa.table({
         "sanction_id": prefixed_ids("s", number, id_width(kind.size)),
         "target_type": pa.array(list(SANCTION_TARGETS)).take(pa.array(kind)), "target_id": target,
         "action": S["action"], "reason": S["reason"], "issued_at": iso_times(S["issued"]),
         "expires_at": iso_times(np.maximum(S["expires"], 0), S["expires"] < 0),
-    }, order)
+    }).take(pa.array(order))

@@ -64,14 +64,14 @@ def _literal(text: str, n: int) -> np.ndarray:
     return np.broadcast_to(raw, (n, raw.size))
 
 
-def prefixed_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-    """`prefix` + zero-padded number: prefixed_ids("a", [1, 2], 6) -> a000001, a000002."""
+def prefixed_ids(prefix: str, numbers: np.ndarray, width: int, mask: np.ndarray | None = None) -> pa.Array:
+    """`prefix` + zero-padded number: prefixed_ids("a", [1, 2], 6) -> a000001, a000002 (masked -> null)."""
     numbers = np.asarray(numbers, dtype=np.int64)
     raw = np.frombuffer(prefix.encode("utf-8"), dtype=np.uint8)
     out = np.empty((numbers.size, raw.size + width), dtype=np.uint8)
     out[:, :raw.size] = raw
     out[:, raw.size:] = digit_matrix(numbers, width)
-    return strings_from_matrix(out)
+    return strings_from_matrix(out, mask)
 
 
 def id_width(count: int) -> int:

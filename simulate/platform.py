@@ -7,6 +7,15 @@ orders, notes, comments, likes, follows, sanctions, labels) and returns a
 all randomness comes from one ``numpy.random.default_rng(seed)``, the reference
 "now" is fixed (2025-06-30T00:00:00+08:00) and nothing reads the wall clock.
 
+Memory is bounded: accounts, devices, links and notes are held in compact
+columns, while comments, likes and follows go to scratch files as they are
+made (``simulate.spill``) and every file is written in slices
+(``simulate.dataset``, ``simulate.write``). A platform of up to
+``Blocks.one_piece`` accounts (1,048,576) is generated in one piece, with the
+draws it always had; a larger one in parts (``world.Blocks``), each an
+independent sample of the same distributions, everything planted drawn once
+for the whole platform.
+
 The generative model
 ====================
 
@@ -73,6 +82,8 @@ order. ``labels`` (ground truth, never for detectors) has ``account_id``,
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -83,11 +94,13 @@ import numpy as np
 from ringscope.simulate import activity, commerce, population
 from ringscope.simulate.activity import LinkIndex
 from ringscope.simulate.clock import DAY, HOUR
-from ringscope.simulate.dataset import STEMS, dataset_tables
-from ringscope.simulate.world import FARM_TYPES, Farm, World
-from ringscope.simulate.write import FORMATS, normalise_format, write_table
+from ringscope.simulate.dataset import STEMS, dataset_tables, event_logs
+from ringscope.simulate.spill import park
+from ringscope.simulate.world import FARM_TYPES, Blocks, Farm, World, release_memory, split
+from ringscope.simulate.write import FORMATS, normalise_format, write_kind
 
 MIN_ACCOUNTS = 100
+SCRATCH_PREFIX = ".simulate-scratch-"
 
 
 @dataclass
@@ -96,25 +109,28 @@ class SimulationSummary:
     fmt: str
     accounts: int
     seed: int
-    files: dict[str, int] = field(default_factory=dict)        # file name -> rows written
+    files: dict[str, int] = field(default_factory=dict)        # file (or Parquet folder) name -> rows written
+    parts: dict[str, int] = field(default_factory=dict)        # Parquet folder name -> part files in it
     seconds: float = 0.0
     farms: dict[str, int] = field(default_factory=dict)        # farm type -> number of farms
     fake_accounts: dict[str, int] = field(default_factory=dict)  # farm type -> accounts
 
     def lines(self) -> list[str]:
         """A human-readable summary, one line per file, then the planted farms."""
-        out = [f"{name}: {rows} rows" for name, rows in self.files.items()]
+        out = [f"{name}/: {rows} rows in {self.parts[name]} part files" if name in self.parts else f"{name}: {rows} rows"
+               for name, rows in self.files.items()]
         out.append("farms: " + ", ".join(f"{k} {v} ({self.fake_accounts.get(k, 0)} accounts)" for k, v in self.farms.items()))
         out.append(f"{self.accounts} accounts, seed {self.seed}, {self.fmt}, {self.seconds:.1f} s -> {self.out_dir}")
         return out
 
 
-def build_world(accounts: int, seed: int) -> World:
-    """Generate the whole platform in memory (no files)."""
+def build_world(accounts: int, seed: int, scratch: Path, blocks: Blocks = Blocks()) -> World:
+    """Generate the whole platform: entities in memory, events into scratch files under `scratch`."""
     if accounts < MIN_ACCOUNTS:
         raise ValueError(f"accounts must be at least {MIN_ACCOUNTS} (got {accounts})")
     rng = np.random.default_rng(seed)
-    w = World(rng, accounts)
+    w = World(rng, accounts, **event_logs(scratch, accounts, blocks))
+    parts = blocks.parts(accounts)
     plan = commerce.plan_farms(rng, accounts)
     n_brands = int(np.clip(accounts // 5000, 6, 200))
     n_organic = accounts - sum(size for _, size in plan) - n_brands
@@ -122,28 +138,39 @@ def build_world(accounts: int, seed: int) -> World:
     commerce.make_intermediaries(w, len(plan))
     w.cgnat_pool = population.random_ips(rng, max(64, accounts // 3), population.MOBILE_A)
 
-    population.organic_accounts(w, n_organic)
+    for size in split(n_organic, parts):
+        population.organic_accounts(w, size)
+        population.close_links(w)
+        release_memory()
     population.brand_accounts(w)
     for number, (kind, size) in enumerate(plan, start=1):
         farm = Farm(number, kind, start=w.accounts.n, size=size, brands=np.zeros(0, np.int64))
         commerce.assign_business(w, farm)
         population.FARM_BUILDERS[kind](w, farm)
         w.farms.append(farm)
+    population.close_links(w)
     assert w.accounts.n == accounts
-    w.A = w.accounts.frozen()
-    w.links_dev = population.consolidate_links(w.account_devices, "device")
-    w.links_ip = population.consolidate_links(w.account_ips, "ip")
+    w.A = w.accounts.frozen(release=True)
+    w.links_dev = population.joined_links(w.link_parts.pop("device"))
+    w.links_ip = population.joined_links(w.link_parts.pop("ip"))
     w.dev_index = LinkIndex(w.links_dev["account"], w.links_dev["first"], accounts)
     w.ip_index = LinkIndex(w.links_ip["account"], w.links_ip["first"], accounts)
+    release_memory()
 
-    write_notes(w, accounts)
+    write_notes(w, accounts, parts)
+    w.parked["notes"] = park(scratch, "note-titles", {"title": w.N.pop("title")}, blocks.write_rows)
+    release_memory()
     w.actor_cdf = activity.actor_weights(w)
+    del w.A["act_w"], w.A["creator_w"]  # not needed any more; pop_w still is (buyers, follows)
     w.note_cdf = np.cumsum(w.N["weight"])
     w.note_index = activity.NoteIndex(w.N, accounts, len(w.brand_names))
-    activity.background_likes(w, int(3.0 * accounts))
-    activity.background_comments(w, int(2.8 * accounts))
-    activity.background_follows(w, int(1.85 * accounts))
+    activity.background_likes(w, int(3.0 * accounts), parts)
+    activity.background_comments(w, int(2.8 * accounts), parts)
+    activity.background_follows(w, int(1.85 * accounts), parts)
     plant_activity(w)
+    w.actor_cdf = w.note_cdf = None
+    del w.A["pop_w"]
+    release_memory()
 
     for farm in w.farms:
         commerce.farm_intermediary_accounts(w, farm)
@@ -151,12 +178,14 @@ def build_world(accounts: int, seed: int) -> World:
             commerce.evasion_bans(w, farm)
     commerce.status_sanctions(w)
     commerce.content_sanctions(w)
+    w.dev_index = w.ip_index = w.note_index = w.buyer_pool = None  # only the generators need them
+    release_memory()
     return w
 
 
-def write_notes(w: World, accounts: int) -> None:
+def write_notes(w: World, accounts: int, parts: int = 1) -> None:
     """All notes: organic, official brand notes, declared campaigns, underwater seeding."""
-    activity.organic_notes(w, int(0.28 * accounts))
+    activity.organic_notes(w, int(0.28 * accounts), parts)
     activity.official_notes(w)
     commerce.declared_campaigns(w)
     for farm in w.farms:
@@ -164,7 +193,7 @@ def write_notes(w: World, accounts: int) -> None:
             w.seeding[farm.number] = activity.seeding_notes(w, farm, 0.8, (1, 4), (14 * DAY, 3650 * DAY))
         elif farm.kind == "bulk_farm":
             w.seeding[farm.number] = activity.seeding_notes(w, farm, 0.3, (1, 1), (HOUR, 10 * DAY))
-    w.N = w.notes.frozen()
+    w.N = w.notes.frozen(release=True)
 
 
 def plant_activity(w: World) -> None:
@@ -194,25 +223,43 @@ def plant_activity(w: World) -> None:
 
 
 def clear_previous(out_dir: Path) -> None:
-    """Remove data-set files a previous run left in out_dir (any format), so only one of each remains."""
+    """Remove what a previous run left in out_dir (any format), so only one of each kind remains.
+
+    Files `stem.fmt`, and the part files of Parquet folders `stem/` (the folder too, once empty).
+    """
     for stem in STEMS:
         for fmt in FORMATS:
             (out_dir / f"{stem}.{fmt}").unlink(missing_ok=True)
+        folder = out_dir / stem
+        if folder.is_dir():
+            for part in folder.glob("part-*.parquet"):
+                part.unlink()
+            if not any(folder.iterdir()):
+                folder.rmdir()
 
 
-def simulate(out_dir: Path, accounts: int, seed: int, fmt: str = "csv.gz") -> SimulationSummary:
-    """Write a synthetic platform data set with planted farms into out_dir."""
+def simulate(out_dir: Path, accounts: int, seed: int, fmt: str = "csv.gz", blocks: Blocks = Blocks()) -> SimulationSummary:
+    """Write a synthetic platform data set with planted farms into out_dir.
+
+    Memory is bounded by `blocks` and a few hundred bytes per account, not by the
+    number of events: these go through a scratch folder inside out_dir, removed at the end.
+    """
     started = time.perf_counter()
     fmt = normalise_format(fmt)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    w = build_world(accounts, seed)
-    clear_previous(out_dir)
-    summary = SimulationSummary(out_dir=out_dir, fmt=fmt, accounts=accounts, seed=seed)
-    for stem, table in dataset_tables(w):
-        path = write_table(table, out_dir, stem, fmt)
-        summary.files[path.name] = table.num_rows
-        del table
+    for stale in out_dir.glob(SCRATCH_PREFIX + "*"):  # left by a run that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=out_dir) as scratch:
+        w = build_world(accounts, seed, Path(scratch), blocks)
+        clear_previous(out_dir)
+        summary = SimulationSummary(out_dir=out_dir, fmt=fmt, accounts=accounts, seed=seed)
+        for stem, tables in dataset_tables(w, blocks):
+            name, rows, parts = write_kind(tables, out_dir, stem, fmt, blocks.part_rows)
+            summary.files[name] = rows
+            if parts:
+                summary.parts[name] = parts
+            release_memory()
     summary.farms = {kind: sum(f.kind == kind for f in w.farms) for kind in FARM_TYPES}
     sizes = Counter()
     for f in w.farms:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from ringscope.simulate import text
 from ringscope.simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, PLATFORM_START, spread, with_rhythm
-from ringscope.simulate.world import ROLE, STATUS, Farm, World
+from ringscope.simulate.world import ROLE, STATUS, Farm, World, release_memory
 
 # ---------------------------------------------------------------- phones
 
@@ -142,12 +142,13 @@ def add_accounts(w: World, *, reg, reg_ip, seg, phone, nickname, default_profile
     """Append accounts; returns their indices. Omitted columns get farm-like defaults."""
     n = len(reg)
     full = lambda v, fill, dtype: np.broadcast_to(np.asarray(fill if v is None else v, dtype=dtype), (n,)).copy()  # noqa: E731
+    w.account_files.add(  # columns only the files need: straight to the scratch files
+        reg_ip=full(reg_ip, -1, np.int64), seg=full(seg, 0, np.int32), phone=full(phone, 0, np.int64),
+        default_profile=full(default_profile, False, bool), farm=full(farm, -1, np.int32), nickname=nickname,
+        bio=bio if bio is not None else pa.array([""] * n, type=pa.string()))
     base = w.accounts.add(
-        reg=np.asarray(reg, dtype=np.int64), reg_ip=full(reg_ip, -1, np.int64), seg=full(seg, 0, np.int64),
-        phone=full(phone, 0, np.int64), default_profile=full(default_profile, False, bool),
-        professional=full(professional, False, bool), status=full(status, STATUS["active"], np.int8),
-        nickname=nickname, bio=bio if bio is not None else pa.array([""] * n, type=pa.string()),
-        role=full(role, 0, np.int8), farm=full(farm, -1, np.int32), act_w=full(act_w, 0.0, float),
+        reg=np.asarray(reg, dtype=np.int64), professional=full(professional, False, bool),
+        status=full(status, STATUS["active"], np.int8), role=full(role, 0, np.int8), act_w=full(act_w, 0.0, float),
         pop_w=full(pop_w, 0.02, float), creator_w=full(creator_w, 0.0, float),
     )
     return base + np.arange(n)
@@ -454,13 +455,38 @@ FARM_BUILDERS = {
 
 
 def consolidate_links(chunks, other: str) -> dict:
-    """One row per (account, device or address): earliest first_seen, latest last_seen."""
-    links = chunks.frozen()
-    account, target = links["account"].astype(np.int64), links[other].astype(np.int64)
+    """One row per (account, device or address), in that order: earliest first_seen, latest last_seen.
+
+    Takes (and releases) the raw rows held in `chunks`. Compact types: accounts and devices
+    int32, addresses uint32, times int32 (Unix seconds: every simulated time is before 2038).
+    """
+    links = chunks.frozen(release=True)
+    account, target = np.asarray(links["account"], np.int64), np.asarray(links[other], np.int64)
     key = (account << 32) | target
     order = np.argsort(key, kind="stable")
     k = key[order]
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    return {"account": k[starts] >> 32, other: k[starts] & 0xFFFFFFFF,
-            "first": np.minimum.reduceat(links["first"][order], starts),
-            "last": np.maximum.reduceat(links["last"][order], starts)}
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if k.size else np.zeros(0, np.int64)
+    first, last = np.asarray(links["first"], np.int64), np.asarray(links["last"], np.int64)
+    return {"account": (k[starts] >> 32).astype(np.int32),
+            other: (k[starts] & 0xFFFFFFFF).astype(np.uint32 if other == "ip" else np.int32),
+            "first": (np.minimum.reduceat(first[order], starts) if k.size else first).astype(np.int32),
+            "last": (np.maximum.reduceat(last[order], starts) if k.size else last).astype(np.int32)}
+
+
+def close_links(w: World) -> None:
+    """Consolidate the links of every account added since the last call.
+
+    Each account's links are all added with the account, so consolidating account
+    ranges one after another gives the rows one consolidation of everything would.
+    """
+    w.link_parts["device"].append(consolidate_links(w.account_devices, "device"))
+    w.link_parts["ip"].append(consolidate_links(w.account_ips, "ip"))
+
+
+def joined_links(parts: list[dict]) -> dict:
+    """The consolidated parts as one table (the parts are emptied as they are joined, column by column)."""
+    joined = {}
+    for name in list(parts[0]):
+        joined[name] = np.concatenate([part.pop(name) for part in parts])
+        release_memory()
+    return joined

@@ -237,26 +237,60 @@ DOINGS = ["也去了", "也买了", "也试了", "刚好路过", "也在那边",
 
 
 def organic_comments(rng: np.random.Generator, n: int, brands: list[str]) -> pa.Array:
-    """Varied organic comments from several templates, a few latin, brand talk and genuine praise."""
-    r = lambda seq: pick(seq, rng.integers(0, len(seq), size=n))  # noqa: E731
-    who = r(OPENERS)
-    opener = pc.if_else(pc.equal(who, ""), "", join(who, r(["，", " ", "！", ""])))
-    reaction = join(opener, r(REACTIONS), r(FOLLOW_UPS), r(EMOJI))
-    about = join(opener, r(["这个", "这", "你的", "博主的", ""]), r(THINGS), r(["也太", "好", "真的好", "绝了，好", "超级"]),
-                 r(QUALITIES), r(["了吧", "", "！", "啊", "了"]), r(EMOJI))
-    question = join(opener, r(["请问", "想问下", "求问", ""]), r(THINGS), r(["是在哪里买的", "是什么牌子", "有链接吗", "怎么拍的",
-                                                                          "是哪家的", "多少钱呀", "可以分享一下吗"]), r(EMOJI))
-    story = join(r(WHEN), r(["我", "我们", "我和朋友", "我妈", ""]), r(DOINGS), r(FOLLOW_UPS), r(EMOJI))
-    latin = join(r(LATIN_COMMENTS), r(["", "!", "!!", " 😍", "~"]))
-    brand_talk = _brand_filled(rng, ORGANIC_BRAND, brands, n)
-    praise = join(r(ORGANIC_PRAISE), r(["", "", "！", "～", "👍"]))
+    """Varied organic comments from several templates, a few latin, brand talk and genuine praise.
+
+    Millions at a time: the draws are kept as small integers and only the style each
+    comment gets is rendered (rather than every style for every comment, then a choice).
+    """
+    r = lambda seq: Part.draw(rng, seq, n)  # noqa: E731
+    opener = Part.opener(r(OPENERS), r(["，", " ", "！", ""]))
+    reaction = [opener, r(REACTIONS), r(FOLLOW_UPS), r(EMOJI)]
+    about = [opener, r(["这个", "这", "你的", "博主的", ""]), r(THINGS), r(["也太", "好", "真的好", "绝了，好", "超级"]),
+             r(QUALITIES), r(["了吧", "", "！", "啊", "了"]), r(EMOJI)]
+    question = [opener, r(["请问", "想问下", "求问", ""]), r(THINGS), r(["是在哪里买的", "是什么牌子", "有链接吗", "怎么拍的",
+                                                                     "是哪家的", "多少钱呀", "可以分享一下吗"]), r(EMOJI)]
+    story = [r(WHEN), r(["我", "我们", "我和朋友", "我妈", ""]), r(DOINGS), r(FOLLOW_UPS), r(EMOJI)]
+    latin = [r(LATIN_COMMENTS), r(["", "!", "!!", " 😍", "~"])]
+    brand_talk = [r([t.format(b=b) for t in ORGANIC_BRAND for b in brands] or [t.format(b="") for t in ORGANIC_BRAND])]
+    praise = [r(ORGANIC_PRAISE), r(["", "", "！", "～", "👍"])]
     kind = rng.choice(7, size=n, p=[0.5, 0.2, 0.11, 0.105, 0.04, 0.03, 0.015])
-    return pc.choose(pa.array(kind.astype(np.int8)), reaction, about, question, story, latin, brand_talk, praise)
+    return Part.choose(kind, [reaction, about, question, story, latin, brand_talk, praise])
 
 
-def _brand_filled(rng: np.random.Generator, templates: list[str], brands: list[str], n: int) -> pa.Array:
-    filled = [t.format(b=b) for t in templates for b in brands] or [t.format(b="") for t in templates]
-    return pick(filled, rng.integers(0, len(filled), size=n))
+class Part:
+    """One drawn piece of a text: its choices and, per text, the index of the one drawn (small integers)."""
+
+    def __init__(self, choices: list[str], index: np.ndarray):
+        self.choices, self.index = choices, index
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, choices, n: int) -> "Part":
+        """As pick(choices, rng.integers(0, len(choices), n)), the same draw, not yet rendered."""
+        index = rng.integers(0, len(choices), size=n)
+        return cls(list(choices), index.astype(np.int16 if len(choices) < 2**15 else np.int64))
+
+    @classmethod
+    def opener(cls, who: "Part", sep: "Part") -> "Part":
+        """who + sep, or nothing when who is empty."""
+        choices = [w + s if w else "" for w in who.choices for s in sep.choices]
+        return cls(choices, who.index.astype(np.int64) * len(sep.choices) + sep.index)
+
+    def render(self, rows: np.ndarray) -> pa.Array:
+        return pick(self.choices, self.index[rows])
+
+    @staticmethod
+    def choose(kind: np.ndarray, styles: list[list["Part"]]) -> pa.Array:
+        """Text i in style kind[i], its parts joined: pc.choose over the styles, rendering only what is chosen."""
+        order = np.argsort(kind, kind="stable")
+        bounds = np.searchsorted(kind[order], np.arange(len(styles) + 1))
+        pieces = []
+        for k, parts in enumerate(styles):
+            rows = order[bounds[k]:bounds[k + 1]]
+            rendered = [part.render(rows) for part in parts]
+            pieces.append(join(*rendered) if len(rendered) > 1 else rendered[0])
+        where = np.empty(kind.size, np.int64)
+        where[order] = np.arange(kind.size)
+        return pa.concat_arrays(pieces).take(pa.array(where))
 
 
 PRAISE_BODIES = [

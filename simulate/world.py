@@ -1,16 +1,23 @@
-"""The simulated platform held in memory: column accumulators, codes, farms.
+"""The simulated platform: column accumulators, codes, farms, and how much is generated at once.
 
 Entities refer to each other by internal integer index (account 17, note 342);
 ids such as ``a000123`` are assigned only when the tables are written, from a
 seeded permutation, so an id says nothing about how a row was generated.
+Accounts, devices, their links and notes are held in memory; comments, likes
+and follows go to scratch files as they are generated (``simulate.spill``).
 """
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from ringscope.simulate.spill import Spill
 
 STATUSES = ("active", "limited", "muted", "suspended", "banned")
 STATUS = {s: i for i, s in enumerate(STATUSES)}
@@ -26,6 +33,58 @@ NOTE_ORGANIC, NOTE_REVIEW, NOTE_OFFICIAL, NOTE_DECLARED, NOTE_SEEDING = range(5)
 
 SANCTION_TARGETS = ("account", "device", "brand", "intermediary", "note")
 TARGET = {t: i for i, t in enumerate(SANCTION_TARGETS)}
+
+
+def release_memory() -> None:
+    """Give memory freed by numpy and Arrow back to the system, between the steps that use the most.
+
+    glibc's malloc keeps freed blocks of up to 32 MiB for reuse rather than returning them,
+    and over many steps of different sizes that grows into hundreds of MiB held for nothing.
+    """
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """How much of the platform is generated, held and written at once; memory follows these, not the platform.
+
+    A platform of up to ``one_piece`` accounts is generated in one piece, with the draws
+    it always had (same seed, same files as before streaming). A larger one is generated
+    in parts of ``part_accounts`` accounts' worth: organic accounts in blocks, organic
+    notes and the background likes, comments and follows in as many parts, each an
+    independent sample of the same distributions, so the statistics are those of one
+    piece while the random stream differs.
+    """
+
+    one_piece: int = 1 << 20      # up to 1,048,576 accounts: one piece
+    part_accounts: int = 1 << 18  # above: 262,144 accounts' worth per part
+    flush_rows: int = 1 << 20     # comments, likes or follows held in memory before they go to the scratch files
+    bucket_rows: int = 1 << 20    # rows per scratch bucket read back at once (about)
+    write_rows: int = 500_000     # rows encoded and written at once
+    part_rows: int = 1_000_000    # rows per Parquet part file
+
+    def parts(self, n_accounts: int) -> int:
+        return 1 if n_accounts <= self.one_piece else -(-n_accounts // self.part_accounts)
+
+    def buckets(self, expected_rows: float) -> int:
+        return int(np.clip(np.ceil(expected_rows / self.bucket_rows), 1, 512))
+
+
+def split(n: int, parts: int) -> list[int]:
+    """n as `parts` near-equal sizes, larger first: split(10, 3) -> [4, 3, 3]."""
+    return [n // parts + (i < n % parts) for i in range(parts)]
+
+
+class Rows(Protocol):
+    """Where generated rows go: ``Chunks`` in memory, or ``spill.EventLog`` to scratch files."""
+
+    n: int
+
+    def add(self, **columns) -> int: ...
 
 
 class Chunks:
@@ -57,10 +116,17 @@ class Chunks:
         return np.concatenate(parts)
 
     def frozen(self, release: bool = False) -> dict:
-        """All columns concatenated (numpy arrays or Arrow string arrays); release drops the chunks."""
-        columns = {name: self.column(name) for name in self.names}
+        """All columns concatenated (numpy arrays or Arrow string arrays); release drops the chunks.
+
+        Released column by column, so the rows are never held twice over.
+        """
+        columns = {}
+        for name in self.names:
+            columns[name] = self.column(name)
+            if release:
+                self.parts[name] = []
+                release_memory()  # the chunks' memory, before the next column takes as much again
         if release:
-            self.parts = {name: [] for name in self.names}
             self.n = 0
         return columns
 
@@ -102,26 +168,35 @@ class World:
     inter_kinds: list[str] = field(default_factory=list)
     inter_registered: list[bool] = field(default_factory=list)
     farms: list[Farm] = field(default_factory=list)
+    # Events: columns (account, note, t, text, reply, device, ip), (account, note, t), (account, target, t);
+    # and the accounts' columns only the files need (reg_ip, seg, phone, default_profile, farm, nickname,
+    # bio). simulate.platform gives spill.EventLogs (scratch files).
+    comments: Rows | None = None
+    likes: Rows | None = None
+    follows: Rows | None = None
+    account_files: Rows | None = None
     cgnat_pool: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     A: dict = field(default_factory=dict)   # frozen accounts, once population is complete
     N: dict = field(default_factory=dict)   # frozen notes, once all notes are written
+    # Note titles, not needed until the files are written, in scratch files meanwhile (simulate.spill.park).
+    parked: dict[str, Spill] = field(default_factory=dict)
 
     def __post_init__(self):
-        self.accounts = Chunks("reg", "reg_ip", "seg", "phone", "default_profile", "professional", "status",
-                               "nickname", "bio", "role", "farm", "act_w", "pop_w", "creator_w")
+        self.accounts = Chunks("reg", "professional", "status", "role", "act_w", "pop_w", "creator_w")
         self.devices = Chunks("model")
         self.account_devices = Chunks("account", "device", "first", "last")
         self.account_ips = Chunks("account", "ip", "first", "last")
         self.intermediary_accounts = Chunks("intermediary", "account", "since")
         self.notes = Chunks("author", "posted", "brand", "declared", "title", "weight", "kind")
-        self.comments = Chunks("account", "note", "t", "text", "reply", "dev_row", "ip_row")
-        self.likes = Chunks("account", "note", "t")
-        self.follows = Chunks("account", "target", "t")
         self.orders = Chunks("brand", "intermediary", "account", "note", "placed", "declared")
         self.sanctions = Chunks("target_type", "target", "action", "reason", "issued", "expires")
-        # Set once the population is complete (see simulate.platform.build_world).
+        # Consolidated links, one part per closed range of accounts (population.close_links), then
+        # joined once the population is complete (see simulate.platform.build_world).
+        self.link_parts: dict[str, list[dict]] = {"device": [], "ip": []}
         self.links_dev: dict = {}
         self.links_ip: dict = {}
+        # Comments seen from a link before its first_seen: (rows, times), applied when writing.
+        self.earlier_use: dict[str, list] = {"device": [], "ip": []}
         self.dev_index = None
         self.ip_index = None
         self.actor_cdf = None

@@ -1,4 +1,8 @@
-"""Writing Arrow tables as CSV, JSON Lines or Parquet, byte-for-byte reproducibly.
+"""Writing streams of Arrow tables as CSV, JSON Lines or Parquet, byte-for-byte reproducibly.
+
+A kind of record arrives as a stream of tables (slices of the file) and is
+written as it comes, so no file is held in memory whole; how the stream is
+sliced never changes the bytes.
 
 - CSV: pyarrow's writer (UTF-8, header row, `true`/`false`, empty for null).
 - gzip: one standard gzip member (mtime 0, no file name, so the same table
@@ -8,13 +12,18 @@
   than Arrow's own gzip stream, which compresses at level 9 on one thread.
 - JSON Lines: one object per line with every column present (null when
   missing), built column-wise with Arrow compute rather than row by row.
-- Parquet: zstd-compressed, string timestamps as in the other formats.
+- Parquet: a folder per kind, ``stem/part-00000.parquet``, ``part-00001.parquet``
+  ..., each part of ``part_rows`` rows (the last fewer) in row groups of ``ROW_GROUP_ROWS``
+  (the layout Spark and other engines read as one dataset, and ``ringscope
+  ingest`` as one file of that kind); zstd-compressed, string timestamps as in
+  the other formats.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -104,19 +113,76 @@ def open_sink(path: Path, compressed: bool):
             sink.close()
 
 
-def write_table(table: pa.Table, out_dir: Path, stem: str, fmt: str) -> Path:
-    """Write one file `stem.fmt` into out_dir; returns its path."""
-    path = Path(out_dir) / f"{stem}.{fmt}"
+ROW_GROUP_ROWS = 250_000
+
+
+def write_kind(tables: Iterator[pa.Table], out_dir: Path, stem: str, fmt: str,
+               part_rows: int) -> tuple[str, int, int]:
+    """Write one kind of record from a stream of tables (at least one, maybe empty, fixing the columns).
+
+    `stem.fmt` in out_dir, or for Parquet the folder `stem/` of part files of `part_rows` rows.
+    Returns (file or folder name, rows written, part files: 0 for a single file).
+    """
+    out_dir = Path(out_dir)
     if fmt == "parquet":
-        pq.write_table(table, path, compression="zstd")
-        return path
+        rows, parts = write_parts(tables, out_dir / stem, part_rows)
+        return stem, rows, parts
+    path = out_dir / f"{stem}.{fmt}"
+    rows = 0
     with open_sink(path, fmt.endswith(".gz")) as sink:
-        if fmt.startswith("csv"):
-            pa_csv.write_csv(table, sink, pa_csv.WriteOptions(batch_size=65536))
-        else:
-            for start in range(0, max(table.num_rows, 1), BATCH_ROWS):
-                sink.write(jsonl_bytes(table.slice(start, BATCH_ROWS)))
-    return path
+        writer = None
+        for table in tables:
+            if fmt.startswith("csv"):
+                if writer is None:
+                    writer = pa_csv.CSVWriter(sink, table.schema, write_options=pa_csv.WriteOptions(batch_size=65536))
+                writer.write_table(table)
+            else:
+                for start in range(0, table.num_rows, BATCH_ROWS):
+                    sink.write(jsonl_bytes(table.slice(start, BATCH_ROWS)))
+            rows += table.num_rows
+        if writer is not None:
+            writer.close()
+    return path.name, rows, 0
+
+
+def write_parts(tables: Iterator[pa.Table], folder: Path, part_rows: int) -> tuple[int, int]:
+    """Parquet part files part-00000.parquet, ... in folder: (rows, parts); one empty part if there are no rows.
+
+    Every part but the last has `part_rows` rows (rounded up to whole row groups of
+    ROW_GROUP_ROWS, or of part_rows if fewer).
+    """
+    group_rows = min(ROW_GROUP_ROWS, part_rows)
+    folder.mkdir(parents=True, exist_ok=True)
+    schema, writer = None, None
+    rows = parts = in_part = 0
+    held: list[pa.Table] = []
+
+    def group(table: pa.Table) -> None:
+        nonlocal writer, parts, in_part
+        if writer is None or in_part >= part_rows:
+            if writer is not None:
+                writer.close()
+            writer = pq.ParquetWriter(folder / f"part-{parts:05d}.parquet", schema, compression="zstd")
+            parts, in_part = parts + 1, 0
+        writer.write_table(table, row_group_size=group_rows)
+        in_part += table.num_rows
+
+    for table in tables:
+        schema = schema or table.schema
+        held.append(table.cast(schema))
+        rows += table.num_rows
+        waiting = sum(t.num_rows for t in held)
+        if waiting >= group_rows:
+            joined = pa.concat_tables(held)
+            whole = waiting - waiting % group_rows
+            for start in range(0, whole, group_rows):
+                group(joined.slice(start, group_rows))
+            held = [joined.slice(whole)]
+    rest = pa.concat_tables(held) if held else schema.empty_table()
+    if rest.num_rows or writer is None:
+        group(rest)
+    writer.close()
+    return rows, parts
 
 
 _NEEDS_ESCAPE = r'[\\"\x00-\x1f]'

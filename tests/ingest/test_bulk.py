@@ -155,6 +155,19 @@ def test_the_simulated_platform_gives_the_same_graph_both_ways(graph, tmp_path):
     assert_same(first, second)
 
 
+def test_a_parquet_platform_of_part_folders_gives_the_same_graph_both_ways(graph, tmp_path):
+    from ringscope.simulate.platform import simulate
+    from ringscope.simulate.world import Blocks
+
+    # Small blocks: a platform generated in parts, each file a folder of several part files.
+    simulate(tmp_path / "sim", accounts=3_000, seed=5, fmt="parquet", blocks=Blocks(one_piece=1_024, part_accounts=1_024, flush_rows=2_000,
+                                                                                  bucket_rows=2_000, write_rows=2_000, part_rows=5_000))
+    assert (tmp_path / "sim" / "comments").is_dir()
+    first, second = both_ways(graph, tmp_path / "sim", tmp_path)
+    assert_same(first, second)
+    assert any(line[0] == "comments" for line in second[1])
+
+
 def test_yelpchi_converted_gives_the_same_graph_both_ways(graph, tmp_path):
     from ringscope.ingest.converters.yelpchi import convert_yelpchi
     from tests.ingest.test_real_datasets import EXTERNAL

@@ -168,3 +168,52 @@ def test_loading_twice_leaves_the_graph_exactly_as_loading_once(graph, tmp_path)
     resumed = load(graph, ds, tmp_path)  # with checkpoints: nothing to do
     assert all(f.resumed == f.loaded for f in resumed.files)
     assert snapshot(graph) == once
+
+
+def as_part_folders(source: Path, target: Path) -> Path:
+    """The Parquet dataset in `source` with every kind as a folder of two part files (rows split in half)."""
+    import pyarrow.parquet as pq
+
+    for path in sorted(source.glob("*.parquet")):
+        table = pq.read_table(path)
+        folder = target / path.name.removesuffix(".parquet")
+        folder.mkdir(parents=True)
+        half = table.num_rows // 2
+        pq.write_table(table.slice(0, half), folder / "part-00000.parquet")
+        pq.write_table(table.slice(half), folder / "part-00001.parquet")
+        (folder / "_SUCCESS").write_text("")
+    return target
+
+
+def test_folders_of_part_files_give_the_same_graph_as_single_files(graph, tmp_path):
+    from ringscope.graph.admin import reset
+
+    single = write_platform(tmp_path / "single", "parquet")
+    assert not load(graph, single, tmp_path).failed
+    nodes, rels = snapshot(graph)
+    expected = ([n for n in nodes if "IngestCheckpoint" not in str(n[0])], rels)
+    reset(graph)
+    report = load(graph, as_part_folders(single, tmp_path / "parts"), tmp_path)
+    assert not report.failed and not report.skipped, [f.line() for f in report.files]
+    assert all(f.path.is_dir() and f.line().startswith(f"{f.stem}/: read") for f in report.files)
+    nodes, rels = snapshot(graph)
+    assert ([n for n in nodes if "IngestCheckpoint" not in str(n[0])], rels) == expected
+
+
+def test_bad_rows_in_a_part_file_are_rejected_naming_the_part(graph, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "ds" / "accounts"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"account_id": ["p1", "p2"], "registered_at": ["2025-01-01", "2025-01-02"]}),
+                   folder / "part-00000.parquet")
+    pq.write_table(pa.table({"account_id": ["p3", "p4"], "registered_at": ["2025-01-03", "never"]}),
+                   folder / "part-00001.parquet")
+    (result,) = load(graph, tmp_path / "ds", tmp_path).files
+    assert (result.read, result.loaded, result.rejected) == (4, 3, 1)
+    assert result.rejects_file.name == "accounts.rejects.csv"
+    with open(result.rejects_file, encoding="utf-8") as handle:
+        (reject,) = list(csv.DictReader(handle))
+    assert reject["line"] == "part-00001.parquet:2" and "registered_at='never'" in reject["reason"]
+    assert counts(graph)["Account"] == 3

@@ -5,7 +5,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ringscope.ingest.readers import FileFormatError, Table, classify
+from ringscope.ingest.load import checkpoint_key, discover
+from ringscope.ingest.readers import FileFormatError, Table, classify, classify_folder
 
 
 def table(path):
@@ -76,3 +77,92 @@ def test_a_file_that_is_not_its_format_names_itself(tmp_path, name, content, mes
         with table(path) as t:
             list(t)
     assert name in str(err.value)
+
+
+# ---------------------------------------------------------------- folders of part files
+
+def part_folder(folder, tables, fmt="parquet"):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, table in enumerate(tables):
+        path = folder / f"part-{i:05d}.{fmt}"
+        if fmt == "parquet":
+            pq.write_table(table, path)
+        else:
+            path.write_text(table)
+    return folder
+
+
+def test_a_folder_of_parts_reads_as_one_file_in_part_order(tmp_path):
+    folder = part_folder(tmp_path / "devices", [pa.table({"device_id": ["d1", "d2"]}), pa.table({"device_id": ["d3"]})])
+    (folder / "_SUCCESS").write_text("")
+    (folder / ".part-00000.parquet.crc").write_bytes(b"x")
+    data, skipped = classify_folder(folder)
+    assert (data.stem, data.fmt, [p.name for p in data.parts]) == ("devices", "parquet",
+                                                                   ["part-00000.parquet", "part-00001.parquet"])
+    assert skipped == []  # Spark's _SUCCESS and checksum files are not reported
+    with Table(data) as t:
+        rows = list(t)
+        assert t.columns == ["device_id"]
+    assert [r.values["device_id"] for r in rows] == ["d1", "d2", "d3"]
+    assert [r.where for r in rows] == ["part-00000.parquet:1", "part-00000.parquet:2", "part-00001.parquet:1"]
+
+
+def test_csv_parts_keep_their_own_line_numbers(tmp_path):
+    folder = part_folder(tmp_path / "devices", ["device_id\nd1\n", "device_id\nd2\nd3\n"], "csv")
+    with Table(classify_folder(folder)[0]) as t:
+        assert [r.where for r in t] == ["part-00000.csv:2", "part-00001.csv:2", "part-00001.csv:3"]
+
+
+def test_other_files_in_a_folder_of_parts_are_reported(tmp_path):
+    folder = part_folder(tmp_path / "devices", [pa.table({"device_id": ["d1"]})])
+    (folder / "README.txt").write_text("about")
+    (folder / "nested").mkdir()
+    data, skipped = classify_folder(folder)
+    assert len(data.parts) == 1
+    assert sorted(skipped) == ["devices/README.txt: not a part file (expected .csv, .jsonl or .parquet, optionally .gz)",
+                               "devices/nested: not a part file (expected .csv, .jsonl or .parquet, optionally .gz)"]
+
+
+def test_a_link_in_a_folder_of_parts_is_reported_and_never_followed(tmp_path):
+    folder = part_folder(tmp_path / "devices", [pa.table({"device_id": ["d1"]})])
+    secret = tmp_path / "secret.parquet"
+    pq.write_table(pa.table({"device_id": ["leaked"]}), secret)
+    (folder / "part-00001.parquet").symlink_to(secret)
+    data, skipped = classify_folder(folder)
+    assert [p.name for p in data.parts] == ["part-00000.parquet"]
+    assert skipped == ["devices/part-00001.parquet: a symbolic link; not followed"]
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda f: part_folder(f, [pa.table({"device_id": ["d1"]}), pa.table({"device_id": ["d2"], "model": ["x"]})]),
+     r"part-00001.parquet: columns device_id, model differ from those of part-00000.parquet \(device_id\)"),
+    (lambda f: (part_folder(f, [pa.table({"device_id": ["d1"]})]), (f / "part-00001.csv").write_text("device_id\nd2\n")),
+     r"part-00001.csv: a csv part in a folder of parquet parts"),
+    (lambda f: (part_folder(f, [pa.table({"device_id": ["d1"]})]), (f / "part-00001.parquet").write_bytes(b"junk")),
+     r"part-00001.parquet: not a Parquet file"),
+    (lambda f: f.mkdir(), r"devices: a folder with no part files in it"),
+])
+def test_a_folder_whose_parts_disagree_is_a_bad_file_naming_the_part(tmp_path, make, message):
+    folder = tmp_path / "devices"
+    make(folder)
+    with pytest.raises(FileFormatError, match=message):
+        with Table(classify_folder(folder)[0]) as t:
+            list(t)
+
+
+def test_discover_takes_folders_named_by_a_kind_and_reports_other_folders(tmp_path):
+    part_folder(tmp_path / "comments", [pa.table({"comment_id": ["c1"]})])
+    (tmp_path / "accounts.csv").write_text("account_id,registered_at\n")
+    (tmp_path / "backup").mkdir()
+    (tmp_path / ".scratch").mkdir()
+    found, skipped = discover(tmp_path)
+    assert [(d.stem, d.parts is not None) for d in found] == [("accounts", False), ("comments", True)]
+    assert len(skipped) == 1 and skipped[0].startswith("backup/: a folder, not a kind of record")
+
+
+def test_a_folder_checkpoint_changes_when_any_part_changes(tmp_path):
+    folder = part_folder(tmp_path / "devices", [pa.table({"device_id": ["d1"]}), pa.table({"device_id": ["d2"]})])
+    before = checkpoint_key(classify_folder(folder)[0])
+    assert checkpoint_key(classify_folder(folder)[0]) == before
+    pq.write_table(pa.table({"device_id": ["d2", "d9"]}), folder / "part-00001.parquet")
+    assert checkpoint_key(classify_folder(folder)[0]) != before

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from ringscope.simulate.platform import simulate
+from ringscope.simulate.world import Blocks
 
 # Overridable to try the checks on other data sets: RINGSCOPE_SIM_ACCOUNTS=20000 RINGSCOPE_SIM_SEED=5
 ACCOUNTS = int(os.environ.get("RINGSCOPE_SIM_ACCOUNTS", 3000))
@@ -17,11 +18,17 @@ STEMS = ("accounts", "devices", "account_devices", "account_ips", "brands", "int
          "intermediary_accounts", "orders", "notes", "comments", "likes", "follows", "sanctions", "labels")
 
 
-@pytest.fixture(scope="session")
-def dataset(tmp_path_factory):
+# One piece (the draws every platform up to a million accounts gets), and in parts of a
+# thousand accounts (what larger platforms get): every check below holds for both.
+LAYOUTS = {"one piece": Blocks(), "in parts": Blocks(one_piece=1000, part_accounts=1000, flush_rows=5000,
+                                                     bucket_rows=4000, write_rows=2500)}
+
+
+@pytest.fixture(scope="session", params=list(LAYOUTS))
+def dataset(request, tmp_path_factory):
     """(directory, summary) of a CSV data set with ACCOUNTS accounts."""
     out = tmp_path_factory.mktemp("sim_csv")
-    return out, simulate(out, ACCOUNTS, SEED, "csv")
+    return out, simulate(out, ACCOUNTS, SEED, "csv", LAYOUTS[request.param])
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,7 @@
-"""Determinism per seed, and every output format reads back with pandas/pyarrow to the same content."""
+"""Determinism per seed, and every output format reads back with pandas/pyarrow to the same content.
+
+Parquet is written as a folder per kind of part files (``comments/part-00000.parquet``).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +15,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from ringscope.simulate.platform import simulate
+from tests.simulate.conftest import STEMS
 
 SMALL = 1200
 
 
 def digests(directory) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
+    """Every file under directory (Parquet part files too) by its path in it."""
+    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +57,7 @@ def read(directory, stem: str, fmt: str) -> pd.DataFrame:
     elif fmt.startswith("jsonl"):
         frame = pd.read_json(path, lines=True, dtype=False)
     else:
-        frame = pq.read_table(path).to_pandas()
+        frame = pq.read_table(directory / stem).to_pandas()
     return frame.astype(object).where(frame.notna(), "").map(
         lambda v: ("true" if v else "false") if isinstance(v, bool) else str(v))
 
@@ -75,11 +81,13 @@ def test_files_read_back_with_arrow_and_gzip(by_format):
             records = [json.loads(line) for line in handle]
         assert len(records) == rows and len({tuple(r) for r in records}) == 1, name
     directory, summary = by_format["parquet"]
+    assert sorted(summary.files) == sorted(STEMS) == sorted(summary.parts)
     for name, rows in summary.files.items():
-        table = pq.read_table(directory / name)
-        assert table.num_rows == rows
-    assert pq.read_table(directory / "accounts.parquet").schema.field("followers").type == "int64"
-    assert pq.read_table(directory / "labels.parquet").schema.field("is_fake").type == "bool"
+        parts = sorted(p.name for p in (directory / name).iterdir())
+        assert parts == [f"part-{i:05d}.parquet" for i in range(summary.parts[name])]
+        assert pq.read_table(directory / name).num_rows == rows
+    assert pq.read_table(directory / "accounts").schema.field("followers").type == "int64"
+    assert pq.read_table(directory / "labels").schema.field("is_fake").type == "bool"
 
 
 def test_rejects_bad_arguments(tmp_path):
