@@ -147,6 +147,27 @@ def test_order_sensitive_and_dangling_data_gives_the_same_graph_both_ways(graph,
     assert any(s for *_, s, _ in second[1])  # stubs were made and counted
 
 
+def test_files_validated_on_two_processes_give_the_same_graph_and_summary(graph, tmp_path, monkeypatch):
+    from ringscope.ingest import bulk
+
+    monkeypatch.setattr(bulk, "PARALLEL_FROM_BYTES", 0)  # this small dataset through the process pool
+    monkeypatch.setattr(bulk, "VALIDATE_WORKERS", 2)
+    pools = []
+
+    class CountedPool(bulk.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "ProcessPoolExecutor", CountedPool)
+    directory = tricky_dataset(tmp_path / "ds")
+    write_table(directory, "devices", [{"device_id": "", "model": "no id: rejected"}], fmt="jsonl")
+    first, second = both_ways(graph, directory, tmp_path, keep_unknown=True)
+    assert_same(first, second)
+    assert any(rejected for _, _, _, rejected, _, _ in second[1])
+    assert pools == [(2,)]  # the bulk load went through the pool (the incremental one has none)
+
+
 def test_the_simulated_platform_gives_the_same_graph_both_ways(graph, tmp_path):
     from ringscope.simulate.platform import simulate
 
