@@ -32,11 +32,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import multiprocessing
 import os
+import pickle
 import shutil
+import subprocess
+import sys
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -155,6 +158,10 @@ def validate_all(files: list[DataFile], options: IngestOptions, rejects_dir: Pat
     is CPU-bound Python, so a second process halves the time on two cores. Biggest files first, so
     the two finish together. Progress bars are off in the workers (two would garble one terminal);
     a line is logged as each file is done.
+
+    Each file is one ``python -m ringscope.ingest.validate_worker`` process, not a multiprocessing
+    pool: a pool's children re-run the parent's ``__main__`` (spawn, forkserver), which in an app,
+    a notebook or a test runner is not ours to re-run, or copy its threads' locks (fork).
     """
     sizes = [_size(data) for data in files]
     workers = min(VALIDATE_WORKERS, len(files))
@@ -162,9 +169,8 @@ def validate_all(files: list[DataFile], options: IngestOptions, rejects_dir: Pat
         return [_validate(data, order, options, rejects_dir, folder) for order, data in enumerate(files)]
     quiet = dataclasses.replace(options, progress=False)
     done: dict[int, tuple[FileResult, "shape.StagedFile | None"]] = {}
-    # spawn, not fork: this process holds the driver's sockets and maybe its threads.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending = {pool.submit(_validate, files[order], order, quiet, rejects_dir, folder): order
+    with ThreadPoolExecutor(workers) as pool:
+        pending = {pool.submit(_validate_in_a_process, files[order], order, quiet, rejects_dir, folder): order
                    for order in sorted(range(len(files)), key=lambda i: -sizes[i])}
         for future in as_completed(pending):
             order = pending[future]
@@ -172,6 +178,23 @@ def validate_all(files: list[DataFile], options: IngestOptions, rejects_dir: Pat
             result = done[order][0]
             log(f"validated {printable(result.path.name)}: {result.read:,} rows read, {result.rejected:,} rejected")
     return [done[order] for order in range(len(files))]
+
+
+def _validate_in_a_process(data: DataFile, order: int, options: IngestOptions, rejects_dir: Path,
+                           folder: Path) -> tuple[FileResult, "shape.StagedFile | None"]:
+    """``_validate`` in a child process of its own; its exception, if any, is raised here."""
+    with tempfile.TemporaryDirectory(prefix="validate-", dir=folder) as scratch:
+        job, answer = Path(scratch) / "job.pickle", Path(scratch) / "answer.pickle"
+        job.write_bytes(pickle.dumps((data, order, options, rejects_dir, folder)))
+        done = subprocess.run([sys.executable, "-m", "ringscope.ingest.validate_worker", str(job), str(answer)],
+                              capture_output=True, text=True)
+        if done.returncode != 0 or not answer.exists():
+            raise RuntimeError(f"validating {printable(data.path)} in a child process failed "
+                               f"(exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+        ok, value = pickle.loads(answer.read_bytes())
+    if not ok:
+        raise value
+    return value
 
 
 def _size(data: DataFile) -> int:

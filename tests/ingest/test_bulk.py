@@ -148,24 +148,34 @@ def test_order_sensitive_and_dangling_data_gives_the_same_graph_both_ways(graph,
 
 
 def test_files_validated_on_two_processes_give_the_same_graph_and_summary(graph, tmp_path, monkeypatch):
+    import sys
+    import types
+
     from ringscope.ingest import bulk
 
-    monkeypatch.setattr(bulk, "PARALLEL_FROM_BYTES", 0)  # this small dataset through the process pool
+    monkeypatch.setattr(bulk, "PARALLEL_FROM_BYTES", 0)  # this small dataset through the worker processes
     monkeypatch.setattr(bulk, "VALIDATE_WORKERS", 2)
-    pools = []
+    in_a_process = []
+    real = bulk._validate_in_a_process
 
-    class CountedPool(bulk.ProcessPoolExecutor):
-        def __init__(self, *args, **kwargs):
-            pools.append(args)
-            super().__init__(*args, **kwargs)
+    def counted(data, order, *rest):
+        in_a_process.append(order)
+        return real(data, order, *rest)
 
-    monkeypatch.setattr(bulk, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(bulk, "_validate_in_a_process", counted)
+    # A host whose __main__ must not run again (an app, a notebook, a test runner's script): a
+    # multiprocessing pool's children would re-run it; the workers must not.
+    script = tmp_path / "host.py"
+    script.write_text("raise SystemExit('the host script ran again in a worker')\n")
+    host = types.ModuleType("__main__")
+    host.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", host)
     directory = tricky_dataset(tmp_path / "ds")
     write_table(directory, "devices", [{"device_id": "", "model": "no id: rejected"}], fmt="jsonl")
     first, second = both_ways(graph, directory, tmp_path, keep_unknown=True)
     assert_same(first, second)
     assert any(rejected for _, _, _, rejected, _, _ in second[1])
-    assert pools == [(2,)]  # the bulk load went through the pool (the incremental one has none)
+    assert sorted(in_a_process) == list(range(len(second[1])))  # every file of the bulk load, in a worker
 
 
 def test_the_simulated_platform_gives_the_same_graph_both_ways(graph, tmp_path):
