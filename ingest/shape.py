@@ -362,8 +362,10 @@ def _write_rels(con: duckdb.DuckDBPyConnection, rel: RelShape, path: Path) -> in
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
-    """Write ``query``'s rows as an importer CSV (header row; quotes doubled; null as an empty field)."""
-    count = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
-    if count:
-        con.execute(f"COPY ({query}) TO {_sql_str(str(path))} (HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"')")
+    """Write ``query``'s rows as an importer CSV (header row; quotes doubled; null as an empty field); the
+    number of rows. The query runs once (COPY returns its row count); an empty result leaves no file."""
+    count = con.execute(f"COPY ({query}) TO {_sql_str(str(path))} "
+                        f"(HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"')").fetchone()[0]
+    if not count:
+        path.unlink(missing_ok=True)
     return count
