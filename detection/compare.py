@@ -21,6 +21,13 @@ class ClusterChange:
     current_size: int
     jaccard: float
 
+    def sort_key(self) -> tuple[int, str, str]:
+        """The order changes are listed in: by kind, then by cluster id."""
+        return CHANGE_ORDER[self.change], self.current_id or "", self.previous_id or ""
+
+
+CHANGE_ORDER = {"new": 0, "grown": 1, "shrunk": 2, "persisting": 3, "dissolved": 4}
+
 
 def compare_clusters(previous: dict[str, frozenset[str]], current: dict[str, frozenset[str]],
                      min_jaccard: float = 0.3) -> list[ClusterChange]:
@@ -60,5 +67,4 @@ def compare_clusters(previous: dict[str, frozenset[str]], current: dict[str, fro
         changes.append(ClusterChange("new", None, cid, 0, len(current[cid]), 0.0))
     for pid in sorted(set(previous) - matched_prev):
         changes.append(ClusterChange("dissolved", pid, None, len(previous[pid]), 0, 0.0))
-    order = {"new": 0, "grown": 1, "shrunk": 2, "persisting": 3, "dissolved": 4}
-    return sorted(changes, key=lambda c: (order[c.change], c.current_id or "", c.previous_id or ""))
+    return sorted(changes, key=ClusterChange.sort_key)

@@ -240,8 +240,9 @@ def _profile_column(accounts: pd.DataFrame) -> AttributeColumn | None:
 def _shape_column(accounts: pd.DataFrame) -> AttributeColumn:
     """Nickname shapes as a column (shape computed once per distinct nickname). O(n)."""
     nick_codes, nicks = pd.factorize(accounts["nickname"].astype("string"), sort=False)
-    shapes = np.array([nickname_shape(x) for x in nicks], dtype=object)
-    per_row = np.where(nick_codes >= 0, shapes[np.maximum(nick_codes, 0)], "")
+    # "" stands for "no nickname"; it also keeps the lookup valid when no account has one.
+    shapes = np.array([nickname_shape(x) for x in nicks] + [""], dtype=object)
+    per_row = shapes[np.where(nick_codes >= 0, nick_codes, len(nicks))]
     return _text_column("nickname_shape", np.arange(len(accounts)), pd.Series(per_row))
 
 

@@ -4,7 +4,9 @@ A run takes the detection lock (a ``DetectionLock`` node, renewed by a
 heartbeat while the run works, so a crashed run frees it after
 ``LOCK_TTL_MINUTES``), records itself as ``running`` (visible to the app and
 ``ringscope runs``), reads the graph, runs the detectors, stores its clusters
-and per-account scores, and only then marks itself ``completed``. A failed
+and per-account scores, compares its clusters with the previous run's (kept
+in the graph, so the app's first visit after a run reads them instead of
+computing them), and only then marks itself ``completed``. A failed
 run is marked ``failed`` and its partial results removed; "latest" always
 means the latest *completed* run, so the previous results stay in force.
 """
@@ -22,6 +24,7 @@ from typing import Callable
 from ringscope.common.version import code_version
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.history import store_changes
 from ringscope.detection.pipeline import DetectorResult, account_risks, flagged_ids, run_all, validate_params
 from ringscope.detection.reader import data_watermark, read_platform
 from ringscope.detection.scoring import AccountRisk
@@ -211,6 +214,14 @@ def _work(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str
     _write_batches(graph, WRITE_CLUSTERS, "clusters", clusters, run_id, 200)
     _write_batches(graph, WRITE_SCORES, "scores", _score_rows(run_id, risks), run_id, WRITE_BATCH)
     durations["store"] = time.monotonic() - started
+    # What the app shows first (changes since the previous run) is computed now, not on the first visit.
+    started = time.monotonic()
+    graph.write(STAGE, run_id=run_id, stage="comparing with the previous run")
+    compared = store_changes(graph, run_id)
+    durations["compare"] = time.monotonic() - started
+    log(f"compared with {compared.previous_run or 'no previous run'}: "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(compared.counts.items())) or 'no clusters'} "
+        f"in {durations['compare']:.1f} s")
     flagged = len(flagged_ids(risks, policy))
     graph.write(COMPLETE_RUN, run_id=run_id, watermark=json.dumps(watermark, default=str),
                 durations=json.dumps({k: round(v, 3) for k, v in durations.items()}),

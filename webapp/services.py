@@ -129,8 +129,8 @@ def top_clusters(run_id: str, limit: int = 100) -> list[overview.RankedCluster]:
 
 
 @st.cache_data(ttl=3600, show_spinner=False, max_entries=16)
-def changes(run_id: str) -> history.Changes:
-    return guard(history.changes, get_graph(), run_id)
+def changes(run_id: str, kinds: tuple[str, ...] = history.KINDS) -> history.Changes:
+    return guard(history.changes, get_graph(), run_id, kinds)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=256)

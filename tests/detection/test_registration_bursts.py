@@ -133,3 +133,11 @@ def test_bulk_scores_with_only_required_columns():
     accounts = farm()[["account_id", "registered_at"]]
     scores = bulk_registration_scores(accounts)
     assert scores.between(0, 1).all() and len(scores) == 15
+
+
+def test_no_account_with_a_nickname_still_finds_the_ip_burst():
+    # A platform export without nicknames (every value null) once crashed the shape column.
+    accounts = pd.concat([background(), farm()], ignore_index=True)
+    accounts["nickname"] = None
+    findings = detect_registration_bursts(accounts)
+    assert [f.members for f in findings] == [tuple(f"f{i:03d}" for i in range(15))]

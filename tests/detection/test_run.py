@@ -123,3 +123,15 @@ def test_flagged_without_any_run_is_a_clear_error(graph, use_test_db, capsys):
     assert "no completed detection run yet" in capsys.readouterr().err
     assert cli.main(["flagged", "--run", "run-nope", "--format", "csv"]) == 1
     assert "no detection run 'run-nope'" in capsys.readouterr().err
+
+
+def test_detect_stores_its_changes(loaded):
+    from ringscope.detection.history import changes, compare_live
+
+    policy = load_detection_policy()
+    detect(loaded, policy)
+    second = detect(loaded, policy)
+    assert "compare" in second.durations
+    assert loaded.read("MATCH (r:DetectionRun {run_id: $id}) RETURN r.change_counts IS NOT NULL AS kept",
+                       id=second.run_id)[0]["kept"]
+    assert changes(loaded, second.run_id).changes == compare_live(loaded, second.run_id)[1]

@@ -65,7 +65,7 @@ def _clusters(run_id: str) -> None:
 
 def _changes(run_id: str) -> None:
     st.subheader("Since the previous run")
-    changes = services.changes(run_id)
+    changes = services.changes(run_id, ("new", "grown", "dissolved"))
     if changes.previous_run is None:
         st.caption("This is the first completed run: every cluster is new.")
         return
@@ -74,7 +74,7 @@ def _changes(run_id: str) -> None:
     for col, kind in zip(cols, order):
         col.metric(kind, changes.counts.get(kind, 0))
     st.caption(f"Compared with run `{changes.previous_run}` (clusters matched by member overlap).")
-    interesting = [c for c in changes.changes if c.change in ("new", "grown", "dissolved")][:200]
+    interesting = changes.changes[:200]
     if interesting:
         table([{"change": c.change, "cluster": (c.current_id or c.previous_id or "").split(":", 1)[-1],
                        "before": c.previous_size, "now": c.current_size, "overlap": c.jaccard}
