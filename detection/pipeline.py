@@ -12,7 +12,10 @@ so a misspelt setting is named rather than ignored. Pure: no database here.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
@@ -28,6 +31,7 @@ from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
 from ringscope.detection.engagement import EngagementParams, detect_engagement
 from ringscope.detection.findings import ClusterFinding
+from ringscope.common.errors import SettingError
 from ringscope.detection.lockstep import LockstepParams, detect_lockstep
 from ringscope.detection.offplatform_lures import OffplatformLureParams, detect_offplatform_lures
 from ringscope.detection.params import params_from_policy
@@ -126,23 +130,85 @@ def validate_params(policy: DetectionPolicy) -> dict[str, Any]:
             for name, detector in policy.enabled().items()}
 
 
+# Below this many accounts a second process costs more than it saves (forking, sending findings back).
+PARALLEL_FROM_ACCOUNTS = 100_000
+WORKERS_SETTING = "RINGSCOPE_DETECT_WORKERS"
+
+
+def detector_workers(frames: PlatformFrames) -> int:
+    """How many processes run the detectors: ``RINGSCOPE_DETECT_WORKERS`` if set, else 2 on a machine with
+    two cores or more for a platform of ``PARALLEL_FROM_ACCOUNTS`` accounts or more, else 1."""
+    value = os.environ.get(WORKERS_SETTING, "").strip()
+    if value:
+        if not value.isdigit() or not 1 <= int(value) <= 64:
+            raise SettingError(f"{WORKERS_SETTING}={value!r}: expected a whole number of processes from 1 to 64")
+        return int(value)
+    if len(frames.accounts) < PARALLEL_FROM_ACCOUNTS:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def run_all(frames: PlatformFrames, policy: DetectionPolicy,
-            on_done: Callable[[DetectorResult], None] | None = None) -> list[DetectorResult]:
-    """Every enabled detector in ``DETECTORS`` order; those ``after_flagging`` last, over what the others flagged."""
+            on_done: Callable[[DetectorResult], None] | None = None,
+            workers: int | None = None) -> list[DetectorResult]:
+    """Every enabled detector in ``DETECTORS`` order; those ``after_flagging`` last, over what the others flagged.
+
+    With ``workers`` > 1 (default: ``detector_workers``) the detectors that do not wait for the others run
+    in that many forked processes at once; each reads the frames the parent holds (copy-on-write, nothing
+    is sent to it) and sends its findings back. The results are the same, in the same order.
+    """
     params = validate_params(policy)
-    results: list[DetectorResult] = []
-
-    def run(name: str, *inputs: Any) -> None:
-        started = time.monotonic()
-        findings = DETECTORS[name].adapter(frames, *inputs, params[name])
-        results.append(DetectorResult(name, findings, time.monotonic() - started))
-        if on_done:
-            on_done(results[-1])
-
-    for name, detector in DETECTORS.items():
-        if name in params and not detector.after_flagging:
-            run(name)
+    workers = detector_workers(frames) if workers is None else workers
+    first = [name for name, detector in DETECTORS.items() if name in params and not detector.after_flagging]
+    if workers > 1 and len(first) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        results = _run_forked(frames, params, first, workers, on_done)
+    else:
+        results = []
+        for name in first:
+            results.append(_run_one(frames, params, name))
+            if on_done:
+                on_done(results[-1])
     for name, detector in DETECTORS.items():
         if name in params and detector.after_flagging:
-            run(name, sorted(flagged_ids(account_risks(results, policy), policy)))
+            flagged = sorted(flagged_ids(account_risks(results, policy), policy))
+            results.append(_run_one(frames, params, name, flagged))
+            if on_done:
+                on_done(results[-1])
     return results
+
+
+def _run_one(frames: PlatformFrames, params: dict[str, Any], name: str, *inputs: Any) -> DetectorResult:
+    started = time.monotonic()
+    findings = DETECTORS[name].adapter(frames, *inputs, params[name])
+    return DetectorResult(name, findings, time.monotonic() - started)
+
+
+# What forked detector processes read: set just before the pool forks them, so each child finds the frames
+# in its copy of the parent's memory instead of receiving them pickled (gigabytes at a million accounts).
+_FORKED: tuple[PlatformFrames, dict[str, Any]] | None = None
+
+
+def _run_in_child(name: str) -> DetectorResult:
+    assert _FORKED is not None, "detector process started without the frames"
+    frames, params = _FORKED
+    return _run_one(frames, params, name)
+
+
+def _run_forked(frames: PlatformFrames, params: dict[str, Any], names: list[str], workers: int,
+                on_done: Callable[[DetectorResult], None] | None) -> list[DetectorResult]:
+    global _FORKED
+    _FORKED = (frames, params)
+    done: dict[str, DetectorResult] = {}
+    try:
+        # fork, not spawn: a spawned child would re-import the host's __main__ and need the frames pickled.
+        with ProcessPoolExecutor(max_workers=min(workers, len(names)),
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {pool.submit(_run_in_child, name): name for name in names}
+            for future in as_completed(futures):
+                result = future.result()
+                done[result.name] = result
+                if on_done:
+                    on_done(result)
+    finally:
+        _FORKED = None
+    return [done[name] for name in names]
