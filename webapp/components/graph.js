@@ -75,7 +75,10 @@ export default function (component) {
         enabled: !hasPositions,
         solver: "forceAtlas2Based",
         forceAtlas2Based: { gravitationalConstant: -60, springLength: 90, avoidOverlap: 0.4 },
-        stabilization: { enabled: true, iterations: 250, updateInterval: 50, fit: true },
+        // A cluster drawing of 300 members and their shared devices took 1.7 s to settle at 250 iterations
+        // (benchmarks/results/app_browser.md); a large drawing settles well enough in fewer.
+        stabilization: { enabled: true, iterations: data.nodes.length > 300 ? 120 : 250, updateInterval: 50,
+                         fit: true },
       },
       interaction: { hover: true, tooltipDelay: 150, hideEdgesOnDrag: data.nodes.length > 800,
                      hideEdgesOnZoom: data.nodes.length > 800 },
@@ -94,10 +97,17 @@ export default function (component) {
     if (hasPositions || data.nodes.length === 0) settled();
     else network.once("stabilizationIterationsDone", settled);
     network.on("click", (params) => {
-      if (params.nodes.length) setTriggerValue("event", { kind: "select", node: params.nodes[0], seq: ++st.seq });
+      if (!params.nodes.length) return;
+      // vis-network follows a doubleClick with one more click on the node: sent, that "select" would replace
+      // the "expand" in the one trigger before Streamlit reads it, and the double-click would expand nothing.
+      const last = st.lastExpand;
+      if (last && last.node === params.nodes[0] && Date.now() - last.at < 500) return;
+      setTriggerValue("event", { kind: "select", node: params.nodes[0], seq: ++st.seq });
     });
     network.on("doubleClick", (params) => {
-      if (params.nodes.length) setTriggerValue("event", { kind: "expand", node: params.nodes[0], seq: ++st.seq });
+      if (!params.nodes.length) return;
+      st.lastExpand = { node: params.nodes[0], at: Date.now() };
+      setTriggerValue("event", { kind: "expand", node: params.nodes[0], seq: ++st.seq });
     });
   } else {
     // Same graph: add what is new (placed near where it came from), drop what was hidden, restyle the rest.
