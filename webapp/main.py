@@ -49,6 +49,9 @@ def render_page(name: str) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="ringscope", page_icon=":material/hub:", layout="wide")
+    from ringscope.webapp import services
+
+    services.start_background()
     actor = current_actor()
     if actor is None:
         st.navigation([st.Page(sign_in_page, title="Sign in", url_path="signin", default=True)],

@@ -14,8 +14,10 @@ message; the page shows it with ``st.error`` and stays usable.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import threading
+import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -81,6 +83,7 @@ def _connect():
     settings = dataclasses.replace(settings, query_timeout_s=min(settings.query_timeout_s, APP_QUERY_TIMEOUT_S))
     graph = connect(settings)
     threading.Thread(target=warm_up, args=(graph,), name="ringscope-warm-up", daemon=True).start()
+    threading.Thread(target=watch_runs, args=(graph,), name="ringscope-run-watch", daemon=True).start()
     return graph
 
 
@@ -104,6 +107,77 @@ def warm_up(graph) -> None:
             step()
         except Exception:  # noqa: BLE001 - a warm-up never matters enough to fail anything
             pass
+    for page in ("overview", "search", "explorer", "entity", "bans", "sanctions"):
+        try:  # the first visit to a page should not pay for importing it (and the component's bundle)
+            importlib.import_module(f"ringscope.webapp.views.{page}")
+        except Exception:  # noqa: BLE001
+            pass
+
+
+RUN_WATCH_S = float(os.environ.get("RINGSCOPE_APP_RUN_WATCH_S", "10"))
+
+
+def watch_runs(graph, every: float | None = None, rounds: int | None = None) -> None:
+    """In the background, for the app's life: when a detection run completes, fill what its first visitor
+    would otherwise wait for (``prefill``). Polls the latest run every ``RUN_WATCH_S`` seconds."""
+    seen = None
+    done = 0
+    while rounds is None or done < rounds:
+        try:
+            run = overview.latest_run(graph)
+            if run is not None and run.run_id != seen:
+                prefill(run.run_id)
+                seen = run.run_id
+        except Exception:  # noqa: BLE001 - the database may be down; the next round tries again
+            pass
+        done += 1
+        if rounds is None or done < rounds:
+            time.sleep(RUN_WATCH_S if every is None else every)
+
+
+def prefill(run_id: str) -> list[str]:
+    """Compute, into the app's caches, what the first visit after run ``run_id`` shows: the overview's
+    clusters and changes, the top cluster's drawing and members, the banned devices. Returns what it filled."""
+    filled = []
+    with _quiet_outside_sessions():
+        clusters = top_clusters(run_id, 100)
+        filled.append("top clusters")
+        changes(run_id, OVERVIEW_CHANGES)
+        filled.append("changes")
+        if clusters:
+            cluster_graph(clusters[0].cluster_id)
+            cluster_members(clusters[0].cluster_id)
+            filled.append("top cluster")
+        banned_devices(300)
+        filled.append("banned devices")
+    return filled
+
+
+@contextmanager
+def _quiet_outside_sessions() -> Iterator[None]:
+    """Cached functions called from a background thread work (the caches are the process's), but Streamlit
+    warns on every call that the thread has no session; that warning is expected here."""
+    import logging
+
+    loggers = [logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def start_background() -> None:
+    """Connect on the first page load, the sign-in page included, and so start the warm-up and the run
+    watcher: the app prepares while the first person types their password. A database that is down is
+    reported by the page that needs it, not here."""
+    try:
+        get_graph()
+    except AppError:
+        pass
 
 
 def get_graph():
@@ -126,6 +200,9 @@ def runs_in_progress() -> list:
 @st.cache_data(ttl=3600, show_spinner=False, max_entries=64)
 def top_clusters(run_id: str, limit: int = 100) -> list[overview.RankedCluster]:
     return guard(overview.top_clusters, get_graph(), run_id, limit)
+
+
+OVERVIEW_CHANGES = ("new", "grown", "dissolved")  # the kinds the overview lists
 
 
 @st.cache_data(ttl=3600, show_spinner=False, max_entries=16)

@@ -65,7 +65,7 @@ def _clusters(run_id: str) -> None:
 
 def _changes(run_id: str) -> None:
     st.subheader("Since the previous run")
-    changes = services.changes(run_id, ("new", "grown", "dissolved"))
+    changes = services.changes(run_id, services.OVERVIEW_CHANGES)
     if changes.previous_run is None:
         st.caption("This is the first completed run: every cluster is new.")
         return
