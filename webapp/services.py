@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import streamlit as st
 
-from ringscope.common.errors import DatabaseError, DatabaseUnavailable, QueryTimeout, RingscopeError
+from ringscope.common.errors import DatabaseError, DatabaseUnavailable, QueryTimeout, RingscopeError, SettingError
 from ringscope.detection import history
 from ringscope.queries import bans, entities, neighbours, overview, search
 from ringscope.queries.neighbours import Expansion, NeighbourCounts
@@ -83,7 +83,8 @@ def _connect():
     settings = dataclasses.replace(settings, query_timeout_s=min(settings.query_timeout_s, APP_QUERY_TIMEOUT_S))
     graph = connect(settings)
     threading.Thread(target=warm_up, args=(graph,), name="ringscope-warm-up", daemon=True).start()
-    threading.Thread(target=watch_runs, args=(graph,), name="ringscope-run-watch", daemon=True).start()
+    if run_watch_seconds() > 0:
+        threading.Thread(target=watch_runs, args=(graph,), name="ringscope-run-watch", daemon=True).start()
     return graph
 
 
@@ -114,12 +115,18 @@ def warm_up(graph) -> None:
             pass
 
 
-RUN_WATCH_S = float(os.environ.get("RINGSCOPE_APP_RUN_WATCH_S", "10"))
+def run_watch_seconds() -> float:
+    """``RINGSCOPE_APP_RUN_WATCH_S``: how often the app looks for a newly completed run (0: never)."""
+    value = os.environ.get("RINGSCOPE_APP_RUN_WATCH_S", "10")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        raise SettingError(f"RINGSCOPE_APP_RUN_WATCH_S={value!r}: expected seconds, e.g. 10 (0 turns it off)")
 
 
 def watch_runs(graph, every: float | None = None, rounds: int | None = None) -> None:
     """In the background, for the app's life: when a detection run completes, fill what its first visitor
-    would otherwise wait for (``prefill``). Polls the latest run every ``RUN_WATCH_S`` seconds."""
+    would otherwise wait for (``prefill``). Polls the latest run every ``run_watch_seconds()``."""
     seen = None
     done = 0
     while rounds is None or done < rounds:
@@ -132,7 +139,7 @@ def watch_runs(graph, every: float | None = None, rounds: int | None = None) -> 
             pass
         done += 1
         if rounds is None or done < rounds:
-            time.sleep(RUN_WATCH_S if every is None else every)
+            time.sleep(run_watch_seconds() if every is None else every)
 
 
 def prefill(run_id: str) -> list[str]:

@@ -50,6 +50,9 @@ def app_db(session_graph, tmp_path_factory, use_test_db, users_file, monkeypatch
     if not platform_loaded(session_graph):
         load_platform(session_graph, tmp_path_factory.mktemp("platform"))
     monkeypatch.setenv("RINGSCOPE_USERS", str(users_file))
+    # No background run watcher in the test process: tests clear and check the caches themselves
+    # (tests/webapp/test_services.py runs one round of it directly).
+    monkeypatch.setenv("RINGSCOPE_APP_RUN_WATCH_S", "0")
     import streamlit as st
 
     st.cache_data.clear()

@@ -192,6 +192,31 @@ def test_sanctions_page_for_an_investigator(app_db):
         assert not [b for b in at.button if b.key == "sx_revoke"]  # revoking needs an approver
 
 
+def test_a_sanction_previewed_and_applied_on_the_page_shows_in_its_history(app_db):
+    from ringscope.webapp.views.sanctions import service
+
+    if service() is None:
+        pytest.skip("the sanctions package is not installed")
+    target = app_db.read("MATCH (a:Account) WHERE a.status = 'active' AND NOT EXISTS { (:Sanction)-[:TARGETS]->(a) } "
+                         "RETURN a.account_id AS id ORDER BY a.account_id DESC LIMIT 1")[0]["id"]
+    at = page("sanctions", "investigator", sanction_target=f"Account:{target}")
+    at.selectbox(key="sx_kind").select("spam_comment")
+    at.text_area(key="sx_reason").input("page test")
+    at.button(key="sx_preview").click().run()
+    assert not at.exception and not errors(at)
+    assert any("(open)" in m.value for m in at.markdown), all_text(at)[:500]
+    applied = [b for b in at.button if b.key == "sx_apply"]
+    assert applied, "an investigator may apply a preview that needs no approval"
+    applied[0].click().run()
+    assert not at.exception and not errors(at)
+    # The outcome is shown above the tabs after the whole page reran, and the History tab lists it.
+    assert at.success and "written" in at.success[0].value
+    at.text_input(key="sx_hist_key").input(target).run()
+    assert target in all_text(at)
+    assert app_db.read("MATCH (s:Sanction)-[:TARGETS]->(:Account {account_id: $id}) RETURN count(s) AS n",
+                       id=target)[0]["n"] >= 1
+
+
 def test_only_admins_get_the_cypher_console(app_db):
     at = page("admin", "investigator")
     assert errors(at) and not at.text_area

@@ -36,15 +36,29 @@ def render() -> None:
     if not who.can("preview_sanction"):
         st.error(f"Your role ({who.role}) may not preview or apply sanctions.")
         return
+    done = st.session_state.pop("sx_done", None)
+    if done:
+        st.success(done)
     tabs = st.tabs(["Preview and apply", "Awaiting approval", "Revoke on appeal", "History"])
-    with tabs[0], services.shown_errors():
-        _preview(module, who)
-    with tabs[1], services.shown_errors():
-        _approvals(module, who)
-    with tabs[2], services.shown_errors():
-        _revoke(module, who)
-    with tabs[3], services.shown_errors():
-        _history(module, who)
+    for tab, body in zip(tabs, (_preview, _approvals, _revoke, _history)):
+        with tab:
+            _tab(body, module, who)
+
+
+@st.fragment
+def _tab(body, module, who) -> None:
+    """One tab as a fragment: choosing a violation or pressing Preview reruns that tab only, not the three
+    others' database reads (measured at 1M accounts: a preview took three full-page reruns)."""
+    with services.shown_errors():
+        body(module, who)
+
+
+def _written(message: str) -> None:
+    """After a write every tab may show something else (what awaits approval, the history): rerun the whole
+    page, with the outcome shown above the tabs."""
+    services.clear_caches()
+    st.session_state["sx_done"] = message
+    st.rerun(scope="app")
 
 
 def _violation_kinds() -> dict[str, str]:
@@ -133,9 +147,8 @@ def _preview(module, who) -> None:
     label = "Send for approval" if preview.needs_approval else "Apply"
     if preview.state == "open" and who.can("apply_sanction") and st.button(label, key="sx_apply"):
         result = services.guard(module.apply, services.get_graph(), preview.preview_id, who)
-        services.clear_caches()
-        st.success(f"{len(result.created_ids)} written: {len(result.sanction_ids)} sanctions, "
-                   f"{len(result.review_ids)} reviews, {len(result.pending_ids)} awaiting approval.")
+        _written(f"{len(result.created_ids)} written: {len(result.sanction_ids)} sanctions, "
+                 f"{len(result.review_ids)} reviews, {len(result.pending_ids)} awaiting approval.")
 
 
 def _approvals(module, who) -> None:
@@ -155,8 +168,7 @@ def _approvals(module, who) -> None:
     note = st.text_input("Note", key="sx_approve_note")
     if st.button("Approve", key="sx_approve", type="primary"):
         result = services.guard(module.approve, services.get_graph(), chosen, who, reason=note)
-        services.clear_caches()
-        st.success(f"Approved: {len(result.activated)} sanctions now in force.")
+        _written(f"Approved: {len(result.activated)} sanctions now in force.")
 
 
 def _revoke(module, who) -> None:
@@ -167,9 +179,8 @@ def _revoke(module, who) -> None:
     reason = st.text_input("The appeal granted (why)", key="sx_revoke_reason").strip()
     if st.button("Revoke", key="sx_revoke", disabled=not (ident and reason)):
         result = services.guard(module.revoke, services.get_graph(), ident, who, reason)
-        services.clear_caches()
-        st.success(f"Revoked {len(result.revoked)} (cascade included); "
-                   + ", ".join(f"{s.target} is now {s.status}" for s in result.statuses))
+        _written(f"Revoked {len(result.revoked)} (cascade included); "
+                 + ", ".join(f"{s.target} is now {s.status}" for s in result.statuses))
 
 
 def _history(module, who) -> None:
