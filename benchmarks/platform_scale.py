@@ -1,6 +1,7 @@
 """The platform at scale, through the commands a user runs: simulate, ingest (bulk and incremental), detect, reset.
 
-    python -m benchmarks.platform_scale --accounts 100000 1000000 [--incremental 100000] [--format parquet]
+    python -m benchmarks.platform_scale --accounts 100000 1000000 [--incremental 100000] [--baseline 100000]
+        [--format parquet]
 
 For each size, each step is the whole ``ringscope`` command in a process of its own,
 timed from start to exit (what a user waits for), against a dedicated local Neo4j
@@ -10,10 +11,16 @@ timed from start to exit (what a user waits for), against a dedicated local Neo4
 2. ``ringscope reset`` of whatever the store holds, then ``ringscope ingest DIR --mode bulk``;
 3. ``ringscope detect`` (the whole run: reading the graph, every detector, writing the run);
 4. ``ringscope reset`` of the loaded graph;
-5. for the sizes in ``--incremental``: ``ringscope ingest DIR --mode incremental`` into the
-   emptied store, for the ratio of the two paths on the same data.
+5. for the sizes in ``--baseline``: ``python -m benchmarks.plain_statements DIR`` into the
+   emptied store (the same graph written with plain ``UNWIND ... CREATE`` statements, shaping
+   included: what Neo4j does with the simplest writes, to set the incremental path against),
+   then ``ringscope reset`` again;
+6. for the sizes in ``--incremental``: ``ringscope ingest DIR --mode incremental`` into the
+   emptied store, for the ratio of the two paths on the same data, then ``ringscope reset``.
 
-Recorded per step: wall seconds, rows/s where rows are read, CPU seconds of the command
+Recorded per step: wall seconds, rows/s where rows are read (the dataset rows each file line
+reports as read; for the baseline, the dataset rows its total line reports, so the rates of
+the baseline and the incremental load are comparable), CPU seconds of the command
 (user+sys from ``wait4``; a CPU share well under the wall time on 2 cores means waiting on
 Neo4j or on the disk), the command's peak memory (ru_maxrss) and the JVM's (VmHWM, sampled
 every second while the step runs: the importer's JVM and the server's), and the load
@@ -39,6 +46,9 @@ from benchmarks.common import append_results, load_average, machine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "platform_scale.md"
 READ = re.compile(r"read ([\d,]+)")
+# The total line of benchmarks/plain_statements.py: its dataset rows read.
+BASELINE_TOTAL = re.compile(r"^total: [\d,]+ rows \(nodes \+ relationships\) .*; dataset rows read: ([\d,]+)")
+REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -73,8 +83,12 @@ def _jvm_sampler(stop: threading.Event, peaks: list[float]) -> None:
         stop.wait(1.0)
 
 
-def run_step(name: str, args: list[str], env: dict[str, str], log: Path) -> Step:
-    command = [str(Path(sys.executable).parent / "ringscope"), *args]
+def run_step(name: str, args: list[str], env: dict[str, str], log: Path, module: str | None = None) -> Step:
+    """A ``ringscope`` subcommand, or with ``module`` a ``python -m module`` of this repository, timed."""
+    if module:
+        command = [sys.executable, "-m", module, *args]
+    else:
+        command = [str(Path(sys.executable).parent / "ringscope"), *args]
     load_before = load_average()
     peaks: list[float] = []
     stop = threading.Event()
@@ -84,7 +98,8 @@ def run_step(name: str, args: list[str], env: dict[str, str], log: Path) -> Step
     with open(log, "a") as out:
         out.write(f"\n$ {' '.join(command)}\n")
         out.flush()
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   cwd=REPO if module else None)
         text = []
         for line in process.stdout:
             out.write(line)
@@ -93,15 +108,24 @@ def run_step(name: str, args: list[str], env: dict[str, str], log: Path) -> Step
     seconds = time.monotonic() - started
     stop.set()
     sampler.join()
-    rows = sum(int(m.group(1).replace(",", "")) for line in text for m in [READ.search(line)] if m) or None
+    rows = _rows_read(text)
     print(f"  {name}: {seconds:,.1f} s" + (f", {rows:,} rows" if rows else ""), flush=True)
     return Step(name, seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, max(peaks, default=0.0),
                 rows, f"{load_before} -> {load_average()}", os.waitstatus_to_exitcode(status) == 0,
                 "".join(text[-3:]).strip())
 
 
+def _rows_read(text: list[str]) -> int | None:
+    """Dataset rows the step read: the baseline's total line, else the sum of the files' "read N"."""
+    for line in text:
+        match = BASELINE_TOTAL.search(line)
+        if match:
+            return int(match.group(1).replace(",", "")) or None
+    return sum(int(m.group(1).replace(",", "")) for line in text for m in [READ.search(line)] if m) or None
+
+
 def run(sizes: list[int], incremental: set[int], fmt: str, work: Path, port: int, heap: str, pagecache: str,
-        bulk_memory: str) -> str:
+        bulk_memory: str, baseline: set[int] | frozenset[int] = frozenset()) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     env.update(RINGSCOPE_HOME=str(work / "neo4j"), RINGSCOPE_BOLT_PORT=str(port), RINGSCOPE_NEO4J_HEAP=heap,
                RINGSCOPE_NEO4J_PAGECACHE=pagecache, RINGSCOPE_BULK_MEMORY=bulk_memory, RINGSCOPE_ACTOR="benchmark")
@@ -124,6 +148,10 @@ def run(sizes: list[int], incremental: set[int], fmt: str, work: Path, port: int
         steps.append(run_step("ingest --mode bulk", ["ingest", str(data), "--mode", "bulk", *rejects], env, log))
         steps.append(run_step("detect", ["detect"], env, log))
         steps.append(run_step("reset", ["reset", "--yes"], env, log))
+        if n in baseline:
+            steps.append(run_step("plain statements (baseline)", [str(data), "--staging", str(work)], env, log,
+                                  module="benchmarks.plain_statements"))
+            steps.append(run_step("reset (after baseline)", ["reset", "--yes"], env, log))
         if n in incremental:
             steps.append(run_step("ingest --mode incremental", ["ingest", str(data), "--mode", "incremental",
                                                                 *rejects], env, log))
@@ -146,6 +174,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--incremental", type=int, nargs="*", default=[100_000],
                         help="sizes also loaded with --mode incremental (35 min at 1M on 2 cores)")
+    parser.add_argument("--baseline", type=int, nargs="*", default=[],
+                        help="sizes also written with plain UNWIND ... CREATE statements "
+                             "(benchmarks/plain_statements.py), after the bulk load's reset")
     parser.add_argument("--format", default="csv.gz", choices=["csv.gz", "parquet"])
     parser.add_argument("--work", type=Path, default=Path("/tmp/ringscope-platform-scale"))
     parser.add_argument("--port", type=int, default=7797)
@@ -155,7 +186,7 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     text = run(args.accounts, set(args.incremental), args.format, args.work, args.port, args.heap, args.pagecache,
-               args.bulk_memory)
+               args.bulk_memory, set(args.baseline))
     append_results(RESULTS, text + "\n")
     print(text)
 
