@@ -45,6 +45,23 @@ def labels(platform_dir) -> dict[str, bool]:
     return dict(zip(frame["account_id"], frame["is_fake"].str.lower() == "true"))
 
 
+def test_detectors_in_two_processes_find_what_one_process_finds(loaded, monkeypatch):
+    from ringscope.detection.pipeline import run_all
+    from ringscope.detection.reader import read_platform
+
+    frames, policy = read_platform(loaded), load_detection_policy()
+    one = run_all(frames, policy, workers=1)
+    seen = []
+    two = run_all(frames, policy, on_done=lambda r: seen.append(r.name), workers=2)
+    assert [r.name for r in two] == [r.name for r in one] and sorted(seen) == sorted(r.name for r in one)
+    assert [r.findings for r in two] == [r.findings for r in one]
+    assert sum(len(r.findings) for r in one) > 0
+    # The number of processes is a setting: a bad value is named.
+    monkeypatch.setenv("RINGSCOPE_DETECT_WORKERS", "two")
+    with pytest.raises(pipeline.SettingError, match="RINGSCOPE_DETECT_WORKERS='two'"):
+        run_all(frames, policy)
+
+
 def test_flagged_prints_the_stable_csv_with_scores_and_reasons(loaded, use_test_db, capsys, platform_dir):
     assert cli.main(["detect", "--quiet"]) == 0
     run_id = capsys.readouterr().out.strip().splitlines()[-1]
@@ -136,19 +153,3 @@ def test_detect_stores_its_changes(loaded):
                        id=second.run_id)[0]["kept"]
     assert changes(loaded, second.run_id).changes == compare_live(loaded, second.run_id)[1]
 
-
-def test_detectors_in_two_processes_find_what_one_process_finds(loaded, monkeypatch):
-    from ringscope.detection.pipeline import run_all
-    from ringscope.detection.reader import read_platform
-
-    frames, policy = read_platform(loaded), load_detection_policy()
-    one = run_all(frames, policy, workers=1)
-    seen = []
-    two = run_all(frames, policy, on_done=lambda r: seen.append(r.name), workers=2)
-    assert [r.name for r in two] == [r.name for r in one] and sorted(seen) == sorted(r.name for r in one)
-    assert [r.findings for r in two] == [r.findings for r in one]
-    assert sum(len(r.findings) for r in one) > 0
-    # The number of processes is a setting: a bad value is named.
-    monkeypatch.setenv("RINGSCOPE_DETECT_WORKERS", "two")
-    with pytest.raises(pipeline.SettingError, match="RINGSCOPE_DETECT_WORKERS='two'"):
-        run_all(frames, policy)
