@@ -54,7 +54,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -389,19 +388,11 @@ def start_app(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, st
     log = open(log_path, "w")
     server = subprocess.Popen(launch.command(port), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return server, url
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            stop_app(server)
-            log.close()
-            raise SystemExit(f"streamlit did not come up:\n{log_path.read_text()[-2000:]}")
-        time.sleep(0.3)
+    if not launch.wait_until_up(url, server):
+        stop_app(server)
+        log.close()
+        raise SystemExit(f"streamlit did not come up:\n{log_path.read_text()[-2000:]}")
+    return server, url
 
 
 def stop_app(server: subprocess.Popen | None) -> None:

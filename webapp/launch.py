@@ -11,6 +11,8 @@ import os
 import secrets
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from ringscope.auth.users import load_users, save_user, users_path
@@ -33,6 +35,21 @@ def command(port: int = 8501, headless: bool = True) -> list[str]:
         "--server.maxUploadSize", "50",
         "--theme.base", "light",
     ]
+
+
+def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 90) -> bool:
+    """Wait for the app at ``url`` to answer its health check; False if ``server`` exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return True
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.3)
 
 
 def serve(port: int = 8501, headless: bool = True) -> subprocess.Popen | int:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from ringscope.auth.users import save_user
+from ringscope.webapp.launch import wait_until_up
 from tests.conftest import REPO
 
 ACCOUNTS = 2000
@@ -67,19 +66,10 @@ def app_url(e2e_platform, cli_env, tmp_path_factory):
          "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    break
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            log.close()
-            pytest.fail(f"streamlit did not come up: {Path(log.name).read_text()[-2000:]}")
-        time.sleep(0.5)
+    if not wait_until_up(url, server):
+        server.kill()
+        log.close()
+        pytest.fail(f"streamlit did not come up: {Path(log.name).read_text()[-2000:]}")
     yield url
     server.terminate()
     try:
