@@ -48,11 +48,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         raise SettingError(f"{directory}: no such dataset directory")
     if args.batch_size < 1:
         raise SettingError("--batch-size must be at least 1")
+    if not 1 <= args.writers <= 16:
+        raise SettingError(f"--writers must be between 1 and 16 (got {args.writers})")
     parse_size("--bulk-memory", args.bulk_memory)
     options = IngestOptions(
         tz=_timezone(args.timezone), keep_unknown=args.keep_unknown_columns,
         batch_size=args.batch_size, rejects_dir=Path(args.rejects_dir) if args.rejects_dir else None,
-        restart=args.restart, progress=args.progress, mode=args.mode, bulk_memory=args.bulk_memory,
+        restart=args.restart, writers=args.writers, progress=args.progress, mode=args.mode, bulk_memory=args.bulk_memory,
         keep_staging=args.keep_staging, limits=_limits(args),
     )
     recover_interrupted_bulk(settings, log=warn)
@@ -115,6 +117,9 @@ def register(sub) -> None:
     ing.add_argument("--timezone", default="UTC", help="time zone of timestamps without an offset (default UTC)")
     ing.add_argument("--keep-unknown-columns", action="store_true", help="store unknown columns as properties")
     ing.add_argument("--batch-size", type=int, default=10_000, help="rows per transaction (default 10000)")
+    ing.add_argument("--writers", type=int, default=2,
+                     help="transactions of one file in flight at once on the incremental path (default 2; "
+                          "1 writes serially)")
     ing.add_argument("--rejects-dir", help="where rejected rows go (default ./rejects/<dataset name>)")
     ing.add_argument("--restart", action="store_true",
                      help="ignore checkpoints of an interrupted earlier load and write every batch again")

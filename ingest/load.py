@@ -1,14 +1,20 @@
 """``ringscope ingest DIR``: load a dataset in the input format into the graph.
 
 For each file, in ``LOAD_ORDER``: read and validate rows on a reader thread
-while the main thread writes the previous batch, one transaction per batch.
-Writes are serial, so no two of our transactions ever lock the same nodes
-(no deadlocks); the reader keeps the second core busy.
+while ``--writers`` threads (default 2) write the batches before it, one
+transaction per batch. Two writers keep Neo4j busy on both cores of a small
+machine; when two batches lock the same nodes in opposite orders Neo4j
+reports a deadlock and the driver runs the losing transaction again (its work
+function is pure). ``--writers 1`` writes serially.
 
 Each batch commits together with a checkpoint (rows done) keyed by the file's
 path, size and modification time, so a load killed half-way resumes where it
-stopped when the same command runs again. Every write is an idempotent MERGE,
-so even without checkpoints (``--restart``) a second load changes nothing.
+stopped when the same command runs again. With several writers a batch may
+commit before an earlier one, so the checkpoint it carries is only what was
+known committed when it was sent (``_Writers``), and it never decreases. Every
+write is idempotent (MERGE, or CREATE of keys found new in the same
+transaction), so even without checkpoints (``--restart``) a second load
+changes nothing.
 
 Hostile input stays contained: only regular files in the directory are read
 (symbolic links, pipes and devices are reported and skipped, and a link's
@@ -29,17 +35,18 @@ import stat
 import sys
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ringscope.common.errors import DatabaseError, DatabaseUnavailable
+from ringscope.common.errors import ConstraintViolation, DatabaseError, DatabaseUnavailable
 from ringscope.graph.database import Graph
 from ringscope.ingest.readers import DataFile, FileFormatError, Row, Table, classify, classify_folder, printable
 from ringscope.ingest.spec import KEEP_OF_LONG_LINE, LOAD_ORDER, SPECS, Limits
 from ringscope.ingest.validate import Rejected, Validator, shown
-from ringscope.ingest.writers import COMMENT_REPLIES, READ_CHECKPOINT, WRITERS, Writer, write_batch
+from ringscope.ingest.writers import CHECKPOINT_CYPHER, COMMENT_REPLIES, READ_CHECKPOINT, WRITERS, BatchOutcome, Writer, write_batch
 
 DEFAULT_BATCH = 10_000
 # A batch also ends once its rows reach this many bytes of input, so a file of long rows
@@ -58,6 +65,7 @@ class FileResult:
     rejected: int = 0
     stubs: int = 0
     resumed: int = 0  # rows already loaded by an earlier, interrupted run
+    retries: int = 0  # batches written again after the database rolled them back (deadlocks between writers)
     seconds: float = 0.0
     # Where the time went: reading and validating (reader thread), waiting in
     # the driver for writes, and what Neo4j itself reported for them.
@@ -81,6 +89,8 @@ class FileResult:
                 f"stubs {self.stubs}, {self.seconds:.1f} s ({rate:,.0f} rows/s)")
         if self.resumed:
             text += f", {self.resumed} already loaded before (resumed)"
+        if self.retries:
+            text += f", {self.retries} batch attempt(s) rolled back and written again (deadlocks between writers)"
         if self.rejects_file:
             text += f"; rejects in {self.rejects_file}"
         return text
@@ -93,6 +103,7 @@ class IngestOptions:
     batch_size: int = DEFAULT_BATCH
     rejects_dir: Path | None = None  # default: <cwd>/rejects/<dataset name>
     restart: bool = False  # ignore checkpoints of earlier runs
+    writers: int = 2  # transactions of one file in flight at once (incremental path)
     progress: bool | None = None  # None: only when stderr is a terminal
     mode: str = "auto"  # bulk | incremental | auto (bulk into an empty local database)
     bulk_memory: str = "4g"  # memory the bulk path's shaping (DuckDB) and Neo4j's importer may use
@@ -216,7 +227,8 @@ def _load(graph: Graph, data: DataFile, options: IngestOptions, rejects_dir: Pat
     done = 0 if options.restart else _rows_done(graph, key)
     replies: list[dict[str, Any]] = []
     with validated_batches(data, options, rejects_dir, result) as batches:
-        with _Progress(printable(data.path.name), options.progress) as progress:
+        with _Progress(printable(data.path.name), options.progress) as progress, \
+                _Writers(graph, writer, options.writers, result, key, str(data.path)) as writers:
             for batch in _prefetch(batches):
                 if data.stem == "comments":
                     replies.extend({"comment_id": r["comment_id"], "reply_to": r["reply_to"]}
@@ -225,8 +237,8 @@ def _load(graph: Graph, data: DataFile, options: IngestOptions, rejects_dir: Pat
                 if end <= done:
                     result.resumed += len(batch.rows)
                 else:
-                    _write(graph, writer, batch.rows, {"key": key, "file": str(data.path), "rows_done": end},
-                           result, f"{printable(data.path)}: lines {batch.first:,}-{batch.last:,}")
+                    writers.submit(batch.rows, result.loaded, end,
+                                   f"{printable(data.path)}: lines {batch.first:,}-{batch.last:,}")
                 result.loaded = end
                 progress.update(len(batch.rows))
     if replies:
@@ -264,11 +276,115 @@ def _column(name: str) -> str:
     return name if name and name.isprintable() and len(name) <= 60 else shown(name)
 
 
+def split_by_identity(rows: list[dict[str, Any]], identity: tuple[str, ...], count: int) -> list[list[dict[str, Any]]]:
+    """``rows`` in ``count`` parts, rows with the same values in the ``identity`` columns in the same part, each
+    part in the order of ``rows``. O(len(rows))."""
+    parts: list[list[dict[str, Any]]] = [[] for _ in range(count)]
+    for row in rows:
+        parts[hash(tuple(row.get(c) for c in identity)) % count].append(row)
+    return parts
+
+
+class _Writers:
+    """The batches of one file written by ``count`` threads, at most ``count`` batches in flight.
+
+    Each batch is split by the rows' identity (``Writer.identity``: an entity's key, a link's two ends) into
+    one part per thread, and each thread writes its parts in the order they came, one transaction each: rows
+    about the same entity or link always go to the same thread, in file order, so the last row of a repeated
+    key wins as with one writer. Parts about different entities commit in any order.
+
+    The checkpoint a part commits says how many rows are done if it commits: the first row of the oldest
+    batch still in flight (its own batch included, whose other parts may yet fail), and ``CHECKPOINT_CYPHER``
+    keeps the larger value, so a resumed load never skips a row whose transaction did not commit; once
+    every part has committed, the file's checkpoint is its end. The first error stops the file: no batch is
+    sent after it, the parts in flight finish, and it is raised here.
+    """
+
+    def __init__(self, graph: Graph, writer: Writer, count: int, result: FileResult, key: str, file: str):
+        self.graph, self.writer, self.result, self.key, self.file = graph, writer, result, key, file
+        self.count = max(1, count)
+        # One single-thread executor per stream: a stream's parts run in the order they were sent.
+        self.streams = [ThreadPoolExecutor(1, thread_name_prefix=f"ingest-writer-{i}")
+                        for i in range(self.count)] if self.count > 1 else []
+        self.in_flight: dict[int, list[Future]] = {}  # first row of a batch -> the writes of its parts
+        self.end = 0  # rows sent
+        self.checkpointed = 0  # the largest checkpoint sent
+
+    def submit(self, rows: list[dict[str, Any]], start: int, end: int, where: str) -> None:
+        self._collect(block=len(self.in_flight) >= self.count)
+        rows_done = min([start, *self.in_flight]) if self.streams else end
+        checkpoint = {"key": self.key, "file": self.file, "rows_done": rows_done}
+        self.end, self.checkpointed = end, max(self.checkpointed, rows_done)
+        if not self.streams:
+            self._add(_write(self.graph, self.writer, rows, checkpoint, where))
+            return
+        parts = split_by_identity(rows, self.writer.identity, len(self.streams))
+        self.in_flight[start] = [stream.submit(_write, self.graph, self.writer, part, checkpoint, where)
+                                 for stream, part in zip(self.streams, parts) if part]
+
+    def _collect(self, block: bool) -> None:
+        """Count the batches whose parts all finished into the file's result; with ``block``, wait for the
+        oldest batch first."""
+        if block and self.in_flight:
+            wait(self.in_flight[min(self.in_flight)])
+        for start, futures in sorted(self.in_flight.items()):
+            if all(f.done() for f in futures):
+                del self.in_flight[start]
+                for future in futures:
+                    self._add(future.result())  # a failed part raises here
+
+    def _add(self, written: "_Written") -> None:
+        self.result.write_seconds += written.seconds
+        self.result.server_seconds += written.outcome.server_ms / 1000
+        self.result.stubs += written.outcome.stubs
+        self.result.retries += written.retries
+
+    def __enter__(self) -> "_Writers":
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if not self.streams:
+            return
+        try:
+            wait([f for futures in self.in_flight.values() for f in futures])
+            if error is None:
+                self._collect(block=False)
+                if self.end > self.checkpointed:  # every part committed: the file is done
+                    self.graph.write(CHECKPOINT_CYPHER, key=self.key, file=self.file, rows_done=self.end)
+            else:  # the first error is the one reported; the writes in flight have finished either way
+                for futures in self.in_flight.values():
+                    for future in futures:
+                        if not future.exception():
+                            self._add(future.result())
+        finally:
+            for stream in self.streams:
+                stream.shutdown(wait=True)
+
+
+@dataclass
+class _Written:
+    outcome: BatchOutcome
+    seconds: float  # wall time of the write, retries included
+    retries: int = 0  # attempts the database rolled back (deadlocks, a key another writer made)
+
+
 def _write(graph: Graph, writer: Writer, rows: list[dict[str, Any]], checkpoint: dict[str, Any],
-           result: FileResult, where: str) -> None:
+           where: str) -> _Written:
     started = time.monotonic()
+    attempts = 0
+
+    def attempt(tx, merge_only: bool) -> BatchOutcome:
+        nonlocal attempts
+        attempts += 1  # the driver calls again after a transient error (a deadlock between writers)
+        return write_batch(tx, writer, rows, checkpoint, merge_only=merge_only)
+
     try:
-        outcome = graph.write_transaction(lambda tx: write_batch(tx, writer, rows, checkpoint))
+        try:
+            outcome = graph.write_transaction(lambda tx: attempt(tx, False))
+        except ConstraintViolation:
+            # Another writer created one of the batch's new keys between our read and our CREATE:
+            # the batch rolled back whole, and MERGE writes it whatever exists by now.
+            outcome = graph.write_transaction(lambda tx: attempt(tx, True))
     except DatabaseUnavailable:
         raise
     except DatabaseError as exc:
@@ -277,9 +393,7 @@ def _write(graph: Graph, writer: Writer, rows: list[dict[str, Any]], checkpoint:
     except (OverflowError, UnicodeError, TypeError, ValueError) as exc:  # the driver could not send a value
         raise BatchRefused(f"{where}: a value could not be sent to the database ({type(exc).__name__}: "
                            f"{shown(str(exc), 200)}); the rows before it are loaded") from None
-    result.write_seconds += time.monotonic() - started
-    result.server_seconds += outcome.server_ms / 1000
-    result.stubs += outcome.stubs
+    return _Written(outcome, time.monotonic() - started, attempts - 1)
 
 
 def _write_replies(graph: Graph, replies: list[dict[str, Any]], key: str, options: IngestOptions,
@@ -289,9 +403,13 @@ def _write_replies(graph: Graph, replies: list[dict[str, Any]], key: str, option
     for start in range(0, len(replies), size):
         end = min(start + size, len(replies))
         if end > done:
-            _write(graph, COMMENT_REPLIES, replies[start:end],
-                   {"key": key, "file": "comments:replies", "rows_done": end}, result,
-                   f"{printable(result.path)}: replies {start + 1:,}-{end:,}")
+            written = _write(graph, COMMENT_REPLIES, replies[start:end],
+                             {"key": key, "file": "comments:replies", "rows_done": end},
+                             f"{printable(result.path)}: replies {start + 1:,}-{end:,}")
+            result.write_seconds += written.seconds
+            result.server_seconds += written.outcome.server_ms / 1000
+            result.stubs += written.outcome.stubs
+            result.retries += written.retries
 
 
 def _rows_done(graph: Graph, key: str) -> int:
