@@ -334,10 +334,7 @@ class _Writers:
                     self._add(future.result())  # a failed part raises here
 
     def _add(self, written: "_Written") -> None:
-        self.result.write_seconds += written.seconds
-        self.result.server_seconds += written.outcome.server_ms / 1000
-        self.result.stubs += written.outcome.stubs
-        self.result.retries += written.retries
+        written.count_into(self.result)
 
     def __enter__(self) -> "_Writers":
         return self
@@ -366,6 +363,12 @@ class _Written:
     outcome: BatchOutcome
     seconds: float  # wall time of the write, retries included
     retries: int = 0  # attempts the database rolled back (deadlocks, a key another writer made)
+
+    def count_into(self, result: FileResult) -> None:
+        result.write_seconds += self.seconds
+        result.server_seconds += self.outcome.server_ms / 1000
+        result.stubs += self.outcome.stubs
+        result.retries += self.retries
 
 
 def _write(graph: Graph, writer: Writer, rows: list[dict[str, Any]], checkpoint: dict[str, Any],
@@ -403,13 +406,9 @@ def _write_replies(graph: Graph, replies: list[dict[str, Any]], key: str, option
     for start in range(0, len(replies), size):
         end = min(start + size, len(replies))
         if end > done:
-            written = _write(graph, COMMENT_REPLIES, replies[start:end],
-                             {"key": key, "file": "comments:replies", "rows_done": end},
-                             f"{printable(result.path)}: replies {start + 1:,}-{end:,}")
-            result.write_seconds += written.seconds
-            result.server_seconds += written.outcome.server_ms / 1000
-            result.stubs += written.outcome.stubs
-            result.retries += written.retries
+            _write(graph, COMMENT_REPLIES, replies[start:end],
+                   {"key": key, "file": "comments:replies", "rows_done": end},
+                   f"{printable(result.path)}: replies {start + 1:,}-{end:,}").count_into(result)
 
 
 def _rows_done(graph: Graph, key: str) -> int:

@@ -124,7 +124,12 @@ def T(expression: str) -> str:
 def _identifiers(label: str, column: str) -> Prelude:
     """MERGE the distinct non-empty values of ``column`` as ``label`` identifier nodes (never stubs)."""
     return Prelude(f"UNWIND $ids AS id MERGE (:{label} {{{key_of(label)}: id}})",
-                   lambda rows: sorted({r[column] for r in rows if r.get(column) is not None}))
+                   lambda rows: distinct(rows, column))
+
+
+def distinct(rows: list[dict[str, Any]], column: str) -> list[Any]:
+    """The non-empty values of ``column`` in ``rows``, each once, sorted (one lock order for every writer)."""
+    return sorted({row[column] for row in rows if row.get(column) is not None})
 
 
 def _linked(variable: str, relationship: str) -> str:
@@ -237,6 +242,12 @@ INTERMEDIARIES = Writer(
     shape=_with_props("intermediaries"),
 )
 
+# What a note's and a comment's row sets, the same whether the statement MERGEs or CREATEs it.
+_NOTE_PROPERTIES = ("n += r.props, n.stub = false, n.account_id = r.account_id, n.brand_id = r.brand_id, "
+                    f"n.posted_at = {T('r.posted_at')}")
+_COMMENT_PROPERTIES = ("c += r.props, c.stub = false, c.account_id = r.account_id, c.note_id = r.note_id, "
+                       f"c.device_id = r.device_id, c.ip = r.ip, c.created_at = {T('r.created_at')}")
+
 NOTES = Writer(
     "notes",
     ('note_id',),
@@ -244,8 +255,7 @@ NOTES = Writer(
     UNWIND $rows AS r
     MATCH (a:Account {{account_id: r.account_id}})
     MERGE (n:Note {{note_id: r.note_id}})
-    SET n += r.props, n.stub = false, n.account_id = r.account_id, n.brand_id = r.brand_id,
-        n.posted_at = {T("r.posted_at")}
+    SET {_NOTE_PROPERTIES}
     MERGE (a)-[:POSTED]->(n)
     FOREACH (_ IN CASE WHEN r.brand_id IS NULL THEN [] ELSE [1] END |
         MERGE (b:Brand {{brand_id: r.brand_id}})
@@ -258,8 +268,7 @@ NOTES = Writer(
     MATCH (a:Account {{account_id: r.account_id}})
     OPTIONAL MATCH (b:Brand {{brand_id: r.brand_id}})
     CREATE (a)-[:POSTED]->(n:Note {{note_id: r.note_id}})
-    SET n += r.props, n.stub = false, n.account_id = r.account_id, n.brand_id = r.brand_id,
-        n.posted_at = {T("r.posted_at")}
+    SET {_NOTE_PROPERTIES}
     {_linked("b", "(n)-[:PROMOTES]->(b)")}
     """),
 )
@@ -272,8 +281,7 @@ COMMENTS = Writer(
     MATCH (a:Account {{account_id: r.account_id}})
     MATCH (n:Note {{note_id: r.note_id}})
     MERGE (c:Comment {{comment_id: r.comment_id}})
-    SET c += r.props, c.stub = false, c.account_id = r.account_id, c.note_id = r.note_id,
-        c.device_id = r.device_id, c.ip = r.ip, c.created_at = {T("r.created_at")}
+    SET {_COMMENT_PROPERTIES}
     MERGE (a)-[:WROTE]->(c)
     MERGE (c)-[:ON]->(n)
     FOREACH (_ IN CASE WHEN r.device_id IS NULL THEN [] ELSE [1] END |
@@ -294,8 +302,7 @@ COMMENTS = Writer(
     OPTIONAL MATCH (d:Device {{device_id: r.device_id}})
     OPTIONAL MATCH (ip:IP {{ip: r.ip}})
     CREATE (a)-[:WROTE]->(c:Comment {{comment_id: r.comment_id}})-[:ON]->(n)
-    SET c += r.props, c.stub = false, c.account_id = r.account_id, c.note_id = r.note_id,
-        c.device_id = r.device_id, c.ip = r.ip, c.created_at = {T("r.created_at")}
+    SET {_COMMENT_PROPERTIES}
     {_linked("d", "(c)-[:FROM_DEVICE]->(d)")}
     {_linked("ip", "(c)-[:FROM_IP]->(ip)")}
     """),
@@ -530,7 +537,7 @@ def write_batch(tx: Transaction, writer: Writer, rows: list[dict[str, Any]], che
     # References are read from the shaped rows: a sanction's target is a column only after shaping
     # (target_<Label>), and reading the raw rows made its missing targets plain nodes, not stubs.
     for reference in writer.references:
-        ids = sorted({row[reference.column] for row in shaped if row.get(reference.column) is not None})
+        ids = distinct(shaped, reference.column)
         if ids:
             outcome.stubs += run(stub_cypher(reference), ids=ids).nodes_created
     for prelude in writer.preludes:
