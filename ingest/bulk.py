@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ringscope.graph.database import Graph
-from ringscope.graph.schema import ensure_schema
+from ringscope.graph.schema import TEXT_INDEX, ensure_schema
 from ringscope.graph.server import local
 from ringscope.ingest import shape
 from ringscope.ingest.load import (FileResult, IngestOptions, IngestReport, _Progress, checkpoint_key, discover,
@@ -130,7 +130,9 @@ def bulk_ingest(graph: Graph, directory: Path, options: IngestOptions | None = N
     report.seconds["import"] = time.monotonic() - started
 
     started = time.monotonic()
-    ensure_schema(graph.driver, graph.database)
+    # The text index populates after this returns: the graph and every other index are ready first.
+    ensure_schema(graph.driver, graph.database, background=(TEXT_INDEX,))
+    log("the text search index is being built in the background; search by id works meanwhile")
     _write_checkpoints(graph, report.files, staged)
     (staging / "IMPORTING").unlink()
     report.seconds["schema"] = time.monotonic() - started

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 from ringscope.graph.database import Graph
 from ringscope.graph.model import NODES
+from ringscope.graph.schema import TEXT_INDEX
 
 SEARCHABLE_BY_ID = ("Account", "Device", "IP", "Brand", "Intermediary", "Note", "Comment", "Order",
                     "Sanction", "Cluster", "Phone")
 # Ids that are personal data: found by prefix only for someone who may see them unmasked; otherwise only
 # the whole id finds them (a viewer would otherwise read a full IP back in ~40 prefix searches).
 PERSONAL_IDS = ("IP", "Phone")
-FULLTEXT_INDEX = "entity_text"
+FULLTEXT_INDEX = TEXT_INDEX
 
 
 def _by_id(personal_prefix: bool) -> str:
@@ -66,6 +67,34 @@ class SearchHit:
         return f"{self.label}:{self.key}"
 
 
+TEXT_INDEX_STATE = """
+SHOW INDEXES YIELD name, state, populationPercent WHERE name = $name
+RETURN state, populationPercent AS percent
+"""
+
+
+@dataclass(frozen=True)
+class TextIndex:
+    """The fulltext index's state: ``ONLINE``, ``POPULATING`` (after a bulk load, for a minute or two at
+    1 M accounts), ``FAILED``, or ``MISSING``."""
+
+    state: str
+    percent: float
+
+    @property
+    def online(self) -> bool:
+        return self.state == "ONLINE"
+
+
+def text_index(graph: Graph) -> TextIndex:
+    """Whether search by name and text can answer now (a query on a populating index blocks ~30 s, then
+    fails)."""
+    rows = graph.read(TEXT_INDEX_STATE, name=FULLTEXT_INDEX)
+    if not rows:
+        return TextIndex("MISSING", 0.0)
+    return TextIndex(rows[0]["state"], float(rows[0]["percent"] or 0.0))
+
+
 def lucene_escape(text: str) -> str:
     """Plain words for the fulltext index: every Lucene operator escaped, AND/OR/NOT lowered."""
     escaped = _LUCENE_SPECIAL.sub(r"\\\1", text.strip())
@@ -73,7 +102,8 @@ def lucene_escape(text: str) -> str:
 
 
 def search(graph: Graph, text: str, limit: int = 20, personal_prefix: bool = False) -> list[SearchHit]:
-    """Id matches first (exact before prefix), then name and text matches by relevance.
+    """Id matches first (exact before prefix), then name and text matches by relevance (only while the
+    text index is online: ``text_index`` says when it is not).
 
     IPs and phone hashes match by prefix only with ``personal_prefix`` (a reader who may see them unmasked).
     """
@@ -85,7 +115,7 @@ def search(graph: Graph, text: str, limit: int = 20, personal_prefix: bool = Fal
             for r in graph.read(query, q=text, limit=limit)]
     hits.sort(key=lambda h: (-h.score, h.label, h.key))
     query = lucene_escape(text)
-    if query and len(hits) < limit:
+    if query and len(hits) < limit and text_index(graph).online:
         seen = {h.uid for h in hits}
         for r in graph.read(BY_TEXT, q=query, limit=limit):
             hit = SearchHit(r["label"], r["key"], r["caption"], r["score"], "text")

@@ -222,6 +222,10 @@ def run_search(text: str, limit: int = 30, personal_prefix: bool = False) -> lis
     return guard(search.search, get_graph(), text, limit, personal_prefix)
 
 
+def text_index() -> search.TextIndex:
+    return guard(search.text_index, get_graph())
+
+
 @st.cache_data(ttl=60, show_spinner=False, max_entries=64)
 def cluster_graph(cluster_id: str, member_limit: int = 300) -> neighbours.ClusterGraph | None:
     return guard(neighbours.cluster_graph, get_graph(), cluster_id, member_limit=member_limit)

@@ -317,6 +317,9 @@ class ImportFiles:
     nodes: tuple[Path, ...]
     relationships: tuple[Path, ...]
     report: Path  # where the importer writes what it could not import
+    # "actual": the files carry the store's own node ids (``:ID``, ``:START_ID``), so the importer keeps no
+    # id map; "string": ids in named spaces (``account_id:ID(Account)``) that the importer maps.
+    id_type: str = "string"
 
 
 def import_store(server: LocalServer, files: ImportFiles, *, off_heap: str, threads: int | None = None,
@@ -336,7 +339,7 @@ def import_store(server: LocalServer, files: ImportFiles, *, off_heap: str, thre
            "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool", "database", "import", "full", DATABASE,
            "--overwrite-destination=true", f"--max-off-heap-memory={off_heap}", "--bad-tolerance=0", "--verbose",
            "--skip-bad-relationships=false", "--skip-duplicate-nodes=false", "--multiline-fields=true",
-           f"--report-file={files.report}"]
+           f"--id-type={files.id_type}", f"--report-file={files.report}"]
     if threads:
         cmd.append(f"--threads={threads}")
     cmd += [f"--nodes={p}" for p in files.nodes]

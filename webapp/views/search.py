@@ -19,6 +19,11 @@ def render() -> None:
         return
     with services.shown_errors():
         hits = services.run_search(text.strip(), personal_prefix=who.can("view_unmasked"))
+        index = services.text_index()
+        if not index.online:
+            st.warning(f"Search by name and text is not available yet: its index is {index.state.lower()}"
+                       + (f" ({index.percent:.0f} %)" if index.state == "POPULATING" else "")
+                       + ". Neo4j builds it after a bulk load; ids match meanwhile.")
         if not hits:
             st.info(f"Nothing matches {text.strip()!r}.")
             return
