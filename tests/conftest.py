@@ -73,6 +73,10 @@ def reset_database(graph: Graph) -> None:
 def test_settings(cli_env) -> Settings:
     settings = load_settings(cli_env)
     local.start(settings.local, log=lambda text: print(text))
+    # A test run killed during a bulk import leaves a store Neo4j will not open ("transaction logs are
+    # missing"): empty it as `ringscope ingest` would, or every test after it fails on an unavailable database.
+    from ringscope.ingest.modes import recover_interrupted_bulk
+    recover_interrupted_bulk(load_settings(cli_env), log=print)
     yield load_settings(cli_env)  # now with the generated password
     close_all()
     if not os.environ.get("RINGSCOPE_TEST_KEEP_DB"):
