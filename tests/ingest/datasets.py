@@ -137,3 +137,63 @@ def write_platform(directory: Path, fmt: str = "csv") -> Path:
                     for row in rows]
         write_table(directory, stem, rows, fmt)
     return directory
+
+
+def tricky_dataset(directory: Path) -> Path:
+    """Everything where MERGE/SET order matters: duplicates with conflicting and later-empty values, ids
+    defined twice across two files of one kind, dangling references of every kind, replies across files,
+    kept unknown columns, sanctions on every kind of target."""
+    write_table(directory, "accounts", [
+        {"account_id": "a1", "nickname": "first", "registered_at": "2025-01-01T00:00:00Z", "status": "muted",
+         "registration_ip": "10.0.0.1", "phone_hash": "ph1", "phone_segment": "170", "followers": "5",
+         "bio": "old bio", "tier": "gold"},
+        {"account_id": "a1", "nickname": "", "registered_at": "2025-01-02T00:00:00+08:00", "status": "",
+         "registration_ip": "10.0.0.2", "phone_hash": "ph1", "phone_segment": "171", "followers": "7",
+         "bio": "", "tier": ""},
+        {"account_id": "a2", "nickname": "二号", "registered_at": "2024-12-31T23:59:59.999Z", "status": "",
+         "registration_ip": "10.0.0.1", "phone_hash": "", "phone_segment": "170", "followers": "",
+         "bio": 'quote " and, comma\nand a newline', "tier": "silver"},
+    ])
+    write_table(directory, "devices", [{"device_id": "d1", "model": "X", "is_emulator": "yes"},
+                                       {"device_id": "d1", "model": "", "is_emulator": "no"}])
+    write_table(directory, "notes", [
+        {"note_id": "n1", "account_id": "a1", "posted_at": "2025-01-03", "title": "t1", "brand_id": "b9"},
+        {"note_id": "n1", "account_id": "a2", "posted_at": "2025-01-04", "title": "", "brand_id": ""},
+        {"note_id": "n2", "account_id": "ghost", "posted_at": "2025-01-05", "title": "t2", "brand_id": "b1"},
+    ])
+    write_table(directory, "brands", [{"brand_id": "b1", "name": "Brand one"}])
+    comments = [
+        {"comment_id": "c1", "account_id": "a1", "note_id": "n1", "created_at": "2025-01-06T01:02:03",
+         "text": "hi", "reply_to": "c3", "device_id": "d1", "ip": "10.0.0.9"},
+        {"comment_id": "c2", "account_id": "a2", "note_id": "n404", "created_at": "2025-01-06T01:02:04",
+         "text": "", "reply_to": "c-nowhere", "device_id": "d404", "ip": ""},
+        {"comment_id": "c1", "account_id": "a2", "note_id": "n2", "created_at": "2025-01-07",
+         "text": "", "reply_to": "", "device_id": "", "ip": ""},
+    ]
+    write_table(directory, "comments", comments)
+    write_table(directory, "comments", [  # a second comments file: defines c3, replies to c1
+        {"comment_id": "c3", "account_id": "a1", "note_id": "n1", "created_at": "2025-01-08", "text": "later",
+         "reply_to": "c1", "device_id": "d1", "ip": "10.0.0.1"}], fmt="jsonl")
+    write_table(directory, "orders", [
+        {"order_id": "o1", "brand_id": "b1", "intermediary_id": "i9", "account_id": "a1", "note_id": "n1",
+         "placed_at": "2025-01-01", "declared": "false"},
+        {"order_id": "o1", "brand_id": "b2", "intermediary_id": "", "account_id": "", "note_id": "",
+         "placed_at": "", "declared": ""}])
+    write_table(directory, "account_devices", [
+        {"account_id": "a1", "device_id": "d1", "first_seen": "2025-01-01", "last_seen": "2025-01-02"},
+        {"account_id": "a1", "device_id": "d1", "first_seen": "2025-01-03", "last_seen": ""},
+        {"account_id": "zed", "device_id": "d77", "first_seen": "", "last_seen": ""}])
+    write_table(directory, "account_ips", [{"account_id": "a2", "ip": "10.0.0.1", "first_seen": "2025-01-01"}])
+    write_table(directory, "intermediary_accounts", [{"intermediary_id": "i1", "account_id": "a1",
+                                                      "since": "2024-06-01"}])
+    write_table(directory, "likes", [{"account_id": "a2", "note_id": "n2", "created_at": "2025-01-09"},
+                                     {"account_id": "a2", "note_id": "n2", "created_at": ""}])
+    write_table(directory, "follows", [{"account_id": "a1", "target_account_id": "a404",
+                                        "created_at": "2025-01-10"}])
+    write_table(directory, "sanctions", [
+        {"sanction_id": f"s-{t}", "target_type": t, "target_id": f"{t}-x", "action": "warning",
+         "reason": "r", "issued_at": "2025-01-11", "expires_at": ""}
+        for t in ("account", "device", "brand", "intermediary", "note")])
+    write_table(directory, "labels", [{"account_id": "a1", "is_fake": "true", "farm_id": "f1"},
+                                      {"account_id": "a1", "is_fake": "false", "farm_id": ""}])
+    return directory
