@@ -254,7 +254,7 @@ def validated_batches(data: DataFile, options: IngestOptions, rejects_dir: Path,
     with Table(data, options.limits) as table, \
             _Rejects(rejects_dir, data, options.limits.max_line_bytes) as rejects:
         validator = Validator(spec, table.columns, options.tz, options.keep_unknown, options.limits)
-        if validator.missing_required:
+        if validator.missing_required and not table.rejects_only:
             raise FileFormatError(
                 f"{printable(data.path)}: required column(s) {', '.join(validator.missing_required)} missing; "
                 f"found columns: {', '.join(map(_column, table.columns)) or '(none)'}"

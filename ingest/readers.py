@@ -119,6 +119,9 @@ class Table:
         self.data = data
         self.limits = limits or Limits()
         self.columns: list[str] = []
+        # JSON Lines whose every line was rejected before an object could be read: there are no columns to
+        # check, only rejects to keep (they say why each line could not be read).
+        self.rejects_only = False
         self._rows: Iterator[Row] = iter(())
         self._handles: list[IO[bytes]] = []
         self._part: Table | None = None
@@ -240,6 +243,7 @@ class Table:
                 # The first line that can be read decides whether the file is JSON Lines at all.
                 raise FileFormatError(f"{self._name()}: line {line.number} is {syntax}; expected JSON Lines")
             early.append(row)
+        self.rejects_only = bool(early)
         self._rows = iter(early)
 
     def _jsonl_rows(self, first: list[Row], lines: Iterator[_Line]) -> Iterator[Row]:
@@ -290,6 +294,7 @@ class Table:
                                   "(expected part files such as part-00000.parquet)")
         self._part = Table(self._part_file(parts[0]), self.limits)
         self.columns = self._part.columns
+        self.rejects_only = self._part.rejects_only
         self._rows = self._part_rows()
 
     def _part_file(self, path: Path) -> DataFile:

@@ -68,3 +68,21 @@ def test_typed_values_from_jsonl_and_parquet_are_accepted():
     assert row["followers"] == 12 and row["default_profile"] is True
     with pytest.raises(Rejected):
         accounts().convert({"account_id": "a", "registered_at": "2025-01-01", "followers": True})
+
+
+def test_json_lines_with_no_readable_line_are_all_rejects_not_a_failed_file(tmp_path):
+    """Every line over the length cap (found by the end-to-end fuzz test): no object, so no columns to check;
+    the file is not failed for a missing column, each line is kept as a reject with its reason."""
+    from ringscope.ingest.load import FileResult, IngestOptions, validated_batches
+    from ringscope.ingest.readers import classify
+    from ringscope.ingest.spec import Limits
+
+    path = tmp_path / "devices.jsonl"
+    path.write_text('{"device_id": "d1", "model": "' + "x" * 5000 + '"}\n{"device_id": "d2", "pad": "'
+                    + "y" * 5000 + '"}\n')
+    options = IngestOptions(progress=False, limits=Limits(max_line_bytes=4096))
+    result = FileResult(path, "devices")
+    with validated_batches(classify(path), options, tmp_path / "rej", result) as batches:
+        assert [row for batch in batches for row in batch.rows] == []
+    assert (result.read, result.rejected, result.loaded, result.error) == (2, 2, 0, None)
+    assert "4,096" in (tmp_path / "rej" / "devices.jsonl.rejects.csv").read_text()
