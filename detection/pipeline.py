@@ -37,7 +37,8 @@ from ringscope.detection.offplatform_lures import OffplatformLureParams, detect_
 from ringscope.detection.params import params_from_policy
 from ringscope.detection.qa_acts import QaActParams, detect_qa_acts
 from ringscope.detection.frames import PlatformFrames
-from ringscope.detection.registration_bursts import RegistrationBurstParams, detect_registration_bursts
+from ringscope.detection.registration_bursts import (RegistrationBurstParams, detect_registration_bursts,
+                                                     one_row_per_account)
 from ringscope.detection.scoring import AccountRisk, combine
 from ringscope.detection.shared_infrastructure import SharedInfrastructureParams, detect_shared_infrastructure
 from ringscope.detection.underwater import (
@@ -61,8 +62,12 @@ def infrastructure_links(frames: PlatformFrames) -> pd.DataFrame:
     return links.drop_duplicates().reset_index(drop=True)
 
 
-def _active_accounts(frames: PlatformFrames) -> pd.DataFrame:
-    return frames.accounts[~frames.accounts["stub"].fillna(False).astype(bool)]
+def _active_accounts(frames: PlatformFrames, one_row_each: bool = True) -> pd.DataFrame:
+    """The accounts defined by the input (no stubs). The frame has a row per combination of an account's
+    registration IPs, phone segments and phones; ``one_row_each`` keeps its first (the other columns are
+    the same on all), for detectors that do not read those three."""
+    accounts = frames.accounts[~frames.accounts["stub"].fillna(False).astype(bool)]
+    return one_row_per_account(accounts)[0] if one_row_each else accounts
 
 
 class Detector(NamedTuple):
@@ -78,7 +83,8 @@ DETECTORS: dict[str, Detector] = {
     shared_infrastructure.DETECTOR: Detector(
         SharedInfrastructureParams, lambda f, p: detect_shared_infrastructure(infrastructure_links(f), p)),
     registration_bursts.DETECTOR: Detector(
-        RegistrationBurstParams, lambda f, p: detect_registration_bursts(_active_accounts(f), f.account_devices, p)),
+        RegistrationBurstParams, lambda f, p: detect_registration_bursts(_active_accounts(f, one_row_each=False),
+                                                                 f.account_devices, p)),
     lockstep.DETECTOR: Detector(
         LockstepParams, lambda f, p: detect_lockstep(f.comments, p)),
     comment_templates.DETECTOR: Detector(

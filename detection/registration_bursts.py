@@ -246,12 +246,34 @@ def _shape_column(accounts: pd.DataFrame) -> AttributeColumn:
     return _text_column("nickname_shape", np.arange(len(accounts)), pd.Series(per_row))
 
 
+def one_row_per_account(accounts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Accounts as one row each, plus every row's registration IP and phone segment when some account
+    has several rows (``None`` when none does).
+
+    The graph gives an account one row per combination of its registration IPs, phone segments and phones
+    (an account registered twice with different values keeps both); its other columns are equal on all its
+    rows. The first row of each account is kept; the second frame holds ``position`` (the account's row in
+    the first frame) with each row's ``registration_ip`` and ``phone_segment``. O(n).
+    """
+    ids = accounts["account_id"].astype(str)
+    repeated = ids.duplicated()
+    if not repeated.any():
+        return accounts, None
+    unique = accounts[~repeated.to_numpy()].reset_index(drop=True)
+    columns = [c for c in ("registration_ip", "phone_segment") if c in accounts]
+    multi = accounts[columns].reset_index(drop=True)
+    multi.insert(0, "position", pd.Index(unique["account_id"].astype(str)).get_indexer(ids))
+    return unique, multi
+
+
 def attribute_columns(
-    accounts: pd.DataFrame, account_devices: pd.DataFrame | None = None
+    accounts: pd.DataFrame, account_devices: pd.DataFrame | None = None,
+    multi_valued: pd.DataFrame | None = None,
 ) -> list[AttributeColumn]:
     """The shared attributes to test, in a fixed order.
 
-    ``registration_ip``, ``phone_segment`` from ``accounts``; ``device`` from
+    ``registration_ip``, ``phone_segment`` from ``accounts`` (or, for accounts with several, from
+    ``multi_valued``: see ``one_row_per_account``; each (account, value) once); ``device`` from
     ``account_devices`` (links to unknown accounts ignored, duplicates
     removed); ``nickname_shape`` (``nickname_shape`` of ``nickname``) and
     ``profile`` (profile-defaults fingerprint). Missing columns are skipped,
@@ -261,7 +283,13 @@ def attribute_columns(
     positions = np.arange(len(accounts), dtype=np.int64)
     for column in ("registration_ip", "phone_segment"):
         if column in accounts:
-            out.append(_text_column(column, positions, accounts[column]))
+            if multi_valued is None:
+                out.append(_text_column(column, positions, accounts[column]))
+                continue
+            col = _text_column(column, multi_valued["position"].to_numpy(dtype=np.int64), multi_valued[column])
+            pair = unique_ints(col.account * (len(col.vocabulary) + 1) + col.code)
+            out.append(AttributeColumn(column, pair // (len(col.vocabulary) + 1),
+                                       pair % (len(col.vocabulary) + 1), col.vocabulary))
     if account_devices is not None and {"account_id", "device_id"} <= set(account_devices):
         index = pd.Index(accounts["account_id"].astype(str))
         pos = index.get_indexer(account_devices["account_id"].astype(str))
@@ -435,10 +463,11 @@ def _score_columns(
     times: np.ndarray,
     window: float,
     background: float,
+    multi_valued: pd.DataFrame | None = None,
 ) -> list[ScoredColumn]:
     """``attribute_burst_stats`` for every attribute column. O(R log R)."""
     scored = []
-    for column in attribute_columns(accounts, account_devices):
+    for column in attribute_columns(accounts, account_devices, multi_valued):
         t = times[column.account]
         rows = np.flatnonzero(~np.isnan(t))
         if len(rows) == 0:
@@ -494,7 +523,7 @@ def bulk_registration_components(
 ) -> pd.DataFrame:
     """The three evidence components behind ``bulk_registration_scores``.
 
-    Columns (indexed by ``account_id``, in input order): ``burst`` (``T``,
+    Columns (indexed by ``account_id``, one row per account in input order): ``burst`` (``T``,
     registration burst strength), ``shared_attribute`` (``A``, the strongest
     over-represented attribute in the account's window, 0 when it has none),
     ``shared_attribute_name`` (which one; ties go to the first in
@@ -505,12 +534,13 @@ def bulk_registration_components(
     """
     w = _timedelta_seconds(window)
     bg = max(_timedelta_seconds(background), 2 * w)
+    accounts, multi_valued = one_row_per_account(accounts)
     ids = accounts["account_id"].astype(str)
     times = _seconds(accounts["registered_at"])
     out = pd.DataFrame(index=pd.Index(ids, name="account_id"))
     out["burst"] = registration_burst_stats(times, w, bg)["strength"].to_numpy()
 
-    scored = _score_columns(accounts, account_devices, times, w, bg)
+    scored = _score_columns(accounts, account_devices, times, w, bg, multi_valued)
     if not _has_attributes(accounts, account_devices):
         out["shared_attribute"] = np.nan
         out["shared_attribute_name"] = None
@@ -740,10 +770,11 @@ def detect_registration_bursts(
     w = _timedelta_seconds(params.window)
     bg = max(_timedelta_seconds(params.background), 2 * w)
     weights = {**ATTRIBUTE_WEIGHT, **(params.attribute_weight or {})}
+    accounts, multi_valued = one_row_per_account(accounts)
     times = _seconds(accounts["registered_at"])
     account_ids = accounts["account_id"].astype(str).to_numpy(dtype=object)
     groups: list[BurstGroup] = []
-    for sc in _score_columns(accounts, account_devices, times, w, bg):
+    for sc in _score_columns(accounts, account_devices, times, w, bg, multi_valued):
         groups += burst_groups(sc, account_ids, _timedelta_seconds(params.max_gap), bg, params.min_size,
                                params.min_surprise, params.min_excess)
     if not groups:

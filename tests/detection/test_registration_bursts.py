@@ -141,3 +141,27 @@ def test_no_account_with_a_nickname_still_finds_the_ip_burst():
     accounts["nickname"] = None
     findings = detect_registration_bursts(accounts)
     assert [f.members for f in findings] == [tuple(f"f{i:03d}" for i in range(15))]
+
+
+def test_an_account_registered_from_two_ips_is_one_account_with_both():
+    """The graph gives such an account a row per IP (as ``ringscope detect`` reads it): it is counted once,
+    and its second IP joins it to the burst on that IP. Without the farm's IP on its second row, the
+    account is in no cluster; row order does not matter."""
+    people, batch = background(), farm(n=15)
+    # f000's first row names its own IP; its second row the farm's.
+    first = batch.iloc[[0]].assign(registration_ip="10.200.200.200")
+    accounts = pd.concat([people, first, batch], ignore_index=True)
+    found = detect_registration_bursts(accounts)
+    members = {m for f in found for m in f.members}
+    assert {f"f{i:03d}" for i in range(15)} <= members
+    assert all(len(f.members) == len(set(f.members)) for f in found)
+    shuffled = accounts.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    assert [(f.members, f.score) for f in detect_registration_bursts(shuffled)] == \
+        [(f.members, f.score) for f in found]
+    # The burst on the farm's IP holds f000 through its second row, and not without it.
+    def on_farm_ip(found):
+        return [r.text for f in found for r in f.reasons if "9.9.9.9" in r.text]
+
+    assert any(text.startswith("15 accounts") for text in on_farm_ip(found)), on_farm_ip(found)
+    alone = pd.concat([people, first, batch.iloc[1:]], ignore_index=True)
+    assert any(text.startswith("14 accounts") for text in on_farm_ip(detect_registration_bursts(alone)))
