@@ -365,7 +365,8 @@ def _template_groups(prep: PreparedComments, params: CommentTemplateParams) -> p
         "comment_id": prep.column("comment_id")[rows],
         "account_id": prep.column("account_id")[rows],
         "note_id": prep.frame["note_id"].to_numpy()[rows],
-        "created_at": (prep.frame["created_at"].to_numpy()[rows] if "created_at" in prep.frame
+        # .array keeps a time zone's datetimes as one typed array (to_numpy() makes an object per row)
+        "created_at": (prep.frame["created_at"].array[rows] if "created_at" in prep.frame
                        else np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[ns]")),
         "norm": names[text_u],
         "template": names[rep[labels[text_u]]],

@@ -88,21 +88,27 @@ def engagement_events(
         ["kind", "target", "created_at", "actor", "object_id"]).reset_index(drop=True)
 
 
-def engagement_bursts(events: pd.DataFrame, params: EngagementParams = EngagementParams()) -> pd.DataFrame:
+def engagement_bursts(events: pd.DataFrame, params: EngagementParams = EngagementParams(),
+                      presorted: bool = False) -> pd.DataFrame:
     """Bursts of engagement on one target (per kind), greedy non-overlapping windows.
 
     Returns ``burst_id, kind, target, start, end, n_events, expected, ratio,
     actors (tuple), objects (tuple)`` sorted by (kind, target, start).
     ``expected`` = target's events * window / max(active span, baseline_span).
     Time O(E log E) (one sort, one vectorised searchsorted) plus a Python loop
-    over candidate windows only.
+    over candidate windows only. ``presorted``: ``events`` are already in
+    ``engagement_events``' order (kind, target, created_at, actor, object_id),
+    so the sort is skipped (at 1 M accounts it is ~10 s of 6.7 M events).
     """
     cols = ["burst_id", "kind", "target", "start", "end", "n_events", "expected", "ratio", "actors", "objects"]
     if events.empty:
         return pd.DataFrame(columns=cols)
-    ev = events.sort_values(["kind", "target", "created_at", "actor", "object_id"]).reset_index(drop=True)
-    gkey = ev["kind"] + "\x1f" + ev["target"]
-    code, _ = pd.factorize(gkey, sort=True)
+    if not presorted:
+        events = events.sort_values(["kind", "target", "created_at", "actor", "object_id"])
+    ev = events.reset_index(drop=True)
+    # Groups (kind, target) are runs of the sorted rows: numbered in sorted order, as factorize(sort=True) would.
+    kind, target = ev["kind"].to_numpy(dtype=object), ev["target"].to_numpy(dtype=object)
+    code = np.cumsum(np.r_[True, (kind[1:] != kind[:-1]) | (target[1:] != target[:-1])]) - 1
     t_sec = _to_ns(ev["created_at"]) // 1_000_000_000
     t_rel = t_sec - t_sec.min()
     if t_rel.max() >= 2**32:
@@ -304,7 +310,7 @@ def detect_engagement(
     Time O(E log E + sum_b min(|b|, C)^2).
     """
     out: list[ClusterFinding] = []
-    bursts = engagement_bursts(engagement_events(likes, notes, follows), params)
+    bursts = engagement_bursts(engagement_events(likes, notes, follows), params, presorted=True)
     actors, a, b, pair, burst = repeated_pairs(bursts, params)
     reported: set[str] = set()
     if len(a):

@@ -256,9 +256,12 @@ def encode_links(
     for kind_name in sorted(set(kinds_of.tolist())):
         sel = kinds_of == kind_name
         weight[sel] = identifier_weight(k[sel], base.get(kind_name, 0.5), cap.get(kind_name, 20))
-    family = np.array([SAME_SOURCE.get(k, k) for k in kinds_of], dtype=object)
-    source, _ = pd.factorize(pd.Series(family, dtype=object) + "\x1f"
-                             + pd.Series(idents_of, dtype=object), sort=True)
+    # One code per (family, identifier), in that order: families numbered in name order, so the codes are
+    # those of the sorted "family\x1fidentifier" texts, without making 3 M strings at 1 M accounts.
+    family_names = sorted({SAME_SOURCE.get(k, k) for k in kinds})
+    family_of_kind = np.array([family_names.index(SAME_SOURCE.get(k, k)) for k in kinds], dtype=np.int64)
+    family = family_of_kind[pair_values // max(len(idents), 1)]
+    source, _ = pd.factorize(family * max(len(idents), 1) + pair_values % max(len(idents), 1), sort=True)
     return EncodedLinks(acc_rows, ident_rows, np.asarray(accounts, dtype=object), kinds_of,
                         idents_of, k, weight, source.astype(np.int64))
 

@@ -56,6 +56,17 @@ def test_organic_engagement_is_quiet():
     assert set(bursts["target"]) == {"buyer1", "buyer2"}
 
 
+def test_presorted_events_give_the_bursts_of_events_in_any_order():
+    """detect_engagement skips the sort of engagement_events' already sorted output; the bursts (and their
+    group numbers) are those of the same events shuffled and sorted again."""
+    likes, notes, follows = _data()
+    events = engagement_events(likes, notes, follows)
+    shuffled = events.sample(frac=1.0, random_state=7).reset_index(drop=True)
+    expected = engagement_bursts(shuffled)
+    assert len(expected) >= 2
+    pd.testing.assert_frame_equal(engagement_bursts(events, presorted=True), expected)
+
+
 def test_follow_burst_single():
     follows = pd.DataFrame({"account_id": [f"f{i:02d}" for i in range(40)], "target_account_id": "star",
                             "created_at": [T + pd.Timedelta(seconds=5 * i) for i in range(40)]})
