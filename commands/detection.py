@@ -19,7 +19,7 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     from ringscope.graph.database import connect
 
     policy = load_detection_policy(Path(args.policy) if args.policy else None)
-    summary = detect(connect(settings), policy, log=warn if not args.quiet else (lambda s: None))
+    summary = detect(connect(settings), policy, log=warn if not args.quiet else (lambda s: None), read=args.read)
     warn(f"{summary.clusters} clusters, {summary.flagged} accounts flagged, {summary.scored} scored")
     say(summary.run_id)
     return 0
@@ -105,6 +105,10 @@ def register(sub) -> None:
     det.add_argument("--policy", help="detection policy file (default: the one shipped with ringscope, "
                                       "or RINGSCOPE_DETECTION_POLICY)")
     det.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    det.add_argument("--read", choices=("auto", "graph"), default="auto",
+                     help="auto (default): right after a bulk load, with nothing written since, read the load's "
+                          "columnar snapshot instead of the graph (the same data, read in seconds); "
+                          "graph: always read the graph")
     det.set_defaults(func=cmd_detect)
 
     fl = sub.add_parser("flagged", help="accounts a detection run flagged")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ringscope.graph import snapshot
 from ringscope.graph.database import Graph
 from ringscope.graph.schema import LATEST, WRITE_VERSION, ensure_schema
 from ringscope.graph.server import local
@@ -44,6 +45,8 @@ def reset(graph: Graph, log=lambda text: None) -> ResetOutcome:
     else:
         # CALL {...} IN TRANSACTIONS needs an implicit (auto-commit) transaction.
         graph.run_auto_commit(DELETE_ALL)
+        if graph.settings.uses_local_server:
+            snapshot.discard(graph.settings)  # stale already (the store changed); free its disk
         how = "in place"
     # The schema step records its version on a node; put it back.
     graph.write(WRITE_VERSION, version=LATEST)

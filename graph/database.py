@@ -154,6 +154,9 @@ class Transaction:
         return Counters.of(self._tx.run(query, params).consume())
 
 
+STORE_CREATED = "CALL db.info() YIELD creationDate RETURN creationDate AS created"
+
+
 @dataclass
 class Graph:
     """A connected database: the process's driver and the database name to use."""
@@ -258,6 +261,18 @@ class Graph:
                 params, database_=self.database, routing_=RoutingControl.WRITE, bookmark_manager_=self._bookmarks,
             )
         return Explained.of(summary.query_type or "", plain(summary.plan or {}))
+
+    def state_mark(self) -> str:
+        """What identifies the data as it is now: the store's creation time and the bookmark of its last
+        committed transaction. Any commit (anyone's), a reset or a new import changes it; reading does not.
+
+        A read transaction in a session given no bookmarks returns the server's latest one (measured on
+        5.26: it changes with each commit and only then). The creation time is there because a store built
+        again starts its transaction ids afresh."""
+        with translated(self.settings), self.driver.session(database=self.database) as session:
+            created = session.execute_read(lambda tx: tx.run(STORE_CREATED).single()["created"])
+            marks = session.last_bookmarks().raw_values
+        return "|".join([str(created), *sorted(marks)])
 
     def server_version(self) -> str:
         rows = self.read("CALL dbms.components() YIELD name, versions, edition "

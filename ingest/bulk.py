@@ -48,6 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ringscope.graph.database import Graph
+from ringscope.graph import snapshot as detection_snapshot
 from ringscope.graph.schema import TEXT_INDEX, ensure_schema
 from ringscope.graph.server import local
 from ringscope.ingest import shape
@@ -93,6 +94,7 @@ def bulk_ingest(graph: Graph, directory: Path, options: IngestOptions | None = N
     if interrupted:
         log("an earlier bulk load was interrupted during the import: loading again into an empty store")
     shutil.rmtree(staging, ignore_errors=True)
+    detection_snapshot.discard(settings)  # describes the store this load replaces
     (staging / "validated").mkdir(parents=True)
     os.chmod(staging, 0o700)
 
@@ -112,10 +114,12 @@ def bulk_ingest(graph: Graph, directory: Path, options: IngestOptions | None = N
     report.seconds["validate"] = time.monotonic() - started
 
     started = time.monotonic()
-    built = shape.build_import_files(staged, staging, memory=options.bulk_memory, log=log)
+    built = shape.build_import_files(staged, staging, memory=options.bulk_memory, log=log,
+                                     frames=staging / "frames")
     for result in report.files:
         result.stubs = built.stubs_by_file.get(str(result.path), 0)
-    report.seconds["shape"] = time.monotonic() - started
+    report.seconds["shape"] = time.monotonic() - started - built.frames_seconds
+    report.seconds["snapshot"] = built.frames_seconds
 
     started = time.monotonic()
     (staging / "IMPORTING").write_text("a bulk import started; if this file remains, it did not finish\n")
@@ -135,6 +139,8 @@ def bulk_ingest(graph: Graph, directory: Path, options: IngestOptions | None = N
     log("the text search index is being built in the background; search by id works meanwhile")
     _write_checkpoints(graph, report.files, staged)
     (staging / "IMPORTING").unlink()
+    # The load's last write is done: the snapshot describes the graph exactly as it now stands.
+    detection_snapshot.install(settings, staging / "frames", graph.state_mark(), built.frames or {})
     report.seconds["schema"] = time.monotonic() - started
     if not options.keep_staging:
         shutil.rmtree(staging, ignore_errors=True)

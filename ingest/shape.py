@@ -29,6 +29,7 @@ relationship, with every property, against the transactional load.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -39,6 +40,7 @@ import pyarrow as pa
 from ringscope.common.errors import RingscopeError
 from ringscope.graph.model import SANCTION_TARGETS
 from ringscope.graph.server.local import ImportFiles
+from ringscope.ingest import snapshot
 from ringscope.ingest.spec import SPECS, FileSpec
 
 ORDER_SPAN = 10 ** 12  # rows per file, at most, in the load-order number (file * span + row)
@@ -66,6 +68,8 @@ class ImportBuild:
     stubs_by_file: dict[str, int] = field(default_factory=dict)
     nodes: dict[str, int] = field(default_factory=dict)
     relationships: dict[str, int] = field(default_factory=dict)
+    frames: dict[str, int] | None = None  # rows per detection frame written to the snapshot folder, if asked
+    frames_seconds: float = 0.0
 
 
 def epoch_ms(value: dt.datetime) -> int:
@@ -80,9 +84,14 @@ def arrow_column(kind: str, values: list[Any]) -> pa.Array:
     return pa.array(values, _ARROW[kind])
 
 
+HEADER_SYNTAX = ':,"\n\r{}()'  # characters the importer's header reads as syntax, never as a name
+
+
 def extra_column(name: str, values: list[Any]) -> pa.Array:
     """A kept unknown column: one Neo4j property type for the whole column (checked by the caller)."""
-    if any(ch in name for ch in ':,"\n\r'):
+    # The importer's header reads ``name:type{options}`` (and ``:ID(group)``): these characters in a name
+    # would be read as syntax (a fuzzed column ``ð{Mv`` made it fail "Expected a closing '}'").
+    if any(ch in name for ch in HEADER_SYNTAX):
         raise BulkNotPossible(f"the kept unknown column {name!r} has a character the importer's header "
                                   "cannot carry; load this dataset with --mode incremental")
     present = [v for v in values if v is not None]
@@ -224,14 +233,17 @@ def _empty_view(spec: FileSpec) -> str:
 
 
 def build_import_files(staged: list[StagedFile], staging: Path, memory: str,
-                       log: Callable[[str], None] = lambda text: None, ids: str = "actual") -> ImportBuild:
+                       log: Callable[[str], None] = lambda text: None, ids: str = "actual",
+                       frames: Path | None = None) -> ImportBuild:
     """Shape the staged rows into the importer's node and relationship files under ``staging/import``.
 
     ``ids="actual"`` (the bulk path) numbers the nodes here and writes relationships between those
     numbers, so the importer keeps no map from key to node (measured at 1 M accounts: the string-id
     lookups were most of the importer's relationship stage, ~15x slower than actual ids). The keys
     stay ordinary string properties, as with ``ids="string"`` (keys in named id spaces, the form the
-    plain-statement baseline reads)."""
+    plain-statement baseline reads).
+
+    With ``frames``, what detection reads is also written there, from the same tables (``snapshot.py``)."""
     if ids not in ("actual", "string"):
         raise ValueError(f"ids must be 'actual' or 'string', not {ids!r}")
     out = staging / "import"
@@ -242,7 +254,14 @@ def build_import_files(staged: list[StagedFile], staging: Path, memory: str,
                     f"SET memory_limit = '{memory}'")
         con.execute(f"SET temp_directory = {_sql_str(str(staging / 'spill'))}")
         con.execute("SET preserve_insertion_order = false")
-        return _build(con, staged, out, log, ids)
+        build = _build(con, staged, out, log, ids)
+        if frames is not None:
+            started = time.monotonic()
+            build.frames = snapshot.write_frames(con, lambda rel_type, end: pairs_sql(_rel_shape(rel_type, end)),
+                                                 frames)
+            build.frames_seconds = time.monotonic() - started
+            log(f"wrote the detection snapshot ({sum(build.frames.values()):,} rows, {build.frames_seconds:.1f} s)")
+        return build
     finally:
         con.close()
 
@@ -389,21 +408,33 @@ def _write_nodes(con: duckdb.DuckDBPyConnection, shape: NodeShape, extras: dict[
         stub_select += ['true AS "stub:boolean"', f"'{shape.label}' AS \":LABEL\""]
         query += (f" UNION ALL SELECT {', '.join(stub_select)} FROM stubs_made "
                   f"WHERE label = '{shape.label}' AND still_stub")
-    count = numbered.copy(query, shape.label, shape.key, path) if numbered else _copy(con, query, path)
-    con.execute(f"DROP TABLE n_{shape.label}")
-    return count
+    # n_<label> stays: the detection snapshot is made from it (``snapshot.py``).
+    return numbered.copy(query, shape.label, shape.key, path) if numbered else _copy(con, query, path)
+
+
+def pairs_sql(rel: RelShape, for_import: bool = False) -> str:
+    """The relationships of ``rel``: one row per endpoint pair (``_s``, ``_e``: the ends' keys) with its
+    properties from the pair's last row, as epoch milliseconds (or, ``for_import``, as the importer's
+    datetime text under ``name:datetime`` headers)."""
+    (_, start), (_, end) = rel.start, rel.end
+    last = [(name, f"arg_max_null({column}, _ord)") for name, column in rel.props]
+    props = "".join(f", {_DATETIME.format(value)} AS {_quote(f'{name}:datetime')}" if for_import
+                    else f", {value} AS {_quote(name)}" for name, value in last)
+    where = f"({start}) IS NOT NULL AND ({end}) IS NOT NULL" + (f" AND {rel.where}" if rel.where else "")
+    return f"SELECT ({start}) AS _s, ({end}) AS _e{props} FROM v_{rel.stem} WHERE {where} GROUP BY 1, 2"
+
+
+def _rel_shape(rel_type: str, end_label: str) -> RelShape:
+    return next(r for r in REL_SHAPES if r.type == rel_type and r.end[0] == end_label)
 
 
 def _write_rels(con: duckdb.DuckDBPyConnection, rel: RelShape, path: Path, numbered: _NodeIds | None) -> int:
-    (start_label, start), (end_label, end) = rel.start, rel.end
-    props = "".join(f", {_DATETIME.format(f'arg_max_null({column}, _ord)')} AS {_quote(f'{name}:datetime')}"
-                    for name, column in rel.props)
-    where = f"({start}) IS NOT NULL AND ({end}) IS NOT NULL" + (f" AND {rel.where}" if rel.where else "")
+    (start_label, _), (end_label, _) = rel.start, rel.end
+    pairs = pairs_sql(rel, for_import=True)
     if not numbered:
-        query = (f"SELECT ({start}) AS {_quote(f':START_ID({start_label})')}, ({end}) AS {_quote(f':END_ID({end_label})')}, "
-                 f"'{rel.type}' AS \":TYPE\"{props} FROM v_{rel.stem} WHERE {where} GROUP BY 1, 2")
+        query = (f"SELECT _s AS {_quote(f':START_ID({start_label})')}, _e AS {_quote(f':END_ID({end_label})')}, "
+                 f"'{rel.type}' AS \":TYPE\", r.* EXCLUDE (_s, _e) FROM ({pairs}) r")
         return _copy(con, query, path)
-    pairs = f"SELECT ({start}) AS _s, ({end}) AS _e{props} FROM v_{rel.stem} WHERE {where} GROUP BY 1, 2"
     # Every end is a node (defined, an identifier or a stub). Were one missing, the outer join leaves its
     # number empty and the importer refuses the relationship (--bad-tolerance=0): loud, never dropped.
     query = (f"SELECT s.nid AS \":START_ID\", e.nid AS \":END_ID\", '{rel.type}' AS \":TYPE\", "

@@ -298,6 +298,12 @@ def store_dirs(server: LocalServer) -> tuple[Path, Path]:
     return data / "databases" / DATABASE, data / "transactions" / DATABASE
 
 
+def snapshot_dir(server: LocalServer) -> Path:
+    """Where a bulk load leaves its columnar copy of the platform data (``graph/snapshot.py``); it
+    describes one store, so it goes whenever the store does."""
+    return server.home / "snapshot"
+
+
 def wipe_store(server: LocalServer, timeout_s: float = 180.0, log=print) -> None:
     """Empty the user database in seconds: stop Neo4j, delete its store and logs, start it again.
 
@@ -305,7 +311,7 @@ def wipe_store(server: LocalServer, timeout_s: float = 180.0, log=print) -> None
     way; Neo4j creates an empty store on start. The caller re-runs the schema step.
     """
     stop(server)
-    for folder in store_dirs(server):
+    for folder in (*store_dirs(server), snapshot_dir(server)):
         shutil.rmtree(folder, ignore_errors=True)
     start(server, timeout_s=timeout_s, log=log)  # running again either way: the caller connects next
 
@@ -334,6 +340,7 @@ def import_store(server: LocalServer, files: ImportFiles, *, off_heap: str, thre
     lib = ensure_jars(server, log=log)
     ensure_password(server)
     stop(server)
+    shutil.rmtree(snapshot_dir(server), ignore_errors=True)  # it described the store replaced here
     (server.home / "db").mkdir(parents=True, exist_ok=True)
     cmd = [java, f"-Xmx{server.heap}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-Dfile.encoding=UTF-8",
            "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool", "database", "import", "full", DATABASE,

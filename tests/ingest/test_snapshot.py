@@ -1,0 +1,113 @@
+"""The bulk load's detection snapshot holds exactly what detection reads from the graph it built.
+
+Every frame is compared with the one ``read_platform`` reads from the freshly
+imported graph (rows as multisets, with their dtypes), and the detectors' findings
+from each are compared too, on the simulated platform and on a dataset full of
+duplicates, stubs, kept columns and sanctions in every state. The snapshot is used
+only while nothing has been written since the load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pandas as pd
+import pytest
+
+from ringscope.detection.config import load_detection_policy
+from ringscope.detection.pipeline import account_risks, run_all
+from ringscope.detection.reader import read_platform, read_snapshot
+from ringscope.detection.run import detect
+from ringscope.graph import snapshot as detection_snapshot
+from ringscope.graph.admin import reset
+from ringscope.ingest.load import IngestOptions
+from ringscope.ingest.modes import load_dataset
+from tests.ingest.datasets import tricky_dataset, write_table
+
+pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
+
+
+def bulk_load(graph, directory, tmp_path, **options):
+    reset(graph)
+    mode, _ = load_dataset(graph, directory, IngestOptions(rejects_dir=tmp_path / "rej", mode="bulk", **options))
+    assert mode == "bulk"
+    snapshot = detection_snapshot.current(graph)
+    assert snapshot is not None, "a bulk load leaves a current snapshot"
+    return snapshot
+
+
+def rows_sorted(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values(list(df.columns), kind="mergesort", na_position="last").reset_index(drop=True)
+
+
+def assert_same_frames(from_graph, from_snapshot):
+    for f in fields(from_graph):
+        a, b = getattr(from_graph, f.name), getattr(from_snapshot, f.name)
+        assert list(a.columns) == list(b.columns), f.name
+        assert dict(a.dtypes) == dict(b.dtypes), f.name
+        pd.testing.assert_frame_equal(rows_sorted(a), rows_sorted(b), check_dtype=True, obj=f.name)
+
+
+def findings(frames, policy):
+    """What a run would store: every cluster with its members' scores and reasons, every account's risk."""
+    results = run_all(frames, policy)
+    clusters = sorted((r.name, c.key, round(c.score, 9), tuple(map(str, c.reasons)),
+                       tuple((m, round(c.member_score(m), 9)) for m in c.members))
+                      for r in results for c in r.findings)
+    risks = {a: (round(r.score, 9), r.cluster_key, r.detectors, r.reasons)
+             for a, r in account_risks(results, policy).items()}
+    return clusters, risks
+
+
+def test_the_snapshot_of_the_simulated_platform_is_what_detection_reads_from_the_graph(graph, tmp_path):
+    from ringscope.simulate.platform import simulate
+
+    simulate(tmp_path / "sim", accounts=10_000, seed=11)
+    snapshot = bulk_load(graph, tmp_path / "sim", tmp_path)
+    from_graph, from_snapshot = read_platform(graph), read_snapshot(snapshot)
+    assert from_graph.sizes() == from_snapshot.sizes() == snapshot.rows
+    assert_same_frames(from_graph, from_snapshot)
+    policy = load_detection_policy()
+    clusters, risks = findings(from_snapshot, policy)
+    assert clusters and risks, "the simulated platform's farms are found"
+    assert findings(from_graph, policy) == (clusters, risks)
+
+
+def test_the_snapshot_of_a_tricky_dataset_is_what_detection_reads_from_the_graph(graph, tmp_path):
+    directory = tricky_dataset(tmp_path / "ds")
+    # An input column named like ringscope's own sanction state is refused, so every imported sanction is read.
+    write_table(directory, "sanctions", [
+        {"sanction_id": "s-revoked", "target_type": "account", "target_id": "a1", "action": "ban",
+         "reason": "", "issued_at": "2025-02-01", "state": "revoked"}], fmt="jsonl")
+    snapshot = bulk_load(graph, directory, tmp_path, keep_unknown=True)
+    from_graph, from_snapshot = read_platform(graph), read_snapshot(snapshot)
+    assert from_graph.sizes() == from_snapshot.sizes()
+    assert dict(zip(from_snapshot.sanctions.sanction_id, from_snapshot.sanctions.target_id)) == {
+        "s-account": "account-x", "s-device": "device-x", "s-brand": "brand-x", "s-intermediary": "intermediary-x",
+        "s-note": "note-x", "s-revoked": "a1"}, "each sanction names its target's own key"
+    assert from_snapshot.accounts.stub.any(), "stub accounts are in the frame, as in the graph"
+    assert_same_frames(from_graph, from_snapshot)
+
+
+def test_detect_reads_the_snapshot_only_while_nothing_was_written_since_the_load(graph, tmp_path):
+    snapshot = bulk_load(graph, tricky_dataset(tmp_path / "ds"), tmp_path)
+    policy = load_detection_policy()
+    lines: list[str] = []
+    detect(graph, policy, log=lines.append)
+    assert any(line.startswith("read ") and "snapshot" in line for line in lines), lines
+    assert graph.read("MATCH (r:DetectionRun) RETURN r.read_from AS read_from")[0]["read_from"] == "snapshot"
+    # The run's own writes changed the graph: the next run reads the graph, and so would any other write.
+    assert detection_snapshot.current(graph) is None
+    lines.clear()
+    detect(graph, policy, log=lines.append)
+    assert any(line.startswith("read ") and "from the graph" in line for line in lines), lines
+    assert snapshot.folder.exists()
+    reset(graph)
+    assert not snapshot.folder.exists(), "reset deletes the snapshot of the store it emptied"
+
+
+def test_read_graph_ignores_a_current_snapshot(graph, tmp_path):
+    bulk_load(graph, tricky_dataset(tmp_path / "ds"), tmp_path)
+    lines: list[str] = []
+    detect(graph, load_detection_policy(), log=lines.append, read="graph")
+    assert any(line.startswith("read ") and "from the graph" in line for line in lines), lines
