@@ -9,7 +9,10 @@ timed from start to exit (what a user waits for), against a dedicated local Neo4
 
 1. ``ringscope simulate DIR --accounts N --seed 7`` (skipped when DIR already holds it);
 2. ``ringscope reset`` of whatever the store holds, then ``ringscope ingest DIR --mode bulk``;
-3. ``ringscope detect`` (the whole run: reading the graph, every detector, writing the run);
+3. ``ringscope detect`` (the whole run: reading the data, every detector, writing the run). Right
+   after the load this reads the load's columnar snapshot (nothing was written since); then
+   ``ringscope detect --read graph``, what every later run does once anything has been written
+   (it also compares itself with the first run);
 4. ``ringscope reset`` of the loaded graph;
 5. for the sizes in ``--baseline``: ``python -m benchmarks.plain_statements DIR`` into the
    emptied store (the same graph written with plain ``UNWIND ... CREATE`` statements, shaping
@@ -146,7 +149,8 @@ def run(sizes: list[int], incremental: set[int], fmt: str, work: Path, port: int
         rejects = ["--rejects-dir", str(work / "rejects")]
         run_step("reset (before)", ["reset", "--yes"], env, log)
         steps.append(run_step("ingest --mode bulk", ["ingest", str(data), "--mode", "bulk", *rejects], env, log))
-        steps.append(run_step("detect", ["detect"], env, log))
+        steps.append(run_step("detect (right after the load: the snapshot)", ["detect"], env, log))
+        steps.append(run_step("detect --read graph", ["detect", "--read", "graph"], env, log))
         steps.append(run_step("reset", ["reset", "--yes"], env, log))
         if n in baseline:
             steps.append(run_step("plain statements (baseline)", [str(data), "--staging", str(work)], env, log,
