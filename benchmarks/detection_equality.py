@@ -51,7 +51,7 @@ for late in (False, True):
     for name, det in DETECTORS.items():
         if name not in params or det.after_flagging != late:
             continue
-        args = (sorted(flagged_ids(account_risks(results, policy), policy)),) if late else ()
+        args = (sorted(flagged_ids(account_risks(results, policy, frames), policy)),) if late else ()
         if only and name not in only:
             continue
         started = time.process_time()

@@ -68,7 +68,7 @@ def score_from_files(n: int, work: Path) -> list[str]:
     frames = read_frames(dataset)
     read_s = time.monotonic() - started
     results = run_all(frames, policy)
-    flagged = flagged_ids(account_risks(results, policy), policy)
+    flagged = flagged_ids(account_risks(results, policy, frames), policy)
     total = time.monotonic() - started
     lines = [f"### {n:,} accounts, scored from the files (no database)", "",
              f"Read {read_s:,.1f} s, detectors {', '.join(f'{r.name} {r.seconds:,.1f} s' for r in results)}; "

@@ -171,7 +171,7 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
         for name, detector in DETECTORS.items():
             if name not in params or not detector.after_flagging or detectors:
                 continue
-            flagged = sorted(flagged_ids(account_risks(results, policy), policy))
+            flagged = sorted(flagged_ids(account_risks(results, policy, frames), policy))
             report = timed(lambda: detector.adapter(frames, flagged, params[name]), timeout, Path(scratch))
             found = report["result"] or []
             lines.append(f"| {name} ({len(flagged):,} accounts flagged by the others) | "

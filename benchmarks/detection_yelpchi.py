@@ -200,7 +200,7 @@ def run_methods(comments: pd.DataFrame, policy: DetectionPolicy | None = None) -
         out[name] = (set().union(*(f.members for f in findings)) if findings else set(), secs)
     total = sum(r.seconds for r in results)
     out["ours_any"] = (set().union(*(out[r.name][0] for r in results)), total)
-    out["ours"] = (flagged_ids(account_risks(results, policy), policy), total)
+    out["ours"] = (flagged_ids(account_risks(results, policy, PlatformFrames.comments_only(comments)), policy), total)
     return out
 
 

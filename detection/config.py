@@ -48,11 +48,24 @@ class DetectorPolicy(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class ProfileSignalsPolicy(BaseModel):
+    """Profile signals (``detection/profile_signals.py``): evidence that only raises the risk of accounts
+    already in a cluster."""
+    model_config = ConfigDict(extra="forbid")
+    # The odds factor of a fully bare profile (strength 1; strength s gives likelihood_ratio ** s): 1 turns
+    # the signals off.
+    likelihood_ratio: float = Field(default=3.0, ge=1.0, le=100.0)
+    # Detectors whose evidence the profile does not corroborate: they find new accounts, and a new
+    # account's bare profile is expected whether it is fake or not.
+    not_with: tuple[str, ...] = ("registration_bursts",)
+
+
 class DetectionPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int
     flag_threshold: float = Field(gt=0.0, le=1.0)
     detectors: dict[str, DetectorPolicy]
+    profile_signals: ProfileSignalsPolicy = Field(default_factory=ProfileSignalsPolicy)
 
     def enabled(self) -> dict[str, DetectorPolicy]:
         return {name: d for name, d in self.detectors.items() if d.enabled}
@@ -108,5 +121,9 @@ def load_detection_policy(path: Path | None = None) -> DetectionPolicy:
     unknown = sorted(set(policy.detectors) - set(DETECTOR_NAMES))
     if unknown:
         raise SettingError(f"{where}: detectors.{unknown[0]}: unknown detector "
+                           f"(known: {', '.join(DETECTOR_NAMES)})")
+    unknown = sorted(set(policy.profile_signals.not_with) - set(DETECTOR_NAMES))
+    if unknown:
+        raise SettingError(f"{where}: profile_signals.not_with: {unknown[0]}: unknown detector "
                            f"(known: {', '.join(DETECTOR_NAMES)})")
     return policy

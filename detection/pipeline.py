@@ -22,7 +22,7 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from ringscope.detection import (
-    ban_evasion, comment_templates, dense_blocks, engagement, lockstep, offplatform_lures, qa_acts,
+    ban_evasion, comment_templates, dense_blocks, engagement, lockstep, offplatform_lures, profile_signals, qa_acts,
     registration_bursts, shared_infrastructure, underwater,
 )
 from ringscope.detection.ban_evasion import BanEvasionParams, detect_ban_evasion
@@ -39,7 +39,8 @@ from ringscope.detection.qa_acts import QaActParams, detect_qa_acts
 from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.registration_bursts import (RegistrationBurstParams, detect_registration_bursts,
                                                      one_row_per_account)
-from ringscope.detection.scoring import AccountRisk, combine
+from ringscope.detection.profile_signals import profile_evidence
+from ringscope.detection.scoring import AccountRisk, combine, corroborate
 from ringscope.detection.shared_infrastructure import SharedInfrastructureParams, detect_shared_infrastructure
 from ringscope.detection.underwater import (
     FlaggedIntermediaryParams, UnderwaterParams, detect_flagged_intermediaries, detect_underwater,
@@ -120,9 +121,18 @@ def finding_weights(policy: DetectionPolicy) -> dict[str, float]:
     return {name: detector.weight for name, detector in policy.enabled().items()}
 
 
-def account_risks(results: list[DetectorResult], policy: DetectionPolicy) -> dict[str, AccountRisk]:
-    """Every account's noisy-OR risk over all findings, with the policy's weights."""
-    return combine([f for r in results for f in r.findings], finding_weights(policy))
+def account_risks(results: list[DetectorResult], policy: DetectionPolicy,
+                  frames: PlatformFrames) -> dict[str, AccountRisk]:
+    """Every account's noisy-OR risk over all findings, with the policy's weights; then the profile signals
+    of ``frames.accounts`` raise the risk of the accounts already at risk from a detector the policy lets
+    them corroborate (never anyone else's)."""
+    risks = combine([f for r in results for f in r.findings], finding_weights(policy))
+    ratio = policy.profile_signals.likelihood_ratio
+    if ratio <= 1 or not risks:
+        return risks
+    evidence = profile_evidence(frames.accounts, risks)
+    return corroborate(risks, {a: (e.strength, e.reason.text) for a, e in evidence.items()},
+                       profile_signals.NAME, ratio, frozenset(policy.profile_signals.not_with))
 
 
 def flagged_ids(risks: dict[str, AccountRisk], policy: DetectionPolicy) -> set[str]:
@@ -176,7 +186,7 @@ def run_all(frames: PlatformFrames, policy: DetectionPolicy,
                 on_done(results[-1])
     for name, detector in DETECTORS.items():
         if name in params and detector.after_flagging:
-            flagged = sorted(flagged_ids(account_risks(results, policy), policy))
+            flagged = sorted(flagged_ids(account_risks(results, policy, frames), policy))
             results.append(_run_one(frames, params, name, flagged))
             if on_done:
                 on_done(results[-1])

@@ -56,19 +56,23 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import binom, poisson
 
+from ringscope.detection.calibration import calibrated
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc_epoch, personal
 from ringscope.detection.params import as_mapping, policy_field
 from ringscope.detection.shared_infrastructure import unique_ints
 
 DETECTOR = "registration_bursts"
 
-#: How much a burst on each attribute says about common control.
+#: How far the null model of each attribute can be trusted: the share of a significant burst's evidence
+#: that counts. A device or registration IP shared by a burst is physical; carriers hand out phone segments
+#: in blocks and profile fingerprints drift with app versions, so honest co-registrants share them more
+#: often than the background predicts; nickname shapes follow fashions and locales.
 ATTRIBUTE_WEIGHT: dict[str, float] = {
     "device": 1.0,
-    "registration_ip": 0.9,
-    "phone_segment": 0.6,
+    "registration_ip": 1.0,
+    "phone_segment": 0.8,
     "nickname_shape": 0.6,
-    "profile": 0.5,
+    "profile": 0.8,
 }
 
 SURPRISE_SCALE = 10.0  # -log10 p at which significance reaches 1 - 1/e
@@ -487,10 +491,12 @@ def _timedelta_seconds(value: pd.Timedelta | str | float) -> float:
 # --------------------------------------------------------------------------- per account
 
 
-def profile_defaults(accounts: pd.DataFrame) -> pd.DataFrame:
+def profile_defaults(accounts: pd.DataFrame, pseudocount: float = 1.0) -> pd.DataFrame:
     """Per account: ``default_profile``, ``no_bio``, ``follow_asymmetry`` in [0, 1].
 
-    ``follow_asymmetry = clip(log10((following + 1) / (followers + 1)), 0, 1)``.
+    ``follow_asymmetry = clip(log10((following + c) / (followers + c)), 0, 1)`` with ``c`` the
+    ``pseudocount`` (a larger one discounts small counts: following 6 and followed by none is 0.85 with
+    1, 0.2 with 10).
     A column is NaN when its inputs are absent or unknown. Indexed by
     ``account_id``. O(n).
     """
@@ -507,7 +513,7 @@ def profile_defaults(accounts: pd.DataFrame) -> pd.DataFrame:
     if {"followers", "following"} <= set(accounts.columns):
         followers = pd.to_numeric(accounts["followers"], errors="coerce").clip(lower=0)
         following = pd.to_numeric(accounts["following"], errors="coerce").clip(lower=0)
-        ratio = np.log10((following + 1) / (followers + 1))
+        ratio = np.log10((following + pseudocount) / (followers + pseudocount))
         out["follow_asymmetry"] = ratio.clip(0, 1).to_numpy(dtype=float, na_value=np.nan)
     else:
         out["follow_asymmetry"] = np.nan
@@ -609,6 +615,15 @@ class BurstGroup:
     expected: float
     surprise: float
     strength: float
+    tests: int = 1  # rows of the attribute tested (the Bonferroni count for ``evidence``)
+
+    @property
+    def evidence(self) -> float:
+        """What the group says about each of its members, in [0, 1]: its calibrated surprise
+        (``detection.calibration``, corrected for every row of the attribute having been tested) times the
+        share of the group beyond chance, ``1 - expected/observed``: of 296 accounts sharing a value where
+        30 were expected, any one member is part of the excess with probability 0.9. O(1)."""
+        return calibrated(self.surprise, self.tests) * max(0.0, 1.0 - self.expected / max(self.observed, 1))
 
 
 def burst_groups(
@@ -667,7 +682,8 @@ def burst_groups(
                     * max(0.0, 1 - expected / max(observed, 1))
                     * (1 - math.exp(-(len(members) - 1) / 5)))
         groups.append(BurstGroup(col.name, str(col.vocabulary[codes[chunk[0]]]), members,
-                                 start, end, observed, total, expected, top, float(strength)))
+                                 start, end, observed, total, expected, top, float(strength),
+                                 len(scored.rows)))
     return groups
 
 
@@ -758,10 +774,12 @@ def detect_registration_bursts(
     connected components, O(memberships)).
 
     Scores, with per-attribute weight ``w_a`` (``ATTRIBUTE_WEIGHT``) and group
-    strength ``g`` (see ``burst_groups``): cluster ``1 - prod_a (1 - w_a *
-    max g_a)`` over attributes; member ``1 - prod (1 - w_a * g)`` over the
-    best group per attribute the member is in (fringe members in fewer
-    groups score lower). Reasons cite the time window and the shared value
+    evidence ``e`` (``BurstGroup.evidence``: the group's surprise on the scale
+    of ``detection.calibration``, corrected for every row of the attribute
+    tested, times the share of the group beyond chance): cluster ``1 - prod_a
+    (1 - w_a * max e_a)`` over attributes; member ``1 - prod (1 - w_a * e)``
+    over the best group per attribute the member is in (fringe members in
+    fewer groups score lower). Reasons cite the time window and the shared value
     (the 20 strongest groups).
 
     Time O(R log R) for R attribute rows (accounts times attributes plus
@@ -808,10 +826,10 @@ def detect_registration_bursts(
         best: dict[str, float] = {}
         member_best: dict[str, dict[str, float]] = {}
         for g in cgroups:
-            best[g.attribute] = max(best.get(g.attribute, 0.0), g.strength)
+            best[g.attribute] = max(best.get(g.attribute, 0.0), g.evidence)
             for m in g.members:
                 slot = member_best.setdefault(m, {})
-                slot[g.attribute] = max(slot.get(g.attribute, 0.0), g.strength)
+                slot[g.attribute] = max(slot.get(g.attribute, 0.0), g.evidence)
         score = 1 - math.prod(1 - weights.get(a, 0.5) * s for a, s in sorted(best.items()))
         member_scores = {
             m: round(1 - math.prod(1 - weights.get(a, 0.5) * s

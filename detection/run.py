@@ -219,7 +219,7 @@ def _work(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str
         graph.write(STAGE, run_id=run_id, stage=f"ran {result.name}")
 
     results = run_all(frames, policy, on_done=done)
-    risks = account_risks(results, policy)
+    risks = account_risks(results, policy, frames)
     started = time.monotonic()
     graph.write(STAGE, run_id=run_id, stage="storing results")
     clusters = _cluster_rows(run_id, results)

@@ -68,3 +68,35 @@ def combine(findings: list[ClusterFinding], weights: dict[str, float]) -> dict[s
             reasons=tuple(reasons),
         )
     return out
+
+
+def corroborate(risks: dict[str, AccountRisk], evidence: dict[str, tuple[float, str]], name: str,
+                likelihood_ratio: float, not_with: frozenset[str] = frozenset()) -> dict[str, AccountRisk]:
+    """``risks`` with corroborating evidence folded in as a likelihood ratio, for accounts at risk only.
+
+    ``evidence`` maps an account to ``(strength s in [0, 1], reason text)``. An account with a risk ``r``
+    from a detector outside ``not_with`` has its odds ``r / (1 - r)`` multiplied by
+    ``likelihood_ratio ** s`` and gets the reason after its own; any other account gets nothing. Odds, not
+    noisy-OR: corroboration scales the evidence an account already has (a 0.25 becomes 0.5 at ratio 3,
+    a 0.05 only 0.14), so it never makes a risk on its own and never turns weak evidence into a flag.
+    O(accounts in ``risks``)."""
+    if likelihood_ratio <= 1:
+        return risks
+    out = dict(risks)
+    for account, (strength, text) in evidence.items():
+        risk = risks.get(account)
+        if risk is None or strength <= 0 or not set(risk.detectors) - not_with:
+            continue
+        if risk.score >= 1.0:
+            score = 1.0
+        else:
+            odds = risk.score / (1.0 - risk.score) * likelihood_ratio ** min(strength, 1.0)
+            score = odds / (1.0 + odds)
+        out[account] = AccountRisk(
+            account_id=account,
+            score=round(score, 6),
+            cluster_key=risk.cluster_key,
+            detectors=(*risk.detectors, name),
+            reasons=(*risk.reasons, _clean(f"[{name}] {text}")),
+        )
+    return out

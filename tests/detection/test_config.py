@@ -24,6 +24,10 @@ def test_the_default_policy_is_valid():
     ("version: 1\nflag_threshold: 0.5\ndetectors: {telepathy: {weight: 1}}\n", "detectors.telepathy"),
     ("version: 1\nflag_threshold: 0.5\nthreshold: 3\ndetectors: {}\n", "threshold"),
     ("version: [1\n", "not valid YAML"),
+    ("version: 2\nflag_threshold: 0.5\ndetectors: {}\nprofile_signals: {likelihood_ratio: 0.5}\n",
+     "profile_signals.likelihood_ratio"),
+    ("version: 2\nflag_threshold: 0.5\ndetectors: {}\nprofile_signals: {not_with: [lokstep]}\n",
+     "profile_signals.not_with: lokstep: unknown detector"),
 ])
 def test_a_bad_policy_names_the_setting(tmp_path, text, where):
     with pytest.raises(SettingError, match=where.replace(".", r"\.")):
@@ -98,3 +102,10 @@ def test_the_default_policy_names_every_detector_by_its_findings_label():
     policy = load_detection_policy(DEFAULT_POLICY)
     assert policy.version == 2
     assert list(policy.detectors) == list(DETECTORS) and set(DETECTOR_NAMES) == set(DETECTORS)
+
+
+def test_a_policy_without_profile_signals_gets_the_documented_defaults(tmp_path):
+    policy = load_detection_policy(write(tmp_path, "version: 2\nflag_threshold: 0.5\ndetectors: {}\n"))
+    shipped = load_detection_policy(DEFAULT_POLICY)
+    assert policy.profile_signals == shipped.profile_signals
+    assert shipped.profile_signals.likelihood_ratio == 3 and shipped.profile_signals.not_with == ("registration_bursts",)

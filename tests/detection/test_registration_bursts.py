@@ -165,3 +165,48 @@ def test_an_account_registered_from_two_ips_is_one_account_with_both():
     assert any(text.startswith("15 accounts") for text in on_farm_ip(found)), on_farm_ip(found)
     alone = pd.concat([people, first, batch.iloc[1:]], ignore_index=True)
     assert any(text.startswith("14 accounts") for text in on_farm_ip(detect_registration_bursts(alone)))
+
+
+def _risks(accounts):
+    """What ``ringscope flagged`` would print for these accounts with the shipped policy: risk per account."""
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.detection.frames import PlatformFrames
+    from ringscope.detection.pipeline import DetectorResult, account_risks, flagged_ids
+
+    policy = load_detection_policy()
+    frames = PlatformFrames.comments_only(pd.DataFrame())
+    frames.accounts = accounts
+    result = DetectorResult("registration_bursts", detect_registration_bursts(accounts), 0.0)
+    risks = account_risks([result], policy, frames)
+    return risks, flagged_ids(risks, policy)
+
+
+def test_hundreds_registered_in_one_burst_with_identical_default_profiles_flag_on_that_evidence_alone():
+    # No IP, phone or nickname in common: only the untouched profile and the timing (cresci-2015's bought
+    # followers look like this).
+    burst = farm(n=300, prefix="p")
+    burst["registration_ip"] = [f"172.16.{i // 250}.{i % 250}" for i in range(300)]
+    burst["phone_segment"] = None
+    burst["nickname"] = background(n=300, seed=4)["nickname"].to_numpy()
+    burst["following"], burst["followers"] = 200, 3
+    accounts = pd.concat([background(n=4000, days=90), burst], ignore_index=True)
+    risks, flagged = _risks(accounts)
+    assert set(burst["account_id"]) <= flagged
+    assert not any(a.startswith("h") for a in flagged)
+    reason = risks["p000"].reasons[0]
+    assert "300 accounts registered" in reason and "identical profile defaults" in reason
+
+
+def test_a_small_alike_burst_is_a_cluster_that_needs_corroboration_to_flag():
+    # Four accounts with one template nickname shape within an hour: significant, but a shape can be a
+    # fashion, so it shows as a cluster and stays below the flag threshold on its own.
+    small = farm(n=4, prefix="t")
+    small["registration_ip"] = [f"172.16.0.{i}" for i in range(4)]
+    small["phone_segment"] = None
+    small[["default_profile", "bio", "followers", "following"]] = background(n=4, seed=8)[
+        ["default_profile", "bio", "followers", "following"]].to_numpy()
+    accounts = pd.concat([background(n=4000, days=90), small], ignore_index=True)
+    risks, flagged = _risks(accounts)
+    assert {"t000", "t001", "t002", "t003"} <= set(risks)
+    assert 0 < risks["t000"].score < 0.5
+    assert not flagged

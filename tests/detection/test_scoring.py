@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 
 from ringscope.detection.compare import compare_clusters
@@ -58,6 +59,7 @@ def test_compare_runs_names_each_kind_of_change():
 
 def test_findings_carry_the_weight_of_the_detector_that_made_them():
     from ringscope.detection.config import load_detection_policy
+    from ringscope.detection.frames import PlatformFrames
     from ringscope.detection.pipeline import DetectorResult, account_risks, finding_weights
 
     policy = load_detection_policy()
@@ -67,6 +69,6 @@ def test_findings_carry_the_weight_of_the_detector_that_made_them():
     assert weights == {name: d.weight for name, d in policy.detectors.items()}
     results = [DetectorResult("comment_template", [finding("comment_template", ["x"], 0.9)], 0.0),
                DetectorResult("qa_act", [finding("qa_act", ["y"], 0.9)], 0.0)]
-    risks = account_risks(results, policy)
+    risks = account_risks(results, policy, PlatformFrames.comments_only(pd.DataFrame()))
     assert risks["x"].score == pytest.approx(0.9 * weights["comment_template"])
     assert risks["y"].detectors == ("qa_act",)

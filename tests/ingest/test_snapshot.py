@@ -55,7 +55,7 @@ def findings(frames, policy):
                        tuple((m, round(c.member_score(m), 9)) for m in c.members))
                       for r in results for c in r.findings)
     risks = {a: (round(r.score, 9), r.cluster_key, r.detectors, r.reasons)
-             for a, r in account_risks(results, policy).items()}
+             for a, r in account_risks(results, policy, frames).items()}
     return clusters, risks
 
 
