@@ -44,8 +44,10 @@ def evaluate(labels: pd.DataFrame, flagged: set[str]) -> list[str]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    honest = int((~labels.is_fake).sum())
     rows = [f"Overall: {tp + fp:,} flagged, precision **{precision:.3f}**, recall **{recall:.3f}**, "
-            f"F1 **{f1:.3f}** ({tp:,} true, {fp:,} false positives, {fn:,} missed)", "",
+            f"F1 **{f1:.3f}** ({tp:,} true, {fp:,} false positives, {fn:,} missed); honest accounts flagged: "
+            f"{fp / max(honest, 1) * 10_000:.2f} per 10,000", "",
             "| group | accounts | flagged | share flagged |", "|---|---:|---:|---:|"]
     column = "role" if "role" in labels else "farm_type"
     for group, part in labels.groupby(labels[column].fillna("organic")):
