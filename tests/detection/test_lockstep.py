@@ -140,3 +140,29 @@ def test_a_pair_needs_more_synchronized_notes_than_a_group():
     assert [f.members for f in detect_lockstep(_pair_on(3, ["C"]))] == [("A", "B", "C")]
     assert [f.members for f in detect_lockstep(_pair_on(LockstepParams().pair_min_support))] == [("A", "B")]
     assert [f.members for f in detect_lockstep(_pair_on(3), LockstepParams(pair_min_support=3))] == [("A", "B")]
+
+
+def test_a_core_of_50_accounts_over_30_notes_flags_on_that_evidence_alone():
+    # The example of overwhelming evidence from one detector: through the pipeline's risk with the
+    # shipped policy, not only the detector's own score.
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.detection.frames import PlatformFrames
+    from ringscope.detection.pipeline import DetectorResult, account_risks, flagged_ids
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for n in range(30):
+        t0 = BASE + pd.Timedelta(hours=9 * n)
+        for a in range(50):
+            rows.append((f"core_c{n}_{a}", f"core{a:02d}", f"note{n}",
+                         t0 + pd.Timedelta(seconds=int(rng.integers(0, 600)))))
+    for u in range(300):
+        for k in range(4):
+            rows.append((f"bg_c{u}_{k}", f"user{u:03d}", f"note{int(rng.integers(0, 60))}",
+                         BASE + pd.Timedelta(minutes=int(rng.integers(0, 60 * 24 * 20)))))
+    comments = pd.DataFrame(rows, columns=["comment_id", "account_id", "note_id", "created_at"])
+    comments["created_at"] = pd.to_datetime(comments["created_at"], utc=True)
+    policy = load_detection_policy()
+    results = [DetectorResult("lockstep", detect_lockstep(comments), 0.0)]
+    flagged = flagged_ids(account_risks(results, policy, PlatformFrames.comments_only(comments)), policy)
+    assert flagged == {f"core{a:02d}" for a in range(50)}
