@@ -20,7 +20,9 @@ weight of ``detection.shared_infrastructure.identifier_weight``).
 
 Scores per (account, evidence) pair, with ``d`` days between ban and the
 account's registration (or first use of the device) and ``f = 0.5 + 0.5 *
-w(k)`` the device-sharing factor (``k`` accounts on the device):
+w(k)`` the device-sharing factor (``k`` accounts on the device, plus one for
+a ban on the device itself: a new account alone on a banned device gets the
+full factor, as one beside a banned account does):
 
 * post-ban registration: ``(0.75 + 0.25 * exp(-d / 30)) * f``
 * moved onto the device after the ban: ``(0.6 + 0.2 * exp(-d / 30)) * f``
@@ -211,7 +213,11 @@ def evasion_evidence(
          0.35],
         default=0.4,
     )
-    share = 0.5 + 0.5 * identifier_weight(pairs["accounts_on_device"].to_numpy(), 1.0, device_cap)
+    # Who shares the device: its accounts, and for a ban on the device itself the device's banned past too
+    # (without it, a new account alone on a banned device had weight w(1) = 0, the weakest case instead of
+    # the clearest).
+    sharers = pairs["accounts_on_device"].to_numpy() + (pairs["banned_account_id"] == "").to_numpy()
+    share = 0.5 + 0.5 * identifier_weight(sharers, 1.0, device_cap)
     pairs["kind"] = kind
     pairs["score"] = np.round(base * share, 6)
     pairs = pairs[columns].sort_values(

@@ -68,6 +68,20 @@ def test_banned_device_and_status_only_ban():
     assert "clean" not in by_account and "bad" not in by_account
 
 
+def test_a_new_account_alone_on_a_banned_device_flags_like_one_on_a_banned_accounts_device():
+    account_devices, accounts, _ = frames()
+    sanctions = pd.DataFrame({
+        "sanction_id": ["s9"], "target_type": ["device"], "target_id": ["d7"],
+        "action": ["Device_Ban"], "reason": [""], "issued_at": [ts("2024-02-01")],
+        "expires_at": [pd.NaT],
+    })
+    (f,) = [f for f in detect_ban_evasion(account_devices, accounts, sanctions) if "bystander" in f.members]
+    assert f.members == ("bystander",)  # registered on d7 a month after the device was banned, alone on it
+    after_account_ban = detect_ban_evasion(*frames())[0].member_score("after")
+    assert f.member_score("bystander") >= 0.8 * after_account_ban
+    assert 0.9 * f.member_score("bystander") >= 0.5  # the shipped weight 0.9 flags it alone
+
+
 def test_shared_emulator_image_is_ignored():
     account_devices, accounts, sanctions = frames()
     crowd = pd.DataFrame({"account_id": [f"x{i}" for i in range(300)] + ["bad"],
