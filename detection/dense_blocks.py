@@ -5,7 +5,7 @@ the account x note matrix; if each account works only part of the notes
 (density p well below 1) and adds "camouflage" comments elsewhere, the block
 is sparse and small blocks of genuine heavy users compete with it.  This
 detector looks for such blocks and reports only those that a significance
-test separates from what degree-preserving random data produces.
+test separates from what random data keeping every account's activity over time produces.
 
 Papers it follows:
 
@@ -31,11 +31,19 @@ Papers it follows:
   timestamps an event is simply (note, day).
 * Significance by randomisation, as suggested for dense-block detection by
   D-Cube/CrossSpot's comparisons with random tensors: the same peeling is run
-  on ``null_copies`` degree-preserving random copies of the account x event
-  graph (the event end of every edge is permuted: every account keeps its
-  number of events, every event its size and note, any group structure is
-  destroyed).  Their densest block density g0 is what chance produces from
-  these degrees.  A block S is reported when its density g(S) exceeds
+  on ``null_copies`` random copies of the account x event graph that keep
+  *activity over time*: the event end of every edge is permuted among the
+  edges of the same time window (``null_window``, a week, widened until it
+  holds ``null_window_edges`` edges), so every account keeps its number of
+  events in every window and every event its size, while any group structure
+  is destroyed; duplicates the permutation makes are switched away (Milo et
+  al., Science 2002) so that a busy account keeps all its edges.  Accounts
+  that are merely active in the same weeks (a program posting around the
+  clock, heavy commenters, scheduled posters: each on its own, all touching
+  most notes of those weeks) form a block the copies rebuild; a time-free
+  null (permuting over the whole span) called them a farm.  Their densest
+  block density g0 is what chance produces from this activity.  A block S is
+  reported when its density g(S) exceeds
   ``density_margin * g0`` and its *excess* - the number of its comments beyond
   what a block of the null's density would hold, e(S) * (1 - margin*g0/g(S)) -
   is at least ``min_excess``; it must also have ``min_accounts`` accounts.
@@ -43,6 +51,12 @@ Papers it follows:
   the Lagrangian form of the densest-subgraph problem, f(S) - lambda*|S|
   (Goldberg 1984); it prefers one large farm of moderate density to a handful
   of pairs of friends who reviewed two restaurants on the same day.
+* Every edge also weighs its surprise 1 - P, P being its probability under
+  the same null, d_w(a) * s_w(c) / m_w in its week w (Chung-Lu; the residual
+  of modularity, Newman 2006, bipartite in Barber 2007): co-activity that an
+  account's own activity explains (a busy account on a note of its busy
+  week, P near 1) weighs nothing, so it neither forms a block nor lifts the
+  null's density above a quiet farm's.
 * Rows are weighted by 1 / log(degree + 5) as well (degree = the account's
   number of events, including the ones it shares with nobody): an account
   whose activity is mostly outside the block weighs less, as in the
@@ -86,7 +100,8 @@ is sharper in the event view, one that spreads its comments over days is
 sharper in the note view, and the blurred copy would add its neighbours.
 
 Cost, for N comments, E distinct (account, event) edges and V accounts+events:
-building the views O(N log N); a null copy O(E) to permute plus one peel; a
+building the views O(N log N); a null copy O(E log E) to permute within
+windows and switch duplicates away, plus one peel; a
 peel is first restricted, by vectorised pruning, to the core of nodes whose
 weighted degree can reach the threshold (every node of the optimal block has
 weighted degree >= its density, so pruning never loses it), then run exactly
@@ -122,7 +137,7 @@ class DenseBlockParams:
     ``gap``/``max_span``: comments on one note at most ``gap`` apart chain into
     one event, an event never spans more than ``max_span``.
     ``views``: ``"event"``, ``"note"`` or ``"event+note"``.
-    ``null_copies``: degree-preserving random copies used to calibrate g0.
+    ``null_copies``: random copies (activity per window kept) used to calibrate g0.
     ``density_margin``: a block must be this many times denser than g0.
     ``min_excess``: comments beyond what the null density would hold.
     ``min_accounts``: smallest reported block (pairs are the lockstep detector's).
@@ -131,6 +146,18 @@ class DenseBlockParams:
     ``join_alpha``: an account outside the blocks joins one when its count of
     the block's columns is this improbable under the null (Bonferroni over
     the accounts touching the block); 0 disables.
+    ``member_alpha``: a member of a block must hold more of its columns than
+    its own activity explains: P(X >= its count) under Poisson(its expected
+    count, :func:`expected_hits`) at most this (per member; 0 disables).  A
+    busy account that lands in a farm's bursts as often as its activity
+    makes it land anywhere is not a member.
+    ``null_window``: the null holds every account's and every column's
+    activity per window of this length (a time-stratified configuration
+    model): accounts that are merely busy in the same weeks are what chance
+    produces, not a block.  ``0`` = one window (the time-free null).
+    ``null_window_edges``: consecutive windows are merged until each holds at
+    least this many edges: in a quiet window a farm's own comments would be
+    most of what the null reshuffles, and the null would rebuild the farm.
     ``max_evidence``: most comment ids cited per finding.
     """
 
@@ -144,6 +171,9 @@ class DenseBlockParams:
     max_blocks: int = 20
     min_member_events: int = 2
     join_alpha: float = 0.01
+    member_alpha: float = 0.01
+    null_window: pd.Timedelta = pd.Timedelta(days=7)
+    null_window_edges: int = 6000
     max_evidence: int = 2000
     seed: int = 0
 
@@ -159,7 +189,9 @@ class View:
     number of columns (all of them, shared or not); ``col_weight``: FRAUDAR's
     1/log(K + 5) with K the column's note's distinct commenters;
     ``edge_rows``: for every edge, the comment rows behind it (CSR-like:
-    ``edge_ptr``), for evidence.
+    ``edge_ptr``), for evidence.  ``stratum``: each edge's time window (of
+    its first comment, see ``null_window``); ``expected``: each edge's
+    probability under the time-stratified null (:func:`expected_edges`).
     """
 
     name: str
@@ -173,6 +205,9 @@ class View:
     col_note: np.ndarray
     edge_ptr: np.ndarray
     edge_rows: np.ndarray
+    stratum: np.ndarray
+    window: np.ndarray
+    expected: np.ndarray
 
 
 def _to_ns(ts: pd.Series) -> np.ndarray:
@@ -258,10 +293,60 @@ def build_view(comments: pd.DataFrame, name: str, params: DenseBlockParams = Den
     # distinct commenters per note
     note_key = unique_ints(acc_codes.astype(np.int64) * max(len(note_uni), 1) + note_codes)
     note_k = np.bincount(note_key % max(len(note_uni), 1), minlength=len(note_uni)).astype(float)
+    # an edge's time is its first comment's: rows are in (note, time) order and the sort above is stable
+    edge_t = t[eorder[edge_ptr[:-1]]]
+    window = time_windows(edge_t, params.null_window)
+    stratum = time_windows(edge_t, params.null_window, params.null_window_edges)
     view = View(name, e_acc, e_col, n_acc, n_col, row_deg, col_size, 1.0 / np.log(note_k[col_note] + 5.0),
-                col_note, edge_ptr, eorder)
+                col_note, edge_ptr, eorder, stratum, window, expected_edges(e_acc, e_col, window))
     tables = {"acc": acc_uni, "note": note_uni, "cid": cid, "t": t}
     return view, tables
+
+
+def time_windows(t: np.ndarray, window, min_count: int = 0) -> np.ndarray:
+    """Window number (0, 1, ...) of each int64-ns time: windows of length ``window``, consecutive
+    ones merged until each holds at least ``min_count`` times (a short last one joins the one
+    before); all 0 when ``window`` is 0.  O(n log n)."""
+    w = int(pd.Timedelta(window).value) if window else 0
+    if w <= 0 or not len(t):
+        return np.zeros(len(t), np.int64)
+    raw = np.floor_divide(t, w).astype(np.int64)
+    uniq, inverse, counts = np.unique(raw, return_inverse=True, return_counts=True)
+    group = np.empty(len(uniq), np.int64)
+    g, held = 0, 0
+    for i, c in enumerate(counts.tolist()):
+        if held >= max(min_count, 1):
+            g, held = g + 1, 0
+        group[i] = g
+        held += c
+    if g > 0 and held < min_count:
+        group[group == g] = g - 1
+    return group[inverse]
+
+
+def expected_edges(acc: np.ndarray, col: np.ndarray, stratum: np.ndarray) -> np.ndarray:
+    """Each edge's probability under the time-stratified configuration null, clipped to [0, 1].
+
+    In window w an account with d_w(a) edges and a column with s_w(c) edges,
+    among the window's m_w edges, are joined with probability about
+    d_w(a) * s_w(c) / m_w (Chung & Lu, "Connected components in random graphs
+    with given expected degree sequences", 2002; the expectation behind
+    Newman's modularity, bipartite form in Barber, Phys. Rev. E 2007).  An
+    account commenting on most notes of its weeks gets probabilities near 1
+    on all its edges: its co-activity with other busy accounts is what its
+    own activity explains.  O(E) (hash factorisation).
+    """
+    if not len(acc):
+        return np.zeros(0)
+    n_s = int(stratum.max()) + 1 - int(stratum.min())
+    s = stratum - stratum.min()
+    a_code, _ = pd.factorize(acc.astype(np.int64) * n_s + s)
+    c_code, _ = pd.factorize(col.astype(np.int64) * n_s + s)
+    s_code, _ = pd.factorize(s)
+    d = np.bincount(a_code)[a_code].astype(float)
+    k = np.bincount(c_code)[c_code].astype(float)
+    m = np.bincount(s_code)[s_code].astype(float)
+    return np.minimum(d * k / m, 1.0)
 
 
 # --------------------------------------------------------------------------- peeling
@@ -273,8 +358,16 @@ def _shared(acc: np.ndarray, col: np.ndarray, n_col: int) -> np.ndarray:
     return size[col] >= 2
 
 
-def _weighted(acc, col, row_deg, col_weight, n_acc, n_col) -> sparse.csr_matrix:
-    w = col_weight[col] / np.log(row_deg[acc] + 5.0)
+def _weighted(acc, col, row_deg, col_weight, n_acc, n_col, expected) -> sparse.csr_matrix:
+    """FRAUDAR's log weights times each edge's surprise 1 - P(edge) under the time-stratified null.
+
+    The residual A - P is modularity's (Newman 2006; Barber 2007), kept
+    non-negative so that FRAUDAR's guarantee still holds: an edge chance all
+    but guarantees (a busy account on a note of its busy week) weighs
+    nothing, an edge between a quiet account and a quiet note keeps its
+    weight.
+    """
+    w = col_weight[col] / np.log(row_deg[acc] + 5.0) * (1.0 - expected)
     return sparse.csr_matrix((w, (acc, col)), shape=(n_acc, n_col))
 
 
@@ -471,22 +564,74 @@ def densest_density(W: sparse.csr_matrix, min_rows: int = 2) -> float:
     return float(max(lb, g.max()))
 
 
-def null_density(view: View, copies: int, seed: int, min_rows: int) -> tuple[float, list[float]]:
-    """Densest-block density in ``copies`` degree-preserving random copies of ``view``.
+def permute_within_windows(acc: np.ndarray, col: np.ndarray, stratum: np.ndarray, n_col: int,
+                           rng: np.random.Generator, rounds: int = 8) -> np.ndarray:
+    """The column end of every edge, permuted among the edges of its window, with few duplicates.
 
-    Each copy permutes the column end of every edge (a bipartite configuration
-    model: row degrees and column sizes kept, duplicates dropped), then keeps
-    the shared columns and weights edges as the real graph.  Returns the
-    maximum and the list.  O(copies * (E + peel)).
+    A plain permutation puts a busy account on the same column twice more
+    often than its real edges are (its duplicates then vanish and the copy is
+    sparser than chance would make it: a busy account covering most notes of
+    its week would look denser than its null).  Each duplicate is therefore
+    switched with a random edge of its window, (a, c), (b, d) -> (a, d), (b, c),
+    when neither new edge exists (the edge switching of Milo et al., "Network
+    motifs", Science 2002), for ``rounds`` vectorised rounds; a duplicate
+    that cannot be placed stays (and is dropped by the caller).  Degrees per
+    window are kept exactly.  O(rounds * E log E).
+    """
+    by_window = np.argsort(stratum, kind="stable")
+    shuffled = np.lexsort((rng.random(len(col)), stratum))
+    col = col.copy()
+    col[by_window] = col[shuffled]
+    if not len(col):
+        return col
+    sw = stratum[by_window]
+    starts = np.r_[0, np.flatnonzero(sw[1:] != sw[:-1]) + 1]
+    win_of = np.searchsorted(sw[starts], stratum)
+    win_lo, win_n = starts[win_of], np.diff(np.r_[starts, len(sw)])[win_of]
+    acc64 = acc.astype(np.int64)
+    for _ in range(rounds):
+        key = acc64 * n_col + col
+        order = np.argsort(key, kind="stable")
+        dup = np.zeros(len(key), bool)
+        dup[order[1:][key[order][1:] == key[order][:-1]]] = True
+        d = np.flatnonzero(dup)
+        if not len(d):
+            break
+        partner = by_window[win_lo[d] + (rng.random(len(d)) * win_n[d]).astype(np.int64)]
+        new_a = acc64[d] * n_col + col[partner]
+        new_b = acc64[partner] * n_col + col[d]
+        ok = ~dup[partner] & ~np.isin(new_a, key) & ~np.isin(new_b, key) & (new_a != new_b)
+        # one switch per edge and per new edge in a round
+        ok &= ~pd.Series(partner).duplicated().to_numpy()
+        ok &= ~pd.Series(new_a).duplicated().to_numpy() & ~pd.Series(new_b).duplicated().to_numpy()
+        ok &= ~np.isin(new_a, new_b[ok])
+        d, partner = d[ok], partner[ok]
+        col[d], col[partner] = col[partner], col[d].copy()
+    return col
+
+
+def null_density(view: View, copies: int, seed: int, min_rows: int) -> tuple[float, list[float]]:
+    """Densest-block density in ``copies`` random copies of ``view`` that keep activity over time.
+
+    Each copy permutes the column end of the edges within each time window
+    (``view.stratum``): a bipartite configuration model per window, so every
+    account keeps its number of edges in every window and every column its
+    size in every window, while any group structure is destroyed (duplicates
+    are dropped).  Then it keeps the shared columns and weights edges as the
+    real graph (surprise under the same null).  Returns the maximum and the
+    list.  O(copies * (E log E + peel)).
     """
     rng = np.random.default_rng(seed)
     out = []
+    n = max(view.n_col, 1)
     for _ in range(max(copies, 1)):
-        col = view.col[rng.permutation(len(view.col))]
-        key = unique_ints(view.acc.astype(np.int64) * max(view.n_col, 1) + col)
-        acc, col = key // max(view.n_col, 1), key % max(view.n_col, 1)
+        col = permute_within_windows(view.acc, view.col, view.stratum, n, rng)
+        key, first = np.unique(view.acc.astype(np.int64) * n + col, return_index=True)
+        acc, col = key // n, key % n
+        expected = expected_edges(acc, col, view.window[first])
         keep = _shared(acc, col, view.n_col)
-        W = _weighted(acc[keep], col[keep], view.row_deg, view.col_weight, view.n_acc, view.n_col)
+        W = _weighted(acc[keep], col[keep], view.row_deg, view.col_weight, view.n_acc, view.n_col,
+                      expected[keep])
         out.append(densest_density(W, min_rows))
     return max(out), out
 
@@ -515,8 +660,13 @@ def find_blocks(view: View, params: DenseBlockParams, g0: float) -> list[Block]:
     """
     lam = params.density_margin * g0
     keep = _shared(view.acc, view.col, view.n_col)
-    W = _weighted(view.acc[keep], view.col[keep], view.row_deg, view.col_weight, view.n_acc, view.n_col)
-    B = (W > 0).astype(np.int64).tocsr()
+    W = _weighted(view.acc[keep], view.col[keep], view.row_deg, view.col_weight, view.n_acc, view.n_col,
+                  view.expected[keep])
+    # the 0/1 matrix of the same edges, whatever their weight (an edge the null all but
+    # guarantees weighs 0 but is still a comment the block holds)
+    B = sparse.csr_matrix((np.ones(int(keep.sum()), np.int64), (view.acc[keep], view.col[keep])),
+                          shape=(view.n_acc, view.n_col))
+    Bt = B.T.tocsr()
     alive_r = np.ones(view.n_acc, bool)
     alive_c = np.ones(view.n_col, bool)
     blocks: list[Block] = []
@@ -539,6 +689,8 @@ def find_blocks(view: View, params: DenseBlockParams, g0: float) -> list[Block]:
         brow = rows[rem[rem < len(rows)]]
         bcol = cols[rem[rem >= len(rows)] - len(rows)]
         brow, bcol = _trim(B, brow, bcol, params.min_member_events)
+        if params.member_alpha > 0:
+            brow, bcol = _beyond_own_activity(view, B, Bt, brow, bcol, params)
         found = False
         for crow, ccol in _components(W, brow, bcol):
             f = float(W[crow][:, ccol].sum())
@@ -560,7 +712,6 @@ def find_blocks(view: View, params: DenseBlockParams, g0: float) -> list[Block]:
         for b in blocks:
             taken[b.rows] = True
             taken_cols[b.cols] = True
-        Bt = B.T.tocsr()
         for i, b in enumerate(blocks):
             blocks[i] = _with_joiners(view, B, Bt, b, taken, taken_cols, params)
             taken[blocks[i].joined] = True
@@ -580,6 +731,24 @@ def _trim(B: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray, k: int) -> t
     return rows, cols
 
 
+def _beyond_own_activity(view: View, B: sparse.csr_matrix, Bt: sparse.csr_matrix, rows: np.ndarray,
+                         cols: np.ndarray, params: DenseBlockParams) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the block's accounts whose number of its columns is improbable (tail <= ``member_alpha``)
+    under Poisson(their expected number given their own activity over time), then re-trim. O(E)."""
+    for _ in range(3):
+        if not len(rows) or not len(cols):
+            break
+        colmask = np.zeros(view.n_col, bool)
+        colmask[cols] = True
+        hits = _hits(Bt, colmask)
+        tail = poisson.sf(hits[rows] - 1, expected_hits(view, colmask, "acc")[rows])
+        keep = tail <= params.member_alpha
+        if keep.all():
+            break
+        rows, cols = _trim(B, rows[keep], cols, params.min_member_events)
+    return rows, cols
+
+
 def _components(W: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray):
     sub = W[rows][:, cols]
     R = len(rows)
@@ -591,16 +760,30 @@ def _components(W: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray):
         yield rows[np.flatnonzero(lab[:R] == k)], cols[np.flatnonzero(lab[R:] == k)]
 
 
-def _beyond_chance(hits: np.ndarray, degree: np.ndarray, share: float, candidates: np.ndarray,
+def _beyond_chance(hits: np.ndarray, expected: np.ndarray, candidates: np.ndarray,
                    k: int, alpha: float) -> np.ndarray:
-    """Candidates whose ``hits`` (>= k) are improbable under Poisson(degree * share), Bonferroni
+    """Candidates whose ``hits`` (>= k) are improbable under Poisson(``expected``), Bonferroni
     over the nodes with at least one hit. O(len(hits))."""
     touching = int((hits >= 1).sum())
     cand = candidates[hits[candidates] >= k]
     if not len(cand) or touching == 0:
         return cand
-    tail = poisson.sf(hits[cand] - 1, degree[cand] * share)
+    tail = poisson.sf(hits[cand] - 1, expected[cand])
     return cand[tail * touching <= alpha]
+
+
+def expected_hits(view: View, selected: np.ndarray, side: str) -> np.ndarray:
+    """Each account's (``side="acc"``) or column's expected number of edges to the ``selected``
+    columns (accounts) under the time-stratified null: the sum over its edges of the selected
+    nodes' share of the edges of that edge's window.  O(E)."""
+    own, other = (view.acc, view.col) if side == "acc" else (view.col, view.acc)
+    n_own = view.n_acc if side == "acc" else view.n_col
+    w = view.stratum - (view.stratum.min() if len(view.stratum) else 0)
+    n_w = int(w.max()) + 1 if len(w) else 1
+    per_window = np.bincount(w, minlength=n_w).astype(float)
+    in_sel = np.bincount(w, weights=selected[other].astype(float), minlength=n_w)
+    share = np.divide(in_sel, per_window, out=np.zeros(n_w), where=per_window > 0)
+    return np.bincount(own, weights=share[w], minlength=n_own)
 
 
 def _hits(M: sparse.csr_matrix, selected: np.ndarray) -> np.ndarray:
@@ -622,9 +805,9 @@ def _with_joiners(view: View, B: sparse.csr_matrix, Bt: sparse.csr_matrix, b: Bl
                   taken_cols: np.ndarray, params: DenseBlockParams, rounds: int = 5) -> Block:
     """Grow a tested block by the accounts and columns tied to it beyond chance (``Bt`` = ``B`` transposed).
 
-    Under the bipartite configuration null an account with ``d`` columns
-    hits the block's columns ~ Poisson(d * s), s = the block columns' share
-    of all edges; it joins when it holds >= ``min_member_events`` of them
+    Under the time-stratified configuration null an account hits the block's
+    columns ~ Poisson(sum over its edges of the block columns' share of the
+    edges of that edge's window) (:func:`expected_hits`); it joins when it holds >= ``min_member_events`` of them
     and P(X >= hits) times the number of accounts touching the block is at
     most ``join_alpha`` (Bonferroni).  Columns join the same way, by their
     number of the block's accounts (>= 2), so target notes the peel left out
@@ -636,15 +819,12 @@ def _with_joiners(view: View, B: sparse.csr_matrix, Bt: sparse.csr_matrix, b: Bl
     rows[b.rows] = True
     cols = np.zeros(B.shape[1], bool)
     cols[b.cols] = True
-    total = max(float(view.col_size.sum()), 1.0)
     k = max(params.min_member_events, 2)
     for _ in range(rounds):
-        col_share = float(view.col_size[cols].sum()) / total
-        new_rows = _beyond_chance(_hits(Bt, cols), view.row_deg, col_share,
+        new_rows = _beyond_chance(_hits(Bt, cols), expected_hits(view, cols, "acc"),
                                   np.flatnonzero(~rows & ~taken), k, params.join_alpha)
         rows[new_rows] = True
-        row_share = float(view.row_deg[rows].sum()) / total
-        new_cols = _beyond_chance(_hits(B, rows), view.col_size, row_share,
+        new_cols = _beyond_chance(_hits(B, rows), expected_hits(view, rows, "col"),
                                   np.flatnonzero(~cols & ~taken_cols), 2, params.join_alpha)
         cols[new_cols] = True
         if not len(new_rows) and not len(new_cols):
@@ -677,7 +857,7 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
     text = (
         f"{len(b.rows)} accounts commented together on {len(b.cols)} {what} of {len(notes)} notes: "
         f"{b.edges} comments inside the block, weighted density {b.density:.3f}, {ratio:.2f} times the densest block "
-        f"of {params.null_copies} degree-preserving random copies ({g0:.3f}); {b.excess:.1f} comments more than "
+        f"of {params.null_copies} random copies that keep every account's activity week by week ({g0:.3f}); {b.excess:.1f} comments more than "
         f"a block of {params.density_margin:g} times that density would hold; between {start} and {end}."
     )
     if len(b.joined) or len(b.joined_cols):
@@ -688,7 +868,7 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
                                   params.max_evidence)
     # member score: contribution (weighted degree inside the block) relative to the largest
     keep = colset[view.col] & rowset[view.acc]
-    w = view.col_weight[view.col[keep]] / np.log(view.row_deg[view.acc[keep]] + 5.0)
+    w = view.col_weight[view.col[keep]] / np.log(view.row_deg[view.acc[keep]] + 5.0) * (1.0 - view.expected[keep])
     contrib = np.bincount(view.acc[keep], weights=w, minlength=view.n_acc)
     top = contrib[b.rows].max() if len(b.rows) else 1.0
     member_scores = {}
@@ -717,8 +897,8 @@ def detect_dense_blocks(comments: pd.DataFrame, params: DenseBlockParams = Dense
     """Dense account x event (and account x note) blocks in ``comments`` that beat random copies.
 
     ``comments`` has the input format's columns ``comment_id, account_id,
-    note_id, created_at``.  For each view: calibrate g0 on degree-preserving
-    random copies (:func:`null_density`), find and test blocks
+    note_id, created_at``.  For each view: calibrate g0 on random copies that
+    keep every account's activity per window (:func:`null_density`), find and test blocks
     (:func:`find_blocks`), turn them into findings citing the comments, notes
     and time window.  Findings of the two views that share accounts are both
     kept (they are evidence of different kinds).  Sorted by score.

@@ -1,4 +1,5 @@
-"""Dense blocks: a planted farm is found; a random sparse background yields nothing; same input, same output."""
+"""Dense blocks: a planted farm is found; a random sparse background yields nothing; accounts that are merely
+busy in the same weeks are not a block; same input, same output."""
 
 import numpy as np
 import pandas as pd
@@ -9,9 +10,12 @@ from ringscope.detection.dense_blocks import (
     DenseBlockParams,
     build_view,
     detect_dense_blocks,
+    expected_edges,
     null_density,
     peel,
+    permute_within_windows,
     segment_events,
+    time_windows,
 )
 
 BASE = pd.Timestamp("2024-03-04", tz="UTC")
@@ -169,3 +173,112 @@ def test_accounts_holding_improbably_many_of_a_blocks_notes_join_it():
     # a far stricter alpha keeps it out
     off = _with_joiners(view, B, B.T.tocsr(), block, taken, no_cols, DenseBlockParams(join_alpha=1e-12))
     assert [acc[i] for i in off.joined] == []
+
+
+def _weekly_background(rng, n_accounts=1500, n_notes=1200, n_comments=3000, weeks=8) -> list[tuple]:
+    """Like :func:`_background`, but as on a platform whose notes are current for a week: note k
+    gets its comments in week ``k % weeks`` (YelpChi's notes are a product in one week)."""
+    act = rng.zipf(2.0, size=n_accounts).clip(1, 40).astype(float)
+    acc = rng.choice(n_accounts, size=n_comments, p=act / act.sum())
+    note = rng.integers(0, n_notes, size=n_comments)
+    minutes = (note % weeks) * 7 * 24 * 60 + rng.integers(0, 7 * 24 * 60, size=n_comments)
+    return [(f"bg_c{i}", f"user{a:04d}", f"note{nn:04d}", BASE + pd.Timedelta(minutes=int(t)))
+            for i, (a, nn, t) in enumerate(zip(acc, note, minutes))]
+
+
+def _busy(rng, n_accounts=30, per_day=15, weeks=(2, 3), n_notes=1200, n_weeks=8) -> tuple[list[tuple], set[str]]:
+    """Prolific honest accounts: each comments ``per_day`` times a day, every day of ``weeks``, at any
+    time of day, on a note it picks on its own, uniformly among the notes current that week (as in
+    :func:`_weekly_background`)."""
+    rows, ids = [], set()
+    for a in range(n_accounts):
+        ids.add(f"busy{a:02d}")
+        for d in range(7 * weeks[0], 7 * (weeks[-1] + 1)):
+            current = np.arange(d // 7, n_notes, n_weeks)
+            for k in range(per_day):
+                rows.append((f"busy_c{a}_{d}_{k}", f"busy{a:02d}", f"note{int(rng.choice(current)):04d}",
+                             BASE + pd.Timedelta(days=d, minutes=int(rng.integers(0, 24 * 60)))))
+    return rows, ids
+
+
+def test_accounts_merely_busy_in_the_same_weeks_are_not_a_block_and_a_farm_beside_them_is_found():
+    """Issue #13 item 5: 30 accounts commenting 15 times a day on notes current in their weeks, each on its own,
+    cover those notes densely; the time-free null called that a block of all of them (and pulled in
+    ordinary users of those notes).  The null that holds activity per week explains it; a farm of quiet
+    accounts on notes current in the same weeks is still found."""
+    rng = np.random.default_rng(5)
+    busy, busy_ids = _busy(rng)
+    farm_rows, members = [], set()
+    for j in range(25):  # 25 target notes current in the busy weeks, one 30-minute burst each
+        note_k = 2 + 8 * j
+        note = f"note{note_k:04d}"
+        start = BASE + pd.Timedelta(days=7 * (note_k % 8) + int(rng.integers(0, 6)), minutes=int(rng.integers(0, 23 * 60)))
+        for a in range(25):
+            if rng.random() < 0.3:
+                farm_rows.append((f"farm_c{j}_{a}", f"farm{a:02d}", note,
+                                  start + pd.Timedelta(seconds=int(rng.integers(0, 1800)))))
+                members.add(f"farm{a:02d}")
+    df = _frame(_weekly_background(rng) + busy + farm_rows)
+    flagged = set().union(*(f.members for f in detect_dense_blocks(df)))
+    assert not flagged & busy_ids, sorted(flagged & busy_ids)
+    assert flagged - members - busy_ids == set(), "ordinary users pulled into a block"
+    assert len(flagged & members) >= 0.9 * len(members)
+    # without the farm: nothing at all
+    assert detect_dense_blocks(_frame(_weekly_background(np.random.default_rng(6)) + busy)) == []
+
+
+def test_expected_edges_are_degree_products_per_window_clipped_at_one():
+    acc = np.array([0, 0, 1, 0, 1])
+    col = np.array([0, 1, 0, 0, 1])
+    win = np.array([0, 0, 0, 1, 1])
+    p = expected_edges(acc, col, win)
+    # window 0: m = 3, d(a0) = 2, d(a1) = 1, s(c0) = 2, s(c1) = 1; window 1: m = 2, all degrees 1
+    assert p == pytest.approx([1.0, 2 / 3, 2 / 3, 0.5, 0.5])
+
+
+def test_null_copies_keep_each_accounts_and_columns_activity_per_window_with_few_duplicates():
+    rng = np.random.default_rng(3)
+    busy, _ids = _busy(rng, n_accounts=20, per_day=12)
+    view, _ = build_view(_frame(_weekly_background(rng) + busy), "note")
+    col = permute_within_windows(view.acc, view.col, view.stratum, view.n_col, np.random.default_rng(0))
+    before = pd.DataFrame({"a": view.acc, "c": view.col, "w": view.stratum})
+    after = pd.DataFrame({"a": view.acc, "c": col, "w": view.stratum})
+    for side in ("a", "c"):
+        assert before.groupby([side, "w"]).size().equals(after.groupby([side, "w"]).size())
+    assert not before.equals(after)
+    dup = after.duplicated(["a", "c"]).sum()
+    plain = view.col[np.random.default_rng(0).permutation(len(view.col))]
+    plain_dup = pd.DataFrame({"a": view.acc, "c": plain}).duplicated().sum()
+    assert dup < 0.1 * plain_dup, (dup, plain_dup)
+
+
+def test_time_windows_are_weeks_merged_until_each_holds_enough_edges():
+    week = pd.Timedelta(days=7).value
+    t = np.array([0, 1, 2, week, 2 * week, 2 * week + 1, 5 * week, 5 * week + 5, 6 * week])
+    assert time_windows(t, pd.Timedelta(days=7)).tolist() == [0, 0, 0, 1, 2, 2, 3, 3, 4]
+    # at least 3 per window: weeks 0 | 1+2 | 5+6 (the short last one joins the one before)
+    assert time_windows(t, pd.Timedelta(days=7), 3).tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert time_windows(t, pd.Timedelta(0)).tolist() == [0] * len(t)
+
+
+def test_a_blocks_members_must_hold_more_of_it_than_their_own_activity_explains():
+    """A busy account in the farm's notes as often as its activity puts it anywhere is dropped from the
+    block; the farm's quiet accounts, each on a few of its notes and nothing else, stay."""
+    from ringscope.detection.dense_blocks import _beyond_own_activity
+
+    rows = []
+    for a in range(10):  # farm: 10 quiet accounts, 4 of 8 target notes each
+        rows += [(f"farm{a}_{j}", f"farm{a}", f"t{(a + j) % 8}", BASE) for j in range(4)]
+    for b in range(3):  # busy: every target note and 200 other notes, the same week
+        rows += [(f"busy{b}_t{j}", f"busy{b}", f"t{j}", BASE) for j in range(8)]
+        rows += [(f"busy{b}_o{j}", f"busy{b}", f"o{j}", BASE) for j in range(200)]
+    rows += [(f"bg{i}", f"user{i}", f"o{i % 200}", BASE) for i in range(600)]
+    params = DenseBlockParams()
+    view, tables = build_view(_frame(rows), "note", params)
+    B = sparse.csr_matrix((np.ones(len(view.acc)), (view.acc, view.col)), shape=(view.n_acc, view.n_col))
+    acc, note = list(tables["acc"]), list(tables["note"])
+    block_rows = np.array(sorted(acc.index(x) for x in [f"farm{a}" for a in range(10)] + [f"busy{b}" for b in range(3)]))
+    block_cols = np.array(sorted(note.index(f"t{j}") for j in range(8)))
+    kept, cols = _beyond_own_activity(view, B, B.T.tocsr(), block_rows, block_cols, params)
+    assert sorted(acc[i] for i in kept) == [f"farm{a}" for a in range(10)]
+    assert len(cols) == 8
