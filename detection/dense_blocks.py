@@ -592,15 +592,16 @@ def permute_within_windows(acc: np.ndarray, col: np.ndarray, stratum: np.ndarray
     for _ in range(rounds):
         key = acc64 * n_col + col
         order = np.argsort(key, kind="stable")
+        skey = key[order]
         dup = np.zeros(len(key), bool)
-        dup[order[1:][key[order][1:] == key[order][:-1]]] = True
+        dup[order[1:][skey[1:] == skey[:-1]]] = True
         d = np.flatnonzero(dup)
         if not len(d):
             break
         partner = by_window[win_lo[d] + (rng.random(len(d)) * win_n[d]).astype(np.int64)]
         new_a = acc64[d] * n_col + col[partner]
         new_b = acc64[partner] * n_col + col[d]
-        ok = ~dup[partner] & ~np.isin(new_a, key) & ~np.isin(new_b, key) & (new_a != new_b)
+        ok = ~dup[partner] & ~_present(skey, new_a) & ~_present(skey, new_b) & (new_a != new_b)
         # one switch per edge and per new edge in a round
         ok &= ~pd.Series(partner).duplicated().to_numpy()
         ok &= ~pd.Series(new_a).duplicated().to_numpy() & ~pd.Series(new_b).duplicated().to_numpy()
@@ -608,6 +609,12 @@ def permute_within_windows(acc: np.ndarray, col: np.ndarray, stratum: np.ndarray
         d, partner = d[ok], partner[ok]
         col[d], col[partner] = col[partner], col[d].copy()
     return col
+
+
+def _present(sorted_keys: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Whether each of ``x`` is in ``sorted_keys``, by binary search. O(len(x) log n)."""
+    i = np.minimum(np.searchsorted(sorted_keys, x), len(sorted_keys) - 1)
+    return sorted_keys[i] == x
 
 
 def null_density(view: View, copies: int, seed: int, min_rows: int) -> tuple[float, list[float]]:
