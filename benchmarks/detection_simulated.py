@@ -56,6 +56,32 @@ def evaluate(labels: pd.DataFrame, flagged: set[str]) -> list[str]:
     return rows
 
 
+def why_honest_flagged(labels: pd.DataFrame, details: dict, limit: int = 200) -> list[str]:
+    """Markdown rows: every honest account flagged (up to ``limit``), its group, risk, detectors and
+    strongest reason, as ``ringscope flagged`` prints them (issue #13 item 6: why each was flagged).
+
+    ``details``: account id -> an object with ``score``, ``detectors`` and ``reasons``
+    (``FlaggedAccount`` from the graph, ``AccountRisk`` from the files)."""
+    labels = labels.copy()
+    fake = labels["is_fake"].astype(str).str.lower().isin(["true", "1", "yes"])
+    column = "role" if "role" in labels else "farm_type"
+    group = dict(zip(labels["account_id"], labels[column].replace("", "organic").fillna("organic")))
+    honest = sorted((a for a in set(labels.loc[~fake, "account_id"]) & set(details)),
+                    key=lambda a: (-details[a].score, a))
+    if not honest:
+        return ["No honest account flagged.", ""]
+    rows = [f"Honest accounts flagged, and why ({len(honest)}; strongest reason, shortened):", "",
+            "| account | group | risk | detectors | reason |", "|---|---|---:|---|---|"]
+    for a in honest[:limit]:
+        d = details[a]
+        reason = (d.reasons[0] if d.reasons else "").replace("|", "/")
+        reason = reason if len(reason) <= 220 else reason[:217] + "..."
+        rows.append(f"| {a} | {group.get(a, '?')} | {d.score:.2f} | {', '.join(d.detectors)} | {reason} |")
+    if len(honest) > limit:
+        rows.append(f"| ... {len(honest) - limit} more | | | | |")
+    return rows + [""]
+
+
 def score_from_files(n: int, work: Path) -> list[str]:
     """Quality of the default policy on the simulated files of size ``n``, no database."""
     from benchmarks.detection_speed import read_frames
@@ -70,14 +96,16 @@ def score_from_files(n: int, work: Path) -> list[str]:
     frames = read_frames(dataset)
     read_s = time.monotonic() - started
     results = run_all(frames, policy)
-    flagged = flagged_ids(account_risks(results, policy, frames), policy)
+    risks = account_risks(results, policy, frames)
+    flagged = flagged_ids(risks, policy)
     total = time.monotonic() - started
     lines = [f"### {n:,} accounts, scored from the files (no database)", "",
              f"Read {read_s:,.1f} s, detectors {', '.join(f'{r.name} {r.seconds:,.1f} s' for r in results)}; "
              f"{total:,.1f} s in total; {len(flagged):,} accounts flagged. "
              f"Peak memory: Python {python_peak_mib():,.0f} MiB; load average {load_average()}", ""]
     labels = pd.read_csv(dataset / "labels.csv.gz", dtype=str, keep_default_na=False)
-    return lines + evaluate(labels, flagged) + [""]
+    return (lines + evaluate(labels, flagged) + [""]
+            + why_honest_flagged(labels, {a: risks[a] for a in flagged}))
 
 
 def run(sizes: list[int], speed_only: list[int], work: Path, heap: str, pagecache: str, port: int,
@@ -116,7 +144,8 @@ def run(sizes: list[int], speed_only: list[int], work: Path, heap: str, pagecach
                       f"load average {load_average()}", ""]
         if n in sizes:
             labels = pd.read_csv(dataset / "labels.csv.gz", dtype=str, keep_default_na=False)
-            lines += evaluate(labels, {f.account_id for f in flagged(graph, summary.run_id)}) + [""]
+            printed = {f.account_id: f for f in flagged(graph, summary.run_id)}
+            lines += evaluate(labels, set(printed)) + [""] + why_honest_flagged(labels, printed)
         print("\n".join(lines), flush=True)
     close_all()
     if not keep:
