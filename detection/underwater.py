@@ -68,9 +68,10 @@ def underwater_links(
     posted_at, placed_at, direct`` sorted; ``direct`` = the order names the
     note itself.  A note links to an order when the order is undeclared, the
     brands match, the note is not ``declared_commercial``, and either the
-    order names the note, or names its author, or its intermediary manages the
-    author (``since`` <= posted_at when given) and the note falls in the
-    order's time window.  Time O(O * n_b) for O undeclared orders and n_b brand
+    order names the note (and was placed with its author, with an
+    intermediary managing the author, or with no one named), or names its
+    author, or its intermediary manages the author (``since`` <= posted_at
+    when given) and the note falls in the order's time window.  Time O(O * n_b) for O undeclared orders and n_b brand
     notes per order (hash joins), never accounts x notes.
     """
     cols = ["order_id", "brand_id", "intermediary_id", "account_id", "note_id",
@@ -94,21 +95,35 @@ def underwater_links(
     for df, c in ((o, "brand_id"), (n, "brand_id"), (n, "note_id"), (n, "account_id")):
         df[c] = df[c].astype(str)
 
+    ia = None
+    if intermediary_accounts is not None and not intermediary_accounts.empty:
+        ia = intermediary_accounts.copy()
+        if "since" not in ia:
+            ia["since"] = pd.NaT
+        ia = ia[["intermediary_id", "account_id", "since"]].astype({"intermediary_id": str, "account_id": str})
+
     links = []
-    # 1) the order names the note
+    # 1) the order names the note, and names nobody else for the work: placed with the author, with an
+    # intermediary that manages the author, or with no one named. An order placed with someone else
+    # that names a note (a comment ring hired to flood a brand's note) makes the note the work's
+    # target, not its author a paid party.
     direct = o[o["order_note"].notna()].assign(order_note=lambda d: d["order_note"].astype(str))
     d1 = direct.merge(n, left_on=["order_note", "brand_id"], right_on=["note_id", "brand_id"])
+    if len(d1):
+        party = d1["order_account"].isna() & d1["intermediary_id"].isna()
+        party |= d1["order_account"].astype("string").eq(d1["account_id"]).fillna(False)
+        if ia is not None:
+            manages = set(zip(ia["intermediary_id"], ia["account_id"]))
+            party |= pd.Series([(str(i), a) in manages for i, a in zip(d1["intermediary_id"], d1["account_id"])],
+                               index=d1.index, dtype=bool)
+        d1 = d1[party.astype(bool)]
     links.append(d1.assign(direct=True))
     # 2) the order names the author
     byacc = o[o["order_account"].notna()].assign(order_account=lambda d: d["order_account"].astype(str))
     d2 = byacc.merge(n, left_on=["order_account", "brand_id"], right_on=["account_id", "brand_id"])
     links.append(d2.assign(direct=False))
     # 3) the order's intermediary manages the author
-    if intermediary_accounts is not None and not intermediary_accounts.empty:
-        ia = intermediary_accounts.copy()
-        if "since" not in ia:
-            ia["since"] = pd.NaT
-        ia = ia[["intermediary_id", "account_id", "since"]].astype({"intermediary_id": str, "account_id": str})
+    if ia is not None:
         byint = o[o["intermediary_id"].notna()].assign(intermediary_id=lambda d: d["intermediary_id"].astype(str))
         d3 = byint.merge(ia, on="intermediary_id").merge(n, on=["account_id", "brand_id"])
         since = pd.to_datetime(d3["since"], utc=True)

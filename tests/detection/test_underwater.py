@@ -58,6 +58,19 @@ def test_direct_order_naming_the_note():
     assert {e.kind: e.ids for e in f[0].reasons[0].evidence}["order"] == ("o9",)
 
 
+def test_an_order_placed_with_someone_else_that_names_a_note_does_not_implicate_its_author():
+    """A comment ring's agency hired by brand B to flood note n5 names the note; its author k4 is not the
+    agency's and took no order: n5 is the work's target, not a paid note. Placed with an agency that
+    manages the author, the same order does implicate the author."""
+    notes, orders, ia = _data()
+    ring = pd.DataFrame({"order_id": ["o7"], "brand_id": ["B"], "intermediary_id": ["ring_mcn"],
+                         "account_id": [None], "note_id": ["n5"], "placed_at": [T], "declared": [False]})
+    assert detect_underwater(notes, ring, ia) == []
+    managed = pd.concat([ia, pd.DataFrame({"intermediary_id": ["ring_mcn"], "account_id": ["k4"], "since": [None]})])
+    f = detect_underwater(notes, ring, managed)
+    assert [x.members for x in f] == [("k4",)] and f[0].score >= 0.9
+
+
 def test_deterministic():
     notes, orders, ia = _data()
     assert detect_underwater(notes, orders, ia) == detect_underwater(notes.iloc[::-1], orders.iloc[::-1], ia.iloc[::-1])
