@@ -20,7 +20,8 @@ linear from 0 (no better than chance after correction) to 1 at ``CERTAIN_AT`` (a
 (:func:`surprise_to_flag_alone`); below that, an account needs a second detector's evidence.
 
 Detectors with a null model so far: ``registration_bursts`` (binomial tail of an attribute value's count
-in a registration window against its background share). The others score by heuristics on [0, 1] and
+in a registration window against its background share) and ``dense_blocks`` (Poisson tail of a block's
+comments against what its members' own activity week by week explains, over the accounts of the view). The others score by heuristics on [0, 1] and
 are listed as such in the README's table; they move to this scale as they get null models.
 """
 

@@ -124,6 +124,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import poisson
 
+from ringscope.detection.calibration import calibrated, family_wise
 from ringscope.detection.findings import ClusterFinding, comment_group_reason, iso_utc_epoch
 from ringscope.detection.shared_infrastructure import unique_ints
 
@@ -859,13 +860,21 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
     t0, t1 = (int(t[crow].min()), int(t[crow].max())) if len(crow) else (0, 0)
     start, end = iso_utc_epoch(t0, unit="ns"), iso_utc_epoch(t1, unit="ns")
     ratio = b.density / g0 if g0 > 0 else float("inf")
-    score = float(np.clip(1.0 - np.exp(-b.excess / 4.0), 0.0, 1.0))
+    # calibrated score: the block's comments against what its members' own activity explains
+    keep = colset[view.col] & rowset[view.acc]
+    hits = np.bincount(view.acc[keep], minlength=view.n_acc).astype(float)
+    expected = expected_hits(view, colset, "acc")
+    observed, chance = float(hits[members_all].sum()), float(expected[members_all].sum())
+    surprise = block_surprise(observed, chance)
+    score = calibrated(surprise, view.n_acc)
     what = "bursts (events)" if view.name == "event" else "notes"
     text = (
         f"{len(b.rows)} accounts commented together on {len(b.cols)} {what} of {len(notes)} notes: "
         f"{b.edges} comments inside the block, weighted density {b.density:.3f}, {ratio:.2f} times the densest block "
         f"of {params.null_copies} random copies that keep every account's activity week by week ({g0:.3f}); {b.excess:.1f} comments more than "
-        f"a block of {params.density_margin:g} times that density would hold; between {start} and {end}."
+        f"a block of {params.density_margin:g} times that density would hold; between {start} and {end}. "
+        f"Its members' own activity explains {chance:.1f} of their {observed:.0f} {what} in it "
+        f"(Poisson surprise {surprise:.1f}, {family_wise(surprise, view.n_acc):.1f} after {view.n_acc:,} accounts)."
     )
     if len(b.joined) or len(b.joined_cols):
         text += (f" {len(b.joined)} more accounts and {len(b.joined_cols)} more {what} joined it: each is tied to "
@@ -873,16 +882,11 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
                  f"(Poisson, Bonferroni).")
     reason = comment_group_reason("dense_block", text, cids, notes, (start, end),
                                   params.max_evidence)
-    # member score: contribution (weighted degree inside the block) relative to the largest
-    keep = colset[view.col] & rowset[view.acc]
-    w = view.col_weight[view.col[keep]] / np.log(view.row_deg[view.acc[keep]] + 5.0) * (1.0 - view.expected[keep])
-    contrib = np.bincount(view.acc[keep], weights=w, minlength=view.n_acc)
-    top = contrib[b.rows].max() if len(b.rows) else 1.0
+    # member score: the block's calibrated score times the member's share of its hits beyond chance
     member_scores = {}
-    for r in b.rows:
-        member_scores[str(acc_uni[r])] = round(score * (0.75 + 0.25 * contrib[r] / top), 6)
-    for r in b.joined:
-        member_scores[str(acc_uni[r])] = round(score * (0.75 + 0.25 * min(1.0, contrib[r] / top)), 6)
+    for r in members_all:
+        beyond = 1.0 - expected[r] / hits[r] if hits[r] > 0 else 0.0
+        member_scores[str(acc_uni[r])] = round(score * float(np.clip(beyond, 0.0, 1.0)), 6)
     return ClusterFinding(
         detector=DETECTOR,
         members=tuple(str(acc_uni[r]) for r in members_all),
@@ -890,6 +894,16 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
         reasons=(reason,),
         member_scores=member_scores,
     )
+
+
+def block_surprise(observed: float, expected: float) -> float:
+    """-log10 P(X >= ``observed``) for X ~ Poisson(``expected``): how unlikely a block's comments are
+    given its members' own activity (0 when nothing beyond chance). O(1)."""
+    if observed <= 0 or observed <= expected:
+        return 0.0
+    if expected <= 0:
+        return 300.0
+    return float(-poisson.logsf(observed - 1, expected) / np.log(10.0))
 
 
 def _views(params: DenseBlockParams) -> list[str]:

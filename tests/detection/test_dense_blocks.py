@@ -282,3 +282,18 @@ def test_a_blocks_members_must_hold_more_of_it_than_their_own_activity_explains(
     kept, cols = _beyond_own_activity(view, B, B.T.tocsr(), block_rows, block_cols, params)
     assert sorted(acc[i] for i in kept) == [f"farm{a}" for a in range(10)]
     assert len(cols) == 8
+
+
+def test_block_scores_are_the_calibrated_surprise_of_its_comments_given_its_members_activity():
+    """Issue #13 item 2: a farm of 30 quiet accounts over 30 notes is overwhelming evidence (score 1, so
+    it flags on its own through the policy's weight); the surprise is 0 when nothing is beyond chance."""
+    from ringscope.detection.dense_blocks import block_surprise
+
+    assert block_surprise(0, 1.0) == 0.0 and block_surprise(5, 5.0) == 0.0
+    assert 0 < block_surprise(8, 2.0) < block_surprise(12, 2.0) < block_surprise(12, 1.0)
+    rng = np.random.default_rng(1)
+    farm, members = _farm(rng)
+    f = detect_dense_blocks(_frame(_background(rng) + farm))[0]
+    assert f.score == 1.0
+    assert "own activity explains" in f.reasons[0].text
+    assert min(f.member_scores[m] for m in set(f.members) & members) > 0.9
