@@ -60,12 +60,27 @@ class ProfileSignalsPolicy(BaseModel):
     not_with: tuple[str, ...] = ("registration_bursts",)
 
 
+class ClusterMatesPolicy(BaseModel):
+    """Cluster mates (``detection/cluster_mates.py``): an infrastructure cluster whose other members are
+    flagged on independent evidence raises the risk of the rest; never flags alone."""
+    model_config = ConfigDict(extra="forbid")
+    # The odds factor when every other member is flagged (share s gives likelihood_ratio ** s); 1 = off.
+    likelihood_ratio: float = Field(default=3.0, ge=1.0, le=100.0)
+    # Clusters of these detectors lend their mates' flags.
+    detectors: tuple[str, ...] = ("shared_infrastructure",)
+    # Smaller clusters (a household sharing a tablet) lend nothing.
+    min_members: int = Field(default=5, ge=3)
+    # The least share of the other members flagged for any evidence.
+    min_share: float = Field(default=0.5, gt=0.0, le=1.0)
+
+
 class DetectionPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int
     flag_threshold: float = Field(gt=0.0, le=1.0)
     detectors: dict[str, DetectorPolicy]
     profile_signals: ProfileSignalsPolicy = Field(default_factory=ProfileSignalsPolicy)
+    cluster_mates: ClusterMatesPolicy = Field(default_factory=ClusterMatesPolicy)
 
     def enabled(self) -> dict[str, DetectorPolicy]:
         return {name: d for name, d in self.detectors.items() if d.enabled}
@@ -122,8 +137,10 @@ def load_detection_policy(path: Path | None = None) -> DetectionPolicy:
     if unknown:
         raise SettingError(f"{where}: detectors.{unknown[0]}: unknown detector "
                            f"(known: {', '.join(DETECTOR_NAMES)})")
-    unknown = sorted(set(policy.profile_signals.not_with) - set(DETECTOR_NAMES))
-    if unknown:
-        raise SettingError(f"{where}: profile_signals.not_with: {unknown[0]}: unknown detector "
-                           f"(known: {', '.join(DETECTOR_NAMES)})")
+    for key, names in (("profile_signals.not_with", policy.profile_signals.not_with),
+                       ("cluster_mates.detectors", policy.cluster_mates.detectors)):
+        unknown = sorted(set(names) - set(DETECTOR_NAMES))
+        if unknown:
+            raise SettingError(f"{where}: {key}: {unknown[0]}: unknown detector "
+                               f"(known: {', '.join(DETECTOR_NAMES)})")
     return policy

@@ -22,10 +22,11 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from ringscope.detection import (
-    ban_evasion, comment_templates, dense_blocks, engagement, lockstep, offplatform_lures, profile_signals, qa_acts,
+    ban_evasion, cluster_mates, comment_templates, dense_blocks, engagement, lockstep, offplatform_lures, profile_signals, qa_acts,
     registration_bursts, shared_infrastructure, underwater,
 )
 from ringscope.detection.ban_evasion import BanEvasionParams, detect_ban_evasion
+from ringscope.detection.cluster_mates import cluster_mates_evidence
 from ringscope.detection.comment_templates import CommentTemplateParams, detect_comment_templates
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
@@ -123,12 +124,23 @@ def finding_weights(policy: DetectionPolicy) -> dict[str, float]:
 
 def account_risks(results: list[DetectorResult], policy: DetectionPolicy,
                   frames: PlatformFrames) -> dict[str, AccountRisk]:
-    """Every account's noisy-OR risk over all findings, with the policy's weights; then the profile signals
-    of ``frames.accounts`` raise the risk of the accounts already at risk from a detector the policy lets
-    them corroborate (never anyone else's)."""
-    risks = combine([f for r in results for f in r.findings], finding_weights(policy))
+    """Every account's noisy-OR risk over all findings, with the policy's weights; then the flags of an
+    infrastructure cluster's other members (``cluster_mates``) and the profile signals of
+    ``frames.accounts`` raise the risk of the accounts already at risk (never anyone else's)."""
+    findings = [f for r in results for f in r.findings]
+    weights = finding_weights(policy)
+    risks = combine(findings, weights)
+    if not risks:
+        return risks
+    mates = policy.cluster_mates
+    if mates.likelihood_ratio > 1:
+        # a mate counts as flagged on the other detectors' evidence only, so a cluster cannot lift itself
+        independent = combine([f for f in findings if f.detector not in mates.detectors], weights)
+        evidence = cluster_mates_evidence(findings, independent, policy.flag_threshold, mates.detectors,
+                                          mates.min_members, mates.min_share)
+        risks = corroborate(risks, evidence, cluster_mates.NAME, mates.likelihood_ratio)
     ratio = policy.profile_signals.likelihood_ratio
-    if ratio <= 1 or not risks:
+    if ratio <= 1:
         return risks
     evidence = profile_evidence(frames.accounts, risks)
     return corroborate(risks, {a: (e.strength, e.reason.text) for a, e in evidence.items()},
