@@ -76,6 +76,7 @@ def inject_prolific(bg: pd.DataFrame, per_kind: int, weeks: int, seed: int,
     rng = np.random.default_rng(10_000 + seed)
     start = start if start is not None else busiest_window(bg, weeks)
     notes = bg.groupby(["note_id", "week_start"]).size().rename("deg").reset_index()
+    pools = {week: pool for week, pool in notes.groupby("week_start")}  # the notes of each week, once
     rows_acc, rows_note, rows_t = [], [], []
     ids: dict[str, set[str]] = {}
     for kind, (per_day, _hours, choose) in KINDS.items():
@@ -86,8 +87,8 @@ def inject_prolific(bg: pd.DataFrame, per_kind: int, weeks: int, seed: int,
             for d in range(7 * weeks):
                 day = start + pd.Timedelta(days=d)
                 week = start + pd.Timedelta(days=7 * (d // 7))
-                pool = notes[notes["week_start"] == week]
-                if pool.empty:
+                pool = pools.get(week)
+                if pool is None:
                     continue
                 if kind == "program":
                     t = rng.integers(0, DAY, size=per_day)

@@ -853,7 +853,8 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
     members_all = np.r_[b.rows, b.joined]
     rowset = np.zeros(view.n_acc, bool)
     rowset[members_all] = True
-    eidx = np.flatnonzero(rowset[view.acc] & colset[view.col])
+    inside = rowset[view.acc] & colset[view.col]  # the block's edges
+    eidx = np.flatnonzero(inside)
     crow = view.edge_rows[_segments(view.edge_ptr, eidx)]
     cids = sorted(set(cid[crow].tolist()))
     notes = sorted(set(note_uni[view.col_note[np.flatnonzero(colset)]].tolist()))
@@ -861,8 +862,7 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
     start, end = iso_utc_epoch(t0, unit="ns"), iso_utc_epoch(t1, unit="ns")
     ratio = b.density / g0 if g0 > 0 else float("inf")
     # calibrated score: the block's comments against what its members' own activity explains
-    keep = colset[view.col] & rowset[view.acc]
-    hits = np.bincount(view.acc[keep], minlength=view.n_acc).astype(float)
+    hits = np.bincount(view.acc[inside], minlength=view.n_acc).astype(float)
     expected = expected_hits(view, colset, "acc")
     observed, chance = float(hits[members_all].sum()), float(expected[members_all].sum())
     surprise = block_surprise(observed, chance)
