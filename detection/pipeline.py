@@ -126,7 +126,8 @@ def account_risks(results: list[DetectorResult], policy: DetectionPolicy,
                   frames: PlatformFrames) -> dict[str, AccountRisk]:
     """Every account's noisy-OR risk over all findings, with the policy's weights; then the flags of an
     infrastructure cluster's other members (``cluster_mates``) and the profile signals of
-    ``frames.accounts`` raise the risk of the accounts already at risk (never anyone else's)."""
+    ``frames.accounts`` raise the risk of the accounts already at risk but not yet flagged (never anyone
+    else's), so a corroborating reason appears only where it is part of why an account is flagged."""
     findings = [f for r in results for f in r.findings]
     weights = finding_weights(policy)
     risks = combine(findings, weights)
@@ -138,13 +139,15 @@ def account_risks(results: list[DetectorResult], policy: DetectionPolicy,
         independent = combine([f for f in findings if f.detector not in mates.detectors], weights)
         evidence = cluster_mates_evidence(findings, independent, policy.flag_threshold, mates.detectors,
                                           mates.min_members, mates.min_share)
-        risks = corroborate(risks, evidence, cluster_mates.NAME, mates.likelihood_ratio)
+        risks = corroborate(risks, evidence, cluster_mates.NAME, mates.likelihood_ratio,
+                            settled_at=policy.flag_threshold)
     ratio = policy.profile_signals.likelihood_ratio
     if ratio <= 1:
         return risks
     evidence = profile_evidence(frames.accounts, risks)
     return corroborate(risks, {a: (e.strength, e.reason.text) for a, e in evidence.items()},
-                       profile_signals.NAME, ratio, frozenset(policy.profile_signals.not_with))
+                       profile_signals.NAME, ratio, frozenset(policy.profile_signals.not_with),
+                       settled_at=policy.flag_threshold)
 
 
 def flagged_ids(risks: dict[str, AccountRisk], policy: DetectionPolicy) -> set[str]:

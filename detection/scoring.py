@@ -71,7 +71,8 @@ def combine(findings: list[ClusterFinding], weights: dict[str, float]) -> dict[s
 
 
 def corroborate(risks: dict[str, AccountRisk], evidence: dict[str, tuple[float, str]], name: str,
-                likelihood_ratio: float, not_with: frozenset[str] = frozenset()) -> dict[str, AccountRisk]:
+                likelihood_ratio: float, not_with: frozenset[str] = frozenset(),
+                settled_at: float = 1.0) -> dict[str, AccountRisk]:
     """``risks`` with corroborating evidence folded in as a likelihood ratio, for accounts at risk only.
 
     ``evidence`` maps an account to ``(strength s in [0, 1], reason text)``. An account with a risk ``r``
@@ -79,19 +80,19 @@ def corroborate(risks: dict[str, AccountRisk], evidence: dict[str, tuple[float, 
     ``likelihood_ratio ** s`` and gets the reason after its own; any other account gets nothing. Odds, not
     noisy-OR: corroboration scales the evidence an account already has (a 0.25 becomes 0.5 at ratio 3,
     a 0.05 only 0.14), so it never makes a risk on its own and never turns weak evidence into a flag.
+    An account whose risk already reaches ``settled_at`` (the flag threshold) is left as it is: it needs
+    no corroboration, and its reasons stay its own detectors' (otherwise the corroborating reason would
+    sit on nearly every flagged member of a farm and say nothing about why it was flagged).
     O(accounts in ``risks``)."""
     if likelihood_ratio <= 1:
         return risks
     out = dict(risks)
     for account, (strength, text) in evidence.items():
         risk = risks.get(account)
-        if risk is None or strength <= 0 or not set(risk.detectors) - not_with:
+        if risk is None or strength <= 0 or risk.score >= settled_at or not set(risk.detectors) - not_with:
             continue
-        if risk.score >= 1.0:
-            score = 1.0
-        else:
-            odds = risk.score / (1.0 - risk.score) * likelihood_ratio ** min(strength, 1.0)
-            score = odds / (1.0 + odds)
+        odds = risk.score / (1.0 - risk.score) * likelihood_ratio ** min(strength, 1.0)
+        score = odds / (1.0 + odds)
         out[account] = AccountRisk(
             account_id=account,
             score=round(score, 6),

@@ -43,6 +43,9 @@ def test_a_device_cluster_whose_other_members_are_flagged_lifts_the_rest_over_th
     assert flagged == set(farm)
     assert out["f5"].detectors[-1] == "cluster_mates"
     assert "4 of the 5 other members" in out["f5"].reasons[-1]
+    # the four flagged on their own evidence keep it: the corroborating reason is only where it decided
+    assert all("cluster_mates" not in out[a].detectors for a in farm[:4])
+    assert all(not r.startswith("[cluster_mates]") for a in farm[:4] for r in out[a].reasons)
 
 
 def test_a_household_is_too_small_to_convict_one_member_by_anothers_flag():

@@ -81,3 +81,11 @@ def test_registration_bursts_alone_is_not_corroborated_and_ratio_one_turns_the_s
     ring = cluster("lockstep", ["bare"], 0.5)
     off, _ = risks(accounts(bare=BARE), [ring], likelihood_ratio=1.0)
     assert off["bare"].score == pytest.approx(0.45) and off["bare"].detectors == ("lockstep",)
+
+
+def test_an_account_flagged_on_its_own_evidence_keeps_its_score_and_reasons():
+    """Corroboration is for accounts short of the threshold; a flagged one's reasons stay its detectors'."""
+    out, flagged = risks(accounts(bare=BARE), [cluster("lockstep", ["bare"], 0.6 / 0.9)])
+    assert flagged == {"bare"}
+    assert out["bare"].score == pytest.approx(0.6) and out["bare"].detectors == ("lockstep",)
+    assert not any(r.startswith("[profile_signals]") for r in out["bare"].reasons)
