@@ -166,47 +166,36 @@ def synchronized_pairs(
     if w <= 0:
         raise ValueError("window must be positive")
     # order by (note, account, time, comment id) so "first comment" is deterministic
-    order = np.lexsort((cid, t, acc_codes, note_codes))
+    order = _note_account_time_order(note_codes, acc_codes, t, cid)
     acc_codes, note_codes, t, cid = acc_codes[order], note_codes[order], t[order], cid[order]
 
     lefts, rights = [], []
     for shift in (0, w):
         bucket = (t + shift) // (2 * w)
-        frame = pd.DataFrame(
-            {"note": note_codes, "bucket": bucket, "acc": acc_codes, "row": np.arange(t.size)}
-        )
-        # one row per (note, bucket, account): its first comment there
-        frame = frame.drop_duplicates(["note", "bucket", "acc"], keep="first")
-        size = frame.groupby(["note", "bucket"], sort=False)["acc"].transform("size").to_numpy()
-        frame = frame[size >= 2]
-        if frame.empty:
+        # one row per (note, bucket, account): its first comment there, in (note, bucket, account) order
+        by_group = np.lexsort((acc_codes, bucket, note_codes))  # stable: the first row of a run is the first comment
+        g_note, g_bucket, g_acc = note_codes[by_group], bucket[by_group], acc_codes[by_group]
+        first = np.r_[True, (g_note[1:] != g_note[:-1]) | (g_bucket[1:] != g_bucket[:-1]) | (g_acc[1:] != g_acc[:-1])]
+        rows, g_note, g_bucket, g_acc = by_group[first], g_note[first], g_bucket[first], g_acc[first]
+        starts = np.flatnonzero(np.r_[True, (g_note[1:] != g_note[:-1]) | (g_bucket[1:] != g_bucket[:-1])])
+        sizes = np.diff(np.r_[starts, len(rows)])
+        if sizes.max(initial=0) > max_group_size:
+            # a group above max_group_size keeps the accounts of least seeded rank (ties: account code)
+            size = np.repeat(sizes, sizes)
+            rank = _mix64(g_acc.astype(np.uint64) * np.uint64(1_000_003) + g_note.astype(np.uint64) * np.uint64(7919)
+                          + g_bucket.astype(np.uint64), seed)
+            by_rank = np.lexsort((g_acc, rank, np.repeat(np.arange(len(sizes)), sizes)))
+            place = np.empty(len(rows), np.int64)
+            place[by_rank] = np.arange(len(rows)) - np.repeat(starts, sizes)
+            keep = (size <= max_group_size) | (place < max_group_size)
+            rows, g_note, g_bucket = rows[keep], g_note[keep], g_bucket[keep]
+            starts = np.flatnonzero(np.r_[True, (g_note[1:] != g_note[:-1]) | (g_bucket[1:] != g_bucket[:-1])])
+            sizes = np.diff(np.r_[starts, len(rows)])
+        many = sizes >= 2
+        if not many.any():
             continue
-        size = size[size >= 2]
-        big = size > max_group_size
-        if big.any():
-            rank = _mix64(
-                frame["acc"].to_numpy().astype(np.uint64) * np.uint64(1_000_003)
-                + frame["note"].to_numpy().astype(np.uint64) * np.uint64(7919)
-                + frame["bucket"].to_numpy().astype(np.uint64),
-                seed,
-            )
-            frame = frame.assign(_big=big, _rank=rank)
-            keep_small = frame[~frame["_big"]]
-            keep_big = (
-                frame[frame["_big"]]
-                .sort_values(["note", "bucket", "_rank", "acc"])
-                .groupby(["note", "bucket"], sort=False)
-                .head(max_group_size)
-            )
-            frame = pd.concat([keep_small, keep_big]).drop(columns=["_big", "_rank"])
-        frame = frame.sort_values(["note", "bucket", "acc"], kind="mergesort")
-        gnote = frame["note"].to_numpy()
-        gbucket = frame["bucket"].to_numpy()
-        change = np.r_[True, (np.diff(gnote) != 0) | (np.diff(gbucket) != 0)]
-        starts = np.flatnonzero(change)
-        sizes = np.diff(np.r_[starts, len(frame)])
-        li, ri = _within_group_pairs(starts, sizes)
-        rows = frame["row"].to_numpy()
+        rows, sizes = rows[np.repeat(many, sizes)], sizes[many]  # groups of one make no pair
+        li, ri = _within_group_pairs(np.cumsum(sizes) - sizes, sizes)
         lefts.append(rows[li])
         rights.append(rows[ri])
     if not lefts:
@@ -218,31 +207,37 @@ def synchronized_pairs(
     swap = acc_codes[L] > acc_codes[R]
     A = np.where(swap, R, L)
     B = np.where(swap, L, R)
-    pairs = pd.DataFrame(
+    a, b, n, dt = acc_codes[A], acc_codes[B], note_codes[A], np.abs(t[A] - t[B])
+    # per (account a, account b, note): the closest pair of comments (then the first rows)
+    best = np.lexsort((B, A, dt, n, b, a))
+    a, b, n, A, B = a[best], b[best], n[best], A[best], B[best]
+    first = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1]) | (n[1:] != n[:-1])] if len(a) else np.empty(0, bool)
+    a, b, n, A, B = a[first], b[first], n[first], A[first], B[first]
+    # codes are sorted factorisations, so (a, b, n) order is the (account_a, account_b, note_id) order
+    return pd.DataFrame(
         {
-            "a": acc_codes[A],
-            "b": acc_codes[B],
-            "n": note_codes[A],
-            "dt": np.abs(t[A] - t[B]),
-            "ra": A,
-            "rb": B,
+            "account_a": acc_uni[a],
+            "account_b": acc_uni[b],
+            "note_id": note_uni[n],
+            "comment_a": cid[A],
+            "comment_b": cid[B],
+            "time_a": pd.to_datetime(t[A], utc=True),
+            "time_b": pd.to_datetime(t[B], utc=True),
         }
     )
-    pairs = pairs.sort_values(["a", "b", "n", "dt", "ra", "rb"], kind="mergesort").drop_duplicates(
-        ["a", "b", "n"], keep="first"
-    )
-    out = pd.DataFrame(
-        {
-            "account_a": acc_uni[pairs["a"].to_numpy()],
-            "account_b": acc_uni[pairs["b"].to_numpy()],
-            "note_id": note_uni[pairs["n"].to_numpy()],
-            "comment_a": cid[pairs["ra"].to_numpy()],
-            "comment_b": cid[pairs["rb"].to_numpy()],
-            "time_a": pd.to_datetime(t[pairs["ra"].to_numpy()], utc=True),
-            "time_b": pd.to_datetime(t[pairs["rb"].to_numpy()], utc=True),
-        }
-    )
-    return out.sort_values(["account_a", "account_b", "note_id"]).reset_index(drop=True)
+
+
+def _note_account_time_order(note: np.ndarray, acc: np.ndarray, t: np.ndarray, cid: np.ndarray) -> np.ndarray:
+    """``np.lexsort((cid, t, acc, note))`` without comparing every comment id: sort on the integer keys,
+    then order by comment id only the few runs that tie on all three. O(N log N)."""
+    order = np.lexsort((t, acc, note))
+    n, a, tt = note[order], acc[order], t[order]
+    tie = (n[1:] == n[:-1]) & (a[1:] == a[:-1]) & (tt[1:] == tt[:-1])
+    if tie.any():
+        edge = np.diff(np.r_[0, tie.astype(np.int8), 0])
+        for lo, hi in zip(np.flatnonzero(edge == 1).tolist(), (np.flatnonzero(edge == -1) + 1).tolist()):
+            order[lo:hi] = sorted(order[lo:hi].tolist(), key=lambda r: cid[r])
+    return order
 
 
 def pair_similarity(comments: pd.DataFrame, pairs: pd.DataFrame, min_support: int = 1) -> pd.DataFrame:
@@ -301,25 +296,44 @@ def lockstep_graph(sim: pd.DataFrame, params: LockstepParams = LockstepParams())
     g = nx.Graph()
     if sim.empty:
         return g
-    sync_ok = sim["sync_ratio"] >= params.min_sync_ratio
-    strong = sim[
-        sync_ok & (sim["support"] >= params.min_support) & (sim["jaccard"] >= params.min_jaccard)
-    ]
-    for r in strong.itertuples(index=False):
-        g.add_edge(r.account_a, r.account_b, support=int(r.support), jaccard=float(r.jaccard),
-                   sync_ratio=float(r.sync_ratio), rule="strong")
+    sync_ok = (sim["sync_ratio"] >= params.min_sync_ratio).to_numpy()
+    support = sim["support"].to_numpy()
+    strong = sync_ok & (support >= params.min_support) & (sim["jaccard"] >= params.min_jaccard).to_numpy()
+    columns = [sim[c].to_numpy() for c in ("account_a", "account_b", "support", "jaccard", "sync_ratio")]
+    for a, b, sup, jac, ratio in zip(*(c[strong].tolist() for c in columns)):
+        g.add_edge(a, b, support=int(sup), jaccard=float(jac), sync_ratio=float(ratio), rule="strong")
     if params.core_k > 0:
-        weak = sim[sync_ok & (sim["support"] >= params.core_support)]
-        wg = nx.Graph()
-        for r in weak.itertuples(index=False):
-            wg.add_edge(r.account_a, r.account_b, support=int(r.support), jaccard=float(r.jaccard),
-                        sync_ratio=float(r.sync_ratio), rule="core")
-        wg.remove_edges_from(nx.selfloop_edges(wg))
-        core = nx.k_core(wg, k=params.core_k)
-        for u, v, d in sorted(core.edges(data=True)):
+        weak = np.flatnonzero(sync_ok & (support >= params.core_support))
+        for u, v, row in _k_core_edges(columns[0][weak], columns[1][weak], params.core_k):
             if not g.has_edge(u, v):
-                g.add_edge(u, v, **d)
+                g.add_edge(u, v, support=int(columns[2][weak[row]]), jaccard=float(columns[3][weak[row]]),
+                           sync_ratio=float(columns[4][weak[row]]), rule="core")
     return g
+
+
+def _k_core_edges(a: np.ndarray, b: np.ndarray, k: int) -> list[tuple[str, str, int]]:
+    """The edges ``(u, v, row)`` of the ``k``-core of the simple graph of pairs ``(a[row], b[row])``
+    (self-loops dropped), sorted by ``(u, v)``, ``u`` being the end that first appears in the pairs
+    (networkx's ``sorted(k_core(G, k).edges())`` for G built from the rows in order).  Iterated pruning
+    of nodes under degree k (Batagelj & Zaversnik 2003 compute the same core), vectorised: O(E) per
+    round."""
+    if not len(a):
+        return []
+    ends = np.empty(2 * len(a), dtype=object)
+    ends[0::2], ends[1::2] = a, b
+    codes, names = pd.factorize(ends)  # codes in order of first appearance, as graph nodes are
+    ca, cb = codes[0::2], codes[1::2]
+    alive = ca != cb
+    while True:
+        degree = np.bincount(ca[alive], minlength=len(names)) + np.bincount(cb[alive], minlength=len(names))
+        keep = alive & (degree[ca] >= k) & (degree[cb] >= k)
+        if (keep == alive).all():
+            break
+        alive = keep
+    rows = np.flatnonzero(alive)
+    first, second = np.minimum(ca[rows], cb[rows]), np.maximum(ca[rows], cb[rows])
+    names = np.asarray(names, dtype=object)
+    return sorted(zip(names[first].tolist(), names[second].tolist(), rows.tolist()))
 
 
 def lockstep_clusters(
@@ -349,26 +363,37 @@ def lockstep_clusters(
     if not comps:
         return findings
     member_of = {a: i for i, c in enumerate(comps) for a in c}
-    pa = pairs["account_a"].map(member_of)
-    pb = pairs["account_b"].map(member_of)
-    inside = pairs[(pa.notna()) & (pa == pb)].assign(_c=pa[(pa.notna()) & (pa == pb)].astype(int))
-    # keep only synchronized pairs that are edges of the graph
-    edge_mask = [graph.has_edge(a, b) for a, b in zip(inside["account_a"], inside["account_b"])]
-    inside = inside[np.asarray(edge_mask, dtype=bool)] if len(inside) else inside
+    # A component is a connected component: every edge of a member is inside it. One pass over the
+    # graph's edges gives each component's edges (no subgraph views: those cost more than the rest).
+    supports_of: list[list[float]] = [[] for _ in comps]
+    ratios_of: list[list[float]] = [[] for _ in comps]
+    ends: list[tuple[str, str, int]] = []
+    for u, v, d in graph.edges(data=True):
+        i = member_of.get(u)
+        if i is None:
+            continue
+        supports_of[i].append(d["support"])
+        ratios_of[i].append(d["sync_ratio"])
+        ends.append((min(u, v), max(u, v), i))
+    # the synchronized pairs that are edges of the graph, with their component
+    edges = pd.DataFrame(ends, columns=["account_a", "account_b", "_c"])
+    inside = pairs.merge(edges.astype({"account_a": pairs["account_a"].dtype,
+                                       "account_b": pairs["account_b"].dtype}),
+                         on=["account_a", "account_b"], how="inner") if len(pairs) and len(edges) else pairs.iloc[:0]
     by_comp = dict(tuple(inside.groupby("_c", sort=True))) if len(inside) else {}
     window_txt = _fmt_td(params.window)
     for i, members in enumerate(comps):
-        sub = graph.subgraph(members)
-        supports = np.array([d["support"] for _, _, d in sub.edges(data=True)], dtype=float)
-        ratios = np.array([d["sync_ratio"] for _, _, d in sub.edges(data=True)], dtype=float)
-        strength = {a: sum(d["support"] - 1 for _, _, d in sub.edges(a, data=True)) for a in members}
-        own_ratio = {a: float(np.mean([d["sync_ratio"] for _, _, d in sub.edges(a, data=True)])) for a in members}
+        supports = np.array(supports_of[i], dtype=float)
+        ratios = np.array(ratios_of[i], dtype=float)
+        own = {a: [d for d in graph.adj[a].values()] for a in members}
+        strength = {a: sum(d["support"] - 1 for d in own[a]) for a in members}
+        own_ratio = {a: float(np.mean([d["sync_ratio"] for d in own[a]])) for a in members}
         score = _strength_score(float(np.mean(list(strength.values()))), float(ratios.mean()))
         ev = by_comp.get(i)
         if ev is None or ev.empty:
             continue
-        cids = sorted(set(ev["comment_a"]) | set(ev["comment_b"]))
-        notes = sorted(set(ev["note_id"]))
+        cids = sorted(set(ev["comment_a"].tolist()) | set(ev["comment_b"].tolist()))
+        notes = sorted(set(ev["note_id"].tolist()))
         t0 = min(ev["time_a"].min(), ev["time_b"].min())
         t1 = max(ev["time_a"].max(), ev["time_b"].max())
         start, end = iso_utc(t0), iso_utc(t1)
@@ -376,7 +401,7 @@ def lockstep_clusters(
         text = (
             f"{len(members)} accounts commented on the same notes within {window_txt} of each other: "
             f"{n_pairs} synchronized comment pairs on {len(notes)} notes ({len(cids)} comments), "
-            f"between {start} and {end}; {sub.number_of_edges()} account pairs share "
+            f"between {start} and {end}; {len(supports)} account pairs share "
             f"on average {supports.mean():.1f} synchronized notes (synchrony ratio {ratios.mean():.2f})."
         )
         reason = comment_group_reason("lockstep_comments", text, cids, notes, (start, end),

@@ -297,3 +297,38 @@ def test_block_scores_are_the_calibrated_surprise_of_its_comments_given_its_memb
     assert f.score == 1.0
     assert "own activity explains" in f.reasons[0].text
     assert min(f.member_scores[m] for m in set(f.members) & members) > 0.9
+
+
+def test_expected_hits_for_some_nodes_are_those_of_the_one_pass_definition():
+    """The indexed expectation (edges of the selected and asked-for nodes only) equals, bit for bit, the
+    definition: over every edge, the selected nodes' share of the edge's window, summed per node."""
+    from ringscope.detection.dense_blocks import expected_hits
+
+    rng = np.random.default_rng(5)
+    view, _ = build_view(_frame(_background(rng)), "note", DenseBlockParams(null_window_edges=200))
+    w = view.stratum - view.stratum.min()
+    assert w.max() >= 5  # several windows, so an edge read in the wrong window shows
+    per_window = np.bincount(w).astype(float)
+    for side, own, other, n_other in (("acc", view.acc, view.col, view.n_col), ("col", view.col, view.acc, view.n_acc)):
+        selected = rng.random(n_other) < 0.1
+        share = np.bincount(w, weights=selected[other].astype(float), minlength=len(per_window)) / per_window
+        definition = np.bincount(own, weights=share[w], minlength=len(np.bincount(own)))
+        everyone = expected_hits(view, selected, side)
+        assert np.array_equal(everyone, definition)
+        at = np.sort(rng.choice(len(definition), size=40, replace=False))[::-1]  # any order
+        assert np.array_equal(expected_hits(view, selected, side, at=at), definition[at])
+
+
+def test_submatrix_and_column_sums_are_scipys_exactly():
+    from ringscope.detection.dense_blocks import _column_sums, _submatrix
+
+    rng = np.random.default_rng(2)
+    W = sparse.random(300, 200, density=0.05, random_state=3, format="csr")
+    rows = np.flatnonzero(rng.random(300) < 0.6)
+    cols = np.flatnonzero(rng.random(200) < 0.4)
+    cut = _submatrix(W, rows, cols)
+    expected = W[rows][:, cols]
+    assert cut.shape == expected.shape and (cut != expected).nnz == 0
+    assert np.array_equal(cut.indices, sparse.csr_matrix(expected).indices)
+    assert np.array_equal(_column_sums(cut), cut.T.tocsr() @ np.ones(cut.shape[0]))
+    assert _submatrix(W, np.arange(300), np.arange(200)).nnz == W.nnz

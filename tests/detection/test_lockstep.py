@@ -166,3 +166,46 @@ def test_a_core_of_50_accounts_over_30_notes_flags_on_that_evidence_alone():
     results = [DetectorResult("lockstep", detect_lockstep(comments), 0.0)]
     flagged = flagged_ids(account_risks(results, policy, PlatformFrames.comments_only(comments)), policy)
     assert flagged == {f"core{a:02d}" for a in range(50)}
+
+
+def test_k_core_edges_are_networkx_k_core_edges_in_order():
+    """The vectorised core equals ``sorted(nx.k_core(G, k).edges())`` of the graph built from the pairs in
+    order (self-loops dropped), end orientation included, for several k."""
+    import networkx as nx
+
+    from ringscope.detection.lockstep import _k_core_edges
+
+    rng = np.random.default_rng(4)
+    names = np.array([f"acc{i:03d}" for i in rng.permutation(120)], dtype=object)
+    # distinct unordered pairs (as synchronized pairs are), in random orientation, a few self-loops
+    pairs = list({(min(a, b), max(a, b)): (int(a), int(b)) for a, b in rng.integers(0, 120, size=(500, 2))}.values())
+    a = names[[p[0] for p in pairs]]
+    b = names[[p[1] for p in pairs]]
+    graph = nx.Graph()
+    graph.add_edges_from(zip(a.tolist(), b.tolist()))
+    graph.remove_edges_from(nx.selfloop_edges(graph))
+    for k in (1, 3, 5, 8):
+        got = _k_core_edges(a, b, k)
+        assert [(u, v) for u, v, _ in got] == sorted(nx.k_core(graph, k).edges()), k
+        assert all({a[row], b[row]} == {u, v} for u, v, row in got)
+
+
+def test_comment_order_breaks_ties_by_comment_id_as_a_full_lexsort_would():
+    from ringscope.detection.lockstep import _note_account_time_order
+
+    rng = np.random.default_rng(9)
+    n = 3000
+    note, acc, t = rng.integers(0, 5, n), rng.integers(0, 4, n), rng.integers(0, 20, n)  # many ties
+    cid = np.array([f"c{x}" for x in rng.permutation(n)], dtype=object)
+    assert np.array_equal(_note_account_time_order(note, acc, t, cid), np.lexsort((cid, t, acc, note)))
+
+
+def test_oversized_groups_are_cut_to_the_same_accounts_whatever_the_row_order():
+    rows = [(f"c{i}", f"acc{i:03d}", "n1", pd.Timestamp("2024-05-01 10:00", tz="UTC") + pd.Timedelta(seconds=i))
+            for i in range(40)]
+    df = pd.DataFrame(rows, columns=["comment_id", "account_id", "note_id", "created_at"])
+    cut = synchronized_pairs(df, window=pd.Timedelta(minutes=30), max_group_size=10)
+    kept = set(cut["account_a"]) | set(cut["account_b"])
+    assert len(kept) == 10 and len(cut) == 45  # one group of 10 accounts: 10 * 9 / 2 pairs
+    again = synchronized_pairs(df.sample(frac=1.0, random_state=2), window=pd.Timedelta(minutes=30), max_group_size=10)
+    assert again.equals(cut)
