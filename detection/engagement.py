@@ -84,8 +84,12 @@ def engagement_events(
     ev = pd.concat(parts, ignore_index=True).dropna(subset=["created_at", "actor", "target"])
     ev = ev.astype({"actor": str, "target": str, "object_id": str})
     ev["created_at"] = pd.to_datetime(ev["created_at"], utc=True)
-    return ev[ev["actor"] != ev["target"]][cols].sort_values(
-        ["kind", "target", "created_at", "actor", "object_id"]).reset_index(drop=True)
+    ev = ev[ev["actor"] != ev["target"]][cols]
+    # sort_values(["kind", "target", "created_at", "actor", "object_id"]) as one lexsort of sorted codes
+    # (what pandas does inside, without its per-column categoricals: half the time at 6.7 M events)
+    keys = [pd.factorize(ev[c], sort=True)[0] for c in ("object_id", "actor")]
+    keys += [_to_ns(ev["created_at"])] + [pd.factorize(ev[c], sort=True)[0] for c in ("target", "kind")]
+    return ev.iloc[np.lexsort(keys)].reset_index(drop=True)
 
 
 def engagement_bursts(events: pd.DataFrame, params: EngagementParams = EngagementParams(),
@@ -154,11 +158,13 @@ def _distinct_per_window(values: pd.Series, starts: np.ndarray, ends: np.ndarray
     """
     if not len(starts):
         return []
-    codes, uniques = pd.factorize(values, sort=True)
     sizes = ends - starts
     rows = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
     window = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
-    key = unique_ints(window * max(len(uniques), 1) + codes[rows])
+    present = np.unique(rows)
+    codes, uniques = pd.factorize(values.iloc[present], sort=True)  # only the rows in some window
+    codes = codes[np.searchsorted(present, rows)]
+    key = unique_ints(window * max(len(uniques), 1) + codes)
     owner, code = key // max(len(uniques), 1), key % max(len(uniques), 1)
     names = np.asarray(uniques, dtype=object)[code]
     bounds = np.searchsorted(owner, np.arange(len(starts) + 1))
@@ -311,6 +317,9 @@ def detect_engagement(
     """
     out: list[ClusterFinding] = []
     bursts = engagement_bursts(engagement_events(likes, notes, follows), params, presorted=True)
+    # Python strings, not Arrow-backed ones: the loops below take a few rows at a time, thousands of
+    # times, and each Arrow take costs ~2 ms at 1 M accounts (6 s in all) against microseconds here
+    bursts = bursts.astype({c: object for c in ("burst_id", "kind", "target") if c in bursts})
     actors, a, b, pair, burst = repeated_pairs(bursts, params)
     reported: set[str] = set()
     if len(a):

@@ -89,3 +89,23 @@ def test_disproportion():
 def test_deterministic():
     likes, notes, follows = _data()
     assert detect_engagement(likes, notes, follows) == detect_engagement(likes.iloc[::-1], notes, follows.iloc[::-1])
+
+
+def test_events_are_in_kind_target_time_actor_object_order_as_a_frame_sort_would_put_them():
+    from ringscope.detection.engagement import engagement_events
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    accounts = [f"u{i:02d}" for i in range(30)]
+    notes = pd.DataFrame({"note_id": [f"n{i}" for i in range(20)], "account_id": rng.choice(accounts, 20)})
+    at = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 50, n), unit="min")  # many ties
+    likes = pd.DataFrame({"account_id": rng.choice(accounts, n), "note_id": rng.choice(notes["note_id"], n),
+                          "created_at": at})
+    follows = pd.DataFrame({"account_id": rng.choice(accounts, n // 2),
+                            "target_account_id": rng.choice(accounts, n // 2), "created_at": at[: n // 2]})
+    events = engagement_events(likes, notes, follows)
+    expected = events.sample(frac=1.0, random_state=1).sort_values(
+        ["kind", "target", "created_at", "actor", "object_id"], kind="stable")
+    cols = ["kind", "target", "created_at", "actor", "object_id"]
+    assert events[cols].reset_index(drop=True).equals(expected[cols].reset_index(drop=True))
+    assert len(events) > n  # likes and follows, self-follows dropped
