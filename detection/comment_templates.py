@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ringscope.detection.comment_text import PreparedComments, has_text, isin_objects, object_array
+from ringscope.detection.comment_text import PreparedComments, has_text, isin_objects, object_array, prepared
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason
 from ringscope.detection.offplatform_lures import LURE_PATTERNS, LurePatterns, match_lures
 
@@ -336,7 +336,7 @@ def template_groups(comments: pd.DataFrame, params: CommentTemplateParams = Comm
     """
     if comments.empty or "text" not in comments:
         return pd.DataFrame(columns=_GROUP_COLUMNS)
-    return _template_groups(PreparedComments(comments), params)
+    return _template_groups(prepared(comments), params)
 
 
 _GROUP_COLUMNS = ["comment_id", "account_id", "note_id", "created_at", "norm", "template"]
@@ -530,7 +530,7 @@ def detect_comment_templates(
     """
     if not has_text(comments):
         return []
-    prep = PreparedComments(comments)
+    prep = prepared(comments)
     groups = _template_groups(prep, params)
     if groups.empty:
         return []

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ringscope.detection.comment_text import PreparedComments, has_text
+from ringscope.detection.comment_text import PreparedComments, has_text, prepared
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason
 
 DETECTOR = "offplatform_lure"
@@ -89,7 +89,7 @@ def find_lures(
     """
     if comments.empty or "text" not in comments:
         return pd.DataFrame(columns=_LURE_COLUMNS)
-    return match_lures(PreparedComments(comments), patterns)
+    return match_lures(prepared(comments), patterns)
 
 
 def _required_chars(regex: str) -> frozenset[str] | None:
@@ -239,4 +239,4 @@ def detect_offplatform_lures(
     """
     if not has_text(comments):
         return []
-    return lure_contact_clusters(match_lures(PreparedComments(comments), patterns), params)
+    return lure_contact_clusters(match_lures(prepared(comments), patterns), params)

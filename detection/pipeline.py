@@ -27,6 +27,7 @@ from ringscope.detection import (
 )
 from ringscope.detection.ban_evasion import BanEvasionParams, detect_ban_evasion
 from ringscope.detection.cluster_mates import cluster_mates_evidence
+from ringscope.detection.comment_text import release_prepared
 from ringscope.detection.comment_templates import CommentTemplateParams, detect_comment_templates
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
@@ -78,31 +79,39 @@ class Detector(NamedTuple):
     params: type                                         # its frozen ...Params dataclass
     adapter: Callable[..., list[ClusterFinding]]         # (frames, params), or (frames, flagged, params)
     after_flagging: bool = False                         # runs last, over the accounts the others flagged
+    # CPU seconds on the 1M simulated platform (benchmarks/results/detection_speed.md): only the order in
+    # which parallel processes take the detectors (longest first), never what they find
+    cost: float = 1.0
+    # detectors with the same non-empty ``shares`` run one after another in one process, so they reuse
+    # what they prepare alike (comment_text.prepared: the distinct texts normalised once)
+    shares: str = ""
 
 
 # In running order; each key is its module's DETECTOR, the label of the findings it makes.
 DETECTORS: dict[str, Detector] = {
     shared_infrastructure.DETECTOR: Detector(
-        SharedInfrastructureParams, lambda f, p: detect_shared_infrastructure(infrastructure_links(f), p)),
+        SharedInfrastructureParams, lambda f, p: detect_shared_infrastructure(infrastructure_links(f), p), cost=21),
     registration_bursts.DETECTOR: Detector(
         RegistrationBurstParams, lambda f, p: detect_registration_bursts(_active_accounts(f, one_row_each=False),
-                                                                 f.account_devices, p)),
+                                                                 f.account_devices, p), cost=23),
     lockstep.DETECTOR: Detector(
-        LockstepParams, lambda f, p: detect_lockstep(f.comments, p)),
+        LockstepParams, lambda f, p: detect_lockstep(f.comments, p), cost=30),
     comment_templates.DETECTOR: Detector(
-        CommentTemplateParams, lambda f, p: detect_comment_templates(f.comments, p)),
+        CommentTemplateParams, lambda f, p: detect_comment_templates(f.comments, p), cost=38, shares="comment_text"),
     offplatform_lures.DETECTOR: Detector(
-        OffplatformLureParams, lambda f, p: detect_offplatform_lures(f.comments, p)),
+        OffplatformLureParams, lambda f, p: detect_offplatform_lures(f.comments, p), cost=10, shares="comment_text"),
     qa_acts.DETECTOR: Detector(
-        QaActParams, lambda f, p: detect_qa_acts(f.comments, p)),
+        QaActParams, lambda f, p: detect_qa_acts(f.comments, p), cost=13, shares="comment_text"),
     dense_blocks.DETECTOR: Detector(
-        DenseBlockParams, lambda f, p: detect_dense_blocks(f.comments, p)),
+        DenseBlockParams, lambda f, p: detect_dense_blocks(f.comments, p), cost=52),
     underwater.DETECTOR: Detector(
-        UnderwaterParams, lambda f, p: detect_underwater(f.notes, f.orders, f.intermediary_accounts, p)),
+        UnderwaterParams, lambda f, p: detect_underwater(f.notes, f.orders, f.intermediary_accounts, p), cost=13),
     ban_evasion.DETECTOR: Detector(
-        BanEvasionParams, lambda f, p: detect_ban_evasion(f.account_devices, _active_accounts(f), f.sanctions, p)),
+        BanEvasionParams, lambda f, p: detect_ban_evasion(f.account_devices, _active_accounts(f), f.sanctions, p),
+        cost=17),
     engagement.DETECTOR: Detector(
-        EngagementParams, lambda f, p: detect_engagement(f.likes, f.notes, f.follows, _active_accounts(f), p)),
+        EngagementParams, lambda f, p: detect_engagement(f.likes, f.notes, f.follows, _active_accounts(f), p),
+        cost=34),
     underwater.DETECTOR_INTERMEDIARY: Detector(
         FlaggedIntermediaryParams,
         lambda f, flagged, p: detect_flagged_intermediaries(f.intermediary_accounts, flagged, p),
@@ -195,10 +204,13 @@ def run_all(frames: PlatformFrames, policy: DetectionPolicy,
         results = _run_forked(frames, params, first, workers, on_done)
     else:
         results = []
-        for name in first:
-            results.append(_run_one(frames, params, name))
-            if on_done:
-                on_done(results[-1])
+        try:
+            for name in first:
+                results.append(_run_one(frames, params, name))
+                if on_done:
+                    on_done(results[-1])
+        finally:
+            release_prepared()
     for name, detector in DETECTORS.items():
         if name in params and detector.after_flagging:
             flagged = sorted(flagged_ids(account_risks(results, policy, frames), policy))
@@ -219,10 +231,24 @@ def _run_one(frames: PlatformFrames, params: dict[str, Any], name: str, *inputs:
 _FORKED: tuple[PlatformFrames, dict[str, Any]] | None = None
 
 
-def _run_in_child(name: str) -> DetectorResult:
+def _run_in_child(names: tuple[str, ...]) -> list[DetectorResult]:
     assert _FORKED is not None, "detector process started without the frames"
     frames, params = _FORKED
-    return _run_one(frames, params, name)
+    try:
+        return [_run_one(frames, params, name) for name in names]
+    finally:
+        release_prepared()
+
+
+def parallel_tasks(names: list[str]) -> list[tuple[str, ...]]:
+    """``names`` as the tasks the processes take: detectors that share a preparation together (in
+    ``DETECTORS`` order), the tasks longest first by their summed ``cost`` (Graham's LPT rule, 1969:
+    the longest ones start first and the short ones fill the gaps at the end). O(n log n)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(DETECTORS[name].shares or f"\0{name}", []).append(name)
+    tasks = [tuple(group) for group in groups.values()]
+    return sorted(tasks, key=lambda task: -sum(DETECTORS[n].cost for n in task))
 
 
 def _run_forked(frames: PlatformFrames, params: dict[str, Any], names: list[str], workers: int,
@@ -230,16 +256,17 @@ def _run_forked(frames: PlatformFrames, params: dict[str, Any], names: list[str]
     global _FORKED
     _FORKED = (frames, params)
     done: dict[str, DetectorResult] = {}
+    tasks = parallel_tasks(names)
     try:
         # fork, not spawn: a spawned child would re-import the host's __main__ and need the frames pickled.
-        with ProcessPoolExecutor(max_workers=min(workers, len(names)),
+        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
                                  mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {pool.submit(_run_in_child, name): name for name in names}
+            futures = [pool.submit(_run_in_child, task) for task in tasks]
             for future in as_completed(futures):
-                result = future.result()
-                done[result.name] = result
-                if on_done:
-                    on_done(result)
+                for result in future.result():
+                    done[result.name] = result
+                    if on_done:
+                        on_done(result)
     finally:
         _FORKED = None
     return [done[name] for name in names]

@@ -24,7 +24,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ringscope.detection.comment_text import PreparedComments, has_text, isin_objects, object_array
+from ringscope.detection.comment_text import PreparedComments, has_text, isin_objects, object_array, prepared
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason
 from ringscope.detection.offplatform_lures import LURE_PATTERNS, LurePatterns, match_lures
 
@@ -56,7 +56,7 @@ def qa_acts(comments: pd.DataFrame, lures: pd.DataFrame) -> pd.DataFrame:
     """
     if comments.empty or "reply_to" not in comments or lures.empty:
         return pd.DataFrame(columns=_QA_COLUMNS)
-    return _qa_acts(PreparedComments(comments), lures)
+    return _qa_acts(prepared(comments), lures)
 
 
 _QA_COLUMNS = ["asker", "answerer", "question_id", "answer_id", "note_id", "question", "answer"]
@@ -145,7 +145,7 @@ def detect_qa_acts(
     """
     if not has_text(comments) or "reply_to" not in comments:
         return []
-    prep = PreparedComments(comments)
+    prep = prepared(comments)
     # Only replies can be answers: match lures on the comments whose id a reply carries
     # (every row with that id, as an id may repeat), a small share of all comments.
     replies = comments["reply_to"].notna().to_numpy() & (prep.column("reply_to") != "")

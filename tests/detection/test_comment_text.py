@@ -37,3 +37,17 @@ def test_prepared_comments_normalise_each_distinct_text_once():
     assert prep.compact == [normalize_text(t) for t in prep.texts] == ["v信", "", "ab"]
     assert prep.column("comment_id").dtype == object and list(prep.column("comment_id")) == ["1", "2", "3", "4"]
     assert isinstance(prep.codes, np.ndarray)
+
+
+def test_a_frame_is_prepared_once_and_another_frame_afresh():
+    from ringscope.detection.comment_text import prepared, release_prepared
+
+    one = pd.DataFrame({"comment_id": ["c1", "c2"], "text": ["好用!!", "好用"]})
+    other = one.copy()
+    first = prepared(one)
+    assert prepared(one) is first
+    assert list(first.compact) == ["好用", "好用"]  # the distinct raw texts, normalised
+    fresh = prepared(other)  # equal content, another frame: never mistaken for the first
+    assert fresh is not first and fresh.frame is other
+    release_prepared()
+    assert prepared(other) is not fresh

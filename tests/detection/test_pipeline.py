@@ -67,3 +67,13 @@ def test_every_finding_is_labelled_with_the_policy_key_of_its_detector():
     assert all(r.findings for r in results)
     assert all(f.detector == r.name for r in results for f in r.findings)
     assert set(DETECTORS) >= set(text_detectors)
+
+
+def test_parallel_tasks_keep_the_text_detectors_together_and_start_the_longest_first():
+    names = [n for n, d in DETECTORS.items() if not d.after_flagging]
+    tasks = pipeline.parallel_tasks(names)
+    assert sorted(n for task in tasks for n in task) == sorted(names)  # each once
+    text = [task for task in tasks if "comment_template" in task]
+    assert text == [("comment_template", "offplatform_lure", "qa_act")]  # in DETECTORS order, one task
+    costs = [sum(DETECTORS[n].cost for n in task) for task in tasks]
+    assert costs == sorted(costs, reverse=True)
