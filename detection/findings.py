@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
@@ -106,9 +107,10 @@ class ClusterFinding:
             raise ValueError(f"{self.detector}: cluster score {self.score} outside [0, 1]")
         object.__setattr__(self, "members", tuple(sorted(set(self.members))))
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """A deterministic id: the same detector and members give the same key."""
+        """A deterministic id: the same detector and members give the same key (computed once: sorting
+        and combining a million accounts' findings asks for it many times)."""
         digest = hashlib.sha256(
             (self.detector + "\x1f" + "\x1f".join(self.members)).encode("utf-8")
         ).hexdigest()

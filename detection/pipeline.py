@@ -145,7 +145,7 @@ def account_risks(results: list[DetectorResult], policy: DetectionPolicy,
     mates = policy.cluster_mates
     if mates.likelihood_ratio > 1:
         # a mate counts as flagged on the other detectors' evidence only, so a cluster cannot lift itself
-        independent = combine([f for f in findings if f.detector not in mates.detectors], weights)
+        independent = combine([f for f in findings if f.detector not in mates.detectors], weights, reasons=False)
         evidence = cluster_mates_evidence(findings, independent, policy.flag_threshold, mates.detectors,
                                           mates.min_members, mates.min_share)
         risks = corroborate(risks, evidence, cluster_mates.NAME, mates.likelihood_ratio,

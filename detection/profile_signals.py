@@ -54,16 +54,17 @@ def profile_evidence(accounts: pd.DataFrame, account_ids: Iterable[str]) -> dict
     strength = signals.mean(axis=1, skipna=True).fillna(0.0).clip(0.0, 1.0).to_numpy()
     following = rows["following"].to_numpy() if "following" in rows else np.full(len(rows), None)
     followers = rows["followers"].to_numpy() if "followers" in rows else np.full(len(rows), None)
+    default, no_bio, asymmetry = (signals[c].to_numpy() for c in ("default_profile", "no_bio", "follow_asymmetry"))
     out: dict[str, ProfileEvidence] = {}
     for i, account in enumerate(signals.index):
         if strength[i] <= 0:
             continue
         said = []
-        if signals["default_profile"].iat[i] == 1:
+        if default[i] == 1:
             said.append("default profile")
-        if signals["no_bio"].iat[i] == 1:
+        if no_bio[i] == 1:
             said.append("no bio")
-        if signals["follow_asymmetry"].iat[i] > 0:
+        if asymmetry[i] > 0:
             said.append(f"follows {_count(following[i])} accounts and is followed by {_count(followers[i])}")
         out[account] = ProfileEvidence(float(strength[i]), Reason(
             code="profile_signals",

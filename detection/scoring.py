@@ -31,8 +31,9 @@ def _clean(text: str) -> str:
     return " ".join(text.replace(";", ",").split())
 
 
-def combine(findings: list[ClusterFinding], weights: dict[str, float]) -> dict[str, AccountRisk]:
-    """Per account: risk score, primary cluster, detectors and reasons."""
+def combine(findings: list[ClusterFinding], weights: dict[str, float], reasons: bool = True) -> dict[str, AccountRisk]:
+    """Per account: risk score, primary cluster, detectors and reasons (none with ``reasons=False``, for a
+    caller that needs the scores only)."""
     # best[(account, detector)] = (weighted score, finding)
     best: dict[tuple[str, str], tuple[float, ClusterFinding]] = {}
     for finding in sorted(findings, key=lambda f: f.key):
@@ -47,25 +48,28 @@ def combine(findings: list[ClusterFinding], weights: dict[str, float]) -> dict[s
     per_account: dict[str, list[tuple[float, str, ClusterFinding]]] = {}
     for (account, detector), (value, finding) in best.items():
         per_account.setdefault(account, []).append((value, detector, finding))
+    # a finding's own reasons are the same for all its members: cleaned once per finding
+    shared: dict[int, list[str]] = {}
     out = {}
     for account, parts in sorted(per_account.items()):
         parts.sort(key=lambda p: (-p[0], p[1]))
         remaining = 1.0
         for value, _, _ in parts:
             remaining *= 1.0 - min(max(value, 0.0), 1.0)
-        reasons: list[str] = []
-        for _, _, finding in parts:
+        texts: list[str] = []
+        for _, _, finding in parts if reasons else ():
             own: tuple[Reason, ...] = finding.member_reasons.get(account, ())
-            for reason in (*own, *finding.reasons):
-                text = _clean(f"[{finding.detector}] {reason.text}")
-                if text not in reasons:
-                    reasons.append(text)
+            if id(finding) not in shared:
+                shared[id(finding)] = [_clean(f"[{finding.detector}] {r.text}") for r in finding.reasons]
+            for text in (*(_clean(f"[{finding.detector}] {r.text}") for r in own), *shared[id(finding)]):
+                if text not in texts:
+                    texts.append(text)
         out[account] = AccountRisk(
             account_id=account,
             score=round(1.0 - remaining, 6),
             cluster_key=parts[0][2].key,
             detectors=tuple(p[1] for p in parts),
-            reasons=tuple(reasons),
+            reasons=tuple(texts),
         )
     return out
 
