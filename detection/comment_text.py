@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import weakref
 
 import numpy as np
 import pandas as pd
@@ -95,26 +94,23 @@ class PreparedComments:
         return self._compact
 
 
-# The last frame prepared in this process and its preparation: the three text detectors run one after
-# another in one process (``pipeline.Detector.shares``) on the same comments frame, and normalising its
-# distinct texts is a quarter of each one's time at a million accounts.
-_LAST: tuple[weakref.ref, PreparedComments] | None = None
+# The last preparation made in this process: the three text detectors run one after another in one
+# process (``pipeline.Detector.shares``) on the same comments frame, and normalising its distinct texts is
+# a quarter of each one's time at a million accounts. It holds its frame, so while it is cached no other
+# frame can take that frame's place; ``release_prepared`` lets both go.
+_LAST: PreparedComments | None = None
 
 
 def prepared(comments: pd.DataFrame) -> PreparedComments:
-    """:class:`PreparedComments` of ``comments``, the one made before when it is the same frame object
-    (held by a weak reference, so a later frame at the same address is never mistaken for it). The
-    detectors only read a preparation, so sharing it changes nothing they find. O(1) when cached."""
+    """:class:`PreparedComments` of ``comments``, the one made before when it is the same frame object.
+    The detectors only read a preparation, so sharing it changes nothing they find. O(1) when cached."""
     global _LAST
-    if _LAST is not None and _LAST[0]() is comments:
-        return _LAST[1]
-    prep = PreparedComments(comments)
-    _LAST = (weakref.ref(comments), prep)
-    return prep
+    if _LAST is None or _LAST.frame is not comments:
+        _LAST = PreparedComments(comments)
+    return _LAST
 
 
 def release_prepared() -> None:
-    """Drop the cached preparation (it holds its frame): the pipeline calls it when a run's text
-    detectors are done."""
+    """Drop the cached preparation and its frame: the pipeline calls it when a task's detectors are done."""
     global _LAST
     _LAST = None

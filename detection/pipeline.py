@@ -79,7 +79,7 @@ class Detector(NamedTuple):
     params: type                                         # its frozen ...Params dataclass
     adapter: Callable[..., list[ClusterFinding]]         # (frames, params), or (frames, flagged, params)
     after_flagging: bool = False                         # runs last, over the accounts the others flagged
-    # CPU seconds on the 1M simulated platform (benchmarks/results/detection_speed.md): only the order in
+    # CPU seconds at 1M (benchmarks/results/detection_speed.md, 2026-12-03 21:50): the order in
     # which parallel processes take the detectors (longest first), never what they find
     cost: float = 1.0
     # detectors with the same non-empty ``shares`` run one after another in one process, so they reuse
@@ -90,28 +90,28 @@ class Detector(NamedTuple):
 # In running order; each key is its module's DETECTOR, the label of the findings it makes.
 DETECTORS: dict[str, Detector] = {
     shared_infrastructure.DETECTOR: Detector(
-        SharedInfrastructureParams, lambda f, p: detect_shared_infrastructure(infrastructure_links(f), p), cost=21),
+        SharedInfrastructureParams, lambda f, p: detect_shared_infrastructure(infrastructure_links(f), p), cost=22),
     registration_bursts.DETECTOR: Detector(
         RegistrationBurstParams, lambda f, p: detect_registration_bursts(_active_accounts(f, one_row_each=False),
-                                                                 f.account_devices, p), cost=23),
+                                                                 f.account_devices, p), cost=21),
     lockstep.DETECTOR: Detector(
-        LockstepParams, lambda f, p: detect_lockstep(f.comments, p), cost=30),
+        LockstepParams, lambda f, p: detect_lockstep(f.comments, p), cost=26),
     comment_templates.DETECTOR: Detector(
-        CommentTemplateParams, lambda f, p: detect_comment_templates(f.comments, p), cost=38, shares="comment_text"),
+        CommentTemplateParams, lambda f, p: detect_comment_templates(f.comments, p), cost=32, shares="comment_text"),
     offplatform_lures.DETECTOR: Detector(
-        OffplatformLureParams, lambda f, p: detect_offplatform_lures(f.comments, p), cost=10, shares="comment_text"),
+        OffplatformLureParams, lambda f, p: detect_offplatform_lures(f.comments, p), cost=8, shares="comment_text"),
     qa_acts.DETECTOR: Detector(
-        QaActParams, lambda f, p: detect_qa_acts(f.comments, p), cost=13, shares="comment_text"),
+        QaActParams, lambda f, p: detect_qa_acts(f.comments, p), cost=10, shares="comment_text"),
     dense_blocks.DETECTOR: Detector(
-        DenseBlockParams, lambda f, p: detect_dense_blocks(f.comments, p), cost=52),
+        DenseBlockParams, lambda f, p: detect_dense_blocks(f.comments, p), cost=56),
     underwater.DETECTOR: Detector(
-        UnderwaterParams, lambda f, p: detect_underwater(f.notes, f.orders, f.intermediary_accounts, p), cost=13),
+        UnderwaterParams, lambda f, p: detect_underwater(f.notes, f.orders, f.intermediary_accounts, p), cost=11),
     ban_evasion.DETECTOR: Detector(
         BanEvasionParams, lambda f, p: detect_ban_evasion(f.account_devices, _active_accounts(f), f.sanctions, p),
-        cost=17),
+        cost=13),
     engagement.DETECTOR: Detector(
         EngagementParams, lambda f, p: detect_engagement(f.likes, f.notes, f.follows, _active_accounts(f), p),
-        cost=34),
+        cost=26),
     underwater.DETECTOR_INTERMEDIARY: Detector(
         FlaggedIntermediaryParams,
         lambda f, flagged, p: detect_flagged_intermediaries(f.intermediary_accounts, flagged, p),

@@ -93,7 +93,7 @@ def corroborate(risks: dict[str, AccountRisk], evidence: dict[str, tuple[float, 
     out = dict(risks)
     for account, (strength, text) in evidence.items():
         risk = risks.get(account)
-        if risk is None or strength <= 0 or risk.score >= settled_at or not set(risk.detectors) - not_with:
+        if risk is None or strength <= 0 or risk.score >= min(settled_at, 1.0) or not set(risk.detectors) - not_with:
             continue
         odds = risk.score / (1.0 - risk.score) * likelihood_ratio ** min(strength, 1.0)
         score = odds / (1.0 + odds)
