@@ -51,12 +51,13 @@ from ringscope.graph.database import Graph
 from ringscope.graph import snapshot as detection_snapshot
 from ringscope.graph.schema import TEXT_INDEX, ensure_schema
 from ringscope.graph.server import local
-from ringscope.ingest import shape
-from ringscope.ingest.load import (FileResult, IngestOptions, IngestReport, _Progress, checkpoint_key, discover,
-                                   validated_batches)
-from ringscope.ingest.readers import DataFile, FileFormatError, printable
+from ringscope.ingest import columnar, shape
+from ringscope.ingest.load import (FileResult, IngestOptions, IngestReport, _Progress, _validated_batches,
+                                   checked_rows, checkpoint_key, discover, opened_for_validation)
+from ringscope.ingest.readers import BLOCK, DataFile, FileFormatError, ParquetBatch, PlainBlock, Table, printable
 from ringscope.ingest.shape import BulkNotPossible
 from ringscope.ingest.spec import SPECS
+from ringscope.ingest.validate import Validator
 
 
 CHECKPOINT_ROWS = 10_000
@@ -220,13 +221,16 @@ def _validate(data: DataFile, order: int, options: IngestOptions, rejects_dir: P
     spec = SPECS[data.stem]
     target = folder / f"{order:03d}-{data.stem}"
     try:
-        with validated_batches(data, options, rejects_dir, result) as batches:
+        with opened_for_validation(data, options, rejects_dir, result) as (table, validator, rejects):
             writer = _StageWriter(target, spec, data.stem)
             with _Progress(printable(data.path.name), options.progress) as progress:
-                for batch in batches:
-                    writer.write(batch.rows, first_row=result.loaded)
-                    result.loaded += len(batch.rows)
-                    progress.update(len(batch.rows))
+                if data.fmt in ("csv", "parquet") and not validator.kept and not table.rejects_only:
+                    _stage_columnar(table, validator, rejects, result, writer, progress)
+                else:
+                    for batch in _validated_batches(table, validator, rejects, result, options.batch_size):
+                        writer.write(batch.rows, first_row=result.loaded)
+                        result.loaded += len(batch.rows)
+                        progress.update(len(batch.rows))
             writer.close()
     except FileFormatError as exc:
         result.error = str(exc)
@@ -241,6 +245,55 @@ def _validate(data: DataFile, order: int, options: IngestOptions, rejects_dir: P
                                     writer.extra_types, result.loaded, writer.replies)
 
 
+def _stage_columnar(table: Table, validator: Validator, rejects, result: FileResult, writer: "_StageWriter",
+                    progress: _Progress, block_bytes: int = BLOCK) -> None:
+    """A CSV or Parquet file's valid rows staged block by block: plain CSV blocks and Parquet batches through
+    ``columnar`` (the rows it cannot vouch for, and every CSV row outside plain blocks, through the row
+    rules), in file order, with the same rows, rejects and counts as the row path."""
+    checks = columnar.ColumnarChecks(validator)
+    loose: list[dict[str, Any]] = []  # valid rows from outside plain blocks, staged in batches
+
+    def flush_loose() -> None:
+        if loose:
+            writer.write(loose, first_row=result.loaded)
+            result.loaded += len(loose)
+            loose.clear()
+
+    for item in table.blocks(block_bytes):
+        if isinstance(item, (PlainBlock, ParquetBatch)):
+            flush_loose()
+            fast, others = columnar.validated_block(checks, item)
+            kept, indices = [], []
+            for row, values, why in checked_rows(others, validator):
+                if values is None:
+                    rejects.add(row.where, why, row.raw)
+                else:
+                    kept.append(values)
+                    indices.append(row.line - item.first_line)
+            pieces = [t for t in (fast, columnar.staged_rows(validator.spec, kept, indices) if kept else None)
+                      if t is not None and t.num_rows]
+            staged = None if not pieces else pieces[0] if len(pieces) == 1 else \
+                pa.concat_tables(pieces).sort_by("_i")
+            valid = staged.num_rows if staged is not None else 0
+            result.read += item.lines
+            result.rejected += item.lines - valid
+            progress.update(valid)
+            if valid:
+                writer.write_table(staged.drop_columns(["_i"]), first_row=result.loaded)
+                result.loaded += valid
+            continue
+        for row, values, why in checked_rows([item], validator):
+            result.read += 1
+            if values is None:
+                result.rejected += 1
+                rejects.add(row.where, why, row.raw)
+            else:
+                loose.append(values)
+        if len(loose) >= 20_000:
+            flush_loose()
+    flush_loose()
+
+
 class _StageWriter:
     """Valid rows of one file as Parquet parts: the spec's columns typed, kept unknown columns as
     ``x_<name>``, and ``_row`` (the row's position among the file's valid rows)."""
@@ -251,6 +304,16 @@ class _StageWriter:
         self.extra_types: dict[str, str] = {}  # kept unknown column -> arrow type name
         self.replies = 0
         folder.mkdir(parents=True)
+
+    def write_table(self, table: pa.Table, first_row: int) -> None:
+        """Rows already typed as ``shape.arrow_column`` types them, the spec's columns in order (no extras)."""
+        columns = {"_row": pa.array(range(first_row, first_row + table.num_rows), pa.int64())}
+        for column in self.spec.columns:
+            columns[column.name] = table.column(column.name)
+        if self.stem == "comments":
+            self.replies += table.num_rows - table.column("reply_to").null_count
+        pq.write_table(pa.table(columns), self.folder / f"part-{self.parts:05d}.parquet", compression="zstd")
+        self.parts += 1
 
     def write(self, rows: list[dict[str, Any]], first_row: int) -> None:
         columns: dict[str, pa.Array] = {"_row": pa.array(range(first_row, first_row + len(rows)), pa.int64())}

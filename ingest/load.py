@@ -250,6 +250,16 @@ def validated_batches(data: DataFile, options: IngestOptions, rejects_dir: Path,
                       result: FileResult) -> Iterator[Iterator[_Batch]]:
     """The valid rows of ``data`` in batches, its rejects written and counted into ``result``, its
     notes (unknown and unusable columns) added: the rules both paths (``load``, ``bulk``) apply."""
+    with opened_for_validation(data, options, rejects_dir, result) as (table, validator, rejects):
+        yield _validated_batches(table, validator, rejects, result, options.batch_size)
+
+
+@contextmanager
+def opened_for_validation(data: DataFile, options: IngestOptions, rejects_dir: Path,
+                          result: FileResult) -> Iterator[tuple[Table, Validator, "_Rejects"]]:
+    """``data`` open, its ``Validator`` and its rejects file: a file without a required column refused
+    (``FileFormatError``), its notes (unknown and unusable columns) added to ``result``; on leaving, the
+    rejects file recorded if it holds any."""
     spec = SPECS[data.stem]
     with Table(data, options.limits) as table, \
             _Rejects(rejects_dir, data, options.limits.max_line_bytes) as rejects:
@@ -267,7 +277,7 @@ def validated_batches(data: DataFile, options: IngestOptions, rejects_dir: Path,
             result.notes.append("column(s) " + ", ".join(f"{_column(name)} ({why})"
                                                          for name, why in validator.unusable.items())
                                 + " dropped, whatever the options")
-        yield _validated_batches(table, validator, rejects, result, options.batch_size)
+        yield table, validator, rejects
         result.rejects_file = rejects.path if rejects.count else None
 
 

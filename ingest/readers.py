@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import errno
 import gzip
+import io
 import json
 import os
 import re
@@ -44,6 +45,8 @@ from ringscope.ingest.validate import shown
 csv.field_size_limit(min(sys.maxsize, 1 << 30))
 
 CHUNK = 1 << 16  # bytes read at a time
+BLOCK = 1 << 22  # bytes of plain CSV records handed to a columnar parser at a time
+PARQUET_BATCH = 20_000  # rows of a Parquet file read at a time
 
 
 class FileFormatError(Exception):
@@ -125,6 +128,8 @@ class Table:
         self._rows: Iterator[Row] = iter(())
         self._handles: list[IO[bytes]] = []
         self._part: Table | None = None
+        self._header_bytes = self._header_lines = 0  # CSV: the bytes and lines up to the header's end
+        self._parquet = None  # Parquet: the open file
         if data.parts is not None:
             self._open_parts()
             return
@@ -175,6 +180,8 @@ class Table:
     def _open_csv(self) -> None:
         lines = self._lines(csv_quotes=True)
         for first in lines:
+            self._header_bytes += first.size  # what csv_blocks skips: blank lines and the header
+            self._header_lines = first.number + first.lines - 1
             if first.over:
                 raise FileFormatError(f"{self._name()}: the header is over {self.limits.max_line_bytes:,} bytes "
                                       f"({LINE_SETTING})")
@@ -192,39 +199,114 @@ class Table:
         self._rows = self._csv_rows(lines, header)
 
     def _csv_rows(self, lines: Iterator[_Line], header: list[str]) -> Iterator[Row]:
-        width = len(header)
         number = 1
-        feed = _Feed()
-        parse = csv.reader(feed)  # one reader, given one whole record at a time
+        record_row = _CsvRecords(header)
         try:
             for record in lines:
                 number = record.number
-                if record.over:
-                    yield record.too_long(self.limits.max_line_bytes)
-                    continue
-                text, bad = _decode(record.data)
-                raw = text.rstrip("\r\n")
-                if bad:
-                    yield Row(number, raw, {}, bad)
-                    continue
-                feed.text = text
-                try:
-                    values = next(parse)
-                except _Unfinished:
-                    yield Row(number, raw, {}, "the file ends inside a quoted field (an unclosed quote)")
-                    continue
-                except csv.Error as exc:
-                    yield Row(number, raw, {}, f"not a valid CSV record ({exc})")
-                    continue
-                if not values:
-                    continue  # blank line
-                if len(values) != width:
-                    # Keep the row as a reject rather than guess which value is which.
-                    yield Row(number, raw, {}, f"has {len(values)} values, header has {width}")
-                    continue
-                yield Row(number, raw, dict(zip(header, values)))
+                row = record_row(record, self.limits.max_line_bytes)
+                if row is not None:
+                    yield row
         except (OSError, EOFError, zlib.error) as exc:
             raise FileFormatError(f"{self._name()}: unreadable after line {number}: {exc}") from None
+
+    def blocks(self, block_bytes: int = BLOCK) -> Iterator["PlainBlock | ParquetBatch | Row"]:
+        """The rows in runs a columnar checker can take whole: ``csv_blocks`` for CSV, batches (``ParquetBatch``)
+        for Parquet (in a folder of parts, each part's). JSON Lines has no such runs (``ValueError``)."""
+        if self.data.parts is not None:
+            yield from self._part_blocks(block_bytes)
+        elif self.data.fmt == "csv":
+            yield from self.csv_blocks(block_bytes)
+        elif self.data.fmt == "parquet":
+            yield from self._parquet_batches()
+        else:
+            raise ValueError(f"{self.data.fmt} files are read row by row")
+
+    def _parquet_batches(self) -> Iterator["ParquetBatch"]:
+        import pyarrow.lib
+
+        number = 0
+        try:
+            for batch in self._parquet.iter_batches(batch_size=PARQUET_BATCH):
+                yield ParquetBatch(number + 1, batch)
+                number += batch.num_rows
+        except (OSError, pyarrow.lib.ArrowException) as exc:
+            raise FileFormatError(f"{self._name()}: unreadable after row {number}: {exc}") from None
+
+    def csv_blocks(self, block_bytes: int = BLOCK) -> Iterator["PlainBlock | Row"]:
+        """The rows of a CSV file as runs of plain records (``PlainBlock``, for a columnar parser) and,
+        where a run is not plain, single ``Row`` objects exactly as iterating the table gives them.
+
+        A block is plain when every record in it is one physical line ending in LF or CRLF, no line is
+        blank or over the line cap, and every field is either unquoted without quotes or quoted with
+        only doubled quotes inside and no line break: records on which any CSV parser agrees with the
+        csv module. Anything else (a quoted line break, a stray quote, an over-long line, ...) is read
+        record by record by the same code as ``__iter__``, so rows, line numbers and reasons are the
+        same either way. Memory stays within the line cap plus two blocks.
+        """
+        if self.data.fmt != "csv" or self.data.parts is not None:
+            raise ValueError("csv_blocks reads one CSV file; blocks() reads any table")
+        stream = self._bytes()
+        _skip(stream, self._header_bytes)
+        cap = self.limits.max_line_bytes
+        record_row = _CsvRecords(self.columns)
+        number = self._header_lines + 1
+        carry = b""
+        try:
+            while True:
+                data = stream.read(block_bytes)
+                if not data:
+                    break
+                data = carry + data
+                cut = data.rfind(b"\n") + 1
+                if cut == 0 and len(data) <= cap + block_bytes:
+                    carry = data  # no line end yet: read on
+                    continue
+                if cut == 0:  # no line end within the cap: the rest of the file record by record
+                    yield from self._records_from(io.BytesIO(data), stream, number, record_row)
+                    return
+                block, carry = data[:cut], data[cut:]
+                if _plain_block(block, cap):
+                    lines = block.count(b"\n")
+                    yield PlainBlock(number, block, lines, self.columns)
+                    number += lines
+                    continue
+                # Record by record; a record still open at the block's end (a quoted line break
+                # across the cut) is carried into the next block, up to a bound.
+                used = lines_used = 0
+                for record in _split(io.BytesIO(block), cap, True):
+                    if record.open:
+                        break
+                    used += record.size
+                    lines_used += record.lines
+                    record.number += number - 1
+                    row = record_row(record, cap)
+                    if row is not None:
+                        yield row
+                number += lines_used
+                carry = block[used:] + carry
+                if len(carry) > cap + block_bytes:  # one record longer than the cap: stream the rest
+                    yield from self._records_from(io.BytesIO(carry), stream, number, record_row)
+                    return
+            if carry:
+                yield from self._records_from(io.BytesIO(carry), None, number, record_row)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FileFormatError(f"{self._name()}: unreadable after line {number}: {exc}") from None
+
+    def _records_from(self, head: IO[bytes], rest: IO[bytes] | None, number: int,
+                      record_row: "_CsvRecords") -> Iterator[Row]:
+        """Rows of ``head`` then ``rest`` read record by record, numbered from ``number``."""
+        for record in _split(_Chain(head, rest), self.limits.max_line_bytes, True):
+            record.number += number - 1
+            row = record_row(record, self.limits.max_line_bytes)
+            if row is not None:
+                yield row
+
+    def _part_blocks(self, block_bytes: int) -> Iterator["PlainBlock | ParquetBatch | Row"]:
+        for name, part in self._each_part():
+            for item in part.blocks(block_bytes):
+                item.part = name
+                yield item
 
     # ------------------------------------------------------------------------- JSON Lines
 
@@ -269,6 +351,7 @@ class Table:
         except (pyarrow.lib.ArrowInvalid, pyarrow.lib.ArrowException) as exc:
             raise FileFormatError(f"{self._name()}: not a Parquet file ({exc})") from None
         self.columns = list(parquet.schema_arrow.names)
+        self._parquet = parquet
         self._rows = self._parquet_rows(parquet)
 
     def _parquet_rows(self, parquet) -> Iterator[Row]:
@@ -276,7 +359,7 @@ class Table:
 
         number = 0
         try:
-            for batch in parquet.iter_batches(batch_size=20_000):
+            for batch in parquet.iter_batches(batch_size=PARQUET_BATCH):
                 try:
                     rows = [(values, "") for values in batch.to_pylist()]
                 except (OverflowError, ValueError, pyarrow.lib.ArrowException):
@@ -305,6 +388,14 @@ class Table:
         return DataFile(path, self.data.stem, data.fmt)
 
     def _part_rows(self) -> Iterator[Row]:
+        for name, part in self._each_part():
+            for row in part:
+                row.part = name
+                yield row
+
+    def _each_part(self) -> Iterator[tuple[str, "Table"]]:
+        """Each part file open in turn (the first was opened with the folder), with its name; a part whose
+        columns differ from the first's raises ``FileFormatError``."""
         first = self.data.parts[0]
         for path in self.data.parts:
             if path != first:
@@ -313,9 +404,7 @@ class Table:
                 if self._part.columns != self.columns:
                     raise FileFormatError(f"{path}: columns {', '.join(self._part.columns) or '(none)'} differ from "
                                           f"those of {first.name} ({', '.join(self.columns)})")
-            for row in self._part:
-                row.part = path.name
-                yield row
+            yield path.name, self._part
 
     def __iter__(self) -> Iterator[Row]:
         return self._rows
@@ -362,14 +451,15 @@ class _Feed:
 class _Line:
     """One line of a file (a CSV record: all its physical lines), or the beginning of an over-long one."""
 
-    __slots__ = ("number", "lines", "data", "size", "over")
+    __slots__ = ("number", "lines", "data", "size", "over", "open")
 
-    def __init__(self, number: int, lines: int, data: bytes, size: int, over: bool):
+    def __init__(self, number: int, lines: int, data: bytes, size: int, over: bool, open: bool = False):
         self.number = number  # its first physical line
         self.lines = lines  # physical lines it spans
         self.data = data  # the line, or its first KEEP_OF_LONG_LINE bytes when over
         self.size = size  # its length in bytes
         self.over = over  # longer than the cap: ``data`` is only its beginning
+        self.open = open  # the stream ended before the record did (inside a quoted field, or no line end)
 
     def too_long(self, cap: int) -> Row:
         what = "line" if self.lines <= 1 else f"record spans {self.lines:,} lines (an unclosed quote?) and"
@@ -447,6 +537,8 @@ def _split(stream: IO[bytes], cap: int, csv_quotes: bool) -> Iterator[_Line]:
                     parts = [(b"".join(parts) + piece)[:KEEP_OF_LONG_LINE]]
                 else:
                     parts.append(piece)
+            elif len(parts[0]) < KEEP_OF_LONG_LINE:  # its first KEEP_OF_LONG_LINE bytes, however the reads fell
+                parts[0] = (parts[0] + piece)[:KEEP_OF_LONG_LINE]
             if csv_quotes:
                 state = _scan(piece, state)
             if piece.endswith(_EOL):
@@ -456,7 +548,143 @@ def _split(stream: IO[bytes], cap: int, csv_quotes: bool) -> Iterator[_Line]:
                     number += lines
                     lines, size, over, state, parts = 0, 0, False, _START, []
     if size:
-        yield _Line(number, lines + 1, b"".join(parts), size, over)
+        yield _Line(number, lines + 1, b"".join(parts), size, over, open=True)
+
+
+class _CsvRecords:
+    """One CSV record (a ``_Line``) to its ``Row``, or None for a blank line: what iterating a table does
+    to each record, with one csv reader fed one whole record at a time."""
+
+    def __init__(self, header: list[str]):
+        self.header, self.width = header, len(header)
+        self.feed = _Feed()
+        self.parse = csv.reader(self.feed)
+
+    def __call__(self, record: _Line, cap: int) -> Row | None:
+        number = record.number
+        if record.over:
+            return record.too_long(cap)
+        text, bad = _decode(record.data)
+        raw = text.rstrip("\r\n")
+        if bad:
+            return Row(number, raw, {}, bad)
+        self.feed.text = text
+        try:
+            values = next(self.parse)
+        except _Unfinished:
+            return Row(number, raw, {}, "the file ends inside a quoted field (an unclosed quote)")
+        except csv.Error as exc:
+            return Row(number, raw, {}, f"not a valid CSV record ({exc})")
+        if not values:
+            return None  # blank line
+        if len(values) != self.width:
+            # Keep the row as a reject rather than guess which value is which.
+            return Row(number, raw, {}, f"has {len(values)} values, header has {self.width}")
+        return Row(number, raw, dict(zip(self.header, values)))
+
+
+class PlainBlock:
+    """Whole CSV records, one physical line each, none blank or over the cap, every field plain or
+    properly quoted without a line break (see ``Table.csv_blocks``): ``data`` holds ``lines`` of them,
+    the first at line ``first_line`` of the file."""
+
+    __slots__ = ("first_line", "data", "lines", "header", "part")
+
+    def __init__(self, first_line: int, data: bytes, lines: int, header: list[str]):
+        self.first_line, self.data, self.lines, self.header = first_line, data, lines, header
+        self.part = ""  # in a folder of part files: the part's name
+
+    def rows(self, indices: list[int]) -> list[Row]:
+        """The records at ``indices`` (0-based, ascending) as the row reader makes them."""
+        if not indices:
+            return []
+        starts = [0]
+        find, data = self.data.find, self.data
+        position = 0
+        for _ in range(indices[-1] + 1):
+            position = find(b"\n", position) + 1
+            starts.append(position)
+        record_row = _CsvRecords(self.header)
+        out = []
+        for i in indices:
+            piece = data[starts[i]:starts[i + 1]]
+            row = record_row(_Line(self.first_line + i, 1, piece, len(piece), False), len(piece) + 1)
+            row.part = self.part
+            out.append(row)
+        return out
+
+
+class ParquetBatch:
+    """Rows of a Parquet file as Arrow read them: ``batch``, the first at row ``first_line``."""
+
+    __slots__ = ("first_line", "batch", "lines", "part")
+
+    def __init__(self, first_line: int, batch):
+        self.first_line, self.batch, self.lines = first_line, batch, batch.num_rows
+        self.part = ""
+
+    def rows(self, indices: list[int]) -> list[Row]:
+        """The rows at ``indices`` as iterating the table makes them (a row Python cannot hold whole: the
+        values it can read, and why it is rejected)."""
+        import pyarrow.lib
+
+        out = []
+        for i in indices:
+            try:
+                values, error = self.batch.slice(i, 1).to_pylist()[0], ""
+            except (OverflowError, ValueError, pyarrow.lib.ArrowException):
+                values, error = _parquet_row(self.batch, i)
+            row = Row(self.first_line + i, _dumps(values), {} if error else values, error)
+            row.part = self.part
+            out.append(row)
+        return out
+
+
+_PLAIN_FIELD = rb'(?:"(?:[^"\r\n]++|"")*+"|[^,"\r\n]*+)'
+# Records that are each one non-blank line (a blank line would match an empty field: ``_plain_block``
+# looks for those apart) ending in \n or \r\n.
+_PLAIN_RECORDS = re.compile(rb"(?:" + _PLAIN_FIELD + rb"(?:," + _PLAIN_FIELD + rb")*+\r?\n)*+")
+_BOM = b"\xef\xbb\xbf"
+
+
+def _plain_block(block: bytes, cap: int) -> bool:
+    """Whether every record of ``block`` (whole lines) is plain in ``PlainBlock``'s sense."""
+    if block.startswith((b"\n", b"\r\n", _BOM)) or b"\n\n" in block or b"\n\r\n" in block:
+        return False  # a blank line (the csv module skips it), or a BOM a columnar parser would drop
+    if len(block) > cap and _longest_line(block) > cap:
+        return False
+    return _PLAIN_RECORDS.fullmatch(block) is not None
+
+
+def _longest_line(block: bytes) -> int:
+    import numpy as np
+
+    ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+    return int(max(ends[0] + 1, np.diff(ends).max(initial=0)))
+
+
+class _Chain(io.RawIOBase):
+    """``head`` then ``rest`` as one stream of bytes (``rest`` may be None)."""
+
+    def __init__(self, head: IO[bytes], rest: IO[bytes] | None):
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.head.read(size)
+        if (not data or size < 0) and self.rest is not None:
+            data += self.rest.read(size)
+        return data
+
+
+def _skip(stream: IO[bytes], size: int) -> None:
+    while size > 0:
+        data = stream.read(min(size, CHUNK))
+        if not data:
+            return
+        size -= len(data)
 
 
 def _decode(data: bytes) -> tuple[str, str | None]:

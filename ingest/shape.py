@@ -309,11 +309,13 @@ def _build(con: duckdb.DuckDBPyConnection, staged: list[StagedFile], out: Path,
     build = ImportBuild(ImportFiles((), (), out / "import.report", id_type=ids), stubs_by_file)
     numbered = _NodeIds(con) if ids == "actual" else None
     nodes, rels = [], []
+    rows: dict[Path, int] = {}
     for shape in NODE_SHAPES:
         path = out / f"nodes-{shape.label}.csv"
         count = _write_nodes(con, shape, extras[shape.stem], path, numbered)
         if count:
             nodes.append(path)
+            rows[path] = count
             build.nodes[shape.label] = count
     for label, key, sources in IDENTIFIERS:
         path = out / f"nodes-{label}.csv"
@@ -323,14 +325,17 @@ def _build(con: duckdb.DuckDBPyConnection, staged: list[StagedFile], out: Path,
         count = numbered.copy(query, label, key, path) if numbered else _copy(con, query, path)
         if count:
             nodes.append(path)
+            rows[path] = count
             build.nodes[label] = count
     for rel in REL_SHAPES:
         path = out / f"rels-{rel.type}-{rel.end[0]}.csv"
         count = _write_rels(con, rel, path, numbered)
         if count:
             rels.append(path)
+            rows[path] = count
             build.relationships[rel.type] = build.relationships.get(rel.type, 0) + count
-    build.files = ImportFiles(tuple(nodes), tuple(rels), out / "import.report", id_type=ids)
+    multiline = tuple(path for path in nodes + rels if holds_line_breaks(path, rows[path]))
+    build.files = ImportFiles(tuple(nodes), tuple(rels), out / "import.report", id_type=ids, multiline=multiline)
     log(f"shaped {sum(build.nodes.values()):,} nodes and {sum(build.relationships.values()):,} relationships")
     return build
 
@@ -442,6 +447,22 @@ def _write_rels(con: duckdb.DuckDBPyConnection, rel: RelShape, path: Path, numbe
              f"LEFT JOIN {numbered.table(start_label)} s ON s.id = r._s "
              f"LEFT JOIN {numbered.table(end_label)} e ON e.id = r._e")
     return _copy(con, query, path)
+
+
+def holds_line_breaks(path: Path, rows: int) -> bool:
+    """Whether a value in the importer CSV ``path`` (a header and ``rows`` rows, each ending in a line feed)
+    holds a line break: then it has more line feeds than lines, or a carriage return. O(file size), about
+    a second per gigabyte.
+
+    The importer reads such a file only with multiline fields on, which it says "can severely degrade"
+    its speed, and only the files named need it (``--multiline-fields-format=v2``)."""
+    feeds = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            if b"\r" in chunk:
+                return True
+            feeds += chunk.count(b"\n")
+    return feeds != rows + 1
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:

@@ -326,6 +326,20 @@ class ImportFiles:
     # "actual": the files carry the store's own node ids (``:ID``, ``:START_ID``), so the importer keeps no
     # id map; "string": ids in named spaces (``account_id:ID(Account)``) that the importer maps.
     id_type: str = "string"
+    # Files with a line break inside a value: the importer reads only these as multiline (slower).
+    multiline: tuple[Path, ...] = ()
+
+
+def _multiline_options(paths: tuple[Path, ...]) -> list[str]:
+    """The importer's options to read only ``paths`` as multiline (the others are read in parallel). In the
+    list, a file's name is a pattern (so it is escaped) and its folder a plain path; a comma separates
+    entries, so a folder with a comma in it has every file read as multiline instead."""
+    if not paths:
+        return ["--multiline-fields=false"]
+    if any("," in str(p) for p in paths):
+        return ["--multiline-fields=true"]
+    return ["--multiline-fields-format=v2",
+            "--multiline-fields=" + ",".join(str(p.parent / re.escape(p.name)) for p in paths)]
 
 
 def import_store(server: LocalServer, files: ImportFiles, *, off_heap: str, threads: int | None = None,
@@ -345,8 +359,9 @@ def import_store(server: LocalServer, files: ImportFiles, *, off_heap: str, thre
     cmd = [java, f"-Xmx{server.heap}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-Dfile.encoding=UTF-8",
            "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool", "database", "import", "full", DATABASE,
            "--overwrite-destination=true", f"--max-off-heap-memory={off_heap}", "--bad-tolerance=0", "--verbose",
-           "--skip-bad-relationships=false", "--skip-duplicate-nodes=false", "--multiline-fields=true",
+           "--skip-bad-relationships=false", "--skip-duplicate-nodes=false",
            f"--id-type={files.id_type}", f"--report-file={files.report}"]
+    cmd += _multiline_options(files.multiline)
     if threads:
         cmd.append(f"--threads={threads}")
     cmd += [f"--nodes={p}" for p in files.nodes]

@@ -24,3 +24,4 @@ def test_a_restarted_server_shuts_down_cleanly_and_serves_again(session_graph, t
     assert not local.port_open(server.bolt_port)
     local.start(server)
     assert session_graph.read("RETURN 1 AS one")[0]["one"] == 1
+

@@ -96,3 +96,19 @@ def test_the_small_platform_numbered_matches_keyed(tmp_path):
     (nodes_a, rels_a), (nodes_b, rels_b) = both(write_platform(tmp_path / "ds"), tmp_path / "work")
     assert (nodes_a, rels_a) == (nodes_b, rels_b)
     assert sum(rels_a.values()) > 0
+
+
+def test_only_the_files_with_a_line_break_in_a_value_are_read_as_multiline(tmp_path):
+    """The importer reads multiline files serially; a file is named only when a value holds a line break."""
+    plain = tmp_path / "plain.csv"
+    plain.write_text('id,name:string\n1,"a, b"\n2,""""\n')
+    broken = tmp_path / "broken.csv"
+    broken.write_text('id,name:string\n1,"a\nb"\n2,x\n')
+    carriage = tmp_path / "carriage.csv"
+    carriage.write_text('id,name:string\n1,"a\rb"\n', newline="")
+    assert not shape.holds_line_breaks(plain, 2)
+    assert shape.holds_line_breaks(broken, 2)
+    assert shape.holds_line_breaks(carriage, 1)
+    work = tmp_path / "work"
+    build = shape.build_import_files(staged(tricky_dataset(tmp_path / "data"), work), work, "1g")
+    assert [p.name for p in build.files.multiline] == ["nodes-Account.csv"]  # the one bio with a line break
