@@ -1,15 +1,17 @@
-"""The bulk path's fast lane: plain CSV records validated as columns, every other row by the row rules.
+"""The bulk path's fast lane: plain CSV records and Parquet batches validated as columns, every other
+row by the row rules.
 
 ``validate.Validator`` is the one definition of what a row may hold. Applying it value by value costs
 about 20 µs a row in Python (a minute and a half of the 1M platform's load); this module parses a block
-of plain records (``readers.PlainBlock``) with Arrow's CSV reader and checks each column with Arrow
-compute, then accepts a row here only where it can vouch that the row rules accept it with the very
-same typed values. Every other row of the block (an empty required value, a timestamp with a fraction
+of plain records (``readers.PlainBlock``) with Arrow's CSV reader, or takes a Parquet batch
+(``readers.ParquetBatch``) as it is, and checks each column with Arrow compute, then accepts a row here
+only where it can vouch that the row rules accept it with the very same typed values. Every other row of the block (an empty required value, a timestamp with a fraction
 or an odd offset, ``+5`` as a count, an over-long text, ...) goes through the row rules, which accept
 it or say why not, exactly as the row path does. So the fast lane is a subset of the rules, never a
 second version of them: a row it is unsure of costs a little time, never a different answer.
 
-What is accepted here, per column kind (anything else goes to the row rules):
+What is accepted here from a string column (all of CSV's), per column kind (anything else goes to the
+row rules):
 
 - id, text: any string within the character cap (and, when indexed, within the index entry's bytes);
 - enum: one of the choices, exactly;
@@ -17,6 +19,10 @@ What is accepted here, per column kind (anything else goes to the row rules):
 - bool: true/false, 1/0, yes/no in lower, Title or UPPER case;
 - ts: ``YYYY-MM-DD[T ]HH:MM:SS`` with ``Z`` or ``±HH:MM`` (or none, when the dataset's time zone is a
   fixed offset), a real date and time, inside the stored range.
+
+From Parquet's typed columns: an integer count that is not negative (and fits 64 bits), a boolean, a
+timestamp of seconds, milliseconds or microseconds in whole seconds (a fraction goes through a float in
+the row rules; naive ones only with a fixed-offset time zone). Any other type: the row rules.
 
 Values come out as the bulk path stages them (``shape.arrow_column``): timestamps as epoch milliseconds.
 """
