@@ -265,3 +265,12 @@ def test_a_parquet_row_python_cannot_hold_is_refused_as_the_row_reader_does(tmp_
                        folder / f"part-{part:05d}.parquet")
     _, rows, rejects = assert_lanes_agree(folder, tmp_path)
     assert "part-00001.parquet:31" in rejects and len(rows) == 60
+
+
+def test_a_file_with_old_mac_line_ends_is_read_record_by_record_to_the_end(tmp_path):
+    """No line feed at all: no block is ever cut, and past the cap the rest streams through the row reader."""
+    path = tmp_path / "accounts.csv"
+    path.write_bytes((ACCOUNTS + "\r" + "\r".join(account_lines(200)) + "\r").encode("utf-8"))
+    options = IngestOptions(progress=False, limits=Limits(max_line_bytes=1024))
+    counts, _, _ = assert_lanes_agree(path, tmp_path, options, block_bytes=128)
+    assert counts[0] == 200
