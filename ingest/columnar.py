@@ -17,12 +17,12 @@ row rules):
 - enum: one of the choices, exactly;
 - count: 1 to 18 ASCII digits;
 - bool: true/false, 1/0, yes/no in lower, Title or UPPER case;
-- ts: ``YYYY-MM-DD[T ]HH:MM:SS`` with ``Z`` or ``±HH:MM`` (or none, when the dataset's time zone is a
-  fixed offset), a real date and time, inside the stored range.
+- ts: ``YYYY-MM-DD[T ]HH:MM:SS`` with 0, 3 or 6 digits of fraction, then ``Z`` or ``±HH:MM`` (or none,
+  when the dataset's time zone is a fixed offset), a real date and time, inside the stored range.
 
 From Parquet's typed columns: an integer count that is not negative (and fits 64 bits), a boolean, a
-timestamp of seconds, milliseconds or microseconds in whole seconds (a fraction goes through a float in
-the row rules; naive ones only with a fixed-offset time zone). Any other type: the row rules.
+timestamp of seconds, milliseconds or microseconds (naive ones only with a fixed-offset time zone). Any
+other type: the row rules. Milliseconds are computed as the row rules compute them (``_epoch_millis``).
 
 Values come out as the bulk path stages them (``shape.arrow_column``): timestamps as epoch milliseconds.
 """
@@ -46,10 +46,10 @@ from ringscope.ingest.validate import Validator
 _TRUE = ["true", "True", "TRUE", "1", "yes", "Yes", "YES"]
 _FALSE = ["false", "False", "FALSE", "0", "no", "No", "NO"]
 _TIMESTAMP = (r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[T ](?P<h>\d{2}):(?P<mi>\d{2}):(?P<s>\d{2})"
-              r"(?P<z>Z|[+-]\d{2}:\d{2})?$")
+              r"(?:\.(?P<f>\d{3}|\d{6}))?(?P<z>Z|[+-]\d{2}:\d{2})?$")
 _TS_MIN_S = int(TS_MIN.timestamp())
 _TS_MAX_S = int(TS_MAX.timestamp())
-_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000}  # nanoseconds: Python's datetime has none, so row rules
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000}  # nanoseconds: Python's datetime has none: row rules
 
 
 class ColumnarChecks:
@@ -133,17 +133,17 @@ class ColumnarChecks:
         if kind == "bool" and pa.types.is_boolean(kind_of):
             return pc.if_else(null_where_empty, None, values), ~empty
         if kind == "ts" and pa.types.is_timestamp(kind_of) and kind_of.unit in _PER_SECOND:
-            per_second = _PER_SECOND[kind_of.unit]
             ticks = pc.fill_null(values.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
-            seconds = np.floor_divide(ticks, per_second)
-            good = ticks % per_second == 0  # whole seconds: a fraction is converted through a float there
+            micros = ticks * (1_000_000 // _PER_SECOND[kind_of.unit])
+            good = np.abs(ticks) < (1 << 62) // 1_000_000  # no overflow below; far outside the range anyway
             if kind_of.tz is None:
                 if self.naive_offset is None:
                     good &= False
                 else:
-                    seconds = seconds - self.naive_offset
+                    micros = micros - self.naive_offset * 1_000_000
+            seconds = np.floor_divide(micros, 1_000_000)
             good &= (seconds >= _TS_MIN_S) & (seconds < _TS_MAX_S)
-            millis = np.where(good, seconds * 1000, 0).astype(np.int64)
+            millis = _epoch_millis(np.where(good, micros, 0))
             return pc.if_else(null_where_empty, None, pa.array(millis)), good
         return pa.nulls(len(values), shape._ARROW[kind]), none
 
@@ -194,9 +194,12 @@ class ColumnarChecks:
             good &= has_zone
         else:
             offset = np.where(has_zone, offset, self.naive_offset)
+        fraction = pc.struct_field(parts, "f")
+        digits = pc.if_else(pa.array(matched), pc.utf8_rpad(fraction, 6, "0"), "000000")
+        micros = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
         seconds = _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset
         good &= (seconds >= _TS_MIN_S) & (seconds < _TS_MAX_S)
-        return np.where(good, seconds * 1000, 0).astype(np.int64), good
+        return _epoch_millis(np.where(good, seconds * 1_000_000 + micros, 0)), good
 
 
 def validated_block(checks: ColumnarChecks, block: PlainBlock | ParquetBatch) -> tuple[pa.Table | None, list[Row]]:
@@ -219,6 +222,14 @@ def staged_rows(spec, rows: list[dict[str, Any]], indices: list[int]) -> pa.Tabl
     for column in spec.columns:
         columns[column.name] = shape.arrow_column(column.kind, [r.get(column.name) for r in rows])
     return pa.table(columns)
+
+
+def _epoch_millis(micros: np.ndarray) -> np.ndarray:
+    """Microseconds since 1970 as the row rules stage them: ``int(moment.timestamp() * 1000)``, that is the
+    microseconds divided by 10**6 as a float (exact below 2**53, the quotient rounded as Python rounds it),
+    times 1000 as a float, truncated toward zero; not simply ``micros // 1000``, which differs before
+    1970 (a floor, not a truncation). O(n)."""
+    return np.trunc(micros.astype(np.float64) / 1e6 * 1000).astype(np.int64)
 
 
 def _mask(array: pa.Array) -> np.ndarray:

@@ -31,7 +31,9 @@ SANCTIONS = "sanction_id,target_type,target_id,action,reason,issued_at"
 TIMESTAMPS = ["2024-07-01T00:43:28+08:00", "2024-07-01 00:43:28", "2024-07-01T00:43:28Z", "2024-07-01T00:43:28",
               "2024-02-29T23:59:59-05:30", "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-07-01T24:00:00Z",
               "2024-07-01T00:60:00Z", "2024-07-01T00:00:60Z", "2024-07-01T00:43:28.5+08:00",
-              "2024-07-01T00:43:28.123456Z", "2024-07-01T00:43:28+0800", "2024-07-01T00:43:28+08",
+              "2024-07-01T00:43:28.123456Z", "2024-07-01T00:43:28.123+08:00", "2024-07-01 00:43:28.001",
+              "1960-01-01T00:00:00.5Z", "1960-06-30T12:00:00.123Z", "1969-12-31T23:59:59.999999Z",
+              "2024-07-01T00:43:28.1234Z", "2024-07-01T00:43:28+0800", "2024-07-01T00:43:28+08",
               "2024-07-01x00:43:28", " 2024-07-01T00:43:28Z", "2024-07-01", "1899-12-31T23:59:59Z",
               "1900-01-01T00:00:00Z", "1900-01-01T07:59:59+08:00", "2199-12-31T23:59:59Z", "2200-01-01T00:00:00Z",
               "2199-12-31T23:59:59-01:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2024-13-01T00:00:00Z",
@@ -219,7 +221,7 @@ def parquet_accounts(count: int, seed: int) -> "pa.Table":
                                if ids_type else [f"a{i}" for i in range(count)], pa.string()),
         "nickname": pa.array([rng.choice(["n", "", None, "长" * 3]) for _ in range(count)], pa.large_string()),
         "registered_at": pa.array([rng.choice([second + i, second + i, -2_300_000_000, 7_300_000_000,
-                                               second + i]) * 1_000_000 + rng.choice([0, 0, 0, 500_000])
+                                               -315_619_200 + i]) * 1_000_000 + rng.choice([0, 0, 1_000, 500_001])
                                    if rng.random() < 0.95 else None for i in range(count)],
                                   pa.timestamp("us", tz=rng.choice(["UTC", "+08:00"]))),
         "followers": pa.array([rng.choice([0, 5, -1, None, 2**40]) for _ in range(count)], pa.int64()),
@@ -230,7 +232,7 @@ def parquet_accounts(count: int, seed: int) -> "pa.Table":
     })
 
 
-@pytest.mark.parametrize("timestamps", ["aware us", "naive s", "naive ns", "text"])
+@pytest.mark.parametrize("timestamps", ["aware us", "naive s", "naive ms", "naive ns", "text"])
 def test_parquet_columns_of_each_type_are_staged_or_refused_as_the_row_rules_do(tmp_path, timestamps):
     import pyarrow as pa
 
@@ -239,6 +241,9 @@ def test_parquet_columns_of_each_type_are_staged_or_refused_as_the_row_rules_do(
     if timestamps == "naive s":
         column = pa.array([None if v is None else v // 1_000_000 for v in column.cast(pa.int64()).to_pylist()],
                           pa.timestamp("s"))
+    elif timestamps == "naive ms":
+        column = pa.array([None if v is None else v // 1000 for v in column.cast(pa.int64()).to_pylist()],
+                          pa.timestamp("ms"))
     elif timestamps == "naive ns":
         column = pa.array([None if v is None else v * 1000 for v in column.cast(pa.int64()).to_pylist()],
                           pa.timestamp("ns"))
