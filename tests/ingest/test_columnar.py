@@ -9,7 +9,7 @@ records straddle block ends, and compare the two.
 from __future__ import annotations
 
 import gzip
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -279,3 +279,16 @@ def test_a_file_with_old_mac_line_ends_is_read_record_by_record_to_the_end(tmp_p
     options = IngestOptions(progress=False, limits=Limits(max_line_bytes=1024))
     counts, _, _ = assert_lanes_agree(path, tmp_path, options, block_bytes=128)
     assert counts[0] == 200
+
+
+@settings(max_examples=300, deadline=None)
+@given(micros=st.integers(int(-2.2e15), int(7.2e15)))
+def test_epoch_millis_is_what_the_row_rules_stage(micros):
+    """``int(moment.timestamp() * 1000)`` goes through a float; the vectorised form must land on the same
+    millisecond, before 1970 too."""
+    import numpy as np
+
+    from ringscope.ingest.shape import epoch_ms
+
+    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=micros)
+    assert columnar._epoch_millis(np.array([micros]))[0] == epoch_ms(moment)
