@@ -67,6 +67,22 @@ def test_presorted_events_give_the_bursts_of_events_in_any_order():
     pd.testing.assert_frame_equal(engagement_bursts(events, presorted=True), expected)
 
 
+def test_a_burst_is_of_one_kind_even_where_the_likes_and_follows_of_one_target_meet_in_the_order():
+    """Events sort by (kind, target): the follows of the last followed target and the likes of the first
+    liked author are neighbours when that is one account. 6 follows then 6 likes of "star" within a
+    minute are 12 events of "star", but neither kind alone reaches min_events = 10."""
+    follows = pd.DataFrame({"account_id": [f"f{i}" for i in range(6)], "target_account_id": "star",
+                            "created_at": [T + pd.Timedelta(seconds=i) for i in range(6)]})
+    notes = pd.DataFrame({"note_id": ["n"], "account_id": ["star"], "posted_at": [T]})
+    likes = pd.DataFrame({"account_id": [f"l{i}" for i in range(6)], "note_id": "n",
+                          "created_at": [T + pd.Timedelta(seconds=10 + i) for i in range(6)]})
+    events = engagement_events(likes, notes, follows)
+    assert list(events["kind"]) == ["follow"] * 6 + ["like"] * 6
+    assert engagement_bursts(events, presorted=True).empty
+    both = pd.concat([follows, follows.assign(account_id=lambda f: f["account_id"] + "x")])
+    assert len(engagement_bursts(engagement_events(likes, notes, both), presorted=True)) == 1
+
+
 def test_follow_burst_single():
     follows = pd.DataFrame({"account_id": [f"f{i:02d}" for i in range(40)], "target_account_id": "star",
                             "created_at": [T + pd.Timedelta(seconds=5 * i) for i in range(40)]})
