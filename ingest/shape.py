@@ -248,11 +248,12 @@ def build_import_files(staged: list[StagedFile], staging: Path, memory: str,
         raise ValueError(f"ids must be 'actual' or 'string', not {ids!r}")
     out = staging / "import"
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(staging / "shape.duckdb"))
+    database, _, spill = scratch(staging)
+    con = duckdb.connect(str(database))
     try:
         con.execute(f"SET memory_limit = '{memory.upper()}B'" if memory[-1].isalpha() else
                     f"SET memory_limit = '{memory}'")
-        con.execute(f"SET temp_directory = {_sql_str(str(staging / 'spill'))}")
+        con.execute(f"SET temp_directory = {_sql_str(str(spill))}")
         con.execute("SET preserve_insertion_order = false")
         build = _build(con, staged, out, log, ids)
         if frames is not None:
@@ -264,6 +265,12 @@ def build_import_files(staged: list[StagedFile], staging: Path, memory: str,
         return build
     finally:
         con.close()
+
+
+def scratch(staging: Path) -> tuple[Path, ...]:
+    """What ``build_import_files`` leaves under ``staging`` besides its output (``import/``, the frames):
+    DuckDB's database file, its write-ahead log and its spill folder."""
+    return staging / "shape.duckdb", staging / "shape.duckdb.wal", staging / "spill"
 
 
 def _sql_str(text: str) -> str:

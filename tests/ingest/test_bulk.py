@@ -212,3 +212,26 @@ def test_an_import_that_died_half_way_is_redone_by_the_next_run(graph, tmp_path,
     assert cli.main(["ingest", str(ds), "--rejects-dir", str(tmp_path / "rej")]) == 0
     assert not marker.exists()
     assert graph.read("MATCH (a:Account) RETURN count(a) AS n")[0]["n"] == 4
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_the_importer_runs_beside_its_input_only_unless_the_staging_is_kept(graph, tmp_path, monkeypatch, keep):
+    """The staged rows and DuckDB's files are deleted before the importer writes the store (their disk is
+    the store's), unless --keep-staging asked to inspect them."""
+    from ringscope.ingest import bulk
+
+    seen = []
+    real = bulk.local.import_store
+
+    def looking(server, files, **options):
+        seen.append(sorted(p.name for p in (server.home / "bulk").iterdir()))
+        return real(server, files, **options)
+
+    monkeypatch.setattr(bulk.local, "import_store", looking)
+    reset(graph)
+    mode, _ = load_dataset(graph, write_platform(tmp_path / "ds"),
+                           IngestOptions(mode="bulk", rejects_dir=tmp_path / "rej", keep_staging=keep))
+    assert mode == "bulk"
+    scratch = ["shape.duckdb", "validated"]
+    assert seen == [sorted(["IMPORTING", "frames", "import"] + (scratch if keep else []))]
+    assert graph.read("MATCH (a:Account) RETURN count(a) AS n")[0]["n"] == 4
