@@ -33,7 +33,7 @@ from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
 from ringscope.detection.engagement import EngagementParams, detect_engagement
 from ringscope.detection.findings import ClusterFinding
-from ringscope.common.errors import SettingError
+from ringscope.common.errors import RingscopeError, SettingError
 from ringscope.detection.lockstep import LockstepParams, detect_lockstep
 from ringscope.detection.offplatform_lures import OffplatformLureParams, detect_offplatform_lures
 from ringscope.detection.params import params_from_policy
@@ -85,37 +85,45 @@ class Detector(NamedTuple):
     # detectors with the same non-empty ``shares`` run one after another in one process, so they reuse
     # what they prepare alike (comment_text.prepared: the distinct texts normalised once)
     shares: str = ""
+    # What it allocates beyond the frames, per byte the frames take: the peak of a forked child over its
+    # start at 1M accounts (2026-12-04, 0.99 GiB of frames). How many run at once, and whether one fits.
+    memory: float = 1.0
 
 
 # In running order; each key is its module's DETECTOR, the label of the findings it makes.
 DETECTORS: dict[str, Detector] = {
     shared_infrastructure.DETECTOR: Detector(
-        SharedInfrastructureParams, lambda f, p: detect_shared_infrastructure(infrastructure_links(f), p), cost=22),
+        SharedInfrastructureParams, lambda f, p: detect_shared_infrastructure(infrastructure_links(f), p), cost=22,
+        memory=1.13),
     registration_bursts.DETECTOR: Detector(
         RegistrationBurstParams, lambda f, p: detect_registration_bursts(_active_accounts(f, one_row_each=False),
-                                                                 f.account_devices, p), cost=21),
+                                                                 f.account_devices, p), cost=21, memory=0.83),
     lockstep.DETECTOR: Detector(
-        LockstepParams, lambda f, p: detect_lockstep(f.comments, p), cost=26),
+        LockstepParams, lambda f, p: detect_lockstep(f.comments, p), cost=26, memory=1.03),
     comment_templates.DETECTOR: Detector(
-        CommentTemplateParams, lambda f, p: detect_comment_templates(f.comments, p), cost=32, shares="comment_text"),
+        CommentTemplateParams, lambda f, p: detect_comment_templates(f.comments, p), cost=32, shares="comment_text",
+        memory=2.21),
     offplatform_lures.DETECTOR: Detector(
-        OffplatformLureParams, lambda f, p: detect_offplatform_lures(f.comments, p), cost=8, shares="comment_text"),
+        OffplatformLureParams, lambda f, p: detect_offplatform_lures(f.comments, p), cost=8, shares="comment_text",
+        memory=1.11),
     qa_acts.DETECTOR: Detector(
-        QaActParams, lambda f, p: detect_qa_acts(f.comments, p), cost=10, shares="comment_text"),
+        QaActParams, lambda f, p: detect_qa_acts(f.comments, p), cost=10, shares="comment_text",
+        memory=1.01),
     dense_blocks.DETECTOR: Detector(
-        DenseBlockParams, lambda f, p: detect_dense_blocks(f.comments, p), cost=56),
+        DenseBlockParams, lambda f, p: detect_dense_blocks(f.comments, p), cost=56, memory=1.31),
     underwater.DETECTOR: Detector(
-        UnderwaterParams, lambda f, p: detect_underwater(f.notes, f.orders, f.intermediary_accounts, p), cost=11),
+        UnderwaterParams, lambda f, p: detect_underwater(f.notes, f.orders, f.intermediary_accounts, p), cost=11,
+        memory=0.36),
     ban_evasion.DETECTOR: Detector(
         BanEvasionParams, lambda f, p: detect_ban_evasion(f.account_devices, _active_accounts(f), f.sanctions, p),
-        cost=13),
+        cost=13, memory=0.27),
     engagement.DETECTOR: Detector(
         EngagementParams, lambda f, p: detect_engagement(f.likes, f.notes, f.follows, _active_accounts(f), p),
-        cost=26),
+        cost=26, memory=1.62),
     underwater.DETECTOR_INTERMEDIARY: Detector(
         FlaggedIntermediaryParams,
         lambda f, flagged, p: detect_flagged_intermediaries(f.intermediary_accounts, flagged, p),
-        after_flagging=True),
+        after_flagging=True, memory=0.1),
 }
 
 
@@ -188,6 +196,73 @@ def detector_workers(frames: PlatformFrames) -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+MEMORY_CHECK_SETTING = "RINGSCOPE_DETECT_MEMORY_CHECK"
+# Of the memory the system reports available, what the detectors may plan on (the rest: estimate error,
+# the findings sent back, the store step).
+MEMORY_HEADROOM = 0.85
+
+
+def frames_bytes(frames: PlatformFrames) -> int:
+    """The memory the frames take (strings included). O(columns), O(rows) for object columns."""
+    return int(sum(getattr(frames, name).memory_usage(deep=True).sum() for name in frames.sizes()))
+
+
+def available_memory() -> int | None:
+    """``MemAvailable`` of ``/proc/meminfo`` in bytes (what can be allocated without swapping), or ``None``
+    where the system does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def task_memory(task: tuple[str, ...], frames_size: int) -> int:
+    """Bytes a task (detectors run together in one process) allocates beyond the frames: the largest of its
+    detectors' (what they prepare alike is counted in each). O(len(task))."""
+    return int(max(DETECTORS[name].memory for name in task) * frames_size)
+
+
+def workers_that_fit(task_bytes: list[int], available: int, workers: int) -> int:
+    """The most processes, at most ``workers``, whose largest tasks together fit in ``available`` bytes:
+    any ``w`` tasks may run at once, so ``w`` fit when the ``w`` largest do. 0 when the largest alone does
+    not. O(n log n)."""
+    largest = sorted(task_bytes, reverse=True)
+    for w in range(min(workers, len(largest)), 0, -1):
+        if sum(largest[:w]) <= available:
+            return w
+    return 0
+
+
+def memory_plan(frames: PlatformFrames, names: list[str], workers: int) -> int:
+    """How many processes run ``names`` within the memory available (fewer than ``workers`` when only fewer
+    fit); raises ``RingscopeError`` naming the estimate when even one would not fit, instead of a run the
+    system kills part way (with the database beside it). ``RINGSCOPE_DETECT_MEMORY_CHECK=off`` skips it."""
+    setting = os.environ.get(MEMORY_CHECK_SETTING, "on").strip().lower()
+    if setting not in ("on", "off"):
+        raise SettingError(f"{MEMORY_CHECK_SETTING}={setting!r}: expected on or off")
+    available = available_memory()
+    if setting == "off" or available is None or not names:
+        return workers
+    size = frames_bytes(frames)
+    tasks = parallel_tasks(names)
+    need = {task: task_memory(task, size) for task in tasks}
+    fit = workers_that_fit(list(need.values()), int(available * MEMORY_HEADROOM), workers)
+    if fit == 0:
+        task, largest = max(need.items(), key=lambda item: item[1])
+        gib = 2 ** 30
+        raise RingscopeError(
+            f"not enough memory to detect on this platform: the frames take {size / gib:.1f} GiB and "
+            f"{' + '.join(task)} needs about {largest / gib:.1f} GiB more, but {available / gib:.1f} GiB is "
+            f"available ({MEMORY_HEADROOM:.0%} of it is planned on). Free memory (a smaller Neo4j page cache or "
+            f"heap: RINGSCOPE_NEO4J_PAGECACHE, RINGSCOPE_NEO4J_HEAP), run on a larger machine, or set "
+            f"{MEMORY_CHECK_SETTING}=off to try anyway")
+    return fit
+
+
 def run_all(frames: PlatformFrames, policy: DetectionPolicy,
             on_done: Callable[[DetectorResult], None] | None = None,
             workers: int | None = None) -> list[DetectorResult]:
@@ -195,11 +270,13 @@ def run_all(frames: PlatformFrames, policy: DetectionPolicy,
 
     With ``workers`` > 1 (default: ``detector_workers``) the detectors that do not wait for the others run
     in that many forked processes at once; each reads the frames the parent holds (copy-on-write, nothing
-    is sent to it) and sends its findings back. The results are the same, in the same order.
+    is sent to it) and sends its findings back. The results are the same, in the same order. Fewer
+    processes run when only fewer fit in memory, and none when one would not (``memory_plan``).
     """
     params = validate_params(policy)
     workers = detector_workers(frames) if workers is None else workers
     first = [name for name, detector in DETECTORS.items() if name in params and not detector.after_flagging]
+    workers = memory_plan(frames, first, workers)
     if workers > 1 and len(first) > 1 and "fork" in multiprocessing.get_all_start_methods():
         results = _run_forked(frames, params, first, workers, on_done)
     else:

@@ -77,3 +77,47 @@ def test_parallel_tasks_keep_the_text_detectors_together_and_start_the_longest_f
     assert text == [("comment_template", "offplatform_lure", "qa_act")]  # in DETECTORS order, one task
     costs = [sum(DETECTORS[n].cost for n in task) for task in tasks]
     assert costs == sorted(costs, reverse=True)
+
+
+def test_as_many_processes_run_as_their_largest_tasks_fit_in_memory():
+    assert pipeline.workers_that_fit([3, 1, 2], available=5, workers=2) == 2   # 3 + 2
+    assert pipeline.workers_that_fit([3, 1, 2], available=4, workers=2) == 1
+    assert pipeline.workers_that_fit([3, 1, 2], available=6, workers=8) == 3   # never more than the tasks
+    assert pipeline.workers_that_fit([3, 1, 2], available=2, workers=2) == 0   # the largest alone does not fit
+
+
+def _text_frames():
+    rows = [(f"c{i}", f"a{i % 7}", f"n{i % 3}", f"some comment text {i}", None) for i in range(300)]
+    return PlatformFrames.comments_only(comment_frame(rows))
+
+
+def test_detection_that_cannot_fit_in_memory_is_refused_before_it_starts_naming_the_estimate(monkeypatch):
+    frames = _text_frames()
+    size = pipeline.frames_bytes(frames)
+    assert size > 0
+    monkeypatch.setattr(pipeline, "available_memory", lambda: size)  # less than comment_template's 2.21 x
+    names = ["lockstep", "comment_template", "offplatform_lure"]
+    with pytest.raises(pipeline.RingscopeError,
+                       match=r"not enough memory .* comment_template \+ offplatform_lure needs about .* "
+                             r"RINGSCOPE_NEO4J_PAGECACHE.*RINGSCOPE_DETECT_MEMORY_CHECK=off"):
+        pipeline.memory_plan(frames, names, workers=2)
+    with pytest.raises(pipeline.RingscopeError, match="not enough memory"):
+        run_all(frames, policy(comment_template={"weight": 0.8}), workers=1)
+    # room for the text task alone (2.21 x the frames, with the headroom), not beside lockstep (1.03 x)
+    monkeypatch.setattr(pipeline, "available_memory", lambda: int(2.6 * size / pipeline.MEMORY_HEADROOM))
+    assert pipeline.memory_plan(frames, names, workers=2) == 1
+    monkeypatch.setattr(pipeline, "available_memory", lambda: int(3.4 * size / pipeline.MEMORY_HEADROOM))
+    assert pipeline.memory_plan(frames, names, workers=2) == 2
+    monkeypatch.setattr(pipeline, "available_memory", lambda: None)  # the system does not say: as asked
+    assert pipeline.memory_plan(frames, names, workers=2) == 2
+
+
+def test_the_memory_check_can_be_turned_off_and_a_bad_value_names_the_setting(monkeypatch):
+    frames = _text_frames()
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 1)
+    monkeypatch.setenv("RINGSCOPE_DETECT_MEMORY_CHECK", "off")
+    assert pipeline.memory_plan(frames, ["comment_template"], workers=2) == 2
+    monkeypatch.setenv("RINGSCOPE_DETECT_MEMORY_CHECK", "maybe")
+    with pytest.raises(SettingError, match=r"RINGSCOPE_DETECT_MEMORY_CHECK='maybe': expected on or off"):
+        pipeline.memory_plan(frames, ["comment_template"], workers=2)
+
