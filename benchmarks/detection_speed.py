@@ -91,8 +91,21 @@ def read_frames(dataset: Path) -> PlatformFrames:
     )
 
 
+def _status_mib(field: str) -> float:
+    """``field`` (VmRSS, VmHWM) of this process's /proc status, in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def _in_child(work, out_path: Path, write_fd: int) -> None:
-    """Run ``work()`` in a forked child; the parent gets (wall, cpu, peak MiB) and the pickled result."""
+    """Run ``work()`` in a forked child; the parent gets (wall, cpu, peak MiB, MiB over the child's start)
+    and the pickled result. "Over the start": VmHWM after the work less VmRSS before it, with the
+    high-water mark reset at the fork (``clear_refs`` 5), i.e. what the detector allocated beyond the
+    frames it shares with the parent."""
+    Path("/proc/self/clear_refs").write_text("5")
+    start_mib = _status_mib("VmRSS")
     started, cpu = time.perf_counter(), time.process_time()
     try:
         result = work()
@@ -102,7 +115,7 @@ def _in_child(work, out_path: Path, write_fd: int) -> None:
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     with open(out_path, "wb") as handle:
         pickle.dump({"status": status, "wall": wall, "cpu": cpu, "peak_mib": python_peak_mib(),
-                     "result": result}, handle)
+                     "over_mib": _status_mib("VmHWM") - start_mib, "result": result}, handle)
     os.write(write_fd, b"x")
     os._exit(0)
 
@@ -123,7 +136,7 @@ def timed(work, timeout: float, scratch: Path) -> dict:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         return {"status": "timeout", "wall": time.perf_counter() - started, "cpu": float("nan"),
-                "peak_mib": float("nan"), "result": None}
+                "peak_mib": float("nan"), "over_mib": float("nan"), "result": None}
     os.waitpid(pid, 0)
     with open(out_path, "rb") as handle:
         report = pickle.load(handle)
@@ -143,6 +156,7 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
     frames = read_frames(dataset)
     read_wall, read_cpu = time.perf_counter() - started, time.process_time() - cpu
     base_mib = python_peak_mib()
+    frames_mib = frames.nbytes() / 2 ** 20
     sizes = frames.sizes()
     print(f"{n:,} accounts: read {read_wall:,.1f} s ({', '.join(f'{k} {v:,}' for k, v in sizes.items())})",
           flush=True)
@@ -150,10 +164,11 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
     params = validate_params(policy)
     lines = [f"### {n:,} accounts", "",
              f"Frames ({read_wall:,.0f} s wall, {read_cpu:,.0f} s CPU to read; {base_mib:,.0f} MiB peak after "
-             "reading): "
+             f"reading; the frames take {frames_mib:,.0f} MiB, `PlatformFrames.nbytes`): "
              + ", ".join(f"{k} {v:,}" for k, v in sizes.items()), "",
-             "| detector | wall s | CPU s | findings | accounts in findings | peak RSS MiB (frames included) |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "| detector | wall s | CPU s | findings | accounts in findings | peak RSS MiB (frames included) "
+             "| MiB over the child's start | x frames (`Detector.memory`) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     results: list[DetectorResult] = []
     with tempfile.TemporaryDirectory(prefix="detection-speed-") as scratch:
         for name, detector in DETECTORS.items():
@@ -166,7 +181,8 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
             status = "" if report["status"] == "ok" else f" ({report['status']})"
             wall = f"> {timeout:,.0f}" if report["status"] == "timeout" else f"{report['wall']:,.1f}"
             lines.append(f"| {name}{status} | {wall} | {report['cpu']:,.1f} | {len(found):,} | {members:,} | "
-                         f"{report['peak_mib']:,.0f} |")
+                         f"{report['peak_mib']:,.0f} | {report['over_mib']:,.0f} | "
+                         f"{report['over_mib'] / frames_mib:.2f} |")
             print(lines[-1], flush=True)
         for name, detector in DETECTORS.items():
             if name not in params or not detector.after_flagging or detectors:
@@ -176,7 +192,8 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
             found = report["result"] or []
             lines.append(f"| {name} ({len(flagged):,} accounts flagged by the others) | "
                          f"{report['wall']:,.1f} | {report['cpu']:,.1f} | {len(found):,} | "
-                         f"{len({a for f in found for a in f.members}):,} | {report['peak_mib']:,.0f} |")
+                         f"{len({a for f in found for a in f.members}):,} | {report['peak_mib']:,.0f} | "
+                         f"{report['over_mib']:,.0f} | {report['over_mib'] / frames_mib:.2f} |")
             print(lines[-1], flush=True)
     lines += ["", f"Load average when done: {load_average()}", ""]
     return lines

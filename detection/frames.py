@@ -28,3 +28,7 @@ class PlatformFrames:
 
     def sizes(self) -> dict[str, int]:
         return {f.name: len(getattr(self, f.name)) for f in fields(self)}
+
+    def nbytes(self) -> int:
+        """The memory the frames take, strings included. O(columns), O(rows) for object columns."""
+        return int(sum(getattr(self, f.name).memory_usage(deep=True).sum() for f in fields(self)))

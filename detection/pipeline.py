@@ -85,8 +85,9 @@ class Detector(NamedTuple):
     # detectors with the same non-empty ``shares`` run one after another in one process, so they reuse
     # what they prepare alike (comment_text.prepared: the distinct texts normalised once)
     shares: str = ""
-    # What it allocates beyond the frames, per byte the frames take: the peak of a forked child over its
-    # start at 1M accounts (2026-12-04, 0.99 GiB of frames). How many run at once, and whether one fits.
+    # What it allocates beyond the frames, per byte the frames take (``PlatformFrames.nbytes``): the peak of a
+    # forked child over its start at 1M accounts, column "x frames" of benchmarks/results/detection_speed.md
+    # (2026-12-04). How many run at once, and whether one fits (``memory_plan``).
     memory: float = 1.0
 
 
@@ -94,36 +95,36 @@ class Detector(NamedTuple):
 DETECTORS: dict[str, Detector] = {
     shared_infrastructure.DETECTOR: Detector(
         SharedInfrastructureParams, lambda f, p: detect_shared_infrastructure(infrastructure_links(f), p), cost=22,
-        memory=1.13),
+        memory=1.20),
     registration_bursts.DETECTOR: Detector(
         RegistrationBurstParams, lambda f, p: detect_registration_bursts(_active_accounts(f, one_row_each=False),
-                                                                 f.account_devices, p), cost=21, memory=0.83),
+                                                                 f.account_devices, p), cost=21, memory=0.82),
     lockstep.DETECTOR: Detector(
-        LockstepParams, lambda f, p: detect_lockstep(f.comments, p), cost=26, memory=1.03),
+        LockstepParams, lambda f, p: detect_lockstep(f.comments, p), cost=26, memory=1.07),
     comment_templates.DETECTOR: Detector(
         CommentTemplateParams, lambda f, p: detect_comment_templates(f.comments, p), cost=32, shares="comment_text",
-        memory=2.21),
+        memory=2.07),
     offplatform_lures.DETECTOR: Detector(
         OffplatformLureParams, lambda f, p: detect_offplatform_lures(f.comments, p), cost=8, shares="comment_text",
-        memory=1.11),
+        memory=1.15),
     qa_acts.DETECTOR: Detector(
         QaActParams, lambda f, p: detect_qa_acts(f.comments, p), cost=10, shares="comment_text",
-        memory=1.01),
+        memory=1.04),
     dense_blocks.DETECTOR: Detector(
-        DenseBlockParams, lambda f, p: detect_dense_blocks(f.comments, p), cost=56, memory=1.31),
+        DenseBlockParams, lambda f, p: detect_dense_blocks(f.comments, p), cost=56, memory=1.27),
     underwater.DETECTOR: Detector(
         UnderwaterParams, lambda f, p: detect_underwater(f.notes, f.orders, f.intermediary_accounts, p), cost=11,
-        memory=0.36),
+        memory=0.41),
     ban_evasion.DETECTOR: Detector(
         BanEvasionParams, lambda f, p: detect_ban_evasion(f.account_devices, _active_accounts(f), f.sanctions, p),
-        cost=13, memory=0.27),
+        cost=13, memory=0.39),
     engagement.DETECTOR: Detector(
         EngagementParams, lambda f, p: detect_engagement(f.likes, f.notes, f.follows, _active_accounts(f), p),
-        cost=26, memory=1.62),
+        cost=26, memory=1.65),
     underwater.DETECTOR_INTERMEDIARY: Detector(
         FlaggedIntermediaryParams,
         lambda f, flagged, p: detect_flagged_intermediaries(f.intermediary_accounts, flagged, p),
-        after_flagging=True, memory=0.1),
+        after_flagging=True, memory=0.01),
 }
 
 
@@ -202,11 +203,6 @@ MEMORY_CHECK_SETTING = "RINGSCOPE_DETECT_MEMORY_CHECK"
 MEMORY_HEADROOM = 0.85
 
 
-def frames_bytes(frames: PlatformFrames) -> int:
-    """The memory the frames take (strings included). O(columns), O(rows) for object columns."""
-    return int(sum(getattr(frames, name).memory_usage(deep=True).sum() for name in frames.sizes()))
-
-
 def available_memory() -> int | None:
     """``MemAvailable`` of ``/proc/meminfo`` in bytes (what can be allocated without swapping), or ``None``
     where the system does not say."""
@@ -247,7 +243,7 @@ def memory_plan(frames: PlatformFrames, names: list[str], workers: int) -> int:
     available = available_memory()
     if setting == "off" or available is None or not names:
         return workers
-    size = frames_bytes(frames)
+    size = frames.nbytes()
     tasks = parallel_tasks(names)
     need = {task: task_memory(task, size) for task in tasks}
     fit = workers_that_fit(list(need.values()), int(available * MEMORY_HEADROOM), workers)

@@ -93,9 +93,9 @@ def _text_frames():
 
 def test_detection_that_cannot_fit_in_memory_is_refused_before_it_starts_naming_the_estimate(monkeypatch):
     frames = _text_frames()
-    size = pipeline.frames_bytes(frames)
+    size = frames.nbytes()
     assert size > 0
-    monkeypatch.setattr(pipeline, "available_memory", lambda: size)  # less than comment_template's 2.21 x
+    monkeypatch.setattr(pipeline, "available_memory", lambda: size)  # less than comment_template's 2.07 x
     names = ["lockstep", "comment_template", "offplatform_lure"]
     with pytest.raises(pipeline.RingscopeError,
                        match=r"not enough memory .* comment_template \+ offplatform_lure needs about .* "
@@ -103,7 +103,7 @@ def test_detection_that_cannot_fit_in_memory_is_refused_before_it_starts_naming_
         pipeline.memory_plan(frames, names, workers=2)
     with pytest.raises(pipeline.RingscopeError, match="not enough memory"):
         run_all(frames, policy(comment_template={"weight": 0.8}), workers=1)
-    # room for the text task alone (2.21 x the frames, with the headroom), not beside lockstep (1.03 x)
+    # room for the text task alone (2.07 x the frames, with the headroom), not beside lockstep (1.07 x)
     monkeypatch.setattr(pipeline, "available_memory", lambda: int(2.6 * size / pipeline.MEMORY_HEADROOM))
     assert pipeline.memory_plan(frames, names, workers=2) == 1
     monkeypatch.setattr(pipeline, "available_memory", lambda: int(3.4 * size / pipeline.MEMORY_HEADROOM))
