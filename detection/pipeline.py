@@ -259,6 +259,19 @@ def memory_plan(frames: PlatformFrames, names: list[str], workers: int) -> int:
     return fit
 
 
+def _first_round(params: dict[str, Any]) -> list[str]:
+    """The enabled detectors that do not wait for the others' findings, in running order."""
+    return [name for name, detector in DETECTORS.items() if name in params and not detector.after_flagging]
+
+
+def planned_workers(frames: PlatformFrames, policy: DetectionPolicy, workers: int | None = None) -> int:
+    """How many processes ``run_all`` will use on ``frames``: ``workers`` (default ``detector_workers``)
+    as far as memory allows (``memory_plan``, which raises when not even one fits). Callers that write
+    anything before detecting call it first, so that a run that cannot fit changes nothing."""
+    workers = detector_workers(frames) if workers is None else workers
+    return memory_plan(frames, _first_round(validate_params(policy)), workers)
+
+
 def run_all(frames: PlatformFrames, policy: DetectionPolicy,
             on_done: Callable[[DetectorResult], None] | None = None,
             workers: int | None = None) -> list[DetectorResult]:
@@ -270,9 +283,8 @@ def run_all(frames: PlatformFrames, policy: DetectionPolicy,
     processes run when only fewer fit in memory, and none when one would not (``memory_plan``).
     """
     params = validate_params(policy)
-    workers = detector_workers(frames) if workers is None else workers
-    first = [name for name, detector in DETECTORS.items() if name in params and not detector.after_flagging]
-    workers = memory_plan(frames, first, workers)
+    first = _first_round(params)
+    workers = planned_workers(frames, policy, workers)
     if workers > 1 and len(first) > 1 and "fork" in multiprocessing.get_all_start_methods():
         results = _run_forked(frames, params, first, workers, on_done)
     else:

@@ -25,12 +25,13 @@ from ringscope.common.version import code_version
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.history import store_changes
-from ringscope.detection.pipeline import DetectorResult, account_risks, flagged_ids, run_all, validate_params
+from ringscope.detection.frames import PlatformFrames
+from ringscope.detection.pipeline import (DetectorResult, account_risks, flagged_ids, planned_workers, run_all,
+                                        validate_params)
 from ringscope.detection.reader import data_watermark, read_platform, read_snapshot
 from ringscope.detection.scoring import AccountRisk
 from ringscope.graph import snapshot as detection_snapshot
 from ringscope.graph.database import Graph
-from ringscope.graph.snapshot import Snapshot
 from ringscope.common.errors import RingscopeError
 
 LOCK_TTL_MINUTES = 10
@@ -52,6 +53,10 @@ SET l.run_id = $run_id, l.expires_at = datetime() + duration({minutes: $ttl})
 RETURN l.run_id AS run_id
 """
 LOCK_HOLDER = "MATCH (l:DetectionLock {name: 'detect'}) RETURN l.run_id AS run_id, toString(l.expires_at) AS expires"
+LOCK_HELD = """
+MATCH (l:DetectionLock {name: 'detect'}) WHERE l.run_id IS NOT NULL AND l.expires_at >= datetime()
+RETURN l.run_id AS run_id, toString(l.expires_at) AS expires
+"""
 RENEW_LOCK = """
 MATCH (l:DetectionLock {name: 'detect', run_id: $run_id})
 SET l.expires_at = datetime() + duration({minutes: $ttl})
@@ -123,12 +128,23 @@ class _Lock:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @staticmethod
+    def refuse_if_held(graph: Graph) -> None:
+        """Raise ``RunInProgress`` if another run holds the lock; a read, so a refused run writes nothing.
+        Taking the lock (``__enter__``) still decides a race between two runs that both pass this."""
+        held = graph.read(LOCK_HELD)
+        if held:
+            raise _Lock.in_progress(held[0])
+
+    @staticmethod
+    def in_progress(holder: dict) -> RunInProgress:
+        return RunInProgress(f"detection run {holder['run_id']} is still running (lock held until "
+                             f"{holder['expires']}); runs never overlap, so this one did not start")
+
     def __enter__(self) -> "_Lock":
         got = self.graph.write(ACQUIRE_LOCK, run_id=self.run_id, ttl=LOCK_TTL_MINUTES)
         if not got:
-            holder = self.graph.read(LOCK_HOLDER)[0]
-            raise RunInProgress(f"detection run {holder['run_id']} is still running (lock held until "
-                                f"{holder['expires']}); runs never overlap, so this one did not start")
+            raise self.in_progress(self.graph.read(LOCK_HOLDER)[0])
         self._thread = threading.Thread(target=self._beat, name="detect-heartbeat", daemon=True)
         self._thread.start()
         return self
@@ -181,44 +197,70 @@ def _write_batches(graph: Graph, cypher: str, key: str, rows: list[dict], run_id
         graph.write(cypher, run_id=run_id, **{key: rows[start:start + size]})
 
 
+@dataclass
+class _Input:
+    """What a run detects on, and where it came from."""
+
+    frames: PlatformFrames
+    watermark: dict
+    seconds: float
+    workers: int | None  # planned already (``planned_workers``), or None: ``run_all`` plans
+
+
 def detect(graph: Graph, policy: DetectionPolicy, log: Callable[[str], None] = lambda s: None,
            read: str = "auto") -> RunSummary:
     """One complete detection run over the whole graph; returns its summary.
 
-    ``read="auto"`` reads the bulk load's snapshot when nothing has been written since the load (checked
-    before the run's own first write), the graph otherwise; ``"graph"`` always reads the graph."""
+    ``read="auto"`` reads the bulk load's snapshot when nothing has been written since the load, the graph
+    otherwise; ``"graph"`` always reads the graph. From the snapshot, the frames are read and the memory
+    plan made before the run's first write (the lock, the run record): any write makes the snapshot stale,
+    so a run refused there (another run holds the lock, or it would not fit in memory) leaves it current
+    for the next try. Reading the graph is done inside the run, so that the run shows as ``running``."""
     if read not in READ_CHOICES:
         raise ValueError(f"read must be one of {READ_CHOICES}, not {read!r}")
     validate_params(policy)  # a bad setting fails before any run is recorded
+    _Lock.refuse_if_held(graph)
     snapshot = detection_snapshot.current(graph) if read == "auto" else None
+    prepared = None
+    if snapshot:
+        started = time.monotonic()
+        watermark = data_watermark(graph)
+        frames = read_snapshot(snapshot)
+        prepared = _Input(frames, watermark, time.monotonic() - started, planned_workers(frames, policy))
     run_id = new_run_id()
     with _Lock(graph, run_id):
         graph.write(CREATE_RUN, run_id=run_id, policy=policy.model_dump_json(), code_version=code_version(),
                     flag_threshold=policy.flag_threshold, read_from="snapshot" if snapshot else "graph")
         try:
-            return _work(graph, policy, run_id, log, snapshot)
+            return _work(graph, policy, run_id, log, prepared)
         except BaseException as exc:
             _fail(graph, run_id, exc)
             raise
 
 
 def _work(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str], None],
-          snapshot: Snapshot | None) -> RunSummary:
+          prepared: _Input | None) -> RunSummary:
     durations: dict[str, float] = {}
-    started = time.monotonic()
-    graph.write(STAGE, run_id=run_id, stage="reading the bulk load's snapshot" if snapshot else "reading the graph")
-    watermark = data_watermark(graph)
-    frames = read_snapshot(snapshot) if snapshot else read_platform(graph)
-    durations["read"] = time.monotonic() - started
+    if prepared is None:
+        started = time.monotonic()
+        graph.write(STAGE, run_id=run_id, stage="reading the graph")
+        watermark = data_watermark(graph)
+        frames = read_platform(graph)
+        prepared = _Input(frames, watermark, time.monotonic() - started, None)
+        source = "from the graph"
+    else:
+        source = "from the bulk load's snapshot (nothing written since the load)"
+    frames, watermark = prepared.frames, prepared.watermark
+    durations["read"] = prepared.seconds
     log(f"read {', '.join(f'{k} {v:,}' for k, v in frames.sizes().items())} in {durations['read']:.1f} s "
-        + ("from the bulk load's snapshot (nothing written since the load)" if snapshot else "from the graph"))
+        + source)
 
     def done(result: DetectorResult) -> None:
         durations[result.name] = result.seconds
         log(f"{result.name}: {len(result.findings)} clusters in {result.seconds:.1f} s")
         graph.write(STAGE, run_id=run_id, stage=f"ran {result.name}")
 
-    results = run_all(frames, policy, on_done=done)
+    results = run_all(frames, policy, on_done=done, workers=prepared.workers)
     risks = account_risks(results, policy, frames)
     started = time.monotonic()
     graph.write(STAGE, run_id=run_id, stage="storing results")

@@ -15,9 +15,11 @@ import pandas as pd
 import pytest
 
 from ringscope.detection.config import load_detection_policy
+from ringscope.common.errors import RingscopeError
+from ringscope.detection import pipeline
 from ringscope.detection.pipeline import account_risks, run_all
 from ringscope.detection.reader import read_platform, read_snapshot
-from ringscope.detection.run import detect
+from ringscope.detection.run import RunInProgress, detect
 from ringscope.graph import snapshot as detection_snapshot
 from ringscope.graph.admin import reset
 from ringscope.ingest.load import IngestOptions
@@ -111,3 +113,34 @@ def test_read_graph_ignores_a_current_snapshot(graph, tmp_path):
     lines: list[str] = []
     detect(graph, load_detection_policy(), log=lines.append, read="graph")
     assert any(line.startswith("read ") and "from the graph" in line for line in lines), lines
+
+
+def test_a_run_refused_for_memory_or_a_held_lock_leaves_the_snapshot_current(graph, tmp_path, monkeypatch):
+    bulk_load(graph, tricky_dataset(tmp_path / "ds"), tmp_path)
+    policy = load_detection_policy()
+    # Too little memory for even one detector: refused after reading the snapshot, before any write.
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 1)
+    with pytest.raises(RingscopeError, match="not enough memory to detect"):
+        detect(graph, policy)
+    assert detection_snapshot.current(graph) is not None, "the refused run wrote nothing"
+    assert not graph.read("MATCH (r:DetectionRun) RETURN r.run_id AS run_id")
+    monkeypatch.undo()
+    # Another run holds the lock (set here through the driver, which also makes the snapshot stale, so
+    # the check is on what the refusal itself writes: nothing).
+    graph.write("MERGE (l:DetectionLock {name: 'detect'}) "
+                "SET l.run_id = 'run-other', l.expires_at = datetime() + duration({minutes: 5})")
+    mark = graph.state_mark()
+    with pytest.raises(RunInProgress, match="run-other is still running"):
+        detect(graph, policy)
+    assert graph.state_mark() == mark, "a run refused by the lock writes nothing"
+
+
+def test_after_a_refusal_the_next_run_reads_the_snapshot(graph, tmp_path, monkeypatch):
+    bulk_load(graph, tricky_dataset(tmp_path / "ds"), tmp_path)
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 1)
+    with pytest.raises(RingscopeError):
+        detect(graph, load_detection_policy())
+    monkeypatch.undo()
+    lines: list[str] = []
+    detect(graph, load_detection_policy(), log=lines.append)
+    assert any(line.startswith("read ") and "snapshot" in line for line in lines), lines
