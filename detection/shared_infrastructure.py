@@ -21,9 +21,14 @@ Pipeline (``detect_shared_infrastructure``):
    login IP counts once). Only identifiers at or under the cap expand into
    pairs, so the work is bounded by ``sum(k^2) <= cap * links``; a NAT
    shared by 100,000 accounts costs nothing.
-4. ``infrastructure_clusters`` keeps pairs whose weight reaches a threshold,
-   takes connected components, and splits components larger than
-   ``max_component_size`` with Louvain community detection (fixed seed).
+4. Pairs whose weight reaches a threshold are strong edges; their connected
+   components (``component_roots``, named by their smallest account code) are
+   the clusters, except components larger than ``max_component_size``, which
+   are split with Louvain community detection (fixed seed; ``cluster_parts``).
+   Steps 1-4 look at the whole platform; from here on, each component is
+   scored on its own (``clusters_in_components``), which is what lets the
+   Spark engine (``ringscope.spark``) score batches of components on its
+   executors with this same code.
 5. Each cluster is scored by the evidence it shares (how many rare
    identifiers, how many members each ties, how dense the links are; a
    household-sized group on one tablet is discounted) and reported with the
@@ -391,45 +396,46 @@ def _louvain_split(nodes: np.ndarray, edges: pd.DataFrame, seed: int, resolution
     return sorted(parts, key=lambda p: int(p[0]))
 
 
-def infrastructure_clusters(
-    pairs: pd.DataFrame,
-    n_accounts: int,
-    min_edge_weight: float = 0.5,
-    max_component_size: int = 100,
-    seed: int = 0,
-    resolution: float = 1.0,
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """Cluster label per account index (-1 = no strong link) and the kept edges.
-
-    Edges with ``weight >= min_edge_weight`` form a graph; each connected
-    component is a cluster, except components larger than
-    ``max_component_size``, which are split by Louvain (fixed ``seed``).
-    Labels are numbered by the smallest account index in the cluster. Returns
-    ``(labels, strong_edges)``. O(V + E) for components plus Louvain on the
-    large ones only.
-    """
-    labels = np.full(n_accounts, -1, dtype=np.int64)
-    strong = pairs[pairs["weight"] >= min_edge_weight].reset_index(drop=True)
-    if strong.empty:
-        return labels, strong
-    a = strong["a"].to_numpy(np.int64)
-    b = strong["b"].to_numpy(np.int64)
+def component_roots(a: np.ndarray, b: np.ndarray, n_accounts: int) -> np.ndarray:
+    """Each account's connected component over the edges ``(a, b)``, named by its smallest account code
+    (-1 for an account on no edge): the labelling large-star/small-star gives in the Spark engine
+    (``ringscope.spark.components``). O(V + E) (scipy's breadth-first search)."""
+    roots = np.full(n_accounts, -1, dtype=np.int64)
+    if len(a) == 0:
+        return roots
     matrix = coo_matrix((np.ones(len(a)), (a, b)), shape=(n_accounts, n_accounts))
     _, comp = connected_components(matrix, directed=False)
     touched = np.zeros(n_accounts, dtype=bool)
     touched[a] = True
     touched[b] = True
-    edge_comp = comp[a]
-    parts: list[np.ndarray] = []
-    for cid, nodes in _groups(np.flatnonzero(touched), comp[touched]):
-        if len(nodes) <= max_component_size:
-            parts.append(nodes)
-        else:
-            parts.extend(_louvain_split(nodes, strong[edge_comp == cid], seed, resolution))
-    parts.sort(key=lambda p: int(p[0]))
-    for label, nodes in enumerate(parts):
-        labels[nodes] = label
-    return labels, strong
+    nodes = np.flatnonzero(touched)
+    smallest = np.full(comp.max() + 1, n_accounts, dtype=np.int64)
+    np.minimum.at(smallest, comp[nodes], nodes)
+    roots[nodes] = smallest[comp[nodes]]
+    return roots
+
+
+def cluster_parts(members: pd.DataFrame, edges: pd.DataFrame, max_component_size: int = 100,
+                  seed: int = 0, resolution: float = 1.0) -> np.ndarray:
+    """The cluster of each member: its component, or, in a component larger than ``max_component_size``,
+    its Louvain community (fixed ``seed``). ``members`` has ``account`` (code) and ``component`` (root
+    code); ``edges`` the strong edges ``a < b`` among them. Returns, per row of ``members``, the cluster's
+    smallest account code. Louvain sees each component's nodes and edges in code order, so a component
+    gets the same split wherever it is scored. O(V log V) plus Louvain on the large components only."""
+    account = members["account"].to_numpy(np.int64)
+    component = members["component"].to_numpy(np.int64)
+    label = component.copy()
+    sizes = pd.Series(component).map(pd.Series(component).value_counts()).to_numpy()
+    large = np.unique(component[sizes > max_component_size])
+    if len(large):
+        edges = edges.sort_values(["a", "b"], kind="mergesort")
+        edge_root = pd.Series(component, index=account).reindex(edges["a"].to_numpy()).to_numpy()
+        position = pd.Series(np.arange(len(account)), index=account)
+        for root in large.tolist():
+            nodes = np.sort(account[component == root])
+            for part in _louvain_split(nodes, edges[edge_root == root], seed, resolution):
+                label[position.reindex(part).to_numpy()] = int(part[0])
+    return label
 
 
 def cluster_score(evidence: float, density: float, household: bool = False) -> float:
@@ -558,64 +564,95 @@ def detect_shared_infrastructure(
     pairs, plus Louvain on oversized components; memory O(L + P). Findings are
     sorted by score (descending) then key: same input, same output.
     """
+    return clusters_in_components(*candidate_components(links, params), params)
+
+
+def candidate_components(links: pd.DataFrame, params: SharedInfrastructureParams
+                         ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The whole-platform stages: identifier weights, weighted pairs, strong edges, their components.
+    Returns ``(members, links, edges)`` as ``clusters_in_components`` takes them (empty when no pair is
+    strong). O(L log L + sum_{k<=cap} k^2 + P log P)."""
     enc = encode_links(links, params.base, params.cap)
     pairs = _encoded_pairs(enc)
-    if pairs.empty:
-        return []
-    n_acc = len(enc.accounts)
-    labels, strong = infrastructure_clusters(
-        pairs, n_acc, params.min_edge_weight, params.max_component_size, params.seed, params.resolution
-    )
-    # identifiers shared inside each cluster: m = members using it
-    row_label = labels[enc.account]
-    inside_rows = (row_label >= 0) & (enc.weight[enc.ident] > 0)
-    n_id = max(len(enc.k), 1)
-    key, m = unique_ints(row_label[inside_rows] * n_id + enc.ident[inside_rows],
-                         return_counts=True)
-    key, m = key[m >= 2], m[m >= 2]
-    s_label, s_ident = key // n_id, key % n_id
-    kind_rank = {k: i for i, k in enumerate(KINDS)}
-    rank = np.array([kind_rank.get(k, len(KINDS)) for k in enc.kinds[s_ident]], dtype=np.int64)
-    # order: label, kind rank, kind, most members, highest weight, identifier code (= text order)
-    order = np.lexsort((s_ident, -enc.weight[s_ident], -m, enc.kinds[s_ident], rank, s_label))
-    shared_by_label: dict[int, list[tuple]] = {}
-    for i in order:
-        j = s_ident[i]
-        shared_by_label.setdefault(int(s_label[i]), []).append(
-            (enc.kinds[j], enc.identifiers[j], int(enc.k[j]), int(m[i]), float(enc.weight[j])))
+    strong = pairs[pairs["weight"] >= params.min_edge_weight].reset_index(drop=True)
+    if strong.empty:
+        return (pd.DataFrame({"account": [], "account_id": [], "component": []}),
+                pd.DataFrame({"account": [], "kind": [], "identifier": [], "k": [], "weight": []}), strong)
+    a, b = strong["a"].to_numpy(np.int64), strong["b"].to_numpy(np.int64)
+    roots = component_roots(a, b, len(enc.accounts))
+    touched = np.flatnonzero(roots >= 0)
+    members = pd.DataFrame({"account": touched, "account_id": enc.accounts[touched], "component": roots[touched]})
+    rows = (roots[enc.account] >= 0) & (enc.weight[enc.ident] > 0)
+    ident = enc.ident[rows]
+    used = pd.DataFrame({"account": enc.account[rows], "kind": enc.kinds[ident],
+                         "identifier": enc.identifiers[ident], "k": enc.k[ident], "weight": enc.weight[ident]})
+    return members, used, strong
 
-    la = labels[strong["a"].to_numpy(np.int64)]
-    lb = labels[strong["b"].to_numpy(np.int64)]
-    inside = strong[(la == lb) & (la >= 0)]
-    inside_label = labels[inside["a"].to_numpy(np.int64)]
-    degree = np.bincount(
-        np.r_[inside["a"].to_numpy(np.int64), inside["b"].to_numpy(np.int64)], minlength=n_acc
-    )
-    edges_per_label = np.bincount(inside_label, minlength=int(labels.max()) + 1)
+
+def clusters_in_components(members: pd.DataFrame, links: pd.DataFrame, edges: pd.DataFrame,
+                           params: SharedInfrastructureParams) -> list[ClusterFinding]:
+    """The findings of whole components of the strong-link graph: what each engine runs per batch of
+    components once the whole-platform stages (identifier weights, weighted pairs, components) are done.
+
+    ``members``: ``account`` (the account's code, its rank among the sorted ids of every linked account),
+    ``account_id``, ``component`` (the smallest code in its component). ``links``: the members' links to
+    identifiers of positive weight, ``account, kind, identifier, k`` (accounts using it, platform-wide),
+    ``weight``; unique per (account, kind, identifier). ``edges``: the strong edges ``a < b`` (codes)
+    between members, with ``weight``. Any set of whole components gives the findings of those components
+    that a run over everything gives. Sorted by score (descending) then key. O((V + E + L) log(V + E + L))
+    plus Louvain on components over ``max_component_size``.
+    """
+    if members.empty:
+        return []
+    members = members.sort_values("account", kind="mergesort").reset_index(drop=True)
+    account = members["account"].to_numpy(np.int64)
+    label = cluster_parts(members, edges, params.max_component_size, params.seed, params.resolution)
+    label_of = pd.Series(label, index=account)
+    # identifiers shared inside each cluster: m = members using it
+    link_label = label_of.reindex(links["account"].to_numpy(np.int64)).to_numpy()
+    shared = (links.assign(label=link_label)
+              .groupby(["label", "kind", "identifier"], sort=False)
+              .agg(k=("k", "first"), weight=("weight", "first"), m=("account", "size")).reset_index())
+    shared = shared[shared["m"] >= 2]
+    kind_rank = {k: i for i, k in enumerate(KINDS)}
+    shared = shared.assign(rank=shared["kind"].map(kind_rank).fillna(len(KINDS)).astype(np.int64),
+                           neg_m=-shared["m"], neg_w=-shared["weight"])
+    # order: cluster, kind rank, kind, most members, highest weight, identifier
+    shared = shared.sort_values(["label", "rank", "kind", "neg_m", "neg_w", "identifier"], kind="mergesort")
+    shared_by_label: dict[int, list[tuple]] = {}
+    for row in shared[["label", "kind", "identifier", "k", "m", "weight"]].itertuples(index=False, name=None):
+        shared_by_label.setdefault(int(row[0]), []).append(
+            (str(row[1]), str(row[2]), int(row[3]), int(row[4]), float(row[5])))
+
+    la = label_of.reindex(edges["a"].to_numpy(np.int64)).to_numpy()
+    lb = label_of.reindex(edges["b"].to_numpy(np.int64)).to_numpy()
+    inside = edges[la == lb]
+    inside_label = la[la == lb]
+    degree = (pd.concat([inside["a"], inside["b"]]).value_counts()
+              .reindex(account, fill_value=0).to_numpy())
+    edges_per_label = pd.Series(inside_label).value_counts()
 
     findings: list[ClusterFinding] = []
-    accounts = enc.accounts
-    clustered_idx = np.flatnonzero(labels >= 0)
-    for label, idx in _groups(clustered_idx, labels[clustered_idx]):
+    ids_of = members["account_id"].to_numpy(object)
+    for lab, idx in _groups(np.arange(len(account)), label):
         n = len(idx)
-        label = int(label)
-        if n < params.min_cluster_size or label not in shared_by_label:
+        lab = int(lab)
+        if n < params.min_cluster_size or lab not in shared_by_label:
             continue
-        ids = shared_by_label[label]
+        ids = shared_by_label[lab]
         evidence = _evidence(ids)
-        density = edges_per_label[label] / (n * (n - 1) / 2)
+        density = int(edges_per_label.get(lab, 0)) / (n * (n - 1) / 2)
         score = cluster_score(evidence, density, is_household(n, ids))
         if score < params.min_score:
             continue
-        members = [str(accounts[i]) for i in idx]
         member_scores = {
-            str(accounts[i]): round(float(score * (0.5 + 0.5 * degree[i] / (n - 1))), 6)
+            str(ids_of[i]): round(float(score * (0.5 + 0.5 * degree[i] / (n - 1))), 6)
             for i in idx
         }
         findings.append(
             ClusterFinding(
                 detector=DETECTOR,
-                members=tuple(members),
+                members=tuple(str(ids_of[i]) for i in idx),
                 score=round(score, 6),
                 reasons=_cluster_reasons(ids, n),
                 member_scores=member_scores,

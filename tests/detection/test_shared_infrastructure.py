@@ -9,6 +9,8 @@ import pytest
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.shared_infrastructure import (
     SharedInfrastructureParams,
+    candidate_components,
+    clusters_in_components,
     detect_shared_infrastructure,
     identifier_weight,
     infrastructure_links,
@@ -134,3 +136,26 @@ def test_one_address_used_to_register_and_to_log_in_counts_once():
     reg_only, _ = weighted_account_pairs(links([r for r in rows if r[1] == "registration_ip"]))
     assert pairs["weight"].tolist() == reg_only["weight"].tolist()
     assert (pairs["shared"] == 1).all()
+
+
+def test_scoring_components_one_batch_at_a_time_finds_what_one_run_over_everything_finds():
+    # What the Spark engine relies on: after the whole-platform stages, any set of whole components is
+    # scored alone to the same findings, a Louvain-split component and a household included.
+    rows = farm_rows("f", 20) + farm_rows("g", 12, ("devX",)) + nat_rows(60)
+    # 120 accounts on overlapping devices of about 10: one component of 120, split by Louvain
+    rows += [(f"big{i:03d}", "device", f"dev{i // 10}") for i in range(120)]
+    rows += [(f"big{i:03d}", "device", f"dev{(i + 5) // 10}b") for i in range(120)]
+    rows += [("h1", "device", "tablet"), ("h2", "device", "tablet"), ("h3", "device", "tablet")]
+    frame = links(rows)
+    params = SharedInfrastructureParams(max_component_size=50, min_score=0.0)
+    whole = detect_shared_infrastructure(frame, params)
+    members, used, strong = candidate_components(frame, params)
+    roots = members["component"].unique()
+    assert len(roots) >= 4 and members["component"].value_counts().max() > 50, "a component Louvain splits"
+    batches = []
+    for batch in (roots[0::2], roots[1::2]):
+        mine = members[members["component"].isin(batch)]
+        batches += clusters_in_components(mine, used[used["account"].isin(mine["account"])],
+                                          strong[strong["a"].isin(mine["account"])], params)
+    assert sorted(batches, key=lambda f: (-f.score, f.key)) == whole
+    assert len(whole) >= 4
