@@ -19,7 +19,18 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     from ringscope.graph.database import connect
 
     policy = load_detection_policy(Path(args.policy) if args.policy else None)
-    summary = detect(connect(settings), policy, log=warn if not args.quiet else (lambda s: None), read=args.read)
+    engine = None
+    if args.engine == "spark":
+        if not args.source:
+            raise SettingError("--engine spark needs --source PATH: the platform's dataset as Parquet "
+                               "(a local folder, hdfs://... or s3a://...)")
+        from ringscope.spark.engine import SparkEngine
+
+        engine = SparkEngine(args.source, args.master)
+    elif args.source or args.master:
+        raise SettingError("--source and --master apply to --engine spark only; --engine local reads the graph")
+    summary = detect(connect(settings), policy, log=warn if not args.quiet else (lambda s: None), read=args.read,
+                     engine=engine)
     warn(f"{summary.clusters} clusters, {summary.flagged} accounts flagged, {summary.scored} scored")
     say(summary.run_id)
     return 0
@@ -109,6 +120,16 @@ def register(sub) -> None:
                      help="auto (default): right after a bulk load, with nothing written since, read the load's "
                           "columnar snapshot instead of the graph (the same data, read in seconds); "
                           "graph: always read the graph")
+    det.add_argument("--engine", choices=("local", "spark"), default="local",
+                     help="local (default): read the graph (or the bulk load's snapshot) and detect in this "
+                          "process; spark: detect on Apache Spark over the dataset at --source and store the run "
+                          "in the graph as local does (the detectors ported so far: see the README)")
+    det.add_argument("--source", metavar="PATH",
+                     help="--engine spark: the platform's dataset in the input format as Parquet (one folder or "
+                          "<kind>.parquet per kind; a local path, hdfs://... or s3a://...)")
+    det.add_argument("--master", metavar="URL",
+                     help="--engine spark: the Spark master (default RINGSCOPE_SPARK_MASTER, else local[2]; "
+                          "under spark-submit, the submitted one)")
     det.set_defaults(func=cmd_detect)
 
     fl = sub.add_parser("flagged", help="accounts a detection run flagged")

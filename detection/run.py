@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Protocol
 
 from ringscope.common.version import code_version
 from ringscope.detection.config import DetectionPolicy
@@ -197,6 +197,19 @@ def _write_batches(graph: Graph, cypher: str, key: str, rows: list[dict], run_id
         graph.write(cypher, run_id=run_id, **{key: rows[start:start + size]})
 
 
+class Engine(Protocol):
+    """Where a run's detectors run, when not in this process over frames read here: the Spark engine
+    (``ringscope.spark.engine.SparkEngine``). The run is stored the same way whichever ran it."""
+
+    @property
+    def name(self) -> str: ...      # recorded as the run's ``read_from``
+
+    def check(self, policy: DetectionPolicy) -> None: ...  # raises, before any write, for what it cannot run
+
+    def run(self, policy: DetectionPolicy, on_done: Callable[[DetectorResult], None] | None = None
+            ) -> tuple[list[DetectorResult], PlatformFrames]: ...  # the findings, and the frames the risks read
+
+
 @dataclass
 class _Input:
     """What a run detects on, and where it came from."""
@@ -208,19 +221,24 @@ class _Input:
 
 
 def detect(graph: Graph, policy: DetectionPolicy, log: Callable[[str], None] = lambda s: None,
-           read: str = "auto") -> RunSummary:
+           read: str = "auto", engine: Engine | None = None) -> RunSummary:
     """One complete detection run over the whole graph; returns its summary.
 
     ``read="auto"`` reads the bulk load's snapshot when nothing has been written since the load, the graph
     otherwise; ``"graph"`` always reads the graph. From the snapshot, the frames are read and the memory
     plan made before the run's first write (the lock, the run record): any write makes the snapshot stale,
     so a run refused there (another run holds the lock, or it would not fit in memory) leaves it current
-    for the next try. Reading the graph is done inside the run, so that the run shows as ``running``."""
+    for the next try. Reading the graph is done inside the run, so that the run shows as ``running``.
+
+    With an ``engine``, the detectors run there over its own data (``read`` does not apply) and the run
+    is stored here as any other."""
     if read not in READ_CHOICES:
         raise ValueError(f"read must be one of {READ_CHOICES}, not {read!r}")
     validate_params(policy)  # a bad setting fails before any run is recorded
+    if engine is not None:
+        engine.check(policy)
     _Lock.refuse_if_held(graph)
-    snapshot = detection_snapshot.current(graph) if read == "auto" else None
+    snapshot = detection_snapshot.current(graph) if read == "auto" and engine is None else None
     prepared = None
     if snapshot:
         started = time.monotonic()
@@ -230,8 +248,11 @@ def detect(graph: Graph, policy: DetectionPolicy, log: Callable[[str], None] = l
     run_id = new_run_id()
     with _Lock(graph, run_id):
         graph.write(CREATE_RUN, run_id=run_id, policy=policy.model_dump_json(), code_version=code_version(),
-                    flag_threshold=policy.flag_threshold, read_from="snapshot" if snapshot else "graph")
+                    flag_threshold=policy.flag_threshold,
+                    read_from=engine.name if engine else "snapshot" if snapshot else "graph")
         try:
+            if engine is not None:
+                return _work_on(engine, graph, policy, run_id, log)
             return _work(graph, policy, run_id, log, prepared)
         except BaseException as exc:
             _fail(graph, run_id, exc)
@@ -255,12 +276,34 @@ def _work(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str
     log(f"read {', '.join(f'{k} {v:,}' for k, v in frames.sizes().items())} in {durations['read']:.1f} s "
         + source)
 
+    results = run_all(frames, policy, on_done=_progress(graph, run_id, log, durations), workers=prepared.workers)
+    return _store(graph, policy, run_id, log, durations, results, frames, watermark)
+
+
+def _work_on(engine: Engine, graph: Graph, policy: DetectionPolicy, run_id: str,
+             log: Callable[[str], None]) -> RunSummary:
+    durations: dict[str, float] = {}
+    graph.write(STAGE, run_id=run_id, stage=f"running on {engine.name}")
+    watermark = data_watermark(graph)
+    log(f"running the detectors on {engine.name}")
+    results, frames = engine.run(policy, on_done=_progress(graph, run_id, log, durations))
+    return _store(graph, policy, run_id, log, durations, results, frames, watermark)
+
+
+def _progress(graph: Graph, run_id: str, log: Callable[[str], None],
+              durations: dict[str, float]) -> Callable[[DetectorResult], None]:
     def done(result: DetectorResult) -> None:
         durations[result.name] = result.seconds
         log(f"{result.name}: {len(result.findings)} clusters in {result.seconds:.1f} s")
         graph.write(STAGE, run_id=run_id, stage=f"ran {result.name}")
+    return done
 
-    results = run_all(frames, policy, on_done=done, workers=prepared.workers)
+
+def _store(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str], None],
+           durations: dict[str, float], results: list[DetectorResult], frames: PlatformFrames,
+           watermark: dict) -> RunSummary:
+    """The account risks, the run's clusters and scores, the comparison with the previous run, and the
+    run marked completed."""
     risks = account_risks(results, policy, frames)
     started = time.monotonic()
     graph.write(STAGE, run_id=run_id, stage="storing results")

@@ -210,6 +210,21 @@ def infrastructure_links(
     return pd.concat(parts, ignore_index=True)
 
 
+def identifier_weights_of(kinds: np.ndarray, k: np.ndarray, base: Mapping[str, float] | None = None,
+                          cap: Mapping[str, int] | None = None) -> np.ndarray:
+    """``identifier_weight`` of identifiers of link kind ``kinds[i]`` shared by ``k[i]`` accounts, with the
+    kind's base and cap (merged over ``DEFAULT_BASE``/``DEFAULT_CAP``; an unknown kind: 0.5 and 20). O(n)."""
+    base = {**DEFAULT_BASE, **(base or {})}
+    cap = {**DEFAULT_CAP, **(cap or {})}
+    kinds = np.asarray(kinds, dtype=object)
+    k = np.asarray(k)
+    weight = np.zeros(len(kinds))
+    for kind_name in sorted(set(kinds.tolist())):
+        sel = kinds == kind_name
+        weight[sel] = identifier_weight(k[sel], base.get(kind_name, 0.5), cap.get(kind_name, 20))
+    return weight
+
+
 @dataclass(frozen=True)
 class EncodedLinks:
     """Links as integer codes: row ``i`` says account ``account[i]`` uses identifier ``ident[i]``.
@@ -244,8 +259,6 @@ def encode_links(
     steps work on integers. Unknown kinds get base 0.5 and cap 20.
     O(L log L) for L links.
     """
-    base = {**DEFAULT_BASE, **(base or {})}
-    cap = {**DEFAULT_CAP, **(cap or {})}
     acc, accounts = pd.factorize(links["account_id"].astype(str), sort=True)
     kind, kinds = pd.factorize(links["kind"].astype(str), sort=True)
     ident, idents = pd.factorize(links["identifier"].astype(str), sort=True)
@@ -257,10 +270,7 @@ def encode_links(
     unique = unique_ints(pair_code.astype(np.int64) * n_acc + acc)
     ident_rows, acc_rows = unique // n_acc, unique % n_acc
     k = np.bincount(ident_rows, minlength=len(pair_values))
-    weight = np.zeros(len(pair_values))
-    for kind_name in sorted(set(kinds_of.tolist())):
-        sel = kinds_of == kind_name
-        weight[sel] = identifier_weight(k[sel], base.get(kind_name, 0.5), cap.get(kind_name, 20))
+    weight = identifier_weights_of(kinds_of, k, base, cap)
     # One code per (family, identifier), in that order: families numbered in name order, so the codes are
     # those of the sorted "family\x1fidentifier" texts, without making 3 M strings at 1 M accounts.
     family_names = sorted({SAME_SOURCE.get(k, k) for k in kinds})

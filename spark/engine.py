@@ -1,0 +1,103 @@
+"""The Spark engine ``ringscope detect --engine spark`` drives: which detectors run on Spark, and how.
+
+``SPARK_DETECTORS`` maps a policy key to its Spark implementation
+``(source, params) -> list[ClusterFinding]``; each gives the findings its
+local twin gives on the same data (a parity test per detector). A policy that
+enables a detector not ported yet is refused before the run is recorded, with
+the list of what is ported, so that a run stored as ``spark`` never silently
+leaves a detector out. The account risks are combined on the driver as a local
+run combines them (``detection.pipeline.account_risks``), over the profile
+columns of the accounts the findings name, read from the source.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from ringscope.common.errors import SettingError
+from ringscope.detection import shared_infrastructure as local_shared_infrastructure
+from ringscope.detection.config import DetectionPolicy
+from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.frames import PlatformFrames
+from ringscope.detection.pipeline import DETECTORS, DetectorResult, validate_params
+from ringscope.detection.reader import ACCOUNTS
+from ringscope.spark import shared_infrastructure
+from ringscope.spark.session import SparkSettings, spark_session
+from ringscope.spark.source import PlatformSource
+
+SparkDetector = Callable[[PlatformSource, object], list[ClusterFinding]]
+
+# In the local engine's running order (``pipeline.DETECTORS``).
+SPARK_DETECTORS: dict[str, SparkDetector] = {
+    local_shared_infrastructure.DETECTOR: shared_infrastructure.detect_shared_infrastructure,
+}
+
+
+def not_ported(policy: DetectionPolicy) -> list[str]:
+    """The detectors ``policy`` enables that have no Spark implementation yet."""
+    return [name for name in policy.enabled() if name not in SPARK_DETECTORS]
+
+
+@dataclass
+class SparkEngine:
+    """Runs a policy's detectors on Spark over the dataset at ``source``. ``name`` is what the stored run
+    records as where it read from."""
+
+    source: str
+    master: str | None = None
+    settings: SparkSettings = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.settings = SparkSettings.from_env(self.master)
+
+    @property
+    def name(self) -> str:
+        return f"spark:{self.source}"
+
+    def check(self, policy: DetectionPolicy) -> None:
+        """Refuse, before anything is written, a policy this engine cannot run whole."""
+        validate_params(policy)
+        missing = not_ported(policy)
+        if missing:
+            raise SettingError(
+                f"the Spark engine cannot run {', '.join(missing)} yet (ported: {', '.join(SPARK_DETECTORS)}); "
+                f"disable them in a copy of the detection policy (detectors.<name>.enabled: false, then "
+                f"--policy FILE or RINGSCOPE_DETECTION_POLICY), or run --engine local")
+
+    def run(self, policy: DetectionPolicy, on_done: Callable[[DetectorResult], None] | None = None
+            ) -> tuple[list[DetectorResult], PlatformFrames]:
+        """Each enabled detector on Spark, in ``DETECTORS`` order; then the frames ``account_risks`` reads
+        (the accounts the findings name, with their profile columns; every other frame empty)."""
+        self.check(policy)
+        params = validate_params(policy)
+        source = PlatformSource(spark_session(self.settings), self.source)
+        results = []
+        for name in DETECTORS:
+            if name not in params:
+                continue
+            started = time.monotonic()
+            findings = SPARK_DETECTORS[name](source, params[name])
+            results.append(DetectorResult(name, findings, time.monotonic() - started))
+            if on_done:
+                on_done(results[-1])
+        members = sorted({a for r in results for f in r.findings for a in f.members})
+        return results, _frames_with_accounts(source, members)
+
+
+def _frames_with_accounts(source: PlatformSource, account_ids: list[str]) -> PlatformFrames:
+    columns = [c for c, _ in ACCOUNTS.columns if c != "stub"]
+    empty = PlatformFrames.comments_only(pd.DataFrame())
+    if not account_ids:
+        empty.accounts = pd.DataFrame({c: [] for c in [*columns, "stub"]})
+        return empty
+    spark = source.spark
+    wanted = spark.createDataFrame(pd.DataFrame({"account_id": account_ids}))
+    accounts = (source.frame("accounts", columns).join(wanted.hint("broadcast"), "account_id")
+                .dropDuplicates(["account_id"]).toPandas())
+    accounts["stub"] = False
+    empty.accounts = accounts[[*columns, "stub"]]
+    return empty

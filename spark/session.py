@@ -1,0 +1,93 @@
+"""One SparkSession per process, configured from the environment.
+
+``RINGSCOPE_SPARK_MASTER`` (default ``local[2]``; ``--master`` overrides it;
+under ``spark-submit`` the submitted master is kept unless one is given),
+``RINGSCOPE_SPARK_DRIVER_MEMORY`` (default ``4g``; in local mode the driver
+is the executor), ``RINGSCOPE_SPARK_SHUFFLE_PARTITIONS`` (default 16) and
+``RINGSCOPE_SPARK_LOCAL_DIR`` (scratch for shuffles and spills, default
+``<RINGSCOPE_HOME>/spark``). Python workers run this interpreter, so they
+import the same ringscope and pandas as the driver.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+import warnings
+from dataclasses import dataclass
+
+from ringscope.common.errors import RingscopeError, SettingError
+from ringscope.common.paths import ringscope_home
+
+_LOCK = threading.Lock()
+# pyspark 4.3 warns on every pandas conversion that pandas 3 is not fully supported; what the engine
+# converts is covered by the parity tests (tests/spark), so the warning would only bury the progress lines.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+warnings.filterwarnings("ignore", message="The copy keyword is deprecated", module="pyspark")
+_MEMORY = re.compile(r"^\d+[kmgt]?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    master: str | None       # None: keep what spark-submit set
+    driver_memory: str
+    shuffle_partitions: int
+    local_dir: str
+
+    @classmethod
+    def from_env(cls, master: str | None = None, env: dict[str, str] | None = None) -> "SparkSettings":
+        env = os.environ if env is None else env
+        submitted = "PYSPARK_GATEWAY_PORT" in env  # launched by spark-submit: its master and memory stand
+        master = master or env.get("RINGSCOPE_SPARK_MASTER") or (None if submitted else "local[2]")
+        memory = env.get("RINGSCOPE_SPARK_DRIVER_MEMORY", "4g").strip()
+        if not _MEMORY.match(memory):
+            raise SettingError(f"RINGSCOPE_SPARK_DRIVER_MEMORY={memory!r}: expected a size such as 4g or 512m")
+        partitions = env.get("RINGSCOPE_SPARK_SHUFFLE_PARTITIONS", "16").strip()
+        if not partitions.isdigit() or int(partitions) < 1:
+            raise SettingError(f"RINGSCOPE_SPARK_SHUFFLE_PARTITIONS={partitions!r}: expected a whole number >= 1")
+        local_dir = env.get("RINGSCOPE_SPARK_LOCAL_DIR") or str(ringscope_home(env) / "spark")
+        return cls(master, memory, int(partitions), local_dir)
+
+
+def spark_session(settings: SparkSettings):
+    """The process's SparkSession (made on first use; later calls get the same one). A Spark that cannot
+    start (no Java 17, a bad master URL) is one clear ``RingscopeError``."""
+    from pyspark.sql import SparkSession
+
+    with _LOCK:
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            return active
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        os.makedirs(settings.local_dir, exist_ok=True)
+        builder = (SparkSession.builder.appName("ringscope-detect")
+                   .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
+                   .config("spark.local.dir", settings.local_dir)
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                   # findings travel back pickled; a batch of large clusters can exceed the default 1g
+                   .config("spark.driver.maxResultSize", "2g")
+                   .config("spark.sql.session.timeZone", "UTC"))
+        if settings.master:
+            builder = builder.master(settings.master).config("spark.driver.memory", settings.driver_memory)
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:  # py4j / Java start-up errors carry no useful type
+            raise RingscopeError(
+                f"Spark did not start (master {settings.master or 'from spark-submit'}): {exc}. Spark needs "
+                f"Java 17 or newer on PATH or in JAVA_HOME; check RINGSCOPE_SPARK_MASTER / --master") from exc
+        session.sparkContext.setLogLevel("ERROR")
+        return session
+
+
+def stop_session() -> None:
+    """Stop the process's SparkSession, if one runs (tests, and the CLI when a run ends)."""
+    from pyspark.sql import SparkSession
+
+    with _LOCK:
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            active.stop()

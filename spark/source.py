@@ -1,0 +1,78 @@
+"""The platform's dataset, in the input format as Parquet, as Spark DataFrames.
+
+A kind is a folder of part files named by it (``comments/part-00000.parquet``,
+the layout Spark writes and ``ringscope simulate --format parquet`` produces)
+or one file ``<kind>.parquet``, under a local path or any file system Spark
+reads (``hdfs://``, ``s3a://``). Rows a bulk load would reject for a missing
+required id are left out here too; nothing else of the input rules is applied
+(the lake is the platform's own export, not an upload).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ringscope.common.errors import RingscopeError
+
+# The input format's required columns (shared/spec/input-format.md), for the kinds the Spark stages read.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "accounts": ("account_id",),
+    "account_devices": ("account_id", "device_id"),
+    "account_ips": ("account_id", "ip"),
+}
+
+
+class SourceError(RingscopeError):
+    """The dataset cannot be read as the input format in Parquet."""
+
+
+@dataclass
+class PlatformSource:
+    """The dataset at ``path`` read through ``spark``: ``frame(kind, columns)``."""
+
+    spark: object
+    path: str
+
+    def location(self, kind: str) -> str | None:
+        """Where ``kind`` is: its folder, or ``<kind>.parquet``; None when the dataset has neither."""
+        base = self.path.rstrip("/")
+        for candidate in (f"{base}/{kind}", f"{base}/{kind}.parquet"):
+            if self._exists(candidate):
+                return candidate
+        return None
+
+    def frame(self, kind: str, columns: list[str]):
+        """``kind``'s rows with ``columns`` (missing optional columns as nulls), rows without a required id
+        dropped; None when the dataset has no such kind (``accounts`` must be there). A required column
+        missing is an error naming the file and the column."""
+        from pyspark.sql import functions as F
+
+        where = self.location(kind)
+        if where is None:
+            if kind == "accounts":
+                raise SourceError(f"{self.path}: no accounts/ folder or accounts.parquet; the Spark engine reads "
+                                  f"the input format as Parquet (ringscope simulate --format parquet writes it)")
+            return None
+        try:
+            df = self.spark.read.parquet(where)
+        except Exception as exc:
+            raise SourceError(f"{where}: not readable as Parquet ({str(exc).splitlines()[0][:300]})") from exc
+        present = set(df.columns)
+        for column in REQUIRED.get(kind, ()):
+            if column not in present:
+                raise SourceError(f"{where}: required column {column!r} is missing (found: "
+                                  f"{', '.join(sorted(present)) or 'none'})")
+        df = df.select(*[F.col(c) if c in present else F.lit(None).cast("string").alias(c) for c in columns])
+        for column in REQUIRED.get(kind, ()):
+            if column in columns:
+                df = df.where(F.col(column).isNotNull() & (F.length(F.col(column).cast("string")) > 0))
+        return df
+
+    def _exists(self, path: str) -> bool:
+        jvm = self.spark.sparkContext._jvm
+        hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+        try:
+            fs = hadoop_path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration())
+            return bool(fs.exists(hadoop_path))
+        except Exception as exc:
+            raise SourceError(f"{path}: cannot look at it ({str(exc).splitlines()[0][:300]})") from exc
