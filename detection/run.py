@@ -206,7 +206,8 @@ class Engine(Protocol):
 
     def check(self, policy: DetectionPolicy) -> None: ...  # raises, before any write, for what it cannot run
 
-    def run(self, policy: DetectionPolicy, on_done: Callable[[DetectorResult], None] | None = None
+    def run(self, policy: DetectionPolicy, on_done: Callable[[DetectorResult], None] | None = None,
+            log: Callable[[str], None] = lambda line: None
             ) -> tuple[list[DetectorResult], PlatformFrames]: ...  # the findings, and the frames the risks read
 
 
@@ -286,7 +287,7 @@ def _work_on(engine: Engine, graph: Graph, policy: DetectionPolicy, run_id: str,
     graph.write(STAGE, run_id=run_id, stage=f"running on {engine.name}")
     watermark = data_watermark(graph)
     log(f"running the detectors on {engine.name}")
-    results, frames = engine.run(policy, on_done=_progress(graph, run_id, log, durations))
+    results, frames = engine.run(policy, on_done=_progress(graph, run_id, log, durations), log=log)
     return _store(graph, policy, run_id, log, durations, results, frames, watermark)
 
 

@@ -19,21 +19,24 @@ from typing import Callable
 import pandas as pd
 
 from ringscope.common.errors import SettingError
+from ringscope.detection import ban_evasion as local_ban_evasion
 from ringscope.detection import shared_infrastructure as local_shared_infrastructure
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, validate_params
 from ringscope.detection.reader import ACCOUNTS
-from ringscope.spark import shared_infrastructure
+from ringscope.spark import ban_evasion, shared_infrastructure
 from ringscope.spark.session import SparkSettings, spark_session
 from ringscope.spark.source import PlatformSource
 
-SparkDetector = Callable[[PlatformSource, object], list[ClusterFinding]]
+# (source, params, log) -> findings; ``log`` gets a progress line per stage
+SparkDetector = Callable[[PlatformSource, object, Callable[[str], None]], list[ClusterFinding]]
 
 # In the local engine's running order (``pipeline.DETECTORS``).
 SPARK_DETECTORS: dict[str, SparkDetector] = {
     local_shared_infrastructure.DETECTOR: shared_infrastructure.detect_shared_infrastructure,
+    local_ban_evasion.DETECTOR: ban_evasion.detect_ban_evasion,
 }
 
 
@@ -68,8 +71,8 @@ class SparkEngine:
                 f"disable them in a copy of the detection policy (detectors.<name>.enabled: false, then "
                 f"--policy FILE or RINGSCOPE_DETECTION_POLICY), or run --engine local")
 
-    def run(self, policy: DetectionPolicy, on_done: Callable[[DetectorResult], None] | None = None
-            ) -> tuple[list[DetectorResult], PlatformFrames]:
+    def run(self, policy: DetectionPolicy, on_done: Callable[[DetectorResult], None] | None = None,
+            log: Callable[[str], None] = lambda line: None) -> tuple[list[DetectorResult], PlatformFrames]:
         """Each enabled detector on Spark, in ``DETECTORS`` order; then the frames ``account_risks`` reads
         (the accounts the findings name, with their profile columns; every other frame empty)."""
         self.check(policy)
@@ -80,7 +83,7 @@ class SparkEngine:
             if name not in params:
                 continue
             started = time.monotonic()
-            findings = SPARK_DETECTORS[name](source, params[name])
+            findings = SPARK_DETECTORS[name](source, params[name], log)
             results.append(DetectorResult(name, findings, time.monotonic() - started))
             if on_done:
                 on_done(results[-1])

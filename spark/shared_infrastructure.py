@@ -24,12 +24,14 @@ Only identifiers at or under their cap expand into pairs, so the join's output i
 from __future__ import annotations
 
 import pickle
+import time
+from typing import Callable
 
 import pandas as pd
 
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.shared_infrastructure import (
-    SAME_SOURCE, SharedInfrastructureParams, clusters_in_components, identifier_weights_of,
+    DETECTOR, SAME_SOURCE, SharedInfrastructureParams, clusters_in_components, identifier_weights_of,
 )
 from ringscope.spark.components import connected_components
 from ringscope.spark.source import PlatformSource
@@ -111,6 +113,18 @@ def strong_edges(coded, params: SharedInfrastructureParams):
     return summed.where(F.col("weight") >= F.lit(float(params.min_edge_weight)))
 
 
+class _Stages:
+    """Progress lines: what each stage made and how long it took."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.log, self.started = log, time.monotonic()
+
+    def done(self, what: str, rows: int) -> None:
+        now = time.monotonic()
+        self.log(f"  {DETECTOR} on Spark: {what}: {rows:,} in {now - self.started:.1f} s")
+        self.started = now
+
+
 def _score_batch(params: SharedInfrastructureParams):
     def score(members_and_links: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
         if members_and_links.empty:
@@ -123,24 +137,30 @@ def _score_batch(params: SharedInfrastructureParams):
     return score
 
 
-def detect_shared_infrastructure(source: PlatformSource, params: SharedInfrastructureParams = SharedInfrastructureParams()
-                                 ) -> list[ClusterFinding]:
+def detect_shared_infrastructure(source: PlatformSource, params: SharedInfrastructureParams = SharedInfrastructureParams(),
+                                 log: Callable[[str], None] = lambda line: None) -> list[ClusterFinding]:
     """The findings ``detection.shared_infrastructure.detect_shared_infrastructure`` makes on the same
-    data, computed on Spark (see the module). Sorted by score (descending) then key."""
+    data, computed on Spark (see the module). Sorted by score (descending) then key. ``log`` gets a line
+    per stage (each stage is computed, and kept, before the next starts)."""
     from pyspark.sql import functions as F
 
     spark = source.spark
+    stage = _Stages(log)
     links = infrastructure_links(source).persist()
     try:
+        stage.done("links", links.count())
         weights = weighted_identifiers(links, params)
         codes = account_codes(links)
         coded = (links.join(weights.where(F.col("weight") > 0), ["kind", "identifier"])
                  .join(codes, "account_id").withColumn("family", _family(F.col("kind")))
                  .persist())
+        stage.done("links of positive weight, with account codes", coded.count())
         strong = strong_edges(coded, params).persist()
+        stage.done("strong pairs", strong.count())
         roots = connected_components(strong.select(F.col("a").alias("src"), F.col("b").alias("dst")))
         batches = int(spark.conf.get("spark.sql.shuffle.partitions"))
         roots = roots.persist()
+        stage.done("accounts in components", roots.count())
         # each side computes the bucket from its own copy of the roots (one shared column would be ambiguous)
         member_links = (coded.join(roots.select(F.col("node").alias("account"), "root"), "account")
                         .select(F.pmod("root", F.lit(batches)).alias("bucket"), "root", "account", "account_id",
@@ -150,6 +170,7 @@ def detect_shared_infrastructure(source: PlatformSource, params: SharedInfrastru
         found = (member_links.groupBy("bucket").cogroup(edges.groupBy("bucket"))
                  .applyInPandas(_score_batch(params), "finding binary"))
         findings = [pickle.loads(row["finding"]) for row in found.toLocalIterator()]
+        stage.done("clusters scored", len(findings))
     finally:
         spark.catalog.clearCache()
     return sorted(findings, key=lambda f: (-f.score, f.key))
