@@ -7,7 +7,7 @@ there), then, for the sizes in ``--load``, ``ringscope ingest LAKE --mode bulk``
 benchmark's own (``--work``/neo4j, port ``--port``), so the run is stored against the graph an
 investigator opens; a size not loaded stores its run in an empty graph (its clusters then link no
 Account nodes, so storing is cheaper than it would be: the table says which). Then, with a detection
-policy that enables exactly the detectors ported to Spark (``spark.engine.SPARK_DETECTORS``):
+policy that enables exactly the detectors ported to Spark (``spark.engine``: ``SPARK_DETECTORS`` and ``SPARK_AFTER_FLAGGING``):
 
 1. ``ringscope detect --engine spark --source LAKE --policy P``: the whole command, with Spark in
    ``local[2]`` (``--driver-memory``; in local mode the driver is the executor);
@@ -40,7 +40,9 @@ import yaml
 
 from benchmarks.common import append_results, load_average, machine
 from ringscope.detection.config import DEFAULT_POLICY
-from ringscope.spark.engine import SPARK_DETECTORS
+from ringscope.spark.engine import SPARK_AFTER_FLAGGING, SPARK_DETECTORS
+
+PORTED = [*SPARK_DETECTORS, *SPARK_AFTER_FLAGGING]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "spark_detection.md"
 RINGSCOPE = str(Path(sys.executable).parent / "ringscope")
@@ -154,14 +156,14 @@ def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int
                RINGSCOPE_SPARK_LOCAL_DIR=str(work / "spark-scratch"))
     policy = yaml.safe_load(DEFAULT_POLICY.read_text())
     for name, detector in policy["detectors"].items():
-        detector["enabled"] = name in SPARK_DETECTORS
+        detector["enabled"] = name in PORTED
     policy_path = work / "spark-detectors.yaml"
     policy_path.write_text(yaml.safe_dump(policy))
     log = work / "spark_detection.log"
     lines = [f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "", f"- Machine: {machine()}",
              f"- Spark local[2], driver memory {driver_memory}; Neo4j heap {heap}, page cache {pagecache}, "
              f"beside it; load average before: {load_average()}",
-             f"- Detectors (the ones ported to Spark): {', '.join(SPARK_DETECTORS)}; the same policy for both "
+             f"- Detectors (the ones ported to Spark): {', '.join(PORTED)}; the same policy for both "
              f"engines", ""]
     subprocess.run([RINGSCOPE, "db", "start"], env=env, check=True, stdout=subprocess.DEVNULL)
     for n in sizes:

@@ -37,7 +37,7 @@ DETECTOR_INTERMEDIARY = "intermediary_flagged_accounts"
 _FALSE = {"false", "0", "no", "f", "n", ""}
 
 
-def _as_bool(s: pd.Series) -> pd.Series:
+def input_bool(s: pd.Series) -> pd.Series:
     """Input-format booleans (true/false, 1/0, yes/no, any case; missing = False) as bool. O(n)."""
     if s.dtype == bool:
         return s
@@ -79,7 +79,7 @@ def underwater_links(
     if notes is None or orders is None or notes.empty or orders.empty:
         return pd.DataFrame(columns=cols)
     o = orders.copy()
-    o["declared"] = _as_bool(o["declared"]) if "declared" in o else False
+    o["declared"] = input_bool(o["declared"]) if "declared" in o else False
     o = o[~o["declared"]]
     for c in ["intermediary_id", "account_id", "note_id", "placed_at"]:
         if c not in o:
@@ -88,7 +88,7 @@ def underwater_links(
         columns={"account_id": "order_account", "note_id": "order_note"})
     n = notes[notes["brand_id"].notna()].copy() if "brand_id" in notes else notes.iloc[0:0]
     if "declared_commercial" in n:
-        n = n[~_as_bool(n["declared_commercial"])]
+        n = n[~input_bool(n["declared_commercial"])]
     n = n[["note_id", "account_id", "brand_id", "posted_at"]]
     if o.empty or n.empty:
         return pd.DataFrame(columns=cols)

@@ -22,15 +22,11 @@ import pandas as pd
 
 from ringscope.detection.ban_evasion import BANNED_STATUS, BanEvasionParams, ban_events, detect_ban_evasion as local
 from ringscope.detection.findings import ClusterFinding
-from ringscope.spark.source import PlatformSource
+from ringscope.spark.source import PlatformSource, to_pandas
 
 ACCOUNT_COLUMNS = ["account_id", "registered_at", "status"]
 LINK_COLUMNS = ["account_id", "device_id", "first_seen", "last_seen"]
 SANCTION_COLUMNS = ["sanction_id", "target_type", "target_id", "action", "reason", "issued_at", "expires_at"]
-
-
-def _pandas(frame, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: [] for c in columns}) if frame is None else frame.toPandas()
 
 
 def detect_ban_evasion(source: PlatformSource, params: BanEvasionParams = BanEvasionParams(),
@@ -39,10 +35,10 @@ def detect_ban_evasion(source: PlatformSource, params: BanEvasionParams = BanEva
     from pyspark.sql import functions as F
 
     spark = source.spark
-    sanctions = _pandas(source.frame("sanctions", SANCTION_COLUMNS), SANCTION_COLUMNS)
+    sanctions = to_pandas(source.frame("sanctions", SANCTION_COLUMNS), SANCTION_COLUMNS)
     accounts = source.frame("accounts", ACCOUNT_COLUMNS).dropDuplicates(["account_id"])
     status_banned = accounts.where(F.lower(F.trim(F.col("status"))).isin(sorted(BANNED_STATUS)))
-    banned_by_status = status_banned.toPandas()
+    banned_by_status = to_pandas(status_banned, ACCOUNT_COLUMNS)
     events = ban_events(sanctions, banned_by_status, params.ban_actions)
     log(f"  ban_evasion on Spark: {len(events):,} bans ({len(sanctions):,} sanctions, "
         f"{len(banned_by_status):,} accounts banned by status)")
@@ -57,10 +53,10 @@ def detect_ban_evasion(source: PlatformSource, params: BanEvasionParams = BanEva
         spark.createDataFrame(pd.DataFrame({"device_id": banned_devices.astype(str)}), "device_id string")).distinct()
     relevant = links.join(devices, "device_id").select(*LINK_COLUMNS).persist()
     try:
-        on_devices = relevant.toPandas()
+        on_devices = to_pandas(relevant, LINK_COLUMNS)
         suspects = spark.createDataFrame(pd.DataFrame({"account_id": on_devices["account_id"].drop_duplicates()}),
                                          "account_id string")
-        suspect_accounts = accounts.join(suspects, "account_id").toPandas()
+        suspect_accounts = to_pandas(accounts.join(suspects, "account_id").select(*ACCOUNT_COLUMNS), ACCOUNT_COLUMNS)
     finally:
         relevant.unpersist()
     log(f"  ban_evasion on Spark: {len(on_devices):,} links of {on_devices['device_id'].nunique():,} devices "

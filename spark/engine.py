@@ -1,8 +1,9 @@
 """The Spark engine ``ringscope detect --engine spark`` drives: which detectors run on Spark, and how.
 
 ``SPARK_DETECTORS`` maps a policy key to its Spark implementation
-``(source, params) -> list[ClusterFinding]``; each gives the findings its
-local twin gives on the same data (a parity test per detector). A policy that
+``(source, params, log) -> list[ClusterFinding]``, ``SPARK_AFTER_FLAGGING``
+those that run last, over the accounts the others flagged; each gives the
+findings its local twin gives on the same data (a parity test per detector). A policy that
 enables a detector not ported yet is refused before the run is recorded, with
 the list of what is ported, so that a run stored as ``spark`` never silently
 leaves a detector out. The account risks are combined on the driver as a local
@@ -21,14 +22,15 @@ import pandas as pd
 from ringscope.common.errors import SettingError
 from ringscope.detection import ban_evasion as local_ban_evasion
 from ringscope.detection import shared_infrastructure as local_shared_infrastructure
+from ringscope.detection import underwater as local_underwater
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.frames import PlatformFrames
-from ringscope.detection.pipeline import DETECTORS, DetectorResult, validate_params
+from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
 from ringscope.detection.reader import ACCOUNTS
-from ringscope.spark import ban_evasion, shared_infrastructure
+from ringscope.spark import ban_evasion, shared_infrastructure, underwater
 from ringscope.spark.session import SparkSettings, spark_session
-from ringscope.spark.source import PlatformSource
+from ringscope.spark.source import PlatformSource, to_pandas
 
 # (source, params, log) -> findings; ``log`` gets a progress line per stage
 SparkDetector = Callable[[PlatformSource, object, Callable[[str], None]], list[ClusterFinding]]
@@ -36,13 +38,18 @@ SparkDetector = Callable[[PlatformSource, object, Callable[[str], None]], list[C
 # In the local engine's running order (``pipeline.DETECTORS``).
 SPARK_DETECTORS: dict[str, SparkDetector] = {
     local_shared_infrastructure.DETECTOR: shared_infrastructure.detect_shared_infrastructure,
+    local_underwater.DETECTOR: underwater.detect_underwater,
     local_ban_evasion.DETECTOR: ban_evasion.detect_ban_evasion,
+}
+# Those that run last, over the accounts the others flagged: (source, flagged, params, log) -> findings
+SPARK_AFTER_FLAGGING: dict[str, Callable[..., list[ClusterFinding]]] = {
+    local_underwater.DETECTOR_INTERMEDIARY: underwater.detect_flagged_intermediaries,
 }
 
 
 def not_ported(policy: DetectionPolicy) -> list[str]:
     """The detectors ``policy`` enables that have no Spark implementation yet."""
-    return [name for name in policy.enabled() if name not in SPARK_DETECTORS]
+    return [name for name in policy.enabled() if name not in SPARK_DETECTORS and name not in SPARK_AFTER_FLAGGING]
 
 
 @dataclass
@@ -67,7 +74,8 @@ class SparkEngine:
         missing = not_ported(policy)
         if missing:
             raise SettingError(
-                f"the Spark engine cannot run {', '.join(missing)} yet (ported: {', '.join(SPARK_DETECTORS)}); "
+                f"the Spark engine cannot run {', '.join(missing)} yet (ported: "
+                f"{', '.join([*SPARK_DETECTORS, *SPARK_AFTER_FLAGGING])}); "
                 f"disable them in a copy of the detection policy (detectors.<name>.enabled: false, then "
                 f"--policy FILE or RINGSCOPE_DETECTION_POLICY), or run --engine local")
 
@@ -79,16 +87,24 @@ class SparkEngine:
         params = validate_params(policy)
         source = PlatformSource(spark_session(self.settings), self.source)
         results = []
-        for name in DETECTORS:
-            if name not in params:
-                continue
-            started = time.monotonic()
-            findings = SPARK_DETECTORS[name](source, params[name], log)
+
+        def ran(name: str, started: float, findings: list[ClusterFinding]) -> None:
             results.append(DetectorResult(name, findings, time.monotonic() - started))
             if on_done:
                 on_done(results[-1])
-        members = sorted({a for r in results for f in r.findings for a in f.members})
-        return results, _frames_with_accounts(source, members)
+
+        for name in DETECTORS:
+            if name in params and name in SPARK_DETECTORS:
+                started = time.monotonic()
+                ran(name, started, SPARK_DETECTORS[name](source, params[name], log))
+        frames = _frames_with_accounts(source, sorted({a for r in results for f in r.findings for a in f.members}))
+        for name in DETECTORS:
+            if name in params and name in SPARK_AFTER_FLAGGING:
+                started = time.monotonic()
+                flagged = sorted(flagged_ids(account_risks(results, policy, frames), policy))
+                ran(name, started, SPARK_AFTER_FLAGGING[name](source, flagged, params[name], log))
+        # The last findings' members are flagged accounts, already in the frames.
+        return results, frames
 
 
 def _frames_with_accounts(source: PlatformSource, account_ids: list[str]) -> PlatformFrames:
@@ -99,8 +115,8 @@ def _frames_with_accounts(source: PlatformSource, account_ids: list[str]) -> Pla
         return empty
     spark = source.spark
     wanted = spark.createDataFrame(pd.DataFrame({"account_id": account_ids}))
-    accounts = (source.frame("accounts", columns).join(wanted.hint("broadcast"), "account_id")
-                .dropDuplicates(["account_id"]).toPandas())
+    accounts = to_pandas(source.frame("accounts", columns).join(wanted.hint("broadcast"), "account_id")
+                         .dropDuplicates(["account_id"]).select(*columns), columns)
     accounts["stub"] = False
     empty.accounts = accounts[[*columns, "stub"]]
     return empty

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from ringscope.common.errors import RingscopeError
+from ringscope.detection.reader import TIME_COLUMNS
 
 # The input format's required columns (shared/spec/input-format.md), for the kinds the Spark stages read.
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -76,3 +79,15 @@ class PlatformSource:
             return bool(fs.exists(hadoop_path))
         except Exception as exc:
             raise SourceError(f"{path}: cannot look at it ({str(exc).splitlines()[0][:300]})") from exc
+
+
+def to_pandas(frame, columns: list[str]) -> pd.DataFrame:
+    """A (small) Spark frame on the driver, typed as the graph reader types the same values: timestamps
+    (ISO 8601 text with any offset, or Spark timestamps) as UTC datetimes, unparsable ones missing.
+    ``None`` (a kind the dataset does not have) gives an empty frame with ``columns``. O(rows)."""
+    df = pd.DataFrame({c: [] for c in columns}) if frame is None else frame.toPandas()
+    for column in columns:
+        if column in TIME_COLUMNS:
+            df[column] = pd.to_datetime(df[column], utc=True, errors="coerce", format="ISO8601").astype(
+                "datetime64[ns, UTC]")
+    return df

@@ -14,7 +14,7 @@ from ringscope.graph.admin import reset
 from ringscope.ingest.load import IngestOptions
 from ringscope.ingest.modes import load_dataset
 from ringscope.simulate.platform import simulate
-from ringscope.spark.engine import SPARK_DETECTORS
+from ringscope.spark.engine import SPARK_AFTER_FLAGGING, SPARK_DETECTORS
 
 
 def policy_of(path, enabled):
@@ -43,7 +43,7 @@ def test_spark_and_local_runs_flag_the_same_accounts_for_the_same_reasons(spark,
     reset(graph)
     mode, _ = load_dataset(graph, lake, IngestOptions(rejects_dir=tmp_path / "rejects", mode="bulk"))
     assert mode == "bulk"
-    policy = str(policy_of(tmp_path / "policy.yaml", set(SPARK_DETECTORS)))
+    policy = str(policy_of(tmp_path / "policy.yaml", set(SPARK_DETECTORS) | set(SPARK_AFTER_FLAGGING)))
     local_run = detect(capsys, "--policy", policy, "--read", "graph")
     spark_run = detect(capsys, "--policy", policy, "--engine", "spark", "--source", str(lake))
     local, on_spark = flagged_rows(capsys, local_run), flagged_rows(capsys, spark_run)
