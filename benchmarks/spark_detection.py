@@ -1,12 +1,14 @@
 """``ringscope detect --engine spark`` on simulated lakes, against ``--engine local`` on the same data.
 
     python -m benchmarks.spark_detection --accounts 1000000 10000000 [--load 1000000] [--local 1000000]
+        [--reuse 1000000]
 
 For each size: ``ringscope simulate DIR --accounts N --seed 7 --format parquet`` (the lake; skipped when
 there), then, for the sizes in ``--load``, ``ringscope ingest LAKE --mode bulk`` into a Neo4j of the
 benchmark's own (``--work``/neo4j, port ``--port``), so the run is stored against the graph an
 investigator opens; a size not loaded stores its run in an empty graph (its clusters then link no
-Account nodes, so storing is cheaper than it would be: the table says which). Then, with a detection
+Account nodes, so storing is cheaper than it would be: the table says which; ``--reuse`` keeps the graph
+an earlier run of this script loaded). Then, with a detection
 policy that enables exactly the detectors ported to Spark (``spark.engine``: ``SPARK_DETECTORS`` and ``SPARK_AFTER_FLAGGING``):
 
 1. ``ringscope detect --engine spark --source LAKE --policy P``: the whole command, with Spark in
@@ -14,7 +16,8 @@ policy that enables exactly the detectors ported to Spark (``spark.engine``: ``S
 2. for the sizes in ``--local``: ``ringscope detect --read graph --policy P`` (the local engine), and
    whether both runs flag the same accounts with the same scores and reasons (``ringscope flagged``).
 
-Recorded per command: wall and CPU seconds, the peak of the summed resident memory of the command's
+Recorded per command: wall seconds, CPU seconds of the whole process tree (sampled every 0.5 s, so the
+last half second of a process may be missed; ``wait4`` alone would miss Spark's JVM), the peak of the summed resident memory of the command's
 whole process tree (Python, Spark's JVM, its Python workers; sampled every 0.5 s) and the largest
 single process in it, each stage's progress line, and from Spark's event log the shuffle bytes
 written and read and the bytes spilled. Appended to ``benchmarks/results/spark_detection.md``.
@@ -85,12 +88,24 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
-def _sample(root: int, stop: threading.Event, command: Command) -> None:
+def _cpu_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _sample(root: int, stop: threading.Event, command: Command, ticks: dict[int, int]) -> None:
+    """Peak resident memory of the process tree, and each process's CPU ticks as last seen (Spark's JVM is
+    not a waited-for child, so ``wait4`` would not count its CPU)."""
     while not stop.is_set():
         tree, todo, sizes = _children(), [root], []
         while todo:
             pid = todo.pop()
             sizes.append(_rss_mib(pid))
+            ticks[pid] = max(ticks.get(pid, 0), _cpu_ticks(pid))
             todo += tree.get(pid, [])
         command.tree_mib = max(command.tree_mib, sum(sizes))
         command.largest_mib = max(command.largest_mib, max(sizes, default=0.0))
@@ -105,7 +120,8 @@ def run_command(name: str, args: list[str], env: dict[str, str], log: Path) -> C
         process = subprocess.Popen([RINGSCOPE, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True)
         stop = threading.Event()
-        sampler = threading.Thread(target=_sample, args=(process.pid, stop, command), daemon=True)
+        ticks: dict[int, int] = {}
+        sampler = threading.Thread(target=_sample, args=(process.pid, stop, command, ticks), daemon=True)
         sampler.start()
         for line in process.stdout:
             out.write(line)
@@ -115,7 +131,8 @@ def run_command(name: str, args: list[str], env: dict[str, str], log: Path) -> C
         stop.set()
         sampler.join()
     command.seconds = time.monotonic() - started
-    command.cpu = usage.ru_utime + usage.ru_stime
+    # the larger of: what wait4 counts (waited-for processes, to their end) and the tree's sampled ticks
+    command.cpu = max(usage.ru_utime + usage.ru_stime, sum(ticks.values()) / os.sysconf("SC_CLK_TCK"))
     command.ok = os.waitstatus_to_exitcode(status) == 0
     print(f"  {name}: {command.seconds:,.1f} s, tree peak {command.tree_mib:,.0f} MiB"
           + ("" if command.ok else " FAILED"), flush=True)
@@ -125,7 +142,7 @@ def run_command(name: str, args: list[str], env: dict[str, str], log: Path) -> C
 def shuffle_totals(event_dir: Path) -> dict[str, int]:
     """Shuffle bytes written and read, and bytes spilled, summed over every task of the event log(s)."""
     totals = {"shuffle written": 0, "shuffle read": 0, "spilled to disk": 0, "spilled in memory": 0}
-    for path in event_dir.glob("*"):
+    for path in (p for p in event_dir.rglob("*") if p.is_file()):
         with open(path, encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 if '"SparkListenerTaskEnd"' not in line:
@@ -141,13 +158,16 @@ def shuffle_totals(event_dir: Path) -> dict[str, int]:
 
 
 def flagged(run_id: str, env: dict[str, str]) -> list[tuple]:
-    out = subprocess.run([RINGSCOPE, "flagged", "--run", run_id, "--format", "csv"], env=env, capture_output=True,
-                         text=True, check=True).stdout
-    return sorted((r["account_id"], r["score"], r["detectors"], r["reasons"]) for r in csv.DictReader(io.StringIO(out)))
+    """What ``ringscope flagged`` prints for the run, cluster ids without the run's own id."""
+    reader = {k: v for k, v in env.items() if k != "RINGSCOPE_ACTOR"}  # read as the OS user, as a person would
+    out = subprocess.run([RINGSCOPE, "flagged", "--run", run_id, "--format", "csv"], env=reader,
+                         capture_output=True, text=True, check=True).stdout
+    return sorted((r["account_id"], r["score"], r["cluster_id"].removeprefix(run_id), r["detectors"], r["reasons"])
+                  for r in csv.DictReader(io.StringIO(out)))
 
 
 def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int, driver_memory: str,
-        heap: str, pagecache: str) -> str:
+        heap: str, pagecache: str, reuse: set[int] = frozenset()) -> str:
     work.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     env.update(RINGSCOPE_HOME=str(work / "neo4j"), RINGSCOPE_BOLT_PORT=str(port), RINGSCOPE_NEO4J_HEAP=heap,
@@ -173,9 +193,12 @@ def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int
             shutil.rmtree(lake, ignore_errors=True)
             run_command("simulate", ["simulate", str(lake), "--accounts", str(n), "--seed", "7",
                                      "--format", "parquet"], env, log)
-        run_command("reset", ["reset", "--yes"], env, log)
         graph = "empty graph (the run's clusters link no Account node)"
-        if n in load:
+        if n in reuse:
+            graph = "the platform bulk-loaded before (reused)"
+        else:
+            run_command("reset", ["reset", "--yes"], env, log)
+        if n in load and n not in reuse:
             loaded = run_command("ingest --mode bulk", ["ingest", str(lake), "--mode", "bulk",
                                                         "--rejects-dir", str(work / "rejects")], env, log)
             graph = f"the platform bulk-loaded ({loaded.seconds:,.0f} s)" if loaded.ok else "load FAILED"
@@ -183,22 +206,23 @@ def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int
         shutil.rmtree(events, ignore_errors=True)
         events.mkdir()
         spark_env = dict(env, PYSPARK_SUBMIT_ARGS=f"--conf spark.eventLog.enabled=true --conf "
-                                                  f"spark.eventLog.dir=file://{events} pyspark-shell")
+                                                  f"spark.eventLog.dir=file://{events} --conf spark.eventLog.compress=false "
+                                                  f"pyspark-shell")
         commands = [run_command("detect --engine spark", ["detect", "--engine", "spark", "--source", str(lake),
                                                           "--policy", str(policy_path)], spark_env, log)]
         commands[0].shuffle = shuffle_totals(events)
         parity = ""
-        if n in local and n in load:
+        if n in local and (n in load or n in reuse):
             commands.append(run_command("detect (local engine, --read graph)",
                                         ["detect", "--read", "graph", "--policy", str(policy_path)], env, log))
             if all(c.ok for c in commands):
                 a, b = (flagged(c.lines[-1].strip(), env) for c in commands)
                 same = a == b
                 parity = (f"flagged by both engines: {len(a):,} and {len(b):,} accounts; "
-                          + ("identical (ids, scores, detectors, reasons)" if same else
+                          + ("identical (ids, scores, clusters, detectors, reasons)" if same else
                              f"DIFFERENT in {len(set(a) ^ set(b)):,} rows"))
         lines += [f"### {n:,} accounts; runs stored in: {graph}", "",
-                  "| command | wall s | CPU s | peak MiB (process tree) | peak MiB (largest process) | ok |",
+                  "| command | wall s | CPU s (process tree) | peak MiB (process tree) | peak MiB (largest process) | ok |",
                   "|---|---:|---:|---:|---:|---|"]
         lines += [f"| `{c.name}` | {c.seconds:,.1f} | {c.cpu:,.1f} | {c.tree_mib:,.0f} | {c.largest_mib:,.0f} | "
                   f"{'yes' if c.ok else 'FAILED'} |" for c in commands]
@@ -222,6 +246,8 @@ def main() -> None:
                         help="sizes whose lake is bulk-loaded into the graph first")
     parser.add_argument("--local", type=int, nargs="*", default=[1_000_000],
                         help="loaded sizes on which the local engine runs too, and parity is checked")
+    parser.add_argument("--reuse", type=int, nargs="*", default=[],
+                        help="sizes whose graph (loaded by an earlier run of this script) is used as it is")
     parser.add_argument("--work", type=Path, default=Path("/tmp/ringscope-spark-bench"))
     parser.add_argument("--port", type=int, default=7720)
     parser.add_argument("--driver-memory", default="6g")
@@ -229,7 +255,7 @@ def main() -> None:
     parser.add_argument("--pagecache", default="2g")
     args = parser.parse_args()
     text = run(args.accounts, set(args.load), set(args.local), args.work, args.port, args.driver_memory,
-               args.heap, args.pagecache)
+               args.heap, args.pagecache, set(args.reuse))
     append_results(RESULTS, text)
     print(text)
 

@@ -56,13 +56,15 @@ def qa_acts(comments: pd.DataFrame, lures: pd.DataFrame) -> pd.DataFrame:
     """
     if comments.empty or "reply_to" not in comments or lures.empty:
         return pd.DataFrame(columns=_QA_COLUMNS)
-    return _qa_acts(prepared(comments), lures)
+    return prepared_qa_acts(prepared(comments), lures)
 
 
 _QA_COLUMNS = ["asker", "answerer", "question_id", "answer_id", "note_id", "question", "answer"]
 
 
-def _qa_acts(prep: PreparedComments, lures: pd.DataFrame) -> pd.DataFrame:
+def prepared_qa_acts(prep: PreparedComments, lures: pd.DataFrame) -> pd.DataFrame:
+    """:func:`qa_acts` over comments already prepared: every answer in ``lures`` and the question it
+    replies to must be among them (the Spark engine passes only those). O(N)."""
     cid = prep.column("comment_id")
     reply = prep.frame["reply_to"]
     reply_ids = prep.column("reply_to")
@@ -153,4 +155,4 @@ def detect_qa_acts(
     lures = match_lures(PreparedComments(comments[isin_objects(cid, cid[replies])]), patterns)
     if lures.empty:
         return []
-    return qa_clusters(_qa_acts(prep, lures), params)
+    return qa_clusters(prepared_qa_acts(prep, lures), params)

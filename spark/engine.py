@@ -21,6 +21,8 @@ import pandas as pd
 
 from ringscope.common.errors import SettingError
 from ringscope.detection import ban_evasion as local_ban_evasion
+from ringscope.detection import offplatform_lures as local_offplatform_lures
+from ringscope.detection import qa_acts as local_qa_acts
 from ringscope.detection import shared_infrastructure as local_shared_infrastructure
 from ringscope.detection import underwater as local_underwater
 from ringscope.detection.config import DetectionPolicy
@@ -28,7 +30,7 @@ from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
 from ringscope.detection.reader import ACCOUNTS
-from ringscope.spark import ban_evasion, shared_infrastructure, underwater
+from ringscope.spark import ban_evasion, comment_lures, shared_infrastructure, underwater
 from ringscope.spark.session import SparkSettings, spark_session
 from ringscope.spark.source import PlatformSource, to_pandas
 
@@ -38,6 +40,8 @@ SparkDetector = Callable[[PlatformSource, object, Callable[[str], None]], list[C
 # In the local engine's running order (``pipeline.DETECTORS``).
 SPARK_DETECTORS: dict[str, SparkDetector] = {
     local_shared_infrastructure.DETECTOR: shared_infrastructure.detect_shared_infrastructure,
+    local_offplatform_lures.DETECTOR: comment_lures.detect_offplatform_lures,
+    local_qa_acts.DETECTOR: comment_lures.detect_qa_acts,
     local_underwater.DETECTOR: underwater.detect_underwater,
     local_ban_evasion.DETECTOR: ban_evasion.detect_ban_evasion,
 }

@@ -67,6 +67,7 @@ def spark_session(settings: SparkSettings):
                    .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
                    .config("spark.local.dir", settings.local_dir)
                    .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")  # the engine logs its stages itself
                    .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                    # findings travel back pickled; a batch of large clusters can exceed the default 1g
                    .config("spark.driver.maxResultSize", "2g")
