@@ -65,3 +65,16 @@ def test_a_missing_required_column_names_the_file_and_the_column(spark, tmp_path
         on_spark(PlatformSource(spark, str(tmp_path / "lake")), SharedInfrastructureParams())
     with pytest.raises(SourceError, match="no accounts/ folder or accounts.parquet"):
         on_spark(PlatformSource(spark, str(tmp_path / "nowhere")), SharedInfrastructureParams())
+
+
+def test_account_codes_are_the_ranks_of_the_sorted_ids_over_many_partitions(spark):
+    import random
+
+    from ringscope.spark.shared_infrastructure import account_codes
+
+    rng = random.Random(3)
+    ids = [f"a{rng.randrange(10**9):09d}" for _ in range(5000)] + ["Z", "é", "a", "中"]
+    links = spark.createDataFrame(pd.DataFrame({"account_id": ids * 2})).repartition(7)
+    codes = {r["account_id"]: r["account"] for r in account_codes(links).collect()}
+    expected = {a: i for i, a in enumerate(sorted(set(ids), key=lambda t: t.encode("utf-8")))}
+    assert codes == expected
