@@ -228,7 +228,8 @@ def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int
                   f"{'yes' if c.ok else 'FAILED'} |" for c in commands]
         spark = commands[0]
         lines += ["", "Spark's stages (progress lines of the command):", ""]
-        lines += [f"    {line.strip()}" for line in spark.lines if "on Spark:" in line or "clusters in" in line]
+        lines += [f"    {line.strip()}" for line in spark.lines if "on Spark:" in line or
+                  ("clusters in" in line and not line.startswith("compared"))]
         lines += ["", "From Spark's event log: " + ", ".join(f"{k} {v / 2**20:,.0f} MiB"
                                                             for k, v in spark.shuffle.items())]
         if parity:
