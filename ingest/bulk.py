@@ -132,14 +132,21 @@ def bulk_ingest(graph: Graph, directory: Path, options: IngestOptions | None = N
 
     started = time.monotonic()
     (staging / "IMPORTING").write_text("a bulk import started; if this file remains, it did not finish\n")
-    try:
-        report.imported = local.import_store(settings.local, built.files, off_heap=options.bulk_memory, log=log)
-    except BaseException:
-        # The store is half-written: leave an empty, running database rather than one that fails to open.
-        local.wipe_store(settings.local, log=log)
-        (staging / "IMPORTING").unlink(missing_ok=True)
-        ensure_schema(graph.driver, graph.database)
-        raise
+    if not any(built.nodes.values()):
+        # Every row rejected (or no rows at all): the importer refuses to run without a node file, and the
+        # store it would build is the empty one already there.
+        report.imported = "nothing to import: no valid rows; the database stays empty"
+        log(report.imported)
+    else:
+        try:
+            report.imported = local.import_store(settings.local, built.files, off_heap=options.bulk_memory,
+                                                 log=log)
+        except BaseException:
+            # The store is half-written: leave an empty, running database rather than one that fails to open.
+            local.wipe_store(settings.local, log=log)
+            (staging / "IMPORTING").unlink(missing_ok=True)
+            ensure_schema(graph.driver, graph.database)
+            raise
     report.seconds["import"] = time.monotonic() - started
 
     started = time.monotonic()

@@ -171,6 +171,29 @@ def test_bad_input_follows_the_same_rules_in_bulk_mode(graph, tmp_path, capsys, 
     assert [r["id"] for r in graph.read("MATCH (a:Account) RETURN a.account_id AS id")] == ["x3"]
 
 
+def test_a_bulk_load_where_every_row_is_rejected_finishes_with_an_empty_database(graph, tmp_path, capsys,
+                                                                                 use_test_db):
+    # Found by the hostile fuzz test: with no valid row there is no node file, and Neo4j's importer
+    # refuses to run without one (a usage error), so the load failed instead of keeping the rejects.
+    ds = tmp_path / "ds"
+    write_table(ds, "accounts", [{"account_id": "", "registered_at": "2025-01-01"},
+                                 {"account_id": "x2", "registered_at": "soon"}])
+    reset(graph)
+    code = cli.main(["ingest", str(ds), "--mode", "bulk", "--rejects-dir", str(tmp_path / "rej")])
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert code == 0, out
+    assert "accounts.csv: read 2, loaded 0, rejected 2" in out and "nothing to import" in out
+    assert len((tmp_path / "rej" / "accounts.csv.rejects.csv").read_text().strip().splitlines()) == 3
+    assert graph.read("MATCH (a:Account) RETURN count(a) AS n")[0]["n"] == 0
+    # The rejects fixed, the same dataset loads (incrementally: the first load left its checkpoints).
+    write_table(ds, "accounts", [{"account_id": "x1", "registered_at": "2025-01-01"},
+                                 {"account_id": "x2", "registered_at": "2025-01-02"}])
+    assert cli.main(["ingest", str(ds), "--rejects-dir", str(tmp_path / "rej")]) == 0
+    capsys.readouterr()
+    assert sorted(r["id"] for r in graph.read("MATCH (a:Account) RETURN a.account_id AS id")) == ["x1", "x2"]
+
+
 def test_auto_takes_the_bulk_path_only_into_an_empty_local_database(graph, tmp_path, test_settings, use_test_db,
                                                                     capsys):
     ds = write_platform(tmp_path / "ds")
