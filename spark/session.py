@@ -53,8 +53,12 @@ class SparkSettings:
 
 def spark_session(settings: SparkSettings):
     """The process's SparkSession (made on first use; later calls get the same one). A Spark that cannot
-    start (no Java 17, a bad master URL) is one clear ``RingscopeError``."""
-    from pyspark.sql import SparkSession
+    start (no Java 17, a bad master URL, no pyspark) is one clear ``RingscopeError``."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise RingscopeError(f"the Spark engine needs pyspark ({exc}): install ringscope with its spark extra, "
+                             f"pip install 'ringscope[spark]' (make setup does)") from exc
 
     with _LOCK:
         active = SparkSession.getActiveSession()
