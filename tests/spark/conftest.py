@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ringscope.simulate.platform import simulate
 from ringscope.spark.session import SparkSettings, spark_session, stop_session
 
 
@@ -23,3 +24,12 @@ def spark(tmp_path_factory):
     session = spark_session(settings)
     yield session
     stop_session()
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory):
+    """The 10,000-account simulated platform as a Parquet lake (folders of part files), made once."""
+    directory = tmp_path_factory.mktemp("lake") / "platform"
+    simulate(directory, accounts=10_000, seed=7, fmt="parquet")
+    return directory
+

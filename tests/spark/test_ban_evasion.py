@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from ringscope.detection.ban_evasion import BanEvasionParams, detect_ban_evasion
-from ringscope.simulate.platform import simulate
 from ringscope.spark.ban_evasion import detect_ban_evasion as on_spark
 from ringscope.spark.source import PlatformSource
+from tests.spark.lakes import write_lake
 
 
 def local_findings(directory, params):
     read = lambda kind: pd.read_parquet(directory / kind)  # noqa: E731
     return detect_ban_evasion(read("account_devices"), read("accounts"), read("sanctions"), params)
-
-
-def write(directory, **frames):
-    for name, frame in frames.items():
-        (directory / name).mkdir(parents=True)
-        frame.to_parquet(directory / name / "part-00000.parquet")
-    return directory
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("lake") / "platform"
-    simulate(directory, accounts=10_000, seed=7, fmt="parquet")
-    return directory
 
 
 def test_the_simulated_platform_gives_the_same_findings_on_spark(spark, platform):
@@ -57,7 +42,7 @@ def test_device_bans_status_bans_expired_bans_and_crowded_devices_agree(spark, t
                       "2024-01-01T00:00:00Z"],
         "expires_at": [None, None, None, "2024-02-01T00:00:00Z"],
     })
-    lake = write(tmp_path / "lake", accounts=accounts, sanctions=sanctions,
+    lake = write_lake(tmp_path / "lake", accounts=accounts, sanctions=sanctions,
                  account_devices=pd.DataFrame(devices, columns=["account_id", "device_id", "first_seen"]))
     params = BanEvasionParams(device_cap=5)
     expected = local_findings(lake, params)
@@ -66,6 +51,6 @@ def test_device_bans_status_bans_expired_bans_and_crowded_devices_agree(spark, t
 
 
 def test_a_lake_without_sanctions_or_bans_finds_nothing(spark, tmp_path):
-    lake = write(tmp_path / "lake", accounts=pd.DataFrame({"account_id": ["a"], "registered_at": ["2024-01-01"],
+    lake = write_lake(tmp_path / "lake", accounts=pd.DataFrame({"account_id": ["a"], "registered_at": ["2024-01-01"],
                                                           "status": ["active"]}))
     assert on_spark(PlatformSource(spark, str(lake)), BanEvasionParams()) == []

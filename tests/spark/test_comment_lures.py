@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from ringscope.detection.offplatform_lures import OffplatformLureParams, detect_offplatform_lures
 from ringscope.detection.qa_acts import QaActParams, detect_qa_acts
-from ringscope.simulate.platform import simulate
 from ringscope.spark.comment_lures import detect_offplatform_lures as lures_on_spark
 from ringscope.spark.comment_lures import detect_qa_acts as qa_on_spark
 from ringscope.spark.source import PlatformSource
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("lake") / "platform"
-    simulate(directory, accounts=10_000, seed=7, fmt="parquet")
-    return directory
 
 
 def test_the_simulated_platform_gives_the_same_findings_on_spark(spark, platform):

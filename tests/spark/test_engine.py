@@ -13,7 +13,6 @@ from ringscope.detection.config import DEFAULT_POLICY
 from ringscope.graph.admin import reset
 from ringscope.ingest.load import IngestOptions
 from ringscope.ingest.modes import load_dataset
-from ringscope.simulate.platform import simulate
 from ringscope.spark.engine import SPARK_AFTER_FLAGGING, SPARK_DETECTORS
 
 
@@ -36,10 +35,9 @@ def detect(capsys, *args):
     return capsys.readouterr().out.strip().splitlines()[-1]
 
 
-def test_spark_and_local_runs_flag_the_same_accounts_for_the_same_reasons(spark, graph, use_test_db, capsys,
-                                                                          tmp_path):
-    lake = tmp_path / "lake"
-    simulate(lake, accounts=10_000, seed=7, fmt="parquet")
+def test_spark_and_local_runs_flag_the_same_accounts_for_the_same_reasons(spark, platform, graph, use_test_db,
+                                                                          capsys, tmp_path):
+    lake = platform
     reset(graph)
     mode, _ = load_dataset(graph, lake, IngestOptions(rejects_dir=tmp_path / "rejects", mode="bulk"))
     assert mode == "bulk"

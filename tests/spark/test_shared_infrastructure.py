@@ -8,7 +8,6 @@ import pytest
 from ringscope.detection.shared_infrastructure import (
     SharedInfrastructureParams, detect_shared_infrastructure, infrastructure_links,
 )
-from ringscope.simulate.platform import simulate
 from ringscope.spark.shared_infrastructure import detect_shared_infrastructure as on_spark
 from ringscope.spark.source import PlatformSource, SourceError
 
@@ -17,13 +16,6 @@ def local_findings(directory, params):
     read = lambda kind: pd.read_parquet(directory / kind)  # noqa: E731
     links = infrastructure_links(read("accounts"), read("account_devices"), read("account_ips"))
     return detect_shared_infrastructure(links, params)
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("lake") / "platform"
-    simulate(directory, accounts=10_000, seed=7, fmt="parquet")
-    return directory
 
 
 def test_the_simulated_platform_gives_the_same_findings_on_spark(spark, platform):

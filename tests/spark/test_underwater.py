@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from ringscope.detection.underwater import (
     FlaggedIntermediaryParams, UnderwaterParams, detect_flagged_intermediaries, detect_underwater,
 )
-from ringscope.simulate.platform import simulate
 from ringscope.spark.source import PlatformSource
+from tests.spark.lakes import write_lake
 from ringscope.spark.underwater import detect_flagged_intermediaries as flagged_on_spark
 from ringscope.spark.underwater import detect_underwater as on_spark
 
@@ -28,20 +27,6 @@ def read(directory, kind):
 def local_findings(directory, params):
     return detect_underwater(read(directory, "notes"), read(directory, "orders"),
                              read(directory, "intermediary_accounts"), params)
-
-
-def write(directory, **frames):
-    for name, frame in frames.items():
-        (directory / name).mkdir(parents=True)
-        frame.to_parquet(directory / name / "part-00000.parquet")
-    return directory
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("lake") / "platform"
-    simulate(directory, accounts=10_000, seed=7, fmt="parquet")
-    return directory
 
 
 def test_the_simulated_platform_gives_the_same_findings_on_spark(spark, platform):
@@ -68,7 +53,7 @@ def test_direct_orders_managed_authors_since_windows_and_declared_notes_agree(sp
     })
     managed = pd.DataFrame({"intermediary_id": ["m1", "m1", "m1", "m2"], "account_id": ["a2", "a3", "a5", "a4"],
                             "since": ["2024-01-01T00:00:00Z", None, "2024-06-01T00:00:00Z", None]})
-    lake = write(tmp_path / "lake", notes=notes, orders=orders, intermediary_accounts=managed)
+    lake = write_lake(tmp_path / "lake", notes=notes, orders=orders, intermediary_accounts=managed)
     params = UnderwaterParams()
     expected = local_findings(lake, params)
     assert len(expected) >= 2
