@@ -21,10 +21,14 @@ class PlatformFrames:
     sanctions: pd.DataFrame
 
     @classmethod
+    def only(cls, **frames: pd.DataFrame) -> "PlatformFrames":
+        """Frames holding only ``frames`` (by name), every other one empty."""
+        return cls(**{**{f.name: pd.DataFrame() for f in fields(cls)}, **frames})
+
+    @classmethod
     def comments_only(cls, comments: pd.DataFrame) -> "PlatformFrames":
         """Frames holding only comments (for the comment detectors on outside data, e.g. YelpChi)."""
-        empty = {f.name: pd.DataFrame() for f in fields(cls)}
-        return cls(**{**empty, "comments": comments})
+        return cls.only(comments=comments)
 
     def sizes(self) -> dict[str, int]:
         return {f.name: len(getattr(self, f.name)) for f in fields(self)}

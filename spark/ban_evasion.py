@@ -22,7 +22,7 @@ import pandas as pd
 
 from ringscope.detection.ban_evasion import BANNED_STATUS, BanEvasionParams, ban_events, detect_ban_evasion as local
 from ringscope.detection.findings import ClusterFinding
-from ringscope.spark.source import PlatformSource, to_pandas
+from ringscope.spark.source import PlatformSource, id_frame, to_pandas
 
 ACCOUNT_COLUMNS = ["account_id", "registered_at", "status"]
 LINK_COLUMNS = ["account_id", "device_id", "first_seen", "last_seen"]
@@ -47,15 +47,12 @@ def detect_ban_evasion(source: PlatformSource, params: BanEvasionParams = BanEva
         return []
     banned_accounts = events.loc[events["target_type"] == "account", "target_id"].drop_duplicates()
     banned_devices = events.loc[events["target_type"] == "device", "target_id"].drop_duplicates()
-    used = links.join(F.broadcast(spark.createDataFrame(pd.DataFrame({"account_id": banned_accounts.astype(str)}),
-                                                        "account_id string")), "account_id")
-    devices = used.select("device_id").unionByName(
-        spark.createDataFrame(pd.DataFrame({"device_id": banned_devices.astype(str)}), "device_id string")).distinct()
+    used = links.join(F.broadcast(id_frame(spark, banned_accounts, "account_id")), "account_id")
+    devices = used.select("device_id").unionByName(id_frame(spark, banned_devices, "device_id")).distinct()
     relevant = links.join(devices, "device_id").select(*LINK_COLUMNS).persist()
     try:
         on_devices = to_pandas(relevant, LINK_COLUMNS)
-        suspects = spark.createDataFrame(pd.DataFrame({"account_id": on_devices["account_id"].drop_duplicates()}),
-                                         "account_id string")
+        suspects = id_frame(spark, on_devices["account_id"], "account_id")
         suspect_accounts = to_pandas(accounts.join(suspects, "account_id").select(*ACCOUNT_COLUMNS), ACCOUNT_COLUMNS)
     finally:
         relevant.unpersist()

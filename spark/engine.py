@@ -32,7 +32,7 @@ from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risk
 from ringscope.detection.reader import ACCOUNTS
 from ringscope.spark import ban_evasion, comment_lures, shared_infrastructure, underwater
 from ringscope.spark.session import SparkSettings, spark_session
-from ringscope.spark.source import PlatformSource, to_pandas
+from ringscope.spark.source import PlatformSource, id_frame, to_pandas
 
 # (source, params, log) -> findings; ``log`` gets a progress line per stage
 SparkDetector = Callable[[PlatformSource, object, Callable[[str], None]], list[ClusterFinding]]
@@ -112,15 +112,11 @@ class SparkEngine:
 
 
 def _frames_with_accounts(source: PlatformSource, account_ids: list[str]) -> PlatformFrames:
+    """Frames holding only the accounts named (their profile columns, what ``account_risks`` reads)."""
     columns = [c for c, _ in ACCOUNTS.columns if c != "stub"]
-    empty = PlatformFrames.comments_only(pd.DataFrame())
     if not account_ids:
-        empty.accounts = pd.DataFrame({c: [] for c in [*columns, "stub"]})
-        return empty
-    spark = source.spark
-    wanted = spark.createDataFrame(pd.DataFrame({"account_id": account_ids}))
+        return PlatformFrames.only(accounts=pd.DataFrame({c: [] for c in [*columns, "stub"]}))
+    wanted = id_frame(source.spark, account_ids, "account_id")
     accounts = to_pandas(source.frame("accounts", columns).join(wanted.hint("broadcast"), "account_id")
                          .dropDuplicates(["account_id"]).select(*columns), columns)
-    accounts["stub"] = False
-    empty.accounts = accounts[[*columns, "stub"]]
-    return empty
+    return PlatformFrames.only(accounts=accounts.assign(stub=False)[[*columns, "stub"]])

@@ -91,3 +91,8 @@ def to_pandas(frame, columns: list[str]) -> pd.DataFrame:
             df[column] = pd.to_datetime(df[column], utc=True, errors="coerce", format="ISO8601").astype(
                 "datetime64[ns, UTC]")
     return df
+
+
+def id_frame(spark, values, column: str):
+    """A one-column Spark frame of the distinct ``values`` as strings (ids to join or broadcast against). O(n)."""
+    return spark.createDataFrame(pd.DataFrame({column: sorted({str(v) for v in values})}), f"{column} string")

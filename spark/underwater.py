@@ -12,24 +12,19 @@ intermediaries that manage a flagged account: all their rows (their share of fla
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable
 
-import pandas as pd
 
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.underwater import (
     FlaggedIntermediaryParams, UnderwaterParams, detect_flagged_intermediaries as local_flagged_intermediaries,
     detect_underwater as local_underwater, input_bool,
 )
-from ringscope.spark.source import PlatformSource, to_pandas
+from ringscope.spark.source import PlatformSource, id_frame, to_pandas
 
 ORDER_COLUMNS = ["order_id", "brand_id", "intermediary_id", "account_id", "note_id", "placed_at", "declared"]
 NOTE_COLUMNS = ["note_id", "account_id", "posted_at", "brand_id", "declared_commercial"]
 MANAGED_COLUMNS = ["intermediary_id", "account_id", "since"]
-
-
-def _ids(spark, values: Iterable[str], column: str):
-    return spark.createDataFrame(pd.DataFrame({column: sorted({str(v) for v in values})}), f"{column} string")
 
 
 def detect_underwater(source: PlatformSource, params: UnderwaterParams = UnderwaterParams(),
@@ -47,16 +42,16 @@ def detect_underwater(source: PlatformSource, params: UnderwaterParams = Underwa
     managed_frame = source.frame("intermediary_accounts", MANAGED_COLUMNS)
     managed = None
     if managed_frame is not None:
-        managed = to_pandas(managed_frame.join(F.broadcast(_ids(spark, intermediaries, "intermediary_id")),
+        managed = to_pandas(managed_frame.join(F.broadcast(id_frame(spark, intermediaries, "intermediary_id")),
                                                "intermediary_id").select(*MANAGED_COLUMNS), MANAGED_COLUMNS)
     authors = set(undeclared["account_id"].dropna().astype(str))
     if managed is not None:
         authors |= set(managed["account_id"].astype(str))
     # declared_commercial is left to the local detector (it reads the input's booleans its own way)
     candidates = (notes.where(F.col("brand_id").isNotNull())
-                  .join(F.broadcast(_ids(spark, undeclared["brand_id"].dropna(), "brand_id")), "brand_id"))
-    by_note = candidates.join(F.broadcast(_ids(spark, undeclared["note_id"].dropna(), "note_id")), "note_id")
-    by_author = candidates.join(F.broadcast(_ids(spark, authors, "account_id")), "account_id")
+                  .join(F.broadcast(id_frame(spark, undeclared["brand_id"].dropna(), "brand_id")), "brand_id"))
+    by_note = candidates.join(F.broadcast(id_frame(spark, undeclared["note_id"].dropna(), "note_id")), "note_id")
+    by_author = candidates.join(F.broadcast(id_frame(spark, authors, "account_id")), "account_id")
     selected = to_pandas(by_note.select(*NOTE_COLUMNS).unionByName(by_author.select(*NOTE_COLUMNS)).distinct(),
                          NOTE_COLUMNS)
     log(f"  underwater on Spark: {len(undeclared):,} undeclared orders, {len(selected):,} brand notes they can "
@@ -75,7 +70,7 @@ def detect_flagged_intermediaries(source: PlatformSource, flagged: list[str],
         return []
     managed = managed.withColumn("intermediary_id", F.col("intermediary_id").cast("string")) \
                      .withColumn("account_id", F.col("account_id").cast("string"))
-    involved = (managed.join(F.broadcast(_ids(source.spark, flagged, "account_id")), "account_id")
+    involved = (managed.join(F.broadcast(id_frame(source.spark, flagged, "account_id")), "account_id")
                 .select("intermediary_id").distinct())
     rows = to_pandas(managed.join(involved, "intermediary_id").select(*MANAGED_COLUMNS), MANAGED_COLUMNS)
     log(f"  intermediary_flagged_accounts on Spark: {rows['intermediary_id'].nunique():,} intermediaries "
