@@ -21,7 +21,10 @@ for bursts as rate excess over a baseline):
 
 All functions are pure, deterministic (sorted output, seeded subsampling) and
 avoid all-pairs work: pairs are only formed inside a burst, capped at
-``max_burst_size`` actors.
+``max_burst_size`` actors.  :func:`detect_engagement` reads the frames and
+ends with :func:`engagement_findings`; the Spark engine (``spark/engagement.py``)
+feeds that same function with the bursts of batches of whole targets and the
+statistics of :func:`disproportionate_authors` over per-author counts.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ from ringscope.detection.lockstep import _to_ns, _within_group_pairs
 from ringscope.detection.shared_infrastructure import unique_ints
 
 DETECTOR = "engagement"
+EVENT_COLUMNS = ["actor", "target", "object_id", "created_at", "kind"]
+BURST_COLUMNS = ["burst_id", "kind", "target", "start", "end", "n_events", "expected", "ratio", "actors",
+                 "objects"]
+DISPROPORTION_COLUMNS = ["account_id", "likes_received", "followers", "z", "top_notes"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,8 @@ def engagement_events(
 
     A like's target is the liked note's author (``object_id`` the note); a
     follow's target is the followed account (``object_id`` the same).  Rows
-    without a timestamp or a known note author are dropped.  O(n) hash joins.
+    without a timestamp or a known note author are dropped (:func:`ordered_events`).
+    O(n) hash joins.
     """
     parts = []
     if likes is not None and len(likes) and notes is not None and len(notes):
@@ -78,10 +86,20 @@ def engagement_events(
         parts.append(pd.DataFrame({"actor": follows["account_id"], "target": follows["target_account_id"],
                                    "object_id": follows["target_account_id"], "created_at": follows["created_at"],
                                    "kind": "follow"}))
-    cols = ["actor", "target", "object_id", "created_at", "kind"]
     if not parts:
-        return pd.DataFrame(columns=cols)
-    ev = pd.concat(parts, ignore_index=True).dropna(subset=["created_at", "actor", "target"])
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    return ordered_events(pd.concat(parts, ignore_index=True))
+
+
+def ordered_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Raw events ``actor, target, object_id, created_at, kind`` as :func:`engagement_events` gives them:
+    rows without a timestamp, actor or target dropped, and self-engagement (actor == target); ids as
+    strings, times as UTC; sorted by (kind, target, created_at, actor, object_id). Each row is kept or
+    dropped on its own values, so any subset of the events gives the matching subset of the result (the
+    Spark engine runs this on batches of whole targets). O(n log n).
+    """
+    cols = EVENT_COLUMNS
+    ev = events.dropna(subset=["created_at", "actor", "target"])
     ev = ev.astype({"actor": str, "target": str, "object_id": str})
     ev["created_at"] = pd.to_datetime(ev["created_at"], utc=True)
     ev = ev[ev["actor"] != ev["target"]][cols]
@@ -104,7 +122,7 @@ def engagement_bursts(events: pd.DataFrame, params: EngagementParams = Engagemen
     ``engagement_events``' order (kind, target, created_at, actor, object_id),
     so the sort is skipped (at 1 M accounts it is ~10 s of 6.7 M events).
     """
-    cols = ["burst_id", "kind", "target", "start", "end", "n_events", "expected", "ratio", "actors", "objects"]
+    cols = BURST_COLUMNS
     if events.empty:
         return pd.DataFrame(columns=cols)
     if not presorted:
@@ -268,34 +286,59 @@ def audience_disproportion(
     ``follows``.  r = log((likes + 1) / (followers + 1)); z = (r - median) /
     (1.4826 * MAD) over all authors with likes; rows with likes >=
     ``min_likes`` and z >= ``min_z`` are returned as ``account_id,
-    likes_received, followers, z, top_notes`` sorted by z descending.
+    likes_received, followers, z, top_notes`` sorted by z descending
+    (:func:`disproportionate_authors`, :func:`with_top_notes`).
     O(L + A log A).
     """
-    cols = ["account_id", "likes_received", "followers", "z", "top_notes"]
     if likes is None or notes is None or likes.empty or notes.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=DISPROPORTION_COLUMNS)
     lk = likes.merge(notes[["note_id", "account_id"]].rename(columns={"account_id": "author"}), on="note_id")
     per_note = lk.groupby(["author", "note_id"]).size().rename("n").reset_index()
-    received = per_note.groupby("author")["n"].sum()
     if accounts is not None and "followers" in accounts:
-        fol = pd.to_numeric(accounts.set_index(accounts["account_id"].astype(str))["followers"], errors="coerce")
+        followers = accounts.set_index(accounts["account_id"].astype(str))["followers"]
     elif follows is not None and len(follows):
-        fol = follows.groupby(follows["target_account_id"].astype(str)).size()
+        followers = follows.groupby(follows["target_account_id"].astype(str)).size()
     else:
+        return pd.DataFrame(columns=DISPROPORTION_COLUMNS)
+    hits = disproportionate_authors(per_note.groupby("author")["n"].sum(), followers, params)
+    return with_top_notes(hits, per_note)
+
+
+def disproportionate_authors(received: pd.Series, followers: pd.Series,
+                             params: EngagementParams = EngagementParams()) -> pd.DataFrame:
+    """The authors out of proportion, from ``received`` (likes per author, indexed by every author with a
+    like) and ``followers`` (indexed by account id: raw counts, read as numbers, unreadable ones and
+    authors it lacks as 0; it may hold other accounts too).
+
+    r = log((likes + 1) / (followers + 1)), z = (r - median) / max(1.4826 * MAD, 0.25) over all of
+    ``received``; returns ``account_id, likes_received, followers, z`` of the authors with likes >=
+    ``min_likes`` and z >= ``min_z``, sorted by z descending then id. The median and MAD do not depend
+    on the row order. O(A log A).
+    """
+    cols = DISPROPORTION_COLUMNS[:-1]
+    if received.empty:
         return pd.DataFrame(columns=cols)
-    df = pd.DataFrame({"likes_received": received})
+    df = pd.DataFrame({"likes_received": received.sort_index()})
+    fol = pd.to_numeric(followers, errors="coerce")
     df["followers"] = fol.reindex(df.index).fillna(0).to_numpy()
     r = np.log((df["likes_received"] + 1) / (df["followers"] + 1))
     med = float(np.median(r))
     mad = float(np.median(np.abs(r - med))) * 1.4826
     df["z"] = (r - med) / max(mad, 0.25)
     hit = df[(df["likes_received"] >= params.min_likes) & (df["z"] >= params.min_z)]
-    mine = per_note[per_note["author"].isin(hit.index)]
-    top = (mine.sort_values(["author", "n", "note_id"], ascending=[True, False, True])
-           .groupby("author").head(10).groupby("author")["note_id"].agg(tuple))
-    hit = hit.assign(top_notes=top.reindex(hit.index).to_numpy())
     hit = hit.rename_axis("account_id").reset_index()
     return hit[cols].sort_values(["z", "account_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def with_top_notes(hits: pd.DataFrame, per_note: pd.DataFrame) -> pd.DataFrame:
+    """``hits`` (from :func:`disproportionate_authors`) with ``top_notes``: each author's ten most-liked
+    notes (most likes first, then by note id) from ``per_note`` (``author, note_id, n``: likes per note;
+    it may hold other authors too). O(N log N) for N rows of the hits' notes.
+    """
+    mine = per_note[per_note["author"].isin(hits["account_id"])]
+    top = (mine.sort_values(["author", "n", "note_id"], ascending=[True, False, True])
+           .groupby("author").head(10).groupby("author")["note_id"].agg(tuple))
+    return hits.assign(top_notes=top.reindex(hits["account_id"]).to_numpy())[DISPROPORTION_COLUMNS]
 
 
 def detect_engagement(
@@ -305,7 +348,18 @@ def detect_engagement(
     accounts: pd.DataFrame | None = None,
     params: EngagementParams = EngagementParams(),
 ) -> list[ClusterFinding]:
-    """Bought-engagement findings: repeat burst groups, single extreme bursts, disproportion.
+    """Bought-engagement findings (:func:`engagement_findings`) from the platform's likes, notes, follows
+    and accounts. Time O(E log E + sum_b min(|b|, C)^2).
+    """
+    bursts = engagement_bursts(engagement_events(likes, notes, follows), params, presorted=True)
+    return engagement_findings(bursts, audience_disproportion(likes, notes, accounts, follows, params), params)
+
+
+def engagement_findings(bursts: pd.DataFrame, disproportion: pd.DataFrame,
+                        params: EngagementParams = EngagementParams()) -> list[ClusterFinding]:
+    """Bought-engagement findings from the bursts (:func:`engagement_bursts`, in its order) and the
+    disproportionate authors (:func:`audience_disproportion`): repeat burst groups, single extreme
+    bursts, disproportion.
 
     * groups (components of :func:`burst_groups`): score = 1 - 0.5^(shared
       bursts - 1) * exp(-members / 20), evidence = liker ids, burst windows,
@@ -315,10 +369,9 @@ def detect_engagement(
       members = its engagers;
     * each disproportionate author (one-member finding, code
       ``engagement_disproportion``): score = 1 - exp(-(z - min_z + 1) / 2).
-    Time O(E log E + sum_b min(|b|, C)^2).
+    Time O(B + sum_b min(|b|, C)^2) for B bursts.
     """
     out: list[ClusterFinding] = []
-    bursts = engagement_bursts(engagement_events(likes, notes, follows), params, presorted=True)
     # Python strings, not Arrow-backed ones: the loops below take a few rows at a time, thousands of
     # times, and each Arrow take costs ~2 ms at 1 M accounts (6 s in all) against microseconds here
     bursts = bursts.astype({c: object for c in ("burst_id", "kind", "target") if c in bursts})
@@ -353,8 +406,7 @@ def detect_engagement(
         score = float(np.clip(1 - params.min_ratio / r.ratio, 0, 1))
         out.append(ClusterFinding(DETECTOR, r.actors, round(score, 6),
                                   (_burst_reason(single.iloc[[i]], len(r.actors), params, shared=False),)))
-    disp = audience_disproportion(likes, notes, accounts, follows, params)
-    for r in disp.itertuples(index=False):
+    for r in disproportion.itertuples(index=False):
         score = float(1 - np.exp(-(r.z - params.min_z + 1) / 2))
         reason = Reason(
             "engagement_disproportion",

@@ -54,6 +54,9 @@ from ringscope.detection.findings import ClusterFinding, comment_group_reason, i
 
 DETECTOR = "lockstep"
 
+COMMENT_COLUMNS = ["comment_id", "account_id", "note_id", "created_at"]
+SIMILARITY_COLUMNS = ["account_a", "account_b", "support", "jaccard", "shared_notes", "sync_ratio", "notes_a",
+                      "notes_b"]
 _PAIR_COLUMNS = [
     "account_a",
     "account_b",
@@ -154,17 +157,49 @@ def synchronized_pairs(
 
     Time O(N log N + sum_i min(G_i, C)^2), memory the same order.
     """
-    cols = ["comment_id", "account_id", "note_id", "created_at"]
-    df = comments.loc[:, cols].dropna()
+    df = comments.loc[:, COMMENT_COLUMNS].dropna()
     if df.empty:
         return pd.DataFrame(columns=_PAIR_COLUMNS)
     acc_codes, acc_uni = pd.factorize(df["account_id"].astype(str), sort=True)
     note_codes, note_uni = pd.factorize(df["note_id"].astype(str), sort=True)
     cid = df["comment_id"].astype(str).to_numpy()
     t = _to_ns(df["created_at"])
+    A, B = synchronized_pair_rows(acc_codes, note_codes, t, cid, window, max_group_size, seed)
+    # codes are sorted factorisations, so (a, b, n) order is the (account_a, account_b, note_id) order
+    return pd.DataFrame(
+        {
+            "account_a": acc_uni[acc_codes[A]],
+            "account_b": acc_uni[acc_codes[B]],
+            "note_id": note_uni[note_codes[A]],
+            "comment_a": cid[A],
+            "comment_b": cid[B],
+            "time_a": pd.to_datetime(t[A], utc=True),
+            "time_b": pd.to_datetime(t[B], utc=True),
+        }
+    )
+
+
+def synchronized_pair_rows(
+    acc_codes: np.ndarray,
+    note_codes: np.ndarray,
+    t: np.ndarray,
+    cid: np.ndarray,
+    window: pd.Timedelta = LockstepParams.window,
+    max_group_size: int = LockstepParams.max_group_size,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The comment rows ``(A, B)`` of :func:`synchronized_pairs`: one per (account a < account b, note),
+    sorted by (a, b, note). ``acc_codes``/``note_codes`` rank each row's account and note among all of
+    them (sorted order); ``t`` in int64 ns; ``cid`` the comment ids. What a note gives depends on its
+    own rows and on those ranks alone (the subsampling hash reads them), so rows holding whole notes, with
+    the ranks of the whole platform, give exactly their notes' pairs: how the Spark engine runs it.
+    Time O(N log N + sum_i min(G_i, C)^2)."""
     w = int(pd.Timedelta(window).value)
     if w <= 0:
         raise ValueError("window must be positive")
+    empty = np.empty(0, np.int64)
+    if not len(t):
+        return empty, empty
     # order by (note, account, time, comment id) so "first comment" is deterministic
     order = _note_account_time_order(note_codes, acc_codes, t, cid)
     acc_codes, note_codes, t, cid = acc_codes[order], note_codes[order], t[order], cid[order]
@@ -199,7 +234,7 @@ def synchronized_pairs(
         lefts.append(rows[li])
         rights.append(rows[ri])
     if not lefts:
-        return pd.DataFrame(columns=_PAIR_COLUMNS)
+        return empty, empty
     L = np.concatenate(lefts)
     R = np.concatenate(rights)
     ok = (np.abs(t[L] - t[R]) <= w) & (acc_codes[L] != acc_codes[R])
@@ -212,19 +247,7 @@ def synchronized_pairs(
     best = np.lexsort((B, A, dt, n, b, a))
     a, b, n, A, B = a[best], b[best], n[best], A[best], B[best]
     first = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1]) | (n[1:] != n[:-1])] if len(a) else np.empty(0, bool)
-    a, b, n, A, B = a[first], b[first], n[first], A[first], B[first]
-    # codes are sorted factorisations, so (a, b, n) order is the (account_a, account_b, note_id) order
-    return pd.DataFrame(
-        {
-            "account_a": acc_uni[a],
-            "account_b": acc_uni[b],
-            "note_id": note_uni[n],
-            "comment_a": cid[A],
-            "comment_b": cid[B],
-            "time_a": pd.to_datetime(t[A], utc=True),
-            "time_b": pd.to_datetime(t[B], utc=True),
-        }
-    )
+    return order[A[first]], order[B[first]]
 
 
 def _note_account_time_order(note: np.ndarray, acc: np.ndarray, t: np.ndarray, cid: np.ndarray) -> np.ndarray:
@@ -254,7 +277,7 @@ def pair_similarity(comments: pd.DataFrame, pairs: pd.DataFrame, min_support: in
     Time O(P log P + K * d) for P synchronized pairs and K kept pairs of mean
     comment-note degree d (sparse row products).
     """
-    cols = ["account_a", "account_b", "support", "jaccard", "shared_notes", "sync_ratio", "notes_a", "notes_b"]
+    cols = SIMILARITY_COLUMNS
     if pairs.empty:
         return pd.DataFrame(columns=cols)
     sup = pairs.groupby(["account_a", "account_b"], sort=True).size().rename("support").reset_index()
@@ -272,16 +295,24 @@ def pair_similarity(comments: pd.DataFrame, pairs: pd.DataFrame, min_support: in
     ia = acc_uni.get_indexer(sup["account_a"])
     ib = acc_uni.get_indexer(sup["account_b"])
     shared = np.asarray(M[ia].multiply(M[ib]).sum(axis=1)).ravel()
-    s = sup["support"].to_numpy().astype(float)
-    na, nb = deg[ia], deg[ib]
-    out = sup.assign(
+    return pair_scores(sup, deg[ia], deg[ib], shared)
+
+
+def pair_scores(support: pd.DataFrame, notes_a: np.ndarray, notes_b: np.ndarray, shared: np.ndarray) -> pd.DataFrame:
+    """:func:`pair_similarity`'s rows from each pair's ``support`` (``account_a, account_b, support``),
+    the notes each account commented on and those both did (counts). O(K)."""
+    s = support["support"].to_numpy().astype(float)
+    # float32, as the local engine's sparse sums give them (exact integers either way)
+    na, nb = np.asarray(notes_a, np.float32), np.asarray(notes_b, np.float32)
+    shared = np.asarray(shared, np.float32)
+    out = support.assign(
         jaccard=s / np.maximum(na + nb - s, 1.0),
         shared_notes=shared.astype(int),
         sync_ratio=s / np.maximum(shared, s),
         notes_a=na.astype(int),
         notes_b=nb.astype(int),
     )
-    return out[cols].reset_index(drop=True)
+    return out[SIMILARITY_COLUMNS].reset_index(drop=True)
 
 
 def lockstep_graph(sim: pd.DataFrame, params: LockstepParams = LockstepParams()) -> nx.Graph:

@@ -342,6 +342,18 @@ def _window_counts(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> n
     )
 
 
+def _window_counts_of(keys: np.ndarray, queries: np.ndarray, radii: tuple[float, ...]) -> list[np.ndarray]:
+    """For each radius r, how many ``keys`` lie within ``[q - r, q + r]`` of each of ``queries``. O((n + q) log n)."""
+    srt = np.sort(keys, kind="stable")
+    order = np.argsort(queries, kind="stable")
+    out = []
+    for r in radii:
+        counts = np.empty(len(queries), dtype=float)
+        counts[order] = _window_counts(srt, queries[order] - r, queries[order] + r)
+        out.append(counts)
+    return out
+
+
 def _sorted_window_counts(keys: np.ndarray, radii: tuple[float, ...]) -> list[np.ndarray]:
     """For each radius r, how many ``keys`` lie within ``[k - r, k + r]`` of each key.
 
@@ -423,14 +435,46 @@ def attribute_burst_stats(
     """
     t = np.asarray(times, dtype=float)
     v = np.asarray(values, dtype=np.int64)
-    columns = ["n", "N", "p", "expected", "surprise", "strength"]
     if len(t) == 0:
-        return pd.DataFrame({c: np.zeros(0) for c in columns})
+        return pd.DataFrame({c: np.zeros(0) for c in ATTRIBUTE_STAT_COLUMNS})
     N, N_wide = _sorted_window_counts(t, (window, background))
+    n, n_wide = _sorted_window_counts(_value_time_key(v, t, *value_time_band(t, background)), (window, background))
+    return _attribute_stats(N, N_wide, n, n_wide, np.bincount(v)[v] / len(v), global_mix)
+
+
+ATTRIBUTE_STAT_COLUMNS = ["n", "N", "p", "expected", "surprise", "strength"]
+
+
+def attribute_burst_stats_near(
+    times: np.ndarray,
+    values: np.ndarray,
+    home: np.ndarray,
+    share_global: np.ndarray,
+    band: tuple[float, float],
+    window: float,
+    background: float,
+    global_mix: float = GLOBAL_MIX,
+) -> pd.DataFrame:
+    """``attribute_burst_stats`` of the ``home`` rows (a mask) of a part of the rows: every row within
+    ``background`` of a home row must be in the part. ``share_global`` (the whole column's share of each
+    row's value) and ``band`` (``value_time_band`` of the whole column) come from the whole column, so
+    each home row gets exactly what ``attribute_burst_stats`` gives it over everything: this is how the
+    Spark engine computes the statistics, one time slice at a time. O(R log R) for R rows of the part.
+    """
+    t = np.asarray(times, dtype=float)
+    v = np.asarray(values, dtype=np.int64)
+    home = np.asarray(home, dtype=bool)
+    N, N_wide = _window_counts_of(t, t[home], (window, background))
+    key = _value_time_key(v, t, *band)
+    n, n_wide = _window_counts_of(key, key[home], (window, background))
+    return _attribute_stats(N, N_wide, n, n_wide, np.asarray(share_global, dtype=float)[home], global_mix)
+
+
+def _attribute_stats(N: np.ndarray, N_wide: np.ndarray, n: np.ndarray, n_wide: np.ndarray,
+                     share_global: np.ndarray, global_mix: float) -> pd.DataFrame:
+    """The columns of ``attribute_burst_stats`` from the window counts of each row. O(R)."""
     N_bg = N_wide - N
-    n, n_wide = _sorted_window_counts(_value_time_key(v, t, background), (window, background))
     n_bg = n_wide - n
-    share_global = np.bincount(v)[v] / len(v)
     share_local = np.where(N_bg > 0, n_bg / np.maximum(N_bg, 1), share_global)
     p = np.clip((1 - global_mix) * share_local + global_mix * share_global, 1e-12, 1.0)
     surprise = np.where(n >= 2, _surprise(binom.logsf(n - 2, N - 1, p)), 0.0)
@@ -440,14 +484,18 @@ def attribute_burst_stats(
                          "strength": _strength(surprise, excess)})
 
 
-def _value_time_key(v: np.ndarray, t: np.ndarray, background: float) -> np.ndarray:
+def value_time_band(t: np.ndarray, background: float) -> tuple[float, float]:
+    """``(t0, band)`` of ``_value_time_key`` for a column's times ``t``. O(n)."""
+    t0 = float(t.min())
+    return t0, float(t.max() - t0) + 2 * background + 1.0
+
+
+def _value_time_key(v: np.ndarray, t: np.ndarray, t0: float, band: float) -> np.ndarray:
     """One sortable key per row: each value's times in a disjoint band. O(n).
 
-    ``key = v * band + (t - min t)`` with ``band`` wider than the time span
-    plus the background radius, so windows never reach another value.
+    ``key = v * band + (t - t0)`` with ``band`` wider than the time span
+    plus the background radius (``value_time_band``), so windows never reach another value.
     """
-    t0 = float(t.min())
-    band = float(t.max() - t0) + 2 * background + 1.0
     return v.astype(float) * band + (t - t0)
 
 
@@ -626,6 +674,73 @@ class BurstGroup:
         return calibrated(self.surprise, self.tests) * max(0.0, 1.0 - self.expected / max(self.observed, 1))
 
 
+@dataclass(frozen=True)
+class BurstChain:
+    """Significant rows of one attribute value chained in time: a ``BurstGroup`` before the counts of its
+    span. ``key_first``/``key_last``: the ``_value_time_key`` of its first and last rows, which bound the
+    rows with its value in the span."""
+
+    attribute: str
+    value: str
+    members: tuple[str, ...]
+    start: float
+    end: float
+    key_first: float
+    key_last: float
+    share: float  # the members' mean share ``p``
+    surprise: float  # their largest
+    tests: int
+
+
+def significant_rows(stats: pd.DataFrame, min_size: int = 3, min_surprise: float = 6.0,
+                     min_excess: float = 0.5) -> np.ndarray:
+    """Positions of the rows of ``attribute_burst_stats`` that are significant: ``n >= min_size``,
+    ``surprise >= min_surprise`` and ``1 - expected/n >= min_excess``. O(R)."""
+    n = stats["n"].to_numpy()
+    excess = 1.0 - stats["expected"].to_numpy() / np.maximum(n, 1.0)
+    return np.flatnonzero((n >= min_size) & (stats["surprise"].to_numpy() >= min_surprise) & (excess >= min_excess))
+
+
+def burst_chains(attribute: str, significant: pd.DataFrame, tests: int, max_gap: float,
+                 min_size: int = 3) -> list[BurstChain]:
+    """The significant rows of one attribute (``account_id, value, code, t, key, p, surprise``, any order)
+    chained per value in time order while gaps stay within ``max_gap``; chains of ``min_size`` distinct
+    accounts are kept. ``tests``: the attribute's rows with a registration time. O(S log S) for S rows."""
+    if significant.empty:
+        return []
+    account_ids = significant["account_id"].to_numpy(dtype=object)
+    codes = significant["code"].to_numpy(dtype=np.int64)
+    t = significant["t"].to_numpy(dtype=float)
+    order = np.lexsort((account_ids, t, codes))
+    cut = np.flatnonzero((np.diff(codes[order]) != 0) | (np.diff(t[order]) > max_gap)) + 1
+    key = significant["key"].to_numpy(dtype=float)
+    p = significant["p"].to_numpy(dtype=float)
+    surprise = significant["surprise"].to_numpy(dtype=float)
+    values = significant["value"].to_numpy(dtype=object)
+    chains = []
+    for chunk in np.split(order, cut):
+        members = tuple(sorted(set(account_ids[chunk].tolist())))
+        if len(members) < min_size:
+            continue
+        # chunk is in time order within one value: its first and last keys bound the span
+        chains.append(BurstChain(attribute, str(values[chunk[0]]), members, float(t[chunk].min()),
+                                 float(t[chunk].max()), float(key[chunk[0]]), float(key[chunk[-1]]),
+                                 float(p[chunk].mean()), float(surprise[chunk].max()), tests))
+    return chains
+
+
+def burst_group(chain: BurstChain, total: int, observed: int) -> BurstGroup:
+    """The group of ``chain``, given the attribute's rows in its span (``total``) and those with its value
+    (``observed``). Strength ``(1 - exp(-S/10)) * (1 - expected/observed) * (1 - exp(-(size - 1)/5))``
+    with ``expected`` the members' mean share times ``total``. O(1)."""
+    expected = chain.share * total
+    strength = ((1 - math.exp(-chain.surprise / SURPRISE_SCALE))
+                * max(0.0, 1 - expected / max(observed, 1))
+                * (1 - math.exp(-(len(chain.members) - 1) / 5)))
+    return BurstGroup(chain.attribute, chain.value, chain.members, chain.start, chain.end, observed, total,
+                      expected, chain.surprise, float(strength), chain.tests)
+
+
 def burst_groups(
     scored: ScoredColumn,
     account_ids: np.ndarray,
@@ -651,40 +766,21 @@ def burst_groups(
     O(R log R) for R rows of the column.
     """
     st = scored.stats
-    n = st["n"].to_numpy()
-    excess = 1.0 - st["expected"].to_numpy() / np.maximum(n, 1.0)
-    sig = np.flatnonzero((n >= min_size) & (st["surprise"].to_numpy() >= min_surprise)
-                         & (excess >= min_excess))
+    sig = significant_rows(st, min_size, min_surprise, min_excess)
     if len(sig) == 0:
         return []
     col = scored.column
     codes = col.code[scored.rows]
     t = scored.t
-    t_sorted = np.sort(t)
-    key = _value_time_key(codes, t, background)
-    key_sorted = np.sort(key)
-    order = sig[np.lexsort((account_ids[col.account[scored.rows[sig]]], t[sig], codes[sig]))]
-    cut = np.flatnonzero((np.diff(codes[order]) != 0) | (np.diff(t[order]) > max_gap)) + 1
-    groups: list[BurstGroup] = []
-    p = st["p"].to_numpy()
-    surprise = st["surprise"].to_numpy()
-    for chunk in np.split(order, cut):
-        members = tuple(sorted(set(account_ids[col.account[scored.rows[chunk]]].tolist())))
-        if len(members) < min_size:
-            continue
-        start, end = float(t[chunk].min()), float(t[chunk].max())
-        total = int(_window_counts(t_sorted, np.array([start]), np.array([end]))[0])
-        # chunk is in time order within one value: its first and last keys bound the span
-        observed = int(_window_counts(key_sorted, key[chunk[:1]], key[chunk[-1:]])[0])
-        expected = float(p[chunk].mean() * total)
-        top = float(surprise[chunk].max())
-        strength = ((1 - math.exp(-top / SURPRISE_SCALE))
-                    * max(0.0, 1 - expected / max(observed, 1))
-                    * (1 - math.exp(-(len(members) - 1) / 5)))
-        groups.append(BurstGroup(col.name, str(col.vocabulary[codes[chunk[0]]]), members,
-                                 start, end, observed, total, expected, top, float(strength),
-                                 len(scored.rows)))
-    return groups
+    key = _value_time_key(codes, t, *value_time_band(t, background))
+    rows = pd.DataFrame({"account_id": account_ids[col.account[scored.rows[sig]]], "code": codes[sig],
+                         "value": col.vocabulary[codes[sig]], "t": t[sig], "key": key[sig],
+                         "p": st["p"].to_numpy()[sig], "surprise": st["surprise"].to_numpy()[sig]})
+    chains = burst_chains(col.name, rows, len(scored.rows), max_gap, min_size)
+    t_sorted, key_sorted = np.sort(t), np.sort(key)
+    return [burst_group(c, int(_window_counts(t_sorted, np.array([c.start]), np.array([c.end]))[0]),
+                        int(_window_counts(key_sorted, np.array([c.key_first]), np.array([c.key_last]))[0]))
+            for c in chains]
 
 
 def _cite(ids: list[str], limit: int = CITE_LIMIT) -> str:
@@ -757,6 +853,11 @@ class RegistrationBurstParams:
     attribute_weight: Mapping[str, float] | None = policy_field(None, as_mapping, "mapping (attribute: weight)")
 
 
+def attribute_weights(params: RegistrationBurstParams) -> dict[str, float]:
+    """Each attribute's weight: ``params.attribute_weight`` over ``ATTRIBUTE_WEIGHT``. O(1)."""
+    return {**ATTRIBUTE_WEIGHT, **(params.attribute_weight or {})}
+
+
 def detect_registration_bursts(
     accounts: pd.DataFrame,
     account_devices: pd.DataFrame | None = None,
@@ -787,7 +888,7 @@ def detect_registration_bursts(
     """
     w = _timedelta_seconds(params.window)
     bg = max(_timedelta_seconds(params.background), 2 * w)
-    weights = {**ATTRIBUTE_WEIGHT, **(params.attribute_weight or {})}
+    weights = attribute_weights(params)
     accounts, multi_valued = one_row_per_account(accounts)
     times = _seconds(accounts["registered_at"])
     account_ids = accounts["account_id"].astype(str).to_numpy(dtype=object)
@@ -797,15 +898,7 @@ def detect_registration_bursts(
                                params.min_surprise, params.min_excess)
     if not groups:
         return []
-    groups.sort(key=lambda g: (g.attribute, g.value, g.start))
     members = sorted({m for g in groups for m in g.members})
-    index = {m: i for i, m in enumerate(members)}
-    gi = np.concatenate([np.full(len(g.members), k) for k, g in enumerate(groups)])
-    ai = np.concatenate([[index[m] for m in g.members] for g in groups])
-    n_nodes = len(members) + len(groups)
-    graph = coo_matrix((np.ones(len(ai)), (ai, len(members) + gi)), shape=(n_nodes, n_nodes))
-    _, comp = connected_components(graph, directed=False)
-
     wanted = pd.Index(members)
     pos = pd.Index(account_ids).get_indexer(wanted)
     registered_at = pd.to_datetime(accounts["registered_at"].iloc[pos], utc=True, errors="coerce")
@@ -814,6 +907,24 @@ def detect_registration_bursts(
     if "nickname" in accounts:
         nicknames = {m: str(x) for m, x in zip(members, accounts["nickname"].iloc[pos])
                      if isinstance(x, str)}
+    return registration_burst_findings(groups, registered, nicknames, weights)
+
+
+def registration_burst_findings(groups: list[BurstGroup], registered: Mapping[str, pd.Timestamp],
+                                nicknames: Mapping[str, str], weights: Mapping[str, float]) -> list[ClusterFinding]:
+    """The clusters of ``detect_registration_bursts`` from its burst groups: groups sharing members joined
+    (connected components), scored and explained as its docstring says. ``registered``/``nicknames``: of
+    the groups' members (what the reasons cite); ``weights``: per attribute. O(memberships log)."""
+    if not groups:
+        return []
+    groups = sorted(groups, key=lambda g: (g.attribute, g.value, g.start))
+    members = sorted({m for g in groups for m in g.members})
+    index = {m: i for i, m in enumerate(members)}
+    gi = np.concatenate([np.full(len(g.members), k) for k, g in enumerate(groups)])
+    ai = np.concatenate([[index[m] for m in g.members] for g in groups])
+    n_nodes = len(members) + len(groups)
+    graph = coo_matrix((np.ones(len(ai)), (ai, len(members) + gi)), shape=(n_nodes, n_nodes))
+    _, comp = connected_components(graph, directed=False)
 
     findings: list[ClusterFinding] = []
     by_comp: dict[int, list[int]] = {}

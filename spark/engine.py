@@ -21,8 +21,11 @@ import pandas as pd
 
 from ringscope.common.errors import SettingError
 from ringscope.detection import ban_evasion as local_ban_evasion
+from ringscope.detection import engagement as local_engagement
+from ringscope.detection import lockstep as local_lockstep
 from ringscope.detection import offplatform_lures as local_offplatform_lures
 from ringscope.detection import qa_acts as local_qa_acts
+from ringscope.detection import registration_bursts as local_registration_bursts
 from ringscope.detection import shared_infrastructure as local_shared_infrastructure
 from ringscope.detection import underwater as local_underwater
 from ringscope.detection.config import DetectionPolicy
@@ -30,7 +33,9 @@ from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
 from ringscope.detection.reader import ACCOUNTS
-from ringscope.spark import ban_evasion, comment_lures, shared_infrastructure, underwater
+from ringscope.spark import (
+    ban_evasion, comment_lures, engagement, lockstep, registration_bursts, shared_infrastructure, underwater,
+)
 from ringscope.spark.session import SparkSettings, spark_session
 from ringscope.spark.source import PlatformSource, id_frame, to_pandas
 
@@ -40,10 +45,13 @@ SparkDetector = Callable[[PlatformSource, object, Callable[[str], None]], list[C
 # In the local engine's running order (``pipeline.DETECTORS``).
 SPARK_DETECTORS: dict[str, SparkDetector] = {
     local_shared_infrastructure.DETECTOR: shared_infrastructure.detect_shared_infrastructure,
+    local_registration_bursts.DETECTOR: registration_bursts.detect_registration_bursts,
+    local_lockstep.DETECTOR: lockstep.detect_lockstep,
     local_offplatform_lures.DETECTOR: comment_lures.detect_offplatform_lures,
     local_qa_acts.DETECTOR: comment_lures.detect_qa_acts,
     local_underwater.DETECTOR: underwater.detect_underwater,
     local_ban_evasion.DETECTOR: ban_evasion.detect_ban_evasion,
+    local_engagement.DETECTOR: engagement.detect_engagement,
 }
 # Those that run last, over the accounts the others flagged: (source, flagged, params, log) -> findings
 SPARK_AFTER_FLAGGING: dict[str, Callable[..., list[ClusterFinding]]] = {

@@ -33,6 +33,7 @@ from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.shared_infrastructure import (
     DETECTOR, SAME_SOURCE, SharedInfrastructureParams, clusters_in_components, identifier_weights_of,
 )
+from ringscope.spark.codes import sorted_ranks
 from ringscope.spark.components import connected_components
 from ringscope.spark.source import PlatformSource
 
@@ -79,26 +80,8 @@ def weighted_identifiers(links, params: SharedInfrastructureParams):
 
 
 def account_codes(links):
-    """``(account_id, account)``: each linked account's rank among their sorted ids, 0, 1, 2, ... O(A log A).
-
-    What ``RDD.zipWithIndex`` gives, without sending every row through Python: after the sort each
-    partition holds one contiguous range of ids, in order, and ``monotonically_increasing_id`` is
-    (partition << 33) + the row's place in it; a row's rank is the rows of the partitions before it plus
-    its place. The sorted ids are kept (``persist``) so the counts and the codes come from one sort."""
-    from pyspark.sql import functions as F
-
-    ranked = (links.select("account_id").distinct().orderBy("account_id")
-              .select("account_id", F.spark_partition_id().alias("part"),
-                      F.monotonically_increasing_id().alias("mono"))
-              .persist())
-    counts = dict(ranked.groupBy("part").count().collect())
-    offsets, before = [], 0
-    for part in sorted(counts):
-        offsets.append((part, before))
-        before += counts[part]
-    start = ranked.sparkSession.createDataFrame(offsets or [(0, 0)], "part int, start long")
-    return (ranked.join(F.broadcast(start), "part")
-            .select("account_id", (F.col("start") + F.col("mono").bitwiseAND(F.lit((1 << 33) - 1))).alias("account")))
+    """``(account_id, account)``: each linked account's rank among their sorted ids, 0, 1, 2, ... O(A log A)."""
+    return sorted_ranks(links, ["account_id"], "account")
 
 
 def _family(column):

@@ -22,6 +22,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "accounts": ("account_id",),
     "account_devices": ("account_id", "device_id"),
     "account_ips": ("account_id", "ip"),
+    "notes": ("note_id", "account_id"),
+    "comments": ("comment_id", "account_id", "note_id"),
+    "likes": ("account_id", "note_id"),
+    "follows": ("account_id", "target_account_id"),
 }
 
 
@@ -85,12 +89,22 @@ def to_pandas(frame, columns: list[str]) -> pd.DataFrame:
     """A (small) Spark frame on the driver, typed as the graph reader types the same values: timestamps
     (ISO 8601 text with any offset, or Spark timestamps) as UTC datetimes, unparsable ones missing.
     ``None`` (a kind the dataset does not have) gives an empty frame with ``columns``. O(rows)."""
-    df = pd.DataFrame({c: [] for c in columns}) if frame is None else frame.toPandas()
+    return typed(pd.DataFrame({c: [] for c in columns}) if frame is None else frame.toPandas(), columns)
+
+
+def typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``df`` with its time ``columns`` as UTC datetimes, as ``to_pandas`` gives them (also what the
+    executors' pandas functions apply to their batches). O(rows)."""
     for column in columns:
-        if column in TIME_COLUMNS:
-            df[column] = pd.to_datetime(df[column], utc=True, errors="coerce", format="ISO8601").astype(
-                "datetime64[ns, UTC]")
+        if column in TIME_COLUMNS and column in df:
+            df[column] = utc_times(df[column])
     return df
+
+
+def utc_times(values: pd.Series) -> pd.Series:
+    """Timestamps (ISO 8601 text with any offset, or datetimes; naive ones are UTC, the session's zone) as
+    UTC nanosecond datetimes, unparsable ones missing. O(n)."""
+    return pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601").astype("datetime64[ns, UTC]")
 
 
 def id_frame(spark, values, column: str):

@@ -125,3 +125,82 @@ def test_events_are_in_kind_target_time_actor_object_order_as_a_frame_sort_would
     cols = ["kind", "target", "created_at", "actor", "object_id"]
     assert events[cols].reset_index(drop=True).equals(expected[cols].reset_index(drop=True))
     assert len(events) > n  # likes and follows, self-follows dropped
+
+
+def _busy_platform(seed=5):
+    """Likes and follows on 40 accounts with bursts from a few groups of bots, at second resolution."""
+    rng = np.random.default_rng(seed)
+    accounts = [f"u{i:02d}" for i in range(40)]
+    notes = pd.DataFrame({"note_id": [f"n{i:02d}" for i in range(60)], "account_id": rng.choice(accounts, 60)})
+    at = lambda s: T + pd.to_timedelta(s, unit="s")  # noqa: E731
+    n = 3000
+    likes = pd.DataFrame({"account_id": rng.choice(accounts, n), "note_id": rng.choice(notes["note_id"], n),
+                          "created_at": at(rng.integers(0, 30 * 86_400, n))})
+    bots = [f"bot{b:02d}" for b in range(25)]
+    for k in range(8):  # bursts of 12 to 25 bots, on random notes and authors
+        size = int(rng.integers(12, 26))
+        likes = pd.concat([likes, pd.DataFrame({"account_id": rng.choice(bots, size, replace=False),
+                                                "note_id": rng.choice(notes["note_id"]),
+                                                "created_at": at(k * 300_000 + rng.integers(0, 400, size))})])
+    follows = pd.DataFrame({"account_id": rng.choice(accounts + bots, 1500),
+                            "target_account_id": rng.choice(accounts, 1500),
+                            "created_at": at(rng.integers(0, 30 * 86_400, 1500))})
+    follows = pd.concat([follows, pd.DataFrame({"account_id": bots, "target_account_id": "u07",
+                                                "created_at": at(1_000_000 + np.arange(25))})])
+    likes["created_at"] = likes["created_at"].astype("datetime64[ns, UTC]")
+    return likes.reset_index(drop=True), notes, follows.reset_index(drop=True)
+
+
+def test_the_bursts_of_batches_of_whole_targets_are_the_bursts_of_all_events():
+    """What the Spark engine relies on: ordered_events and engagement_bursts on any batches holding whole
+    (kind, target) groups give, together and sorted, the bursts of all the events."""
+    from ringscope.detection.engagement import ordered_events
+
+    likes, notes, follows = _busy_platform()
+    events = engagement_events(likes, notes, follows)
+    expected = engagement_bursts(events, presorted=True)
+    assert len(expected) >= 8 and set(expected["kind"]) == {"like", "follow"}
+    raw = events.sample(frac=1.0, random_state=2).reset_index(drop=True)
+    for batches in (1, 3, 17):
+        # batches of whole targets, as a hash of (kind, target) makes them
+        batch = pd.util.hash_pandas_object(raw[["kind", "target"]], index=False).to_numpy() % batches
+        parts = [engagement_bursts(ordered_events(raw[batch == b]), presorted=True) for b in range(batches)]
+        found = pd.concat([p for p in parts if len(p)]).sort_values(["kind", "target", "start"])
+        pd.testing.assert_frame_equal(found.reset_index(drop=True), expected)
+
+
+def test_disproportion_from_the_authors_followers_alone_is_the_local_one():
+    """What the Spark engine relies on: the statistics read only the authors with likes, their followers
+    (as text with junk too) and, for the top notes, the per-note counts of the authors found."""
+    from ringscope.detection.engagement import disproportionate_authors, with_top_notes
+
+    likes, notes, follows = _busy_platform()
+    ids = sorted(set(notes["account_id"]) | {"nobody"})
+    followers = [str(i % 9) if i % 5 else "n/a" for i in range(len(ids))]
+    accounts = pd.DataFrame({"account_id": ids, "followers": followers})
+    params = EngagementParams(min_likes=20, min_z=0.5)
+    expected = audience_disproportion(likes, notes, accounts, follows, params)
+    assert len(expected) >= 3 and expected["z"].duplicated().any()  # a tie, ordered by id
+    lk = likes.merge(notes.rename(columns={"account_id": "author"}), on="note_id")
+    per_note = lk.groupby(["author", "note_id"]).size().rename("n").reset_index()
+    received = per_note.groupby("author")["n"].sum().sample(frac=1.0, random_state=3)  # any order
+    authors_followers = accounts.set_index("account_id")["followers"].reindex(received.index)
+    hits = disproportionate_authors(received, authors_followers, params)
+    found = with_top_notes(hits, per_note[per_note["author"].isin(hits["account_id"])].iloc[::-1])
+    pd.testing.assert_frame_equal(found, expected)
+    # without follower counts in accounts, the in-degree of follows
+    by_degree = audience_disproportion(likes, notes, accounts.drop(columns="followers"), follows, params)
+    degree = follows.groupby("target_account_id").size()
+    pd.testing.assert_frame_equal(with_top_notes(disproportionate_authors(received, degree, params), per_note),
+                                  by_degree)
+
+
+def test_findings_are_engagement_findings_of_the_bursts_and_disproportion():
+    from ringscope.detection.engagement import engagement_findings
+
+    likes, notes, follows = _busy_platform()
+    params = EngagementParams(min_likes=20, min_z=0.5, min_single_size=12, min_single_ratio=20)
+    found = detect_engagement(likes, notes, follows, None, params)
+    assert found and found == engagement_findings(
+        engagement_bursts(engagement_events(likes, notes, follows), params),
+        audience_disproportion(likes, notes, None, follows, params), params)

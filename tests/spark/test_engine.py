@@ -57,7 +57,7 @@ def test_a_policy_with_detectors_not_ported_is_refused_before_anything_is_writte
     before = graph.state_mark()
     assert cli.main(["detect", "--engine", "spark", "--source", str(tmp_path)]) != 0
     err = capsys.readouterr().err
-    assert "the Spark engine cannot run" in err and "lockstep" in err and "Traceback" not in err
+    assert "the Spark engine cannot run" in err and "dense_blocks" in err and "Traceback" not in err
     assert graph.state_mark() == before
 
 
