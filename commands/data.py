@@ -105,6 +105,10 @@ def cmd_convert(args: argparse.Namespace, settings: Settings) -> int:
     else:
         from ringscope.ingest.converters.cresci import convert_cresci as convert
     counts = convert(source, out)
+    if args.format == "parquet":
+        from ringscope.ingest.converters import as_parquet
+
+        as_parquet(out, [name for name in counts if (out / f"{name}.csv").exists()])
     for name, count in counts.items():
         say(f"{name}: {count}")
     return 0
@@ -155,4 +159,6 @@ def register(sub) -> None:
     conv.add_argument("dataset", choices=["yelpchi", "cresci"])
     conv.add_argument("source", help="yelpchi: reviews.txt.gz; cresci: the cresci2015 folder")
     conv.add_argument("out", help="output dataset directory")
+    conv.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                      help="csv (default), or parquet: one <kind>.parquet per file, what --engine spark reads")
     conv.set_defaults(func=cmd_convert)

@@ -54,3 +54,15 @@ def test_rows_valid(out):
     m = com.merge(notes, on="note_id", suffixes=("", "_n"))
     delta = pd.to_datetime(m["created_at"], utc=True) - pd.to_datetime(m["posted_at"], utc=True)
     assert ((delta >= pd.Timedelta(0)) & (delta < pd.Timedelta(days=7))).all()
+
+
+def test_parquet_holds_the_csv_values_and_nothing_else(out, tmp_path, capsys):
+    import ringscope.commands.cli as cli
+
+    csv_dir, counts = out
+    assert cli.main(["convert", "yelpchi", str(SRC), str(tmp_path), "--format", "parquet"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{name}.parquet" for name in counts)
+    for name in counts:
+        from_csv = pd.read_csv(csv_dir / f"{name}.csv", dtype=str, keep_default_na=False, na_values=[""])
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{name}.parquet").astype(object),
+                                      from_csv.astype(object))
