@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 import yaml
@@ -30,6 +31,16 @@ def flagged_rows(capsys, run_id):
     return sorted((r["account_id"], r["score"], r["detectors"], r["reasons"]) for r in rows)
 
 
+def stored_clusters(graph, run_id):
+    """A run's clusters as stored: detector, key, score, reasons and every member with its score."""
+    rows = graph.read("MATCH (:DetectionRun {run_id: $id})-[:FOUND]->(k:Cluster)-[m:HAS_MEMBER]->(a:Account) "
+                      "WITH k, collect([a.account_id, m.score]) AS members "
+                      "RETURN k.detector AS detector, k.key AS key, k.score AS score, k.reasons AS reasons, "
+                      "members", id=run_id)
+    return sorted((r["detector"], r["key"], r["score"], repr(r["reasons"]), sorted(map(tuple, r["members"])))
+                  for r in rows)
+
+
 def detect(capsys, *args):
     assert cli.main(["detect", "--quiet", *args]) == 0
     return capsys.readouterr().out.strip().splitlines()[-1]
@@ -47,9 +58,60 @@ def test_spark_and_local_runs_flag_the_same_accounts_for_the_same_reasons(spark,
     local, on_spark = flagged_rows(capsys, local_run), flagged_rows(capsys, spark_run)
     assert len(local) > 100
     assert on_spark == local
+    assert stored_clusters(graph, spark_run) == stored_clusters(graph, local_run)
     stored = graph.read("MATCH (r:DetectionRun {run_id: $id}) RETURN r.read_from AS read_from, r.status AS status",
                         id=spark_run)
     assert stored == [{"read_from": f"spark:{lake}", "status": "completed"}]
+
+
+YELPCHI = Path("/work/shared/data/external/yelpchi/reviews.txt.gz")
+
+
+@pytest.mark.skipif(not YELPCHI.exists(), reason="YelpChi not available")
+def test_on_yelpchi_converted_spark_and_local_runs_store_the_same_clusters(spark, graph, use_test_db, capsys,
+                                                                         tmp_path):
+    lake = tmp_path / "yelpchi"
+    assert cli.main(["convert", "yelpchi", str(YELPCHI), str(lake), "--format", "parquet"]) == 0
+    plant_ring(lake)
+    reset(graph)
+    mode, _ = load_dataset(graph, lake, IngestOptions(rejects_dir=tmp_path / "rejects", mode="bulk"))
+    assert mode == "bulk"
+    policy = str(policy_of(tmp_path / "policy.yaml", set(SPARK_DETECTORS) | set(SPARK_AFTER_FLAGGING)))
+    capsys.readouterr()
+    local_run = detect(capsys, "--policy", policy, "--read", "graph")
+    spark_run = detect(capsys, "--policy", policy, "--engine", "spark", "--source", str(lake))
+    clusters = stored_clusters(graph, local_run)
+    flagged = flagged_rows(capsys, local_run)
+    assert any(c[0] == "lockstep" for c in clusters)
+    assert {f"ring{m:02d}" for m in range(30)} <= {row[0] for row in flagged}
+    assert stored_clusters(graph, spark_run) == clusters
+    assert flagged_rows(capsys, spark_run) == flagged
+
+
+def plant_ring(lake, seed=5):
+    """YelpChi's reviews alone give the ported detectors nothing (its day-resolution times hide lockstep;
+    the dense blocks that find its farms are not ported yet): a comment ring of 30 new accounts posting
+    on 12 of its notes, each member on most of them within half an hour, with minute times. O(R)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    comments, accounts = pd.read_parquet(lake / "comments.parquet"), pd.read_parquet(lake / "accounts.parquet")
+    notes = pd.read_parquet(lake / "notes.parquet").sort_values("note_id").reset_index(drop=True)
+    targets = notes.iloc[rng.choice(len(notes), 12, replace=False)]
+    rows = []
+    for note, week in zip(targets["note_id"], pd.to_datetime(targets["posted_at"], utc=True)):
+        start = week + pd.Timedelta(hours=int(rng.integers(8, 120)))
+        for m in range(30):
+            if rng.random() < 0.8:
+                at = start + pd.Timedelta(minutes=int(rng.integers(0, 30)))
+                rows.append((f"ring{m:02d}", note, at.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    ring = pd.DataFrame(rows, columns=["account_id", "note_id", "created_at"])
+    ring.insert(0, "comment_id", [f"ring_c{i}" for i in range(len(ring))])
+    pd.concat([comments, ring], ignore_index=True).to_parquet(lake / "comments.parquet", index=False)
+    members = pd.DataFrame({"account_id": [f"ring{m:02d}" for m in range(30)], "registered_at": "2011-01-01T00:00:00Z",
+                            "is_professional": "false", "status": "active"})
+    pd.concat([accounts, members], ignore_index=True).to_parquet(lake / "accounts.parquet", index=False)
 
 
 def test_a_policy_with_detectors_not_ported_is_refused_before_anything_is_written(graph, use_test_db, capsys,
