@@ -42,11 +42,10 @@ from ringscope.spark.source import PlatformSource, id_frame, to_pandas, typed
 ACCOUNT_COLUMNS = ["account_id", "registered_at", "registration_ip", "phone_segment", "nickname",
                    "default_profile", "bio", "following", "followers"]
 ROW_SCHEMA = "attribute string, account_id string, value string, t double"
-SIGNIFICANT_SCHEMA = ("attribute string, account_id string, value string, code long, t double, key double, "
-                      "p double, surprise double")
+SIGNIFICANT_SCHEMA = "attribute string, account_id string, code long, t double, key double, p double, surprise double"
 SPAN_SCHEMA = "chain long, total long, observed long"
 _NO_ROWS = pd.DataFrame({"attribute": pd.Series([], dtype=object), "account_id": pd.Series([], dtype=object),
-                         "value": pd.Series([], dtype=object), "code": pd.Series([], dtype=np.int64),
+                         "code": pd.Series([], dtype=np.int64),
                          **{c: pd.Series([], dtype=float) for c in ("t", "key", "p", "surprise")}})
 
 
@@ -93,36 +92,42 @@ def detect_registration_bursts(source: PlatformSource, params: RegistrationBurst
     accounts = source.frame("accounts", ACCOUNT_COLUMNS)
     rows = attribute_rows(accounts, source.frame("account_devices", ["account_id", "device_id"])).persist()
     try:
-        coded = rows.join(codes_within(rows, "attribute", "value"), ["attribute", "value"]).where(F.col("t").isNotNull()
-                                                                          & ~F.isnan("t"))
-        shares = coded.groupBy("attribute", "value").agg(F.count(F.lit(1)).alias("with_value"))
+        timed = F.col("t").isNotNull() & ~F.isnan("t")
+        # every value of the column is numbered (those of accounts without a time too, as locally), and
+        # counted over the rows with a time (its share)
+        values = codes_within(rows.groupBy("attribute", "value").agg(F.count(F.when(timed, 1)).alias("with_value")),
+                              "attribute", "value", keep=("with_value",)).persist()
+        coded = rows.where(timed).join(values, ["attribute", "value"])
         extent = {r["attribute"]: r for r in coded.groupBy("attribute").agg(
             F.count(F.lit(1)).alias("rows"), F.min("t").alias("t_min"), F.max("t").alias("t_max")).collect()}
         if not extent:
+            values.unpersist()
             return []
-        # (t0, band) of the local value-time key, per attribute, from the whole column
-        bands = {a: (float(r["t_min"]), float(r["t_max"] - r["t_min"]) + 2 * background + 1.0)
+        # per attribute: its timed rows and the (t0, band) of the local value-time key, from the whole column
+        bands = {a: (int(r["rows"]), float(r["t_min"]), float(r["t_max"] - r["t_min"]) + 2 * background + 1.0)
                  for a, r in extent.items()}
-        columns = spark.createDataFrame(
-            pd.DataFrame({"attribute": list(bands), "rows": [int(extent[a]["rows"]) for a in bands],
-                          "t0": [bands[a][0] for a in bands], "band": [bands[a][1] for a in bands]}),
-            "attribute string, rows long, t0 double, band double")
+        origins = spark.createDataFrame(pd.DataFrame({"attribute": list(bands), "t0": [b[1] for b in bands.values()]}),
+                                        "attribute string, t0 double")
         # slices of background + 1 s: every row within background of a row is in its slice or a neighbour
         width = background + 1.0
-        sliced = (coded.join(shares, ["attribute", "value"]).join(F.broadcast(columns), "attribute")
-                  .withColumn("slice", F.floor((F.col("t") - F.col("t0")) / F.lit(width)).cast("long"))
+        sliced = (coded.join(F.broadcast(origins), "attribute")
+                  .select("attribute", "account_id", "code", "t", "with_value",
+                          F.floor((F.col("t") - F.col("t0")) / F.lit(width)).cast("long").alias("slice"))
                   .persist())
         try:
-            significant = _significant(sliced, window, background, params)
-            log(f"  registration_bursts on Spark: {sum(int(r['rows']) for r in extent.values()):,} attribute rows "
+            significant = _significant(sliced, bands, window, background, params)
+            significant = significant.merge(_values_of(spark, values, significant), on=["attribute", "code"])
+            log(f"  registration_bursts on Spark: {sum(b[0] for b in bands.values()):,} attribute rows "
                 f"with a registration time, {len(significant):,} significant")
             chains = []
             for attribute in sorted(bands):
                 chains += burst_chains(attribute, significant[significant["attribute"] == attribute],
-                                       int(extent[attribute]["rows"]), max_gap, params.min_size)
-            groups = [burst_group(c, total, observed) for c, (total, observed) in zip(chains, _span_counts(sliced, chains))]
+                                       bands[attribute][0], max_gap, params.min_size)
+            groups = [burst_group(c, total, observed)
+                      for c, (total, observed) in zip(chains, _span_counts(sliced, bands, chains))]
         finally:
             sliced.unpersist()
+            values.unpersist()
     finally:
         rows.unpersist()
     log(f"  registration_bursts on Spark: {len(groups):,} burst groups")
@@ -137,36 +142,51 @@ def detect_registration_bursts(source: PlatformSource, params: RegistrationBurst
     return registration_burst_findings(groups, registered, nicknames, attribute_weights(params))
 
 
-def _significant(sliced, window: float, background: float, params: RegistrationBurstParams) -> pd.DataFrame:
+def _significant(sliced, bands: dict, window: float, background: float,
+                 params: RegistrationBurstParams) -> pd.DataFrame:
     """The significant rows (``SIGNIFICANT_SCHEMA``) of every attribute: each slice's rows tested beside
-    its neighbours' by ``attribute_burst_stats_near``. O(R log R) over the executors, each row read three
-    times."""
+    its neighbours' by ``attribute_burst_stats_near``; ``bands``: per attribute, its timed rows and the
+    value-time key's ``(t0, band)``. O(R log R) over the executors, each row read three times."""
     from pyspark.sql import functions as F
 
     def tested(frame: pd.DataFrame) -> pd.DataFrame:
         home = (frame["offset"] == 0).to_numpy()
         if not home.any():
             return _NO_ROWS
+        rows, t0, band = bands[frame["attribute"].iloc[0]]
         t = frame["t"].to_numpy(dtype=float)
         code = frame["code"].to_numpy(dtype=np.int64)
-        t0, band = float(frame["t0"].iloc[0]), float(frame["band"].iloc[0])
-        share = frame["with_value"].to_numpy(dtype=np.int64) / int(frame["rows"].iloc[0])
+        share = frame["with_value"].to_numpy(dtype=np.int64) / rows
         stats = attribute_burst_stats_near(t, code, home, share, (t0, band), window, background)
         sig = significant_rows(stats, params.min_size, params.min_surprise, params.min_excess)
         mine = frame[home].iloc[sig]
-        return pd.DataFrame({"attribute": mine["attribute"], "account_id": mine["account_id"],
-                             "value": mine["value"], "code": mine["code"], "t": mine["t"],
+        return pd.DataFrame({"attribute": mine["attribute"], "account_id": mine["account_id"], "code": mine["code"],
+                             "t": mine["t"],
                              "key": _value_time_key(mine["code"].to_numpy(dtype=np.int64),
                                                     mine["t"].to_numpy(dtype=float), t0, band),
                              "p": stats["p"].to_numpy()[sig], "surprise": stats["surprise"].to_numpy()[sig]})
 
+    # a row goes to its slice (offset 0) and, as a neighbour, to the slices beside it; a neighbour's id is
+    # not needed there (fewer bytes through Arrow)
     near = (sliced.withColumn("offset", F.explode(F.array(F.lit(-1), F.lit(0), F.lit(1))))
-            .withColumn("slice", F.col("slice") + F.col("offset")))
-    found = near.groupBy("attribute", "slice").applyInPandas(tested, SIGNIFICANT_SCHEMA)
-    return found.toPandas()
+            .select("attribute", (F.col("slice") + F.col("offset")).alias("slice"), "offset",
+                    F.when(F.col("offset") == 0, F.col("account_id")).alias("account_id"), "code", "t", "with_value"))
+    return near.groupBy("attribute", "slice").applyInPandas(tested, SIGNIFICANT_SCHEMA).toPandas()
 
 
-def _span_counts(sliced, chains) -> list[tuple[int, int]]:
+def _values_of(spark, values, significant: pd.DataFrame) -> pd.DataFrame:
+    """``(attribute, code, value)`` of the codes among the ``significant`` rows. O(V) on Spark."""
+    from pyspark.sql import functions as F
+
+    wanted = significant[["attribute", "code"]].drop_duplicates()
+    if wanted.empty:
+        return pd.DataFrame({"attribute": pd.Series([], dtype=object), "code": pd.Series([], dtype=np.int64),
+                             "value": pd.Series([], dtype=object)})
+    found = values.join(F.broadcast(spark.createDataFrame(wanted, "attribute string, code long")), ["attribute", "code"])
+    return found.select("attribute", "code", "value").toPandas()
+
+
+def _span_counts(sliced, bands: dict, chains) -> list[tuple[int, int]]:
     """For each chain, the rows of its attribute registered in its span and those with its value (the
     local ``burst_groups``' ``total`` and ``observed``), summed over the slices. O(R log R + C log R)."""
     if not chains:
@@ -178,7 +198,7 @@ def _span_counts(sliced, chains) -> list[tuple[int, int]]:
     def counted(frame: pd.DataFrame) -> pd.DataFrame:
         mine = spans[spans["attribute"] == frame["attribute"].iloc[0]]
         t = np.sort(frame["t"].to_numpy(dtype=float))
-        t0, band = float(frame["t0"].iloc[0]), float(frame["band"].iloc[0])
+        _, t0, band = bands[frame["attribute"].iloc[0]]
         key = np.sort(_value_time_key(frame["code"].to_numpy(dtype=np.int64), frame["t"].to_numpy(dtype=float),
                                       t0, band))
         return pd.DataFrame({
@@ -186,7 +206,7 @@ def _span_counts(sliced, chains) -> list[tuple[int, int]]:
             "total": _window_counts(t, mine["start"].to_numpy(), mine["end"].to_numpy()).astype(np.int64),
             "observed": _window_counts(key, mine["key_first"].to_numpy(), mine["key_last"].to_numpy()).astype(np.int64)})
 
-    parts = (sliced.select("attribute", "slice", "code", "t", "t0", "band").groupBy("attribute", "slice")
+    parts = (sliced.select("attribute", "slice", "code", "t").groupBy("attribute", "slice")
              .applyInPandas(counted, SPAN_SCHEMA).groupBy("chain").sum("total", "observed").toPandas())
     sums = parts.set_index("chain").reindex(range(len(chains)), fill_value=0)
     return list(zip(sums["sum(total)"].astype(int).tolist(), sums["sum(observed)"].astype(int).tolist()))
