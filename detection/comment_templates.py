@@ -253,6 +253,103 @@ def _merge(labels: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1][labels]
 
 
+class ShingleSets:
+    """The character k-shingle sets of distinct normalised texts: what MinHash summarises and the exact
+    Jaccard compares.
+
+    A text's shingle ids (its code points packed), their permutation inputs
+    (hashes of the ids), its sketch and so its signature depend on that text
+    alone, never on the other texts beside it: any batch of texts gives a
+    text the same ones (the Spark engine builds these over batches of texts).
+    O(T log T) for T shingles.
+    """
+
+    def __init__(self, texts: list[str], k: int) -> None:
+        from scipy.sparse import csr_matrix
+
+        n = len(texts)
+        tid, raw = _shingle_ids(texts, k)
+        vocab = _unique_sorted(raw)
+        width = max(len(vocab), 1)                          # no vocabulary: only empty texts
+        pair = _unique_sorted(tid * width + np.searchsorted(vocab, raw))    # each shingle once per text
+        tid, sid = pair // width, pair % width
+        self.empty = len(vocab) == 0
+        self.size = np.bincount(tid, minlength=n)           # shingles per text
+        self.indptr = np.concatenate([[0], np.cumsum(self.size)])
+        self.values = _mix64(vocab) % _MERSENNE31            # what the permutations map, per shingle id
+        self.sets = csr_matrix((np.ones(len(sid), dtype=np.int32), sid, self.indptr), shape=(n, len(vocab)))
+        # Shingles per text counted in 64 cells (by shingle hash): the sum over cells of the smaller
+        # count bounds the intersection from above, and rejects most chance candidates cheaply.  The
+        # counts are kept as bit planes (bit c of plane k: cell c holds more than k shingles), so
+        # the bound is a few popcounts per pair; a text with more than _SKETCH_PLANES shingles in one
+        # cell gets no bound (always verified exactly).
+        cell = np.sort(tid * 64 + (_mix64(vocab)[sid] >> np.uint64(58)).astype(np.int64))
+        starts = np.flatnonzero(np.concatenate([[len(cell) > 0], cell[1:] != cell[:-1]]))
+        cell, count = cell[starts], np.diff(np.concatenate([starts, [len(tid)]]))
+        self.planes = []
+        for c in range(_SKETCH_PLANES):
+            bits = np.zeros(n * 64, dtype=bool)
+            bits[cell[count > c]] = True
+            self.planes.append(np.packbits(bits.reshape(n, 64), axis=1, bitorder="little").view(np.uint64).reshape(n))
+        self.exact_only = np.zeros(n, dtype=bool)
+        self.exact_only[cell[count > _SKETCH_PLANES] // 64] = True
+
+    def signatures(self, params: CommentTemplateParams) -> np.ndarray:
+        """(texts x num_perm) uint32 MinHash signatures (:func:`_minhash`). O(T * num_perm)."""
+        return _minhash(self.indptr, self.sets.indices, self.values, params.num_perm, params.seed)
+
+    def verified(self, i: np.ndarray, j: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs ``(i, j)`` whose shingle Jaccard is >= ``threshold``, exactly.
+
+        Two upper bounds of the Jaccard, the set sizes' ratio and the sketch
+        bound, set most chance candidates aside before the exact intersection
+        (sparse row products).  O(pairs * L).
+        """
+        size, planes = self.size, self.planes
+        small, large = np.minimum(size[i], size[j]), np.maximum(size[i], size[j])
+        fit = small / large >= threshold                    # Jaccard <= small / large
+        i, j = i[fit], j[fit]
+        keep_i, keep_j = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for lo in range(0, len(i), _VERIFY_CHUNK):
+            ci, cj = i[lo:lo + _VERIFY_CHUNK], j[lo:lo + _VERIFY_CHUNK]
+            bound = sum(np.bitwise_count(p[ci] & p[cj]).astype(np.int64) for p in planes)
+            maybe = (bound / (size[ci] + size[cj] - bound) >= threshold) | self.exact_only[ci] | self.exact_only[cj]
+            ci, cj = ci[maybe], cj[maybe]
+            inter = np.asarray(self.sets[ci].multiply(self.sets[cj]).sum(axis=1)).reshape(-1)
+            ok = inter / (size[ci] + size[cj] - inter) >= threshold
+            keep_i.append(ci[ok])
+            keep_j.append(cj[ok])
+        return np.concatenate(keep_i), np.concatenate(keep_j)
+
+
+def band_key(sig: np.ndarray, band: int, params: CommentTemplateParams) -> np.ndarray:
+    """Each text's bucket in LSH band ``band``: the band's ``rows`` signature values hashed to one
+    uint64 (multipliers drawn from ``seed + 1``).  A text's key depends on its signature alone. O(n * rows)."""
+    rows = lsh_bands(params.threshold, params.num_perm)[1]
+    mult = np.random.default_rng(params.seed + 1).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
+    block = sig[:, band * rows:(band + 1) * rows].astype(np.uint64)
+    return _mix64((block * mult).sum(axis=1, dtype=np.uint64))
+
+
+def link_band(labels: np.ndarray, key: np.ndarray, sets: ShingleSets, threshold: float,
+              texts: np.ndarray | None = None) -> np.ndarray:
+    """Component labels after one LSH band: the band's candidate pairs (:func:`_band_pairs`) whose texts
+    are not connected yet, verified exactly (:meth:`ShingleSets.verified`), merged into ``labels``.
+
+    ``key[r]`` is the band key of text ``texts[r]`` (of text r when ``texts`` is None); ``texts`` is
+    ascending, so each bucket sees its texts in text order.  A pair whose texts are connected already
+    cannot change the components, so the components after every band are those of all verified
+    candidate pairs, whatever the order the bands (or batches of buckets) come in.
+    O(n log n + candidates * L).
+    """
+    rows = np.arange(len(labels), dtype=np.int64) if texts is None else texts
+    i, j = _band_pairs(key, labels[rows])
+    i, j = rows[i], rows[j]
+    open_ = labels[i] != labels[j]
+    i, j = sets.verified(i[open_], j[open_], threshold)
+    return _merge(labels, i, j) if len(i) else labels
+
+
 def near_duplicate_components(
     texts: list[str], params: CommentTemplateParams = CommentTemplateParams()
 ) -> np.ndarray:
@@ -264,58 +361,16 @@ def near_duplicate_components(
     component's first text.  Time O(T * num_perm + U * bands log U +
     candidates * L) for T shingles in U texts.
     """
-    from scipy.sparse import csr_matrix
-
     n = len(texts)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    tid, raw = _shingle_ids(texts, params.shingle)
-    vocab = _unique_sorted(raw)
-    if len(vocab) == 0:                                    # only the empty text
+    sets = ShingleSets(texts, params.shingle)
+    if sets.empty:                                         # only the empty text
         return np.arange(n, dtype=np.int64)
-    pair = _unique_sorted(tid * len(vocab) + np.searchsorted(vocab, raw))   # each shingle once per text
-    tid, sid = pair // len(vocab), pair % len(vocab)
-    size = np.bincount(tid, minlength=n)
-    indptr = np.concatenate([[0], np.cumsum(size)])
-    sig = _minhash(indptr, sid, _mix64(vocab) % _MERSENNE31, params.num_perm, params.seed)
-    sets = csr_matrix((np.ones(len(sid), dtype=np.int32), sid, indptr), shape=(n, len(vocab)))
-    # Shingles per text counted in 64 cells (by shingle hash): the sum over cells of the smaller
-    # count bounds the intersection from above, and rejects most chance candidates cheaply.  The
-    # counts are kept as bit planes (bit c of plane k: cell c holds more than k shingles), so
-    # the bound is a few popcounts per pair; a text with more than _SKETCH_PLANES shingles in one
-    # cell gets no bound (always verified exactly).
-    cell = np.sort(tid * 64 + (_mix64(vocab)[sid] >> np.uint64(58)).astype(np.int64))
-    starts = np.flatnonzero(np.concatenate([[True], cell[1:] != cell[:-1]]))
-    cell, count = cell[starts], np.diff(np.concatenate([starts, [len(tid)]]))
-    planes = []
-    for k in range(_SKETCH_PLANES):
-        bits = np.zeros(n * 64, dtype=bool)
-        bits[cell[count > k]] = True
-        planes.append(np.packbits(bits.reshape(n, 64), axis=1, bitorder="little").view(np.uint64).reshape(n))
-    exact_only = np.zeros(n, dtype=bool)
-    exact_only[cell[count > _SKETCH_PLANES] // 64] = True
-    del tid, raw, pair, sid, cell, count, bits
-    bands, rows = lsh_bands(params.threshold, params.num_perm)
-    mult = np.random.default_rng(params.seed + 1).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
+    sig = sets.signatures(params)
     labels = np.arange(n, dtype=np.int64)
-    for band in range(bands):
-        block = sig[:, band * rows:(band + 1) * rows].astype(np.uint64)
-        i, j = _band_pairs(_mix64((block * mult).sum(axis=1, dtype=np.uint64)), labels)
-        small, large = np.minimum(size[i], size[j]), np.maximum(size[i], size[j])
-        open_ = (labels[i] != labels[j]) & (small / large >= params.threshold)   # Jaccard <= small / large
-        i, j = i[open_], j[open_]
-        keep_i, keep_j = [], []
-        for lo in range(0, len(i), _VERIFY_CHUNK):
-            ci, cj = i[lo:lo + _VERIFY_CHUNK], j[lo:lo + _VERIFY_CHUNK]
-            bound = sum(np.bitwise_count(p[ci] & p[cj]).astype(np.int64) for p in planes)
-            maybe = (bound / (size[ci] + size[cj] - bound) >= params.threshold) | exact_only[ci] | exact_only[cj]
-            ci, cj = ci[maybe], cj[maybe]
-            inter = np.asarray(sets[ci].multiply(sets[cj]).sum(axis=1)).reshape(-1)
-            ok = inter / (size[ci] + size[cj] - inter) >= params.threshold
-            keep_i.append(ci[ok])
-            keep_j.append(cj[ok])
-        if keep_i and sum(len(x) for x in keep_i):
-            labels = _merge(labels, np.concatenate(keep_i), np.concatenate(keep_j))
+    for band in range(lsh_bands(params.threshold, params.num_perm)[0]):
+        labels = link_band(labels, band_key(sig, band, params), sets, params.threshold)
     _, first = np.unique(labels, return_index=True)        # number components by their first text
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first)] = np.arange(len(first))
@@ -342,16 +397,21 @@ def template_groups(comments: pd.DataFrame, params: CommentTemplateParams = Comm
 _GROUP_COLUMNS = ["comment_id", "account_id", "note_id", "created_at", "norm", "template"]
 
 
+def long_enough(norms: list[str] | np.ndarray, params: CommentTemplateParams) -> np.ndarray:
+    """Which normalised texts may be templates: those of at least ``min_chars`` characters. O(U)."""
+    return np.fromiter((len(t) >= params.min_chars for t in norms), dtype=bool, count=len(norms))
+
+
 def _template_groups(prep: PreparedComments, params: CommentTemplateParams) -> pd.DataFrame:
     norms = np.array(prep.compact, dtype=object)
-    long_enough = np.fromiter((len(t) >= params.min_chars for t in norms), dtype=bool, count=len(norms))
-    rows = np.flatnonzero(long_enough[prep.codes])
+    kept = long_enough(norms, params)
+    rows = np.flatnonzero(kept[prep.codes])
     if len(rows) == 0:
         return pd.DataFrame(columns=_GROUP_COLUMNS)
-    uniq = sorted(set(norms[long_enough]))
+    uniq = sorted(set(norms[kept]))
     position = {u: i for i, u in enumerate(uniq)}
     of_text = np.full(len(norms), -1, dtype=np.int64)      # distinct raw text -> distinct normalised text
-    of_text[long_enough] = [position[u] for u in norms[long_enough]]
+    of_text[kept] = [position[u] for u in norms[kept]]
     labels = near_duplicate_components(uniq, params)
     # the most used variant names the template (ties: the smallest text, i.e. the lowest index)
     freq = np.bincount(of_text[prep.codes[rows]], minlength=len(uniq))
@@ -401,31 +461,23 @@ def colocated_uses(t_code: np.ndarray, groups: pd.DataFrame, window: pd.Timedelt
     return out
 
 
-def template_clusters(
-    groups: pd.DataFrame,
-    lures: pd.DataFrame | None = None,
-    params: CommentTemplateParams = CommentTemplateParams(),
-    comments_text: dict[str, str] | None = None,
-) -> list[ClusterFinding]:
-    """Cluster accounts that share templates; one finding per connected component.
+def linking_uses(groups: pd.DataFrame, params: CommentTemplateParams = CommentTemplateParams()) -> np.ndarray:
+    """Positions of the rows of ``groups`` (:func:`template_groups`' columns) that link accounts.
 
     A template counts when >= ``min_accounts`` distinct accounts used it and
-    at most ``max_template_accounts``.  Accounts are linked through shared
-    templates (bipartite account-template graph, scipy components).
-    Score = 1 - exp(-(A - 1) / 3 - (T - 1) / 2) with A the mean number of
-    accounts per template and T the number of templates in the cluster (+0.1,
-    capped at 1, when template comments carry lures).  Lure matches inside the cluster's template comments add an
-    ``offplatform_lure`` reason.  Time O(N log N).
+    at most ``max_template_accounts``, and when its uses are co-located
+    (:func:`colocated_uses`) at least ``min_colocated_share`` of the time or
+    it is used by at most ``max_scattered_accounts`` accounts.  Rare
+    templates link through every use, common ones only where co-located; a
+    template whose linking uses hold fewer than ``min_accounts`` accounts
+    counts for nothing.  Everything here is per template, so any set of whole
+    templates gives its rows the same answer as all of them (the Spark
+    engine runs this over batches of templates).  Ascending.  O(N log N).
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    out: list[ClusterFinding] = []
     if groups.empty:
-        return out
+        return np.zeros(0, dtype=np.int64)
     t_code, t_names = pd.factorize(groups["template"])
     a_code, a_names = pd.factorize(groups["account_id"])
-    t_names = np.asarray(t_names, dtype=object)
     n_t, n_a = len(t_names), len(a_names)
     ta = _unique_sorted(t_code.astype(np.int64) * n_a + a_code)        # distinct (template, account)
     per_t = np.bincount(ta // n_a, minlength=n_t)                       # accounts per template
@@ -437,33 +489,83 @@ def template_clusters(
     # Rare templates link through every use; common ones only where co-located.
     use = np.flatnonzero(good[t_code] & (colocated | scattered_ok[t_code]))
     if len(use) == 0:
-        return out
+        return use.astype(np.int64)
     # Accounts per template now counts only the uses that link.
     ta = _unique_sorted(t_code[use].astype(np.int64) * n_a + a_code[use])
     per_t = np.bincount(ta // n_a, minlength=n_t)
     good &= per_t >= params.min_accounts
-    use = use[good[t_code[use]]]
-    if len(use) == 0:
+    return use[good[t_code[use]]].astype(np.int64)
+
+
+def quoted_comments(uses: pd.DataFrame) -> np.ndarray:
+    """The comment ids whose text a finding quotes: each template's first linking comment (smallest id)
+    among ``uses`` (the rows :func:`linking_uses` keeps), the example its reason cites.  Per template,
+    like :func:`linking_uses`.  O(N)."""
+    return object_array(uses.groupby("template", sort=False)["comment_id"].min())
+
+
+def template_clusters(
+    groups: pd.DataFrame,
+    lures: pd.DataFrame | None = None,
+    params: CommentTemplateParams = CommentTemplateParams(),
+    comments_text: dict[str, str] | None = None,
+) -> list[ClusterFinding]:
+    """Cluster accounts that share templates; one finding per connected component.
+
+    The rows that link (:func:`linking_uses`) are clustered by
+    :func:`linked_template_clusters`.  Time O(N log N).
+    """
+    return linked_template_clusters(groups.iloc[linking_uses(groups, params)].reset_index(drop=True),
+                                    lures, params, comments_text)
+
+
+def linked_template_clusters(
+    uses: pd.DataFrame,
+    lures: pd.DataFrame | None = None,
+    params: CommentTemplateParams = CommentTemplateParams(),
+    comments_text: dict[str, str] | None = None,
+) -> list[ClusterFinding]:
+    """Cluster accounts through the linking uses of templates (the rows of ``groups`` that
+    :func:`linking_uses` keeps, and only those); one finding per connected component.
+
+    Accounts are linked through shared templates (bipartite account-template
+    graph, scipy components).  Score = 1 - exp(-(A - 1) / 3 - (T - 1) / 2)
+    with A the mean number of accounts per template and T the number of
+    templates in the cluster (+0.1, capped at 1, when template comments
+    carry lures).  Lure matches (``lures``: comment_id, pattern) inside the
+    cluster's template comments add an ``offplatform_lure`` reason;
+    ``comments_text`` gives the raw text of the comments a reason may quote.
+    Time O(N log N).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    out: list[ClusterFinding] = []
+    if uses.empty:
         return out
-    graph = coo_matrix((np.ones(len(use), dtype=np.int8), (a_code[use], n_a + t_code[use])),
+    t_code, t_names = pd.factorize(uses["template"])
+    a_code, a_names = pd.factorize(uses["account_id"])
+    t_names = np.asarray(t_names, dtype=object)
+    n_t, n_a = len(t_names), len(a_names)
+    ta = _unique_sorted(t_code.astype(np.int64) * n_a + a_code)        # distinct (template, account)
+    per_t = np.bincount(ta // n_a, minlength=n_t)                       # accounts per template
+    graph = coo_matrix((np.ones(len(uses), dtype=np.int8), (a_code, n_a + t_code)),
                        shape=(n_a + n_t, n_a + n_t))
     _, comp = connected_components(graph, directed=False)
-    cid = object_array(groups["comment_id"])
-    acc = object_array(groups["account_id"])
-    note = object_array(groups["note_id"])
-    norm = object_array(groups["norm"])
+    cid = object_array(uses["comment_id"])
+    acc = object_array(uses["account_id"])
+    note = object_array(uses["note_id"])
+    norm = object_array(uses["norm"])
     lure_pats: dict[str, set[str]] = defaultdict(set)
     if lures is not None and not lures.empty:
-        lured_rows = use[isin_objects(cid[use], object_array(lures["comment_id"]))]
-        lured_ids = set(cid[lured_rows])
+        lured_ids = set(cid[isin_objects(cid, object_array(lures["comment_id"]))])
         for c, p in zip(object_array(lures["comment_id"]), object_array(lures["pattern"])):
             if c in lured_ids:
                 lure_pats[c].add(p)
-    # rows of each good template, and good templates of each component
-    by_t = use[np.argsort(t_code[use], kind="stable")]
+    # rows of each template, and templates of each component
+    by_t = np.argsort(t_code, kind="stable")
     t_bounds = np.searchsorted(t_code[by_t], np.arange(n_t + 1))
-    good_t = np.flatnonzero(good)
-    good_t = good_t[np.argsort(t_names[good_t], kind="stable")]        # by template text
+    good_t = np.argsort(t_names, kind="stable")                        # by template text
     t_comp = comp[n_a + good_t]
     order = np.argsort(t_comp, kind="stable")
     c_bounds = np.flatnonzero(np.concatenate([[True], t_comp[order][1:] != t_comp[order][:-1], [True]]))
@@ -534,8 +636,10 @@ def detect_comment_templates(
     groups = _template_groups(prep, params)
     if groups.empty:
         return []
-    # template_clusters quotes each template's first comment
+    uses = groups.iloc[linking_uses(groups, params)].reset_index(drop=True)
     cid = prep.column("comment_id")
-    quoted = isin_objects(cid, object_array(groups.groupby("template", sort=False)["comment_id"].min()))
+    # the reasons quote each template's first linking comment (before 2026-12-04 they looked up the
+    # template's first comment overall, and quoted '' whenever that one did not link)
+    quoted = isin_objects(cid, quoted_comments(uses))
     texts = dict(zip(cid[quoted], np.asarray(prep.texts, dtype=object)[prep.codes[quoted]]))
-    return template_clusters(groups, match_lures(prep, patterns), params, texts)
+    return linked_template_clusters(uses, match_lures(prep, patterns), params, texts)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ringscope.common.errors import SettingError
 from ringscope.detection import ban_evasion as local_ban_evasion
+from ringscope.detection import comment_templates as local_comment_templates
 from ringscope.detection import engagement as local_engagement
 from ringscope.detection import lockstep as local_lockstep
 from ringscope.detection import offplatform_lures as local_offplatform_lures
@@ -34,7 +35,8 @@ from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
 from ringscope.detection.reader import ACCOUNTS
 from ringscope.spark import (
-    ban_evasion, comment_lures, engagement, lockstep, registration_bursts, shared_infrastructure, underwater,
+    ban_evasion, comment_lures, comment_templates, engagement, lockstep, registration_bursts, shared_infrastructure,
+    underwater,
 )
 from ringscope.spark.session import SparkSettings, spark_session
 from ringscope.spark.source import PlatformSource, id_frame, to_pandas
@@ -47,6 +49,7 @@ SPARK_DETECTORS: dict[str, SparkDetector] = {
     local_shared_infrastructure.DETECTOR: shared_infrastructure.detect_shared_infrastructure,
     local_registration_bursts.DETECTOR: registration_bursts.detect_registration_bursts,
     local_lockstep.DETECTOR: lockstep.detect_lockstep,
+    local_comment_templates.DETECTOR: comment_templates.detect_comment_templates,
     local_offplatform_lures.DETECTOR: comment_lures.detect_offplatform_lures,
     local_qa_acts.DETECTOR: comment_lures.detect_qa_acts,
     local_underwater.DETECTOR: underwater.detect_underwater,

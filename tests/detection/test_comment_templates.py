@@ -200,3 +200,18 @@ def test_empty_and_tiny_texts():
     df = _frame([("1", "a", "n", "!!", None), ("2", "b", "n", None, None), ("3", "c", "n", "好看好看", None)])
     groups = template_groups(df, CommentTemplateParams(min_chars=0))
     assert list(groups["comment_id"]) == ["1", "2", "3"] and list(groups["template"]) == ["", "", "好看好看"]
+
+
+def test_a_reason_quotes_the_text_of_the_linking_comment_it_cites():
+    # c01 uses the template alone, a month earlier, on another note: it links no one, and the reason cites
+    # c02, the first linking comment; it used to quote '' (the text of c01 was the one looked up)
+    text = "这个面霜真的太好用了强烈推荐给大家"
+    comments = pd.DataFrame({
+        "comment_id": ["c01", "c02", "c03", "c04"], "account_id": ["a9", "a1", "a2", "a3"],
+        "note_id": ["n9", "n1", "n1", "n1"], "text": [text, text + "！", text, text + "~"],
+        "created_at": pd.to_datetime(["2024-01-01T10:00:00Z", "2024-02-01T10:00:00Z", "2024-02-01T10:20:00Z",
+                                      "2024-02-01T10:40:00Z"], utc=True),
+    })
+    findings = detect_comment_templates(comments, CommentTemplateParams())
+    assert len(findings) == 1 and findings[0].members == ("a1", "a2", "a3")
+    assert f"e.g. c02: '{text}！'" in findings[0].reasons[0].text

@@ -1,0 +1,258 @@
+"""``comment_template`` on Spark: near-duplicate texts are found, grouped into templates and their uses
+tested on the executors, by the pure functions of ``detection.comment_templates``; the few comments that
+link accounts are clustered on the driver by ``linked_template_clusters``, as the local engine clusters
+them.
+
+The local detector's stages, and where each runs here:
+
+1. Normalising: ``PreparedComments`` over batches of comments (each batch normalises its distinct texts
+   once), the comments whose normalised text is ``long_enough`` kept.
+2. Text order: each distinct normalised text's rank among them sorted (``spark.codes.sorted_ranks``; Spark
+   orders strings by their UTF-8 bytes, which is Python's code point order), the local engine's text
+   index, and its number of uses.
+3. MinHash-LSH: ``ShingleSets`` and ``band_key`` over batches of texts give each text one row per band.
+   A text's shingle ids are its code points packed, the permutations hash those ids, so its signature and
+   band keys depend on the text alone, never on the batch.
+4. Candidates and verification: the texts of each bucket (band, key) are gathered in text order, and
+   each task's buckets (one task per core, ``LINK_ROWS`` texts at a time) go through ``link_band`` band
+   by band, the local loop's step: the windowed bucket pairs of ``_band_pairs``, those not connected yet
+   verified by the exact shingle Jaccard, merged. The local components are those of every verified
+   windowed pair over all bands (a pair skipped there joins texts already connected); each call's
+   components are those of its buckets' verified pairs, so the components of the union of every call's
+   components, joined by ``spark.components`` (large-star / small-star), are the local ones. A call
+   sends back one edge per text to the first text of its component.
+5. Templates: each component is named by its most used text (ties: the first in text order), a
+   text alone by itself, as ``_template_groups`` names them.
+6. Linking uses: everything ``linking_uses`` decides (accounts per template, co-location per note,
+   the share of co-located uses) is per template, so it runs on the executors over batches of whole
+   templates (``applyInPandas`` on a hash of the template), after the JVM has set aside templates with
+   fewer than ``min_accounts`` or more than ``max_template_accounts`` accounts (the local engine counts
+   nothing of theirs). Each batch also marks the comment ``quoted_comments`` names per template.
+7. The linking comments (a ring's co-located comments: few) come to the driver; their lure matches
+   (``match_lures``: a comment's matches depend on its text alone) and ``linked_template_clusters``
+   make the findings.
+
+N comments, U distinct normalised texts of length L, b bands: O(N) to normalise, join and count,
+O(U L num_perm) to sign, O(U b) bucket rows, windowed pairs verified at O(L) each, at most once per call;
+O(N log N) to test the uses. Only the linking comments reach the driver.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ringscope.detection.comment_templates import (
+    DETECTOR, CommentTemplateParams, ShingleSets, band_key, link_band, linked_template_clusters, linking_uses,
+    long_enough, lsh_bands, quoted_comments,
+)
+from ringscope.detection.comment_text import PreparedComments, isin_objects, object_array
+from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.offplatform_lures import LURE_PATTERNS, LurePatterns, match_lures
+from ringscope.spark.codes import sorted_ranks
+from ringscope.spark.components import connected_components
+from ringscope.spark.source import PlatformSource, to_pandas, typed
+
+COMMENT_COLUMNS = ["comment_id", "account_id", "note_id", "created_at", "text"]
+LINK_ROWS = 1 << 21          # bucket texts linked in one call (a few hundred MB at most)
+USE_COLUMNS = ["comment_id", "account_id", "note_id", "norm", "template", "text", "quoted"]
+USE_SCHEMA = ("comment_id string, account_id string, note_id string, norm string, template string, text string, "
+              "quoted boolean")
+
+
+class _Stages:
+    """Progress lines: what each stage made and how long it took."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.log, self.started = log, time.monotonic()
+
+    def done(self, what: str, rows: int) -> None:
+        now = time.monotonic()
+        self.log(f"  {DETECTOR} on Spark: {what}: {rows:,} in {now - self.started:.1f} s")
+        self.started = now
+
+
+def normalised_comments(comments, params: CommentTemplateParams):
+    """``comments`` with ``text`` (missing -> "") and ``norm``, its normalised text, for the comments whose
+    ``norm`` is ``long_enough``: ``PreparedComments`` over batches of comments on the executors (each
+    batch normalises its distinct texts once). ``created_at`` passes through as it is. O(N + D L) for D
+    distinct texts per batch."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    def normalise(batches):
+        for batch in batches:
+            prep = PreparedComments(batch.reset_index(drop=True))
+            norms = np.asarray(prep.compact, dtype=object)
+            rows = np.flatnonzero(long_enough(norms, params)[prep.codes])
+            if len(rows):
+                codes = prep.codes[rows]
+                yield batch.iloc[rows].assign(text=np.asarray(prep.texts, dtype=object)[codes], norm=norms[codes])
+
+    typed_ids = comments.select(*[F.col(c).cast("string").alias(c) for c in ("comment_id", "account_id", "note_id")],
+                                "created_at", F.col("text").cast("string").alias("text"))
+    schema = StructType([*typed_ids.schema.fields[:4], StructField("text", StringType()),
+                         StructField("norm", StringType())])
+    return typed_ids.mapInPandas(normalise, schema)
+
+
+def text_order(normed):
+    """``(id, norm, uses)``: each distinct normalised text, its rank among them sorted (the local text
+    index) and its number of comments. O(N + U log U)."""
+    from pyspark.sql import functions as F
+
+    uses = normed.groupBy("norm").agg(F.count("*").alias("uses"))
+    # norm is unique, so sorting by (norm, uses) is sorting by norm
+    return sorted_ranks(uses, ["norm", "uses"], "id")
+
+
+def band_rows(texts, params: CommentTemplateParams):
+    """``(band, key, id, norm)``: each text's bucket key in every LSH band, by ``ShingleSets`` and
+    ``band_key`` over batches of texts (a text's keys depend on it alone). O(U L num_perm)."""
+    bands = lsh_bands(params.threshold, params.num_perm)[0]
+
+    def keys(batches):
+        for batch in batches:
+            norms = batch["norm"].astype(object).tolist()
+            sig = ShingleSets(norms, params.shingle).signatures(params)
+            ids = batch["id"].to_numpy(dtype=np.int64)
+            for band in range(bands):
+                yield pd.DataFrame({"band": np.int32(band), "key": band_key(sig, band, params).view(np.int64),
+                                    "id": ids, "norm": batch["norm"]})
+
+    return texts.select("id", "norm").mapInPandas(keys, "band int, key long, id long, norm string")
+
+
+def shared_buckets(rows):
+    """``(band, ids, norms)``: the buckets of two texts or more, each one row with its texts in text order
+    (ids ascending). O(U b)."""
+    from pyspark.sql import functions as F
+
+    gathered = rows.groupBy("band", "key").agg(F.array_sort(F.collect_list(F.struct("id", "norm"))).alias("texts"))
+    return (gathered.where(F.size("texts") > 1)
+            .select("band", F.transform("texts", lambda t: t["id"]).alias("ids"),
+                    F.transform("texts", lambda t: t["norm"]).alias("norms")))
+
+
+def _link_batch(batch: pd.DataFrame, params: CommentTemplateParams) -> pd.DataFrame:
+    """``(src, dst)``: for a batch of whole buckets, an edge from each text to the first text of its
+    component among the batch's verified candidate pairs (``link_band`` band by band, as the local loop).
+    O(rows log rows + candidates L)."""
+    sizes = batch["ids"].map(len).to_numpy(dtype=np.int64)
+    ids = np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["ids"]])
+    norms = np.concatenate([np.asarray(x, dtype=object) for x in batch["norms"]])
+    bands = np.repeat(batch["band"].to_numpy(dtype=np.int64), sizes)
+    bucket = np.repeat(np.arange(len(batch), dtype=np.int64), sizes)    # a band key: equal within a bucket
+    texts, first, text = np.unique(ids, return_index=True, return_inverse=True)   # batch text index, ascending
+    sets = ShingleSets(norms[first].tolist(), params.shingle)
+    labels = np.arange(len(texts), dtype=np.int64)
+    order = np.lexsort((text, bands))                                  # by band, then in text order
+    bands, bucket, text = bands[order], bucket[order], text[order]
+    cuts = np.flatnonzero(np.concatenate([[True], bands[1:] != bands[:-1], [True]]))
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        labels = link_band(labels, bucket[lo:hi], sets, params.threshold, texts=text[lo:hi])
+    _, lead = np.unique(labels, return_index=True)                     # each component's first text
+    head = np.empty(int(labels.max()) + 1, dtype=np.int64)
+    head[labels[lead]] = lead
+    linked = np.flatnonzero(head[labels] != np.arange(len(texts)))
+    return pd.DataFrame({"src": texts[linked], "dst": texts[head[labels[linked]]]})
+
+
+def text_links(buckets, params: CommentTemplateParams):
+    """``(src, dst)`` edges whose components are those of all verified candidate pairs (see the module).
+    O(U b + candidates L), over the executors."""
+    def link(batches):
+        # A partition's buckets are linked together, up to LINK_ROWS texts at once: the fewer the calls,
+        # the fewer the pairs verified twice (a template's variants share buckets in every band).
+        pending, rows = [], 0
+        for batch in batches:
+            pending.append(batch)
+            rows += int(batch["ids"].map(len).sum())
+            if rows >= LINK_ROWS:
+                yield _link_batch(pd.concat(pending, ignore_index=True), params)
+                pending, rows = [], 0
+        if rows:
+            yield _link_batch(pd.concat(pending, ignore_index=True), params)
+
+    return buckets.mapInPandas(link, "src long, dst long")
+
+
+def template_names(texts, roots):
+    """``(norm, template)`` for the texts in a component of two or more: the component's most used text,
+    ties to the first in text order (``roots``: ``(node, root)`` of every such text). O(U)."""
+    from pyspark.sql import functions as F
+
+    members = texts.join(roots.select(F.col("node").alias("id"), "root"), "id")
+    best = members.groupBy("root").agg(F.max(F.struct("uses", (-F.col("id")).alias("first"), "norm")).alias("best"))
+    return members.join(best.select("root", F.col("best.norm").alias("template")), "root").select("norm", "template")
+
+
+def _uses_of(params: CommentTemplateParams):
+    def uses(batch: pd.DataFrame) -> pd.DataFrame:
+        groups = typed(batch.reset_index(drop=True), ["created_at"])
+        linking = groups.iloc[linking_uses(groups, params)]
+        quoted = isin_objects(object_array(linking["comment_id"]), quoted_comments(linking))
+        return linking.assign(quoted=quoted)[USE_COLUMNS]
+    return uses
+
+
+def linking_comments(templated, params: CommentTemplateParams):
+    """The comments of ``templated`` (``COMMENT_COLUMNS`` with ``norm`` and ``template``) that link
+    accounts (``linking_uses``) with ``quoted``, run over batches of whole templates; templates outside
+    [``min_accounts``, ``max_template_accounts``] accounts are left out first. O(N log N)."""
+    from pyspark.sql import functions as F
+
+    counted = templated.groupBy("template").agg(F.count_distinct("account_id").alias("accounts"))
+    kept = counted.where(F.col("accounts").between(params.min_accounts, params.max_template_accounts))
+    batches = int(templated.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    return (templated.join(kept.select("template"), "template")
+            .withColumn("batch", F.pmod(F.hash("template"), F.lit(batches)))
+            .groupBy("batch").applyInPandas(_uses_of(params), USE_SCHEMA))
+
+
+def detect_comment_templates(source: PlatformSource, params: CommentTemplateParams = CommentTemplateParams(),
+                             log: Callable[[str], None] = lambda line: None, *,
+                             patterns: LurePatterns = LURE_PATTERNS) -> list[ClusterFinding]:
+    """The findings the local ``detect_comment_templates`` makes on the same comments (see the module).
+    ``log`` gets a line per stage (each stage is computed, and kept, before the next starts)."""
+    from pyspark.sql import functions as F
+
+    comments = source.frame("comments", COMMENT_COLUMNS)
+    if comments is None:
+        return []
+    if params.min_chars <= 0 and comments.where(F.length(F.col("text").cast("string")) > 0).isEmpty():
+        return []                                  # no text at all (has_text): not even empty templates
+    spark, stage = source.spark, _Stages(log)
+    try:
+        normed = normalised_comments(comments, params).persist()
+        texts = text_order(normed).persist()
+        distinct = texts.count()
+        stage.done("distinct normalised texts long enough to be templates", distinct)
+        if distinct == 0:
+            return []
+        buckets = shared_buckets(band_rows(texts, params)).persist()
+        stage.done("LSH buckets shared by several texts", buckets.count())
+        # one task per core: the fewer the calls, the fewer pairs verified twice and edges sent back
+        links = text_links(buckets.coalesce(max(1, spark.sparkContext.defaultParallelism)), params).persist()
+        stage.done("links between near-duplicate texts", links.count())
+        roots = connected_components(links).persist()
+        stage.done("texts in templates of several variants", roots.count())
+        named = template_names(texts, roots)
+        templated = (normed.join(named, "norm", "left")
+                     .withColumn("template", F.coalesce(F.col("template"), F.col("norm"))))
+        found = to_pandas(linking_comments(templated, params), USE_COLUMNS)
+        stage.done("comments linking accounts through templates", len(found))
+    finally:
+        spark.catalog.clearCache()
+    if found.empty:
+        return []
+    uses = found.sort_values(["template", "comment_id"]).reset_index(drop=True)
+    lures = match_lures(PreparedComments(uses), patterns)
+    quoted = uses["quoted"].to_numpy(dtype=bool)
+    texts_quoted = dict(zip(object_array(uses["comment_id"])[quoted], object_array(uses["text"])[quoted]))
+    findings = linked_template_clusters(uses, lures, params, texts_quoted)
+    stage.done("clusters", len(findings))
+    return findings
