@@ -36,15 +36,46 @@ def _limits(args: argparse.Namespace):
     return limits
 
 
+_SUBGRAPH_ONLY = ("source", "hops", "max_per_entity", "master")
+
+
+def _subgraph_request(args: argparse.Namespace):
+    """The ``--subgraph`` request, or None for a dataset directory; arguments that do not go together are
+    one line naming them."""
+    if args.subgraph is None:
+        given = [f"--{name.replace('_', '-')}" for name in _SUBGRAPH_ONLY if getattr(args, name) is not None]
+        if given:
+            raise SettingError(f"{', '.join(given)}: only with --subgraph RUN_ID (loading a run's neighbourhood "
+                               f"from the lake)")
+        if args.dir is None:
+            raise SettingError("ringscope ingest needs a dataset directory DIR, or --subgraph RUN_ID --source PATH "
+                               "(a detection run's clusters and their neighbourhood, from the platform's lake)")
+        return None
+    if args.dir is not None:
+        raise SettingError(f"give a dataset directory ({args.dir}) or --subgraph RUN_ID --source PATH, not both")
+    if args.source is None:
+        raise SettingError("--subgraph needs --source PATH: the platform's lake, the input format as Parquet "
+                           "(a local folder, hdfs://... or s3a://...)")
+    from ringscope.spark.subgraph_load import DEFAULT_HOPS, DEFAULT_MAX_PER_ENTITY, SubgraphRequest
+
+    return SubgraphRequest(args.subgraph, args.source,
+                           DEFAULT_HOPS if args.hops is None else args.hops,
+                           DEFAULT_MAX_PER_ENTITY if args.max_per_entity is None else args.max_per_entity,
+                           args.master)
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
     from ringscope.graph.database import connect
     from ringscope.graph.settings import parse_size
     from ringscope.ingest.load import IngestOptions
     from ringscope.ingest.modes import load_dataset, recover_interrupted_bulk
     from ringscope.sanctions.service import refresh_stale_statuses
 
-    directory = Path(args.dir)
-    if not directory.is_dir():
+    subgraph = _subgraph_request(args)
+    directory = Path(args.dir) if subgraph is None else None
+    if directory is not None and not directory.is_dir():
         raise SettingError(f"{directory}: no such dataset directory")
     if args.batch_size < 1:
         raise SettingError("--batch-size must be at least 1")
@@ -60,6 +91,18 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     recover_interrupted_bulk(settings, log=warn)
     graph = connect(settings)
     started = time.monotonic()
+    if subgraph is not None:
+        from ringscope.spark.subgraph_load import prepare_subgraph
+
+        lake = prepare_subgraph(graph, subgraph, log=warn)
+        for line in lake.lines():
+            say(line)
+        if not lake.kinds:
+            say(f"{lake.run_id} has no cluster and flagged no account: nothing to load")
+            return 0
+        directory = lake.directory
+        if options.rejects_dir is None:  # beside the sub-lake, never inside it (it would be read as a kind)
+            options = replace(options, rejects_dir=directory.parent / "rejects" / directory.name)
 
     def report(result) -> None:
         say(result.line())
@@ -80,9 +123,25 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     failed = [f.path.name for f in outcome.files if f.failed]
     steps = getattr(outcome, "seconds", {})
     how = f" ({mode}: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()) + ")" if steps else f" ({mode})"
+    if subgraph is not None:
+        say(_written_and_loaded(lake, outcome))
     say(f"total: {outcome.rows_loaded} rows loaded from {len(outcome.files)} files in {seconds:.1f} s{how}"
         + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return 1 if outcome.failed else 0
+
+
+def _written_and_loaded(lake, outcome) -> str:
+    """One line: per kind, the rows the sub-lake holds and the rows the load took (of them, those an earlier
+    run of the same command had loaded already)."""
+    loaded = {f.stem: f for f in outcome.files}
+    parts = []
+    for kind in lake.kinds:
+        result = loaded.get(kind.kind)
+        took = "failed" if result is None or result.failed else f"{result.loaded:,}"
+        parts.append(f"{kind.kind} {kind.rows:,}/{took}")
+    earlier = sum(f.resumed for f in outcome.files)
+    return ("subgraph rows written/loaded: " + ", ".join(parts)
+            + (f" ({earlier:,} of them loaded by an earlier run: skipped)" if earlier else ""))
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -116,8 +175,24 @@ def cmd_convert(args: argparse.Namespace, settings: Settings) -> int:
 
 def register(sub) -> None:
     ing = sub.add_parser("ingest", help="load a dataset directory in the input format")
-    ing.add_argument("dir", help="dataset directory (accounts.csv, comments.jsonl.gz, notes.parquet, "
-                                 "or a folder of part files such as comments/part-00000.parquet ...)")
+    ing.add_argument("dir", nargs="?", help="dataset directory (accounts.csv, comments.jsonl.gz, notes.parquet, "
+                                            "or a folder of part files such as comments/part-00000.parquet ...); "
+                                            "not with --subgraph")
+    ing.add_argument("--subgraph", metavar="RUN_ID|latest",
+                     help="load only this detection run's clusters and their neighbourhood from the lake at "
+                          "--source (selected on Spark, written as a sub-lake under RINGSCOPE_HOME/subgraph, then "
+                          "loaded as a dataset; running it again changes nothing)")
+    ing.add_argument("--source", metavar="PATH",
+                     help="--subgraph: the platform's lake, the input format as Parquet (a folder or "
+                          "<kind>.parquet per kind; a local path, hdfs://... or s3a://...)")
+    ing.add_argument("--hops", type=int, metavar="N",
+                     help="--subgraph: how many links out from the run's accounts (0-4, default 1; 0: their own "
+                          "rows only, 2: also the accounts sharing a device, IP, phone, note or agency with them)")
+    ing.add_argument("--max-per-entity", type=int, metavar="N",
+                     help="--subgraph: at each hop a node brings in at most N new nodes of each kind, a sample "
+                          "that is the same on every run (default 1000); capped entities are counted")
+    ing.add_argument("--master", metavar="URL",
+                     help="--subgraph: the Spark master (default RINGSCOPE_SPARK_MASTER, else local[2])")
     ing.add_argument("--timezone", default="UTC", help="time zone of timestamps without an offset (default UTC)")
     ing.add_argument("--keep-unknown-columns", action="store_true", help="store unknown columns as properties")
     ing.add_argument("--batch-size", type=int, default=10_000, help="rows per transaction (default 10000)")

@@ -79,6 +79,15 @@ UNWIND c.members AS m
 MATCH (a:Account {account_id: m.account_id})
 CREATE (k)-[:HAS_MEMBER {score: m.score}]->(a)
 """
+# An engine detects over its own data (the Spark engine: the platform's lake), so the graph need not hold
+# every account it names (after `ingest --subgraph` it holds only what investigators open): those are
+# created as stubs, as a load creates the target of a dangling reference, so the run's HAS_MEMBER and
+# SCORED relationships are all stored; a later load of the accounts fills them (``ingest --subgraph``).
+WRITE_STUB_ACCOUNTS = """
+UNWIND $account_ids AS account_id
+MERGE (a:Account {account_id: account_id})
+ON CREATE SET a.stub = true
+"""
 WRITE_SCORES = """
 MATCH (r:DetectionRun {run_id: $run_id})
 UNWIND $scores AS s
@@ -192,6 +201,15 @@ def _score_rows(run_id: str, risks: dict[str, AccountRisk]) -> list[dict]:
              "detectors": list(r.detectors), "reasons": list(r.reasons)} for r in risks.values()]
 
 
+def _write_stub_accounts(graph: Graph, account_ids: list[str]) -> int:
+    """Make every one of ``account_ids`` an Account node, a stub where the graph had none; how many stubs
+    were made. O(ids), in batches of ``WRITE_BATCH``."""
+    made = 0
+    for start in range(0, len(account_ids), WRITE_BATCH):
+        made += graph.execute(WRITE_STUB_ACCOUNTS, account_ids=account_ids[start:start + WRITE_BATCH]).nodes_created
+    return made
+
+
 def _write_batches(graph: Graph, cypher: str, key: str, rows: list[dict], run_id: str, size: int) -> None:
     for start in range(0, len(rows), size):
         graph.write(cypher, run_id=run_id, **{key: rows[start:start + size]})
@@ -288,7 +306,7 @@ def _work_on(engine: Engine, graph: Graph, policy: DetectionPolicy, run_id: str,
     watermark = data_watermark(graph)
     log(f"running the detectors on {engine.name}")
     results, frames = engine.run(policy, on_done=_progress(graph, run_id, log, durations), log=log)
-    return _store(graph, policy, run_id, log, durations, results, frames, watermark)
+    return _store(graph, policy, run_id, log, durations, results, frames, watermark, accounts_may_be_missing=True)
 
 
 def _progress(graph: Graph, run_id: str, log: Callable[[str], None],
@@ -302,13 +320,20 @@ def _progress(graph: Graph, run_id: str, log: Callable[[str], None],
 
 def _store(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str], None],
            durations: dict[str, float], results: list[DetectorResult], frames: PlatformFrames,
-           watermark: dict) -> RunSummary:
+           watermark: dict, accounts_may_be_missing: bool = False) -> RunSummary:
     """The account risks, the run's clusters and scores, the comparison with the previous run, and the
-    run marked completed."""
+    run marked completed. ``accounts_may_be_missing``: the findings come from data other than the graph
+    (an engine's), so accounts the graph lacks are first created as stubs."""
     risks = account_risks(results, policy, frames)
     started = time.monotonic()
     graph.write(STAGE, run_id=run_id, stage="storing results")
     clusters = _cluster_rows(run_id, results)
+    if accounts_may_be_missing:
+        named = sorted({m["account_id"] for c in clusters for m in c["members"]} | set(risks))
+        stubs = _write_stub_accounts(graph, named)
+        if stubs:
+            log(f"{stubs:,} of the {len(named):,} accounts the run names are not in the graph: stored as stubs "
+                f"(`ringscope ingest --subgraph {run_id} --source ...` loads them and their neighbourhoods)")
     _write_batches(graph, WRITE_CLUSTERS, "clusters", clusters, run_id, 200)
     _write_batches(graph, WRITE_SCORES, "scores", _score_rows(run_id, risks), run_id, WRITE_BATCH)
     durations["store"] = time.monotonic() - started

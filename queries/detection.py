@@ -31,6 +31,15 @@ RETURN a.account_id AS account_id, s.score AS score, s.cluster_id AS cluster_id,
        s.detectors AS detectors, s.reasons AS reasons
 ORDER BY s.score DESC, a.account_id
 """
+MEMBER_IDS_OF_RUN = """
+MATCH (:DetectionRun {run_id: $run_id})-[:FOUND]->(:Cluster)-[:HAS_MEMBER]->(a:Account)
+RETURN DISTINCT a.account_id AS account_id
+"""
+FLAGGED_IDS_OF_RUN = """
+MATCH (r:DetectionRun {run_id: $run_id})-[s:SCORED]->(a:Account)
+WHERE s.score >= r.flag_threshold
+RETURN a.account_id AS account_id
+"""
 MEMBERS_PER_CLUSTER_OF_RUN = """
 MATCH (:DetectionRun {run_id: $run_id})-[:FOUND]->(k:Cluster)-[:HAS_MEMBER]->(a:Account)
 RETURN k.cluster_id AS cluster_id, collect(a.account_id) AS members
@@ -58,6 +67,20 @@ class FlaggedAccount:
     reasons: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RunAccounts:
+    """The accounts a run names: the members of its clusters, and those it flagged (nearly always members
+    too; the union is what an investigation of the run starts from)."""
+
+    run_id: str
+    members: frozenset[str]
+    flagged: frozenset[str]
+
+    @property
+    def all(self) -> frozenset[str]:
+        return self.members | self.flagged
+
+
 def runs(graph: Graph, limit: int = 20) -> list[RunInfo]:
     return [RunInfo(**r) for r in graph.read(RUNS, limit=limit)]
 
@@ -80,6 +103,12 @@ def resolve_run(graph: Graph, run: str) -> str:
 def flagged(graph: Graph, run_id: str) -> list[FlaggedAccount]:
     return [FlaggedAccount(r["account_id"], r["score"], r["cluster_id"], tuple(r["detectors"]),
                            tuple(r["reasons"])) for r in graph.read(FLAGGED, run_id=run_id)]
+
+
+def run_accounts(graph: Graph, run_id: str) -> RunAccounts:
+    """The member and flagged accounts of ``run_id`` (resolved already: ``resolve_run``). O(members)."""
+    return RunAccounts(run_id, frozenset(r["account_id"] for r in graph.read(MEMBER_IDS_OF_RUN, run_id=run_id)),
+                       frozenset(r["account_id"] for r in graph.read(FLAGGED_IDS_OF_RUN, run_id=run_id)))
 
 
 def cluster_members(graph: Graph, run_id: str) -> dict[str, frozenset[str]]:

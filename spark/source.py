@@ -48,10 +48,10 @@ class PlatformSource:
                 return candidate
         return None
 
-    def frame(self, kind: str, columns: list[str]):
-        """``kind``'s rows with ``columns`` (missing optional columns as nulls), rows without a required id
-        dropped; None when the dataset has no such kind (``accounts`` must be there). A required column
-        missing is an error naming the file and the column."""
+    def frame(self, kind: str, columns: list[str] | None = None):
+        """``kind``'s rows with ``columns`` (missing optional columns as nulls; None: every column the files
+        have, as they are), rows without a required id dropped; None when the dataset has no such kind
+        (``accounts`` must be there). A required column missing is an error naming the file and the column."""
         from pyspark.sql import functions as F
 
         where = self.location(kind)
@@ -69,11 +69,33 @@ class PlatformSource:
             if column not in present:
                 raise SourceError(f"{where}: required column {column!r} is missing (found: "
                                   f"{', '.join(sorted(present)) or 'none'})")
-        df = df.select(*[F.col(c) if c in present else F.lit(None).cast("string").alias(c) for c in columns])
+        if columns is None:  # as the files have them (a name need not be a valid column expression)
+            columns = list(df.columns)
+        else:
+            df = df.select(*[F.col(c) if c in present else F.lit(None).cast("string").alias(c) for c in columns])
         for column in REQUIRED.get(kind, ()):
             if column in columns:
                 df = df.where(F.col(column).isNotNull() & (F.length(F.col(column).cast("string")) > 0))
         return df
+
+    def files(self, kind: str) -> list[tuple[str, int, int]]:
+        """``(path, bytes, modified ms)`` of every file of ``kind`` (its folder, recursively, or its one file),
+        sorted; empty when the dataset has no such kind. A listing, no data read: O(files)."""
+        where = self.location(kind)
+        if where is None:
+            return []
+        jvm = self.spark.sparkContext._jvm
+        hadoop_path = jvm.org.apache.hadoop.fs.Path(where)
+        try:
+            fs = hadoop_path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration())
+            listing, found = fs.listFiles(hadoop_path, True), []
+            while listing.hasNext():
+                status = listing.next()
+                found.append((str(status.getPath().toString()), int(status.getLen()),
+                              int(status.getModificationTime())))
+        except Exception as exc:
+            raise SourceError(f"{where}: cannot list it ({str(exc).splitlines()[0][:300]})") from exc
+        return sorted(found)
 
     def _exists(self, path: str) -> bool:
         jvm = self.spark.sparkContext._jvm
