@@ -39,7 +39,6 @@ O(N log N) to test the uses. Only the linking comments reach the driver.
 
 from __future__ import annotations
 
-import time
 from typing import Callable
 
 import numpy as np
@@ -54,6 +53,7 @@ from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.offplatform_lures import LURE_PATTERNS, LurePatterns, match_lures
 from ringscope.spark.codes import sorted_ranks
 from ringscope.spark.components import connected_components
+from ringscope.spark.progress import Stages
 from ringscope.spark.source import PlatformSource, to_pandas, typed
 
 COMMENT_COLUMNS = ["comment_id", "account_id", "note_id", "created_at", "text"]
@@ -61,18 +61,6 @@ LINK_ROWS = 1 << 21          # bucket texts linked in one call (a few hundred MB
 USE_COLUMNS = ["comment_id", "account_id", "note_id", "norm", "template", "text", "quoted"]
 USE_SCHEMA = ("comment_id string, account_id string, note_id string, norm string, template string, text string, "
               "quoted boolean")
-
-
-class _Stages:
-    """Progress lines: what each stage made and how long it took."""
-
-    def __init__(self, log: Callable[[str], None]) -> None:
-        self.log, self.started = log, time.monotonic()
-
-    def done(self, what: str, rows: int) -> None:
-        now = time.monotonic()
-        self.log(f"  {DETECTOR} on Spark: {what}: {rows:,} in {now - self.started:.1f} s")
-        self.started = now
 
 
 def normalised_comments(comments, params: CommentTemplateParams):
@@ -225,7 +213,7 @@ def detect_comment_templates(source: PlatformSource, params: CommentTemplatePara
         return []
     if params.min_chars <= 0 and comments.where(F.length(F.col("text").cast("string")) > 0).isEmpty():
         return []                                  # no text at all (has_text): not even empty templates
-    spark, stage = source.spark, _Stages(log)
+    spark, stage = source.spark, Stages(DETECTOR, log)
     try:
         normed = normalised_comments(comments, params).persist()
         texts = text_order(normed).persist()

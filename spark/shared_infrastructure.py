@@ -24,7 +24,6 @@ Only identifiers at or under their cap expand into pairs, so the join's output i
 from __future__ import annotations
 
 import pickle
-import time
 from typing import Callable
 
 import pandas as pd
@@ -35,6 +34,7 @@ from ringscope.detection.shared_infrastructure import (
 )
 from ringscope.spark.codes import sorted_ranks
 from ringscope.spark.components import connected_components
+from ringscope.spark.progress import Stages
 from ringscope.spark.source import PlatformSource
 
 # (kind of record, its column, link kind), in the local engine's order
@@ -113,18 +113,6 @@ def strong_edges(coded, params: SharedInfrastructureParams):
     return summed.where(F.col("weight") >= F.lit(float(params.min_edge_weight)))
 
 
-class _Stages:
-    """Progress lines: what each stage made and how long it took."""
-
-    def __init__(self, log: Callable[[str], None]) -> None:
-        self.log, self.started = log, time.monotonic()
-
-    def done(self, what: str, rows: int) -> None:
-        now = time.monotonic()
-        self.log(f"  {DETECTOR} on Spark: {what}: {rows:,} in {now - self.started:.1f} s")
-        self.started = now
-
-
 def _score_batch(params: SharedInfrastructureParams):
     def score(members_and_links: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
         if members_and_links.empty:
@@ -145,7 +133,7 @@ def detect_shared_infrastructure(source: PlatformSource, params: SharedInfrastru
     from pyspark.sql import functions as F
 
     spark = source.spark
-    stage = _Stages(log)
+    stage = Stages(DETECTOR, log)
     links = infrastructure_links(source).persist()
     try:
         stage.done("links", links.count())
