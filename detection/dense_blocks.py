@@ -193,6 +193,13 @@ class View:
     ``edge_ptr``), for evidence.  ``stratum``: each edge's time window (of
     its first comment, see ``null_window``); ``expected``: each edge's
     probability under the time-stratified null (:func:`expected_edges`).
+    ``weight``: each edge's weight in the peel (:func:`edge_weights`); ``shared``:
+    whether its column has at least two accounts (only those edges can be in a block).
+
+    A view may hold only part of the edges (the Spark engine's, which reads them from the
+    platform as it needs them): then :meth:`ensure` brings in every edge of the nodes asked for
+    before anything reads them, and ``row_deg``, ``col_size``, ``col_weight`` and ``col_note``
+    may be None (the per-edge values carry what they say).  Here it holds them all.
     """
 
     name: str
@@ -209,15 +216,43 @@ class View:
     stratum: np.ndarray
     window: np.ndarray
     expected: np.ndarray
+    weight: np.ndarray = None
+    shared: np.ndarray = None
     # per side, the windows of each node's edges grouped by node (edges_by), and the windows' sizes
     _by_side: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.shared is None:
+            self.shared = np.bincount(self.col, minlength=self.n_col)[self.col] >= 2
+        if self.weight is None:
+            self.weight = edge_weights(self.acc, self.col, self.row_deg, self.col_weight, self.expected)
+
+    def ensure(self, side: str, nodes: np.ndarray) -> None:
+        """Make sure every edge of the ``side`` (``"acc"`` or ``"col"``) ``nodes`` is held; this view
+        holds them all already."""
+
+    def matrices(self) -> tuple[sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix]:
+        """``(W, B, Bt)`` of the shared edges held: the weights, the 0/1 matrix of the same edges
+        whatever their weight (an edge the null all but guarantees weighs 0 but is still a comment a
+        block holds) and its transpose. Built once per set of edges held, O(E log E)."""
+        if "matrices" not in self._by_side:
+            keep = self.shared
+            shape = (self.n_acc, self.n_col)
+            W = sparse.csr_matrix((self.weight[keep], (self.acc[keep], self.col[keep])), shape=shape)
+            B = sparse.csr_matrix((np.ones(int(keep.sum()), np.int64), (self.acc[keep], self.col[keep])), shape=shape)
+            self._by_side["matrices"] = (W, B, B.T.tocsr())
+        return self._by_side["matrices"]
+
+    def notes_of(self, cols: np.ndarray) -> np.ndarray:
+        """The note code of each of the columns ``cols``."""
+        return self.col_note[cols]
 
     def edges_by(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         """``(ptr, w)``: the null windows (from 0) of every ``side`` (``"acc"`` or ``"col"``) node's edges,
         node ``i``'s at ``w[ptr[i]:ptr[i + 1]]`` in edge order. Built once per side, O(E log E)."""
         if side not in self._by_side:
             own, n = (self.acc, self.n_acc) if side == "acc" else (self.col, self.n_col)
-            w = self.stratum - (self.stratum.min() if len(self.stratum) else 0)
+            w = self.stratum  # windows are numbered from 0 (time_windows)
             # edges are sorted by account already; a stable sort by column keeps edge order inside a column
             order = None if side == "acc" else np.argsort(own, kind="stable")
             ptr = np.r_[0, np.cumsum(np.bincount(own, minlength=n))].astype(np.int64)
@@ -380,7 +415,7 @@ def _shared(acc: np.ndarray, col: np.ndarray, n_col: int) -> np.ndarray:
     return size[col] >= 2
 
 
-def _weighted(acc, col, row_deg, col_weight, n_acc, n_col, expected) -> sparse.csr_matrix:
+def edge_weights(acc, col, row_deg, col_weight, expected) -> np.ndarray:
     """FRAUDAR's log weights times each edge's surprise 1 - P(edge) under the time-stratified null.
 
     The residual A - P is modularity's (Newman 2006; Barber 2007), kept
@@ -389,8 +424,7 @@ def _weighted(acc, col, row_deg, col_weight, n_acc, n_col, expected) -> sparse.c
     nothing, an edge between a quiet account and a quiet note keeps its
     weight.
     """
-    w = col_weight[col] / np.log(row_deg[acc] + 5.0) * (1.0 - expected)
-    return sparse.csr_matrix((w, (acc, col)), shape=(n_acc, n_col))
+    return col_weight[col] / np.log(row_deg[acc] + 5.0) * (1.0 - expected)
 
 
 def prune_core(W: sparse.csr_matrix, level: float, alive_r=None, alive_c=None) -> tuple[np.ndarray, np.ndarray]:
@@ -602,40 +636,58 @@ def densest_density(W: sparse.csr_matrix, min_rows: int = 2) -> float:
 
 
 def permute_within_windows(acc: np.ndarray, col: np.ndarray, stratum: np.ndarray, n_col: int,
-                           rng: np.random.Generator, rounds: int = 8) -> np.ndarray:
+                           seed: int, copy: int, rounds: int = 8) -> np.ndarray:
     """The column end of every edge, permuted among the edges of its window, with few duplicates.
+
+    Each window is permuted on its own (:func:`permute_window`) with its own generator, seeded by
+    ``(seed, copy, window)``: a window's copy depends on that window's edges alone (in the order
+    given, the view's (account, column) order), so the Spark engine permutes the windows on its
+    executors and gets the same copy.  A duplicate across two windows (one account given the same
+    column in both) stays and is dropped by the caller.  O(rounds * E log E).
+    """
+    out = col.copy()
+    if not len(col):
+        return out
+    by_window = np.argsort(stratum, kind="stable")
+    sw = stratum[by_window]
+    starts = np.r_[0, np.flatnonzero(sw[1:] != sw[:-1]) + 1, len(sw)]
+    for lo, hi in zip(starts[:-1], starts[1:]):
+        edges = by_window[lo:hi]
+        rng = np.random.default_rng([int(seed), int(copy), int(sw[lo])])
+        out[edges] = permute_window(acc[edges], col[edges], n_col, rng, rounds)
+    return out
+
+
+def permute_window(acc: np.ndarray, col: np.ndarray, n_col: int, rng: np.random.Generator,
+                   rounds: int = 8) -> np.ndarray:
+    """The column ends of one window's edges, randomly permuted among them, with few duplicates.
 
     A plain permutation puts a busy account on the same column twice more
     often than its real edges are (its duplicates then vanish and the copy is
     sparser than chance would make it: a busy account covering most notes of
     its week would look denser than its null).  Each duplicate is therefore
-    switched with a random edge of its window, (a, c), (b, d) -> (a, d), (b, c),
+    switched with a random edge of the window, (a, c), (b, d) -> (a, d), (b, c),
     when neither new edge exists (the edge switching of Milo et al., "Network
     motifs", Science 2002), for ``rounds`` vectorised rounds; a duplicate
-    that cannot be placed stays (and is dropped by the caller).  Degrees per
-    window are kept exactly.  O(rounds * E log E).
+    that cannot be placed stays (and is dropped by the caller).  Every account's
+    and every column's number of edges in the window is kept exactly.
+    O(rounds * E log E) for the window's E edges.
     """
-    by_window = np.argsort(stratum, kind="stable")
-    shuffled = np.lexsort((rng.random(len(col)), stratum))
-    col = col.copy()
-    col[by_window] = col[shuffled]
-    if not len(col):
+    n = len(col)
+    col = col[rng.permutation(n)] if n else col.copy()
+    if not n:
         return col
-    sw = stratum[by_window]
-    starts = np.r_[0, np.flatnonzero(sw[1:] != sw[:-1]) + 1]
-    win_of = np.searchsorted(sw[starts], stratum)
-    win_lo, win_n = starts[win_of], np.diff(np.r_[starts, len(sw)])[win_of]
     acc64 = acc.astype(np.int64)
     for _ in range(rounds):
         key = acc64 * n_col + col
         order = np.argsort(key, kind="stable")
         skey = key[order]
-        dup = np.zeros(len(key), bool)
+        dup = np.zeros(n, bool)
         dup[order[1:][skey[1:] == skey[:-1]]] = True
         d = np.flatnonzero(dup)
         if not len(d):
             break
-        partner = by_window[win_lo[d] + (rng.random(len(d)) * win_n[d]).astype(np.int64)]
+        partner = (rng.random(len(d)) * n).astype(np.int64)
         new_a = acc64[d] * n_col + col[partner]
         new_b = acc64[partner] * n_col + col[d]
         ok = ~dup[partner] & ~_present(skey, new_a) & ~_present(skey, new_b) & (new_a != new_b)
@@ -665,17 +717,16 @@ def null_density(view: View, copies: int, seed: int, min_rows: int) -> tuple[flo
     real graph (surprise under the same null).  Returns the maximum and the
     list.  O(copies * (E log E + peel)).
     """
-    rng = np.random.default_rng(seed)
     out = []
     n = max(view.n_col, 1)
-    for _ in range(max(copies, 1)):
-        col = permute_within_windows(view.acc, view.col, view.stratum, n, rng)
+    for copy in range(max(copies, 1)):
+        col = permute_within_windows(view.acc, view.col, view.stratum, n, seed, copy)
         key, first = np.unique(view.acc.astype(np.int64) * n + col, return_index=True)
         acc, col = key // n, key % n
         expected = expected_edges(acc, col, view.window[first])
         keep = _shared(acc, col, view.n_col)
-        W = _weighted(acc[keep], col[keep], view.row_deg, view.col_weight, view.n_acc, view.n_col,
-                      expected[keep])
+        w = edge_weights(acc[keep], col[keep], view.row_deg, view.col_weight, expected[keep])
+        W = sparse.csr_matrix((w, (acc[keep], col[keep])), shape=(view.n_acc, view.n_col))
         out.append(densest_density(W, min_rows))
     return max(out), out
 
@@ -703,18 +754,11 @@ def find_blocks(view: View, params: DenseBlockParams, g0: float) -> list[Block]:
     or after ``max_blocks`` rounds.
     """
     lam = params.density_margin * g0
-    keep = _shared(view.acc, view.col, view.n_col)
-    W = _weighted(view.acc[keep], view.col[keep], view.row_deg, view.col_weight, view.n_acc, view.n_col,
-                  view.expected[keep])
-    # the 0/1 matrix of the same edges, whatever their weight (an edge the null all but
-    # guarantees weighs 0 but is still a comment the block holds)
-    B = sparse.csr_matrix((np.ones(int(keep.sum()), np.int64), (view.acc[keep], view.col[keep])),
-                          shape=(view.n_acc, view.n_col))
-    Bt = B.T.tocsr()
     alive_r = np.ones(view.n_acc, bool)
     alive_c = np.ones(view.n_col, bool)
     blocks: list[Block] = []
     for _ in range(params.max_blocks):
+        W, B, _ = view.matrices()
         rows, cols = prune_core(W, lam, alive_r, alive_c)
         if len(rows) < params.min_accounts or len(cols) == 0:
             break
@@ -734,7 +778,8 @@ def find_blocks(view: View, params: DenseBlockParams, g0: float) -> list[Block]:
         bcol = cols[rem[rem >= len(rows)] - len(rows)]
         brow, bcol = _trim(B, brow, bcol, params.min_member_events)
         if params.member_alpha > 0:
-            brow, bcol = _beyond_own_activity(view, B, Bt, brow, bcol, params)
+            brow, bcol = _beyond_own_activity(view, brow, bcol, params)
+            W, B, _ = view.matrices()
         found = False
         for crow, ccol in _components(W, brow, bcol):
             f = float(W[crow][:, ccol].sum())
@@ -757,7 +802,7 @@ def find_blocks(view: View, params: DenseBlockParams, g0: float) -> list[Block]:
             taken[b.rows] = True
             taken_cols[b.cols] = True
         for i, b in enumerate(blocks):
-            blocks[i] = _with_joiners(view, B, Bt, b, taken, taken_cols, params)
+            blocks[i] = _with_joiners(view, b, taken, taken_cols, params)
             taken[blocks[i].joined] = True
             taken_cols[blocks[i].joined_cols] = True
     return blocks
@@ -775,13 +820,16 @@ def _trim(B: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray, k: int) -> t
     return rows, cols
 
 
-def _beyond_own_activity(view: View, B: sparse.csr_matrix, Bt: sparse.csr_matrix, rows: np.ndarray,
-                         cols: np.ndarray, params: DenseBlockParams) -> tuple[np.ndarray, np.ndarray]:
+def _beyond_own_activity(view: View, rows: np.ndarray, cols: np.ndarray,
+                         params: DenseBlockParams) -> tuple[np.ndarray, np.ndarray]:
     """Keep the block's accounts whose number of its columns is improbable (tail <= ``member_alpha``)
     under Poisson(their expected number given their own activity over time), then re-trim. O(E)."""
     for _ in range(3):
         if not len(rows) or not len(cols):
             break
+        view.ensure("col", cols)
+        view.ensure("acc", rows)
+        _, B, Bt = view.matrices()
         colmask = np.zeros(view.n_col, bool)
         colmask[cols] = True
         hits = _hits(Bt, colmask)
@@ -850,9 +898,9 @@ def _segments(ptr: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
 
 
-def _with_joiners(view: View, B: sparse.csr_matrix, Bt: sparse.csr_matrix, b: Block, taken: np.ndarray,
-                  taken_cols: np.ndarray, params: DenseBlockParams, rounds: int = 5) -> Block:
-    """Grow a tested block by the accounts and columns tied to it beyond chance (``Bt`` = ``B`` transposed).
+def _with_joiners(view: View, b: Block, taken: np.ndarray, taken_cols: np.ndarray, params: DenseBlockParams,
+                  rounds: int = 5) -> Block:
+    """Grow a tested block by the accounts and columns tied to it beyond chance.
 
     Under the time-stratified configuration null an account hits the block's
     columns ~ Poisson(sum over its edges of the block columns' share of the
@@ -864,16 +912,25 @@ def _with_joiners(view: View, B: sparse.csr_matrix, Bt: sparse.csr_matrix, b: Bl
     a block stay where they are.  At most ``rounds`` alternations, each
     O(E).
     """
-    rows = np.zeros(B.shape[0], bool)
+    rows = np.zeros(view.n_acc, bool)
     rows[b.rows] = True
-    cols = np.zeros(B.shape[1], bool)
+    cols = np.zeros(view.n_col, bool)
     cols[b.cols] = True
     k = max(params.min_member_events, 2)
+
+    def expected(selected: np.ndarray, side: str):
+        def at_nodes(at: np.ndarray) -> np.ndarray:
+            view.ensure(side, at)
+            return expected_hits(view, selected, side, at)
+        return at_nodes
+
     for _ in range(rounds):
-        new_rows = _beyond_chance(_hits(Bt, cols), lambda at: expected_hits(view, cols, "acc", at),
+        view.ensure("col", np.flatnonzero(cols))
+        new_rows = _beyond_chance(_hits(view.matrices()[2], cols), expected(cols, "acc"),
                                   np.flatnonzero(~rows & ~taken), k, params.join_alpha)
         rows[new_rows] = True
-        new_cols = _beyond_chance(_hits(B, rows), lambda at: expected_hits(view, rows, "col", at),
+        view.ensure("acc", np.flatnonzero(rows))
+        new_cols = _beyond_chance(_hits(view.matrices()[1], rows), expected(rows, "col"),
                                   np.flatnonzero(~cols & ~taken_cols), 2, params.join_alpha)
         cols[new_cols] = True
         if not len(new_rows) and not len(new_cols):
@@ -892,13 +949,15 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
     colset[b.cols] = True
     colset[b.joined_cols] = True
     members_all = np.r_[b.rows, b.joined]
+    view.ensure("col", np.flatnonzero(colset))
+    view.ensure("acc", members_all)
     rowset = np.zeros(view.n_acc, bool)
     rowset[members_all] = True
     inside = rowset[view.acc] & colset[view.col]  # the block's edges
     eidx = np.flatnonzero(inside)
     crow = view.edge_rows[_segments(view.edge_ptr, eidx)]
     cids = sorted(set(cid[crow].tolist()))
-    notes = sorted(set(note_uni[view.col_note[np.flatnonzero(colset)]].tolist()))
+    notes = sorted(set(np.asarray(note_uni[view.notes_of(np.flatnonzero(colset))], dtype=object).tolist()))
     t0, t1 = (int(t[crow].min()), int(t[crow].max())) if len(crow) else (0, 0)
     start, end = iso_utc_epoch(t0, unit="ns"), iso_utc_epoch(t1, unit="ns")
     ratio = b.density / g0 if g0 > 0 else float("inf")
@@ -925,13 +984,14 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
     reason = comment_group_reason("dense_block", text, cids, notes, (start, end),
                                   params.max_evidence)
     # member score: the block's calibrated score times the member's share of its hits beyond chance
+    member_ids = [str(a) for a in np.asarray(acc_uni[members_all], dtype=object).tolist()]
     member_scores = {}
-    for r in members_all:
+    for r, member in zip(members_all, member_ids):
         beyond = 1.0 - expected[r] / hits[r] if hits[r] > 0 else 0.0
-        member_scores[str(acc_uni[r])] = round(score * float(np.clip(beyond, 0.0, 1.0)), 6)
+        member_scores[member] = round(score * float(np.clip(beyond, 0.0, 1.0)), 6)
     return ClusterFinding(
         detector=DETECTOR,
-        members=tuple(str(acc_uni[r]) for r in members_all),
+        members=tuple(member_ids),
         score=round(score, 6),
         reasons=(reason,),
         member_scores=member_scores,

@@ -161,17 +161,16 @@ def test_accounts_holding_improbably_many_of_a_blocks_notes_join_it():
     view, tables = build_view(df, "note", params)
     acc = list(tables["acc"])
     note = list(tables["note"])
-    B = sparse.csr_matrix((np.ones(len(view.acc)), (view.acc, view.col)), shape=(view.n_acc, view.n_col))
     block = Block(np.array([acc.index(f"core{a}") for a in range(10)]),
                   np.array([note.index(f"n{j}") for j in range(10)]), 1.0, 100, 10.0)
     taken = np.zeros(view.n_acc, bool)
     taken[block.rows] = True
     no_cols = np.zeros(view.n_col, bool)
-    grown = _with_joiners(view, B, B.T.tocsr(), block, taken, no_cols, params)
+    grown = _with_joiners(view, block, taken, no_cols, params)
     assert [acc[i] for i in grown.joined] == ["joiner"]
     assert [note[j] for j in grown.joined_cols] == ["n10"]
     # a far stricter alpha keeps it out
-    off = _with_joiners(view, B, B.T.tocsr(), block, taken, no_cols, DenseBlockParams(join_alpha=1e-12))
+    off = _with_joiners(view, block, taken, no_cols, DenseBlockParams(join_alpha=1e-12))
     assert [acc[i] for i in off.joined] == []
 
 
@@ -240,7 +239,7 @@ def test_null_copies_keep_each_accounts_and_columns_activity_per_window_with_few
     rng = np.random.default_rng(3)
     busy, _ids = _busy(rng, n_accounts=20, per_day=12)
     view, _ = build_view(_frame(_weekly_background(rng) + busy), "note")
-    col = permute_within_windows(view.acc, view.col, view.stratum, view.n_col, np.random.default_rng(0))
+    col = permute_within_windows(view.acc, view.col, view.stratum, view.n_col, seed=0, copy=0)
     before = pd.DataFrame({"a": view.acc, "c": view.col, "w": view.stratum})
     after = pd.DataFrame({"a": view.acc, "c": col, "w": view.stratum})
     for side in ("a", "c"):
@@ -275,11 +274,10 @@ def test_a_blocks_members_must_hold_more_of_it_than_their_own_activity_explains(
     rows += [(f"bg{i}", f"user{i}", f"o{i % 200}", BASE) for i in range(600)]
     params = DenseBlockParams()
     view, tables = build_view(_frame(rows), "note", params)
-    B = sparse.csr_matrix((np.ones(len(view.acc)), (view.acc, view.col)), shape=(view.n_acc, view.n_col))
     acc, note = list(tables["acc"]), list(tables["note"])
     block_rows = np.array(sorted(acc.index(x) for x in [f"farm{a}" for a in range(10)] + [f"busy{b}" for b in range(3)]))
     block_cols = np.array(sorted(note.index(f"t{j}") for j in range(8)))
-    kept, cols = _beyond_own_activity(view, B, B.T.tocsr(), block_rows, block_cols, params)
+    kept, cols = _beyond_own_activity(view, block_rows, block_cols, params)
     assert sorted(acc[i] for i in kept) == [f"farm{a}" for a in range(10)]
     assert len(cols) == 8
 
@@ -332,3 +330,17 @@ def test_submatrix_and_column_sums_are_scipys_exactly():
     assert np.array_equal(cut.indices, sparse.csr_matrix(expected).indices)
     assert np.array_equal(_column_sums(cut), cut.T.tocsr() @ np.ones(cut.shape[0]))
     assert _submatrix(W, np.arange(300), np.arange(200)).nnz == W.nnz
+
+
+def test_a_windows_null_copy_depends_on_that_windows_edges_alone():
+    """The Spark engine permutes each window on its own executor: a window's copy must not change when
+    other windows' edges change (each window has its own generator, seeded by (seed, copy, window))."""
+    rng = np.random.default_rng(4)
+    view, _ = build_view(_frame(_background(rng)), "note", DenseBlockParams(null_window_edges=500))
+    assert view.stratum.max() >= 2
+    whole = permute_within_windows(view.acc, view.col, view.stratum, view.n_col, seed=0, copy=1)
+    keep = view.stratum != 1
+    alone = permute_within_windows(view.acc[keep], view.col[keep], view.stratum[keep], view.n_col, seed=0, copy=1)
+    assert np.array_equal(whole[keep], alone)
+    assert not np.array_equal(whole, permute_within_windows(view.acc, view.col, view.stratum, view.n_col,
+                                                            seed=0, copy=2))
