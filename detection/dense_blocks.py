@@ -369,16 +369,24 @@ def time_windows(t: np.ndarray, window, min_count: int = 0) -> np.ndarray:
         return np.zeros(len(t), np.int64)
     raw = np.floor_divide(t, w).astype(np.int64)
     uniq, inverse, counts = np.unique(raw, return_inverse=True, return_counts=True)
-    group = np.empty(len(uniq), np.int64)
+    return merged_windows(counts, min_count)[inverse]
+
+
+def merged_windows(counts, min_count: int = 0) -> np.ndarray:
+    """The window (0, 1, ...) of each raw window, given their ``counts`` in time order: consecutive
+    raw windows merged until each holds at least ``min_count`` (a short last one joins the one
+    before). O(number of raw windows)."""
+    counts = [int(c) for c in counts]
+    group = np.empty(len(counts), np.int64)
     g, held = 0, 0
-    for i, c in enumerate(counts.tolist()):
+    for i, c in enumerate(counts):
         if held >= max(min_count, 1):
             g, held = g + 1, 0
         group[i] = g
         held += c
     if g > 0 and held < min_count:
         group[group == g] = g - 1
-    return group[inverse]
+    return group
 
 
 def expected_edges(acc: np.ndarray, col: np.ndarray, stratum: np.ndarray) -> np.ndarray:
@@ -599,13 +607,25 @@ def densest_density(W: sparse.csr_matrix, min_rows: int = 2) -> float:
     R, C = W.shape
     if W.nnz == 0:
         return 0.0
+    lb, _rounds = batch_peel_bound(sparse.csr_matrix(W), np.arange(R), np.arange(C), R, min_rows)
+    rows, cols = prune_core(W, lb)
+    return densest_in_core(W, rows, cols, lb, min_rows)
+
+
+BATCH_PEEL_ROUNDS = 200
+
+
+def batch_peel_bound(sub: sparse.csr_matrix, ri: np.ndarray, ci: np.ndarray, R: int, min_rows: int,
+                     lb: float = 0.0, rounds: int = BATCH_PEEL_ROUNDS) -> tuple[float, bool]:
+    """Bahmani et al.'s batch peel from the survivors ``ri``/``ci`` (of a matrix with ``R`` rows;
+    ``sub`` = its entries among them) and the bound ``lb`` so far, for at most ``rounds`` passes:
+    ``(lb, whether it stopped before running out of rounds)``.  The Spark engine runs the first
+    passes over the platform and this function the rest, on what is left.  O(E') per pass."""
     # the batch peel runs on the submatrix of the survivors; the degrees are the same sums in
     # the same order, and the mass is summed over the full-length vector as before (zeros for
     # the removed rows), so the bound is bit for bit that of the whole matrix
-    ri, ci, sub = np.arange(R), np.arange(C), sparse.csr_matrix(W)
     full = np.zeros(R)
-    lb = 0.0
-    for _ in range(200):
+    for _ in range(rounds):
         rdeg = sub @ np.ones(len(ci))
         cdeg = _column_sums(sub)
         full[:] = 0.0
@@ -613,15 +633,21 @@ def densest_density(W: sparse.csr_matrix, min_rows: int = 2) -> float:
         mass = full.sum()
         size = len(ri) + len(ci)
         if size == 0 or mass == 0:
-            break
+            return lb, True
         if len(ri) >= min_rows:
             lb = max(lb, mass / size)
         thr = 1.1 * mass / size
         kr, kc = rdeg > thr, cdeg > thr
         if kr.all() and kc.all():
-            break  # a fixed point: every further pass would see the same degrees and bound
+            return lb, True  # a fixed point: every further pass would see the same degrees and bound
         ri, ci, sub = ri[kr], ci[kc], _submatrix(sub, np.flatnonzero(kr), np.flatnonzero(kc))
-    rows, cols = prune_core(W, lb)
+    return lb, False
+
+
+def densest_in_core(W: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray, lb: float, min_rows: int) -> float:
+    """The exact greedy peel of ``W``'s ``lb``-core ``rows``/``cols`` (of all of ``W`` when the core has
+    fewer than ``min_rows`` rows): the densest prefix's density, or ``lb`` if higher. O(E' log V')."""
+    R, C = W.shape
     if len(rows) < min_rows:
         rows, cols = np.arange(R), np.arange(C)
     sub = W[rows][:, cols]
@@ -1023,13 +1049,12 @@ def detect_dense_blocks(comments: pd.DataFrame, params: DenseBlockParams = Dense
     note_id, created_at``.  For each view: calibrate g0 on random copies that
     keep every account's activity per window (:func:`null_density`), find and test blocks
     (:func:`find_blocks`), turn them into findings citing the comments, notes
-    and time window.  Findings of the two views that share accounts are both
-    kept (they are evidence of different kinds).  Sorted by score.
+    and time window.  A farm both views find is kept once (:func:`merged_findings`).
+    Sorted by score.
     """
-    findings: list[ClusterFinding] = []
     need = {"comment_id", "account_id", "note_id", "created_at"}
     if comments is None or len(comments) == 0 or not need <= set(comments.columns):
-        return findings
+        return []
     found: list[tuple[float, int, ClusterFinding]] = []
     prepared = sorted_comments(comments)
     for vi, name in enumerate(_views(params)):
@@ -1037,12 +1062,24 @@ def detect_dense_blocks(comments: pd.DataFrame, params: DenseBlockParams = Dense
         if len(view.acc) == 0:
             continue
         g0, _ = null_density(view, params.null_copies, params.seed, params.min_accounts)
-        if g0 <= 0:
-            continue
-        for b in find_blocks(view, params, g0):
-            found.append((b.density / g0, vi, _finding(view, tables, b, g0, params)))
-    # one farm seen by both views: keep the view where it stands out more (higher density / g0)
-    found.sort(key=lambda x: (-x[0], x[1], x[2].members))
+        found += view_findings(view, tables, vi, g0, params)
+    return merged_findings(found)
+
+
+def view_findings(view: View, tables: dict, vi: int, g0: float,
+                  params: DenseBlockParams) -> list[tuple[float, int, ClusterFinding]]:
+    """``(density / g0, vi, finding)`` of every block of ``view`` (the ``vi``-th searched) against the null
+    density ``g0``; none when ``g0`` is 0."""
+    if g0 <= 0:
+        return []
+    return [(b.density / g0, vi, _finding(view, tables, b, g0, params)) for b in find_blocks(view, params, g0)]
+
+
+def merged_findings(found: list[tuple[float, int, ClusterFinding]]) -> list[ClusterFinding]:
+    """The findings of all views, a farm seen by both views kept once: in the view where it stands out
+    more (higher density / g0). Sorted by score."""
+    findings: list[ClusterFinding] = []
+    found = sorted(found, key=lambda x: (-x[0], x[1], x[2].members))
     kept: list[tuple[int, set]] = []
     for _ratio, vi, f in found:
         m = set(f.members)
