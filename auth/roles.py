@@ -20,6 +20,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export_masked": frozenset({"investigator", "approver", "admin"}),
     "export_unmasked": frozenset({"approver", "admin"}),
     "run_detection": frozenset({"investigator", "approver", "admin"}),
+    # Load data into the graph from the platform's lake (the app's "Pull its neighbourhood").
+    "load_data": frozenset({"investigator", "approver", "admin"}),
     "manage_users": frozenset({"admin"}),
     "edit_policy": frozenset({"admin"}),
     "raw_cypher": frozenset({"admin"}),

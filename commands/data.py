@@ -40,28 +40,36 @@ _SUBGRAPH_ONLY = ("source", "hops", "max_per_entity", "master")
 
 
 def _subgraph_request(args: argparse.Namespace):
-    """The ``--subgraph`` request, or None for a dataset directory; arguments that do not go together are
-    one line naming them."""
-    if args.subgraph is None:
+    """The ``--subgraph`` / ``--subgraph-of`` request, or None for a dataset directory; arguments that do
+    not go together are one line naming them."""
+    of = args.subgraph_of or []
+    if args.subgraph is None and not of:
         given = [f"--{name.replace('_', '-')}" for name in _SUBGRAPH_ONLY if getattr(args, name) is not None]
         if given:
-            raise SettingError(f"{', '.join(given)}: only with --subgraph RUN_ID (loading a run's neighbourhood "
-                               f"from the lake)")
+            raise SettingError(f"{', '.join(given)}: only with --subgraph RUN_ID or --subgraph-of KIND:ID (loading "
+                               f"a neighbourhood from the lake)")
         if args.dir is None:
             raise SettingError("ringscope ingest needs a dataset directory DIR, or --subgraph RUN_ID --source PATH "
-                               "(a detection run's clusters and their neighbourhood, from the platform's lake)")
+                               "(a detection run's clusters and their neighbourhood, from the platform's lake), "
+                               "or --subgraph-of KIND:ID --source PATH (the neighbourhood of an account, device, "
+                               "IP, phone, note or intermediary)")
         return None
+    option = "--subgraph" if args.subgraph is not None else "--subgraph-of"
+    if args.subgraph is not None and of:
+        raise SettingError("give --subgraph RUN_ID or --subgraph-of KIND:ID, not both")
     if args.dir is not None:
-        raise SettingError(f"give a dataset directory ({args.dir}) or --subgraph RUN_ID --source PATH, not both")
+        what = "RUN_ID" if option == "--subgraph" else "KIND:ID"
+        raise SettingError(f"give a dataset directory ({args.dir}) or {option} {what} --source PATH, not both")
     if args.source is None:
-        raise SettingError("--subgraph needs --source PATH: the platform's lake, the input format as Parquet "
+        raise SettingError(f"{option} needs --source PATH: the platform's lake, the input format as Parquet "
                            "(a local folder, hdfs://... or s3a://...)")
-    from ringscope.spark.subgraph_load import DEFAULT_HOPS, DEFAULT_MAX_PER_ENTITY, SubgraphRequest
+    from ringscope.spark.subgraph_load import DEFAULT_HOPS, DEFAULT_MAX_PER_ENTITY, SubgraphRequest, parse_node
 
+    nodes = tuple(parse_node(text) for text in of)
     return SubgraphRequest(args.subgraph, args.source,
                            DEFAULT_HOPS if args.hops is None else args.hops,
                            DEFAULT_MAX_PER_ENTITY if args.max_per_entity is None else args.max_per_entity,
-                           args.master)
+                           args.master, nodes=nodes)
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -98,7 +106,11 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         for line in lake.lines():
             say(line)
         if not lake.kinds:
-            say(f"{lake.run_id} has no cluster and flagged no account: nothing to load")
+            if lake.run_id is not None:
+                say(f"{lake.run_id} has no cluster and flagged no account: nothing to load")
+            else:
+                say(f"the lake holds no row to load for {lake.subject} at --hops {subgraph.hops} (an IP or a "
+                    "phone has no row of its own: --hops 1 loads the accounts using it): nothing to load")
             return 0
         directory = lake.directory
         if options.rejects_dir is None:  # beside the sub-lake, never inside it (it would be read as a kind)
@@ -177,22 +189,27 @@ def register(sub) -> None:
     ing = sub.add_parser("ingest", help="load a dataset directory in the input format")
     ing.add_argument("dir", nargs="?", help="dataset directory (accounts.csv, comments.jsonl.gz, notes.parquet, "
                                             "or a folder of part files such as comments/part-00000.parquet ...); "
-                                            "not with --subgraph")
+                                            "not with --subgraph or --subgraph-of")
     ing.add_argument("--subgraph", metavar="RUN_ID|latest",
                      help="load only this detection run's clusters and their neighbourhood from the lake at "
                           "--source (selected on Spark, written as a sub-lake under RINGSCOPE_HOME/subgraph, then "
                           "loaded as a dataset; running it again changes nothing)")
+    ing.add_argument("--subgraph-of", metavar="KIND:ID", action="append",
+                     help="load only the neighbourhood of this node from the lake at --source, as --subgraph does "
+                          "for a run (KIND: account, device, ip, phone, note, intermediary; e.g. account:a0001234, "
+                          "ip:203.0.113.9); repeat it for several nodes")
     ing.add_argument("--source", metavar="PATH",
-                     help="--subgraph: the platform's lake, the input format as Parquet (a folder or "
+                     help="--subgraph, --subgraph-of: the platform's lake, the input format as Parquet (a folder or "
                           "<kind>.parquet per kind; a local path, hdfs://... or s3a://...)")
     ing.add_argument("--hops", type=int, metavar="N",
-                     help="--subgraph: how many links out from the run's accounts (0-4, default 1; 0: their own "
-                          "rows only, 2: also the accounts sharing a device, IP, phone, note or agency with them)")
+                     help="--subgraph, --subgraph-of: how many links out from the run's accounts or the nodes (0-4, "
+                          "default 1; 0: their own rows only, 2: also the accounts sharing a device, IP, phone, note "
+                          "or agency with them)")
     ing.add_argument("--max-per-entity", type=int, metavar="N",
-                     help="--subgraph: at each hop a node brings in at most N new nodes of each kind, a sample "
+                     help="--subgraph, --subgraph-of: at each hop a node brings in at most N new nodes of each kind, a sample "
                           "that is the same on every run (default 1000); capped entities are counted")
     ing.add_argument("--master", metavar="URL",
-                     help="--subgraph: the Spark master (default RINGSCOPE_SPARK_MASTER, else local[2])")
+                     help="--subgraph, --subgraph-of: the Spark master (default RINGSCOPE_SPARK_MASTER, else local[2])")
     ing.add_argument("--timezone", default="UTC", help="time zone of timestamps without an offset (default UTC)")
     ing.add_argument("--keep-unknown-columns", action="store_true", help="store unknown columns as properties")
     ing.add_argument("--batch-size", type=int, default=10_000, help="rows per transaction (default 10000)")

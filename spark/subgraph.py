@@ -43,8 +43,17 @@ above all) never count against it.
 - the sanctions on any account, device, note, intermediary or brand kept, and
   the labels of the accounts kept.
 
-hops=0 is the seeds' account rows, the follows among them, the orders naming
-them and the sanctions on them (with the rows those name).
+hops=0 is the seeds' own rows (an account's, a device's, a note's, an
+intermediary's; an IP or a phone has none), the follows among seed accounts,
+the orders naming a seed and the sanctions on the seeds (with the rows those
+name).
+
+**The seeds** are nodes of any kind of ``NODE_KINDS`` (``(kind, id)``): a
+run's accounts for ``ingest --subgraph RUN``, any account, device, IP, phone,
+note or intermediary for ``ingest --subgraph-of KIND:ID``. A seed is in the
+lake when a place of ``ingest.lake.PLACES`` holds its id (its own row, or for
+an IP, a phone or a device and agency without a row, a row naming it): the
+same rule the app's lake lookup follows.
 """
 
 from __future__ import annotations
@@ -52,15 +61,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from ringscope.ingest.spec import SPECS
-from ringscope.spark.source import PlatformSource, SourceError, id_frame
+import pandas as pd
 
-NODE_KINDS = ("account", "device", "ip", "phone", "note", "intermediary")
+from ringscope.ingest.lake import NODE_KINDS, PLACES
+from ringscope.ingest.spec import SPECS
+from ringscope.spark.source import PlatformSource, SourceError
+
 # A reply chain longer than this is cut (its further comments load as stubs); real threads are far shorter.
 MAX_REPLY_DEPTH = 32
 _ID = "_subgraph_id"  # the id column of the id frames joined against (a name no lake column has)
 # Id sets up to this size are broadcast to the joins (tens of MB at most) instead of shuffling the lake.
 BROADCAST_IDS = 500_000
+# Seeds missing from the lake are named when there are at most this many seeds (else only counted).
+NAMED_MISSING = 100
 
 
 @dataclass(frozen=True)
@@ -121,10 +134,19 @@ class HopCount:
     capped: dict[str, int]
 
 
+@dataclass(frozen=True)
+class SeedsInLake:
+    """How many of the seeds the lake holds (``ingest.lake.PLACES``), and which it lacks (named when there
+    are at most ``NAMED_MISSING`` seeds)."""
+
+    found: int
+    missing: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass
 class Neighbourhood:
     """The nodes selected (a Spark frame ``kind, id, hop``: the hop each was first reached at) and the counts
-    per hop. ``seeds_in_lake``: how many seeds have an accounts row in the lake."""
+    per hop. ``seeds_in_lake``: how many seeds the lake holds (for a run's accounts: an accounts row)."""
 
     nodes: object
     hops: list[HopCount]
@@ -184,26 +206,76 @@ def hop_edges(source: PlatformSource):
     return edges  # repeats (a pair commenting twice) are dropped among a hop's candidates, a far smaller set
 
 
-def select_neighbourhood(source: PlatformSource, seeds: Iterable[str], hops: int,
-                         max_per_entity: int) -> Neighbourhood:
-    """The nodes within ``hops`` steps of the ``seeds`` (account ids), each node bringing in at most
-    ``max_per_entity`` new nodes per kind at each hop (see the module). One join of the frontier with the
-    lake's links and one window per hop; what each hop reaches is checkpointed, so the plan does not grow
-    with the hops. O(link rows x hops), four Spark jobs per hop."""
+def seed_nodes(seeds: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The distinct ``(kind, id)`` seeds, sorted, ids as text; a kind not in ``NODE_KINDS`` is a
+    ``ValueError``. O(seeds log seeds)."""
+    nodes = sorted({(str(kind), str(node_id)) for kind, node_id in seeds})
+    unknown = sorted({kind for kind, _ in nodes if kind not in NODE_KINDS})
+    if unknown:
+        raise ValueError(f"seeds of unknown kind {', '.join(unknown)} (kinds: {', '.join(NODE_KINDS)})")
+    return nodes
+
+
+def _node_frame(spark, nodes: list[tuple[str, str]]):
+    """``nodes`` as a Spark frame ``kind, id`` (strings)."""
+    return spark.createDataFrame(pd.DataFrame(nodes, columns=["kind", "id"], dtype=object), "kind string, id string")
+
+
+def seeds_in_lake(source: PlatformSource, seeds: Iterable[tuple[str, str]]) -> SeedsInLake:
+    """How many ``(kind, id)`` seeds the lake holds, by the places of ``ingest.lake.PLACES`` (only those of
+    the kinds the seeds have are read), naming the missing ones when there are few seeds. One semi-join per
+    place, one count (and one small collect). O(rows of those places)."""
+    from pyspark.sql import functions as F
+
+    nodes = seed_nodes(seeds)
+    if not nodes:
+        return SeedsInLake(0)
+    frame = _node_frame(source.spark, nodes)
+    found = None
+    for kind in sorted({kind for kind, _ in nodes}):
+        present = None
+        for place in PLACES[kind]:
+            df = source.frame(place.kind, [place.column])
+            if df is None:
+                continue
+            ids = df.select(F.col(place.column).cast("string").alias("id"))
+            present = ids if present is None else present.unionByName(ids)
+        if present is None:
+            continue
+        part = frame.where(F.col("kind") == kind).join(present, "id", "left_semi").select("kind", "id")
+        found = part if found is None else found.unionByName(part)
+    if found is None:
+        return SeedsInLake(0, tuple(nodes) if len(nodes) <= NAMED_MISSING else ())
+    if len(nodes) > NAMED_MISSING:
+        return SeedsInLake(found.count())
+    present_nodes = {(row["kind"], row["id"]) for row in found.distinct().collect()}
+    return SeedsInLake(len(present_nodes), tuple(n for n in nodes if n not in present_nodes))
+
+
+def account_seeds(account_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """Account ids as ``(kind, id)`` seeds (a run's cluster members and flagged accounts)."""
+    return [("account", str(a)) for a in account_ids]
+
+
+def select_neighbourhood(source: PlatformSource, seeds: Iterable[tuple[str, str]], hops: int,
+                         max_per_entity: int, in_lake: SeedsInLake | None = None) -> Neighbourhood:
+    """The nodes within ``hops`` steps of the ``seeds`` (``(kind, id)`` nodes of ``NODE_KINDS``;
+    ``account_seeds(ids)`` for accounts), each node bringing in at most ``max_per_entity`` new nodes per kind
+    at each hop (see the module). ``in_lake``: ``seeds_in_lake(source, seeds)``, if counted already. One
+    join of the frontier with the lake's links and one window per hop; what each hop reaches is
+    checkpointed, so the plan does not grow with the hops. O(link rows x hops), four Spark jobs per hop."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    spark = source.spark
-    seed_ids = id_frame(spark, seeds, "id")
-    accounts = source.frame("accounts", ["account_id"])
-    seeds_in_lake = seed_ids.join(accounts.select(F.col("account_id").cast("string").alias("id")),
-                                  "id", "left_semi").count()
-    selected = seed_ids.select(F.lit("account").alias("kind"), "id", F.lit(0).alias("hop")).localCheckpoint()
-    counts = [HopCount(0, {"account": len({str(s) for s in seeds})}, {})]
-    if hops == 0:
-        return Neighbourhood(selected, counts, seeds_in_lake)
+    nodes = seed_nodes(seeds)
+    in_lake = seeds_in_lake(source, nodes) if in_lake is None else in_lake
+    selected = (_node_frame(source.spark, nodes).select("kind", "id", F.lit(0).alias("hop")).localCheckpoint())
+    per_kind = {kind: sum(1 for k, _ in nodes if k == kind) for kind in NODE_KINDS}
+    counts = [HopCount(0, {kind: n for kind, n in per_kind.items() if n}, {})]
+    if hops == 0 or not nodes:
+        return Neighbourhood(selected, counts, in_lake.found)
     edges = hop_edges(source)
-    frontier, frontier_size = selected, counts[0].reached["account"]
+    frontier, frontier_size = selected, len(nodes)
     for hop in range(1, hops + 1):
         if frontier_size <= BROADCAST_IDS:
             frontier = F.broadcast(frontier)
@@ -212,7 +284,7 @@ def select_neighbourhood(source: PlatformSource, seeds: Iterable[str], hops: int
         selected = selected.unionByName(reached)  # of checkpointed parts: nothing to recompute
         counts.append(HopCount(hop, _per_kind(reached), capped))
         frontier, frontier_size = reached, sum(counts[-1].reached.values())
-    return Neighbourhood(selected, counts, seeds_in_lake)
+    return Neighbourhood(selected, counts, in_lake.found)
 
 
 def _step(edges, frontier, selected, max_per_entity: int, Window, F):

@@ -292,3 +292,86 @@ class LiveServices:
                until: str | None) -> Expansion:
         return expand(uid, tuple(types) if types else None, limit, tuple(exclude), since, until, self.run_id,
                       self.threshold)
+
+
+# --- the lake: entities the graph lacks, and pulling their neighbourhood (#16) ---------------------------
+
+def lake_location() -> str | None:
+    """``RINGSCOPE_LAKE``: the platform's lake (the input format as Parquet: a folder, or a URI pyarrow
+    opens); None (unset or empty): the app does not look in a lake."""
+    value = os.environ.get("RINGSCOPE_LAKE", "").strip()
+    return value or None
+
+
+def pull_limit() -> int:
+    """``RINGSCOPE_APP_PULLS``: how many pulls from the lake may run at once (default 1)."""
+    value = os.environ.get("RINGSCOPE_APP_PULLS", "1")
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 16:
+        raise SettingError(f"RINGSCOPE_APP_PULLS={value!r}: expected how many pulls may run at once, 1-16")
+    return limit
+
+
+def _lake_guard(fn: Callable[..., T], *args: Any) -> T:
+    from ringscope.ingest.lake import LakeError
+
+    try:
+        return fn(*args)
+    except LakeError as exc:
+        raise AppError(f"The lake (RINGSCOPE_LAKE) cannot be read: {exc}") from exc
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=256)
+def lake_lookup(lake: str, kind: str, entity_id: str):
+    """``ingest.lake.lookup``: node ``kind``:``entity_id`` in the lake, or None (cached a minute)."""
+    from ringscope.ingest.lake import lookup
+
+    return _lake_guard(lookup, lake, kind, entity_id)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=256)
+def lake_lookup_any(lake: str, entity_id: str) -> list:
+    """``ingest.lake.lookup_any``: ``entity_id`` as every kind of node the lake holds it as (cached)."""
+    from ringscope.ingest.lake import lookup_any
+
+    return _lake_guard(lookup_any, lake, entity_id)
+
+
+@st.cache_resource(show_spinner=False)
+def _pulls():
+    from ringscope.common.paths import ringscope_home
+    from ringscope.webapp.pulls import Pulls
+
+    return Pulls(ringscope_home() / "app-pulls", pull_limit())
+
+
+def pulls():
+    """The process's pulls (``webapp.pulls.Pulls``), shared by every session (a bad ``RINGSCOPE_APP_PULLS``
+    is a message, retried on the next call)."""
+    return guard(_pulls)
+
+
+PULL_ACTION = "lake.pull"
+
+
+def start_pull(who, kind: str, entity_id: str, hops: int, lake: str):
+    """Pull ``kind``:``entity_id``'s neighbourhood from ``lake`` in the background for ``who`` (who must have
+    ``load_data``): join the same pull if it runs; otherwise check there is room, record it in the audit log
+    (who, what, hops, the lake) and start it. Returns the ``Pull``."""
+    from ringscope.audit import log
+    from ringscope.webapp.pulls import PullRequest
+
+    guard(who.require, "load_data")
+    registry = pulls()
+    request = PullRequest(kind, entity_id, hops, lake, who.name, who.role)
+    running = registry.running_for(request)
+    if running is not None:
+        return running
+    guard(registry.check_room, request)
+    guard(log.record, get_graph(), actor=who.name, role=who.role, action=PULL_ACTION, target_type=kind,
+          target_id=entity_id, reason=f"pull its {hops}-hop neighbourhood from the lake",
+          details={"hops": hops, "lake": lake})
+    return guard(registry.start, request)

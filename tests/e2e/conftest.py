@@ -51,14 +51,40 @@ def e2e_platform(session_graph, tmp_path_factory):
     return session_graph
 
 
+LAKE_ACCOUNTS = ("lke00001", "lke00002")  # in the e2e lake only, never in the e2e platform
+
+
 @pytest.fixture(scope="session")
-def app_url(e2e_platform, cli_env, tmp_path_factory):
+def e2e_lake(tmp_path_factory) -> Path:
+    """The app's lake (``RINGSCOPE_LAKE``): two accounts the graph does not have, sharing a device."""
+    import pandas as pd
+
+    root = tmp_path_factory.mktemp("e2e-lake") / "lake"
+    t = "2024-07-01T10:00:00+08:00"
+    frames = {
+        "accounts": pd.DataFrame({"account_id": list(LAKE_ACCOUNTS), "nickname": ["lake one", "lake two"],
+                                  "registered_at": t, "registration_ip": ["198.51.100.21", None]}),
+        "devices": pd.DataFrame({"device_id": ["lked0001"], "model": ["Mi 9"]}),
+        "account_devices": pd.DataFrame({"account_id": list(LAKE_ACCOUNTS), "device_id": "lked0001",
+                                         "first_seen": t, "last_seen": t}),
+    }
+    for kind, frame in frames.items():
+        (root / kind).mkdir(parents=True)
+        frame.to_parquet(root / kind / "part-00000.parquet", index=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_platform, e2e_lake, cli_env, tmp_path_factory):
     pytest.importorskip("streamlit", reason="streamlit is not installed")
     users = tmp_path_factory.mktemp("e2e-users") / "users.yaml"
     for name, role in (("ivy", "investigator"), ("abe", "approver"), ("vic", "viewer")):
         save_user(name, role, PASSWORD, users)
     port = _free_port()
-    env = {**cli_env, "RINGSCOPE_USERS": str(users)}
+    # The app's pulls start Spark in a child process: a small driver beside the browser and Neo4j.
+    env = {**cli_env, "RINGSCOPE_USERS": str(users), "RINGSCOPE_LAKE": str(e2e_lake),
+           "RINGSCOPE_SPARK_DRIVER_MEMORY": "1g", "RINGSCOPE_SPARK_SHUFFLE_PARTITIONS": "2",
+           "RINGSCOPE_SPARK_LOCAL_DIR": str(tmp_path_factory.mktemp("e2e-spark"))}
     log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",

@@ -1,5 +1,7 @@
-"""``ringscope ingest --subgraph RUN --source LAKE``: the hop selection on a lake of known topology, the
-sub-lake it writes, and the whole command on the 10,000-account lake into a graph that holds only the run."""
+"""``ringscope ingest --subgraph RUN --source LAKE`` and ``--subgraph-of KIND:ID``: the hop selection on a
+lake of known topology (from a run's accounts and from nodes of every kind), the sub-lake it writes, and the
+whole command on the 10,000-account lake into a graph that holds only the run (or only the node's
+neighbourhood)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import ringscope.commands.cli as cli
 from ringscope.detection.config import DEFAULT_POLICY
 from ringscope.spark.engine import SPARK_AFTER_FLAGGING, SPARK_DETECTORS
 from ringscope.spark.source import PlatformSource
-from ringscope.spark.subgraph import HOP_LINKS, Step, hop_steps, select_neighbourhood, subgraph_rows
+from ringscope.spark.subgraph import (
+    HOP_LINKS, Step, account_seeds, hop_steps, seeds_in_lake, select_neighbourhood, subgraph_rows,
+)
 from ringscope.spark.subgraph_load import DIGEST_FILE, write_sublake
 from tests.spark.lakes import write_lake
 
@@ -63,7 +67,7 @@ def small_lake(tmp_path_factory):
     )
 
 
-SEEDS = ["s1", "s2"]
+SEEDS = account_seeds(["s1", "s2"])
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +201,7 @@ def test_a_lake_with_only_the_required_columns_is_enough(spark, tmp_path):
         orders=_frame("order_id brand_id", ("o1", "br1")),
     )
     source = PlatformSource(spark, str(lake))
-    rows = keys_of(subgraph_rows(source, select_neighbourhood(source, ["s1"], 1, 1000)))
+    rows = keys_of(subgraph_rows(source, select_neighbourhood(source, account_seeds(["s1"]), 1, 1000)))
     assert rows == {"accounts": {"s1", "a1"}, "notes": {"n1"}, "comments": {"c1"}}
 
 
@@ -209,6 +213,52 @@ def test_a_required_column_missing_is_named_before_any_selection(spark, tmp_path
                       sanctions=_frame("sanction_id target_id action issued_at", ("z1", "s1", "ban", T)))
     with pytest.raises(SourceError, match=r"sanctions: required column 'target_type' is missing"):
         lake_frames(PlatformSource(spark, str(lake)))
+
+
+# --------------------------------------------------------------------------- seeds of any kind (--subgraph-of)
+
+
+@pytest.mark.parametrize("seed, reached", [
+    (("device", "d1"), {"account": {"s1", "a1"}}),
+    (("ip", "10.0.0.2"), {"account": {"s2", "a3"}}),  # a registration IP, named by no login
+    (("ip", "10.0.0.1"), {"account": {"s1", "a2"}}),
+    (("phone", "P1"), {"account": {"s1", "a12"}}),
+    (("note", "n2"), {"account": {"a6", "a7", "s2"}}),  # its author and commenters
+    (("note", "n3"), {"account": {"a8"}}),  # its author, never its likers (s2)
+    (("intermediary", "m1"), {"account": {"s1", "a11"}}),
+    (("account", "a9"), {"account": {"s1"}, "device": {"d3"}}),
+])
+def test_a_seed_of_any_kind_reaches_its_accounts_at_the_first_hop(spark, small_lake, seed, reached):
+    source = PlatformSource(spark, str(small_lake))
+    hood = select_neighbourhood(source, [seed], 1, 1000)
+    assert nodes_by_hop(hood) == {0: {seed[0]: {seed[1]}}, 1: reached}
+    assert hood.hops[0].reached == {seed[0]: 1} and hood.seeds_in_lake == 1
+
+
+def test_seeds_are_in_the_lake_by_their_own_row_or_a_row_naming_them(spark, small_lake):
+    source = PlatformSource(spark, str(small_lake))
+    present = [("account", "s1"), ("device", "d1"), ("device", "dz"), ("ip", "10.0.0.2"), ("phone", "P1"),
+               ("note", "n1"), ("intermediary", "m1"), ("intermediary", "m2")]
+    absent = [("account", "zz"), ("device", "dq"), ("ip", "s1"), ("note", "c1"), ("phone", "p1")]
+    found = seeds_in_lake(source, present + absent)
+    assert found.found == len(present) and set(found.missing) == set(absent)
+    with pytest.raises(ValueError, match="unknown kind brand"):
+        seeds_in_lake(source, [("brand", "br1")])
+
+
+def test_a_device_seed_keeps_its_own_row_its_links_and_the_rows_they_name(spark, small_lake):
+    source = PlatformSource(spark, str(small_lake))
+    assert keys_of(subgraph_rows(source, select_neighbourhood(source, [("device", "d1")], 0, 1000))) == {
+        "devices": {"d1"}, "sanctions": {"z2"}}
+    rows = keys_of(subgraph_rows(source, select_neighbourhood(source, [("device", "d1")], 1, 1000)))
+    assert rows == {"accounts": {"s1", "a1"}, "labels": {"s1", "a1"}, "devices": {"d1"},
+                    "account_devices": {("s1", "d1"), ("a1", "d1")},
+                    "orders": {"o1"}, "brands": {"br1"}, "intermediaries": {"m2"},  # o1 names s1
+                    "sanctions": {"z1", "z2", "z4"}}
+    # an IP at hop 0 has no row of its own; at hop 1 its accounts come with the rows naming it
+    assert keys_of(subgraph_rows(source, select_neighbourhood(source, [("ip", "10.0.0.1")], 0, 1000))) == {}
+    ip_rows = keys_of(subgraph_rows(source, select_neighbourhood(source, [("ip", "10.0.0.1")], 1, 1000)))
+    assert ip_rows["account_ips"] == {("s1", "10.0.0.1"), ("a2", "10.0.0.1")}
 
 
 # --------------------------------------------------------------------------- the command, end to end
@@ -292,6 +342,66 @@ def test_a_run_that_is_not_there_is_named(graph, use_test_db, capsys, tmp_path):
     (["--subgraph", "latest", "--source", "/tmp", "--max-per-entity", "0"], "--max-per-entity must be at least 1"),
 ])
 def test_subgraph_arguments_that_do_not_go_together_are_one_line(capsys, args, message):
+    assert cli.main(["ingest", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_nodes_neighbourhood_loads_into_an_empty_graph_and_again_changes_nothing(spark, platform, graph,
+                                                                                   use_test_db, capsys):
+    accounts = pd.read_parquet(platform / "accounts", columns=["account_id", "registration_ip"])
+    devices = pd.read_parquet(platform / "account_devices").drop_duplicates(["account_id", "device_id"])
+    account = devices.account_id.value_counts().index[0]  # the account with the most devices
+    ip = accounts.registration_ip.dropna().iloc[17]
+    args = ["--subgraph-of", f"account:{account}", "--subgraph-of", f"ip:{ip}", "--source", str(platform),
+            "--hops", "1", "--mode", "incremental"]
+    code = cli.main(["ingest", *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert f"subgraph of account:{account}, ip:{ip}: 2 seeds (accounts 1, IPs 1; 2 in the lake" in out
+    assert "hop 1: reached" in out and "Traceback" not in err
+    row = graph.read("MATCH (a:Account {account_id: $id}) RETURN a.stub AS stub, "
+                     "COUNT { (a)-[:USED_DEVICE]->() } AS devices", id=account)[0]
+    assert row == {"stub": False, "devices": int((devices.account_id == account).sum())}
+    registered = set(accounts.account_id[accounts.registration_ip == ip])
+    found = {r["id"] for r in graph.read("MATCH (a:Account)-[:REGISTERED_FROM]->(:IP {ip: $ip}) "
+                                         "RETURN a.account_id AS id", ip=ip)}
+    assert registered <= found
+    assert graph.read(STUBS) == []
+    assert graph.read("MATCH (a:Account) RETURN count(a) AS n")[0]["n"] < len(accounts) / 10
+
+    shape = graph.read(GRAPH_SHAPE)
+    code = cli.main(["ingest", *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "reused as it was" in out and "loaded by an earlier run: skipped" in out
+    assert graph.read(GRAPH_SHAPE) == shape
+
+    code = cli.main(["ingest", "--subgraph-of", f"ip:{ip}", "--source", str(platform), "--hops", "0"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "an IP or a phone has no row of its own" in out and "nothing to load" in out
+    assert graph.read(GRAPH_SHAPE) == shape
+
+    code = cli.main(["ingest", "--subgraph-of", "device:no-such-device", "--source", str(platform)])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in err
+    assert (f"--subgraph-of device:no-such-device: not in the lake at {platform} (no row of devices or "
+            "account_devices.device_id names it)") in err
+    assert graph.read(GRAPH_SHAPE) == shape
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--subgraph-of", "a000001", "--source", "/tmp"], "--subgraph-of 'a000001': expected KIND:ID with KIND one of account, device"),
+    (["--subgraph-of", "brand:b1", "--source", "/tmp"], "--subgraph-of 'brand:b1': expected KIND:ID"),
+    (["--subgraph-of", "account:", "--source", "/tmp"], "--subgraph-of 'account:': expected KIND:ID"),
+    (["--subgraph-of", "account:a1"], "--subgraph-of needs --source PATH"),
+    (["--subgraph", "latest", "--subgraph-of", "account:a1", "--source", "/tmp"],
+     "give --subgraph RUN_ID or --subgraph-of KIND:ID, not both"),
+    (["/tmp", "--subgraph-of", "account:a1", "--source", "/tmp"],
+     "or --subgraph-of KIND:ID --source PATH, not both"),
+    (["--subgraph-of", "account:a1", "--source", "/tmp", "--hops", "9"], "--hops must be between 0 and 4 (got 9)"),
+])
+def test_subgraph_of_arguments_that_do_not_go_together_are_one_line(capsys, args, message):
     assert cli.main(["ingest", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1

@@ -9,7 +9,10 @@ import streamlit as st
 
 from ringscope.webapp import services
 from ringscope.auth.masking import mask_properties
-from ringscope.webapp.views.common import actor, fmt_time, masked_text, table
+from ringscope.webapp.views.common import actor, fmt_time, masked_text, show_key, table
+
+# Targets whose id is personal data (a pull from the lake may name an IP or a phone hash).
+PERSONAL_TARGETS = {"ip": "IP", "phone": "Phone"}
 
 
 def render() -> None:
@@ -39,10 +42,16 @@ def render() -> None:
             st.info("No entries match.")
             return
         table([{"#": e.seq, "when": fmt_time(e.at), "who": e.actor, "role": e.role, "action": e.action,
-                       "target": f"{e.target_type} {masked_text(e.target_id, me)}",
+                       "target": f"{e.target_type} {_target(e.target_type, e.target_id, me)}",
                        "reason": masked_text(e.reason, me), "details": _details(e.details, me)}
                       for e in entries], hide_index=True, width="stretch", key="audit_entries")
         st.caption(f"{len(entries)} most recent matching entries" + (" (limit 500)" if len(entries) >= 500 else ""))
+
+
+def _target(target_type: str, target_id: str, who) -> str:
+    if target_type in PERSONAL_TARGETS:
+        return show_key(PERSONAL_TARGETS[target_type], target_id, who)
+    return masked_text(target_id, who)
 
 
 def _details(details: str, who) -> str:

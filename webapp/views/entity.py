@@ -1,4 +1,5 @@
-"""Entity panel: properties, risk with its reasons, timeline, sanction history, linked devices and accounts."""
+"""Entity panel: properties, risk with its reasons, timeline, sanction history, linked devices and accounts; an
+entity the graph lacks (or holds only as a stub) is looked up in the lake (``views/lake.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from ringscope.webapp import services
 from ringscope.webapp.views.common import (table, actor, fmt_time, go, masked, open_cluster, open_entity, open_in_graph,
                                            masked_text, show_key)
 from ringscope.queries.neighbours import split_uid
+from ringscope.webapp.views.lake import KIND_OF_LABEL, lake_panel, settle_pull, show_finished
 
 
 def render() -> None:
@@ -23,13 +25,24 @@ def render() -> None:
         st.error("That is not an entity reference.")
         return
     with services.shown_errors():
+        settle_pull(uid)  # pulled from the lake by this session: read the graph afresh
         run = services.latest_run()
         details = services.entity_details(uid, run.run_id if run else None)
         if details is None:
+            if label in KIND_OF_LABEL and services.lake_location() is not None:
+                st.subheader(f"{label} `{show_key(label, key, who)}`")
+                st.warning(f"{label} {show_key(label, key, who)} is not in the graph.")
+                lake_panel(KIND_OF_LABEL[label], key, who, key="entity")
+                return
             st.warning(f"{label} {show_key(label, key, who)} no longer exists in the database "
                        "(deleted or merged). Search again to continue.")
             return
         st.subheader(f"{label} `{show_key(label, key, who)}`")
+        show_finished(uid, who)
+        if details.properties.get("stub") and label in KIND_OF_LABEL and services.lake_location() is not None:
+            st.warning(f"The graph holds {label} {show_key(label, key, who)} only as a stub (a row named it; its "
+                       "own row was never loaded).")
+            lake_panel(KIND_OF_LABEL[label], key, who, key="entity")
         c1, c2, c3 = st.columns(3)
         if c1.button("Draw it in the graph", key="entity_graph", icon=":material/hub:"):
             open_in_graph(uid)

@@ -1,10 +1,12 @@
-"""Search any account, device, IP, brand, agency, note or comment by id or name, and land on it."""
+"""Search any account, device, IP, brand, agency, note or comment by id or name, and land on it; an id the
+graph lacks is looked up in the lake (``RINGSCOPE_LAKE``), with the offer to pull its neighbourhood."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from ringscope.webapp import services
+from ringscope.webapp.views.lake import open_pulled, search_panel as lake_search_panel
 from ringscope.webapp.views.common import actor, masked_text, open_cluster, open_entity, open_in_graph, show_key, table
 
 
@@ -13,6 +15,8 @@ def render() -> None:
     st.title("Search")
     text = st.text_input("Id or name", key="search_text",
                          placeholder="an account id (a000123), device, IP, brand, agency, note title, comment text")
+    if text.strip() and open_pulled(text.strip()):  # pulled from the lake by this session: open it from the graph
+        return
     if not text.strip():
         st.caption("Ids match exactly or by prefix (IPs and phone hashes only exactly, unless your role may see "
                    "them); names and text match by words (Chinese included).")
@@ -25,7 +29,8 @@ def render() -> None:
                        + (f" ({index.percent:.0f} %)" if index.state == "POPULATING" else "")
                        + ". Neo4j builds it after a bulk load; ids match meanwhile.")
         if not hits:
-            st.info(f"Nothing matches {text.strip()!r}.")
+            st.info(f"Nothing in the graph matches {text.strip()!r}.")
+            lake_search_panel(text.strip(), who)
             return
         rows = [{"type": h.label, "id": show_key(h.label, h.key, who),
                  "name": masked_text(show_key(h.label, h.caption, who), who) if h.caption else "",
