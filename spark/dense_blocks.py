@@ -1,0 +1,485 @@
+"""``dense_blocks`` on Spark: the views, their null copies and the pruning to the blocks' cores run over
+the platform; the peel, the tests and the findings run on the driver, on the cores, by the functions of
+``detection.dense_blocks`` (one definition of what the detector finds).
+
+The local detector's stages, and where each runs here:
+
+1. The views. Comments get the local codes (``spark.codes.sorted_ranks`` of accounts, notes and comment
+   ids: the local sorted factorisations). An event is one note's burst: ``segment_events`` over batches of
+   whole notes, each note's events numbered from 0, and an event's code is the rank of (note, its number),
+   the local numbering. Edges are the distinct (account, column) rows with their first comment's time; the
+   time windows are counted per raw week on Spark and merged on the driver (``merged_windows``); the
+   degrees, each edge's probability under the time-stratified null (``d * k / m``, the same IEEE products
+   as numpy's) and its weight (``edge_weights``, numpy on the executors) are joins and aggregations.
+2. The null copies. Each window of a copy is permuted on an executor by ``permute_window``, seeded by
+   (seed, copy, window) as the local engine seeds it, so a copy is the local copy. Its densest block is
+   bounded by the batch peel (``batch_peel_bound``): its passes run on Spark while more than
+   ``DRIVER_EDGES`` edges are left, the driver finishes them; then the copy is pruned on Spark to its core
+   at the bound (a hair below it, so that a sum added in another order never drops a node the local
+   engine keeps) until it fits, and the driver prunes the rest exactly and peels it
+   (``prune_core``, ``densest_in_core``).
+3. The blocks. Every block lies in the view's core at level lambda = margin x g0 (a node of a block
+   of density >= lambda has weighted degree >= lambda in it), so the view is pruned on Spark to that core
+   as the copies are; the driver holds every edge of the core's accounts and columns in a view that
+   fetches more edges when the search asks for them (``FetchedView``: the members' and joiners' own
+   activity, the edges of columns a block grows by), and runs the local ``find_blocks`` and findings.
+
+A documented difference from the local engine: sums of edge weights are added in another order on
+Spark than in numpy, so a degree or a bound can differ in its last bits; a node whose weighted degree
+lies within 1e-9 of a threshold could fall on the other side. The parity tests measure none.
+
+N comments, E edges per view: O(N log N) to build a view, O(E log E) per copy to permute, O(E) per
+Spark pass of the batch peel and the pruning; the driver holds O(core edges + accounts + columns) values.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ringscope.detection.dense_blocks import (
+    DETECTOR, BATCH_PEEL_ROUNDS, DenseBlockParams, View, _views, batch_peel_bound, densest_in_core,
+    edge_weights, merged_findings, merged_windows, permute_window, prune_core, segment_events, view_findings,
+)
+from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.lockstep import COMMENT_COLUMNS
+from ringscope.spark.codes import sorted_ranks
+from ringscope.spark.lockstep import timed_comments
+from ringscope.spark.progress import Stages
+from ringscope.spark.source import PlatformSource
+
+# Edges the driver takes in one piece (a few hundred MB at most); above it, passes run on Spark.
+DRIVER_EDGES = 2_000_000
+# Pruning on Spark keeps nodes a hair below the level, so that a sum added in another order never
+# drops a node the driver's exact pruning keeps.
+SPARK_SLACK = 1.0 - 1e-9
+# Comments per batch of whole notes when numbering events.
+ROWS_PER_BATCH = 400_000
+
+CODED_SCHEMA = "acc long, note long, cid long, comment_id string, t long"
+EVENT_SCHEMA = CODED_SCHEMA + ", event long"
+PERMUTED_SCHEMA = "acc long, col long, col_before long, window long"
+WEIGHTED_SCHEMA = "acc long, col long, w double"
+
+
+def detect_dense_blocks(source: PlatformSource, params: DenseBlockParams,
+                        log: Callable[[str], None] = lambda line: None,
+                        driver_edges: int = DRIVER_EDGES) -> list[ClusterFinding]:
+    """The local ``detect_dense_blocks`` over the platform at ``source``: each view built on Spark, g0
+    from its null copies, the blocks found on the driver in its core. ``driver_edges``: see
+    ``DRIVER_EDGES`` (tests lower it to make Spark do the passes)."""
+    names = _views(params)
+    comments = source.frame("comments", COMMENT_COLUMNS)
+    if comments is None:
+        return []
+    stages = Stages(DETECTOR, log)
+    coded, ids = coded_comments(timed_comments(comments))
+    n_comments = coded.count()
+    stages.done("comments with their codes", n_comments)
+    if not n_comments:
+        coded.unpersist()
+        return []
+    n_acc = coded.agg({"acc": "max"}).first()[0] + 1
+    found: list[tuple[float, int, ClusterFinding]] = []
+    for vi, name in enumerate(names):
+        view = SparkView.build(coded, ids, name, params, n_acc, n_comments)
+        stages.done(f"{name} view: edges", view.n_edges)
+        g0 = max(copy_density(view, copy, params, driver_edges) for copy in range(max(params.null_copies, 1)))
+        stages.done(f"{name} view: densest block of {max(params.null_copies, 1)} null copies ({g0:.3f})", view.n_edges)
+        if g0 > 0:
+            rows, cols = spark_core(view.weighted(view.edges.where("shared")), params.density_margin * g0,
+                                    driver_edges)
+            fetched = FetchedView.around(view, rows, cols, driver_edges)
+            found += view_findings(fetched, fetched.tables, vi, g0, params)
+            stages.done(f"{name} view: blocks found in a core of {len(rows):,} accounts and {len(cols):,} columns "
+                        f"({fetched.fetches} fetches, {len(fetched.acc):,} edges held)", len(found))
+        view.edges.unpersist()
+        view.comments.unpersist()
+    for frame in (coded, *ids.values()):
+        frame.unpersist()
+    return merged_findings(found)
+
+
+def coded_comments(timed):
+    """``(acc, note, cid, comment_id, t)``: every comment with its account's, note's and own rank among the
+    sorted distinct ids (the local ``sorted_comments`` codes), checkpointed (cut from its plan); and the id tables ``{"acc":
+    (code, account_id), "note": (code, note_id)}``, checkpointed. O(N log N)."""
+    accounts = sorted_ranks(timed, ["account_id"], "code").localCheckpoint()
+    notes = sorted_ranks(timed, ["note_id"], "code").localCheckpoint()
+    coded = (timed.join(accounts.withColumnRenamed("code", "acc"), "account_id")
+             .join(notes.withColumnRenamed("code", "note"), "note_id")
+             .join(sorted_ranks(timed, ["comment_id"], "cid"), "comment_id")
+             .select("acc", "note", "cid", "comment_id", "t").localCheckpoint())
+    return coded, {"acc": accounts, "note": notes}
+
+
+def event_columns(coded, params: DenseBlockParams, batches: int):
+    """``coded`` with ``col``: each comment's event code, the local ``segment_events`` numbering (events
+    in (note, time, comment id) order), made per batch of whole notes. O(N log N)."""
+    from pyspark.sql import functions as F
+
+    gap, span = int(pd.Timedelta(params.gap).value), int(pd.Timedelta(params.max_span).value)
+
+    def events_of(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.sort_values(["note", "t", "cid"], kind="stable")
+        note, t = frame["note"].to_numpy(np.int64), frame["t"].to_numpy(np.int64)
+        event = segment_events(note, t, gap, span)
+        first = np.r_[True, note[1:] != note[:-1]] if len(note) else np.empty(0, bool)
+        # each note's events from 0: minus the event of the note's first comment
+        base = np.maximum.accumulate(np.where(first, event, 0)) if len(note) else event
+        return frame.drop(columns="_batch").assign(event=event - base)
+
+    with_event = (coded.withColumn("_batch", F.pmod(F.xxhash64("note"), F.lit(batches)))
+                  .groupBy("_batch").applyInPandas(events_of, EVENT_SCHEMA))
+    ranks = sorted_ranks(with_event, ["note", "event"], "col")
+    return with_event.join(ranks, ["note", "event"]).drop("event")
+
+
+class SparkView:
+    """One view's edges on Spark: ``edges`` = ``(acc, col, note, stratum, window, expected, row_deg,
+    col_weight, weight, shared)``, checkpointed; ``comments`` = each comment's ``(acc, col, comment_id, t)``;
+    the view's sizes and the edges per null window."""
+
+    def __init__(self, name, coded_cols, edges, ids, n_acc, n_col, n_edges, window_sizes):
+        self.name, self.comments, self.edges, self.ids = name, coded_cols, edges, ids
+        self.n_acc, self.n_col, self.n_edges, self.window_sizes = n_acc, n_col, n_edges, window_sizes
+
+    @classmethod
+    def build(cls, coded, ids: dict, name: str, params: DenseBlockParams, n_acc: int, n_rows: int) -> "SparkView":
+        """The ``event`` or ``note`` view of the ``n_rows`` ``coded`` comments, as the local ``build_view``
+        builds it."""
+        from pyspark.sql import functions as F
+
+        if name == "event":
+            cols = event_columns(coded, params, max(1, -(-n_rows // ROWS_PER_BATCH)))
+        elif name == "note":
+            cols = coded.withColumn("col", F.col("note"))
+        else:
+            raise ValueError(f"unknown view {name!r} (event or note)")
+        cols = cols.select("acc", "col", "note", "comment_id", "t").localCheckpoint()
+        n_col = (cols.agg(F.max("col")).first()[0] or 0) + 1
+        edges = cols.groupBy("acc", "col").agg(F.min("t").alias("t0"), F.first("note").alias("note"))
+        edges = _with_windows(edges, params)
+        # degrees, the null's probabilities and the weights (local build_view and edge_weights)
+        row_deg = edges.groupBy("acc").agg(F.count("*").cast("double").alias("row_deg"))
+        col_size = edges.groupBy("col").agg(F.count("*").alias("col_size"))
+        note_k = (cols.select("acc", "note").distinct().groupBy("note")
+                  .agg(F.count("*").cast("double").alias("note_k")))
+        d = edges.groupBy("acc", "window").agg(F.count("*").cast("double").alias("_d"))
+        k = edges.groupBy("col", "window").agg(F.count("*").cast("double").alias("_k"))
+        m = edges.groupBy("window").agg(F.count("*").cast("double").alias("_m"))
+        edges = (edges.join(d, ["acc", "window"]).join(k, ["col", "window"]).join(F.broadcast(m), "window")
+                 .withColumn("expected", F.least(F.col("_d") * F.col("_k") / F.col("_m"), F.lit(1.0)))
+                 .join(row_deg, "acc").join(col_size, "col").join(note_k, "note")
+                 .withColumn("shared", F.col("col_size") >= 2)
+                 .select("acc", "col", "note", "stratum", "window", "expected", "row_deg", "note_k", "shared"))
+        edges = edges.mapInPandas(_edge_weight_batches, "acc long, col long, note long, stratum long, window long, "
+                                  "expected double, row_deg double, col_weight double, weight double, "
+                                  "shared boolean").localCheckpoint()
+        n_edges = edges.count()
+        sizes = dict(edges.groupBy("stratum").count().collect())
+        window_sizes = np.array([float(sizes.get(w, 0)) for w in range(max(sizes, default=-1) + 1)])
+        return cls(name, cols, edges, ids, n_acc, n_col, n_edges, window_sizes)
+
+    def weighted(self, edges):
+        """``(acc, col, w)`` of ``edges``."""
+        return edges.select("acc", "col", edges["weight"].alias("w"))
+
+
+def _edge_weight_batches(batches):
+    for b in batches:
+        col_weight = 1.0 / np.log(b["note_k"].to_numpy(float) + 5.0)
+        ones = np.arange(len(b))
+        # edge_weights indexes per-node arrays; here each edge carries its own values
+        weight = edge_weights(ones, ones, b["row_deg"].to_numpy(float), col_weight, b["expected"].to_numpy(float))
+        yield pd.DataFrame({"acc": b["acc"], "col": b["col"], "note": b["note"], "stratum": b["stratum"],
+                            "window": b["window"], "expected": b["expected"], "row_deg": b["row_deg"],
+                            "col_weight": col_weight, "weight": weight, "shared": b["shared"]})
+
+
+def _with_windows(edges, params: DenseBlockParams):
+    """``edges`` with ``window`` and ``stratum``: the local ``time_windows`` of each edge's first comment
+    time ``t0``, the raw weeks counted on Spark and merged on the driver (``merged_windows``)."""
+    from pyspark.sql import functions as F
+
+    width = int(pd.Timedelta(params.null_window).value) if params.null_window else 0
+    if width <= 0:
+        return edges.withColumn("window", F.lit(0).cast("long")).withColumn("stratum", F.lit(0).cast("long"))
+    # floor division in integers (numpy's floor_divide; DIV alone truncates towards 0)
+    edges = edges.withColumn("_raw", F.expr(f"CAST((t0 - pmod(t0, {width})) DIV {width} AS BIGINT)"))
+    counts = sorted(edges.groupBy("_raw").count().collect())
+    raws = [r for r, _ in counts]
+    window = {r: i for i, r in enumerate(raws)}
+    stratum = dict(zip(raws, merged_windows([c for _, c in counts], params.null_window_edges).tolist()))
+    spark = edges.sparkSession
+    table = spark.createDataFrame([(r, window[r], int(stratum[r])) for r in raws] or [(0, 0, 0)],
+                                  "_raw long, window long, stratum long")
+    return edges.join(F.broadcast(table), "_raw").drop("_raw")
+
+
+# --------------------------------------------------------------------------- null copies
+
+
+def copy_density(view: SparkView, copy: int, params: DenseBlockParams, driver_edges: int) -> float:
+    """The densest-block density of null copy ``copy`` of ``view`` (the local ``null_density``'s, one copy)."""
+    from pyspark.sql import functions as F
+
+    n_col, seed = max(view.n_col, 1), params.seed
+
+    def permuted(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.sort_values(["acc", "col"], kind="stable")
+        acc, col = frame["acc"].to_numpy(np.int64), frame["col"].to_numpy(np.int64)
+        rng = np.random.default_rng([int(seed), int(copy), int(frame["stratum"].iloc[0])])
+        return pd.DataFrame({"acc": acc, "col": permute_window(acc, col, n_col, rng), "col_before": col,
+                             "window": frame["window"].to_numpy(np.int64)})
+
+    rows = (view.edges.select("acc", "col", "stratum", "window")
+            .groupBy("stratum").applyInPandas(permuted, PERMUTED_SCHEMA))
+    # duplicates dropped; a kept edge's window is that of its first row in the view's (account, column) order
+    copy_edges = (rows.groupBy("acc", "col").agg(F.min(F.struct("col_before", "window")).alias("_first"))
+                  .select("acc", "col", F.col("_first.window").alias("window")))
+    d = copy_edges.groupBy("acc", "window").agg(F.count("*").cast("double").alias("_d"))
+    k = copy_edges.groupBy("col", "window").agg(F.count("*").cast("double").alias("_k"))
+    m = copy_edges.groupBy("window").agg(F.count("*").cast("double").alias("_m"))
+    size = copy_edges.groupBy("col").agg(F.count("*").alias("_size"))
+    row_deg = view.edges.select("acc", "row_deg").distinct()
+    col_weight = view.edges.select("col", "col_weight").distinct()
+    shared = (copy_edges.join(d, ["acc", "window"]).join(k, ["col", "window"]).join(F.broadcast(m), "window")
+              .join(size, "col").where(F.col("_size") >= 2)
+              .withColumn("expected", F.least(F.col("_d") * F.col("_k") / F.col("_m"), F.lit(1.0)))
+              .join(row_deg, "acc").join(col_weight, "col")
+              .select("acc", "col", "row_deg", "col_weight", "expected"))
+    weighted = shared.mapInPandas(_copy_weight_batches, WEIGHTED_SCHEMA).localCheckpoint()
+    try:
+        return spark_densest_density(weighted, view.n_acc, view.n_col, params.min_accounts, driver_edges)
+    finally:
+        weighted.unpersist()
+
+
+def _copy_weight_batches(batches):
+    for b in batches:
+        ones = np.arange(len(b))
+        w = edge_weights(ones, ones, b["row_deg"].to_numpy(float), b["col_weight"].to_numpy(float),
+                         b["expected"].to_numpy(float))
+        yield pd.DataFrame({"acc": b["acc"], "col": b["col"], "w": w})
+
+
+def spark_densest_density(weighted, n_acc: int, n_col: int, min_rows: int, driver_edges: int) -> float:
+    """The local ``densest_density`` of the ``(acc, col, w)`` matrix (``n_acc`` x ``n_col``): the batch
+    peel's passes on Spark while more than ``driver_edges`` edges are left, the rest on the driver; the core
+    at the bound pruned on Spark until it fits, then exactly on the driver, and peeled."""
+    from pyspark.sql import functions as F
+
+    n_edges = weighted.count()
+    if not n_edges:
+        return 0.0
+    # the batch peel: alive nodes (with their degree among the alive edges; 0 for none)
+    edges, rows_alive, cols_alive = weighted, None, None
+    n_rows, n_cols, lb, done, rounds = n_acc, n_col, 0.0, False, 0
+    while n_edges > driver_edges and rounds < BATCH_PEEL_ROUNDS:
+        rdeg = edges.groupBy("acc").agg(F.sum("w").alias("deg"))
+        cdeg = edges.groupBy("col").agg(F.sum("w").alias("deg"))
+        mass = float(rdeg.agg(F.sum("deg")).first()[0] or 0.0)
+        size = n_rows + n_cols
+        rounds += 1
+        if size == 0 or mass == 0:
+            done = True
+            break
+        if n_rows >= min_rows:
+            lb = max(lb, mass / size)
+        thr = 1.1 * mass / size
+        # nodes alive but without an edge have degree 0 and go now
+        keep_r = rdeg.where(F.col("deg") > thr).select("acc").localCheckpoint()
+        keep_c = cdeg.where(F.col("deg") > thr).select("col").localCheckpoint()
+        kept_r, kept_c = keep_r.count(), keep_c.count()
+        if kept_r == n_rows and kept_c == n_cols:
+            done = True
+            break
+        edges = _semi(_semi(edges, keep_r, "acc"), keep_c, "col").select("acc", "col", "w").localCheckpoint()
+        rows_alive, cols_alive, n_rows, n_cols = keep_r, keep_c, kept_r, kept_c
+        n_edges = edges.count()
+    if not done:
+        ri = _ids(rows_alive, "acc", n_acc)
+        ci = _ids(cols_alive, "col", n_col)
+        sub = _local_matrix(edges, ri, ci)
+        lb, _ = batch_peel_bound(sub, ri, ci, n_acc, min_rows, lb, BATCH_PEEL_ROUNDS - rounds)
+    return _finish_densest(weighted, n_acc, n_col, lb, min_rows, driver_edges)
+
+
+def _finish_densest(weighted, n_acc: int, n_col: int, lb: float, min_rows: int, driver_edges: int) -> float:
+    rows, cols = spark_core(weighted, lb, driver_edges)
+    held = _held_matrix(weighted, rows, cols, n_acc, n_col)
+    rows, cols = prune_core(held, lb)
+    return densest_in_core(held, rows, cols, lb, min_rows)
+
+
+def _ids(frame, column: str, n: int) -> np.ndarray:
+    """The sorted ids in ``frame``'s ``column``; all of ``0..n-1`` when ``frame`` is None (nothing cut yet)."""
+    if frame is None:
+        return np.arange(n)
+    return np.sort(frame.toPandas()[column].to_numpy(np.int64))
+
+
+def _local_matrix(edges, ri: np.ndarray, ci: np.ndarray):
+    """The ``(acc, col, w)`` ``edges`` among the nodes ``ri`` x ``ci`` as a CSR matrix of ``len(ri)`` x ``len(ci)``."""
+    from scipy import sparse
+
+    e = edges.toPandas()
+    r = np.searchsorted(ri, e["acc"].to_numpy(np.int64))
+    c = np.searchsorted(ci, e["col"].to_numpy(np.int64))
+    return sparse.csr_matrix((e["w"].to_numpy(float), (r, c)), shape=(len(ri), len(ci)))
+
+
+def _held_matrix(weighted, rows: np.ndarray, cols: np.ndarray, n_acc: int, n_col: int):
+    """The ``weighted`` edges among ``rows`` x ``cols`` as an ``n_acc`` x ``n_col`` CSR matrix (the rest 0)."""
+    from scipy import sparse
+
+    e = _among(weighted, rows, cols).toPandas()
+    return sparse.csr_matrix((e["w"].to_numpy(float), (e["acc"].to_numpy(np.int64), e["col"].to_numpy(np.int64))),
+                             shape=(n_acc, n_col))
+
+
+def _semi(frame, keys, column: str):
+    """The rows of ``frame`` whose ``column`` is among ``keys``'. A semi join, not an inner one: Spark sizes
+    an inner join's result as the product of its sides', and over the passes of a loop those estimates
+    grow into integers of millions of digits (the driver runs out of memory computing them)."""
+    return frame.join(keys, column, "left_semi")
+
+
+def _among(edges, rows: np.ndarray, cols: np.ndarray):
+    spark = edges.sparkSession
+    r = spark.createDataFrame(pd.DataFrame({"acc": rows.astype(np.int64)}), "acc long")
+    c = spark.createDataFrame(pd.DataFrame({"col": cols.astype(np.int64)}), "col long")
+    return _semi(_semi(edges, r, "acc"), c, "col")
+
+
+def spark_core(weighted, level: float, driver_edges: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns holding ``weighted``'s ``level``-core (``prune_core``): passes on Spark, each
+    dropping the nodes of weighted degree below ``level`` (a hair below: ``SPARK_SLACK``), while more than
+    ``driver_edges`` edges are left; then the driver's exact ``prune_core`` on what is left. Sorted ids."""
+    from pyspark.sql import functions as F
+    from scipy import sparse
+
+    edges = weighted
+    n_edges = edges.count()
+    bar = level * SPARK_SLACK
+    while n_edges > driver_edges:
+        keep_r = edges.groupBy("acc").agg(F.sum("w").alias("deg")).where(F.col("deg") >= bar).select("acc")
+        keep_c = edges.groupBy("col").agg(F.sum("w").alias("deg")).where(F.col("deg") >= bar).select("col")
+        pruned = _semi(_semi(edges, keep_r, "acc"), keep_c, "col").select("acc", "col", "w").localCheckpoint()
+        left = pruned.count()
+        if left == n_edges:
+            break
+        edges, n_edges = pruned, left
+    e = edges.toPandas()
+    acc, col, w = e["acc"].to_numpy(np.int64), e["col"].to_numpy(np.int64), e["w"].to_numpy(float)
+    rows, cols = np.unique(acc), np.unique(col)
+    if not len(rows):
+        return rows, cols
+    sub = sparse.csr_matrix((w, (np.searchsorted(rows, acc), np.searchsorted(cols, col))),
+                            shape=(len(rows), len(cols)))
+    r, c = prune_core(sub, level)
+    return rows[r], cols[c]
+
+
+# --------------------------------------------------------------------------- the driver's view
+
+
+class FetchedView(View):
+    """A ``View`` holding the edges of some accounts and columns, fetching every edge of more of them
+    from Spark when the search asks (``ensure``). ``tables`` holds the comments of the edges held
+    (``cid``, ``t``) and id lookups for the accounts and notes named (``acc``, ``note``)."""
+
+    @classmethod
+    def around(cls, spark_view: SparkView, rows: np.ndarray, cols: np.ndarray,
+               driver_edges: int = DRIVER_EDGES) -> "FetchedView":
+        """The view holding every edge of the accounts ``rows`` and columns ``cols`` (of all of
+        ``spark_view`` when it has at most ``driver_edges`` edges)."""
+        empty = np.empty(0, np.int64)
+        view = cls(spark_view.name, empty, empty, spark_view.n_acc, spark_view.n_col, None, None, None, None,
+                   np.zeros(1, np.int64), empty, empty, empty, np.empty(0), np.empty(0), np.empty(0, bool))
+        view.spark_view = spark_view
+        view.held = {"acc": np.zeros(spark_view.n_acc, bool), "col": np.zeros(spark_view.n_col, bool)}
+        view.rows_of_edges = pd.DataFrame()
+        view.fetches = 0
+        view.note_of = {}
+        view.tables = {"acc": _IdLookup(spark_view, "acc"), "note": _IdLookup(spark_view, "note"),
+                       "cid": np.empty(0, object), "t": np.empty(0, np.int64)}
+        if spark_view.n_edges <= driver_edges:
+            view._take(spark_view.comments, spark_view.edges)
+            view.held["acc"][:] = True
+            view.held["col"][:] = True
+        else:
+            view.ensure("acc", rows)
+            view.ensure("col", cols)
+        return view
+
+    def ensure(self, side: str, nodes: np.ndarray) -> None:
+        nodes = np.asarray(nodes, dtype=np.int64)
+        missing = nodes[~self.held[side][nodes]]
+        if not len(missing):
+            return
+        key = "acc" if side == "acc" else "col"
+        spark = self.spark_view.edges.sparkSession
+        wanted = spark.createDataFrame(pd.DataFrame({key: np.unique(missing)}), f"{key} long")
+        from pyspark.sql import functions as F
+
+        self._take(_semi(self.spark_view.comments, F.broadcast(wanted), key),
+                   _semi(self.spark_view.edges, F.broadcast(wanted), key))
+        self.held[side][missing] = True
+        self.fetches += 1
+
+    def _take(self, comments, edges) -> None:
+        """Add the ``comments`` (acc, col, comment_id, t) and ``edges`` (their attributes) fetched."""
+        rows = comments.select("acc", "col", "comment_id", "t").toPandas()
+        attrs = edges.select("acc", "col", "note", "stratum", "window", "expected", "weight", "shared").toPandas()
+        rows = rows.merge(attrs, on=["acc", "col"], how="inner")
+        merged = pd.concat([self.rows_of_edges, rows], ignore_index=True) if len(self.rows_of_edges) else rows
+        merged = merged.drop_duplicates("comment_id", ignore_index=True)
+        self.rows_of_edges = merged.sort_values(["acc", "col", "t", "comment_id"], kind="stable", ignore_index=True)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        r = self.rows_of_edges
+        acc, col = r["acc"].to_numpy(np.int64), r["col"].to_numpy(np.int64)
+        first = np.r_[True, (acc[1:] != acc[:-1]) | (col[1:] != col[:-1])] if len(r) else np.empty(0, bool)
+        at = np.flatnonzero(first)
+        self.acc, self.col = acc[at], col[at]
+        self.stratum = r["stratum"].to_numpy(np.int64)[at]
+        self.window = r["window"].to_numpy(np.int64)[at]
+        self.expected = r["expected"].to_numpy(float)[at]
+        self.weight = r["weight"].to_numpy(float)[at]
+        self.shared = r["shared"].to_numpy(bool)[at]
+        self.edge_ptr = np.r_[at, len(r)].astype(np.int64)
+        self.edge_rows = np.arange(len(r), dtype=np.int64)
+        self.tables["cid"] = r["comment_id"].to_numpy(dtype=object)
+        self.tables["t"] = r["t"].to_numpy(np.int64)
+        self.note_of = dict(zip(self.col.tolist(), r["note"].to_numpy(np.int64)[at].tolist()))
+        self._by_side.clear()
+
+    def window_sizes(self) -> np.ndarray:
+        return self.spark_view.window_sizes
+
+    def notes_of(self, cols: np.ndarray) -> np.ndarray:
+        return np.array([self.note_of[int(c)] for c in cols], dtype=np.int64)
+
+
+class _IdLookup:
+    """``lookup[codes]``: the ids (account or note) of the ``codes``, read from the view's comments."""
+
+    def __init__(self, spark_view: SparkView, kind: str) -> None:
+        self.spark_view, self.kind, self.known = spark_view, kind, {}
+
+    def __getitem__(self, codes) -> np.ndarray:
+        codes = np.atleast_1d(np.asarray(codes, dtype=np.int64))
+        missing = sorted(set(codes.tolist()) - set(self.known))
+        if missing:
+            spark = self.spark_view.edges.sparkSession
+            wanted = spark.createDataFrame(pd.DataFrame({"code": missing}), "code long")
+            column = "account_id" if self.kind == "acc" else "note_id"
+            source = self.spark_view.ids[self.kind]
+            for code, value in source.join(wanted, "code").select("code", column).collect():
+                self.known[int(code)] = value
+        return np.array([self.known[int(c)] for c in codes], dtype=object)
