@@ -51,6 +51,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from ringscope.detection.frames import epoch_seconds
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc_epoch
 from ringscope.detection.params import as_names, policy_field
 from ringscope.detection.shared_infrastructure import cite_ids, identifier_weight
@@ -74,13 +75,6 @@ MOVED_AFTER_BAN = "device_after_ban"
 PRE_BAN = "pre_ban_shared_device"
 STATUS_ONLY = "status_only_ban"
 
-
-def _seconds(values: pd.Series) -> np.ndarray:
-    """UTC timestamps as float epoch seconds, NaN when missing. O(n)."""
-    ts = pd.to_datetime(values, utc=True, errors="coerce")
-    return ((ts - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(
-        dtype=float, na_value=np.nan
-    )
 
 
 def ban_events(
@@ -109,8 +103,8 @@ def ban_events(
             "target_type": s["target_type"].astype(str).str.strip().str.lower(),
             "target_id": s["target_id"].astype(str),
             "sanction_id": s["sanction_id"].astype(str),
-            "banned_at": _seconds(s["issued_at"]),
-            "expires_at": _seconds(expires),
+            "banned_at": epoch_seconds(s["issued_at"]),
+            "expires_at": epoch_seconds(expires),
         }))
     if accounts is not None and "status" in accounts:
         status = accounts["status"].astype("string").str.strip().str.lower()
@@ -159,7 +153,7 @@ def evasion_evidence(
     links = pd.DataFrame({
         "account_id": account_devices["account_id"].astype(str),
         "device_id": account_devices["device_id"].astype(str),
-        "first_seen": _seconds(account_devices["first_seen"])
+        "first_seen": epoch_seconds(account_devices["first_seen"])
         if "first_seen" in account_devices else np.nan,
     })
     links = (links.sort_values(["account_id", "device_id", "first_seen"], na_position="last")
@@ -187,7 +181,7 @@ def evasion_evidence(
     if pairs.empty:
         return pd.DataFrame(columns=columns)
 
-    reg = pd.Series(_seconds(accounts["registered_at"]),
+    reg = pd.Series(epoch_seconds(accounts["registered_at"]),
                     index=accounts["account_id"].astype(str))
     reg = reg[~reg.index.duplicated(keep="first")]
     pairs["registered_at"] = pairs["account_id"].map(reg).astype(float)

@@ -125,6 +125,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.stats import poisson
 
 from ringscope.detection.calibration import calibrated, family_wise
+from ringscope.detection.frames import epoch_ns
 from ringscope.detection.findings import ClusterFinding, comment_group_reason, iso_utc_epoch
 from ringscope.detection.shared_infrastructure import unique_ints
 
@@ -267,10 +268,6 @@ class View:
         return self._by_side["windows"]
 
 
-def _to_ns(ts: pd.Series) -> np.ndarray:
-    s = pd.to_datetime(ts, utc=True).dt.tz_convert(None).dt.as_unit("ns")
-    return s.to_numpy().astype(np.int64)
-
 
 def segment_events(note: np.ndarray, t: np.ndarray, gap: int, max_span: int) -> np.ndarray:
     """Event id per comment: comments of one note, in time order, chained while
@@ -309,7 +306,7 @@ def sorted_comments(comments: pd.DataFrame) -> dict:
     acc_codes, acc_uni = pd.factorize(df["account_id"].astype(str), sort=True)
     note_codes, note_uni = pd.factorize(df["note_id"].astype(str), sort=True)
     cid_codes, cid_uni = pd.factorize(df["comment_id"].astype(str), sort=True)
-    t = _to_ns(df["created_at"])
+    t = epoch_ns(df["created_at"])
     order = np.lexsort((cid_codes, t, note_codes))
     cid = np.asarray(cid_uni, dtype=object)[cid_codes[order]]
     return {"acc": acc_codes[order], "acc_uni": acc_uni, "note": note_codes[order], "note_uni": note_uni,
@@ -1034,7 +1031,7 @@ def block_surprise(observed: float, expected: float) -> float:
     return float(-poisson.logsf(observed - 1, expected) / np.log(10.0))
 
 
-def _views(params: DenseBlockParams) -> list[str]:
+def view_names(params: DenseBlockParams) -> list[str]:
     names = [v.strip() for v in str(params.views).replace(",", "+").split("+") if v.strip()]
     bad = [v for v in names if v not in ("event", "note")]
     if bad or not names:
@@ -1057,7 +1054,7 @@ def detect_dense_blocks(comments: pd.DataFrame, params: DenseBlockParams = Dense
         return []
     found: list[tuple[float, int, ClusterFinding]] = []
     prepared = sorted_comments(comments)
-    for vi, name in enumerate(_views(params)):
+    for vi, name in enumerate(view_names(params)):
         view, tables = build_view(comments, name, params, prepared)
         if len(view.acc) == 0:
             continue

@@ -39,7 +39,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc
-from ringscope.detection.lockstep import _to_ns, _within_group_pairs
+from ringscope.detection.frames import epoch_ns
+from ringscope.detection.lockstep import _within_group_pairs
 from ringscope.detection.shared_infrastructure import unique_ints
 
 DETECTOR = "engagement"
@@ -106,7 +107,7 @@ def ordered_events(events: pd.DataFrame) -> pd.DataFrame:
     # sort_values(["kind", "target", "created_at", "actor", "object_id"]) as one lexsort of sorted codes
     # (what pandas does inside, without its per-column categoricals: half the time at 6.7 M events)
     keys = [pd.factorize(ev[c], sort=True)[0] for c in ("object_id", "actor")]
-    keys += [_to_ns(ev["created_at"])] + [pd.factorize(ev[c], sort=True)[0] for c in ("target", "kind")]
+    keys += [epoch_ns(ev["created_at"])] + [pd.factorize(ev[c], sort=True)[0] for c in ("target", "kind")]
     return ev.iloc[np.lexsort(keys)].reset_index(drop=True)
 
 
@@ -133,7 +134,7 @@ def engagement_bursts(events: pd.DataFrame, params: EngagementParams = Engagemen
     # the two object arrays of 6.7 M strings were 0.9 GB of the detector's 2.8 GB peak.
     kind, target = pd.factorize(ev["kind"])[0], pd.factorize(ev["target"])[0]
     code = np.cumsum(np.r_[True, (kind[1:] != kind[:-1]) | (target[1:] != target[:-1])]) - 1
-    t_sec = _to_ns(ev["created_at"]) // 1_000_000_000
+    t_sec = epoch_ns(ev["created_at"]) // 1_000_000_000
     t_rel = t_sec - t_sec.min()
     if t_rel.max() >= 2**32:
         raise ValueError("time span too long for burst keys")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+import numpy as np
 import pandas as pd
 
 
@@ -36,3 +37,16 @@ class PlatformFrames:
     def nbytes(self) -> int:
         """The memory the frames take, strings included. O(columns), O(rows) for object columns."""
         return int(sum(getattr(self, f.name).memory_usage(deep=True).sum() for f in fields(self)))
+
+
+def epoch_ns(values: pd.Series) -> np.ndarray:
+    """UTC timestamps as int64 nanoseconds since the epoch (any input resolution). O(n)."""
+    s = pd.to_datetime(values, utc=True).dt.tz_convert(None).dt.as_unit("ns")
+    return s.to_numpy().astype(np.int64)
+
+
+def epoch_seconds(values: pd.Series) -> np.ndarray:
+    """UTC timestamps as float seconds since the epoch, NaN for missing or unparsable ones. O(n)."""
+    ts = pd.to_datetime(values, utc=True, errors="coerce")
+    secs = (ts - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    return np.asarray(secs.to_numpy(dtype=float, na_value=np.nan), dtype=float)

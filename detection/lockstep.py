@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ringscope.detection.frames import epoch_ns
 from ringscope.detection.findings import ClusterFinding, comment_group_reason, iso_utc
 
 DETECTOR = "lockstep"
@@ -109,11 +110,6 @@ def _mix64(x: np.ndarray, seed: int) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-def _to_ns(ts: pd.Series) -> np.ndarray:
-    """UTC timestamps as int64 nanoseconds since the epoch (any input resolution). O(n)."""
-    s = pd.to_datetime(ts, utc=True).dt.tz_convert(None).dt.as_unit("ns")
-    return s.to_numpy().astype(np.int64)
-
 
 def _within_group_pairs(group_starts: np.ndarray, group_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All index pairs (i < j) inside contiguous groups of rows.
@@ -163,7 +159,7 @@ def synchronized_pairs(
     acc_codes, acc_uni = pd.factorize(df["account_id"].astype(str), sort=True)
     note_codes, note_uni = pd.factorize(df["note_id"].astype(str), sort=True)
     cid = df["comment_id"].astype(str).to_numpy()
-    t = _to_ns(df["created_at"])
+    t = epoch_ns(df["created_at"])
     A, B = synchronized_pair_rows(acc_codes, note_codes, t, cid, window, max_group_size, seed)
     # codes are sorted factorisations, so (a, b, n) order is the (account_a, account_b, note_id) order
     return pd.DataFrame(

@@ -57,6 +57,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.stats import binom, poisson
 
 from ringscope.detection.calibration import calibrated
+from ringscope.detection.frames import epoch_seconds
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc_epoch, personal
 from ringscope.detection.params import as_mapping, policy_field
 from ringscope.detection.shared_infrastructure import unique_ints
@@ -195,7 +196,7 @@ class AttributeColumn:
     vocabulary: np.ndarray
 
 
-def _text_column(name: str, positions: np.ndarray, values: pd.Series) -> AttributeColumn:
+def text_column(name: str, positions: np.ndarray, values: pd.Series) -> AttributeColumn:
     """Factorize non-blank text values (sorted vocabulary) into a column. O(n log n)."""
     text = values.astype("string").str.strip()
     keep = (text.notna() & (text.str.len() > 0)).to_numpy(dtype=bool, na_value=False)
@@ -247,7 +248,7 @@ def _shape_column(accounts: pd.DataFrame) -> AttributeColumn:
     # "" stands for "no nickname"; it also keeps the lookup valid when no account has one.
     shapes = np.array([nickname_shape(x) for x in nicks] + [""], dtype=object)
     per_row = shapes[np.where(nick_codes >= 0, nick_codes, len(nicks))]
-    return _text_column("nickname_shape", np.arange(len(accounts)), pd.Series(per_row))
+    return text_column("nickname_shape", np.arange(len(accounts)), pd.Series(per_row))
 
 
 def one_row_per_account(accounts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -288,9 +289,9 @@ def attribute_columns(
     for column in ("registration_ip", "phone_segment"):
         if column in accounts:
             if multi_valued is None:
-                out.append(_text_column(column, positions, accounts[column]))
+                out.append(text_column(column, positions, accounts[column]))
                 continue
-            col = _text_column(column, multi_valued["position"].to_numpy(dtype=np.int64), multi_valued[column])
+            col = text_column(column, multi_valued["position"].to_numpy(dtype=np.int64), multi_valued[column])
             pair = unique_ints(col.account * (len(col.vocabulary) + 1) + col.code)
             out.append(AttributeColumn(column, pair // (len(col.vocabulary) + 1),
                                        pair % (len(col.vocabulary) + 1), col.vocabulary))
@@ -298,7 +299,7 @@ def attribute_columns(
         index = pd.Index(accounts["account_id"].astype(str))
         pos = index.get_indexer(account_devices["account_id"].astype(str))
         known = pos >= 0
-        col = _text_column("device", pos[known], account_devices["device_id"][known])
+        col = text_column("device", pos[known], account_devices["device_id"][known])
         pair = unique_ints(col.account * (len(col.vocabulary) + 1) + col.code)
         out.append(AttributeColumn("device", pair // (len(col.vocabulary) + 1),
                                    pair % (len(col.vocabulary) + 1), col.vocabulary))
@@ -324,14 +325,8 @@ def profile_signature(accounts: pd.DataFrame) -> pd.Series:
 # --------------------------------------------------------------------------- statistics
 
 
-def _seconds(values: pd.Series) -> np.ndarray:
-    """UTC timestamps as float seconds since the epoch, NaN for missing. O(n)."""
-    ts = pd.to_datetime(values, utc=True, errors="coerce")
-    secs = (ts - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
-    return np.asarray(secs.to_numpy(dtype=float, na_value=np.nan), dtype=float)
 
-
-def _window_counts(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def window_counts(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """How many of ``sorted_keys`` lie in ``[lo, hi]``, per query. O(q log n).
 
     Fastest when the queries are sorted too (binary searches then stay in
@@ -349,7 +344,7 @@ def _window_counts_of(keys: np.ndarray, queries: np.ndarray, radii: tuple[float,
     out = []
     for r in radii:
         counts = np.empty(len(queries), dtype=float)
-        counts[order] = _window_counts(srt, queries[order] - r, queries[order] + r)
+        counts[order] = window_counts(srt, queries[order] - r, queries[order] + r)
         out.append(counts)
     return out
 
@@ -365,7 +360,7 @@ def _sorted_window_counts(keys: np.ndarray, radii: tuple[float, ...]) -> list[np
     out = []
     for r in radii:
         counts = np.empty(len(keys), dtype=float)
-        counts[order] = _window_counts(srt, srt - r, srt + r)
+        counts[order] = window_counts(srt, srt - r, srt + r)
         out.append(counts)
     return out
 
@@ -438,7 +433,7 @@ def attribute_burst_stats(
     if len(t) == 0:
         return pd.DataFrame({c: np.zeros(0) for c in ATTRIBUTE_STAT_COLUMNS})
     N, N_wide = _sorted_window_counts(t, (window, background))
-    n, n_wide = _sorted_window_counts(_value_time_key(v, t, *value_time_band(t, background)), (window, background))
+    n, n_wide = _sorted_window_counts(value_time_key(v, t, *value_time_band(t, background)), (window, background))
     return _attribute_stats(N, N_wide, n, n_wide, np.bincount(v)[v] / len(v), global_mix)
 
 
@@ -465,7 +460,7 @@ def attribute_burst_stats_near(
     v = np.asarray(values, dtype=np.int64)
     home = np.asarray(home, dtype=bool)
     N, N_wide = _window_counts_of(t, t[home], (window, background))
-    key = _value_time_key(v, t, *band)
+    key = value_time_key(v, t, *band)
     n, n_wide = _window_counts_of(key, key[home], (window, background))
     return _attribute_stats(N, N_wide, n, n_wide, np.asarray(share_global, dtype=float)[home], global_mix)
 
@@ -485,12 +480,12 @@ def _attribute_stats(N: np.ndarray, N_wide: np.ndarray, n: np.ndarray, n_wide: n
 
 
 def value_time_band(t: np.ndarray, background: float) -> tuple[float, float]:
-    """``(t0, band)`` of ``_value_time_key`` for a column's times ``t``. O(n)."""
+    """``(t0, band)`` of ``value_time_key`` for a column's times ``t``. O(n)."""
     t0 = float(t.min())
     return t0, float(t.max() - t0) + 2 * background + 1.0
 
 
-def _value_time_key(v: np.ndarray, t: np.ndarray, t0: float, band: float) -> np.ndarray:
+def value_time_key(v: np.ndarray, t: np.ndarray, t0: float, band: float) -> np.ndarray:
     """One sortable key per row: each value's times in a disjoint band. O(n).
 
     ``key = v * band + (t - t0)`` with ``band`` wider than the time span
@@ -529,7 +524,7 @@ def _score_columns(
     return scored
 
 
-def _timedelta_seconds(value: pd.Timedelta | str | float) -> float:
+def timedelta_seconds(value: pd.Timedelta | str | float) -> float:
     """A window given as Timedelta, text ("12h") or seconds, in seconds. O(1)."""
     if isinstance(value, (int, float)):
         return float(value)
@@ -586,11 +581,11 @@ def bulk_registration_components(
     ``A`` is NaN only when the frame has none of the attribute columns.
     See the module docstring for formulas. O(R log R) for R attribute rows.
     """
-    w = _timedelta_seconds(window)
-    bg = max(_timedelta_seconds(background), 2 * w)
+    w = timedelta_seconds(window)
+    bg = max(timedelta_seconds(background), 2 * w)
     accounts, multi_valued = one_row_per_account(accounts)
     ids = accounts["account_id"].astype(str)
-    times = _seconds(accounts["registered_at"])
+    times = epoch_seconds(accounts["registered_at"])
     out = pd.DataFrame(index=pd.Index(ids, name="account_id"))
     out["burst"] = registration_burst_stats(times, w, bg)["strength"].to_numpy()
 
@@ -677,7 +672,7 @@ class BurstGroup:
 @dataclass(frozen=True)
 class BurstChain:
     """Significant rows of one attribute value chained in time: a ``BurstGroup`` before the counts of its
-    span. ``key_first``/``key_last``: the ``_value_time_key`` of its first and last rows, which bound the
+    span. ``key_first``/``key_last``: the ``value_time_key`` of its first and last rows, which bound the
     rows with its value in the span."""
 
     attribute: str
@@ -772,14 +767,14 @@ def burst_groups(
     col = scored.column
     codes = col.code[scored.rows]
     t = scored.t
-    key = _value_time_key(codes, t, *value_time_band(t, background))
+    key = value_time_key(codes, t, *value_time_band(t, background))
     rows = pd.DataFrame({"account_id": account_ids[col.account[scored.rows[sig]]], "code": codes[sig],
                          "value": col.vocabulary[codes[sig]], "t": t[sig], "key": key[sig],
                          "p": st["p"].to_numpy()[sig], "surprise": st["surprise"].to_numpy()[sig]})
     chains = burst_chains(col.name, rows, len(scored.rows), max_gap, min_size)
     t_sorted, key_sorted = np.sort(t), np.sort(key)
-    return [burst_group(c, int(_window_counts(t_sorted, np.array([c.start]), np.array([c.end]))[0]),
-                        int(_window_counts(key_sorted, np.array([c.key_first]), np.array([c.key_last]))[0]))
+    return [burst_group(c, int(window_counts(t_sorted, np.array([c.start]), np.array([c.end]))[0]),
+                        int(window_counts(key_sorted, np.array([c.key_first]), np.array([c.key_last]))[0]))
             for c in chains]
 
 
@@ -830,7 +825,7 @@ def _group_reason(
 
 def _duration(value: pd.Timedelta | str | float) -> pd.Timedelta | str | float:
     """A policy duration ("12h", or seconds), checked and kept as given. O(1)."""
-    _timedelta_seconds(value)
+    timedelta_seconds(value)
     return value
 
 
@@ -886,15 +881,15 @@ def detect_registration_bursts(
     Time O(R log R) for R attribute rows (accounts times attributes plus
     device links), memory O(R). Same input, same output.
     """
-    w = _timedelta_seconds(params.window)
-    bg = max(_timedelta_seconds(params.background), 2 * w)
+    w = timedelta_seconds(params.window)
+    bg = max(timedelta_seconds(params.background), 2 * w)
     weights = attribute_weights(params)
     accounts, multi_valued = one_row_per_account(accounts)
-    times = _seconds(accounts["registered_at"])
+    times = epoch_seconds(accounts["registered_at"])
     account_ids = accounts["account_id"].astype(str).to_numpy(dtype=object)
     groups: list[BurstGroup] = []
     for sc in _score_columns(accounts, account_devices, times, w, bg, multi_valued):
-        groups += burst_groups(sc, account_ids, _timedelta_seconds(params.max_gap), bg, params.min_size,
+        groups += burst_groups(sc, account_ids, timedelta_seconds(params.max_gap), bg, params.min_size,
                                params.min_surprise, params.min_excess)
     if not groups:
         return []

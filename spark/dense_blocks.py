@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.dense_blocks import (
-    DETECTOR, BATCH_PEEL_ROUNDS, DenseBlockParams, View, _views, batch_peel_bound, densest_in_core,
+    DETECTOR, BATCH_PEEL_ROUNDS, DenseBlockParams, View, view_names, batch_peel_bound, densest_in_core,
     edge_weights, merged_findings, merged_windows, permute_window, prune_core, segment_events, view_findings,
 )
 from ringscope.detection.findings import ClusterFinding
@@ -70,7 +70,7 @@ def detect_dense_blocks(source: PlatformSource, params: DenseBlockParams,
     """The local ``detect_dense_blocks`` over the platform at ``source``: each view built on Spark, g0
     from its null copies, the blocks found on the driver in its core. ``driver_edges``: see
     ``DRIVER_EDGES`` (tests lower it to make Spark do the passes)."""
-    names = _views(params)
+    names = view_names(params)
     comments = source.frame("comments", COMMENT_COLUMNS)
     if comments is None:
         return []

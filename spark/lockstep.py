@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.frames import epoch_ns
 from ringscope.detection.lockstep import (
-    COMMENT_COLUMNS, LockstepParams, _to_ns, lockstep_clusters, lockstep_graph, pair_scores, synchronized_pair_rows,
+    COMMENT_COLUMNS, LockstepParams, lockstep_clusters, lockstep_graph, pair_scores, synchronized_pair_rows,
 )
 from ringscope.spark.codes import sorted_ranks
 from ringscope.spark.source import PlatformSource, typed
@@ -46,7 +47,7 @@ def timed_comments(comments):
         for batch in batches:
             batch = typed(batch.reset_index(drop=True), COMMENT_COLUMNS).dropna()
             yield pd.DataFrame({"comment_id": batch["comment_id"].astype(str), "account_id": batch["account_id"].astype(str),
-                                "note_id": batch["note_id"].astype(str), "t": _to_ns(batch["created_at"])})
+                                "note_id": batch["note_id"].astype(str), "t": epoch_ns(batch["created_at"])})
 
     return comments.select(*COMMENT_COLUMNS).mapInPandas(typed_rows, TIMED_SCHEMA)
 

@@ -31,10 +31,11 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.frames import epoch_seconds
 from ringscope.detection.registration_bursts import (
     RegistrationBurstParams, attribute_burst_stats_near, attribute_columns, attribute_weights, burst_chains,
-    burst_group, registration_burst_findings, significant_rows, _seconds, _text_column, _timedelta_seconds,
-    _value_time_key, _window_counts,
+    burst_group, registration_burst_findings, significant_rows, text_column, timedelta_seconds,
+    value_time_key, window_counts,
 )
 from ringscope.spark.codes import codes_within
 from ringscope.spark.source import PlatformSource, id_frame, to_pandas, typed
@@ -59,7 +60,7 @@ def attribute_rows(accounts, devices):
         for batch in batches:
             batch = typed(batch.reset_index(drop=True), ACCOUNT_COLUMNS)
             ids = batch["account_id"].astype(str).to_numpy(dtype=object)
-            t = _seconds(batch["registered_at"])
+            t = epoch_seconds(batch["registered_at"])
             for column in attribute_columns(batch):
                 yield pd.DataFrame({"attribute": column.name, "account_id": ids[column.account],
                                     "value": column.vocabulary[column.code], "t": t[column.account]})
@@ -67,10 +68,10 @@ def attribute_rows(accounts, devices):
     def of_links(batches):
         for batch in batches:
             batch = typed(batch.reset_index(drop=True), ["registered_at"])
-            column = _text_column("device", np.arange(len(batch)), batch["device_id"])
+            column = text_column("device", np.arange(len(batch)), batch["device_id"])
             yield pd.DataFrame({"attribute": "device", "account_id": batch["account_id"].astype(str).to_numpy(
                 dtype=object)[column.account], "value": column.vocabulary[column.code],
-                "t": _seconds(batch["registered_at"])[column.account]})
+                "t": epoch_seconds(batch["registered_at"])[column.account]})
 
     rows = accounts.mapInPandas(of_accounts, ROW_SCHEMA)
     if devices is not None:
@@ -86,9 +87,9 @@ def detect_registration_bursts(source: PlatformSource, params: RegistrationBurst
     from pyspark.sql import functions as F
 
     spark = source.spark
-    window = _timedelta_seconds(params.window)
-    background = max(_timedelta_seconds(params.background), 2 * window)
-    max_gap = _timedelta_seconds(params.max_gap)
+    window = timedelta_seconds(params.window)
+    background = max(timedelta_seconds(params.background), 2 * window)
+    max_gap = timedelta_seconds(params.max_gap)
     accounts = source.frame("accounts", ACCOUNT_COLUMNS)
     rows = attribute_rows(accounts, source.frame("account_devices", ["account_id", "device_id"])).persist()
     try:
@@ -162,7 +163,7 @@ def _significant(sliced, bands: dict, window: float, background: float,
         mine = frame[home].iloc[sig]
         return pd.DataFrame({"attribute": mine["attribute"], "account_id": mine["account_id"], "code": mine["code"],
                              "t": mine["t"],
-                             "key": _value_time_key(mine["code"].to_numpy(dtype=np.int64),
+                             "key": value_time_key(mine["code"].to_numpy(dtype=np.int64),
                                                     mine["t"].to_numpy(dtype=float), t0, band),
                              "p": stats["p"].to_numpy()[sig], "surprise": stats["surprise"].to_numpy()[sig]})
 
@@ -199,12 +200,12 @@ def _span_counts(sliced, bands: dict, chains) -> list[tuple[int, int]]:
         mine = spans[spans["attribute"] == frame["attribute"].iloc[0]]
         t = np.sort(frame["t"].to_numpy(dtype=float))
         _, t0, band = bands[frame["attribute"].iloc[0]]
-        key = np.sort(_value_time_key(frame["code"].to_numpy(dtype=np.int64), frame["t"].to_numpy(dtype=float),
+        key = np.sort(value_time_key(frame["code"].to_numpy(dtype=np.int64), frame["t"].to_numpy(dtype=float),
                                       t0, band))
         return pd.DataFrame({
             "chain": mine.index.to_numpy(dtype=np.int64),
-            "total": _window_counts(t, mine["start"].to_numpy(), mine["end"].to_numpy()).astype(np.int64),
-            "observed": _window_counts(key, mine["key_first"].to_numpy(), mine["key_last"].to_numpy()).astype(np.int64)})
+            "total": window_counts(t, mine["start"].to_numpy(), mine["end"].to_numpy()).astype(np.int64),
+            "observed": window_counts(key, mine["key_first"].to_numpy(), mine["key_last"].to_numpy()).astype(np.int64)})
 
     parts = (sliced.select("attribute", "slice", "code", "t").groupBy("attribute", "slice")
              .applyInPandas(counted, SPAN_SCHEMA).groupBy("chain").sum("total", "observed").toPandas())
