@@ -76,36 +76,47 @@ def detect_dense_blocks(source: PlatformSource, params: DenseBlockParams,
         return []
     stages = Stages(DETECTOR, log)
     coded, ids = coded_comments(timed_comments(comments))
-    n_comments = coded.count()
-    stages.done("comments with their codes", n_comments)
-    if not n_comments:
-        coded.unpersist()
-        return []
-    n_acc = coded.agg({"acc": "max"}).first()[0] + 1
-    found: list[tuple[float, int, ClusterFinding]] = []
-    for vi, name in enumerate(names):
-        view = SparkView.build(coded, ids, name, params, n_acc, n_comments)
-        stages.done(f"{name} view: edges", view.n_edges)
-        g0 = max(copy_density(view, copy, params, driver_edges) for copy in range(max(params.null_copies, 1)))
-        stages.done(f"{name} view: densest block of {max(params.null_copies, 1)} null copies ({g0:.3f})", view.n_edges)
-        if g0 > 0:
-            rows, cols = spark_core(view.weighted(view.edges.where("shared")), params.density_margin * g0,
-                                    driver_edges)
-            fetched = FetchedView.around(view, rows, cols, driver_edges)
-            found += view_findings(fetched, fetched.tables, vi, g0, params)
-            stages.done(f"{name} view: blocks found in a core of {len(rows):,} accounts and {len(cols):,} columns "
-                        f"({fetched.fetches} fetches, {len(fetched.acc):,} edges held)", len(found))
+    try:
+        n_comments = coded.count()
+        stages.done("comments with their codes", n_comments)
+        if not n_comments:
+            return []
+        n_acc = coded.agg({"acc": "max"}).first()[0] + 1
+        found: list[tuple[float, int, ClusterFinding]] = []
+        for vi, name in enumerate(names):
+            found += _view_findings(SparkView.build(coded, ids, name, params, n_acc, n_comments), vi, params,
+                                    driver_edges, stages)
+        return merged_findings(found)
+    finally:
+        for frame in (coded, *ids.values()):
+            frame.unpersist()
+
+
+def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_edges: int,
+                   stages: Stages) -> list[tuple[float, int, ClusterFinding]]:
+    """One view's findings (``view_findings``): g0 from its null copies on Spark, the blocks in its core."""
+    try:
+        stages.done(f"{view.name} view: edges", view.n_edges)
+        copies = max(params.null_copies, 1)
+        g0 = max(copy_density(view, copy, params, driver_edges) for copy in range(copies))
+        stages.done(f"{view.name} view: densest block of {copies} null copies ({g0:.3f})", view.n_edges)
+        if g0 <= 0:
+            return []
+        rows, cols = spark_core(view.weighted(view.edges.where("shared")), params.density_margin * g0, driver_edges)
+        fetched = FetchedView.around(view, rows, cols, driver_edges)
+        found = view_findings(fetched, fetched.tables, vi, g0, params)
+        stages.done(f"{view.name} view: blocks found in a core of {len(rows):,} accounts and {len(cols):,} "
+                    f"columns ({fetched.fetches} fetches, {len(fetched.acc):,} edges held)", len(found))
+        return found
+    finally:
         view.edges.unpersist()
         view.comments.unpersist()
-    for frame in (coded, *ids.values()):
-        frame.unpersist()
-    return merged_findings(found)
 
 
 def coded_comments(timed):
     """``(acc, note, cid, comment_id, t)``: every comment with its account's, note's and own rank among the
-    sorted distinct ids (the local ``sorted_comments`` codes), checkpointed (cut from its plan); and the id tables ``{"acc":
-    (code, account_id), "note": (code, note_id)}``, checkpointed. O(N log N)."""
+    sorted distinct ids (the local ``sorted_comments`` codes), checkpointed (cut from its plan); and the id
+    tables ``{"acc": (code, account_id), "note": (code, note_id)}``, checkpointed. O(N log N)."""
     accounts = sorted_ranks(timed, ["account_id"], "code").localCheckpoint()
     notes = sorted_ranks(timed, ["note_id"], "code").localCheckpoint()
     coded = (timed.join(accounts.withColumnRenamed("code", "acc"), "account_id")
