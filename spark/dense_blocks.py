@@ -178,11 +178,7 @@ class SparkView:
         col_size = edges.groupBy("col").agg(F.count("*").alias("col_size"))
         note_k = (cols.select("acc", "note").distinct().groupBy("note")
                   .agg(F.count("*").cast("double").alias("note_k")))
-        d = edges.groupBy("acc", "window").agg(F.count("*").cast("double").alias("_d"))
-        k = edges.groupBy("col", "window").agg(F.count("*").cast("double").alias("_k"))
-        m = edges.groupBy("window").agg(F.count("*").cast("double").alias("_m"))
-        edges = (edges.join(d, ["acc", "window"]).join(k, ["col", "window"]).join(F.broadcast(m), "window")
-                 .withColumn("expected", F.least(F.col("_d") * F.col("_k") / F.col("_m"), F.lit(1.0)))
+        edges = (with_expected(edges)
                  .join(row_deg, "acc").join(col_size, "col").join(note_k, "note")
                  .withColumn("shared", F.col("col_size") >= 2)
                  .select("acc", "col", "note", "stratum", "window", "expected", "row_deg", "note_k", "shared"))
@@ -197,6 +193,20 @@ class SparkView:
     def weighted(self, edges):
         """``(acc, col, w)`` of ``edges``."""
         return edges.select("acc", "col", edges["weight"].alias("w"))
+
+
+def with_expected(edges):
+    """``edges`` (``acc, col, window``, ...) with ``expected``: each edge's probability under the
+    time-stratified null, the local ``expected_edges`` (d_w(a) * k_w(c) / m_w, clipped at 1: the same
+    IEEE products and quotient as numpy's). O(E)."""
+    from pyspark.sql import functions as F
+
+    d = edges.groupBy("acc", "window").agg(F.count("*").cast("double").alias("_d"))
+    k = edges.groupBy("col", "window").agg(F.count("*").cast("double").alias("_k"))
+    m = edges.groupBy("window").agg(F.count("*").cast("double").alias("_m"))
+    return (edges.join(d, ["acc", "window"]).join(k, ["col", "window"]).join(F.broadcast(m), "window")
+            .withColumn("expected", F.least(F.col("_d") * F.col("_k") / F.col("_m"), F.lit(1.0)))
+            .drop("_d", "_k", "_m"))
 
 
 def _edge_weight_batches(batches):
@@ -251,15 +261,11 @@ def copy_density(view: SparkView, copy: int, params: DenseBlockParams, driver_ed
     # duplicates dropped; a kept edge's window is that of its first row in the view's (account, column) order
     copy_edges = (rows.groupBy("acc", "col").agg(F.min(F.struct("col_before", "window")).alias("_first"))
                   .select("acc", "col", F.col("_first.window").alias("window")))
-    d = copy_edges.groupBy("acc", "window").agg(F.count("*").cast("double").alias("_d"))
-    k = copy_edges.groupBy("col", "window").agg(F.count("*").cast("double").alias("_k"))
-    m = copy_edges.groupBy("window").agg(F.count("*").cast("double").alias("_m"))
     size = copy_edges.groupBy("col").agg(F.count("*").alias("_size"))
     row_deg = view.edges.select("acc", "row_deg").distinct()
     col_weight = view.edges.select("col", "col_weight").distinct()
-    shared = (copy_edges.join(d, ["acc", "window"]).join(k, ["col", "window"]).join(F.broadcast(m), "window")
+    shared = (with_expected(copy_edges)
               .join(size, "col").where(F.col("_size") >= 2)
-              .withColumn("expected", F.least(F.col("_d") * F.col("_k") / F.col("_m"), F.lit(1.0)))
               .join(row_deg, "acc").join(col_weight, "col")
               .select("acc", "col", "row_deg", "col_weight", "expected"))
     weighted = shared.mapInPandas(_copy_weight_batches, WEIGHTED_SCHEMA).localCheckpoint()
