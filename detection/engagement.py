@@ -40,7 +40,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc
 from ringscope.detection.frames import epoch_ns
-from ringscope.detection.lockstep import _within_group_pairs
+from ringscope.detection.lockstep import within_group_pairs
 from ringscope.detection.shared_infrastructure import unique_ints
 
 DETECTOR = "engagement"
@@ -217,7 +217,7 @@ def repeated_pairs(bursts: pd.DataFrame, params: EngagementParams = EngagementPa
     flat = [a for acts in lists for a in acts]
     codes, actors = pd.factorize(pd.Series(flat, dtype=object), sort=True)
     starts = np.cumsum(sizes) - sizes
-    li, ri = _within_group_pairs(starts, sizes)
+    li, ri = within_group_pairs(starts, sizes)
     n = max(len(actors), 1)
     key = codes[li].astype(np.int64) * n + codes[ri]          # actors are sorted in a burst: a < b
     burst_of = np.repeat(np.arange(len(lists), dtype=np.int64), sizes)[li]

@@ -111,7 +111,7 @@ def _mix64(x: np.ndarray, seed: int) -> np.ndarray:
 
 
 
-def _within_group_pairs(group_starts: np.ndarray, group_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def within_group_pairs(group_starts: np.ndarray, group_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All index pairs (i < j) inside contiguous groups of rows.
 
     Rows are assumed sorted by group; group k covers
@@ -226,7 +226,7 @@ def synchronized_pair_rows(
         if not many.any():
             continue
         rows, sizes = rows[np.repeat(many, sizes)], sizes[many]  # groups of one make no pair
-        li, ri = _within_group_pairs(np.cumsum(sizes) - sizes, sizes)
+        li, ri = within_group_pairs(np.cumsum(sizes) - sizes, sizes)
         lefts.append(rows[li])
         rights.append(rows[ri])
     if not lefts:
