@@ -48,10 +48,9 @@ from ringscope.detection.lockstep import COMMENT_COLUMNS
 from ringscope.spark.codes import sorted_ranks
 from ringscope.spark.lockstep import timed_comments
 from ringscope.spark.progress import Stages
+from ringscope.spark.session import DRIVER_EDGES
 from ringscope.spark.source import PlatformSource
 
-# Edges the driver takes in one piece (a few hundred MB at most); above it, passes run on Spark.
-DRIVER_EDGES = 2_000_000
 # Pruning on Spark keeps nodes a hair below the level, so that a sum added in another order never
 # drops a node the driver's exact pruning keeps.
 SPARK_SLACK = 1.0 - 1e-9
@@ -60,16 +59,18 @@ ROWS_PER_BATCH = 400_000
 
 CODED_SCHEMA = "acc long, note long, cid long, comment_id string, t long"
 EVENT_SCHEMA = CODED_SCHEMA + ", event long"
-PERMUTED_SCHEMA = "acc long, col long, col_before long, window long"
+PERMUTED_SCHEMA = "acc long, col long, col_before long, window long, row_deg double, col_weight double"
 WEIGHTED_SCHEMA = "acc long, col long, w double"
 
 
 def detect_dense_blocks(source: PlatformSource, params: DenseBlockParams,
                         log: Callable[[str], None] = lambda line: None,
-                        driver_edges: int = DRIVER_EDGES) -> list[ClusterFinding]:
+                        driver_edges: int | None = None) -> list[ClusterFinding]:
     """The local ``detect_dense_blocks`` over the platform at ``source``: each view built on Spark, g0
-    from its null copies, the blocks found on the driver in its core. ``driver_edges``: see
-    ``DRIVER_EDGES`` (tests lower it to make Spark do the passes)."""
+    from its null copies, the blocks found on the driver in its core. ``driver_edges``: the most edges
+    taken onto the driver in one piece (default: the source's, ``RINGSCOPE_SPARK_DRIVER_EDGES``; tests
+    lower it to make Spark do the passes)."""
+    driver_edges = source.driver_edges if driver_edges is None else driver_edges
     names = view_names(params)
     comments = source.frame("comments", COMMENT_COLUMNS)
     if comments is None:
@@ -253,20 +254,24 @@ def copy_density(view: SparkView, copy: int, params: DenseBlockParams, driver_ed
         frame = frame.sort_values(["acc", "col"], kind="stable")
         acc, col = frame["acc"].to_numpy(np.int64), frame["col"].to_numpy(np.int64)
         rng = np.random.default_rng([int(seed), int(copy), int(frame["stratum"].iloc[0])])
-        return pd.DataFrame({"acc": acc, "col": permute_window(acc, col, n_col, rng), "col_before": col,
-                             "window": frame["window"].to_numpy(np.int64)})
+        new = permute_window(acc, col, n_col, rng)
+        # the window's columns are permuted among its edges, so each new column's weight is in the frame
+        cols, first = np.unique(col, return_index=True)
+        col_weight = frame["col_weight"].to_numpy(float)[first][np.searchsorted(cols, new)]
+        return pd.DataFrame({"acc": acc, "col": new, "col_before": col, "window": frame["window"].to_numpy(np.int64),
+                             "row_deg": frame["row_deg"].to_numpy(float), "col_weight": col_weight})
 
-    rows = (view.edges.select("acc", "col", "stratum", "window")
+    rows = (view.edges.select("acc", "col", "stratum", "window", "row_deg", "col_weight")
             .groupBy("stratum").applyInPandas(permuted, PERMUTED_SCHEMA))
-    # duplicates dropped; a kept edge's window is that of its first row in the view's (account, column) order
-    copy_edges = (rows.groupBy("acc", "col").agg(F.min(F.struct("col_before", "window")).alias("_first"))
-                  .select("acc", "col", F.col("_first.window").alias("window")))
+    # duplicates dropped; a kept edge's window is that of its first row in the view's (account, column)
+    # order; an account's degree and a column's weight are the same on each of its rows
+    copy_edges = (rows.groupBy("acc", "col")
+                  .agg(F.min(F.struct("col_before", "window")).alias("_first"),
+                       F.max("row_deg").alias("row_deg"), F.max("col_weight").alias("col_weight"))
+                  .select("acc", "col", F.col("_first.window").alias("window"), "row_deg", "col_weight"))
     size = copy_edges.groupBy("col").agg(F.count("*").alias("_size"))
-    row_deg = view.edges.select("acc", "row_deg").distinct()
-    col_weight = view.edges.select("col", "col_weight").distinct()
     shared = (with_expected(copy_edges)
               .join(size, "col").where(F.col("_size") >= 2)
-              .join(row_deg, "acc").join(col_weight, "col")
               .select("acc", "col", "row_deg", "col_weight", "expected"))
     weighted = shared.mapInPandas(_copy_weight_batches, WEIGHTED_SCHEMA).localCheckpoint()
     try:
@@ -453,6 +458,8 @@ class FetchedView(View):
         rows = comments.select("acc", "col", "comment_id", "t").toPandas()
         attrs = edges.select("acc", "col", "note", "stratum", "window", "expected", "weight", "shared").toPandas()
         rows = rows.merge(attrs, on=["acc", "col"], how="inner")
+        self.tables["acc"].fetch(rows["acc"].to_numpy(np.int64))
+        self.tables["note"].fetch(rows["note"].to_numpy(np.int64))
         merged = pd.concat([self.rows_of_edges, rows], ignore_index=True) if len(self.rows_of_edges) else rows
         merged = merged.drop_duplicates("comment_id", ignore_index=True)
         self.rows_of_edges = merged.sort_values(["acc", "col", "t", "comment_id"], kind="stable", ignore_index=True)
@@ -484,19 +491,26 @@ class FetchedView(View):
 
 
 class _IdLookup:
-    """``lookup[codes]``: the ids (account or note) of the ``codes``, read from the view's comments."""
+    """``lookup[codes]``: the ids (account or note) of the ``codes``, read from the view's id table; the
+    codes of the edges a ``FetchedView`` takes are looked up with them (``fetch``), so the findings'
+    look-ups are answered on the driver rather than by one Spark join each."""
 
     def __init__(self, spark_view: SparkView, kind: str) -> None:
         self.spark_view, self.kind, self.known = spark_view, kind, {}
 
+    def fetch(self, codes) -> None:
+        """Look up, in one join, those of ``codes`` not known yet."""
+        known = self.known
+        missing = [c for c in np.unique(np.asarray(codes, dtype=np.int64)).tolist() if c not in known]
+        if not missing:
+            return
+        spark = self.spark_view.edges.sparkSession
+        wanted = spark.createDataFrame(pd.DataFrame({"code": missing}), "code long")
+        column = "account_id" if self.kind == "acc" else "note_id"
+        found = _semi(self.spark_view.ids[self.kind], wanted, "code").select("code", column).toPandas()
+        self.known.update(zip(found["code"].to_numpy(np.int64).tolist(), found[column].tolist()))
+
     def __getitem__(self, codes) -> np.ndarray:
         codes = np.atleast_1d(np.asarray(codes, dtype=np.int64))
-        missing = sorted(set(codes.tolist()) - set(self.known))
-        if missing:
-            spark = self.spark_view.edges.sparkSession
-            wanted = spark.createDataFrame(pd.DataFrame({"code": missing}), "code long")
-            column = "account_id" if self.kind == "acc" else "note_id"
-            source = self.spark_view.ids[self.kind]
-            for code, value in source.join(wanted, "code").select("code", column).collect():
-                self.known[int(code)] = value
+        self.fetch(codes)
         return np.array([self.known[int(c)] for c in codes], dtype=object)

@@ -102,7 +102,7 @@ class SparkEngine:
         (the accounts the findings name, with their profile columns; every other frame empty)."""
         self.check(policy)
         params = validate_params(policy)
-        source = PlatformSource(spark_session(self.settings), self.source)
+        source = PlatformSource(spark_session(self.settings), self.source, self.settings.driver_edges)
         results = []
 
         def ran(name: str, started: float, findings: list[ClusterFinding]) -> None:

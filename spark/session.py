@@ -5,7 +5,9 @@ under ``spark-submit`` the submitted master is kept unless one is given),
 ``RINGSCOPE_SPARK_DRIVER_MEMORY`` (default ``4g``; in local mode the driver
 is the executor), ``RINGSCOPE_SPARK_SHUFFLE_PARTITIONS`` (default 16) and
 ``RINGSCOPE_SPARK_LOCAL_DIR`` (scratch for shuffles and spills, default
-``<RINGSCOPE_HOME>/spark``). Python workers run this interpreter, so they
+``<RINGSCOPE_HOME>/spark``) and ``RINGSCOPE_SPARK_DRIVER_EDGES`` (the most edges a detector
+takes onto the driver in one piece, default 2,000,000; larger edge sets are worked on by the
+executors until they are that small). Python workers run this interpreter, so they
 import the same ringscope and pandas as the driver.
 """
 
@@ -27,6 +29,9 @@ _LOCK = threading.Lock()
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 warnings.filterwarnings("ignore", message="The copy keyword is deprecated", module="pyspark")
 _MEMORY = re.compile(r"^\d+[kmgt]?$", re.IGNORECASE)
+# ~50 MB of (account, column, weight) rows and their sparse matrices: small beside any driver's memory,
+# and well below a platform of a million accounts (~3 M edges per view).
+DRIVER_EDGES = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class SparkSettings:
     driver_memory: str
     shuffle_partitions: int
     local_dir: str
+    driver_edges: int = DRIVER_EDGES
 
     @classmethod
     def from_env(cls, master: str | None = None, env: dict[str, str] | None = None) -> "SparkSettings":
@@ -48,7 +54,10 @@ class SparkSettings:
         if not partitions.isdigit() or int(partitions) < 1:
             raise SettingError(f"RINGSCOPE_SPARK_SHUFFLE_PARTITIONS={partitions!r}: expected a whole number >= 1")
         local_dir = env.get("RINGSCOPE_SPARK_LOCAL_DIR") or str(ringscope_home(env) / "spark")
-        return cls(master, memory, int(partitions), local_dir)
+        edges = env.get("RINGSCOPE_SPARK_DRIVER_EDGES", str(DRIVER_EDGES)).strip()
+        if not edges.replace("_", "").isdigit() or int(edges.replace("_", "")) < 1:
+            raise SettingError(f"RINGSCOPE_SPARK_DRIVER_EDGES={edges!r}: expected a whole number of edges >= 1")
+        return cls(master, memory, int(partitions), local_dir, int(edges.replace("_", "")))
 
 
 def spark_session(settings: SparkSettings):

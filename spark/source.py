@@ -16,6 +16,7 @@ import pandas as pd
 
 from ringscope.common.errors import RingscopeError
 from ringscope.detection.reader import TIME_COLUMNS
+from ringscope.spark.session import DRIVER_EDGES
 
 # The input format's required columns (shared/spec/input-format.md), for the kinds the Spark stages read.
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -35,10 +36,12 @@ class SourceError(RingscopeError):
 
 @dataclass
 class PlatformSource:
-    """The dataset at ``path`` read through ``spark``: ``frame(kind, columns)``."""
+    """The dataset at ``path`` read through ``spark``: ``frame(kind, columns)``. ``driver_edges``: the
+    most edges a detector takes onto the driver in one piece (``SparkSettings.driver_edges``)."""
 
     spark: object
     path: str
+    driver_edges: int = DRIVER_EDGES
 
     def location(self, kind: str) -> str | None:
         """Where ``kind`` is: its folder, or ``<kind>.parquet``; None when the dataset has neither."""

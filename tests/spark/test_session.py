@@ -12,14 +12,17 @@ from ringscope.spark.session import SparkSettings, spark_session
 
 def test_settings_come_from_the_environment_and_the_master_argument_wins():
     settings = SparkSettings.from_env(env={"RINGSCOPE_SPARK_MASTER": "local[4]", "RINGSCOPE_HOME": "/srv/rs"})
-    assert settings == SparkSettings("local[4]", "4g", 16, "/srv/rs/spark")
+    assert settings == SparkSettings("local[4]", "4g", 16, "/srv/rs/spark", 2_000_000)
+    assert SparkSettings.from_env(env={"RINGSCOPE_SPARK_DRIVER_EDGES": "5_000_000"}).driver_edges == 5_000_000
     assert SparkSettings.from_env("yarn", env={"RINGSCOPE_SPARK_MASTER": "local[4]"}).master == "yarn"
     # under spark-submit the submitted master stands unless one is given
     assert SparkSettings.from_env(env={"PYSPARK_GATEWAY_PORT": "4040"}).master is None
 
 
 @pytest.mark.parametrize("name, value", [("RINGSCOPE_SPARK_DRIVER_MEMORY", "lots"),
-                                         ("RINGSCOPE_SPARK_SHUFFLE_PARTITIONS", "0")])
+                                         ("RINGSCOPE_SPARK_SHUFFLE_PARTITIONS", "0"),
+                                         ("RINGSCOPE_SPARK_DRIVER_EDGES", "0"),
+                                         ("RINGSCOPE_SPARK_DRIVER_EDGES", "2M")])
 def test_a_bad_setting_is_named(name, value):
     with pytest.raises(SettingError, match=name):
         SparkSettings.from_env(env={name: value})
