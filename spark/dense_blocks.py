@@ -301,32 +301,46 @@ def spark_densest_density(weighted, n_acc: int, n_col: int, min_rows: int, drive
     edges, rows_alive, cols_alive = weighted, None, None
     n_rows, n_cols, lb, done, rounds = n_acc, n_col, 0.0, False, 0
     while n_edges > driver_edges and rounds < BATCH_PEEL_ROUNDS:
-        rdeg = edges.groupBy("acc").agg(F.sum("w").alias("deg"))
-        cdeg = edges.groupBy("col").agg(F.sum("w").alias("deg"))
-        mass = float(rdeg.agg(F.sum("deg")).first()[0] or 0.0)
-        size = n_rows + n_cols
-        rounds += 1
-        if size == 0 or mass == 0:
-            done = True
-            break
-        if n_rows >= min_rows:
-            lb = max(lb, mass / size)
-        thr = 1.1 * mass / size
-        # nodes alive but without an edge have degree 0 and go now
-        keep_r = rdeg.where(F.col("deg") > thr).select("acc").localCheckpoint()
-        keep_c = cdeg.where(F.col("deg") > thr).select("col").localCheckpoint()
+        # the degrees are held (checkpointed): the mass and both cuts read them, not the edges again
+        rdeg = edges.groupBy("acc").agg(F.sum("w").alias("deg")).localCheckpoint()
+        cdeg = edges.groupBy("col").agg(F.sum("w").alias("deg")).localCheckpoint()
+        try:
+            mass = float(rdeg.agg(F.sum("deg")).first()[0] or 0.0)
+            size = n_rows + n_cols
+            rounds += 1
+            if size == 0 or mass == 0:
+                done = True
+                break
+            if n_rows >= min_rows:
+                lb = max(lb, mass / size)
+            thr = 1.1 * mass / size
+            # nodes alive but without an edge have degree 0 and go now
+            keep_r = rdeg.where(F.col("deg") > thr).select("acc").localCheckpoint()
+            keep_c = cdeg.where(F.col("deg") > thr).select("col").localCheckpoint()
+        finally:
+            rdeg.unpersist()
+            cdeg.unpersist()
         kept_r, kept_c = keep_r.count(), keep_c.count()
         if kept_r == n_rows and kept_c == n_cols:
+            keep_r.unpersist()
+            keep_c.unpersist()
             done = True
             break
-        edges = _semi(_semi(edges, keep_r, "acc"), keep_c, "col").select("acc", "col", "w").localCheckpoint()
-        rows_alive, cols_alive, n_rows, n_cols = keep_r, keep_c, kept_r, kept_c
+        cut = _semi(_semi(edges, keep_r, "acc"), keep_c, "col").select("acc", "col", "w").localCheckpoint()
+        # a pass's frames are released once the next pass's are held (the caller owns ``weighted``)
+        for old in (edges if edges is not weighted else None, rows_alive, cols_alive):
+            if old is not None:
+                old.unpersist()
+        edges, rows_alive, cols_alive, n_rows, n_cols = cut, keep_r, keep_c, kept_r, kept_c
         n_edges = edges.count()
     if not done:
         ri = _ids(rows_alive, "acc", n_acc)
         ci = _ids(cols_alive, "col", n_col)
         sub = _local_matrix(edges, ri, ci)
         lb, _ = batch_peel_bound(sub, ri, ci, n_acc, min_rows, lb, BATCH_PEEL_ROUNDS - rounds)
+    for old in (edges if edges is not weighted else None, rows_alive, cols_alive):
+        if old is not None:
+            old.unpersist()
     return _finish_densest(weighted, n_acc, n_col, lb, min_rows, driver_edges)
 
 
@@ -393,9 +407,14 @@ def spark_core(weighted, level: float, driver_edges: int) -> tuple[np.ndarray, n
         pruned = _semi(_semi(edges, keep_r, "acc"), keep_c, "col").select("acc", "col", "w").localCheckpoint()
         left = pruned.count()
         if left == n_edges:
+            pruned.unpersist()
             break
+        if edges is not weighted:  # the caller owns ``weighted``
+            edges.unpersist()
         edges, n_edges = pruned, left
     e = edges.toPandas()
+    if edges is not weighted:
+        edges.unpersist()
     acc, col, w = e["acc"].to_numpy(np.int64), e["col"].to_numpy(np.int64), e["w"].to_numpy(float)
     rows, cols = np.unique(acc), np.unique(col)
     if not len(rows):
