@@ -266,9 +266,8 @@ def copy_density(view: SparkView, copy: int, params: DenseBlockParams, driver_ed
     # duplicates dropped; a kept edge's window is that of its first row in the view's (account, column)
     # order; an account's degree and a column's weight are the same on each of its rows
     copy_edges = (rows.groupBy("acc", "col")
-                  .agg(F.min(F.struct("col_before", "window")).alias("_first"),
-                       F.max("row_deg").alias("row_deg"), F.max("col_weight").alias("col_weight"))
-                  .select("acc", "col", F.col("_first.window").alias("window"), "row_deg", "col_weight"))
+                  .agg(F.min(F.struct("col_before", "window", "row_deg", "col_weight")).alias("_first"))
+                  .select("acc", "col", "_first.window", "_first.row_deg", "_first.col_weight"))
     size = copy_edges.groupBy("col").agg(F.count("*").alias("_size"))
     shared = (with_expected(copy_edges)
               .join(size, "col").where(F.col("_size") >= 2)
@@ -301,36 +300,31 @@ def spark_densest_density(weighted, n_acc: int, n_col: int, min_rows: int, drive
     edges, rows_alive, cols_alive = weighted, None, None
     n_rows, n_cols, lb, done, rounds = n_acc, n_col, 0.0, False, 0
     while n_edges > driver_edges and rounds < BATCH_PEEL_ROUNDS:
-        # the degrees are held (checkpointed): the mass and both cuts read them, not the edges again
+        # the row degrees are held: the mass and the rows' cut both read them, not the edges twice
         rdeg = edges.groupBy("acc").agg(F.sum("w").alias("deg")).localCheckpoint()
-        cdeg = edges.groupBy("col").agg(F.sum("w").alias("deg")).localCheckpoint()
-        try:
-            mass = float(rdeg.agg(F.sum("deg")).first()[0] or 0.0)
-            size = n_rows + n_cols
-            rounds += 1
-            if size == 0 or mass == 0:
-                done = True
-                break
-            if n_rows >= min_rows:
-                lb = max(lb, mass / size)
-            thr = 1.1 * mass / size
-            # nodes alive but without an edge have degree 0 and go now
-            keep_r = rdeg.where(F.col("deg") > thr).select("acc").localCheckpoint()
-            keep_c = cdeg.where(F.col("deg") > thr).select("col").localCheckpoint()
-        finally:
-            rdeg.unpersist()
-            cdeg.unpersist()
+        mass = float(rdeg.agg(F.sum("deg")).first()[0] or 0.0)
+        size = n_rows + n_cols
+        rounds += 1
+        if size == 0 or mass == 0:
+            _release(rdeg)
+            done = True
+            break
+        if n_rows >= min_rows:
+            lb = max(lb, mass / size)
+        thr = 1.1 * mass / size
+        # nodes alive but without an edge have degree 0 and go now
+        keep_r = rdeg.where(F.col("deg") > thr).select("acc").localCheckpoint()
+        keep_c = (edges.groupBy("col").agg(F.sum("w").alias("deg")).where(F.col("deg") > thr)
+                  .select("col").localCheckpoint())
+        _release(rdeg)
         kept_r, kept_c = keep_r.count(), keep_c.count()
         if kept_r == n_rows and kept_c == n_cols:
-            keep_r.unpersist()
-            keep_c.unpersist()
+            _release(keep_r, keep_c)
             done = True
             break
         cut = _semi(_semi(edges, keep_r, "acc"), keep_c, "col").select("acc", "col", "w").localCheckpoint()
-        # a pass's frames are released once the next pass's are held (the caller owns ``weighted``)
-        for old in (edges if edges is not weighted else None, rows_alive, cols_alive):
-            if old is not None:
-                old.unpersist()
+        # a pass's frames go once the next pass's are held
+        _release(edges, rows_alive, cols_alive, owned=weighted)
         edges, rows_alive, cols_alive, n_rows, n_cols = cut, keep_r, keep_c, kept_r, kept_c
         n_edges = edges.count()
     if not done:
@@ -338,9 +332,7 @@ def spark_densest_density(weighted, n_acc: int, n_col: int, min_rows: int, drive
         ci = _ids(cols_alive, "col", n_col)
         sub = _local_matrix(edges, ri, ci)
         lb, _ = batch_peel_bound(sub, ri, ci, n_acc, min_rows, lb, BATCH_PEEL_ROUNDS - rounds)
-    for old in (edges if edges is not weighted else None, rows_alive, cols_alive):
-        if old is not None:
-            old.unpersist()
+    _release(edges, rows_alive, cols_alive, owned=weighted)
     return _finish_densest(weighted, n_acc, n_col, lb, min_rows, driver_edges)
 
 
@@ -349,6 +341,13 @@ def _finish_densest(weighted, n_acc: int, n_col: int, lb: float, min_rows: int, 
     held = _held_matrix(weighted, rows, cols, n_acc, n_col)
     rows, cols = prune_core(held, lb)
     return densest_in_core(held, rows, cols, lb, min_rows)
+
+
+def _release(*frames, owned=None) -> None:
+    """Unpersist the checkpointed ``frames`` (None: nothing), except ``owned``, the caller's."""
+    for frame in frames:
+        if frame is not None and frame is not owned:
+            frame.unpersist()
 
 
 def _ids(frame, column: str, n: int) -> np.ndarray:
@@ -407,14 +406,12 @@ def spark_core(weighted, level: float, driver_edges: int) -> tuple[np.ndarray, n
         pruned = _semi(_semi(edges, keep_r, "acc"), keep_c, "col").select("acc", "col", "w").localCheckpoint()
         left = pruned.count()
         if left == n_edges:
-            pruned.unpersist()
+            _release(pruned)
             break
-        if edges is not weighted:  # the caller owns ``weighted``
-            edges.unpersist()
+        _release(edges, owned=weighted)
         edges, n_edges = pruned, left
     e = edges.toPandas()
-    if edges is not weighted:
-        edges.unpersist()
+    _release(edges, owned=weighted)
     acc, col, w = e["acc"].to_numpy(np.int64), e["col"].to_numpy(np.int64), e["w"].to_numpy(float)
     rows, cols = np.unique(acc), np.unique(col)
     if not len(rows):

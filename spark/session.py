@@ -50,14 +50,19 @@ class SparkSettings:
         memory = env.get("RINGSCOPE_SPARK_DRIVER_MEMORY", "4g").strip()
         if not _MEMORY.match(memory):
             raise SettingError(f"RINGSCOPE_SPARK_DRIVER_MEMORY={memory!r}: expected a size such as 4g or 512m")
-        partitions = env.get("RINGSCOPE_SPARK_SHUFFLE_PARTITIONS", "16").strip()
-        if not partitions.isdigit() or int(partitions) < 1:
-            raise SettingError(f"RINGSCOPE_SPARK_SHUFFLE_PARTITIONS={partitions!r}: expected a whole number >= 1")
+        partitions = _whole_number(env, "RINGSCOPE_SPARK_SHUFFLE_PARTITIONS", 16, "a whole number >= 1")
         local_dir = env.get("RINGSCOPE_SPARK_LOCAL_DIR") or str(ringscope_home(env) / "spark")
-        edges = env.get("RINGSCOPE_SPARK_DRIVER_EDGES", str(DRIVER_EDGES)).strip()
-        if not edges.replace("_", "").isdigit() or int(edges.replace("_", "")) < 1:
-            raise SettingError(f"RINGSCOPE_SPARK_DRIVER_EDGES={edges!r}: expected a whole number of edges >= 1")
-        return cls(master, memory, int(partitions), local_dir, int(edges.replace("_", "")))
+        edges = _whole_number(env, "RINGSCOPE_SPARK_DRIVER_EDGES", DRIVER_EDGES, "a whole number of edges >= 1")
+        return cls(master, memory, partitions, local_dir, edges)
+
+
+def _whole_number(env, name: str, default: int, expected: str) -> int:
+    """The setting ``name`` as a whole number >= 1 (``_`` may group its digits), ``default`` when unset."""
+    raw = env.get(name, str(default)).strip()
+    digits = raw.replace("_", "")
+    if not digits.isdigit() or int(digits) < 1:
+        raise SettingError(f"{name}={raw!r}: expected {expected}")
+    return int(digits)
 
 
 def spark_session(settings: SparkSettings):
