@@ -12,12 +12,17 @@ The local detector's stages, and where each runs here:
    degrees, each edge's probability under the time-stratified null (``d * k / m``, the same IEEE products
    as numpy's) and its weight (``edge_weights``, numpy on the executors) are joins and aggregations.
 2. The null copies. Each window of a copy is permuted on an executor by ``permute_window``, seeded by
-   (seed, copy, window) as the local engine seeds it, so a copy is the local copy. Its densest block is
-   bounded by the batch peel (``batch_peel_bound``): its passes run on Spark while more than
-   ``DRIVER_EDGES`` edges are left, the driver finishes them; then the copy is pruned on Spark to its core
-   at the bound (a hair below it, so that a sum added in another order never drops a node the local
-   engine keeps) until it fits, and the driver prunes the rest exactly and peels it
-   (``prune_core``, ``densest_in_core``).
+   (seed, copy, window) as the local engine seeds it, so a copy is the local copy. A copy of at most
+   ``driver_edges`` edges (``RINGSCOPE_SPARK_DRIVER_EDGES``) is taken to the driver once and the local
+   ``densest_density`` runs on it. A larger one's densest block is bounded by the batch peel
+   (``batch_peel_bound``): its passes run on Spark while more than ``driver_edges`` edges are left, the
+   driver finishes them; then the copy is pruned on Spark to its core at the bound (a hair below it, so
+   that a sum added in another order never drops a node the local engine keeps) until it fits, and the
+   driver prunes the rest exactly and peels it (``prune_core``, ``densest_in_core``). The passes are what
+   lets a copy larger than one process be worked at all; they are costly: a null copy's batch peel ends
+   in a large near-fixed point (~0.7 M edges per million accounts in the event view, 1.3 M in the note
+   view) that each pass trims by a few nodes, so once that tail is larger than ``driver_edges``, each of
+   its ~30-40 passes is a Spark job.
 3. The blocks. Every block lies in the view's core at level lambda = margin x g0 (a node of a block
    of density >= lambda has weighted degree >= lambda in it), so the view is pruned on Spark to that core
    as the copies are; the driver holds every edge of the core's accounts and columns in a view that
@@ -40,8 +45,9 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.dense_blocks import (
-    DETECTOR, BATCH_PEEL_ROUNDS, DenseBlockParams, View, view_names, batch_peel_bound, densest_in_core,
-    edge_weights, merged_findings, merged_windows, permute_window, prune_core, segment_events, view_findings,
+    DETECTOR, BATCH_PEEL_ROUNDS, DenseBlockParams, View, view_names, batch_peel_bound, densest_density,
+    densest_in_core, edge_weights, merged_findings, merged_windows, null_density, permute_window, prune_core,
+    segment_events, view_findings,
 )
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.lockstep import COMMENT_COLUMNS
@@ -54,6 +60,9 @@ from ringscope.spark.source import PlatformSource
 # Pruning on Spark keeps nodes a hair below the level, so that a sum added in another order never
 # drops a node the driver's exact pruning keeps.
 SPARK_SLACK = 1.0 - 1e-9
+# The most node ids a semi join sends to every executor rather than shuffling the edges (8 bytes each,
+# ~16 in Spark's hash relation: 5 M ids ~80 MB per executor).
+BROADCAST_KEYS = 5_000_000
 # Comments per batch of whole notes when numbering events.
 ROWS_PER_BATCH = 400_000
 
@@ -95,19 +104,31 @@ def detect_dense_blocks(source: PlatformSource, params: DenseBlockParams,
 
 def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_edges: int,
                    stages: Stages) -> list[tuple[float, int, ClusterFinding]]:
-    """One view's findings (``view_findings``): g0 from its null copies on Spark, the blocks in its core."""
+    """One view's findings (``view_findings``). A view of at most ``driver_edges`` edges is taken to the driver
+    whole and the local functions do the rest (its null copies, ``null_density``, and the search): on one
+    machine that is many times faster than Spark passes. A larger one: g0 from its null copies on Spark,
+    the blocks in its core, which the driver holds with the edges the search asks for."""
     try:
         stages.done(f"{view.name} view: edges", view.n_edges)
         copies = max(params.null_copies, 1)
-        g0 = max(copy_density(view, copy, params, driver_edges) for copy in range(copies))
+        if view.n_edges <= driver_edges:
+            fetched = FetchedView.around(view, np.empty(0, np.int64), np.empty(0, np.int64), driver_edges)
+            stages.done(f"{view.name} view: taken to the driver whole", view.n_edges)
+            g0, _ = null_density(fetched, params.null_copies, params.seed, params.min_accounts)
+            where = "the whole view"
+        else:
+            g0 = max(copy_density(view, copy, params, driver_edges) for copy in range(copies))
         stages.done(f"{view.name} view: densest block of {copies} null copies ({g0:.3f})", view.n_edges)
         if g0 <= 0:
             return []
-        rows, cols = spark_core(view.weighted(view.edges.where("shared")), params.density_margin * g0, driver_edges)
-        fetched = FetchedView.around(view, rows, cols, driver_edges)
+        if view.n_edges > driver_edges:
+            rows, cols = spark_core(view.weighted(view.edges.where("shared")), params.density_margin * g0,
+                                    driver_edges)
+            fetched = FetchedView.around(view, rows, cols, driver_edges)
+            where = f"a core of {len(rows):,} accounts and {len(cols):,} columns"
         found = view_findings(fetched, fetched.tables, vi, g0, params)
-        stages.done(f"{view.name} view: blocks found in a core of {len(rows):,} accounts and {len(cols):,} "
-                    f"columns ({fetched.fetches} fetches, {len(fetched.acc):,} edges held)", len(found))
+        stages.done(f"{view.name} view: blocks found in {where} ({fetched.fetches} fetches, "
+                    f"{len(fetched.acc):,} edges held)", len(found))
         return found
     finally:
         view.edges.unpersist()
@@ -151,8 +172,8 @@ def event_columns(coded, params: DenseBlockParams, batches: int):
 
 class SparkView:
     """One view's edges on Spark: ``edges`` = ``(acc, col, note, stratum, window, expected, row_deg,
-    col_weight, weight, shared)``, checkpointed; ``comments`` = each comment's ``(acc, col, comment_id, t)``;
-    the view's sizes and the edges per null window."""
+    col_weight, weight, shared)``, checkpointed; ``comments`` = each comment's ``(acc, col, note, cid,
+    comment_id, t)``; the view's sizes and the edges per null window."""
 
     def __init__(self, name, coded_cols, edges, ids, n_acc, n_col, n_edges, window_sizes):
         self.name, self.comments, self.edges, self.ids = name, coded_cols, edges, ids
@@ -170,7 +191,7 @@ class SparkView:
             cols = coded.withColumn("col", F.col("note"))
         else:
             raise ValueError(f"unknown view {name!r} (event or note)")
-        cols = cols.select("acc", "col", "note", "comment_id", "t").localCheckpoint()
+        cols = cols.select("acc", "col", "note", "cid", "comment_id", "t").localCheckpoint()
         n_col = (cols.agg(F.max("col")).first()[0] or 0) + 1
         edges = cols.groupBy("acc", "col").agg(F.min("t").alias("t0"), F.first("note").alias("note"))
         edges = _with_windows(edges, params)
@@ -296,6 +317,9 @@ def spark_densest_density(weighted, n_acc: int, n_col: int, min_rows: int, drive
     n_edges = weighted.count()
     if not n_edges:
         return 0.0
+    if n_edges <= driver_edges:
+        # the whole copy fits: taken once, and the local function does the rest
+        return densest_density(_held_matrix(weighted, None, None, n_acc, n_col), min_rows)
     # the batch peel: alive nodes (with their degree among the alive edges; 0 for none)
     edges, rows_alive, cols_alive = weighted, None, None
     n_rows, n_cols, lb, done, rounds = n_acc, n_col, 0.0, False, 0
@@ -322,7 +346,8 @@ def spark_densest_density(weighted, n_acc: int, n_col: int, min_rows: int, drive
             _release(keep_r, keep_c)
             done = True
             break
-        cut = _semi(_semi(edges, keep_r, "acc"), keep_c, "col").select("acc", "col", "w").localCheckpoint()
+        cut = (_semi(_semi(edges, keep_r, "acc", kept_r), keep_c, "col", kept_c)
+               .select("acc", "col", "w").localCheckpoint())
         # a pass's frames go once the next pass's are held
         _release(edges, rows_alive, cols_alive, owned=weighted)
         edges, rows_alive, cols_alive, n_rows, n_cols = cut, keep_r, keep_c, kept_r, kept_c
@@ -367,19 +392,28 @@ def _local_matrix(edges, ri: np.ndarray, ci: np.ndarray):
     return sparse.csr_matrix((e["w"].to_numpy(float), (r, c)), shape=(len(ri), len(ci)))
 
 
-def _held_matrix(weighted, rows: np.ndarray, cols: np.ndarray, n_acc: int, n_col: int):
-    """The ``weighted`` edges among ``rows`` x ``cols`` as an ``n_acc`` x ``n_col`` CSR matrix (the rest 0)."""
+def _held_matrix(weighted, rows: np.ndarray | None, cols: np.ndarray | None, n_acc: int, n_col: int):
+    """The ``weighted`` edges among ``rows`` x ``cols`` (None and None: all of them) as an ``n_acc`` x ``n_col``
+    CSR matrix (the rest 0)."""
     from scipy import sparse
 
-    e = _among(weighted, rows, cols).toPandas()
+    e = (weighted if rows is None else _among(weighted, rows, cols)).toPandas()
     return sparse.csr_matrix((e["w"].to_numpy(float), (e["acc"].to_numpy(np.int64), e["col"].to_numpy(np.int64))),
                              shape=(n_acc, n_col))
 
 
-def _semi(frame, keys, column: str):
+def _semi(frame, keys, column: str, n_keys: int | None = None):
     """The rows of ``frame`` whose ``column`` is among ``keys``'. A semi join, not an inner one: Spark sizes
     an inner join's result as the product of its sides', and over the passes of a loop those estimates
-    grow into integers of millions of digits (the driver runs out of memory computing them)."""
+    grow into integers of millions of digits (the driver runs out of memory computing them).
+
+    ``n_keys``: how many keys there are, when known; up to ``BROADCAST_KEYS`` of them are sent to every
+    executor (a broadcast hash join) so that ``frame`` is filtered where it lies, neither shuffled nor
+    sorted (Spark cannot size a checkpointed frame, so it would shuffle and sort both sides)."""
+    from pyspark.sql import functions as F
+
+    if n_keys is not None and n_keys <= BROADCAST_KEYS:
+        keys = F.broadcast(keys)
     return frame.join(keys, column, "left_semi")
 
 
@@ -387,7 +421,7 @@ def _among(edges, rows: np.ndarray, cols: np.ndarray):
     spark = edges.sparkSession
     r = spark.createDataFrame(pd.DataFrame({"acc": rows.astype(np.int64)}), "acc long")
     c = spark.createDataFrame(pd.DataFrame({"col": cols.astype(np.int64)}), "col long")
-    return _semi(_semi(edges, r, "acc"), c, "col")
+    return _semi(_semi(edges, r, "acc", len(rows)), c, "col", len(cols))
 
 
 def spark_core(weighted, level: float, driver_edges: int) -> tuple[np.ndarray, np.ndarray]:
@@ -401,9 +435,13 @@ def spark_core(weighted, level: float, driver_edges: int) -> tuple[np.ndarray, n
     n_edges = edges.count()
     bar = level * SPARK_SLACK
     while n_edges > driver_edges:
-        keep_r = edges.groupBy("acc").agg(F.sum("w").alias("deg")).where(F.col("deg") >= bar).select("acc")
-        keep_c = edges.groupBy("col").agg(F.sum("w").alias("deg")).where(F.col("deg") >= bar).select("col")
-        pruned = _semi(_semi(edges, keep_r, "acc"), keep_c, "col").select("acc", "col", "w").localCheckpoint()
+        keep_r = (edges.groupBy("acc").agg(F.sum("w").alias("deg")).where(F.col("deg") >= bar).select("acc")
+                  .localCheckpoint())
+        keep_c = (edges.groupBy("col").agg(F.sum("w").alias("deg")).where(F.col("deg") >= bar).select("col")
+                  .localCheckpoint())
+        pruned = (_semi(_semi(edges, keep_r, "acc", keep_r.count()), keep_c, "col", keep_c.count())
+                  .select("acc", "col", "w").localCheckpoint())
+        _release(keep_r, keep_c)
         left = pruned.count()
         if left == n_edges:
             _release(pruned)
@@ -442,13 +480,18 @@ class FetchedView(View):
         view.held = {"acc": np.zeros(spark_view.n_acc, bool), "col": np.zeros(spark_view.n_col, bool)}
         view.rows_of_edges = pd.DataFrame()
         view.fetches = 0
-        view.note_of = {}
+        view.held_cid = np.zeros(0, bool)
+        view.held_cols, view.held_col_notes = np.empty(0, np.int64), np.empty(0, np.int64)
         view.tables = {"acc": _IdLookup(spark_view, "acc"), "note": _IdLookup(spark_view, "note"),
                        "cid": np.empty(0, object), "t": np.empty(0, np.int64)}
         if spark_view.n_edges <= driver_edges:
             view._take(spark_view.comments, spark_view.edges)
             view.held["acc"][:] = True
             view.held["col"][:] = True
+            # every edge held: the per-node values the null copies read (local build_view's)
+            view.row_deg = np.bincount(view.acc, minlength=view.n_acc).astype(float)
+            view.col_weight = np.zeros(view.n_col)
+            view.col_weight[view.col] = view.rows_of_edges["col_weight"].to_numpy(float)[view.edge_ptr[:-1]]
         else:
             view.ensure("acc", rows)
             view.ensure("col", cols)
@@ -461,24 +504,39 @@ class FetchedView(View):
             return
         key = "acc" if side == "acc" else "col"
         spark = self.spark_view.edges.sparkSession
-        wanted = spark.createDataFrame(pd.DataFrame({key: np.unique(missing)}), f"{key} long")
-        from pyspark.sql import functions as F
-
-        self._take(_semi(self.spark_view.comments, F.broadcast(wanted), key),
-                   _semi(self.spark_view.edges, F.broadcast(wanted), key))
+        missing = np.unique(missing)
+        wanted = spark.createDataFrame(pd.DataFrame({key: missing}), f"{key} long")
+        self._take(_semi(self.spark_view.comments, wanted, key, len(missing)),
+                   _semi(self.spark_view.edges, wanted, key, len(missing)))
         self.held[side][missing] = True
         self.fetches += 1
 
     def _take(self, comments, edges) -> None:
-        """Add the ``comments`` (acc, col, comment_id, t) and ``edges`` (their attributes) fetched."""
-        rows = comments.select("acc", "col", "comment_id", "t").toPandas()
-        attrs = edges.select("acc", "col", "note", "stratum", "window", "expected", "weight", "shared").toPandas()
-        rows = rows.merge(attrs, on=["acc", "col"], how="inner")
+        """Add the ``comments`` (acc, col, cid, comment_id, t) and ``edges`` (their attributes) fetched.
+
+        The rows held stay in (account, column, time, comment) order; a comment fetched again (its account
+        held, now its column asked for) is recognised by its code ``cid``, not its id: integer sorts and
+        look-ups, where sorting and hashing millions of id strings took most of a fetch."""
+        rows = comments.select("acc", "col", "cid", "comment_id", "t").toPandas()
+        attrs = edges.select("acc", "col", "note", "stratum", "window", "expected", "col_weight", "weight",
+                             "shared").toPandas()
+        rows = _with_edge_attributes(rows, attrs, self.n_col)
+        cid = rows["cid"].to_numpy(np.int64)
+        if len(cid) and cid.max() >= len(self.held_cid):
+            grown = np.zeros(max(int(cid.max()) + 1, 2 * len(self.held_cid)), bool)
+            grown[:len(self.held_cid)] = self.held_cid
+            self.held_cid = grown
+        # a comment once (two fetches can both bring it); the first row of each is as good as any
+        fresh = ~self.held_cid[cid]
+        fresh &= ~pd.Series(cid).duplicated().to_numpy()
+        rows = rows[fresh]
+        self.held_cid[rows["cid"].to_numpy(np.int64)] = True
         self.tables["acc"].fetch(rows["acc"].to_numpy(np.int64))
         self.tables["note"].fetch(rows["note"].to_numpy(np.int64))
         merged = pd.concat([self.rows_of_edges, rows], ignore_index=True) if len(self.rows_of_edges) else rows
-        merged = merged.drop_duplicates("comment_id", ignore_index=True)
-        self.rows_of_edges = merged.sort_values(["acc", "col", "t", "comment_id"], kind="stable", ignore_index=True)
+        # cid is the comment id's rank among the sorted ids: the same order as the ids themselves
+        order = np.lexsort([merged[c].to_numpy(np.int64) for c in ("cid", "t", "col", "acc")])
+        self.rows_of_edges = merged.take(order).reset_index(drop=True)
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -496,14 +554,36 @@ class FetchedView(View):
         self.edge_rows = np.arange(len(r), dtype=np.int64)
         self.tables["cid"] = r["comment_id"].to_numpy(dtype=object)
         self.tables["t"] = r["t"].to_numpy(np.int64)
-        self.note_of = dict(zip(self.col.tolist(), r["note"].to_numpy(np.int64)[at].tolist()))
+        self.held_cols, first_of = np.unique(self.col, return_index=True)
+        self.held_col_notes = r["note"].to_numpy(np.int64)[at][first_of]
         self._by_side.clear()
 
     def window_sizes(self) -> np.ndarray:
         return self.spark_view.window_sizes
 
     def notes_of(self, cols: np.ndarray) -> np.ndarray:
-        return np.array([self.note_of[int(c)] for c in cols], dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        at = np.searchsorted(self.held_cols, cols)
+        if len(cols) and (at.max() >= len(self.held_cols) or (self.held_cols[at] != cols).any()):
+            raise KeyError("notes_of: a column whose edges are not held")
+        return self.held_col_notes[at]
+
+
+def _with_edge_attributes(rows: pd.DataFrame, attrs: pd.DataFrame, n_col: int) -> pd.DataFrame:
+    """``rows`` (comments: ``acc``, ``col``, ...) with the attributes of their edge from ``attrs`` (one row per
+    edge), rows without an edge dropped: an inner join on (acc, col), by binary search on one integer key
+    (pandas' merge on two columns hashes both sides: seconds per million rows). O((R + E) log E)."""
+    key = attrs["acc"].to_numpy(np.int64) * n_col + attrs["col"].to_numpy(np.int64)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    wanted = rows["acc"].to_numpy(np.int64) * n_col + rows["col"].to_numpy(np.int64)
+    at = np.minimum(np.searchsorted(key, wanted), max(len(key) - 1, 0))
+    found = key[at] == wanted if len(key) else np.zeros(len(wanted), bool)
+    edge = order[at[found]]
+    out = rows[found].reset_index(drop=True)
+    for column in attrs.columns.drop(["acc", "col"]):
+        out[column] = attrs[column].to_numpy()[edge]
+    return out
 
 
 class _IdLookup:
@@ -523,7 +603,7 @@ class _IdLookup:
         spark = self.spark_view.edges.sparkSession
         wanted = spark.createDataFrame(pd.DataFrame({"code": missing}), "code long")
         column = "account_id" if self.kind == "acc" else "note_id"
-        found = _semi(self.spark_view.ids[self.kind], wanted, "code").select("code", column).toPandas()
+        found = _semi(self.spark_view.ids[self.kind], wanted, "code", len(missing)).select("code", column).toPandas()
         self.known.update(zip(found["code"].to_numpy(np.int64).tolist(), found[column].tolist()))
 
     def __getitem__(self, codes) -> np.ndarray:

@@ -6,7 +6,7 @@ under ``spark-submit`` the submitted master is kept unless one is given),
 is the executor), ``RINGSCOPE_SPARK_SHUFFLE_PARTITIONS`` (default 16) and
 ``RINGSCOPE_SPARK_LOCAL_DIR`` (scratch for shuffles and spills, default
 ``<RINGSCOPE_HOME>/spark``) and ``RINGSCOPE_SPARK_DRIVER_EDGES`` (the most edges a detector
-takes onto the driver in one piece, default 2,000,000; larger edge sets are worked on by the
+takes onto the driver in one piece, default 10,000,000; larger edge sets are worked on by the
 executors until they are that small). Python workers run this interpreter, so they
 import the same ringscope and pandas as the driver.
 """
@@ -29,9 +29,11 @@ _LOCK = threading.Lock()
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 warnings.filterwarnings("ignore", message="The copy keyword is deprecated", module="pyspark")
 _MEMORY = re.compile(r"^\d+[kmgt]?$", re.IGNORECASE)
-# ~50 MB of (account, column, weight) rows and their sparse matrices: small beside any driver's memory,
-# and well below a platform of a million accounts (~3 M edges per view).
-DRIVER_EDGES = 2_000_000
+# A view of this many edges (~3 M comments per million accounts) is searched whole on the driver, null
+# copies included: on one machine many times faster than the Spark passes a larger one takes (a copy's
+# batch peel ends in a near-fixed point that each pass trims by a few nodes). Its cost on the driver is
+# measured in benchmarks/results/spark_detection.md; lower it with the driver's memory.
+DRIVER_EDGES = 10_000_000
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
+from ringscope.detection.dense_blocks import DenseBlockParams, build_view, detect_dense_blocks
 from ringscope.spark import dense_blocks as spark_dense_blocks
 from ringscope.spark.source import PlatformSource, typed
 from tests.detection.test_dense_blocks import _background, _busy, _farm, _weekly_background
@@ -22,10 +22,13 @@ def _lake(tmp_path, rows) -> tuple[PlatformSource, pd.DataFrame]:
     return tmp_path / "lake", typed(comments.copy(), ["created_at"])
 
 
-@pytest.mark.parametrize("driver_edges", [spark_dense_blocks.DRIVER_EDGES, 300])
-def test_a_planted_farm_beside_busy_accounts_gives_the_same_findings(spark, tmp_path, driver_edges):
-    """Two farms, accounts busy in the same weeks and a sparse background; with ``driver_edges`` at 300
-    the batch peel, the pruning to the cores and the search's fetches all go through Spark."""
+@pytest.mark.parametrize("regime", ["views whole", "copies whole", "all on Spark"])
+def test_a_planted_farm_beside_busy_accounts_gives_the_same_findings(spark, tmp_path, regime):
+    """Two farms, accounts busy in the same weeks and a sparse background. ``views whole``: the default
+    ``driver_edges``, each view is taken to the driver and searched by the local functions; ``copies
+    whole``: the views are one edge too many, so their null copies are made on Spark (and taken whole, having
+    fewer shared edges), their cores pruned on Spark and the search fetches edges; ``all on Spark``: at 300
+    the batch peel and the pruning passes run on Spark too."""
     rng = np.random.default_rng(1)
     farm, members = _farm(rng)
     small, _ = _farm(np.random.default_rng(9), m=12, n=10, p=0.6)
@@ -33,18 +36,25 @@ def test_a_planted_farm_beside_busy_accounts_gives_the_same_findings(spark, tmp_
     busy, _ = _busy(rng, n_accounts=8, per_day=6)
     lake, comments = _lake(tmp_path, _background(rng) + farm + small + busy + _weekly_background(rng))
     params = DenseBlockParams()
+    smallest_view = min(len(build_view(comments, name, params)[0].acc) for name in ("event", "note"))
+    driver_edges = {"views whole": spark_dense_blocks.DRIVER_EDGES, "copies whole": smallest_view - 1,
+                    "all on Spark": 300}[regime]
     expected = detect_dense_blocks(comments, params)
     assert len(expected) >= 2 and members <= set().union(*(f.members for f in expected))
     lines = []
     found = spark_dense_blocks.detect_dense_blocks(PlatformSource(spark, str(lake)), params, lines.append,
                                                    driver_edges=driver_edges)
     assert found == expected
-    if driver_edges < spark_dense_blocks.DRIVER_EDGES:
-        assert any("fetches" in line and " 0 fetches" not in line for line in lines), lines
+    whole = [line for line in lines if "taken to the driver whole" in line]
+    if regime == "views whole":
+        assert len(whole) == 2, lines
+    else:
+        assert not whole and any("fetches" in line and " 0 fetches" not in line for line in lines), lines
 
 
 def test_the_simulated_platform_gives_the_same_findings_on_spark(spark, platform):
-    """The 10k platform's ~30k edges per view fit the driver whole (the default ``DRIVER_EDGES``)."""
+    """The 10k platform's ~30k edges per view fit the driver whole (the default ``DRIVER_EDGES``): the
+    views are built on Spark, the rest is the local functions'."""
     comments = typed(pd.read_parquet(platform / "comments"), ["created_at"])
     params = DenseBlockParams()
     expected = detect_dense_blocks(comments, params)
