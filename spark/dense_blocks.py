@@ -58,7 +58,6 @@ from ringscope.detection.lockstep import COMMENT_COLUMNS
 from ringscope.spark.codes import sorted_ranks
 from ringscope.spark.lockstep import timed_comments
 from ringscope.spark.progress import Stages
-from ringscope.spark.session import DRIVER_EDGES
 from ringscope.spark.source import PlatformSource
 
 # Pruning on Spark keeps nodes a hair below the level, so that a sum added in another order never
@@ -116,19 +115,19 @@ def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_
         stages.done(f"{view.name} view: edges", view.n_edges)
         copies = max(params.null_copies, 1)
         if view.n_edges <= driver_edges:
-            fetched = FetchedView.around(view, np.empty(0, np.int64), np.empty(0, np.int64), driver_edges)
+            fetched = FetchedView.whole(view)
             stages.done(f"{view.name} view: taken to the driver whole", view.n_edges)
             g0, _ = null_density(fetched, params.null_copies, params.seed, params.min_accounts)
+            stages.done(f"{view.name} view: densest block of {copies} null copies ({g0:.3f})", view.n_edges)
             where = "the whole view"
         else:
             g0 = max(copy_density(view, copy, params, driver_edges) for copy in range(copies))
-        stages.done(f"{view.name} view: densest block of {copies} null copies ({g0:.3f})", view.n_edges)
-        if g0 <= 0:
-            return []
-        if view.n_edges > driver_edges:
+            stages.done(f"{view.name} view: densest block of {copies} null copies ({g0:.3f})", view.n_edges)
+            if g0 <= 0:
+                return []
             rows, cols = spark_core(view.weighted(view.edges.where("shared")), params.density_margin * g0,
                                     driver_edges)
-            fetched = FetchedView.around(view, rows, cols, driver_edges)
+            fetched = FetchedView.around(view, rows, cols)
             where = f"a core of {len(rows):,} accounts and {len(cols):,} columns"
         found = view_findings(fetched, fetched.tables, vi, g0, params)
         stages.done(f"{view.name} view: blocks found in {where} ({fetched.fetches} fetches, "
@@ -357,8 +356,9 @@ def spark_densest_density(weighted, n_acc: int, n_col: int, min_rows: int, drive
         edges, rows_alive, cols_alive, n_rows, n_cols = cut, keep_r, keep_c, kept_r, kept_c
         n_edges = edges.count()
     if not done:
-        ri = _ids(rows_alive, "acc", n_acc)
-        ci = _ids(cols_alive, "col", n_col)
+        # the first pass neither stopped nor kept everything, so it cut: rows_alive and cols_alive are set
+        ri = _ids(rows_alive, "acc")
+        ci = _ids(cols_alive, "col")
         sub = _local_matrix(edges, ri, ci)
         lb, _ = batch_peel_bound(sub, ri, ci, n_acc, min_rows, lb, BATCH_PEEL_ROUNDS - rounds)
     _release(edges, rows_alive, cols_alive, owned=weighted)
@@ -379,10 +379,8 @@ def _release(*frames, owned=None) -> None:
             frame.unpersist()
 
 
-def _ids(frame, column: str, n: int) -> np.ndarray:
-    """The sorted ids in ``frame``'s ``column``; all of ``0..n-1`` when ``frame`` is None (nothing cut yet)."""
-    if frame is None:
-        return np.arange(n)
+def _ids(frame, column: str) -> np.ndarray:
+    """The sorted ids in ``frame``'s ``column``."""
     return np.sort(frame.toPandas()[column].to_numpy(np.int64))
 
 
@@ -473,10 +471,7 @@ class FetchedView(View):
     (``cid``, ``t``) and id lookups for the accounts and notes named (``acc``, ``note``)."""
 
     @classmethod
-    def around(cls, spark_view: SparkView, rows: np.ndarray, cols: np.ndarray,
-               driver_edges: int = DRIVER_EDGES) -> "FetchedView":
-        """The view holding every edge of the accounts ``rows`` and columns ``cols`` (of all of
-        ``spark_view`` when it has at most ``driver_edges`` edges)."""
+    def _empty(cls, spark_view: SparkView) -> "FetchedView":
         empty = np.empty(0, np.int64)
         view = cls(spark_view.name, empty, empty, spark_view.n_acc, spark_view.n_col, None, None, None, None,
                    np.zeros(1, np.int64), empty, empty, empty, np.empty(0), np.empty(0), np.empty(0, bool))
@@ -488,17 +483,27 @@ class FetchedView(View):
         view.held_cols, view.held_col_notes = np.empty(0, np.int64), np.empty(0, np.int64)
         view.tables = {"acc": _IdLookup(spark_view, "acc"), "note": _IdLookup(spark_view, "note"),
                        "cid": np.empty(0, object), "t": np.empty(0, np.int64)}
-        if spark_view.n_edges <= driver_edges:
-            view._take(spark_view.comments, spark_view.edges)
-            view.held["acc"][:] = True
-            view.held["col"][:] = True
-            # every edge held: the per-node values the null copies read (local build_view's)
-            view.row_deg = np.bincount(view.acc, minlength=view.n_acc).astype(float)
-            view.col_weight = np.zeros(view.n_col)
-            view.col_weight[view.col] = view.rows_of_edges["col_weight"].to_numpy(float)[view.edge_ptr[:-1]]
-        else:
-            view.ensure("acc", rows)
-            view.ensure("col", cols)
+        return view
+
+    @classmethod
+    def whole(cls, spark_view: SparkView) -> "FetchedView":
+        """The view holding every edge of ``spark_view``, with the per-node values its null copies read
+        (the local ``build_view``'s ``row_deg`` and ``col_weight``)."""
+        view = cls._empty(spark_view)
+        view._take(spark_view.comments, spark_view.edges)
+        view.held["acc"][:] = True
+        view.held["col"][:] = True
+        view.row_deg = np.bincount(view.acc, minlength=view.n_acc).astype(float)
+        view.col_weight = np.zeros(view.n_col)
+        view.col_weight[view.col] = view.rows_of_edges["col_weight"].to_numpy(float)[view.edge_ptr[:-1]]
+        return view
+
+    @classmethod
+    def around(cls, spark_view: SparkView, rows: np.ndarray, cols: np.ndarray) -> "FetchedView":
+        """The view holding every edge of the accounts ``rows`` and columns ``cols``."""
+        view = cls._empty(spark_view)
+        view.ensure("acc", rows)
+        view.ensure("col", cols)
         return view
 
     def ensure(self, side: str, nodes: np.ndarray) -> None:
@@ -530,10 +535,9 @@ class FetchedView(View):
             grown = np.zeros(max(int(cid.max()) + 1, 2 * len(self.held_cid)), bool)
             grown[:len(self.held_cid)] = self.held_cid
             self.held_cid = grown
-        # a comment once (two fetches can both bring it); the first row of each is as good as any
-        fresh = ~self.held_cid[cid]
-        fresh &= ~pd.Series(cid).duplicated().to_numpy()
-        rows = rows[fresh]
+        # a comment once: a fetch brings each of its comments once (one side's semi join, one edge per
+        # comment), but a later fetch brings again those of the edges between nodes of both sides
+        rows = rows[~self.held_cid[cid]]
         self.held_cid[rows["cid"].to_numpy(np.int64)] = True
         self.tables["acc"].fetch(rows["acc"].to_numpy(np.int64))
         self.tables["note"].fetch(rows["note"].to_numpy(np.int64))

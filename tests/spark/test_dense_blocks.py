@@ -9,6 +9,7 @@ import pytest
 
 from ringscope.detection.dense_blocks import DenseBlockParams, build_view, detect_dense_blocks
 from ringscope.spark import dense_blocks as spark_dense_blocks
+from ringscope.spark.session import DRIVER_EDGES
 from ringscope.spark.source import PlatformSource, typed
 from tests.detection.test_dense_blocks import _background, _busy, _farm, _weekly_background
 from tests.spark.lakes import write_lake
@@ -37,7 +38,7 @@ def test_a_planted_farm_beside_busy_accounts_gives_the_same_findings(spark, tmp_
     lake, comments = _lake(tmp_path, _background(rng) + farm + small + busy + _weekly_background(rng))
     params = DenseBlockParams()
     smallest_view = min(len(build_view(comments, name, params)[0].acc) for name in ("event", "note"))
-    driver_edges = {"views whole": spark_dense_blocks.DRIVER_EDGES, "copies whole": smallest_view - 1,
+    driver_edges = {"views whole": DRIVER_EDGES, "copies whole": smallest_view - 1,
                     "all on Spark": 300}[regime]
     expected = detect_dense_blocks(comments, params)
     assert len(expected) >= 2 and members <= set().union(*(f.members for f in expected))
