@@ -30,6 +30,10 @@ def command(port: int = 8501, headless: bool = True) -> list[str]:
         "--server.address", os.environ.get("RINGSCOPE_APP_ADDRESS", "127.0.0.1"),
         "--server.fileWatcherType", "none",  # no reloading under investigators' feet
         "--server.runOnSave", "false",
+        # Streamlit runs a full gc.collect(2) after every script run by default; with a 1M-account run's
+        # caches in the process that cost ~0.1 s of every click (py-spy, benchmarks/results/app_browser.md).
+        # Python's own generational collector still runs.
+        "--runner.postScriptGC", "false",
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "minimal",
         "--server.maxUploadSize", "50",

@@ -30,6 +30,7 @@ from typing import Any, Callable, Protocol
 from ringscope.auth.masking import mask_identifier, render_reason
 from ringscope.auth.roles import Actor
 from ringscope.queries.neighbours import ClusterGraph, Expansion, GraphEdge, GraphNode, NeighbourCounts
+from ringscope.webapp.layout import ring_around, spring_positions
 
 CAP_MIN, CAP_DEFAULT, CAP_MAX = 50, 100, 200
 HUB_LIMIT = 500
@@ -84,6 +85,9 @@ class ExplorerState:
     nodes: dict[str, GraphNode] = field(default_factory=dict)
     edges: dict[tuple[str, str, str], GraphEdge] = field(default_factory=dict)
     near: dict[str, str] = field(default_factory=dict)  # uid -> the uid it was expanded from
+    # uid -> (x, y) computed on the server when the graph was opened (``webapp.layout``): the browser draws
+    # them as they are instead of settling a layout itself; nodes added later are placed near their origin
+    positions: dict[str, tuple[float, float]] = field(default_factory=dict)
     hidden: set[str] = field(default_factory=set)
     pinned: set[str] = field(default_factory=set)
     more: set[str] = field(default_factory=set)  # expanded nodes with neighbours not drawn yet
@@ -134,6 +138,7 @@ def _reset(state: ExplorerState, graph_id: str, title: str) -> None:
     state.nodes.clear()
     state.edges.clear()
     state.near.clear()
+    state.positions.clear()
     state.hidden.clear()
     state.pinned.clear()
     state.more.clear()
@@ -144,11 +149,15 @@ def _reset(state: ExplorerState, graph_id: str, title: str) -> None:
     state.focus = None
 
 
-def open_cluster(state: ExplorerState, cluster: ClusterGraph) -> None:
-    """Draw a cluster (members and what they share) as a fresh graph."""
+def open_cluster(state: ExplorerState, cluster: ClusterGraph,
+                 positions: dict[str, tuple[float, float]] | None = None) -> None:
+    """Draw a cluster (members and what they share) as a fresh graph, at ``positions`` if given
+    (``cluster_positions``), else laid out by the browser."""
     _reset(state, cluster.cluster_id, f"cluster {cluster.cluster_id}")
     for node in cluster.nodes:
         state.nodes.setdefault(node.uid, node)
+    if positions and all(uid in positions for uid in state.nodes):
+        state.positions.update((uid, positions[uid]) for uid in state.nodes)
     for edge in cluster.edges:
         if edge.source in state.nodes and edge.target in state.nodes:
             state.edges[(edge.source, edge.target, edge.type)] = edge
@@ -158,10 +167,18 @@ def open_cluster(state: ExplorerState, cluster: ClusterGraph) -> None:
     _check_size(state)
 
 
+def cluster_positions(cluster: ClusterGraph) -> dict[str, tuple[float, float]]:
+    """Where ``open_cluster`` draws the cluster's nodes: a force-directed layout of its drawing, the same
+    every time for the same cluster (seeded by its id)."""
+    return spring_positions([n.uid for n in cluster.nodes], [(e.source, e.target) for e in cluster.edges],
+                            seed=cluster.cluster_id)
+
+
 def open_node(state: ExplorerState, node: GraphNode) -> None:
     """Start a fresh graph from one node (search result, entity panel)."""
     _reset(state, node.uid, name(node.uid))
     state.nodes[node.uid] = node
+    state.positions[node.uid] = (0.0, 0.0)
     state.selected = node.uid
 
 
@@ -175,8 +192,12 @@ def add_node(state: ExplorerState, node: GraphNode, near: str | None = None) -> 
 def apply_expansion(state: ExplorerState, expansion: Expansion) -> int:
     """Add an expansion's nodes and edges; returns how many nodes were new."""
     before = len(state.nodes)
+    fresh = [node.uid for node in expansion.nodes if node.uid not in state.nodes]
     for node in expansion.nodes:
         add_node(state, node, near=expansion.center)
+    center = state.positions.get(expansion.center)
+    if center is not None:  # drawn where the browser puts them too, so a redrawn graph needs no physics
+        state.positions.update(zip(fresh, ring_around(center, len(fresh))))
     for edge in expansion.edges:
         state.edges[(edge.source, edge.target, edge.type)] = edge
     if expansion.more:
@@ -343,6 +364,8 @@ def to_component(state: ExplorerState, actor: Actor | None, height: int = 620) -
             "borderWidth": 4 if pinned else 1,
             "fixed": pinned,
             **({"near": state.token(state.near[n.uid])} if n.uid in state.near else {}),
+            **({"x": state.positions[n.uid][0], "y": state.positions[n.uid][1]} if n.uid in state.positions
+               else {}),
         })
     edges = [{"id": state.token(f"{a}|{b}|{t}"), "from": state.token(a), "to": state.token(b), "title": t}
              for (a, b, t) in state.edges if a in visible_ids and b in visible_ids]

@@ -156,3 +156,38 @@ def test_personal_identifiers_never_reach_the_browser_for_a_viewer():
     assert all("203.0.113.77" not in n["id"] for n in data["nodes"])
     # messages mask too, whoever reads them
     assert "203.0.113.77" not in logic.name(ip.uid)
+
+
+# --- where nodes are drawn (server-side layout) -----------------------------------------------------
+
+def test_a_cluster_opened_with_positions_is_drawn_at_them_and_expansions_go_on_a_ring():
+    s = logic.ExplorerState()
+    c = cluster(4)
+    positions = logic.cluster_positions(c)
+    assert set(positions) == {n.uid for n in c.nodes}
+    assert positions == logic.cluster_positions(c)  # the same cluster is laid out the same way every time
+    logic.open_cluster(s, c, positions)
+    drawn = {n["id"]: (n["x"], n["y"]) for n in logic.to_component(s, VIEWER)["nodes"]}
+    assert drawn == {s.token(uid): xy for uid, xy in positions.items()}
+    # an expansion's new nodes are placed around the node they came from, so a redraw needs no physics
+    svc = FakeServices({"Account:a000001": 3})
+    logic.request_expand(s, "Account:a000001", svc)
+    new = [uid for uid in s.nodes if uid.startswith("Account:a000001-n")]
+    assert len(new) == 3 and all(uid in s.positions for uid in new)
+    cx, cy = positions["Account:a000001"]
+    radii = {round(((s.positions[u][0] - cx) ** 2 + (s.positions[u][1] - cy) ** 2) ** 0.5) for u in new}
+    assert len(radii) == 1 and radii.pop() > 120
+    assert all(s.positions[u] == positions[u] for u in positions)  # nothing drawn before moved
+    assert all("x" in n for n in logic.to_component(s, VIEWER)["nodes"])
+
+
+def test_positions_that_do_not_cover_the_drawing_leave_the_layout_to_the_browser():
+    s = logic.ExplorerState()
+    c = cluster(3)
+    partial = dict(list(logic.cluster_positions(c).items())[:2])
+    logic.open_cluster(s, c, partial)
+    assert not s.positions and not any("x" in n for n in logic.to_component(s, VIEWER)["nodes"])
+    # and a new graph forgets the old one's positions
+    logic.open_cluster(s, c, logic.cluster_positions(c))
+    logic.open_node(s, account(99))
+    assert s.positions == {"Account:a000099": (0.0, 0.0)}

@@ -96,7 +96,7 @@ def open_cluster(cluster_id: str) -> None:
     cluster = services.cluster_graph(cluster_id)
     if cluster is None:
         raise services.AppError(f"Cluster {cluster_id} no longer exists (its run may have been removed).")
-    logic.open_cluster(explorer(), cluster)
+    logic.open_cluster(explorer(), cluster, services.cluster_positions(cluster_id))
     st.session_state["explorer_cluster"] = cluster_id
     go("explorer")
 

@@ -108,18 +108,27 @@ def workspace() -> None:
     with panel:
         with services.shown_errors():
             _selection(state, who)
+    # Both tables below are built only while their expander is open: a closed expander's content would
+    # still be computed and sent on every click in the drawing (5,000 members of a large cluster).
     cluster_id = st.session_state.get("explorer_cluster")
     if cluster_id and state.graph_id and state.title.endswith(cluster_id):
-        with st.expander("All members of the cluster"), services.shown_errors():
-            members = services.cluster_members(cluster_id)
-            table([{"account": m.account_id, "nickname": m.nickname or "", "status": m.status or "",
-                           "member score": m.member_score, "risk": m.risk,
-                           "registered": fmt_time(m.registered_at)} for m in members],
-                         hide_index=True, width="stretch", key="cluster_members")
-            if len(members) >= 5000:
-                st.caption("The first 5,000 members by member score.")
-    with st.expander("Table of what is drawn"):
-        table(logic.node_rows(state, who), hide_index=True, width="stretch", key="drawn_nodes")
+        members_box = st.expander("All members of the cluster", key="explorer_members_open", on_change="rerun")
+        if members_box.open:
+            with members_box, services.shown_errors():
+                _members(cluster_id)
+    drawn_box = st.expander("Table of what is drawn", key="explorer_drawn_open", on_change="rerun")
+    if drawn_box.open:
+        with drawn_box:
+            table(logic.node_rows(state, who), hide_index=True, width="stretch", key="drawn_nodes")
+
+
+def _members(cluster_id: str) -> None:
+    members = services.cluster_members(cluster_id)
+    table([{"account": m.account_id, "nickname": m.nickname or "", "status": m.status or "",
+            "member score": m.member_score, "risk": m.risk, "registered": fmt_time(m.registered_at)}
+           for m in members], hide_index=True, width="stretch", key="cluster_members")
+    if len(members) >= 5000:
+        st.caption("The first 5,000 members by member score.")
 
 
 def _tables(state: logic.ExplorerState, who) -> None:

@@ -47,8 +47,9 @@ def _clusters(run_id: str) -> None:
                  icon=":material/hub:"):
         with services.shown_errors():
             open_cluster(clusters[0].cluster_id)
+    who = actor()
     rows = [{"risk": round(c.score, 3), "detector": c.detector, "members": c.size,
-             "why": masked_text(c.reason or "", actor()), "cluster": c.cluster_id.split(":", 1)[-1]} for c in clusters]
+             "why": masked_text(c.reason or "", who), "cluster": c.cluster_id.split(":", 1)[-1]} for c in clusters]
     event = table(rows, key="clusters_table", on_select="rerun", selection_mode="single-row",
                          hide_index=True, width="stretch",
                          column_config={"risk": st.column_config.ProgressColumn("risk", min_value=0, max_value=1,

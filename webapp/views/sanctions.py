@@ -39,10 +39,13 @@ def render() -> None:
     done = st.session_state.pop("sx_done", None)
     if done:
         st.success(done)
-    tabs = st.tabs(["Preview and apply", "Awaiting approval", "Revoke on appeal", "History"])
-    for tab, body in zip(tabs, (_preview, _approvals, _revoke, _history)):
-        with tab:
-            _tab(body, module, who)
+    # Only the open tab is built: building all four (the pending list, the history table) cost the browser
+    # ~0.5 s of rendering on every visit (measured at 1M accounts).
+    tabs = st.tabs(list(TABS), key="sx_tab", on_change="rerun")
+    for tab, body in zip(tabs, TABS.values()):
+        if tab.open:
+            with tab:
+                _tab(body, module, who)
 
 
 @st.fragment
@@ -208,3 +211,8 @@ def _history(module, who) -> None:
                    "approved by": r.approved_by or "", "expires": fmt_time(str(r.expires_at or "")) or "",
                    "path": path_text(r.path, who)} for r in records],
                  hide_index=True, width="stretch", key="sx_history")
+
+
+# The page's tabs, in order: title -> what builds it.
+TABS = {"Preview and apply": _preview, "Awaiting approval": _approvals, "Revoke on appeal": _revoke,
+        "History": _history}
