@@ -15,15 +15,16 @@ The local detector's stages, and where each runs here:
    as numpy's) and its weight (``edge_weights``, numpy on the executors) are joins and aggregations.
 2. The null copies. Each window of a copy is permuted on an executor by ``permute_window``, seeded by
    (seed, copy, window) as the local engine seeds it, so a copy is the local copy. A copy of at most
-   ``driver_edges`` edges (``RINGSCOPE_SPARK_DRIVER_EDGES``) is taken to the driver once and the local
-   ``densest_density`` runs on it. A larger one's densest block is bounded by the batch peel
-   (``batch_peel_bound``): its passes run on Spark while more than ``driver_edges`` edges are left, the
+   ``copy_edges`` edges (``COPY_EDGES_PER_DRIVER_EDGE`` times ``RINGSCOPE_SPARK_DRIVER_EDGES``: a copy's edge
+   costs the driver a fraction of a view's) is taken to the driver once and the local ``densest_density``
+   runs on it. A larger one's densest block is bounded by the batch peel
+   (``batch_peel_bound``): its passes run on Spark while more than ``copy_edges`` edges are left, the
    driver finishes them; then the copy is pruned on Spark to its core at the bound (a hair below it, so
    that a sum added in another order never drops a node the local engine keeps) until it fits, and the
    driver prunes the rest exactly and peels it (``prune_core``, ``densest_in_core``). The passes are what
    lets a copy larger than one process be worked at all; they are costly: a null copy's batch peel ends
    in a large near-fixed point (~0.7 M edges per million accounts in the event view, 1.3 M in the note
-   view) that each pass trims by a few nodes, so once that tail is larger than ``driver_edges``, each of
+   view) that each pass trims by a few nodes, so once that tail is larger than ``copy_edges``, each of
    its ~30-40 passes is a Spark job.
 3. The blocks. A view that fits is searched whole on the driver. In a larger one, every block lies in
    the view's core at level lambda = margin x g0 (a node of a block of density >= lambda has weighted
@@ -66,6 +67,11 @@ SPARK_SLACK = 1.0 - 1e-9
 # The most node ids a semi join sends to every executor rather than shuffling the edges (8 bytes each,
 # ~16 in Spark's hash relation: 5 M ids ~80 MB per executor).
 BROADCAST_KEYS = 5_000_000
+# A null copy's edge costs the driver an (account, column, weight) triple: 70-89 bytes an edge at the peel's
+# peak beyond the 24 of the frame itself (traced on the 1M lake's copies), ~150 with the transfer; a view's
+# edge carries its comments (~550 bytes an edge: 5 GB for the 9.1 M edges of a 3M view). So a copy three
+# times the driver's share of view edges is taken whole for about what a view at the share costs.
+COPY_EDGES_PER_DRIVER_EDGE = 3
 # Comments per batch of whole notes when numbering events.
 ROWS_PER_BATCH = 400_000
 
@@ -77,12 +83,14 @@ WEIGHTED_SCHEMA = "acc long, col long, w double"
 
 def detect_dense_blocks(source: PlatformSource, params: DenseBlockParams,
                         log: Callable[[str], None] = lambda line: None,
-                        driver_edges: int | None = None) -> list[ClusterFinding]:
+                        driver_edges: int | None = None, copy_edges: int | None = None) -> list[ClusterFinding]:
     """The local ``detect_dense_blocks`` over the platform at ``source``: each view built on Spark, g0
-    from its null copies, the blocks found on the driver in its core. ``driver_edges``: the most edges
-    taken onto the driver in one piece (default: the source's, ``RINGSCOPE_SPARK_DRIVER_EDGES``; tests
-    lower it to make Spark do the passes)."""
+    from its null copies, the blocks found on the driver in its core. ``driver_edges``: the most view edges
+    taken onto the driver in one piece (default: the source's, ``RINGSCOPE_SPARK_DRIVER_EDGES``);
+    ``copy_edges``: the most edges of a null copy (default ``COPY_EDGES_PER_DRIVER_EDGE`` times
+    ``driver_edges``). Tests lower both to make Spark do the passes."""
     driver_edges = source.driver_edges if driver_edges is None else driver_edges
+    copy_edges = COPY_EDGES_PER_DRIVER_EDGE * driver_edges if copy_edges is None else copy_edges
     names = view_names(params)
     comments = source.frame("comments", COMMENT_COLUMNS)
     if comments is None:
@@ -98,19 +106,20 @@ def detect_dense_blocks(source: PlatformSource, params: DenseBlockParams,
         found: list[tuple[float, int, ClusterFinding]] = []
         for vi, name in enumerate(names):
             found += _view_findings(SparkView.build(coded, ids, name, params, n_acc, n_comments), vi, params,
-                                    driver_edges, stages)
+                                    driver_edges, copy_edges, stages)
         return merged_findings(found)
     finally:
         for frame in (coded, *ids.values()):
             frame.unpersist()
 
 
-def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_edges: int,
+def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_edges: int, copy_edges: int,
                    stages: Stages) -> list[tuple[float, int, ClusterFinding]]:
     """One view's findings (``view_findings``). A view of at most ``driver_edges`` edges is taken to the driver
     whole and the local functions do the rest (its null copies, ``null_density``, and the search): on one
-    machine that is many times faster than Spark passes. A larger one: g0 from its null copies on Spark,
-    the blocks in its core, which the driver holds with the edges the search asks for."""
+    machine that is many times faster than Spark passes. A larger one: g0 from its null copies made on
+    Spark (each taken whole if it has at most ``copy_edges`` edges), the blocks in its core, which the
+    driver holds with the edges the search asks for."""
     try:
         stages.done(f"{view.name} view: edges", view.n_edges)
         copies = max(params.null_copies, 1)
@@ -121,8 +130,11 @@ def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_
             stages.done(f"{view.name} view: densest block of {copies} null copies ({g0:.3f})", view.n_edges)
             where = "the whole view"
         else:
-            g0 = max(copy_density(view, copy, params, driver_edges) for copy in range(copies))
-            stages.done(f"{view.name} view: densest block of {copies} null copies ({g0:.3f})", view.n_edges)
+            densities = [copy_density(view, copy, params, copy_edges) for copy in range(copies)]
+            g0 = max(d for d, _edges in densities)
+            whole = sum(edges <= copy_edges for _d, edges in densities)
+            stages.done(f"{view.name} view: densest block of {copies} null copies ({g0:.3f}; {whole} of them "
+                        f"taken to the driver whole, at most {copy_edges:,} edges)", view.n_edges)
             if g0 <= 0:
                 return []
             rows, cols = spark_core(view.weighted(view.edges.where("shared")), params.density_margin * g0,
@@ -268,8 +280,9 @@ def _with_windows(edges, params: DenseBlockParams):
 # --------------------------------------------------------------------------- null copies
 
 
-def copy_density(view: SparkView, copy: int, params: DenseBlockParams, driver_edges: int) -> float:
-    """The densest-block density of null copy ``copy`` of ``view`` (the local ``null_density``'s, one copy)."""
+def copy_density(view: SparkView, copy: int, params: DenseBlockParams, max_edges: int) -> tuple[float, int]:
+    """The densest-block density of null copy ``copy`` of ``view`` (the local ``null_density``'s, one copy),
+    and the copy's number of (shared) edges; a copy of at most ``max_edges`` edges is taken to the driver."""
     from pyspark.sql import functions as F
 
     n_col, seed = max(view.n_col, 1), params.seed
@@ -298,7 +311,9 @@ def copy_density(view: SparkView, copy: int, params: DenseBlockParams, driver_ed
               .select("acc", "col", "row_deg", "col_weight", "expected"))
     weighted = shared.mapInPandas(_copy_weight_batches, WEIGHTED_SCHEMA).localCheckpoint()
     try:
-        return spark_densest_density(weighted, view.n_acc, view.n_col, params.min_accounts, driver_edges)
+        n_edges = weighted.count()
+        return spark_densest_density(weighted, view.n_acc, view.n_col, params.min_accounts, max_edges,
+                                     n_edges), n_edges
     finally:
         weighted.unpersist()
 
@@ -311,13 +326,15 @@ def _copy_weight_batches(batches):
         yield pd.DataFrame({"acc": b["acc"], "col": b["col"], "w": w})
 
 
-def spark_densest_density(weighted, n_acc: int, n_col: int, min_rows: int, driver_edges: int) -> float:
-    """The local ``densest_density`` of the ``(acc, col, w)`` matrix (``n_acc`` x ``n_col``): the batch
-    peel's passes on Spark while more than ``driver_edges`` edges are left, the rest on the driver; the core
-    at the bound pruned on Spark until it fits, then exactly on the driver, and peeled."""
+def spark_densest_density(weighted, n_acc: int, n_col: int, min_rows: int, driver_edges: int,
+                          n_edges: int | None = None) -> float:
+    """The local ``densest_density`` of the ``(acc, col, w)`` matrix (``n_acc`` x ``n_col``; ``n_edges`` edges,
+    counted here if not given): the batch peel's passes on Spark while more than ``driver_edges`` edges are
+    left, the rest on the driver; the core at the bound pruned on Spark until it fits, then exactly on the
+    driver, and peeled."""
     from pyspark.sql import functions as F
 
-    n_edges = weighted.count()
+    n_edges = weighted.count() if n_edges is None else n_edges
     if not n_edges:
         return 0.0
     if n_edges <= driver_edges:

@@ -27,9 +27,10 @@ def _lake(tmp_path, rows) -> tuple[PlatformSource, pd.DataFrame]:
 def test_a_planted_farm_beside_busy_accounts_gives_the_same_findings(spark, tmp_path, regime):
     """Two farms, accounts busy in the same weeks and a sparse background. ``views whole``: the default
     ``driver_edges``, each view is taken to the driver and searched by the local functions; ``copies
-    whole``: the views are one edge too many, so their null copies are made on Spark (and taken whole, having
-    fewer shared edges), their cores pruned on Spark and the search fetches edges; ``all on Spark``: at 300
-    the batch peel and the pruning passes run on Spark too."""
+    whole``: the views are one edge too many, so their null copies are made on Spark (and taken whole: a
+    copy's share of the driver is three times a view's), their cores pruned on Spark and the search fetches
+    edges; ``all on Spark``: at 300 edges for views and copies the batch peel and the pruning passes run on
+    Spark too."""
     rng = np.random.default_rng(1)
     farm, members = _farm(rng)
     small, _ = _farm(np.random.default_rng(9), m=12, n=10, p=0.6)
@@ -44,13 +45,16 @@ def test_a_planted_farm_beside_busy_accounts_gives_the_same_findings(spark, tmp_
     assert len(expected) >= 2 and members <= set().union(*(f.members for f in expected))
     lines = []
     found = spark_dense_blocks.detect_dense_blocks(PlatformSource(spark, str(lake)), params, lines.append,
-                                                   driver_edges=driver_edges)
+                                                   driver_edges=driver_edges,
+                                                   copy_edges=300 if regime == "all on Spark" else None)
     assert found == expected
-    whole = [line for line in lines if "taken to the driver whole" in line]
+    whole = [line for line in lines if "view: taken to the driver whole" in line]
+    copies_whole = [line for line in lines if "3 of them taken to the driver whole" in line]
     if regime == "views whole":
         assert len(whole) == 2, lines
     else:
         assert not whole and any("fetches" in line and " 0 fetches" not in line for line in lines), lines
+        assert len(copies_whole) == (2 if regime == "copies whole" else 0), lines
 
 
 def test_the_simulated_platform_gives_the_same_findings_on_spark(spark, platform):
