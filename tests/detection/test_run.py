@@ -134,27 +134,6 @@ def test_a_run_records_what_it_ran_on(loaded):
     assert set(summary.durations) >= {"read", "shared_infrastructure", "lockstep", "store"}
 
 
-# Last in the module: it empties the database.
-def test_flagged_without_any_run_is_a_clear_error(graph, use_test_db, capsys):
-    assert cli.main(["flagged", "--run", "latest", "--format", "csv"]) == 1
-    assert "no completed detection run yet" in capsys.readouterr().err
-    assert cli.main(["flagged", "--run", "run-nope", "--format", "csv"]) == 1
-    assert "no detection run 'run-nope'" in capsys.readouterr().err
-
-
-def test_detect_stores_its_changes(loaded):
-    from ringscope.detection.history import changes, compare_live
-
-    policy = load_detection_policy()
-    detect(loaded, policy)
-    second = detect(loaded, policy)
-    assert "compare" in second.durations
-    assert loaded.read("MATCH (r:DetectionRun {run_id: $id}) RETURN r.change_counts IS NOT NULL AS kept",
-                       id=second.run_id)[0]["kept"]
-    assert changes(loaded, second.run_id).changes == compare_live(loaded, second.run_id)[1]
-
-
-
 def test_each_run_updates_the_observation_room_once(loaded):
     from ringscope.watch import service
     from ringscope.watch.room import OPEN_STATES
@@ -181,3 +160,25 @@ def test_each_run_updates_the_observation_room_once(loaded):
     assert len({s.account_id for s in after}) == len(after)
     assert all(s.last_run == following.run_id for s in after)
     assert not any(s.state == "escalated" for s in after)  # the same data: no risk rose
+
+
+# Last in the module: it empties the database.
+def test_flagged_without_any_run_is_a_clear_error(graph, use_test_db, capsys):
+    assert cli.main(["flagged", "--run", "latest", "--format", "csv"]) == 1
+    assert "no completed detection run yet" in capsys.readouterr().err
+    assert cli.main(["flagged", "--run", "run-nope", "--format", "csv"]) == 1
+    assert "no detection run 'run-nope'" in capsys.readouterr().err
+
+
+def test_detect_stores_its_changes(loaded):
+    from ringscope.detection.history import changes, compare_live
+
+    policy = load_detection_policy()
+    detect(loaded, policy)
+    second = detect(loaded, policy)
+    assert "compare" in second.durations
+    assert loaded.read("MATCH (r:DetectionRun {run_id: $id}) RETURN r.change_counts IS NOT NULL AS kept",
+                       id=second.run_id)[0]["kept"]
+    assert changes(loaded, second.run_id).changes == compare_live(loaded, second.run_id)[1]
+
+
