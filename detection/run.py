@@ -347,17 +347,22 @@ def _store(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[st
     log(f"compared with {compared.previous_run or 'no previous run'}: "
         f"{', '.join(f'{k} {v}' for k, v in sorted(compared.counts.items())) or 'no clusters'} "
         f"in {durations['compare']:.1f} s")
-    # The observation room follows the run's risks (escalate, release, extend, place), once per run.
+    # The observation room follows the run's risks (escalate, release, extend, place), once per run, in the
+    # transaction that marks the run completed: a run is completed exactly when the room has followed it.
     started = time.monotonic()
     graph.write(STAGE, run_id=run_id, stage="updating the observation room")
-    room = update_room(graph, run_id, policy.watch, policy.flag_threshold)
+    flagged = len(flagged_ids(risks, policy))
+
+    def complete(tx) -> None:
+        durations["watch"] = time.monotonic() - started
+        tx.execute(COMPLETE_RUN, run_id=run_id, watermark=json.dumps(watermark, default=str),
+                   durations=json.dumps({k: round(v, 3) for k, v in durations.items()}),
+                   clusters=len(clusters), flagged=flagged, scored=len(risks))
+
+    room = update_room(graph, run_id, policy.watch, policy.flag_threshold, also=complete)
     durations["watch"] = time.monotonic() - started
     log(f"observation room: {', '.join(f'{k} {v}' for k, v in sorted(room.counts.items())) or 'no change'} "
         f"in {durations['watch']:.1f} s")
-    flagged = len(flagged_ids(risks, policy))
-    graph.write(COMPLETE_RUN, run_id=run_id, watermark=json.dumps(watermark, default=str),
-                durations=json.dumps({k: round(v, 3) for k, v in durations.items()}),
-                clusters=len(clusters), flagged=flagged, scored=len(risks))
     return RunSummary(run_id, len(clusters), flagged, len(risks), durations)
 
 

@@ -19,7 +19,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ringscope.audit import log as audit
 from ringscope.auth.roles import Actor
@@ -133,12 +133,20 @@ def release(graph: Graph, actor: Actor, account_id: str, reason: str, now: datet
 
 
 def update_room(graph: Graph, run_id: str, policy: WatchPolicy, flag_threshold: float,
-                now: datetime | None = None) -> RoomUpdate:
+                now: datetime | None = None, also: Callable[[Transaction], None] | None = None) -> RoomUpdate:
     """The room after run ``run_id`` (its SCORED risks are stored): escalate, release, extend, keep, place, all in
-    one transaction with their audit entries; a run already applied changes nothing (``already_done``)."""
+    one transaction with their audit entries; a run already applied changes nothing (``already_done``).
+    ``also`` runs in the same transaction: the detection run marks itself completed there, so a run is
+    completed exactly when the room has followed it."""
     moment = _now(now)
 
     def work(tx: Transaction) -> RoomUpdate:
+        update = _update(tx)
+        if also is not None:
+            also(tx)
+        return update
+
+    def _update(tx: Transaction) -> RoomUpdate:
         if store.run_room_done(tx, run_id):
             return RoomUpdate(run_id, already_done=True)
         open_stays = store.stays(tx, list(OPEN_STATES))
