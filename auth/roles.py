@@ -19,6 +19,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "revoke_sanction": frozenset({"approver", "admin"}),
     "export_masked": frozenset({"investigator", "approver", "admin"}),
     "export_unmasked": frozenset({"approver", "admin"}),
+    # Place an account in the observation room, release it, resolve an escalated stay (watch/).
+    "watch_account": frozenset({"investigator", "approver", "admin"}),
     "run_detection": frozenset({"investigator", "approver", "admin"}),
     # Load data into the graph from the platform's lake (the app's "Pull its neighbourhood").
     "load_data": frozenset({"investigator", "approver", "admin"}),

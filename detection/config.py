@@ -22,6 +22,7 @@ from ringscope.detection.comment_templates import CommentTemplateParams
 from ringscope.detection.offplatform_lures import OffplatformLureParams
 from ringscope.detection.qa_acts import QaActParams
 from ringscope.detection.underwater import FlaggedIntermediaryParams
+from ringscope.watch.policy import WatchPolicy
 
 DEFAULT_POLICY = policy_files.DETECTION
 
@@ -81,6 +82,8 @@ class DetectionPolicy(BaseModel):
     detectors: dict[str, DetectorPolicy]
     profile_signals: ProfileSignalsPolicy = Field(default_factory=ProfileSignalsPolicy)
     cluster_mates: ClusterMatesPolicy = Field(default_factory=ClusterMatesPolicy)
+    # The observation room (watch/): version 3 added it; a file without it gets the defaults.
+    watch: WatchPolicy = Field(default_factory=WatchPolicy)
 
     def enabled(self) -> dict[str, DetectorPolicy]:
         return {name: d for name, d in self.detectors.items() if d.enabled}
@@ -133,6 +136,14 @@ def load_detection_policy(path: Path | None = None) -> DetectionPolicy:
     except ValidationError as exc:
         where_key, message = first_error(exc)
         raise SettingError(f"{where}: {where_key}: {message}") from None
+    # A file without a watch section (older versions) keeps the defaults; with a flag_threshold at or below
+    # the default watch threshold its watch band is empty and no run places anyone.
+    if isinstance(raw, dict) and "watch" in raw and policy.watch.threshold >= policy.flag_threshold:
+        raise SettingError(f"{where}: watch.threshold: {policy.watch.threshold} must be below flag_threshold "
+                           f"({policy.flag_threshold})")
+    if policy.watch.days > policy.watch.max_days:
+        raise SettingError(f"{where}: watch.days: {policy.watch.days} must not exceed watch.max_days "
+                           f"({policy.watch.max_days})")
     unknown = sorted(set(policy.detectors) - set(DETECTOR_NAMES))
     if unknown:
         raise SettingError(f"{where}: detectors.{unknown[0]}: unknown detector "

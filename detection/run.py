@@ -6,7 +6,8 @@ heartbeat while the run works, so a crashed run frees it after
 ``ringscope runs``), reads the graph, runs the detectors, stores its clusters
 and per-account scores, compares its clusters with the previous run's (kept
 in the graph, so the app's first visit after a run reads them instead of
-computing them), and only then marks itself ``completed``. A failed
+computing them), updates the observation room (``watch/``: escalations, releases, new stays; once per run),
+and only then marks itself ``completed``. A failed
 run is marked ``failed`` and its partial results removed; "latest" always
 means the latest *completed* run, so the previous results stay in force.
 """
@@ -33,6 +34,7 @@ from ringscope.detection.scoring import AccountRisk
 from ringscope.graph import snapshot as detection_snapshot
 from ringscope.graph.database import Graph
 from ringscope.common.errors import RingscopeError
+from ringscope.watch.service import update_room
 
 LOCK_TTL_MINUTES = 10
 HEARTBEAT_S = 60
@@ -345,10 +347,22 @@ def _store(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[st
     log(f"compared with {compared.previous_run or 'no previous run'}: "
         f"{', '.join(f'{k} {v}' for k, v in sorted(compared.counts.items())) or 'no clusters'} "
         f"in {durations['compare']:.1f} s")
+    # The observation room follows the run's risks (escalate, release, extend, place), once per run, in the
+    # transaction that marks the run completed: a run is completed exactly when the room has followed it.
+    started = time.monotonic()
+    graph.write(STAGE, run_id=run_id, stage="updating the observation room")
     flagged = len(flagged_ids(risks, policy))
-    graph.write(COMPLETE_RUN, run_id=run_id, watermark=json.dumps(watermark, default=str),
-                durations=json.dumps({k: round(v, 3) for k, v in durations.items()}),
-                clusters=len(clusters), flagged=flagged, scored=len(risks))
+
+    def complete(tx) -> None:
+        durations["watch"] = time.monotonic() - started
+        tx.execute(COMPLETE_RUN, run_id=run_id, watermark=json.dumps(watermark, default=str),
+                   durations=json.dumps({k: round(v, 3) for k, v in durations.items()}),
+                   clusters=len(clusters), flagged=flagged, scored=len(risks))
+
+    room = update_room(graph, run_id, policy.watch, policy.flag_threshold, also=complete)
+    durations["watch"] = time.monotonic() - started
+    log(f"observation room: {', '.join(f'{k} {v}' for k, v in sorted(room.counts.items())) or 'no change'} "
+        f"in {durations['watch']:.1f} s")
     return RunSummary(run_id, len(clusters), flagged, len(risks), durations)
 
 

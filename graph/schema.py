@@ -102,6 +102,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
         ),
     ),
+    Migration(
+        8,
+        "the observation room (watch/): one id per stay, stays by state and by account",
+        (
+            "CREATE CONSTRAINT watchstay_stay_id_unique IF NOT EXISTS FOR (w:WatchStay) REQUIRE w.stay_id IS UNIQUE",
+            "CREATE INDEX watchstay_state IF NOT EXISTS FOR (w:WatchStay) ON (w.state)",
+            "CREATE INDEX watchstay_account IF NOT EXISTS FOR (w:WatchStay) ON (w.account_id)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -70,6 +70,7 @@ IO_MODULES = {
     "ringscope.detection": {"reader", "run", "history"},
     "ringscope.sanctions": {"store", "service"},
     "ringscope.evidence": {"collect", "export"},
+    "ringscope.watch": {"store", "service"},
 }
 DATABASE = ("ringscope.graph.database", "ringscope.graph.server", "ringscope.graph.admin", "ringscope.queries",
             "ringscope.audit.log", "neo4j")

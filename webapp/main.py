@@ -20,6 +20,7 @@ PAGE_SPECS = {
     "explorer": ("explorer", "Graph explorer", ":material/hub:", None),
     "entity": ("entity", "Entity", ":material/badge:", None),
     "bans": ("bans", "Device-linked bans", ":material/phonelink_lock:", None),
+    "watch": ("watch", "Observation room", ":material/visibility:", None),
     "sanctions": ("sanctions", "Sanctions", ":material/gavel:", "preview_sanction"),
     "evidence": ("evidence", "Evidence", ":material/inventory_2:", "export_masked"),
     "audit": ("audit", "Audit", ":material/policy:", None),

@@ -148,6 +148,7 @@ def prefill(run_id: str) -> list[str]:
     clusters and changes, the top cluster's drawing, its layout and members, the banned devices. Returns what it filled."""
     filled = []
     with _quiet_outside_sessions():
+        watch_stays.clear()  # the run has updated the observation room
         clusters = top_clusters(run_id, 100)
         filled.append("top clusters")
         changes(run_id, OVERVIEW_CHANGES)
@@ -283,6 +284,40 @@ def banned_devices(limit: int = 300) -> list[bans.BannedDevice]:
 @st.cache_data(ttl=30, show_spinner=False, max_entries=256)
 def accounts_on_device(device_id: str) -> list[bans.AccountOnDevice]:
     return guard(bans.accounts_on_device, get_graph(), device_id)
+
+
+# --- the observation room (watch/): the same service as `ringscope watch` ------------------------------------
+
+def watch_policy():
+    """The ``watch`` section of the detection policy in force (``RINGSCOPE_DETECTION_POLICY`` or the shipped one);
+    a bad file is a message naming the key."""
+    from ringscope.detection.config import load_detection_policy
+
+    return guard(load_detection_policy).watch
+
+
+@st.cache_data(ttl=10, show_spinner=False, max_entries=16)
+def watch_stays(states: tuple[str, ...] | None = None) -> list:
+    """Stays of the room (``watch.service.stays``), newest first; briefly cached (runs and investigators change it)."""
+    from ringscope.watch import service as watch
+
+    return guard(watch.stays, get_graph(), list(states) if states else None)
+
+
+def watch_add(who, account_id: str, reason: str, days: int | None):
+    from ringscope.watch import service as watch
+
+    stay = guard(watch.add, get_graph(), who, account_id.strip(), reason, watch_policy(), days)
+    clear_caches()
+    return stay
+
+
+def watch_release(who, account_id: str, reason: str):
+    from ringscope.watch import service as watch
+
+    stay = guard(watch.release, get_graph(), who, account_id, reason)
+    clear_caches()
+    return stay
 
 
 def clear_caches() -> None:

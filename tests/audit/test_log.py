@@ -34,6 +34,21 @@ def test_concurrent_appends_never_fork_the_chain(graph):
     assert result.ok and result.entries == 20
 
 
+def test_entries_appended_in_one_statement_chain_like_single_appends(graph):
+    from ringscope.audit.log import append_many
+
+    fill(graph, 2)
+    made = graph.write_transaction(lambda tx: append_many(tx, [
+        {"actor": "ringscope detect", "role": "system", "action": "watch.place", "target_type": "account",
+         "target_id": f"w{i}", "reason": "risk in the watch band", "details": {"risk": 0.3 + i / 100}}
+        for i in range(3)]))
+    fill(graph, 1)
+    assert [e.seq for e in made] == [3, 4, 5] and made[0].prev_hash == entries(graph, limit=5)[-1].hash
+    result = verify(graph)
+    assert result.ok and result.entries == 6 and result.anchored == 6
+    assert graph.write_transaction(lambda tx: append_many(tx, [])) == []
+
+
 @pytest.mark.parametrize("tamper,message", [
     ("MATCH (e:AuditEntry {seq: 3}) SET e.reason = 'nothing to see'", "entry 3 (sanction.apply on account acc2 by alice)"),
     ("MATCH (e:AuditEntry {seq: 3}) SET e.actor = 'mallory'", "it was edited"),

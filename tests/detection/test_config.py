@@ -28,6 +28,12 @@ def test_the_default_policy_is_valid():
      "profile_signals.likelihood_ratio"),
     ("version: 2\nflag_threshold: 0.5\ndetectors: {}\nprofile_signals: {not_with: [lokstep]}\n",
      "profile_signals.not_with: lokstep: unknown detector"),
+    ("version: 3\nflag_threshold: 0.5\ndetectors: {}\nwatch: {treshold: 0.3}\n", "watch.treshold"),
+    ("version: 3\nflag_threshold: 0.5\ndetectors: {}\nwatch: {days: 0}\n", "watch.days"),
+    ("version: 3\nflag_threshold: 0.5\ndetectors: {}\nwatch: {reach_factor: 1.5}\n", "watch.reach_factor"),
+    ("version: 3\nflag_threshold: 0.5\ndetectors: {}\nwatch: {days: 30, max_days: 20}\n", "watch.days: 30 must not exceed watch.max_days"),
+    ("version: 3\nflag_threshold: 0.5\ndetectors: {}\nwatch: {threshold: 0.5}\n",
+     "watch.threshold: 0.5 must be below flag_threshold"),
 ])
 def test_a_bad_policy_names_the_setting(tmp_path, text, where):
     with pytest.raises(SettingError, match=where.replace(".", r"\.")):
@@ -100,8 +106,16 @@ def test_the_default_policy_names_every_detector_by_its_findings_label():
     from ringscope.detection.pipeline import DETECTORS
 
     policy = load_detection_policy(DEFAULT_POLICY)
-    assert policy.version == 2
+    assert policy.version == 3
     assert list(policy.detectors) == list(DETECTORS) and set(DETECTOR_NAMES) == set(DETECTORS)
+
+
+def test_a_policy_without_a_watch_section_gets_the_shipped_room(tmp_path):
+    policy = load_detection_policy(write(tmp_path, "version: 2\nflag_threshold: 0.5\ndetectors: {}\n"))
+    assert policy.watch == load_detection_policy(DEFAULT_POLICY).watch
+    # an old file with a low flag threshold still loads: its watch band is empty (no run places anyone)
+    low = load_detection_policy(write(tmp_path, "version: 2\nflag_threshold: 0.2\ndetectors: {}\n"))
+    assert low.watch.threshold >= low.flag_threshold
 
 
 def test_a_policy_without_profile_signals_gets_the_documented_defaults(tmp_path):

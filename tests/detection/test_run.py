@@ -134,6 +134,34 @@ def test_a_run_records_what_it_ran_on(loaded):
     assert set(summary.durations) >= {"read", "shared_infrastructure", "lockstep", "store"}
 
 
+def test_each_run_updates_the_observation_room_once(loaded):
+    from ringscope.watch import service
+    from ringscope.watch.room import OPEN_STATES
+
+    shipped = load_detection_policy()
+    # this small platform's risks are all at 0.5 or more: a band that holds some of them
+    policy = shipped.model_copy(update={"flag_threshold": 0.9,
+                                        "watch": shipped.watch.model_copy(update={"threshold": 0.6})})
+    summary = detect(loaded, policy)
+    assert "watch" in summary.durations
+    risks = {r["id"]: r["score"] for r in loaded.read(
+        "MATCH (:DetectionRun {run_id: $r})-[s:SCORED]->(a) RETURN a.account_id AS id, s.score AS score",
+        r=summary.run_id)}
+    in_band = {a for a, r in risks.items() if policy.watch.threshold <= r < policy.flag_threshold}
+    open_stays = service.stays(loaded, list(OPEN_STATES))
+    assert in_band and in_band <= {s.account_id for s in open_stays}
+    assert len({s.account_id for s in open_stays}) == len(open_stays)  # one open stay per account
+    assert loaded.read("MATCH (r:DetectionRun {run_id: $r}) RETURN r.watch_updated_at IS NOT NULL AS done",
+                       r=summary.run_id)[0]["done"]
+    # the same run again: nothing changes; the next run adds its risk to every open stay's trend, places no one twice
+    assert service.update_room(loaded, summary.run_id, policy.watch, policy.flag_threshold).already_done
+    following = detect(loaded, policy)
+    after = service.stays(loaded, list(OPEN_STATES))
+    assert len({s.account_id for s in after}) == len(after)
+    assert all(s.last_run == following.run_id for s in after)
+    assert not any(s.state == "escalated" for s in after)  # the same data: no risk rose
+
+
 # Last in the module: it empties the database.
 def test_flagged_without_any_run_is_a_clear_error(graph, use_test_db, capsys):
     assert cli.main(["flagged", "--run", "latest", "--format", "csv"]) == 1
@@ -152,4 +180,5 @@ def test_detect_stores_its_changes(loaded):
     assert loaded.read("MATCH (r:DetectionRun {run_id: $id}) RETURN r.change_counts IS NOT NULL AS kept",
                        id=second.run_id)[0]["kept"]
     assert changes(loaded, second.run_id).changes == compare_live(loaded, second.run_id)[1]
+
 
