@@ -130,11 +130,15 @@ def watch_runs(graph, every: float | None = None, rounds: int | None = None) -> 
     looked up and ``prefill`` called again, which recomputes only what expired (the top cluster's drawing is
     cached a minute, and took 0.7 s to read at 1M accounts; without this every minute one investigator
     waited for it)."""
+    seen = None
     done = 0
     while rounds is None or done < rounds:
         try:
             run = overview.latest_run(graph)
             if run is not None:
+                if run.run_id != seen:
+                    watch_stays.clear()  # the new run has updated the observation room
+                    seen = run.run_id
                 prefill(run.run_id)
         except Exception:  # noqa: BLE001 - the database may be down; the next round tries again
             pass
@@ -148,7 +152,6 @@ def prefill(run_id: str) -> list[str]:
     clusters and changes, the top cluster's drawing, its layout and members, the banned devices. Returns what it filled."""
     filled = []
     with _quiet_outside_sessions():
-        watch_stays.clear()  # the run has updated the observation room
         clusters = top_clusters(run_id, 100)
         filled.append("top clusters")
         changes(run_id, OVERVIEW_CHANGES)
