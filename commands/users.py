@@ -21,12 +21,21 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     password = None
     if not args.no_password:
-        password = os.environ.get("RINGSCOPE_NEW_PASSWORD") or getpass.getpass(f"password for {args.name}: ")
+        password = os.environ.get("RINGSCOPE_NEW_PASSWORD") or _ask_password(args.name)
         if len(password) < 8:
             raise SettingError("the password must have at least 8 characters")
     save_user(args.name, args.role, password)
     say(f"{args.name} ({args.role}) saved in {users_path()}")
     return 0
+
+
+def _ask_password(name: str) -> str:
+    """The new password, typed at the terminal; no terminal (a script, cron, CI) is a message, not a traceback."""
+    try:
+        return getpass.getpass(f"password for {name}: ")
+    except EOFError:
+        raise SettingError(f"no password given for {name}: type it at a terminal, set RINGSCOPE_NEW_PASSWORD, "
+                           "or use --no-password for a user who signs in through OIDC only") from None
 
 
 def register(sub) -> None:

@@ -33,6 +33,15 @@ def test_an_unreachable_database_is_one_clear_line(tmp_path):
         "ringscope: error: cannot reach Neo4j at bolt://127.0.0.1:9: connection refused; check NEO4J_URI"]
 
 
+def test_adding_a_user_without_a_terminal_says_how_to_give_the_password(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RINGSCOPE_USERS": str(tmp_path / "users.yaml")}
+    done = subprocess.run([sys.executable, "-m", "ringscope.commands", "users", "add", "ivy", "--role", "viewer"],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "RINGSCOPE_NEW_PASSWORD" in done.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "users.yaml").exists()
+
+
 def test_status_of_an_unreachable_database_exits_non_zero(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "NEO4J_URI": "bolt://127.0.0.1:9"}
     done = ringscope("db", "status", env=env)
