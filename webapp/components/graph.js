@@ -8,8 +8,9 @@
 //    legend: [{text, color, shape}], height, focus}
 // Events to Python (one trigger, "event"): {kind: "select"|"expand", node, seq}
 //
-// The layout settles once per graph_id (physics runs hidden, then stops): nodes added later are placed
-// around the node they came from and nothing else moves, so the picture stays still while you work.
+// Nodes come with positions computed on the server (webapp/layout.py) and are drawn there at once; a
+// drawing without them settles its layout once per graph_id (physics runs hidden, then stops). Nodes added
+// later are placed around the node they came from and nothing else moves, so the picture stays still.
 
 const STATE = "__ringscopeGraph";
 
