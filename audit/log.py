@@ -40,14 +40,9 @@ ON CREATE SET h.seq = 0, h.hash = $genesis
 SET h.locked_at = datetime()
 RETURN h.seq AS seq, h.hash AS hash
 """
+# Entries in chain order (one or many): each node's properties are the AuditEntry's fields; the head moves to
+# the last one.
 APPEND = """
-MATCH (h:AuditHead {name: 'audit'})
-CREATE (e:AuditEntry {seq: $seq, at: $at, actor: $actor, role: $role, action: $action,
-                      target_type: $target_type, target_id: $target_id, reason: $reason,
-                      details: $details, prev_hash: $prev_hash, hash: $hash})
-SET h.seq = $seq, h.hash = $hash
-"""
-APPEND_MANY = """
 MATCH (h:AuditHead {name: 'audit'})
 UNWIND $entries AS x
 CREATE (e:AuditEntry)
@@ -74,22 +69,14 @@ HEAD = "OPTIONAL MATCH (h:AuditHead {name: 'audit'}) RETURN h.seq AS seq, h.hash
 def append(tx: Transaction, *, actor: str, role: str, action: str, target_type: str, target_id: str,
            reason: str = "", details: dict[str, Any] | None = None, at: datetime | None = None) -> AuditEntry:
     """Append one entry inside the caller's transaction ``tx`` (same commit as the change)."""
-    head = tx.row(LOCK_HEAD, genesis=GENESIS)
-    seq = head["seq"] + 1
-    moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="microseconds")
-    detail_text = canonical(details or {})
-    digest = entry_hash(seq, moment, actor, role, action, target_type, target_id, reason, detail_text, head["hash"])
-    tx.execute(APPEND, seq=seq, at=moment, actor=actor, role=role, action=action, target_type=target_type,
-               target_id=target_id, reason=reason, details=detail_text, prev_hash=head["hash"], hash=digest)
-    _anchor_after_commit(tx, [(seq, digest)])
-    return AuditEntry(seq, moment, actor, role, action, target_type, target_id, reason, detail_text,
-                      head["hash"], digest)
+    return append_many(tx, [dict(actor=actor, role=role, action=action, target_type=target_type,
+                                 target_id=target_id, reason=reason, details=details)], at)[0]
 
 
 def append_many(tx: Transaction, entries: list[dict[str, Any]], at: datetime | None = None) -> list[AuditEntry]:
-    """Append several entries inside ``tx`` in one statement (a detection run's changes to the observation room):
-    each ``entries`` item has the keyword arguments of :func:`append` (``at`` is shared). The same chain, head
-    lock and anchor as one ``append`` per entry, in two queries instead of two per entry."""
+    """Append ``entries`` inside ``tx``, chained in order, in one statement (a detection run's changes to the
+    observation room come as many): each item has the keyword arguments of :func:`append` (``at`` is shared).
+    The head is locked first, so concurrent writers take turns; the anchor follows the commit."""
     if not entries:
         return []
     head = tx.row(LOCK_HEAD, genesis=GENESIS)
@@ -103,7 +90,7 @@ def append_many(tx: Transaction, entries: list[dict[str, Any]], at: datetime | N
         digest = entry_hash(seq, moment, *values, detail_text, previous)
         made.append(AuditEntry(seq, moment, *values, detail_text, previous, digest))
         previous = digest
-    tx.execute(APPEND_MANY, entries=[dict(vars(e)) for e in made])
+    tx.execute(APPEND, entries=[dict(vars(e)) for e in made])
     _anchor_after_commit(tx, [(e.seq, e.hash) for e in made])
     return made
 

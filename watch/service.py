@@ -83,9 +83,7 @@ def add(graph: Graph, actor: Actor, account_id: str, reason: str, policy: WatchP
         now: datetime | None = None) -> Stay:
     """Place ``account_id`` under observation for ``days`` (default the policy's), with the silent restriction."""
     actor.require(PERMISSION)
-    reason = (reason or "").strip()
-    if not reason:
-        raise SettingError("a stay needs a reason (--reason)")
+    reason = _reason(reason, "a stay needs a reason (--reason)")
     try:
         days = room.check_days(days, policy)
     except ValueError as exc:
@@ -93,9 +91,7 @@ def add(graph: Graph, actor: Actor, account_id: str, reason: str, policy: WatchP
     moment = _now(now)
 
     def work(tx: Transaction) -> Stay:
-        if not store.lock_account(tx, account_id):
-            raise UnknownAccount(f"no account {account_id!r} in the graph")
-        current = store.open_stay_of(tx, account_id)
+        current = _locked_open_stay(tx, account_id)
         if current is not None:
             raise AlreadyWatched(f"account {account_id} is already under observation ({current.state}, stay "
                                  f"{current.stay_id} since {current.started_at:%Y-%m-%d})")
@@ -112,15 +108,11 @@ def add(graph: Graph, actor: Actor, account_id: str, reason: str, policy: WatchP
 def release(graph: Graph, actor: Actor, account_id: str, reason: str, now: datetime | None = None) -> Stay:
     """End the account's open stay (watching or escalated); the stay stays in the room's history."""
     actor.require(PERMISSION)
-    reason = (reason or "").strip()
-    if not reason:
-        raise SettingError("releasing needs a reason (--reason)")
+    reason = _reason(reason, "releasing needs a reason (--reason)")
     moment = _now(now)
 
     def work(tx: Transaction) -> Stay:
-        if not store.lock_account(tx, account_id):
-            raise UnknownAccount(f"no account {account_id!r} in the graph")
-        current = store.open_stay_of(tx, account_id)
+        current = _locked_open_stay(tx, account_id)
         if current is None:
             raise NotWatched(f"account {account_id} is not under observation")
         released = store.release(tx, current.stay_id, actor.name, reason, moment)
@@ -130,6 +122,20 @@ def release(graph: Graph, actor: Actor, account_id: str, reason: str, now: datet
         return released
 
     return graph.write_transaction(work)
+
+
+def _reason(reason: str | None, missing: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SettingError(missing)
+    return reason
+
+
+def _locked_open_stay(tx: Transaction, account_id: str) -> Stay | None:
+    """The account's open stay, after taking the account's lock (two people acting on it take turns)."""
+    if not store.lock_account(tx, account_id):
+        raise UnknownAccount(f"no account {account_id!r} in the graph")
+    return store.open_stay_of(tx, account_id)
 
 
 def update_room(graph: Graph, run_id: str, policy: WatchPolicy, flag_threshold: float,

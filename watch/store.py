@@ -29,7 +29,6 @@ MATCH (w:WatchStay)
 WHERE ($states IS NULL OR w.state IN $states) AND ($account_id IS NULL OR w.account_id = $account_id)
 RETURN w {.*} AS w ORDER BY w.started_at DESC, w.stay_id
 """
-ACCOUNT = "MATCH (a:Account {account_id: $account_id}) RETURN a.account_id AS account_id, a.stub AS stub"
 # Writing to the account takes its lock, so two people placing (or releasing) the same account take turns and
 # the second sees the first one's stay.
 LOCK_ACCOUNT = """
@@ -92,10 +91,6 @@ def stays(graph: Graph | Transaction, states: Sequence[str] | None = None,
     """Stays, newest first, optionally of some states and one account."""
     run = graph.read if isinstance(graph, Graph) else graph.rows
     return [to_stay(r["w"]) for r in run(STAYS, states=list(states) if states else None, account_id=account_id)]
-
-
-def account_exists(graph: Graph, account_id: str) -> bool:
-    return bool(graph.read(ACCOUNT, account_id=account_id))
 
 
 def lock_account(tx: Transaction, account_id: str) -> bool:
