@@ -26,7 +26,12 @@ PERSONAL_MARK = re.compile(r"⟦(IP|Phone):([^⟧]*)⟧")
 
 
 def mask_ip(value: str) -> str:
-    """203.0.113.9 -> 203.0.x.x; IPv6 keeps its /32 prefix. Anything else is masked whole."""
+    """203.0.113.9 -> 203.0.x.x; IPv6 keeps its /32 prefix; a network keeps its length (203.0.113.0/24 ->
+    203.0.x.x/24). Anything else is masked whole."""
+    address_text, slash, bits = str(value).partition("/")
+    if slash and bits.isdigit():
+        masked = mask_ip(address_text)
+        return f"{masked}/{bits}" if masked != mask_text(address_text) else mask_text(value)
     try:
         address = ipaddress.ip_address(value)
     except ValueError:

@@ -1,7 +1,8 @@
-"""The policies as data, shipped with the package: detection.yaml and sanctions.yaml (validated on load)."""
+"""The policies as data, shipped with the package: detection.yaml, sanctions.yaml and sweep.yaml (validated on load)."""
 
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DETECTION = HERE / "detection.yaml"
 SANCTIONS = HERE / "sanctions.yaml"
+SWEEP = HERE / "sweep.yaml"

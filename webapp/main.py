@@ -21,6 +21,7 @@ PAGE_SPECS = {
     "entity": ("entity", "Entity", ":material/badge:", None),
     "bans": ("bans", "Device-linked bans", ":material/phonelink_lock:", None),
     "watch": ("watch", "Observation room", ":material/visibility:", None),
+    "sweep": ("sweep", "Sweep back", ":material/manage_search:", None),
     "sanctions": ("sanctions", "Sanctions", ":material/gavel:", "preview_sanction"),
     "evidence": ("evidence", "Evidence", ":material/inventory_2:", "export_masked"),
     "audit": ("audit", "Audit", ":material/policy:", None),

@@ -351,6 +351,40 @@ def watch_release(who, account_id: str, reason: str):
     return stay
 
 
+# --- the sweep back (sweep/): the same service as `ringscope sweep` -------------------------------------------
+
+def sweep_policy():
+    """The sweep policy in force (``RINGSCOPE_SWEEP_POLICY`` or the shipped one); a bad file names the key."""
+    from ringscope.sweep.policy import load_sweep_policy
+
+    return guard(load_sweep_policy)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=4)
+def confirmed_clusters(run_id: str) -> list:
+    from ringscope.sweep import service as sweep
+
+    return guard(sweep.confirmed_clusters, get_graph(), run_id)
+
+
+@st.cache_data(ttl=60, show_spinner="Sweeping the history for the cluster's traces ...", max_entries=16)
+def sweep(cluster_id: str, unconfirmed: bool, min_score: float):
+    """``sweep.service.sweep`` of one cluster (a few hundred bounded reads; cached a minute)."""
+    from ringscope.sweep import service as sweep
+
+    return guard(sweep.sweep, get_graph(), cluster_id.strip(), sweep_policy(), unconfirmed=unconfirmed,
+                 min_score=min_score)
+
+
+def sweep_to_watch(who, result, days: int | None) -> tuple[list[str], list[str]]:
+    """Place a sweep's finds under observation (audited, one stay each): (placed, left as they were)."""
+    from ringscope.sweep import service as sweep
+
+    done = guard(sweep.place_on_watch, get_graph(), who, result, watch_policy(), days=days)
+    clear_caches()
+    return done
+
+
 def clear_caches() -> None:
     """After a write (a sanction, a revocation): statuses and histories may have changed."""
     st.cache_data.clear()

@@ -23,6 +23,10 @@ def test_personal_data_is_masked_unless_the_role_allows():
     assert mask_properties(props, Actor("a", "approver")) == props
     assert mask_ip("2001:db8::1") == "2001:0db8:x:x:x:x:x:x"
     assert mask_identifier("IP", "10.1.2.3") == "10.1.x.x"
+    # a range (the sweep cites the ring's /24) keeps its length, never its third octet
+    assert mask_ip("10.7.1.0/24") == "10.7.x.x/24"
+    assert mask_ip("2001:db8:7::/48") == "2001:0db8:x:x:x:x:x:x/48"
+    assert mask_ip("10.7.1.0/abc") == "10." + "*" * 9
     assert mask_identifier("Account", "a1") == "a1"
 
 
