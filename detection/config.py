@@ -22,6 +22,7 @@ from ringscope.detection.comment_templates import CommentTemplateParams
 from ringscope.detection.offplatform_lures import OffplatformLureParams
 from ringscope.detection.qa_acts import QaActParams
 from ringscope.detection.underwater import FlaggedIntermediaryParams
+from ringscope.reports.policy import ReportsPolicy
 from ringscope.watch.policy import WatchPolicy
 
 DEFAULT_POLICY = policy_files.DETECTION
@@ -84,6 +85,8 @@ class DetectionPolicy(BaseModel):
     cluster_mates: ClusterMatesPolicy = Field(default_factory=ClusterMatesPolicy)
     # The observation room (watch/): version 3 added it; a file without it gets the defaults.
     watch: WatchPolicy = Field(default_factory=WatchPolicy)
+    # Coordinated mass-reporting (reports/): a file without it gets the defaults.
+    reports: ReportsPolicy = Field(default_factory=ReportsPolicy)
 
     def enabled(self) -> dict[str, DetectorPolicy]:
         return {name: d for name, d in self.detectors.items() if d.enabled}

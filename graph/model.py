@@ -18,6 +18,7 @@ Labels and relationship names in Cypher come from here, never from user text
     (Brand)<-[:PLACED_BY]-(Order)-[:TAKEN_BY]->(Intermediary)
     (Order)-[:ASSIGNED_TO]->(Account), (Order)-[:FOR_NOTE]->(Note)
     (Sanction)-[:TARGETS]->(Account|Device|Brand|Intermediary|Note)
+    (Account)-[:FILED]->(Report)-[:AGAINST]->(Account|Note|Comment)
     (DetectionRun)-[:FOUND]->(Cluster)-[:HAS_MEMBER {score}]->(Account)
     (Case)-[:ABOUT]->(Cluster|Account)
 
@@ -52,6 +53,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
     NodeType("Comment", "comment_id", "a comment on a note"),
     NodeType("Order", "order_id", "a paid promotion order"),
     NodeType("Sanction", "sanction_id", "a sanction on an account, device, brand, intermediary or note"),
+    NodeType("Report", "report_id", "a user's report against an account, note or comment (the reports file)"),
     NodeType("DetectionRun", "run_id", "one run of the detectors"),
     NodeType("Cluster", "cluster_id", "a group of accounts a detector found"),
     NodeType("Case", "case_id", "an investigation"),
@@ -87,6 +89,8 @@ RELATIONSHIPS: dict[str, tuple[str, str, str]] = {
     "ASSIGNED_TO": ("Order", "Account", "the account that carries out an order"),
     "FOR_NOTE": ("Order", "Note", "the note an order paid for"),
     "TARGETS": ("Sanction", "*", "what a sanction is on"),
+    "FILED": ("Account", "Report", "the account that filed a report"),
+    "AGAINST": ("Report", "*", "what a report is against: an account, a note or a comment"),
     "FOUND": ("DetectionRun", "Cluster", "a cluster a run found"),
     "HAS_MEMBER": ("Cluster", "Account", "an account in a cluster"),
     "ABOUT": ("Case", "*", "what a case is about"),
@@ -103,6 +107,13 @@ SANCTION_TARGETS: dict[str, str] = {
     "brand": "Brand",
     "intermediary": "Intermediary",
     "note": "Note",
+}
+
+# Report targets in the reports file (an extension of the input format), mapped to labels.
+REPORT_TARGETS: dict[str, str] = {
+    "account": "Account",
+    "note": "Note",
+    "comment": "Comment",
 }
 
 ACCOUNT_STATUSES = ("active", "limited", "muted", "suspended", "banned")

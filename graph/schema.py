@@ -111,6 +111,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX watchstay_account IF NOT EXISTS FOR (w:WatchStay) ON (w.account_id)",
         ),
     ),
+    Migration(
+        10,
+        "user reports (the reports file): one id per report, reports by time",
+        (
+            "CREATE CONSTRAINT report_report_id_unique IF NOT EXISTS FOR (x:Report) REQUIRE x.report_id IS UNIQUE",
+            "CREATE INDEX report_created_at IF NOT EXISTS FOR (r:Report) ON (r.created_at)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

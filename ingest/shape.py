@@ -38,7 +38,7 @@ import duckdb
 import pyarrow as pa
 
 from ringscope.common.errors import RingscopeError
-from ringscope.graph.model import SANCTION_TARGETS
+from ringscope.graph.model import REPORT_TARGETS, SANCTION_TARGETS
 from ringscope.graph.server.local import ImportFiles
 from ringscope.ingest import snapshot
 from ringscope.ingest.spec import SPECS, FileSpec
@@ -146,12 +146,18 @@ NODE_SHAPES: tuple[NodeShape, ...] = (
         "account_id": _last("account_id"), "note_id": _last("note_id"), "placed_at": _last("placed_at")}),
     NodeShape("Sanction", "sanctions", "sanction_id", explicit={
         "issued_at": _last("issued_at"), "expires_at": _last("expires_at")}),
+    NodeShape("Report", "reports", "report_id", explicit={"created_at": _last("created_at")}),
     NodeShape("GroundTruth", "labels", "account_id", stub=False),
 )
 
 # Ids referenced by a column of a file (the writers' ``references``): (stem, SQL of the id, label).
-_SANCTION_REFS = tuple(("sanctions", f"CASE WHEN target_type = '{t}' THEN target_id END", label)
-                       for t, label in SANCTION_TARGETS.items())
+def _target_refs(stem: str, targets: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+    """A file naming its target by type and id (sanctions, reports): one reference per target label."""
+    return tuple((stem, f"CASE WHEN target_type = '{t}' THEN target_id END", label) for t, label in targets.items())
+
+
+_SANCTION_REFS = _target_refs("sanctions", SANCTION_TARGETS)
+_REPORT_REFS = (("reports", "reporter_account_id", "Account"),) + _target_refs("reports", REPORT_TARGETS)
 REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("notes", "account_id", "Account"), ("notes", "brand_id", "Brand"),
     ("comments", "account_id", "Account"), ("comments", "note_id", "Note"), ("comments", "device_id", "Device"),
@@ -162,7 +168,7 @@ REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("intermediary_accounts", "intermediary_id", "Intermediary"), ("intermediary_accounts", "account_id", "Account"),
     ("likes", "account_id", "Account"), ("likes", "note_id", "Note"),
     ("follows", "account_id", "Account"), ("follows", "target_account_id", "Account"),
-) + _SANCTION_REFS
+) + _SANCTION_REFS + _REPORT_REFS
 # Reply links are written after the whole comments file: their stubs come after its definitions.
 REPLY_REFERENCE = ("comments", "reply_to", "Comment")
 
@@ -184,9 +190,14 @@ class RelShape:
     where: str = ""  # extra condition beyond both ends being present
 
 
-_TARGETS = tuple(RelShape("TARGETS", "sanctions", ("Sanction", "sanction_id"),
-                          (label, f"CASE WHEN target_type = '{t}' THEN target_id END"))
-                 for t, label in SANCTION_TARGETS.items())
+def _to_targets(rel: str, stem: str, start: tuple[str, str], targets: dict[str, str]) -> tuple[RelShape, ...]:
+    return tuple(RelShape(rel, stem, start, (label, f"CASE WHEN target_type = '{t}' THEN target_id END"))
+                 for t, label in targets.items())
+
+
+_TARGETS = _to_targets("TARGETS", "sanctions", ("Sanction", "sanction_id"), SANCTION_TARGETS)
+_REPORTS = (RelShape("FILED", "reports", ("Account", "reporter_account_id"), ("Report", "report_id")),
+            *_to_targets("AGAINST", "reports", ("Report", "report_id"), REPORT_TARGETS))
 REL_SHAPES: tuple[RelShape, ...] = (
     RelShape("REGISTERED_FROM", "accounts", ("Account", "account_id"), ("IP", "registration_ip")),
     RelShape("HAS_PHONE", "accounts", ("Account", "account_id"), ("Phone", "phone_hash")),
@@ -212,7 +223,7 @@ REL_SHAPES: tuple[RelShape, ...] = (
     RelShape("LIKED", "likes", ("Account", "account_id"), ("Note", "note_id"), (("created_at", "created_at"),)),
     RelShape("FOLLOWS", "follows", ("Account", "account_id"), ("Account", "target_account_id"),
              (("created_at", "created_at"),)),
-) + _TARGETS
+) + _TARGETS + _REPORTS
 
 _DATETIME = "strftime(epoch_ms({0}), '%Y-%m-%dT%H:%M:%S.%gZ[UTC]')"
 

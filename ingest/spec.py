@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ringscope.common.errors import SettingError
-from ringscope.graph.model import ACCOUNT_STATUSES, INTERMEDIARY_KINDS, RINGSCOPE_SANCTION_ID, SANCTION_TARGETS
+from ringscope.graph.model import (
+    ACCOUNT_STATUSES, INTERMEDIARY_KINDS, REPORT_TARGETS, RINGSCOPE_SANCTION_ID, SANCTION_TARGETS,
+)
 from ringscope.graph.settings import parse_size
 
 FORMAT_VERSION = 1
@@ -174,6 +176,17 @@ SPECS: dict[str, FileSpec] = {
             _c("target_id", "id", True), _c("action", "text", True, indexed=True), _c("reason"),
             _c("issued_at", "ts", True), _c("expires_at", "ts"),
         ), "sanctions already in force"),
+        # An extension of the input format (optional; v1 datasets load unchanged): users' reports against an
+        # account, a note or a comment, with the platform's verdict when it has checked them.
+        FileSpec("reports", (
+            _c("report_id", "id", True, extension=True),
+            _c("reporter_account_id", "id", True, prop=False, extension=True),
+            _c("target_type", "enum", True, choices=tuple(REPORT_TARGETS), extension=True),
+            _c("target_id", "id", True, prop=False, extension=True),
+            _c("reason", extension=True),
+            _c("created_at", "ts", True, extension=True),
+            _c("verified", "bool", extension=True),
+        ), "users' reports against accounts, notes and comments (extension)"),
         FileSpec("labels", (
             _c("account_id", "id", True), _c("is_fake", "bool", True), _c("farm_id"),
             # Extensions written by `ringscope simulate` and the converters, for
@@ -188,7 +201,7 @@ SPECS: dict[str, FileSpec] = {
 LOAD_ORDER: tuple[str, ...] = (
     "accounts", "devices", "brands", "intermediaries", "notes", "comments", "orders",
     "account_devices", "account_ips", "intermediary_accounts", "likes", "follows",
-    "sanctions", "labels",
+    "sanctions", "reports", "labels",
 )
 assert set(LOAD_ORDER) == set(SPECS)
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ringscope.graph.database import Counters, Transaction
-from ringscope.graph.model import SANCTION_TARGETS, key_of
+from ringscope.graph.model import REPORT_TARGETS, SANCTION_TARGETS, key_of
 from ringscope.ingest.spec import SPECS
 
 
@@ -424,9 +424,21 @@ FOLLOWS = Writer(
 )
 
 
-def _sanction_shape(row: dict[str, Any]) -> dict[str, Any]:
-    label = SANCTION_TARGETS[row["target_type"]]
-    return {**_epoch_ms("sanctions", row), "props": _props("sanctions", row), f"target_{label}": row["target_id"]}
+def _targeted(stem: str, targets: dict[str, str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The shape of a row naming its target by type and id (sanctions, reports): the target's id under
+    ``target_<Label>``, so the reference to it (and the stub when it is missing) has its label."""
+    def shape(row: dict[str, Any]) -> dict[str, Any]:
+        label = targets[row["target_type"]]
+        return {**_epoch_ms(stem, row), "props": _props(stem, row), f"target_{label}": row["target_id"]}
+    return shape
+
+
+def _attach_to_target(node: str, rel: str, targets: dict[str, str]) -> list[str]:
+    """One FOREACH per target type: Cypher cannot take a label as a parameter, and the label comes from the
+    validated ``target_type``, never from free text."""
+    return [f"FOREACH (_ IN CASE WHEN r.target_type = '{t}' THEN [1] ELSE [] END |"
+            f" MERGE (x:{label} {{{key_of(label)}: r.target_id}}) MERGE ({node})-[:{rel}]->(x))"
+            for t, label in targets.items()]
 
 
 # One statement per target label: Cypher cannot take a label as a parameter,
@@ -445,14 +457,31 @@ SANCTIONS = Writer(
             f"    s.issued_at = {T('r.issued_at')}, s.expires_at = {T('r.expires_at')}",
             "WITH s, r",
         ]
-        + [
-            f"FOREACH (_ IN CASE WHEN r.target_type = '{t}' THEN [1] ELSE [] END |"
-            f" MERGE (x:{label} {{{key_of(label)}: r.target_id}}) MERGE (s)-[:TARGETS]->(x))"
-            for t, label in SANCTION_TARGETS.items()
-        ]
+        + _attach_to_target("s", "TARGETS", SANCTION_TARGETS)
     ),
     references=tuple(Reference(f"target_{label}", label) for label in SANCTION_TARGETS.values()),
-    shape=_sanction_shape,
+    shape=_targeted("sanctions", SANCTION_TARGETS),
+)
+
+# The reports file (an extension): a Report node, the account that filed it, what it is against.
+REPORTS = Writer(
+    "reports",
+    ('report_id',),
+    "\n".join(
+        [
+            "UNWIND $rows AS r",
+            "MERGE (p:Report {report_id: r.report_id})",
+            f"SET p += r.props, p.stub = false, p.created_at = {T('r.created_at')}",
+            "WITH p, r",
+            "MATCH (a:Account {account_id: r.reporter_account_id})",
+            "MERGE (a)-[:FILED]->(p)",
+            "WITH p, r",
+        ]
+        + _attach_to_target("p", "AGAINST", REPORT_TARGETS)
+    ),
+    references=(Reference("reporter_account_id", "Account"),
+                *(Reference(f"target_{label}", label) for label in REPORT_TARGETS.values())),
+    shape=_targeted("reports", REPORT_TARGETS),
 )
 
 LABELS = Writer(
@@ -470,7 +499,7 @@ WRITERS: dict[str, Writer] = {
     w.stem: w
     for w in (ACCOUNTS, DEVICES, BRANDS, INTERMEDIARIES, NOTES, COMMENTS, ORDERS,
               ACCOUNT_DEVICES, ACCOUNT_IPS, INTERMEDIARY_ACCOUNTS, LIKES, FOLLOWS,
-              SANCTIONS, LABELS)
+              SANCTIONS, REPORTS, LABELS)
 }
 
 

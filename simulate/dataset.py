@@ -32,13 +32,14 @@ from ringscope.simulate.clock import ACTIVITY_START, DAY, NOW, PLATFORM_START
 from ringscope.simulate.encode import (blank_to_null, digit_matrix, hex_matrix, id_width, ipv4_strings, iso_times, pick,
                                        prefixed_ids, splitmix64, strings_from_matrix)
 from ringscope.simulate.population import DEVICE_CATALOG
+from ringscope.simulate.reports import reports_table
 from ringscope.simulate.spill import EventLog, Spill, in_order, ordered_slice
 from ringscope.simulate.world import (FIRST_FAKE_ROLE, ROLES, SANCTION_TARGETS, STATUSES, Blocks, World, release_memory,
                                       split)
 
 PHONE_SALT = 0x5EED_CAFE_F00D_1234
 STEMS = ("accounts", "devices", "account_devices", "account_ips", "brands", "intermediaries",
-         "intermediary_accounts", "orders", "notes", "comments", "likes", "follows", "sanctions", "labels")
+         "intermediary_accounts", "orders", "notes", "comments", "likes", "follows", "sanctions", "reports", "labels")
 
 COMMENTS = pa.schema([("gen", pa.int64()), ("account", pa.int32()), ("note", pa.int32()), ("t", pa.int64()),
                       ("text", pa.string()), ("reply", pa.int64()), ("device", pa.int32()), ("ip", pa.int64())])
@@ -248,6 +249,7 @@ def dataset_tables(w: World, blocks: Blocks) -> Iterator[tuple[str, Iterator[pa.
     yield "likes", event_tables(likes, "note", "note_id", notes, accounts, rows)
     yield "follows", event_tables(follows, "target", "target_account_id", accounts, accounts, rows)
     yield "sanctions", iter([sanctions_table(w, accounts, devices, brands, inters, notes)])
+    yield "reports", iter([reports_table(w, accounts)])
     yield "labels", (labels_table(A, ordered_slice(details, i, ["farm"]), acc_order[a:b], accounts.numbered(a, b),
                                   len(w.farms)) for i, (a, b) in enumerate(slices(w.n_accounts, rows)))
 

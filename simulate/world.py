@@ -204,6 +204,7 @@ class World:
         self.note_index = None
         self.buyer_pool = None
         self.seeding: dict = {}
+        self.reports: dict = {}  # simulate.reports: reporter, target, at, verified, reason
 
     def add_intermediary(self, name: str, kind: str, registered: bool) -> int:
         self.inter_names.append(name)

@@ -40,8 +40,9 @@ above all) never count against it.
   devices comments were made from, ...), so the load leaves no stub where
   the lake has the row; such a node is named, not selected: nothing more of it
   is kept;
-- the sanctions on any account, device, note, intermediary or brand kept, and
-  the labels of the accounts kept.
+- the sanctions on any account, device, note, intermediary or brand kept, the
+  reports against any account, note or comment kept (with their reporters'
+  rows), and the labels of the accounts kept.
 
 hops=0 is the seeds' own rows (an account's, a device's, a note's, an
 intermediary's; an IP or a phone has none), the follows among seed accounts,
@@ -391,6 +392,13 @@ def subgraph_rows(source: PlatformSource, hood: Neighbourhood, frames: dict[str,
         "intermediary": _union(intermediaries, *named("intermediary_id", orders)),
         "brand": _union(*brand_ids) if brand_ids else None,
     }
+    if frames.get("reports") is not None:
+        # Users' reports against a kept account, note or comment (an extension of the input format); their
+        # reporters are named, so their accounts' rows come too.
+        rows["reports"] = _targets_kept(frames["reports"], {
+            "account": kept_ids["account"], "note": note_ids,
+            "comment": _ids_in(comments, "comment_id") if comments is not None else None}).localCheckpoint()
+        kept_ids["account"] = _union(kept_ids["account"], _ids_in(rows["reports"], "reporter_account_id"))
     for kind, column, ids in (("accounts", "account_id", kept_ids["account"]),
                               ("devices", "device_id", kept_ids["device"]),
                               ("intermediaries", "intermediary_id", kept_ids["intermediary"]),
@@ -399,7 +407,7 @@ def subgraph_rows(source: PlatformSource, hood: Neighbourhood, frames: dict[str,
         if frames[kind] is not None and ids is not None:
             rows[kind] = _having(frames[kind], column, ids)
     if frames["sanctions"] is not None:
-        rows["sanctions"] = _sanctions_on(frames["sanctions"], kept_ids)
+        rows["sanctions"] = _targets_kept(frames["sanctions"], kept_ids)
     return rows
 
 
@@ -418,8 +426,8 @@ def _with_replied_comments(every, kept):
     return kept
 
 
-def _sanctions_on(sanctions, kept_ids: dict[str, object]):
-    """The sanctions whose target (``target_type``, ``target_id``) is kept."""
+def _targets_kept(targeted, kept_ids: dict[str, object]):
+    """The rows (sanctions, reports) whose target (``target_type``, ``target_id``) is kept."""
     from pyspark.sql import functions as F
 
     targets = None
@@ -428,5 +436,5 @@ def _sanctions_on(sanctions, kept_ids: dict[str, object]):
             continue
         typed = ids.select(F.lit(kind).alias("_subgraph_type"), _ID)
         targets = typed if targets is None else targets.unionByName(typed)
-    return sanctions.join(targets, (F.col("target_type").cast("string") == F.col("_subgraph_type"))
+    return targeted.join(targets, (F.col("target_type").cast("string") == F.col("_subgraph_type"))
                           & (F.col("target_id").cast("string") == F.col(_ID)), "left_semi")

@@ -77,6 +77,7 @@ IO_MODULES = {
     "ringscope.evidence": {"collect", "export"},
     "ringscope.watch": {"store", "service"},
     "ringscope.sweep": {"store", "service"},
+    "ringscope.reports": {"store", "service"},
 }
 DATABASE = ("ringscope.graph.database", "ringscope.graph.server", "ringscope.graph.admin", "ringscope.queries",
             "ringscope.audit.log", "neo4j")

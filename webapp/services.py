@@ -351,6 +351,17 @@ def watch_release(who, account_id: str, reason: str):
     return stay
 
 
+# --- users' reports (reports/): the same service as `ringscope reports` -------------------------------------
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=256)
+def report_summary(target_type: str, target_id: str):
+    """``reports.service.summary`` of one account, note or comment (None when its policy section is bad)."""
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.reports import service as reports
+
+    return guard(reports.summary, get_graph(), target_type, target_id, guard(load_detection_policy).reports)
+
+
 # --- the sweep back (sweep/): the same service as `ringscope sweep` -------------------------------------------
 
 def sweep_policy():

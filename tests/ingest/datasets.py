@@ -122,6 +122,12 @@ def small_platform() -> dict[str, list[dict[str, Any]]]:
             {"sanction_id": "s2", "target_type": "device", "target_id": "d2", "action": "device_ban",
              "reason": "linked to a2", "issued_at": "2025-03-01T00:00:00+08:00", "expires_at": ""},
         ],
+        "reports": [
+            {"report_id": "r1", "reporter_account_id": "a3", "target_type": "account", "target_id": "a1",
+             "reason": "fake reviews", "created_at": "2025-02-03T09:00:00+08:00", "verified": "true"},
+            {"report_id": "r2", "reporter_account_id": "a3", "target_type": "comment", "target_id": "c2",
+             "reason": "引流到站外", "created_at": "2025-02-03T09:05:00+08:00", "verified": ""},
+        ],
         "labels": [
             {"account_id": "a1", "is_fake": "true", "farm_id": "f1"},
             {"account_id": "a2", "is_fake": "true", "farm_id": "f1"},
@@ -194,6 +200,14 @@ def tricky_dataset(directory: Path) -> Path:
         {"sanction_id": f"s-{t}", "target_type": t, "target_id": f"{t}-x", "action": "warning",
          "reason": "r", "issued_at": "2025-01-11", "expires_at": ""}
         for t in ("account", "device", "brand", "intermediary", "note")])
+    write_table(directory, "reports", [  # every kind of target missing, a reporter missing, one id twice
+        {"report_id": f"r-{t}", "reporter_account_id": "a1", "target_type": t, "target_id": f"{t}-x",
+         "reason": "spam", "created_at": "2025-01-12", "verified": "false"}
+        for t in ("account", "note", "comment")] + [
+        {"report_id": "r-twice", "reporter_account_id": "reporter-404", "target_type": "account", "target_id": "a2",
+         "reason": "first", "created_at": "2025-01-13", "verified": "false"},
+        {"report_id": "r-twice", "reporter_account_id": "reporter-404", "target_type": "account", "target_id": "a2",
+         "reason": "", "created_at": "2025-01-14", "verified": "true"}])
     write_table(directory, "labels", [{"account_id": "a1", "is_fake": "true", "farm_id": "f1"},
                                       {"account_id": "a1", "is_fake": "false", "farm_id": ""}])
     return directory

@@ -64,6 +64,7 @@ def render() -> None:
             table([{"property": k, "value": str(v)} for k, v in props.items()], hide_index=True,
                          width="stretch", key="entity_props")
             _sanctions(details, who)
+            _reports(label, key, who)
         with right:
             _timeline(details, who)
             _links(details, who)
@@ -114,6 +115,29 @@ def _sanctions(details, who) -> None:
                    "issued": fmt_time(s.issued_at), "expires": fmt_time(s.expires_at) or "never",
                    "state": s.state, "source": s.source} for s in details.sanctions],
                  hide_index=True, width="stretch", key="entity_sanctions")
+
+
+REPORT_TYPES = {"Account": "account", "Note": "note", "Comment": "comment"}
+
+
+def _reports(label: str, key: str, who) -> None:
+    """Users' reports against the entity (the reports file): counts, coordinated bursts from one cluster (a
+    signal about the reporters, not counted against it), the newest reports."""
+    if label not in REPORT_TYPES:
+        return
+    summary = services.report_summary(REPORT_TYPES[label], key)
+    if summary is None or not summary.total:
+        return
+    st.markdown("##### Reports against it")
+    st.caption(f"{summary.total} reports, {summary.verified} verified; {summary.counted} verified reports count "
+               f"against it" + (f" (the newest {summary.read} read)" if summary.read < summary.total else ""))
+    for b in summary.bursts:
+        st.warning(f"Coordinated mass-reporting: {b.reason}.", icon=":material/campaign:")
+    coordinated = {i for b in summary.bursts for i in b.report_ids}
+    table([{"report": r.report_id, "by": r.reporter, "at": fmt_time(r.created_at),
+            "reason": masked_text(r.reason, who), "verified": r.verified,
+            "coordinated": r.report_id in coordinated} for r in summary.reports[:200]],
+          hide_index=True, width="stretch", key="entity_reports")
 
 
 def _links(details, who) -> None:
