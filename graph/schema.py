@@ -111,6 +111,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX watchstay_account IF NOT EXISTS FOR (w:WatchStay) ON (w.account_id)",
         ),
     ),
+    Migration(
+        9,
+        "appeals (appeals/): one id per appeal, the queue by state and filing time",
+        (
+            "CREATE CONSTRAINT appeal_appeal_id_unique IF NOT EXISTS FOR (a:Appeal) REQUIRE a.appeal_id IS UNIQUE",
+            "CREATE INDEX appeal_state_filed IF NOT EXISTS FOR (a:Appeal) ON (a.state, a.filed_at)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
