@@ -114,9 +114,11 @@ def _decide(who) -> None:
     grant, deny = st.columns(2)
     if grant.button("Grant: revoke", key="appeals_grant", icon=":material/undo:"):
         verdict = services.appeal_verdict(who, picked.appeal_id, True, reason)
-        revoked = len(verdict.revocation.revoked) if verdict.revocation else 0
-        _written(f"Appeal {picked.appeal_id} granted: {revoked} revoked (cascade included)." if not verdict.already
-                 else f"Appeal {picked.appeal_id} was granted already.")
+        revoked = verdict.revocation.revoked if verdict.revocation else ()
+        named = ", ".join(f"{r.id} ({r.action} on {r.target.label} {r.target.id})" for r in revoked[:5])
+        _written(f"Appeal {picked.appeal_id} was granted already." if verdict.already else
+                 f"Appeal {picked.appeal_id} granted: {len(revoked)} revoked (cascade included)"
+                 + (f": {named}{' ...' if len(revoked) > 5 else ''}." if revoked else "; it had been revoked already."))
     if deny.button("Deny", key="appeals_deny", icon=":material/block:"):
         services.appeal_verdict(who, picked.appeal_id, False, reason)
         _written(f"Appeal {picked.appeal_id} denied; the sanctions stay.")
