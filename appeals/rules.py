@@ -153,12 +153,16 @@ def check_decision(appeal: Appeal, verdict: str, actor: str, original: Iterable[
 
 # --------------------------------------------------------------------------- the queue
 
-def select(appeals: Iterable[Appeal], *, states: Sequence[str] | None = None,
-           kinds: Sequence[str] | None = None, detectors: Sequence[str] | None = None) -> list[Appeal]:
-    """The appeals of these states, violation kinds and detectors (None: all), oldest filed first."""
+def check_states(states: Sequence[str] | None) -> None:
     for s in states or ():
         if s not in STATES:
             raise SettingError(f"unknown appeal state {s!r} (states: {', '.join(STATES)})")
+
+
+def select(appeals: Iterable[Appeal], *, states: Sequence[str] | None = None,
+           kinds: Sequence[str] | None = None, detectors: Sequence[str] | None = None) -> list[Appeal]:
+    """The appeals of these states, violation kinds and detectors (None: all), oldest filed first."""
+    check_states(states)
     chosen = [a for a in appeals if (not states or a.state in states) and (not kinds or a.kind in kinds)
               and (not detectors or a.detector in detectors)]
     return sorted(chosen, key=lambda a: (a.filed_at, a.appeal_id))

@@ -62,7 +62,7 @@ def _now(now: datetime | None) -> datetime:
 def appeals(graph: Graph, states: Sequence[str] | None = None, kind: str | None = None,
             limit: int = 1000) -> list[Appeal]:
     """Appeals, oldest filed first, of these states (default all) and this violation kind (default all)."""
-    rules.select([], states=states)  # names an unknown state
+    rules.check_states(states)
     return store.appeals(graph, states, kind or None, limit)
 
 
