@@ -17,6 +17,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Permanent bans and propagation beyond one hop need a second person with this right.
     "approve_sanction": frozenset({"approver", "admin"}),
     "revoke_sanction": frozenset({"approver", "admin"}),
+    # Record an appeal the account holder or its representative submitted (appeals/).
+    "file_appeal": frozenset({"investigator", "approver", "admin"}),
+    # Grant (revoke, with the cascade) or deny an appeal: someone who took no part in the decision appealed.
+    "decide_appeal": frozenset({"approver", "admin"}),
     "export_masked": frozenset({"investigator", "approver", "admin"}),
     "export_unmasked": frozenset({"approver", "admin"}),
     # Place an account in the observation room, release it, resolve an escalated stay (watch/).

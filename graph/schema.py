@@ -112,6 +112,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        9,
+        "appeals (appeals/): one id per appeal, the queue by state and filing time",
+        (
+            "CREATE CONSTRAINT appeal_appeal_id_unique IF NOT EXISTS FOR (a:Appeal) REQUIRE a.appeal_id IS UNIQUE",
+            "CREATE INDEX appeal_state_filed IF NOT EXISTS FOR (a:Appeal) ON (a.state, a.filed_at)",
+        ),
+    ),
+    Migration(
         10,
         "user reports (the reports file): one id per report, reports by time",
         (

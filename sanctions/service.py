@@ -22,7 +22,9 @@ entries included, so the graph and the audit log never disagree.
 * ``revoke``: an appeal granted. Revokes the named sanctions (a sanction id
   stands for its whole violation: all actions of that ladder step on that
   account; a preview id for the whole decision) and, in cascade, what has no
-  other surviving justification; statuses and credit follow.
+  other surviving justification; statuses and credit follow. ``revoke_in`` does
+  the same inside a caller's transaction (``appeals.service.grant``: the appeal's
+  state and the revocation commit together).
 * ``expire_due`` ends what has run its time (``ringscope sanction expire``, or
   the app on load); apply, approve and revoke call it first.
 * ``sanctions_on``: every sanction on a set of entities and those they derive
@@ -42,7 +44,7 @@ from typing import Any
 
 from ringscope.audit import log as audit
 from ringscope.auth.roles import Actor
-from ringscope.graph.database import Graph
+from ringscope.graph.database import Graph, Transaction
 from ringscope.common.errors import RingscopeError
 from ringscope.graph.model import SANCTION_TARGETS, identify_node
 from ringscope.sanctions import ladder, store
@@ -388,74 +390,83 @@ def pending(graph: Graph, *, limit: int = 200) -> list[PendingDecision]:
 def revoke(graph: Graph, ids: str | Sequence[str], actor: Actor, reason: str, *, now: datetime | None = None,
            policy: SanctionPolicy | None = None) -> RevokeResult:
     """An appeal granted: revoke, and cascade to what has no other surviving justification."""
-    actor.require("revoke_sanction")
-    if not reason or not reason.strip():
-        raise RevokeError("a revocation needs a reason (--reason): it goes into the audit log")
+    _check_revoke(actor, reason)
     policy = policy or load_sanction_policy()
     now = _now(now)
     names = [ids] if isinstance(ids, str) else list(ids)
     if not names:
         raise RevokeError("name a sanction id or a preview id to revoke")
     expire_due(graph, now=now, policy=policy)
+    return graph.write_transaction(lambda tx: revoke_in(tx, names, actor, reason, now=now, policy=policy))
 
-    def work(tx) -> RevokeResult:
-        run = store.tx_runner(tx)
-        roots: list[str] = []
-        plain = []
-        for name in names:
-            record = store.read_preview(run, name)
-            if record is not None:
-                found = store.roots_among(run, record.get("sanction_ids") or [])
-                if not found:
-                    raise RevokeError(f"decision {name} has no sanctions (was it applied?)")
-                plain += found
-            else:
-                plain.append(name)
-        rows = {r["id"]: r for r in store.violation_siblings(run, plain)}
-        for name in plain:
-            row = rows.get(name)
-            if row is None:
-                raise RevokeError(f"no sanction {name!r} (see `ringscope sanction list`)")
-            if row["source"] != SOURCE:
-                raise RevokeError(f"sanction {name} was imported from the platform's records; "
-                                  "revoke it on the platform, ringscope only revokes its own")
-            roots += [name] + [s for s in row["siblings"] if s]
-        roots = list(dict.fromkeys(roots))
-        states = {s["sanction_id"]: s["state"] for s in store.sanctions_by_id(run, roots)}
-        live = [r for r in roots if states.get(r) != "revoked"]
-        if not live:
-            return RevokeResult((), (), already_revoked=True)
-        closure_rows = store.derivation_closure(run, live, MAX_CASCADE)
-        closure = {r["id"]: Derived(r["id"], r["state"] or "", tuple(Parent(**x) for x in r["parents"]),
-                                    r["justification"] or "any") for r in closure_rows}
-        kinds = {r["id"]: r["kind"] for r in closure_rows}
-        order = cascade(live, closure)
-        named = set(live)
-        sanction_rows = [{"id": i, "via": "named" if i in named else f"cascade from {', '.join(live)}"}
-                         for i in order if kinds.get(i, "Sanction") == "Sanction"]
-        review_rows = [{"id": i, "via": f"cascade from {', '.join(live)}"} for i in order if kinds.get(i) == "Review"]
-        revoked = store.mark_revoked(tx, sanction_rows, actor.name, reason, now)
-        withdrawn = store.mark_withdrawn(tx, review_rows, actor.name, now)
-        out = []
-        for s in revoked:
-            via = "named" if s["sanction_id"] in named else "cascade"
-            out.append(Revoked(s["sanction_id"], "sanction", NodeRef(s["target_label"], s["target_id"]),
-                               s["action"], via))
-            audit.append(tx, actor=actor.name, role=actor.role, action="sanction.revoke",
-                         target_type=_type(s["target_label"]), target_id=s["target_id"], reason=reason,
-                         details={"sanction_id": s["sanction_id"], "action": s["action"], "via": s["revoked_via"],
-                                  "preview_id": s.get("preview_id")}, at=now)
-        for r in withdrawn:
-            out.append(Revoked(r["review_id"], "review", NodeRef(r["target_label"], r["target_id"]), REVIEW,
-                               "cascade"))
-            audit.append(tx, actor=actor.name, role=actor.role, action="sanction.review_withdrawn",
-                         target_type=_type(r["target_label"]), target_id=r["target_id"], reason=reason,
-                         details={"review_id": r["review_id"], "via": r["withdrawn_via"],
-                                  "preview_id": r.get("preview_id")}, at=now)
-        statuses = _refresh(tx, {x.target for x in out if x.kind == "sanction"}, now, policy)
-        return RevokeResult(tuple(out), tuple(statuses))
 
-    return graph.write_transaction(work)
+def _check_revoke(actor: Actor, reason: str) -> None:
+    actor.require("revoke_sanction")
+    if not reason or not reason.strip():
+        raise RevokeError("a revocation needs a reason (--reason): it goes into the audit log")
+
+
+def revoke_in(tx: Transaction, names: Sequence[str], actor: Actor, reason: str, *, now: datetime,
+              policy: SanctionPolicy) -> RevokeResult:
+    """``revoke`` inside the caller's write transaction ``tx`` (a granted appeal records itself in the same
+    commit); the caller has run ``expire_due`` first. Revoking what is revoked already changes nothing."""
+    _check_revoke(actor, reason)
+    now = _now(now)
+    run = store.tx_runner(tx)
+    roots: list[str] = []
+    plain = []
+    for name in names:
+        record = store.read_preview(run, name)
+        if record is not None:
+            found = store.roots_among(run, record.get("sanction_ids") or [])
+            if not found:
+                raise RevokeError(f"decision {name} has no sanctions (was it applied?)")
+            plain += found
+        else:
+            plain.append(name)
+    rows = {r["id"]: r for r in store.violation_siblings(run, plain)}
+    for name in plain:
+        row = rows.get(name)
+        if row is None:
+            raise RevokeError(f"no sanction {name!r} (see `ringscope sanction list`)")
+        if row["source"] != SOURCE:
+            raise RevokeError(f"sanction {name} was imported from the platform's records; "
+                              "revoke it on the platform, ringscope only revokes its own")
+        roots += [name] + [s for s in row["siblings"] if s]
+    roots = list(dict.fromkeys(roots))
+    states = {s["sanction_id"]: s["state"] for s in store.sanctions_by_id(run, roots)}
+    live = [r for r in roots if states.get(r) != "revoked"]
+    if not live:
+        return RevokeResult((), (), already_revoked=True)
+    closure_rows = store.derivation_closure(run, live, MAX_CASCADE)
+    closure = {r["id"]: Derived(r["id"], r["state"] or "", tuple(Parent(**x) for x in r["parents"]),
+                                r["justification"] or "any") for r in closure_rows}
+    kinds = {r["id"]: r["kind"] for r in closure_rows}
+    order = cascade(live, closure)
+    named = set(live)
+    sanction_rows = [{"id": i, "via": "named" if i in named else f"cascade from {', '.join(live)}"}
+                     for i in order if kinds.get(i, "Sanction") == "Sanction"]
+    review_rows = [{"id": i, "via": f"cascade from {', '.join(live)}"} for i in order if kinds.get(i) == "Review"]
+    revoked = store.mark_revoked(tx, sanction_rows, actor.name, reason, now)
+    withdrawn = store.mark_withdrawn(tx, review_rows, actor.name, now)
+    out = []
+    for s in revoked:
+        via = "named" if s["sanction_id"] in named else "cascade"
+        out.append(Revoked(s["sanction_id"], "sanction", NodeRef(s["target_label"], s["target_id"]),
+                           s["action"], via))
+        audit.append(tx, actor=actor.name, role=actor.role, action="sanction.revoke",
+                     target_type=_type(s["target_label"]), target_id=s["target_id"], reason=reason,
+                     details={"sanction_id": s["sanction_id"], "action": s["action"], "via": s["revoked_via"],
+                              "preview_id": s.get("preview_id")}, at=now)
+    for r in withdrawn:
+        out.append(Revoked(r["review_id"], "review", NodeRef(r["target_label"], r["target_id"]), REVIEW,
+                           "cascade"))
+        audit.append(tx, actor=actor.name, role=actor.role, action="sanction.review_withdrawn",
+                     target_type=_type(r["target_label"]), target_id=r["target_id"], reason=reason,
+                     details={"review_id": r["review_id"], "via": r["withdrawn_via"],
+                              "preview_id": r.get("preview_id")}, at=now)
+    statuses = _refresh(tx, {x.target for x in out if x.kind == "sanction"}, now, policy)
+    return RevokeResult(tuple(out), tuple(statuses))
 
 
 # --------------------------------------------------------------------------- expiry

@@ -78,6 +78,7 @@ IO_MODULES = {
     "ringscope.watch": {"store", "service"},
     "ringscope.sweep": {"store", "service"},
     "ringscope.reports": {"store", "service"},
+    "ringscope.appeals": {"store", "service"},
 }
 DATABASE = ("ringscope.graph.database", "ringscope.graph.server", "ringscope.graph.admin", "ringscope.queries",
             "ringscope.audit.log", "neo4j")

@@ -23,6 +23,7 @@ PAGE_SPECS = {
     "watch": ("watch", "Observation room", ":material/visibility:", None),
     "sweep": ("sweep", "Sweep back", ":material/manage_search:", None),
     "sanctions": ("sanctions", "Sanctions", ":material/gavel:", "preview_sanction"),
+    "appeals": ("appeals", "Appeals", ":material/balance:", None),
     "evidence": ("evidence", "Evidence", ":material/inventory_2:", "export_masked"),
     "audit": ("audit", "Audit", ":material/policy:", None),
     "admin": ("admin", "Admin", ":material/admin_panel_settings:", "manage_users"),

@@ -394,6 +394,39 @@ def sweep_to_watch(who, result, days: int | None) -> tuple[list[str], list[str]]
     done = guard(sweep.place_on_watch, get_graph(), who, result, watch_policy(), days=days)
     clear_caches()
     return done
+# --- appeals (appeals/): the same service as `ringscope appeals` --------------------------------------------------
+
+@st.cache_data(ttl=10, show_spinner=False, max_entries=16)
+def appeals(states: tuple[str, ...] | None = None) -> list:
+    """Appeals (``appeals.service.appeals``), oldest filed first; briefly cached (verdicts change them)."""
+    from ringscope.appeals import service as appeal
+
+    return guard(appeal.appeals, get_graph(), list(states) if states else None)
+
+
+@st.cache_data(ttl=10, show_spinner=False, max_entries=16)
+def appeal_stats(min_decided: int):
+    """The granted share by violation kind and detector (``appeals.service.stats``)."""
+    from ringscope.appeals import service as appeal
+
+    return guard(appeal.stats, get_graph(), min_decided)
+
+
+def appeal_file(who, subject_id: str, statement: str, material: list[str], appellant: str | None):
+    from ringscope.appeals import service as appeal
+
+    filed = guard(appeal.file, get_graph(), who, subject_id, statement, material, appellant)
+    clear_caches()
+    return filed
+
+
+def appeal_verdict(who, appeal_id: str, grant: bool, reason: str):
+    """Grant (revokes with the cascade, in the same transaction) or deny an appeal."""
+    from ringscope.appeals import service as appeal
+
+    verdict = guard(appeal.grant if grant else appeal.deny, get_graph(), who, appeal_id, reason)
+    clear_caches()
+    return verdict
 
 
 def clear_caches() -> None:

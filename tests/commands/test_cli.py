@@ -16,7 +16,8 @@ def ringscope(*args, env=None):
                           env=env, cwd=REPO, timeout=300)
 
 
-@pytest.mark.parametrize("command", [[], ["db"], ["reset"], ["stats"], ["ingest"], ["simulate"], ["convert"], ["up"]])
+@pytest.mark.parametrize("command", [[], ["db"], ["reset"], ["stats"], ["ingest"], ["simulate"], ["convert"], ["up"],
+                                     ["appeals"], ["appeals", "stats"]])
 def test_help_works_for_every_command(command, capsys):
     with pytest.raises(SystemExit) as done:
         cli.main([*command, "--help"])
