@@ -71,6 +71,7 @@ IO_MODULES = {
     "ringscope.sanctions": {"store", "service"},
     "ringscope.evidence": {"collect", "export"},
     "ringscope.watch": {"store", "service"},
+    "ringscope.feed": {"service"},
 }
 DATABASE = ("ringscope.graph.database", "ringscope.graph.server", "ringscope.graph.admin", "ringscope.queries",
             "ringscope.audit.log", "neo4j")
