@@ -56,7 +56,7 @@ class CursorFile:
             self._lock.close()  # releases the lock
             self._lock = None
 
-    def load(self, default: int = 0) -> int:
+    def load(self, default: int | None = 0) -> int | None:
         """The cursor saved, or ``default`` when the file does not exist yet."""
         try:
             text = self.path.read_text(encoding="utf-8")

@@ -59,14 +59,15 @@ def _check_limit(limit: int, setting: str) -> int:
 
 
 def read(graph: Graph, since: int, *, reader: Actor | None = None, limit: int = 1000, now: datetime | None = None,
-         expire: bool = True) -> FeedPage:
+         expire: bool = True, setting: str = "--since") -> FeedPage:
     """At most ``limit`` events after cursor ``since``, oldest first; free text masked unless ``reader`` may
-    see personal data. With ``expire`` (the default) sanctions whose time is up are ended first."""
+    see personal data. With ``expire`` (the default) sanctions whose time is up are ended first. ``setting``
+    names where ``since`` came from in a refusal."""
     _check_limit(limit, "--limit")
     expired = sanctions.expire_due(graph, now=now).expired if expire else ()
     head = audit.head(graph)["seq"]
     if since < 0 or since > head:
-        raise SettingError(f"--since {since} is not a cursor of this audit log (its last entry is {head}): a cursor "
+        raise SettingError(f"{setting}: {since} is not a cursor of this audit log (its last entry is {head}): a cursor "
                            "comes from an event this feed gave; after `ringscope reset` the log starts again, "
                            "so read it again from 0")
     entries = audit.entries_after(graph, since, list(ACTIONS), limit)
@@ -82,11 +83,13 @@ def deliver(graph: Graph, endpoint: webhook.Endpoint, state: CursorFile, *, sinc
     ``webhook.DeliveryFailed`` when a batch is refused or not taken in the attempts (the cursor then stays at
     the last batch taken). ``state`` must be entered (locked) by the caller."""
     _check_limit(batch, "--batch")
-    start = cursor = state.load(default=since)
+    saved = state.load(default=None)
+    start = cursor = since if saved is None else saved
+    origin = "--since" if saved is None else state.setting  # where the cursor came from, for a refusal
     batches = events = attempts = 0
     expired: tuple[str, ...] = ()
     while True:
-        page = read(graph, cursor, reader=reader, limit=batch, now=now, expire=batches == 0)
+        page = read(graph, cursor, reader=reader, limit=batch, now=now, expire=batches == 0, setting=origin)
         expired = expired or page.expired
         if not page.events:
             break

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import random
 import time
@@ -78,8 +79,13 @@ def endpoint(url: str, secret: str | None, secret_setting: str, *, timeout: floa
              backoff: float = 1.0, max_backoff: float = 60.0) -> Endpoint:
     """A checked endpoint; a bad value stops with the setting's name (``--webhook``, the secret's variable, ...)."""
     parts = urllib.parse.urlsplit(url or "")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        parts = parts._replace(scheme="")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingError(f"--webhook must be an http:// or https:// URL with a host, not {url!r}")
+        raise SettingError(f"--webhook must be an http:// or https:// URL with a host (and a valid port), not "
+                           f"{url[:200]!r}")
     if not secret:
         raise SettingError(f"{secret_setting} is not set: the webhook's shared secret signs every batch "
                            f"(set {secret_setting}, or name another variable with --secret-env)")
@@ -174,8 +180,8 @@ def _send(ep: Endpoint, body: bytes, delivery_id: str, clock: Callable[[], float
         return exc.code, f"HTTP {exc.code}{hint}{said}", exc.headers.get("Retry-After", "")
     except urllib.error.URLError as exc:
         return None, f"{exc.reason}", ""
-    except (TimeoutError, OSError) as exc:  # a timeout while reading the answer, a reset connection
-        return None, str(exc) or type(exc).__name__, ""
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:  # a timeout reading the answer, a reset
+        return None, str(exc) or type(exc).__name__, ""  # connection, an answer that is not HTTP
 
 
 def post(ep: Endpoint, body: bytes, delivery_id: str, *, sleep: Callable[[float], None] = time.sleep,

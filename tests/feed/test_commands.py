@@ -67,7 +67,7 @@ def test_the_webhook_from_the_command_line(room, capsys, receiver, tmp_path, mon
 @pytest.mark.parametrize("args,code,message", [
     (["--since", "abc"], 2, "ringscope: error: --since must be a cursor: a whole number from 0"),
     (["--since", "-1"], 2, "ringscope: error: --since must be a cursor"),
-    (["--since", "99999"], 2, "ringscope: error: --since 99999 is not a cursor of this audit log"),
+    (["--since", "99999"], 2, "ringscope: error: --since: 99999 is not a cursor of this audit log"),
     (["--limit", "0"], 2, "ringscope: error: --limit must be a whole number from 1 to 10000"),
     (["--state", "x"], 2, "ringscope: error: --state goes with --webhook"),
     (["--webhook", "http://127.0.0.1:9/hook"], 2, "ringscope: error: --webhook needs --state FILE"),

@@ -128,7 +128,7 @@ def test_a_consumer_reconstructs_exactly_the_set_in_force_across_apply_approve_r
 def test_a_cursor_beyond_the_log_is_refused_with_the_setting_named(graph):
     accounts(graph, "f1")
     watch.add(graph, ALICE, "f1", "look", WATCH, now=day(0))
-    with pytest.raises(SettingError, match="--since 5 is not a cursor of this audit log \\(its last entry is 1\\)"):
+    with pytest.raises(SettingError, match="--since: 5 is not a cursor of this audit log \\(its last entry is 1\\)"):
         feed.read(graph, 5, now=day(0))
     with pytest.raises(SettingError, match="--limit must be a whole number from 1 to 10000"):
         feed.read(graph, 0, limit=0, now=day(0))
@@ -174,6 +174,10 @@ def test_the_webhook_gets_the_same_events_signed_and_the_cursor_moves_only_after
             seen.add(event["event_id"])
             unique.append(event)
     assert unique == pulled and as_held(in_force_set(unique)) == in_force_in_the_graph(graph)
+    # a state file whose cursor this log never reached (the log was reset) is named as the setting at fault
+    state.write_text("99999\n")
+    with CursorFile(state) as cursor, pytest.raises(SettingError, match=f"--state {state}: 99999 is not a cursor"):
+        feed.deliver(graph, hook, cursor, now=day(8))
     # a second delivery on the same state file at once is refused
     with CursorFile(state), pytest.raises(SettingError, match="another delivery is using this state file"):
         CursorFile(state).__enter__()

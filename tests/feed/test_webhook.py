@@ -43,6 +43,8 @@ def test_what_is_retried_and_how_long_it_waits():
 @pytest.mark.parametrize("url,secret,message", [
     ("file:///etc/passwd", SECRET, "--webhook must be an http:// or https:// URL"),
     ("http://", SECRET, "--webhook must be an http:// or https:// URL"),
+    ("http://127.0.0.1:99999/hook", SECRET, "--webhook must be an http:// or https:// URL with a host \\(and a "
+                                            "valid port\\)"),
     ("https://platform.example/hook", None, "FEED_SECRET is not set"),
     ("https://platform.example/hook", "short", "FEED_SECRET is too short"),
 ])
@@ -112,3 +114,28 @@ def test_each_attempt_is_signed_at_its_own_time(receiver):
 
 def test_the_batch_body_is_plain_json():
     assert json.loads(BODY) == {"feed_version": 1, "since": 0, "cursor": 3, "events": []}
+
+
+def test_an_answer_that_is_not_http_is_retried_then_named():
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve():
+        for _ in range(2):
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"SMTP ready\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(DeliveryFailed, match="in 2 attempts \\(last: "):
+            webhook.post(endpoint(f"http://127.0.0.1:{port}/hook", SECRET, "V", attempts=2), BODY, "0-3",
+                         sleep=lambda s: None)
+    finally:
+        thread.join(timeout=30)
+        listener.close()
