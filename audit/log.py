@@ -62,6 +62,12 @@ ENTRIES_FOR_TARGETS = """
 MATCH (e:AuditEntry) WHERE e.target_id IN $target_ids
 RETURN e {.*} AS e ORDER BY e.seq
 """
+# The entries of some actions after a sequence number, oldest first (the outbound feed, feed/): a range seek on the
+# unique seq (migration 5's constraint is its index), read in index order, so LIMIT stops the scan early.
+ENTRIES_AFTER = """
+MATCH (e:AuditEntry) WHERE e.seq > $since AND e.action IN $actions
+RETURN e {.*} AS e ORDER BY e.seq LIMIT $limit
+"""
 CHAIN = "MATCH (e:AuditEntry) RETURN e {.*} AS e ORDER BY e.seq"
 HEAD = "OPTIONAL MATCH (h:AuditHead {name: 'audit'}) RETURN h.seq AS seq, h.hash AS hash"
 
@@ -192,3 +198,11 @@ def entries(graph: Graph, *, actor: str | None = None, action: str | None = None
 def entries_for(graph: Graph, target_ids: list[str]) -> list[AuditEntry]:
     """Every entry about any of these targets, oldest first (for evidence packs)."""
     return [AuditEntry(**r["e"]) for r in graph.read(ENTRIES_FOR_TARGETS, target_ids=target_ids)]
+
+
+def entries_after(graph: Graph, since: int, actions: list[str], limit: int) -> list[AuditEntry]:
+    """Entries numbered after ``since`` whose action is one of ``actions``, oldest first, at most ``limit``.
+    Entries are numbered under the head's lock and committed before the next number is taken, so what this
+    returns is in commit order and a later call from the last ``seq`` returned misses nothing."""
+    rows = graph.read(ENTRIES_AFTER, since=since, actions=list(actions), limit=limit)
+    return [AuditEntry(**r["e"]) for r in rows]

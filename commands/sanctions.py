@@ -1,4 +1,4 @@
-"""``ringscope sanction ...``: preview, apply, approve, revoke, expire, list, history, exam, pending, policy.
+"""``ringscope sanction ...``: preview, apply, approve, revoke, expire, feed, list, history, exam, pending, policy.
 
 A thin layer over ``sanctions.service``: parse, resolve who acts
 (``commands/actor.py``), call, print. Output is aligned text by default,
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 from ringscope.commands.actor import add_actor, resolve_actor
-from ringscope.commands.output import add_format, emit, emit_json, fmt_of, say, warn
+from ringscope.commands.output import add_format, emit, emit_json, fmt_of, plain, say, warn
 from ringscope.common.errors import SettingError
 
 TARGET_OPTIONS = (("account", "Account"), ("note", "Note"), ("device", "Device"), ("brand", "Brand"),
@@ -189,6 +190,59 @@ def cmd_expire(args: argparse.Namespace, settings) -> int:
         for s in result.statuses:
             say(f"{s.target.label} {s.target.id} is now {s.status}")
     return 0
+
+
+# --------------------------------------------------------------------------- the outbound feed
+
+FEED_HEADER = ["cursor", "at", "event", "id", "state", "in_force", "target_type", "target_id", "action", "level",
+               "days", "ends_at", "reach_factor", "silent", "decision_id", "by", "reason"]
+SECRET_ENV = "RINGSCOPE_FEED_SECRET"
+
+
+def cmd_feed(args: argparse.Namespace, settings) -> int:
+    """Pull: print the events after --since. Push (--webhook): deliver them, the cursor kept in --state."""
+    from ringscope.feed import service, webhook
+    from ringscope.feed.cursor import CursorFile, parse_cursor
+
+    since = parse_cursor(args.since)
+    reader = resolve_actor(args, acting=False)
+    if args.webhook is None:
+        for option in ("state", "batch", "attempts", "timeout", "backoff"):
+            if getattr(args, option) is not None:
+                raise SettingError(f"--{option} goes with --webhook")
+        page = service.read(_graph(settings), since, reader=reader, limit=args.limit)
+        _print_feed(page, fmt_of(args))
+        return 0
+    if args.state is None:
+        raise SettingError("--webhook needs --state FILE: the file that keeps the cursor delivered so far")
+    endpoint = webhook.endpoint(args.webhook, os.environ.get(args.secret_env), args.secret_env,
+                                timeout=10.0 if args.timeout is None else args.timeout,
+                                attempts=6 if args.attempts is None else args.attempts,
+                                backoff=1.0 if args.backoff is None else args.backoff)
+    with CursorFile(args.state) as state:
+        report = service.deliver(_graph(settings), endpoint, state, since=since, reader=reader,
+                                 batch=100 if args.batch is None else args.batch)
+    if fmt_of(args) in ("json", "jsonl"):
+        say(json.dumps(plain(report), ensure_ascii=False, sort_keys=True))
+    else:
+        say(f"delivered {report.events} events in {report.batches} batches ({report.attempts} requests) to "
+            f"{endpoint.shown}; cursor {report.since} -> {report.cursor} saved in {args.state}")
+    return 0
+
+
+def _print_feed(page, fmt: str) -> None:
+    if fmt == "jsonl":
+        for event in page.events:
+            say(event.json())
+        return
+    if fmt == "json":
+        say(json.dumps({"since": page.since, "cursor": page.cursor, "more": page.more,
+                        "events": [e.as_dict() for e in page.events]}, ensure_ascii=False, indent=2))
+        return
+    rows = [[e.as_dict()[k] for k in FEED_HEADER] for e in page.events]
+    emit(rows, FEED_HEADER, fmt)
+    if fmt == "text":
+        say(f"{len(page.events)} events; resume with --since {page.cursor}" + (" (more follow)" if page.more else ""))
 
 
 # --------------------------------------------------------------------------- reading
@@ -389,6 +443,27 @@ def register(subparsers) -> None:
     xm.add_argument("--account", required=True, metavar="ID")
     common(xm)
     xm.set_defaults(func=cmd_exam)
+
+    fd = sub.add_parser("feed", help="what changed in force (restrictions, silent throttles, approvals, revocations, "
+                                     "expiries), each once, in order, for the platform's enforcement: printed "
+                                     "after a cursor, or pushed to a webhook")
+    fd.add_argument("--since", metavar="CURSOR", help="the cursor of the last event processed (default 0: from the "
+                                                      "beginning); with --webhook, only until --state exists")
+    fd.add_argument("--limit", type=int, default=1000, help="events at most (1-10000; default 1000); run again "
+                                                            "from the last cursor for more")
+    fd.add_argument("--webhook", metavar="URL", help="POST the events, signed, in batches to this http(s) URL")
+    fd.add_argument("--secret-env", metavar="VAR", default=SECRET_ENV,
+                    help=f"the variable holding the webhook's shared HMAC secret (default {SECRET_ENV})")
+    fd.add_argument("--state", metavar="FILE", help="with --webhook: the file keeping the cursor delivered so far "
+                                                    "(moved only after a 2xx)")
+    fd.add_argument("--batch", type=int, help="with --webhook: events per POST (default 100)")
+    fd.add_argument("--attempts", type=int, help="with --webhook: tries per batch, the first included (default 6)")
+    fd.add_argument("--timeout", type=float, help="with --webhook: seconds per try (default 10)")
+    fd.add_argument("--backoff", type=float, help="with --webhook: the first retry waits up to this many seconds, "
+                                                  "each next one up to twice as long, at most 60 (default 1)")
+    add_actor(fd, "who reads (decides what is masked)")
+    add_format(fd, default="jsonl", choices=("jsonl", "json", "csv", "text"))
+    fd.set_defaults(func=cmd_feed)
 
     po = sub.add_parser("policy", help="the sanction policy in force, validated")
     add_format(po, choices=("text", "json"))

@@ -370,7 +370,8 @@ def approve(graph: Graph, preview_id: str, actor: Actor, *, reason: str = "", no
             audit.append(tx, actor=actor.name, role=actor.role, action="sanction.approve",
                          target_type=_type(s["target_label"]), target_id=s["target_id"], reason=reason,
                          details={"sanction_id": s["sanction_id"], "action": s["action"], "preview_id": preview_id,
-                                  "applied_by": p.get("applied_by"),
+                                  "applied_by": p.get("applied_by"), "kind": s.get("kind"), "level": s.get("level"),
+                                  "days": s.get("days"), "points": s.get("points"),
                                   "expires_at": _iso_or_none(store.days_after(now, s.get("days")))}, at=now)
         _refresh(tx, {NodeRef(s["target_label"], s["target_id"]) for s in pending}, now, policy)
         return ApproveResult(preview_id, actor.name, now, tuple(activated))

@@ -79,6 +79,7 @@ IO_MODULES = {
     "ringscope.sweep": {"store", "service"},
     "ringscope.reports": {"store", "service"},
     "ringscope.appeals": {"store", "service"},
+    "ringscope.feed": {"service"},
 }
 DATABASE = ("ringscope.graph.database", "ringscope.graph.server", "ringscope.graph.admin", "ringscope.queries",
             "ringscope.audit.log", "neo4j")

@@ -213,6 +213,9 @@ def _entry(d: Decision, before: Stay | None, policy: WatchPolicy, run_id: str) -
         details["queue"] = "investigator"  # never sanctioned automatically
     if before is not None:
         details["was"] = before.state
+        if d.kind in ("escalate", "extend"):  # the restriction stays in force: the entry says which (the feed)
+            details.update(restriction=before.restriction, reach_factor=before.reach_factor, notified=False,
+                           ends_at=details.get("ends_at") or before.ends_at.isoformat())
     return {"actor": RUN_ACTOR, "role": RUN_ROLE, "action": ACTIONS[d.kind], "target_type": "account",
             "target_id": d.account_id, "reason": d.note or RULE_REASON, "details": details}
 

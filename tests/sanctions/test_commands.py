@@ -9,7 +9,7 @@ import pytest
 import ringscope.commands.cli as cli
 from tests.sanctions.conftest import accounts, uses
 
-SUBCOMMANDS = ["preview", "apply", "approve", "revoke", "expire", "list", "history", "pending", "exam", "policy"]
+SUBCOMMANDS = ["preview", "apply", "approve", "revoke", "expire", "feed", "list", "history", "pending", "exam", "policy"]
 
 
 @pytest.mark.parametrize("command", [["sanction"]] + [["sanction", c] for c in SUBCOMMANDS])
