@@ -13,22 +13,14 @@ from pathlib import Path
 
 from ringscope.commands.output import add_format, emit, emit_json, fmt_of, say, warn
 
-BAND_TEXT = {
-    "boost": "boosted",
-    "normal": "normal",
-    "no_commercial": "no commercial programmes",
-    "throttled": "throttled (reach x {factor:g}) and no commercial programmes",
-}
 CONTRIBUTION_HEADER = ["indicator", "dimension", "value", "detail", "deduction", "points"]
 GROUP_HEADER = ["account_id", "index", "band", "content_quality", "compliance", "user_feedback", "warnings"]
 BIN_HEADER = ["from", "to", "accounts"]
 
 
-def _band(band: str, policy) -> str:
-    return BAND_TEXT[band].format(factor=policy.effects.throttle_reach_factor)
+def _account(h, fmt: str) -> None:
+    from ringscope.health.index import effect_of
 
-
-def _account(h, policy, fmt: str) -> None:
     table = [[c.indicator, c.dimension, f"{c.value:.3g}", c.detail, f"{c.deduction:.2f}", f"{c.points:.2f}"]
              for c in h.contributions]
     if fmt == "json":
@@ -37,7 +29,7 @@ def _account(h, policy, fmt: str) -> None:
     if fmt == "csv":
         emit(table, CONTRIBUTION_HEADER, fmt)
         return
-    say(f"account {h.account_id}: content health {h.index:.1f} / 100: {_band(h.band, policy)}")
+    say(f"account {h.account_id}: content health {h.index:.1f} / 100: {effect_of(h)}")
     say("dimensions: " + ", ".join(f"{d.name} {d.points:.1f} of {d.weight:g}" for d in h.dimensions))
     for w in h.warnings:
         say(f"warning: {w}")
@@ -54,7 +46,7 @@ def _distribution_lines(d) -> list[str]:
             "bands: " + ", ".join(f"{b} {n}" for b, n in d.bands.items())]
 
 
-def _group(g, policy, fmt: str) -> None:
+def _group(g, fmt: str) -> None:
     table = [[h.account_id, f"{h.index:.1f}", h.band, *(f"{d.points:.1f}" for d in h.dimensions),
               " | ".join(h.warnings)] for h in g.scored]
     what = "brand" if g.kind == "brand" else "agency"
@@ -90,11 +82,11 @@ def cmd_health(args: argparse.Namespace, settings) -> int:
     fmt = fmt_of(args)
     graph = connect(settings)
     if args.account is not None:
-        _account(service.account_health(graph, args.account, policy, reports), policy, fmt)
+        _account(service.account_health(graph, args.account, policy, reports), fmt)
     elif args.brand is not None:
-        _group(service.group_health(graph, "brand", args.brand, policy, reports), policy, fmt)
+        _group(service.group_health(graph, "brand", args.brand, policy, reports), fmt)
     elif args.agency is not None:
-        _group(service.group_health(graph, "intermediary", args.agency, policy, reports), policy, fmt)
+        _group(service.group_health(graph, "intermediary", args.agency, policy, reports), fmt)
     else:
         _platform(service.platform_health(graph, policy, reports, log=warn if fmt == "text" else None), fmt)
     return 0

@@ -49,6 +49,13 @@ INDICATORS: tuple[tuple[str, str], ...] = (
     ("follower_imbalance", "user_feedback"),
 )
 BANDS = ("boost", "normal", "no_commercial", "throttled")
+#: What each band does, in words ({factor}: the throttle's reach factor).
+BAND_EFFECTS = {
+    "boost": "boosted",
+    "normal": "normal",
+    "no_commercial": "no commercial programmes",
+    "throttled": "throttled (reach x {factor:g}) and no commercial programmes",
+}
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,11 @@ def scores(measures: pd.DataFrame, policy: HealthPolicy) -> pd.DataFrame:
     out["index"] = np.clip(np.round(index, 6), 0.0, 100.0)
     out["band"] = band_of(out["index"], policy)
     return out
+
+
+def effect_of(h: "AccountHealth") -> str:
+    """The band's effect in words."""
+    return BAND_EFFECTS[h.band].format(factor=h.reach_factor)
 
 
 def band_of(index: pd.Series, policy: HealthPolicy) -> np.ndarray:
