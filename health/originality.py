@@ -38,7 +38,8 @@ def jaccard(a: set[str], b: set[str]) -> float:
 
 
 def copied_against(text: str, candidates: Iterable[str], rule: Originality) -> bool:
-    """Whether ``text`` (raw) is a near-duplicate of one of ``candidates`` (raw texts by other accounts)."""
+    """Whether ``text`` (raw) is a near-duplicate of one of ``candidates`` (raw texts by other accounts, of any
+    length: a long text may copy a short one)."""
     norm = judged(text, rule)
     if norm is None:
         return False
@@ -58,9 +59,10 @@ def copied_by_account(texts: pd.DataFrame, rule: Originality, num_perm: int = 12
         return pd.DataFrame({"account_id": pd.Series(dtype=object), "texts": pd.Series(dtype=np.int64),
                              "copied": pd.Series(dtype=np.int64)})
     norms = texts["text"].fillna("").astype(str).map(normalize_text)
-    keep = norms.str.len() >= rule.min_chars
+    keep = norms.str.len() > 0  # a short text is not judged, but a longer one may copy it
     rows = pd.DataFrame({"account_id": texts["account_id"].astype(str)[keep].to_numpy(),
                          "norm": norms[keep].to_numpy()})
+    rows["judged"] = rows["norm"].str.len() >= rule.min_chars
     codes, uniques = pd.factorize(rows["norm"], sort=False)
     rows["u"] = codes
     # Per distinct text: how many accounts wrote it, and one of them (enough to tell "another account").
@@ -81,6 +83,7 @@ def copied_by_account(texts: pd.DataFrame, rule: Originality, num_perm: int = 12
         hit[mine["index"].to_numpy()[other]] = True
         copied = copied | hit
     rows["copied"] = copied
+    rows = rows[rows["judged"]]
     out = rows.groupby("account_id", sort=True).agg(texts=("u", "size"), copied=("copied", "sum")).reset_index()
     out["copied"] = out["copied"].astype(np.int64)
     return out

@@ -212,3 +212,10 @@ def test_copied_by_account_over_the_whole_platform():
     assert got.loc["e"].tolist() == [2, 0]  # repeating oneself is not copying another
     assert "d" not in got.index  # nothing long enough to judge
     assert copied_by_account(texts.iloc[:0], RULE).empty
+
+
+def test_a_long_text_may_copy_a_short_one_in_both_paths():
+    long, short = "啊啊啊啊已经转给朋友了", "已经转给朋友了"  # 7 characters: not judged itself
+    assert copied_against(long, [short], RULE)
+    got = copied_by_account(pd.DataFrame({"account_id": ["a", "b"], "text": [long, short]}), RULE)
+    assert got.set_index("account_id").loc["a"].tolist() == [1, 1] and "b" not in set(got["account_id"])
