@@ -15,14 +15,14 @@ import os
 import sys
 
 from ringscope.commands import (
-    appeals, audit, data, db, detection, evidence, reports, sanctions, sweep, up, users, watch,
+    appeals, audit, data, db, detection, evidence, health, reports, sanctions, sweep, up, users, watch,
 )
 from ringscope.commands.output import warn
 from ringscope.common.errors import RingscopeError, SettingError
 from ringscope.graph.settings import load_settings
 
 EXIT_USAGE = 2
-GROUPS = (db, data, detection, sanctions, appeals, watch, sweep, reports, evidence, audit, users, up)
+GROUPS = (db, data, detection, sanctions, appeals, watch, sweep, health, reports, evidence, audit, users, up)
 
 
 def build_parser() -> argparse.ArgumentParser:

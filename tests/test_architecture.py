@@ -77,6 +77,7 @@ IO_MODULES = {
     "ringscope.evidence": {"collect", "export"},
     "ringscope.watch": {"store", "service"},
     "ringscope.sweep": {"store", "service"},
+    "ringscope.health": {"store", "service"},
     "ringscope.reports": {"store", "service"},
     "ringscope.appeals": {"store", "service"},
     "ringscope.feed": {"service"},

@@ -362,6 +362,25 @@ def report_summary(target_type: str, target_id: str):
     return guard(reports.summary, get_graph(), target_type, target_id, guard(load_detection_policy).reports)
 
 
+# --- the content-health index (health/): the same service as `ringscope health` ------------------------------
+
+def health_policy():
+    """The health policy in force (``RINGSCOPE_HEALTH_POLICY`` or the shipped one); a bad file names the key."""
+    from ringscope.health.policy import load_health_policy
+
+    return guard(load_health_policy)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=256)
+def account_health(account_id: str):
+    """``health.service.account_health`` of one account (a few bounded reads, one fulltext search per text)."""
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.health import service as health
+
+    return guard(health.account_health, get_graph(), account_id, health_policy(),
+                 guard(load_detection_policy).reports)
+
+
 # --- the sweep back (sweep/): the same service as `ringscope sweep` -------------------------------------------
 
 def sweep_policy():

@@ -57,6 +57,7 @@ def render() -> None:
         left, right = st.columns([1, 1])
         with left:
             _risk(details, who)
+            _health(label, key)
             st.markdown("##### Properties")
             props = masked(details.properties, who)
             if label in ("IP", "Phone"):
@@ -118,6 +119,32 @@ def _sanctions(details, who) -> None:
 
 
 REPORT_TYPES = {"Account": "account", "Note": "note", "Comment": "comment"}
+
+
+def _health(label: str, key: str) -> None:
+    """An account's content-health index (``ringscope health --account``): the index, its band's effect, the points
+    left of each dimension, each indicator's contribution, and what the input does not let it measure."""
+    if label != "Account":
+        return
+    st.markdown("##### Content health")
+    with services.shown_errors():  # a bad health policy or a slow read leaves the rest of the panel
+        _health_block(key)
+
+
+def _health_block(key: str) -> None:
+    from ringscope.health.index import effect_of
+
+    h = services.account_health(key)
+    st.metric("Index (0-100)", f"{h.index:.1f}", help="content quality 40 %, compliance 35 %, user feedback 25 % "
+                                                      "(the health policy's weights)")
+    st.caption(f"Band **{h.band}**: {effect_of(h)} (shown, not applied). "
+               + "; ".join(f"{d.name.replace('_', ' ')} {d.points:.1f} of {d.weight:g}" for d in h.dimensions))
+    for w in h.warnings:
+        st.warning(w, icon=":material/trending_down:")
+    table([{"indicator": c.indicator, "dimension": c.dimension, "measured": c.detail, "points": round(c.points, 2)}
+           for c in h.contributions], hide_index=True, width="stretch", key="entity_health")
+    st.caption("Not measured (the input does not carry them): "
+               + "; ".join(f"{u.name} ({u.why})" for u in h.not_measured))
 
 
 def _reports(label: str, key: str, who) -> None:

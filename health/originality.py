@@ -1,0 +1,113 @@
+"""Originality, pure: which of an account's texts (note titles, comments) are copies of another account's.
+
+A text is *copied* when its normalised form (``detection.comment_text.normalize_text``) has at least ``min_chars``
+characters and its character-shingle Jaccard with a text another account wrote is at least ``similarity`` (the
+policy's 0.3: "repetition of 30 % or more counts as copied"). Shorter texts are not judged.
+
+* :func:`copied_against`: one text against the candidates the fulltext index proposed for it (one account, a brand's
+  or an agency's accounts): exact, O(candidates x L).
+* :func:`copied_by_account`: every text of the platform at once, MinHash-LSH candidates (``detection.comment_templates``,
+  the comment-template detector's machinery, at the policy's similarity) verified by the exact Jaccard: vectorised,
+  O(T x num_perm + candidates x L) for T shingles. LSH finds a pair of texts at Jaccard 0.3 with high probability,
+  not certainty, and a bucket pairs each text with its next 32 mates only, so a text with very many variants may be
+  found copied from fewer of them: the platform distribution is a close lower bound of the per-account figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ringscope.detection.comment_templates import (
+    CommentTemplateParams, ShingleSets, _band_pairs, band_key, lsh_bands, shingles,
+)
+from ringscope.detection.comment_text import normalize_text
+from ringscope.health.policy import Originality
+
+
+def judged(text: str | None, rule: Originality) -> str | None:
+    """The normalised text when long enough to judge, else None."""
+    norm = normalize_text(text or "")
+    return norm if len(norm) >= rule.min_chars else None
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def copied_against(text: str, candidates: Iterable[str], rule: Originality) -> bool:
+    """Whether ``text`` (raw) is a near-duplicate of one of ``candidates`` (raw texts by other accounts, of any
+    length: a long text may copy a short one)."""
+    norm = judged(text, rule)
+    if norm is None:
+        return False
+    own = shingles(norm, rule.shingle)
+    for other in candidates:
+        o = normalize_text(other or "")
+        if o and jaccard(own, shingles(o, rule.shingle)) >= rule.similarity:
+            return True
+    return False
+
+
+def copied_by_account(texts: pd.DataFrame, rule: Originality, num_perm: int = 128, seed: int = 1) -> pd.DataFrame:
+    """``texts`` (columns ``account_id``, ``text``; one row per note title or comment) -> per account ``texts`` (judged)
+    and ``copied``. A text is copied when the same normalised text, or one LSH proposes and the exact Jaccard
+    confirms at ``similarity``, was written by another account."""
+    if texts.empty:
+        return pd.DataFrame({"account_id": pd.Series(dtype=object), "texts": pd.Series(dtype=np.int64),
+                             "copied": pd.Series(dtype=np.int64)})
+    norms = texts["text"].fillna("").astype(str).map(normalize_text)
+    keep = norms.str.len() > 0  # a short text is not judged, but a longer one may copy it
+    rows = pd.DataFrame({"account_id": texts["account_id"].astype(str)[keep].to_numpy(),
+                         "norm": norms[keep].to_numpy()})
+    rows["judged"] = rows["norm"].str.len() >= rule.min_chars
+    codes, uniques = pd.factorize(rows["norm"], sort=False)
+    rows["u"] = codes
+    # Per distinct text: how many accounts wrote it, and one of them (enough to tell "another account").
+    authors = rows.drop_duplicates(["u", "account_id"])
+    n_auth = np.bincount(authors["u"].to_numpy(), minlength=len(uniques))
+    first = np.empty(len(uniques), dtype=object)
+    first[authors["u"].to_numpy()[::-1]] = authors["account_id"].to_numpy()[::-1]  # the first author wins
+    copied = n_auth[codes] >= 2  # the very same text by another account
+    pairs = _similar_pairs([str(t) for t in uniques], rule, num_perm, seed)
+    if len(pairs[0]):
+        # A text u is copied for account a when a partner v has an author other than a: v has two or more
+        # authors, or its one author is not a.
+        i, j = np.concatenate([pairs[0], pairs[1]]), np.concatenate([pairs[1], pairs[0]])
+        partner = pd.DataFrame({"u": i, "v": j, "many": n_auth[j] >= 2, "first": first[j]})
+        mine = rows.reset_index().merge(partner, on="u", how="inner")
+        other = mine["many"].to_numpy() | (mine["first"].to_numpy() != mine["account_id"].to_numpy())
+        hit = np.zeros(len(rows), dtype=bool)
+        hit[mine["index"].to_numpy()[other]] = True
+        copied = copied | hit
+    rows["copied"] = copied
+    rows = rows[rows["judged"]]
+    out = rows.groupby("account_id", sort=True).agg(texts=("u", "size"), copied=("copied", "sum")).reset_index()
+    out["copied"] = out["copied"].astype(np.int64)
+    return out
+
+
+def _similar_pairs(texts: list[str], rule: Originality, num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Verified pairs (i, j) of distinct normalised texts with shingle Jaccard >= similarity."""
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    if len(texts) < 2:
+        return empty
+    params = CommentTemplateParams(shingle=rule.shingle, threshold=rule.similarity, num_perm=num_perm, seed=seed)
+    sets = ShingleSets(texts, rule.shingle)
+    if sets.empty:
+        return empty
+    sig = sets.signatures(params)
+    labels = np.arange(len(texts), dtype=np.int64)  # every text its own: no bucket is skipped
+    found_i, found_j = [empty[0]], [empty[1]]
+    for band in range(lsh_bands(params.threshold, params.num_perm)[0]):
+        i, j = _band_pairs(band_key(sig, band, params), labels)
+        i, j = sets.verified(i, j, params.threshold)
+        found_i.append(i)
+        found_j.append(j)
+    i, j = np.concatenate(found_i), np.concatenate(found_j)
+    if not len(i):
+        return empty
+    pair = np.unique(np.minimum(i, j) * len(texts) + np.maximum(i, j))
+    return pair // len(texts), pair % len(texts)
