@@ -33,17 +33,22 @@ class ClusterRef:
 
 @dataclass(frozen=True)
 class CoordinatedBurst:
-    cluster: ClusterRef
+    clusters: tuple[ClusterRef, ...]  # every cluster whose members' burst shares a report with it, largest first
     start: datetime
     end: datetime
     report_ids: tuple[str, ...]
     reporters: tuple[str, ...]
 
     @property
+    def cluster(self) -> ClusterRef:
+        return self.clusters[0]
+
+    @property
     def reason(self) -> str:
         hours = (self.end - self.start).total_seconds() / 3600
-        return (f"{len(self.report_ids)} reports in {hours:.1f} h from {len(self.reporters)} accounts of cluster "
-                f"{self.cluster.cluster_id} ({self.cluster.detector}), {self.start:%Y-%m-%d %H:%M}-"
+        which = ", ".join(f"{c.cluster_id} ({c.detector})" for c in self.clusters)
+        return (f"{len(self.report_ids)} reports in {hours:.1f} h from {len(self.reporters)} accounts of "
+                f"cluster{'s' if len(self.clusters) > 1 else ''} {which}, {self.start:%Y-%m-%d %H:%M}-"
                 f"{self.end:%Y-%m-%d %H:%M} UTC: coordinated, not counted against the target")
 
 
@@ -82,13 +87,45 @@ def coordinated_bursts(reports: Sequence[Report], clusters_of: Mapping[str, Iter
                 run = []
         if run:
             out.append(_burst(cluster, run))
-    out.sort(key=lambda b: (b.start, b.cluster.cluster_id))
-    return out
+    return _merged(out, reports)
 
 
 def _burst(cluster: ClusterRef, run: list[Report]) -> CoordinatedBurst:
-    return CoordinatedBurst(cluster, run[0].created_at, run[-1].created_at, tuple(r.report_id for r in run),
+    return CoordinatedBurst((cluster,), run[0].created_at, run[-1].created_at, tuple(r.report_id for r in run),
                             tuple(sorted({r.reporter for r in run})))
+
+
+def _merged(bursts: list[CoordinatedBurst], reports: Sequence[Report]) -> list[CoordinatedBurst]:
+    """One burst per attack: the reporters of a ring often sit in several clusters of a run (its infrastructure,
+    its dense block, its agency), so per-cluster bursts that share a report are joined (union-find over the
+    shared report ids), naming every cluster, the largest burst's first. Earliest first. O(n log n)."""
+    parent = list(range(len(bursts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[str, int] = {}
+    for i, b in enumerate(bursts):
+        for report_id in b.report_ids:
+            j = first_with.setdefault(report_id, i)
+            if j != i:
+                parent[root(i)] = root(j)
+    groups: dict[int, list[CoordinatedBurst]] = defaultdict(list)
+    for i, b in enumerate(bursts):
+        groups[root(i)].append(b)
+    by_id = {r.report_id: r for r in reports}
+    out = []
+    for group in groups.values():
+        group.sort(key=lambda b: (-len(b.report_ids), b.cluster.cluster_id))
+        ids = sorted({i for b in group for i in b.report_ids}, key=lambda i: (by_id[i].created_at, i))
+        out.append(CoordinatedBurst(tuple(b.cluster for b in group), by_id[ids[0]].created_at,
+                                    by_id[ids[-1]].created_at, tuple(ids),
+                                    tuple(sorted({r for b in group for r in b.reporters}))))
+    out.sort(key=lambda b: (b.start, b.cluster.cluster_id))
+    return out
 
 
 def counted(reports: Sequence[Report], bursts: Sequence[CoordinatedBurst]) -> list[Report]:

@@ -55,3 +55,15 @@ def test_two_waves_a_week_apart_are_two_bursts_and_a_reporter_in_two_clusters_co
 def test_only_verified_reports_count():
     reports = [report(1, "a", 0, True), report(2, "b", 1, False), report(3, "c", 2, None)]
     assert [r.report_id for r in counted(reports, [])] == ["r1"]
+
+
+def test_one_attack_by_reporters_in_several_clusters_is_one_burst_naming_them_all():
+    """A ring's members are in its infrastructure cluster and its dense block: one attack, not two."""
+    reports = [report(i, f"m{i}", i * 0.5) for i in range(7)]
+    clusters = {f"m{i}": [RING, OTHER] if i < 5 else [RING] for i in range(7)}
+    bursts = coordinated_bursts(reports, clusters, POLICY)
+    assert len(bursts) == 1
+    b = bursts[0]
+    assert b.clusters == (RING, OTHER) and b.cluster == RING  # the larger burst's cluster first
+    assert b.report_ids == tuple(f"r{i}" for i in range(7)) and len(b.reporters) == 7
+    assert "of clusters K-ring (shared_infrastructure), K-other (lockstep)" in b.reason
