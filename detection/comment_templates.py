@@ -218,7 +218,7 @@ def _minhash(indptr: np.ndarray, sid: np.ndarray, x: np.ndarray, num_perm: int, 
     return sig
 
 
-def _band_pairs(key: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def band_pairs(key: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs ``(i, j)``, i < j, of one band: texts with equal band key.
 
     In a bucket each text is paired with its next ``_BUCKET_WINDOW`` bucket
@@ -333,7 +333,7 @@ def band_key(sig: np.ndarray, band: int, params: CommentTemplateParams) -> np.nd
 
 def link_band(labels: np.ndarray, key: np.ndarray, sets: ShingleSets, threshold: float,
               texts: np.ndarray | None = None) -> np.ndarray:
-    """Component labels after one LSH band: the band's candidate pairs (:func:`_band_pairs`) whose texts
+    """Component labels after one LSH band: the band's candidate pairs (:func:`band_pairs`) whose texts
     are not connected yet, verified exactly (:meth:`ShingleSets.verified`), merged into ``labels``.
 
     ``key[r]`` is the band key of text ``texts[r]`` (of text r when ``texts`` is None); ``texts`` is
@@ -343,7 +343,7 @@ def link_band(labels: np.ndarray, key: np.ndarray, sets: ShingleSets, threshold:
     O(n log n + candidates * L).
     """
     rows = np.arange(len(labels), dtype=np.int64) if texts is None else texts
-    i, j = _band_pairs(key, labels[rows])
+    i, j = band_pairs(key, labels[rows])
     i, j = rows[i], rows[j]
     open_ = labels[i] != labels[j]
     i, j = sets.verified(i[open_], j[open_], threshold)

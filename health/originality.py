@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.comment_templates import (
-    CommentTemplateParams, ShingleSets, _band_pairs, band_key, lsh_bands, shingles,
+    CommentTemplateParams, ShingleSets, band_pairs, band_key, lsh_bands, shingles,
 )
 from ringscope.detection.comment_text import normalize_text
 from ringscope.health.policy import Originality
@@ -102,7 +102,7 @@ def _similar_pairs(texts: list[str], rule: Originality, num_perm: int, seed: int
     labels = np.arange(len(texts), dtype=np.int64)  # every text its own: no bucket is skipped
     found_i, found_j = [empty[0]], [empty[1]]
     for band in range(lsh_bands(params.threshold, params.num_perm)[0]):
-        i, j = _band_pairs(band_key(sig, band, params), labels)
+        i, j = band_pairs(band_key(sig, band, params), labels)
         i, j = sets.verified(i, j, params.threshold)
         found_i.append(i)
         found_j.append(j)

@@ -15,7 +15,7 @@ The local detector's stages, and where each runs here:
    band keys depend on the text alone, never on the batch.
 4. Candidates and verification: the texts of each bucket (band, key) are gathered in text order, and
    each task's buckets (one task per core, ``LINK_ROWS`` texts at a time) go through ``link_band`` band
-   by band, the local loop's step: the windowed bucket pairs of ``_band_pairs``, those not connected yet
+   by band, the local loop's step: the windowed bucket pairs of ``band_pairs``, those not connected yet
    verified by the exact shingle Jaccard, merged. The local components are those of every verified
    windowed pair over all bands (a pair skipped there joins texts already connected); each call's
    components are those of its buckets' verified pairs, so the components of the union of every call's
