@@ -8,13 +8,11 @@ effect bands, the indicators listed as not measured and the read limits all live
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ringscope.common.errors import SettingError
-from ringscope.common.policyfile import first_error, read_yaml
+from ringscope.common.policyfile import load_validated, policy_file, validated
 from ringscope.policy import HEALTH as DEFAULT_POLICY
 
 #: The platform's published structure: the three dimensions, in order.
@@ -115,19 +113,14 @@ class HealthPolicy(_Model):
 
 
 def policy_path(path: Path | None = None) -> Path:
-    return Path(path or os.environ.get("RINGSCOPE_HEALTH_POLICY") or DEFAULT_POLICY)
+    return policy_file(path, "RINGSCOPE_HEALTH_POLICY", DEFAULT_POLICY)
 
 
 def parse_policy(raw: object, source: str = "health policy") -> HealthPolicy:
     """Validate a policy given as plain data (what YAML loads)."""
-    try:
-        return HealthPolicy.model_validate(raw)
-    except ValidationError as exc:
-        where, message = first_error(exc)
-        raise SettingError(f"{source}: {where}: {message}") from None
+    return validated(HealthPolicy, raw, source)
 
 
 def load_health_policy(path: Path | None = None) -> HealthPolicy:
     """The health policy from ``path``, else ``RINGSCOPE_HEALTH_POLICY``, else the shipped ``policy/health.yaml``."""
-    path = policy_path(path)
-    return parse_policy(read_yaml(path, "health policy"), f"health policy {path}")
+    return load_validated(HealthPolicy, policy_path(path), "health policy")

@@ -7,13 +7,11 @@ limits that keep each search bounded, and the text and burst parameters all live
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ringscope.common.errors import SettingError
-from ringscope.common.policyfile import first_error, read_yaml
+from ringscope.common.policyfile import load_validated, policy_file, validated
 from ringscope.policy import SWEEP as DEFAULT_POLICY
 
 #: The kinds of evidence a sweep looks for, strongest first (the order reasons are listed in).
@@ -82,19 +80,14 @@ class SweepPolicy(_Model):
 
 
 def policy_path(path: Path | None = None) -> Path:
-    return Path(path or os.environ.get("RINGSCOPE_SWEEP_POLICY") or DEFAULT_POLICY)
+    return policy_file(path, "RINGSCOPE_SWEEP_POLICY", DEFAULT_POLICY)
 
 
 def parse_policy(raw: object, source: str = "sweep policy") -> SweepPolicy:
     """Validate a policy given as plain data (what YAML loads)."""
-    try:
-        return SweepPolicy.model_validate(raw)
-    except ValidationError as exc:
-        where, message = first_error(exc)
-        raise SettingError(f"{source}: {where}: {message}") from None
+    return validated(SweepPolicy, raw, source)
 
 
 def load_sweep_policy(path: Path | None = None) -> SweepPolicy:
     """The sweep policy from ``path``, else ``RINGSCOPE_SWEEP_POLICY``, else the shipped ``policy/sweep.yaml``."""
-    path = policy_path(path)
-    return parse_policy(read_yaml(path, "sweep policy"), f"sweep policy {path}")
+    return load_validated(SweepPolicy, policy_path(path), "sweep policy")
