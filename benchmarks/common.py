@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import subprocess
 import platform
 import resource
 from pathlib import Path
@@ -34,11 +36,26 @@ def load_average() -> str:
         return "?"
 
 
-def bench_server(work: Path, port: int, heap: str, pagecache: str) -> tuple[Settings, Graph]:
-    """A Neo4j of the benchmark's own (never the user's or the tests')."""
+def bench_env(work: Path, port: int, heap: str, pagecache: str) -> dict[str, str]:
+    """The environment of a benchmark's own Neo4j (``work``/neo4j on ``port``; never the user's or the tests'),
+    for the commands it runs: no NEO4J_* of the caller's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     env.update(RINGSCOPE_HOME=str(work / "neo4j"), RINGSCOPE_BOLT_PORT=str(port),
                RINGSCOPE_NEO4J_HEAP=heap, RINGSCOPE_NEO4J_PAGECACHE=pagecache)
+    return env
+
+
+def run_ringscope(args: list[str], env: dict[str, str]) -> str:
+    """``ringscope ARGS`` as a user runs it (a new process); its stdout, or the run stops with its stderr."""
+    done = subprocess.run([sys.executable, "-m", "ringscope.commands", *args], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"ringscope {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def bench_server(work: Path, port: int, heap: str, pagecache: str) -> tuple[Settings, Graph]:
+    """A Neo4j of the benchmark's own (never the user's or the tests')."""
+    env = bench_env(work, port, heap, pagecache)
     settings = load_settings(env)
     local.start(settings.local)
     settings = load_settings(env)

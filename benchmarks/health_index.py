@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.common import append_results, bench_server, load_average, machine
+from benchmarks.common import append_results, bench_env, bench_server, load_average, machine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "health_index.md"
 TRUTH = "MATCH (g:GroundTruth) RETURN g.account_id AS id, g.is_fake AS fake"
@@ -34,9 +33,7 @@ def main() -> None:
     parser.add_argument("--heap", default="1g")
     parser.add_argument("--pagecache", default="1g")
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
-    env.update(RINGSCOPE_HOME=str(args.work / "neo4j"), RINGSCOPE_BOLT_PORT=str(args.port),
-               RINGSCOPE_NEO4J_HEAP=args.heap, RINGSCOPE_NEO4J_PAGECACHE=args.pagecache)
+    env = bench_env(args.work, args.port, args.heap, args.pagecache)
     _settings, graph = bench_server(args.work, args.port, args.heap, args.pagecache)
     load_before = load_average()
     started = time.monotonic()

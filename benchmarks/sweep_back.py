@@ -23,24 +23,16 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.common import append_results, bench_server, load_average, machine
+from ringscope.queries.detection import resolve_run
+from ringscope.sweep.service import confirmed_clusters
+from benchmarks.common import append_results, bench_env, bench_server, load_average, machine, run_ringscope
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sweep_back.md"
-CONFIRMED = """
-MATCH (r:DetectionRun {status: 'completed'}) WITH r ORDER BY r.started_at DESC LIMIT 1
-MATCH (r)-[:FOUND]->(k:Cluster)-[:HAS_MEMBER]->(a:Account)
-WHERE a.status IN ['banned', 'suspended'] OR EXISTS { (a)<-[:TARGETS]-(s:Sanction) WHERE coalesce(s.state, 'active') <> 'revoked' }
-WITH r, k, count(a) AS confirmed ORDER BY confirmed DESC, k.size DESC LIMIT $n
-RETURN r.run_id AS run_id, k.cluster_id AS cluster_id, k.detector AS detector, k.size AS size, confirmed
-"""
 MEMBER_FARMS = """
 MATCH (:Cluster {cluster_id: $cluster_id})-[:HAS_MEMBER]->(a:Account)
 OPTIONAL MATCH (g:GroundTruth {account_id: a.account_id})
@@ -57,12 +49,6 @@ RETURN a.account_id AS account_id
 """
 
 
-def _cli(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-m", "ringscope.commands", *args], env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"ringscope {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -78,37 +64,36 @@ def main() -> None:
 
     args.work.mkdir(parents=True, exist_ok=True)
     dataset = args.work / f"sim-{args.accounts}-{args.seed}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
-    env.update(RINGSCOPE_HOME=str(args.work / "neo4j"), RINGSCOPE_BOLT_PORT=str(args.port),
-               RINGSCOPE_NEO4J_HEAP=args.heap, RINGSCOPE_NEO4J_PAGECACHE=args.pagecache)
+    env = bench_env(args.work, args.port, args.heap, args.pagecache)
     load_before = load_average()
     bench_server(args.work, args.port, args.heap, args.pagecache)
     prepared = ""
     if not args.reuse:
         if not (dataset / "labels.csv.gz").exists():
-            _cli(["simulate", str(dataset), "--accounts", str(args.accounts), "--seed", str(args.seed)], env)
+            run_ringscope(["simulate", str(dataset), "--accounts", str(args.accounts), "--seed", str(args.seed)], env)
         started = time.monotonic()
-        _cli(["reset", "--yes"], env)
-        _cli(["ingest", str(dataset), "--mode", "bulk"], env)
+        run_ringscope(["reset", "--yes"], env)
+        run_ringscope(["ingest", str(dataset), "--mode", "bulk"], env)
         loaded = time.monotonic() - started
         started = time.monotonic()
-        _cli(["detect"], env)
+        run_ringscope(["detect"], env)
         prepared = f"bulk load {loaded:.0f} s, `detect` {time.monotonic() - started:.0f} s; "
     _settings, graph = bench_server(args.work, args.port, args.heap, args.pagecache)
 
-    clusters = graph.read(CONFIRMED, n=args.clusters)
+    # The clusters the app offers to sweep: the latest run's with the most confirmed members.
+    run_id = resolve_run(graph, "latest")
+    clusters = confirmed_clusters(graph, run_id, limit=args.clusters)
     if not clusters:
         raise SystemExit("the latest run has no cluster with a confirmed member")
-    run_id = clusters[0]["run_id"]
     flagged = {r["account_id"] for r in graph.read(FLAGGED, run_id=run_id)}
     rows = []
     for c in clusters:
         started = time.monotonic()
-        out = _cli(["sweep", "--cluster", c["cluster_id"], "--format", "csv"], env)
+        out = run_ringscope(["sweep", "--cluster", c.cluster_id, "--format", "csv"], env)
         seconds = time.monotonic() - started
         listed = [r["account_id"] for r in csv.DictReader(io.StringIO(out))]
         fake = {r["account_id"] for r in graph.read(TRUTH, ids=listed) if r["fake"]}
-        members = graph.read(MEMBER_FARMS, cluster_id=c["cluster_id"])
+        members = graph.read(MEMBER_FARMS, cluster_id=c.cluster_id)
         farms = Counter(r["farm_id"] for r in members if r["farm_id"])
         farm = farms.most_common(1)[0][0] if farms else None
         outside = set()
@@ -117,7 +102,7 @@ def main() -> None:
             outside = {r["account_id"] for r in graph.read(FARM_FAKES, farm_id=farm)} - inside
         rows.append((c, seconds, len(listed), len(fake), len(fake - flagged), farm, len(outside),
                      len(outside & set(listed))))
-        print(f"{c['cluster_id']}: {seconds:.1f} s, {len(listed)} listed, {len(fake)} fake, "
+        print(f"{c.cluster_id}: {seconds:.1f} s, {len(listed)} listed, {len(fake)} fake, "
               f"{len(fake - flagged)} new; farm {farm}: {len(outside & set(listed))} of {len(outside)} outside",
               flush=True)
 
@@ -132,7 +117,7 @@ def main() -> None:
              "| farm | farm's fakes outside the cluster | of them listed |",
              "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
     for c, secs, listed, fake, new, farm, outside, caught in rows:
-        lines.append(f"| {c['cluster_id']} | {c['detector']} | {c['size']} | {c['confirmed']} | {secs:.1f} | {listed} "
+        lines.append(f"| {c.cluster_id} | {c.detector} | {c.size} | {c.confirmed} | {secs:.1f} | {listed} "
                      f"| {fake} | {new} | {farm or ''} | {outside} | {caught} |")
     precision = total[1] / total[0] if total[0] else float("nan")
     recall = total[4] / total[3] if total[3] else float("nan")

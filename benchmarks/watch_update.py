@@ -18,24 +18,18 @@ platform the benchmark's Neo4j already holds (no simulate, no load). Appends to
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.common import append_results, bench_server, load_average, machine, python_peak_mib
+from benchmarks.common import (
+    append_results, bench_env, bench_server, load_average, machine, python_peak_mib, run_ringscope,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "watch_update.md"
 OPEN_STAYS = "MATCH (w:WatchStay) WHERE w.state IN ['watching', 'escalated'] RETURN count(w) AS n"
 AUDIT = "MATCH (e:AuditEntry) RETURN count(e) AS n"
 
-
-def _cli(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-m", "ringscope.commands", *args], env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"ringscope {' '.join(args)} failed:\n{done.stderr[-3000:]}")
 
 
 def main() -> None:
@@ -58,18 +52,16 @@ def main() -> None:
 
     args.work.mkdir(parents=True, exist_ok=True)
     dataset = args.work / f"sim-{args.accounts}-{args.seed}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
-    env.update(RINGSCOPE_HOME=str(args.work / "neo4j"), RINGSCOPE_BOLT_PORT=str(args.port),
-               RINGSCOPE_NEO4J_HEAP=args.heap, RINGSCOPE_NEO4J_PAGECACHE=args.pagecache)
+    env = bench_env(args.work, args.port, args.heap, args.pagecache)
     load_before = load_average()
     settings, graph = bench_server(args.work, args.port, args.heap, args.pagecache)
     load_seconds = None
     if not args.reuse:
         if not (dataset / "labels.csv.gz").exists():
-            _cli(["simulate", str(dataset), "--accounts", str(args.accounts), "--seed", str(args.seed)], env)
+            run_ringscope(["simulate", str(dataset), "--accounts", str(args.accounts), "--seed", str(args.seed)], env)
         started = time.monotonic()
-        _cli(["reset", "--yes"], env)
-        _cli(["ingest", str(dataset), "--mode", "bulk"], env)
+        run_ringscope(["reset", "--yes"], env)
+        run_ringscope(["ingest", str(dataset), "--mode", "bulk"], env)
         load_seconds = time.monotonic() - started
         # the bulk load replaced the store: a fresh connection
         settings, graph = bench_server(args.work, args.port, args.heap, args.pagecache)
