@@ -97,24 +97,20 @@ RETURN id AS account_id, count(u) AS engagement,
        sum(CASE WHEN r IS NOT NULL AND EXISTS { (r)-[s:SCORED]->(u) WHERE s.score >= r.flag_threshold }
                 THEN 1 ELSE 0 END) AS flagged
 """
-# The account's texts: comments and note titles, the newest $per_account of each.
-COMMENT_TEXTS = """
+# The account's texts: comments and note titles, the newest $per_account of each kind.
+TEXTS = """
 UNWIND $ids AS id
 MATCH (a:Account {account_id: id})
 CALL (a) {
   MATCH (a)-[:WROTE]->(c:Comment) WHERE c.text IS NOT NULL
-  RETURN c.comment_id AS item, c.text AS text ORDER BY c.created_at DESC LIMIT $per_account
-}
-RETURN id AS account_id, 'comment' AS kind, item, text
-"""
-NOTE_TITLES = """
-UNWIND $ids AS id
-MATCH (a:Account {account_id: id})
-CALL (a) {
+  WITH c ORDER BY c.created_at DESC LIMIT $per_account
+  RETURN 'comment' AS kind, c.comment_id AS item, c.text AS text
+  UNION ALL
   MATCH (a)-[:POSTED]->(n:Note) WHERE n.title IS NOT NULL
-  RETURN n.note_id AS item, n.title AS text ORDER BY n.posted_at DESC LIMIT $per_account
+  WITH n ORDER BY n.posted_at DESC LIMIT $per_account
+  RETURN 'note' AS kind, n.note_id AS item, n.title AS text
 }
-RETURN id AS account_id, 'note' AS kind, item, text
+RETURN id AS account_id, kind, item, text
 """
 # Candidates for each text's near-duplicates: fulltext hits among notes and comments another account wrote.
 TEXT_CANDIDATES = f"""
@@ -216,11 +212,8 @@ def texts(graph: Graph, ids: Sequence[str], per_account: int) -> list[Text]:
     """The accounts' comments and note titles, the newest ``per_account`` of each kind per account."""
     if not ids:
         return []
-    out = []
-    for query in (COMMENT_TEXTS, NOTE_TITLES):
-        out.extend(Text(r["account_id"], r["kind"], r["item"], r["text"])
-                   for r in graph.read(query, ids=list(ids), per_account=per_account) if r["text"] is not None)
-    return out
+    rows = graph.read(TEXTS, ids=list(ids), per_account=per_account)
+    return [Text(r["account_id"], r["kind"], r["item"], r["text"]) for r in rows if r["text"] is not None]
 
 
 def text_candidates(graph: Graph, queries: Sequence[tuple[int, str, str]], limit: int) -> dict[int, list[str]]:

@@ -144,10 +144,10 @@ def place_on_watch(graph: Graph, actor: Actor, result: SweepResult, watch_policy
 
 
 def _found(c: Candidate, facts: store.Facts | None, run_started: datetime | None) -> Found:
-    registered = facts.registered_at if facts else None
-    before = registered is not None and run_started is not None and registered < run_started
     if facts is None:
         return Found(c, None, None, None, False, False, False)
+    registered = facts.registered_at
+    before = registered is not None and run_started is not None and registered < run_started
     return Found(c, registered, facts.status, facts.run_risk, facts.sanctioned, facts.on_watch, before)
 
 
@@ -218,8 +218,7 @@ def _bursts(graph, members: list[Member], cluster_id, policy):
     out: list[tuple[str, Evidence]] = []
     skipped = []
     base = policy.evidence.of("registration_burst")
-    for b in bursts:
-        registered = store.registered_between(graph, b, gap, rule.max_registrations + 1)
+    for b, registered in zip(bursts, store.registered_between(graph, bursts, gap, rule.max_registrations + 1)):
         if len(registered) > rule.max_registrations:
             skipped.append(b.key)
             continue
@@ -238,11 +237,10 @@ def _templates(graph, members: list[Member], cluster_id, policy):
     found = pattern.templates(comments, policy)
     out: list[tuple[str, Evidence]] = []
     base = policy.evidence.of("comment_template")
-    for t in found:
-        query = lucene_escape(t.example)
-        if not query:
-            continue
-        for account_id, comment_id, text in store.text_hits(graph, query, rule.hits_per_template):
+    searched = [t for t in found if lucene_escape(t.example)]
+    hits = store.text_hits(graph, [lucene_escape(t.example) for t in searched], rule.hits_per_template)
+    for t, template_hits in zip(searched, hits):
+        for account_id, comment_id, text in template_hits:
             jaccard = pattern.template_match(text, t, rule.shingle, rule.threshold)
             if jaccard is None:
                 continue

@@ -73,23 +73,27 @@ CALL (prefix) {
 }
 RETURN prefix, i.ip AS ip, [(a:Account)-[:LOGGED_IN_FROM|REGISTERED_FROM]->(i) | a.account_id] AS ids
 """
-# Accounts registered inside one window (a burst widened by the gap on both sides), at most $limit.
+# Accounts registered inside each window (a burst widened by the gap on both sides), at most $limit per window.
 REGISTERED_BETWEEN = """
-MATCH (a:Account)
-WHERE a.registered_at >= $start AND a.registered_at <= $end
-RETURN a.account_id AS account_id, a.registered_at AS registered_at
-LIMIT $limit
+UNWIND $windows AS w
+CALL (w) {
+  MATCH (a:Account) WHERE a.registered_at >= w.start AND a.registered_at <= w.end
+  RETURN a LIMIT $limit
+}
+RETURN w.i AS i, a.account_id AS account_id, a.registered_at AS registered_at
 """
 SEGMENTS_OF = """
 UNWIND $ids AS id
 MATCH (:Account {account_id: id})-[:IN_PHONE_SEGMENT]->(s:PhoneSegment)
 RETURN id AS account_id, collect(s.segment) AS segments
 """
+# The comments the fulltext index ranks first for each query ($limit per query).
 TEXT_HITS = f"""
-CALL db.index.fulltext.queryNodes('{TEXT_INDEX}', $q, {{limit: $limit}}) YIELD node
+UNWIND $queries AS q
+CALL db.index.fulltext.queryNodes('{TEXT_INDEX}', q.q, {{limit: $limit}}) YIELD node
 WHERE node:Comment
 MATCH (a:Account)-[:WROTE]->(node)
-RETURN a.account_id AS account_id, node.comment_id AS comment_id, node.text AS text
+RETURN q.i AS i, a.account_id AS account_id, node.comment_id AS comment_id, node.text AS text
 """
 # What an investigator needs beside the evidence: the account's standing, whether the run saw it, its stay.
 CANDIDATE_FACTS = """
@@ -191,9 +195,16 @@ def range_ips(graph: Graph, prefixes: Sequence[str], max_ips: int) -> dict[str, 
     return out
 
 
-def registered_between(graph: Graph, burst: Burst, widen, limit: int) -> list[tuple[str, datetime | None]]:
-    rows = graph.read(REGISTERED_BETWEEN, start=burst.start - widen, end=burst.end + widen, limit=limit)
-    return [(r["account_id"], _time(r["registered_at"])) for r in rows]
+def registered_between(graph: Graph, bursts: Sequence[Burst], widen,
+                       limit: int) -> list[list[tuple[str, datetime | None]]]:
+    """Per burst (in order): the accounts registered inside it widened by ``widen``, at most ``limit`` each."""
+    out: list[list[tuple[str, datetime | None]]] = [[] for _ in bursts]
+    if not bursts:
+        return out
+    windows = [{"i": i, "start": b.start - widen, "end": b.end + widen} for i, b in enumerate(bursts)]
+    for r in graph.read(REGISTERED_BETWEEN, windows=windows, limit=limit):
+        out[r["i"]].append((r["account_id"], _time(r["registered_at"])))
+    return out
 
 
 def segments_of(graph: Graph, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -202,10 +213,15 @@ def segments_of(graph: Graph, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
     return {r["account_id"]: tuple(r["segments"]) for r in graph.read(SEGMENTS_OF, ids=list(ids))}
 
 
-def text_hits(graph: Graph, lucene_query: str, limit: int) -> list[tuple[str, str, str]]:
-    """(account id, comment id, text) of the comments the fulltext index ranks first for ``lucene_query``."""
-    return [(r["account_id"], r["comment_id"], r["text"])
-            for r in graph.read(TEXT_HITS, q=lucene_query, limit=limit)]
+def text_hits(graph: Graph, lucene_queries: Sequence[str], limit: int) -> list[list[tuple[str, str, str]]]:
+    """Per query (in order): (account id, comment id, text) of the comments the fulltext index ranks first."""
+    out: list[list[tuple[str, str, str]]] = [[] for _ in lucene_queries]
+    if not lucene_queries:
+        return out
+    queries = [{"i": i, "q": q} for i, q in enumerate(lucene_queries)]
+    for r in graph.read(TEXT_HITS, queries=queries, limit=limit):
+        out[r["i"]].append((r["account_id"], r["comment_id"], r["text"]))
+    return out
 
 
 def candidate_facts(graph: Graph, ids: Sequence[str], run_id: str | None,
