@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from ringscope.common.errors import RingscopeError, SettingError
+from ringscope.detection.comment_text import normalize_text
 from ringscope.detection.offplatform_lures import find_lures
 from ringscope.graph.database import Graph
 from ringscope.health import index, originality, store
@@ -107,25 +108,32 @@ def group_health(graph: Graph, kind: str, group_id: str, policy: HealthPolicy,
 def platform_health(graph: Graph, policy: HealthPolicy, reports_policy: ReportsPolicy | None = None,
                     log: Callable[[str], None] | None = None) -> PlatformHealth:
     """Every account's index, read in batches of ``limits.batch_size`` accounts by id, originality over all texts
-    at once (MinHash-LSH), and the distribution."""
+    at once (MinHash-LSH), and the distribution. What is held across batches: each account's counts (one row), and
+    the normalised texts long enough to be judged or to be a judged text's partner (``originality.shortest_partner``;
+    comments and titles mostly are not), never every text."""
     say = log or (lambda _: None)
     rp = _reports_policy(reports_policy)
+    rule = policy.indicators.originality
+    shortest = originality.shortest_partner(rule)
     parts: list[pd.DataFrame] = []
-    all_texts: list[store.Text] = []
+    authors: list[str] = []
+    kept: list[str] = []  # normalised texts of at least `shortest` characters
     after = ""
     while True:
         ids = store.accounts_after(graph, after, policy.limits.batch_size)
         if not ids:
             break
         texts = store.texts(graph, ids, policy.limits.max_texts)
-        all_texts.extend(texts)
+        for t in texts:
+            norm = normalize_text(t.text)
+            if len(norm) >= shortest:
+                authors.append(t.account_id)
+                kept.append(norm)
         parts.append(index.frame(_measures(graph, ids, texts, {}, policy, rp)))
         after = ids[-1]
-        say(f"read {sum(len(p) for p in parts)} accounts")
+        say(f"read {sum(len(p) for p in parts)} accounts, {len(kept)} texts long enough to compare")
     frame = pd.concat(parts, ignore_index=True) if parts else index.frame([])
-    copied = originality.copied_by_account(
-        pd.DataFrame({"account_id": [t.account_id for t in all_texts], "text": [t.text for t in all_texts]}),
-        policy.indicators.originality)
+    copied = originality.copied_by_account(pd.DataFrame({"account_id": authors, "text": kept}), rule)
     if len(frame):
         by = copied.set_index("account_id")
         frame["texts"] = by["texts"].reindex(frame["account_id"]).fillna(0).astype(int).to_numpy()

@@ -97,7 +97,7 @@ RETURN id AS account_id, count(u) AS engagement,
        sum(CASE WHEN r IS NOT NULL AND EXISTS { (r)-[s:SCORED]->(u) WHERE s.score >= r.flag_threshold }
                 THEN 1 ELSE 0 END) AS flagged
 """
-# The account's texts: comments and note titles, the newest $per_account of each kind.
+# The account's texts: comments, and notes (title and body, as one text), the newest $per_account of each kind.
 TEXTS = """
 UNWIND $ids AS id
 MATCH (a:Account {account_id: id})
@@ -106,9 +106,9 @@ CALL (a) {
   WITH c ORDER BY c.created_at DESC LIMIT $per_account
   RETURN 'comment' AS kind, c.comment_id AS item, c.text AS text
   UNION ALL
-  MATCH (a)-[:POSTED]->(n:Note) WHERE n.title IS NOT NULL
+  MATCH (a)-[:POSTED]->(n:Note) WHERE n.title IS NOT NULL OR n.text IS NOT NULL
   WITH n ORDER BY n.posted_at DESC LIMIT $per_account
-  RETURN 'note' AS kind, n.note_id AS item, n.title AS text
+  RETURN 'note' AS kind, n.note_id AS item, trim(coalesce(n.title, '') + ' ' + coalesce(n.text, '')) AS text
 }
 RETURN id AS account_id, kind, item, text
 """
@@ -118,7 +118,8 @@ UNWIND $texts AS t
 CALL db.index.fulltext.queryNodes('{TEXT_INDEX}', t.q, {{limit: $limit}}) YIELD node
 WHERE (node:Comment OR node:Note)
   AND NOT EXISTS {{ MATCH (w:Account {{account_id: t.account_id}})-[:WROTE|POSTED]->(node) }}
-RETURN t.i AS i, coalesce(node.text, node.title) AS text
+RETURN t.i AS i, CASE WHEN node:Note THEN trim(coalesce(node.title, '') + ' ' + coalesce(node.text, ''))
+                      ELSE node.text END AS text
 """
 # Reports against the account, its notes and its comments, the newest $limit per account, with the clusters of the
 # latest completed run their reporters are in (for the coordinated-burst rule).
@@ -209,7 +210,8 @@ def engagement(graph: Graph, ids: Sequence[str]) -> dict[str, Engagement]:
 
 
 def texts(graph: Graph, ids: Sequence[str], per_account: int) -> list[Text]:
-    """The accounts' comments and note titles, the newest ``per_account`` of each kind per account."""
+    """The accounts' comments and notes (title and body as one text), the newest ``per_account`` of each kind per
+    account."""
     if not ids:
         return []
     rows = graph.read(TEXTS, ids=list(ids), per_account=per_account)

@@ -10,7 +10,8 @@ import yaml
 from ringscope.common.errors import SettingError
 from ringscope.health import index
 from ringscope.health.index import Measures, account_health
-from ringscope.health.originality import copied_against, copied_by_account
+from ringscope.detection.comment_text import normalize_text
+from ringscope.health.originality import copied_against, copied_by_account, shortest_partner
 from ringscope.health.policy import load_health_policy, parse_policy, policy_path
 
 POLICY = load_health_policy()
@@ -191,22 +192,40 @@ def test_the_policy_file_comes_from_the_environment(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------------------------- originality
 
 RULE = POLICY.indicators.originality
-TEMPLATE = "加我薇信领取优惠券，原价199现在只要29"
+# Note bodies of 50+ normalised characters (the shipped min_chars): a copied one, its rewash, an unrelated one.
+BODY = "周末去了城南新开的那家咖啡馆，环境很安静，适合带电脑办公，拿铁奶味很足但是有点偏甜，下次想试试他们家的手冲和肉桂卷"
+REWASH = "周末去了城北新开的那家咖啡馆，环境特别安静，很适合带电脑办公，拿铁奶味很足就是有点偏甜，下次想试试他们家的手冲"
+OTHER = "第一次带猫咪去医院打疫苗，提前一周让它熟悉航空箱，路上一直在叫，到了医院反而很乖，医生说体重有点超标要控制零食"
 
 
 def test_a_near_duplicate_counts_as_copied_and_a_different_text_does_not():
-    assert copied_against(TEMPLATE, ["加我薇信领取优惠券!原价199现在只要39"], RULE)
-    assert not copied_against(TEMPLATE, ["今天天气很好我们去公园散步吧"], RULE)
-    assert not copied_against("好看好看", ["好看好看"], RULE)  # too short to judge
+    assert copied_against(BODY, [REWASH], RULE)
+    assert not copied_against(BODY, [OTHER], RULE)
+
+
+def test_a_short_text_is_never_judged_even_when_identical():
+    # A stock comment or a title: two strangers write it independently (the 30 % rule is applied to bodies).
+    assert not copied_against("这个颜色好显白，下次试试😍", ["这个颜色好显白，下次试试😍"], RULE)
+    got = copied_by_account(pd.DataFrame({"account_id": ["a", "b"], "text": ["这个颜色好显白，下次试试"] * 2}), RULE)
+    assert got.empty
+
+
+def test_the_shortest_partner_is_the_jaccard_bound():
+    # J(A, B) <= |B| / |A|: at 0.3, a judged text of 48 shingles needs a partner of at least 15 (17 characters).
+    assert shortest_partner(RULE) == 17
+    judged = normalize_text(BODY)[:50]  # 48 distinct shingles
+    partner = judged[:17]  # its first 17 characters: 15 of its 48 shingles
+    exact = RULE.model_copy(update={"similarity": 15 / 48})
+    assert copied_against(judged, [partner], exact)
+    assert not copied_against(judged, [partner[:-1]], exact)
 
 
 def test_copied_by_account_over_the_whole_platform():
     texts = pd.DataFrame({"account_id": ["a", "b", "a", "c", "c", "d", "e", "e"],
-                          "text": [TEMPLATE, "加我薇信领取优惠券!原价199现在只要39", "今天天气很好我们去公园散步吧",
-                                   "完全不同的一句话呢朋友们", "今天天气很好我们去公园散步吧", "短",
-                                   "我自己写的一段很长的话啊", "我自己写的一段很长的话啊"]})
+                          "text": [BODY, REWASH, OTHER, "完全不同的一句话呢朋友们" * 5, OTHER, "短",
+                                   "我自己写的一段很长的话啊，" * 5, "我自己写的一段很长的话啊，" * 5]})
     got = copied_by_account(texts, RULE).set_index("account_id")
-    assert got.loc["a"].tolist() == [2, 2]  # the template (b's near-duplicate) and c's exact copy
+    assert got.loc["a"].tolist() == [2, 2]  # the body (b's rewash) and c's exact copy
     assert got.loc["b"].tolist() == [1, 1]
     assert got.loc["c"].tolist() == [2, 1]
     assert got.loc["e"].tolist() == [2, 0]  # repeating oneself is not copying another
@@ -214,8 +233,8 @@ def test_copied_by_account_over_the_whole_platform():
     assert copied_by_account(texts.iloc[:0], RULE).empty
 
 
-def test_a_long_text_may_copy_a_short_one_in_both_paths():
-    long, short = "啊啊啊啊已经转给朋友了", "已经转给朋友了"  # 7 characters: not judged itself
+def test_a_long_text_may_copy_a_shorter_one_in_both_paths():
+    long, short = normalize_text(BODY)[:50], normalize_text(BODY)[:40]  # 40: not judged, long enough to be copied
     assert copied_against(long, [short], RULE)
     got = copied_by_account(pd.DataFrame({"account_id": ["a", "b"], "text": [long, short]}), RULE)
     assert got.set_index("account_id").loc["a"].tolist() == [1, 1] and "b" not in set(got["account_id"])

@@ -19,14 +19,22 @@ POLICY = load_health_policy()
 REPORTS = load_detection_policy().reports
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 TEMPLATE = "加我薇信领取优惠券，原价199现在只要29"
+# Note bodies and a comment long enough to judge (the policy's min_chars, 50): h-star's n1 and h-other's n5 are
+# near-duplicates (a rewash); the others are its own.
+BODY = "周末去了城南新开的那家咖啡馆，环境很安静，适合带电脑办公，拿铁奶味很足但是有点偏甜，下次想试试他们家的手冲和肉桂卷"
+REWASH = "周末去了城北新开的那家咖啡馆，环境特别安静，很适合带电脑办公，拿铁奶味很足就是有点偏甜，下次想试试他们家的手冲"
+OWN_NOTE = "第一次带猫咪去医院打疫苗，提前一周让它熟悉航空箱，路上一直在叫，到了医院反而很乖，医生说体重有点超标要控制零食"
+OWN_NOTE2 = "这次爬山选了后山那条老路，台阶少但是坡很陡，中途在凉亭歇了两次，山顶风特别大，带的保温杯救了命，下山腿一直在抖"
+OWN_COMMENT = "楼主说的那个面包店我上周也去了，排队排了整整四十分钟，碱水结和海盐卷都不错，可颂就一般，工作日早上去人会少一些"
 FLAGGED = [f"hf{i}" for i in range(1, 6)]
 OK = [f"hk{i}" for i in range(1, 5)]
 
 
 def platform(graph):
-    """h-star: 20,000 followers; notes n1 (promotes brand B1, undeclared, with a title), n2 (promotes B1, declared),
-    n3 (paid by order O1 of B1 through agency I1, undeclared); comments: TEMPLATE (h-other wrote a near-duplicate),
-    a WeChat lure, one of its own; likes on its notes from hf1, hf2 (flagged by run R) and hk1-hk4, a comment from
+    """h-star: 20,000 followers; notes n1 (promotes brand B1, undeclared, a title and BODY; h-other's n5 is its
+    rewash), n2 (promotes B1, declared, a body of its own), n3 (paid by order O1 of B1 through agency I1,
+    undeclared, a body of its own); comments: TEMPLATE (h-other wrote a near-duplicate, but both are too short to
+    judge), a WeChat lure, a long one of its own; likes on its notes from hf1, hf2 (flagged by run R) and hk1-hk4, a comment from
     hk1 (7 engagements, 2 flagged); reports: 2 verified and 1 unverified against it from hk1-hk3, and a
     coordinated burst of 5 verified reports from cluster K (hf1-hf5) against n1 within an hour (not counted).
     h-clean: posted a declared note for B1, managed by I1; nothing against it."""
@@ -49,19 +57,23 @@ def platform(graph):
         MATCH (s:Account {account_id: 'h-star'}), (o:Account {account_id: 'h-other'}),
               (c:Account {account_id: 'h-clean'})
         CREATE (b:Brand {brand_id: 'h-B1', name: 'Glow'}), (i:Intermediary {intermediary_id: 'h-I1', name: 'Star MCN'})
-        CREATE (s)-[:POSTED]->(n1:Note {note_id: 'h-n1', title: '我的夏日穿搭分享第一期来啦', posted_at: $at})-[:PROMOTES]->(b)
-        CREATE (s)-[:POSTED]->(n2:Note {note_id: 'h-n2', declared_commercial: true, posted_at: $at})-[:PROMOTES]->(b)
-        CREATE (s)-[:POSTED]->(n3:Note {note_id: 'h-n3', declared_commercial: false, posted_at: $at})
+        CREATE (s)-[:POSTED]->(n1:Note {note_id: 'h-n1', title: '我的夏日穿搭分享第一期来啦', text: $body,
+                                        posted_at: $at})-[:PROMOTES]->(b)
+        CREATE (s)-[:POSTED]->(n2:Note {note_id: 'h-n2', declared_commercial: true, text: $own_note,
+                                        posted_at: $at})-[:PROMOTES]->(b)
+        CREATE (s)-[:POSTED]->(n3:Note {note_id: 'h-n3', declared_commercial: false, text: $own_note2, posted_at: $at})
+        CREATE (o)-[:POSTED]->(:Note {note_id: 'h-n5', text: $rewash, posted_at: $at})
         CREATE (ord:Order {order_id: 'h-O1', declared: false})
         CREATE (ord)-[:PLACED_BY]->(b), (ord)-[:TAKEN_BY]->(i), (ord)-[:ASSIGNED_TO]->(s), (ord)-[:FOR_NOTE]->(n3)
         CREATE (c)-[:POSTED]->(:Note {note_id: 'h-n4', declared_commercial: true, posted_at: $at})-[:PROMOTES]->(b)
         CREATE (i)-[:MANAGES]->(c)
         CREATE (s)-[:WROTE]->(:Comment {comment_id: 'h-c1', text: $template, created_at: $at})-[:ON]->(n1)
         CREATE (s)-[:WROTE]->(:Comment {comment_id: 'h-c2', text: '想要的加我vx abc12345 详聊哦', created_at: $at})
-        CREATE (s)-[:WROTE]->(:Comment {comment_id: 'h-c3', text: '这家店的面包真的超级好吃推荐', created_at: $at})
+        CREATE (s)-[:WROTE]->(:Comment {comment_id: 'h-c3', text: $own_comment, created_at: $at})
         CREATE (o)-[:WROTE]->(:Comment {comment_id: 'h-c4', text: '加我薇信领取优惠券!原价199现在只要39',
                                         created_at: $at})
-        """, at=AT, template=TEMPLATE)
+        """, at=AT, template=TEMPLATE, body=BODY, rewash=REWASH, own_note=OWN_NOTE, own_note2=OWN_NOTE2,
+        own_comment=OWN_COMMENT)
     graph.write("""
         MATCH (n:Note) WHERE n.note_id IN ['h-n1', 'h-n2', 'h-n3']
         WITH collect(n) AS notes
@@ -95,7 +107,7 @@ def test_one_account_every_indicator_read_from_the_graph(graph):
     platform(graph)
     h = service.account_health(graph, "h-star", POLICY, REPORTS)
     c = {x.indicator: x for x in h.contributions}
-    assert c["originality"].detail.startswith("1 of 4 texts copied")  # the template; a lure, its own text, a title
+    assert c["originality"].detail.startswith("1 of 4 texts copied")  # n1 (h-other's rewash); n2, n3, its comment
     assert c["originality"].points == pytest.approx(-10.0)
     assert c["undeclared_commercial"].value == 2 and c["undeclared_commercial"].points == pytest.approx(-4.0)
     # the WeChat lure, and the template itself (加我薇信)
