@@ -51,6 +51,9 @@ def _read(dataset: Path, stem: str, columns: list[str], times: tuple[str, ...] =
     df = pd.read_csv(matches[0])
     for column in times:
         df[column] = pd.to_datetime(df[column], utc=True)
+    for column in columns:  # an optional column the files lack is missing everywhere, as the graph gives it
+        if column not in df:
+            df[column] = pd.Series([None] * len(df), index=df.index, dtype=object)
     return df[columns]
 
 
@@ -68,8 +71,8 @@ def read_frames(dataset: Path) -> PlatformFrames:
     account_devices = account_devices.merge(devices, on="device_id", how="inner").reset_index(drop=True)
     account_ips = _read(dataset, "account_ips", ["account_id", "ip", "first_seen", "last_seen"],
                         ("first_seen", "last_seen")).drop_duplicates(["account_id", "ip"], keep="last")
-    notes = _read(dataset, "notes", ["note_id", "account_id", "posted_at", "brand_id", "declared_commercial"],
-                  ("posted_at",))
+    notes = _read(dataset, "notes", ["note_id", "account_id", "posted_at", "brand_id", "declared_commercial",
+                                     "text"], ("posted_at",))
     comments = _read(dataset, "comments", ["comment_id", "account_id", "note_id", "created_at", "text",
                                            "reply_to", "device_id", "ip"], ("created_at",))
     comments = comments[comments["created_at"].notna()].reset_index(drop=True)

@@ -22,13 +22,14 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from ringscope.detection import (
-    ban_evasion, cluster_mates, comment_templates, dense_blocks, engagement, lockstep, offplatform_lures, profile_signals, qa_acts,
+    ban_evasion, cluster_mates, comment_templates, copied_notes, dense_blocks, engagement, lockstep, offplatform_lures, profile_signals, qa_acts,
     registration_bursts, shared_infrastructure, underwater,
 )
 from ringscope.detection.ban_evasion import BanEvasionParams, detect_ban_evasion
 from ringscope.detection.cluster_mates import cluster_mates_evidence
 from ringscope.detection.comment_text import release_prepared
 from ringscope.detection.comment_templates import CommentTemplateParams, detect_comment_templates
+from ringscope.detection.copied_notes import CopiedNoteParams, detect_copied_notes
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
 from ringscope.detection.engagement import EngagementParams, detect_engagement
@@ -121,6 +122,11 @@ DETECTORS: dict[str, Detector] = {
     engagement.DETECTOR: Detector(
         EngagementParams, lambda f, p: detect_engagement(f.likes, f.notes, f.follows, _active_accounts(f), p),
         cost=26, memory=1.65),
+    # Not yet measured at 1M (no simulated platform had note bodies then): its cost and memory are guesses
+    # from comment_template's per distinct text, over the notes (a tenth of the comments).
+    copied_notes.DETECTOR: Detector(
+        CopiedNoteParams, lambda f, p: detect_copied_notes(f.notes, f.intermediary_accounts, p), cost=4,
+        memory=0.3),
     underwater.DETECTOR_INTERMEDIARY: Detector(
         FlaggedIntermediaryParams,
         lambda f, flagged, p: detect_flagged_intermediaries(f.intermediary_accounts, flagged, p),

@@ -84,7 +84,7 @@ MATCH (a)-[l:LOGGED_IN_FROM]->(ip:IP)""", (
 NOTES = Kind("notes", """
 MATCH (n:Note) WHERE {where}""", (
     ("note_id", "n.note_id"), ("account_id", "n.account_id"), ("posted_at", "n.posted_at.epochMillis"),
-    ("brand_id", "n.brand_id"), ("declared_commercial", "n.declared_commercial"),
+    ("brand_id", "n.brand_id"), ("declared_commercial", "n.declared_commercial"), ("text", "n.text"),
 ), "note", "n")
 
 COMMENTS = Kind("comments", """
@@ -224,12 +224,19 @@ def read_platform(graph: Graph) -> PlatformFrames:
 
 def read_snapshot(snapshot: Snapshot) -> PlatformFrames:
     """The frames from a bulk load's snapshot (``graph/snapshot.py``; the caller checked it is current),
-    typed as ``assemble`` types what the graph gives: the same dtypes from the same values. O(rows)."""
+    typed as ``assemble`` types what the graph gives: the same dtypes from the same values. A column the
+    snapshot lacks (one the reader learned to read after the snapshot was written, e.g. ``notes.text``) is
+    read as missing everywhere, as the graph gives a property no node has. O(rows)."""
     frames = {}
     for kind in KINDS:
         columns = [c for c, _ in kind.columns]
-        table = pq.read_table(snapshot.path(kind.name), columns=columns)
-        frames[kind.name] = typed_like_graph(table.to_pandas(), columns)
+        path = snapshot.path(kind.name)
+        present = set(pq.read_schema(path).names)
+        df = pq.read_table(path, columns=[c for c in columns if c in present]).to_pandas()
+        for column in columns:
+            if column not in present:
+                df[column] = pd.Series([None] * len(df), index=df.index, dtype=object)
+        frames[kind.name] = typed_like_graph(df[columns], columns)
     return PlatformFrames(**frames)
 
 
