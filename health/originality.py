@@ -25,6 +25,7 @@ never read into the platform's comparison.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import math
 
@@ -54,58 +55,108 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def copied_against(text: str, candidates: Iterable[str], rule: Originality) -> bool:
-    """Whether ``text`` (raw) is a near-duplicate of one of ``candidates`` (raw texts by other accounts; a long text
-    may copy a shorter one of at least :func:`shortest_partner` characters)."""
+def copied_against(text: str, candidates: Iterable[str | tuple[str | None, Any]], rule: Originality,
+                   at: Any = None) -> bool:
+    """Whether ``text`` (raw, posted at ``at``) is a near-duplicate of one of ``candidates`` by other accounts:
+    raw texts, or (text, when posted) pairs; a candidate posted after ``text`` does not count (the original is not
+    copied by being copied); an unknown time on either side does. A long text may copy a shorter one of at least
+    :func:`shortest_partner` characters."""
     norm = judged(text, rule)
     if norm is None:
         return False
     own = shingles(norm, rule.shingle)
     shortest = shortest_partner(rule)
-    for other in candidates:
+    mine = _when(at)
+    for candidate in candidates:
+        other, when = candidate if isinstance(candidate, tuple) else (candidate, None)
+        theirs = _when(when)
+        if mine is not None and theirs is not None and theirs >= mine:
+            continue
         o = normalize_text(other or "")
         if len(o) >= shortest and jaccard(own, shingles(o, rule.shingle)) >= rule.similarity:
             return True
     return False
 
 
+def _when(value: Any) -> pd.Timestamp | None:
+    """A time as a UTC timestamp, None when unknown."""
+    if value is None:
+        return None
+    t = pd.to_datetime(value, utc=True, errors="coerce")
+    return None if pd.isna(t) else t
+
+
 def copied_by_account(texts: pd.DataFrame, rule: Originality, num_perm: int = 128, seed: int = 1) -> pd.DataFrame:
-    """``texts`` (columns ``account_id``, ``text``; one row per note title or comment) -> per account ``texts`` (judged)
-    and ``copied``. A text is copied when the same normalised text, or one LSH proposes and the exact Jaccard
-    confirms at ``similarity``, was written by another account. Texts shorter than :func:`shortest_partner` are
-    dropped first: they can neither be judged nor be a judged text's partner."""
+    """``texts`` (columns ``account_id``, ``text``, optionally ``at``: when it was posted; one row per note or
+    comment) -> per account ``texts`` (judged) and ``copied``. A text is copied when the same normalised text, or
+    one LSH proposes and the exact Jaccard confirms at ``similarity``, was written by another account before it
+    (or when either time is unknown): the original is not copied by being copied. Texts shorter than
+    :func:`shortest_partner` are dropped first: they can neither be judged nor be a judged text's partner."""
     if texts.empty:
         return pd.DataFrame({"account_id": pd.Series(dtype=object), "texts": pd.Series(dtype=np.int64),
                              "copied": pd.Series(dtype=np.int64)})
     norms = texts["text"].fillna("").astype(str).map(normalize_text)
-    keep = norms.str.len() >= shortest_partner(rule)  # not judged itself, but a longer one may copy it
-    rows = pd.DataFrame({"account_id": texts["account_id"].astype(str)[keep].to_numpy(),
-                         "norm": norms[keep].to_numpy()})
+    keep = (norms.str.len() >= shortest_partner(rule)).to_numpy()  # not judged itself, but may be copied
+    rows = pd.DataFrame({"account_id": texts["account_id"].astype(str).to_numpy()[keep],
+                         "norm": norms.to_numpy()[keep], "t": _seconds(texts, keep)})
     rows["judged"] = rows["norm"].str.len() >= rule.min_chars
     codes, uniques = pd.factorize(rows["norm"], sort=False)
     rows["u"] = codes
-    # Per distinct text: how many accounts wrote it, and one of them (enough to tell "another account").
-    authors = rows.drop_duplicates(["u", "account_id"])
-    n_auth = np.bincount(authors["u"].to_numpy(), minlength=len(uniques))
-    first = np.empty(len(uniques), dtype=object)
-    first[authors["u"].to_numpy()[::-1]] = authors["account_id"].to_numpy()[::-1]  # the first author wins
-    copied = n_auth[codes] >= 2  # the very same text by another account
-    pairs = _similar_pairs([str(t) for t in uniques], rule, num_perm, seed)
+    first_author, first_t, other_t = _earliest(rows, len(uniques))
+    account = rows["account_id"].to_numpy(dtype=object)
+    t = rows["t"].to_numpy()
+    copied = _before(codes, account, t, first_author, first_t, other_t)  # the very same text, earlier
+    pairs = _similar_pairs([str(x) for x in uniques], rule, num_perm, seed)
     if len(pairs[0]):
-        # A text u is copied for account a when a partner v has an author other than a: v has two or more
-        # authors, or its one author is not a.
         i, j = np.concatenate([pairs[0], pairs[1]]), np.concatenate([pairs[1], pairs[0]])
-        partner = pd.DataFrame({"u": i, "v": j, "many": n_auth[j] >= 2, "first": first[j]})
-        mine = rows.reset_index().merge(partner, on="u", how="inner")
-        other = mine["many"].to_numpy() | (mine["first"].to_numpy() != mine["account_id"].to_numpy())
+        partner = pd.DataFrame({"u": i, "v": j})
+        mine = rows[["u"]].reset_index().merge(partner, on="u", how="inner")
+        row, v = mine["index"].to_numpy(), mine["v"].to_numpy()
         hit = np.zeros(len(rows), dtype=bool)
-        hit[mine["index"].to_numpy()[other]] = True
+        hit[row[_before(v, account[row], t[row], first_author, first_t, other_t)]] = True
         copied = copied | hit
     rows["copied"] = copied
     rows = rows[rows["judged"]]
     out = rows.groupby("account_id", sort=True).agg(texts=("u", "size"), copied=("copied", "sum")).reset_index()
     out["copied"] = out["copied"].astype(np.int64)
     return out
+
+
+def _seconds(texts: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
+    """When each kept text was posted, in seconds since the epoch; NaN when unknown (or no ``at`` column)."""
+    if "at" not in texts:
+        return np.full(int(keep.sum()), np.nan)
+    at = pd.to_datetime(texts["at"], utc=True, errors="coerce")[keep]
+    ns = at.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
+    return np.where(at.isna().to_numpy(), np.nan, ns / 1e9)
+
+
+def _earliest(rows: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per distinct text: the author of its earliest use, that use's time, and the earliest time of a use by any
+    other author (+inf: none). An unknown time counts as earliest (-inf), so it is never proof of originality."""
+    t = np.where(np.isnan(rows["t"].to_numpy()), -np.inf, rows["t"].to_numpy())
+    u = rows["u"].to_numpy()
+    account = rows["account_id"].to_numpy(dtype=object)
+    order = np.lexsort((account, t, u))
+    head = np.ones(len(order), dtype=bool)
+    head[1:] = u[order][1:] != u[order][:-1]
+    first_author = np.empty(n, dtype=object)
+    first_t = np.full(n, np.inf)
+    first_author[u[order][head]] = account[order][head]
+    first_t[u[order][head]] = t[order][head]
+    other = account != first_author[u]
+    other_t = np.full(n, np.inf)
+    np.minimum.at(other_t, u[other], t[other])
+    return first_author, first_t, other_t
+
+
+def _before(v: np.ndarray, account: np.ndarray, t: np.ndarray, first_author: np.ndarray, first_t: np.ndarray,
+            other_t: np.ndarray) -> np.ndarray:
+    """Whether text ``v`` had a use by an account other than ``account`` before time ``t`` (NaN: any such use)."""
+    unknown = np.isnan(t)
+    tt = np.where(unknown, np.inf, t)
+    not_first = first_author[v] != account
+    return (not_first & (first_t[v] < tt)) | (other_t[v] < tt) | (unknown & (not_first | (other_t[v] < np.inf)))
 
 
 def _similar_pairs(texts: list[str], rule: Originality, num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

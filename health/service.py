@@ -118,6 +118,7 @@ def platform_health(graph: Graph, policy: HealthPolicy, reports_policy: ReportsP
     parts: list[pd.DataFrame] = []
     authors: list[str] = []
     kept: list[str] = []  # normalised texts of at least `shortest` characters
+    times: list = []
     after = ""
     while True:
         ids = store.accounts_after(graph, after, policy.limits.batch_size)
@@ -129,11 +130,14 @@ def platform_health(graph: Graph, policy: HealthPolicy, reports_policy: ReportsP
             if len(norm) >= shortest:
                 authors.append(t.account_id)
                 kept.append(norm)
+                times.append(t.at)
         parts.append(index.frame(_measures(graph, ids, texts, {}, policy, rp)))
         after = ids[-1]
         say(f"read {sum(len(p) for p in parts)} accounts, {len(kept)} texts long enough to compare")
     frame = pd.concat(parts, ignore_index=True) if parts else index.frame([])
-    copied = originality.copied_by_account(pd.DataFrame({"account_id": authors, "text": kept}), rule)
+    copied = originality.copied_by_account(pd.DataFrame({"account_id": authors, "text": kept,
+                                                         "at": pd.to_datetime(pd.Series(times, dtype=object),
+                                                                              utc=True, errors="coerce")}), rule)
     if len(frame):
         by = copied.set_index("account_id")
         frame["texts"] = by["texts"].reindex(frame["account_id"]).fillna(0).astype(int).to_numpy()
@@ -179,7 +183,7 @@ def _searched_copies(graph: Graph, texts: list[store.Text], policy: HealthPolicy
     copies: Counter[str] = Counter()
     for i, t in judged:
         totals[t.account_id] += 1
-        if originality.copied_against(t.text, candidates.get(i, ()), rule):
+        if originality.copied_against(t.text, candidates.get(i, ()), rule, t.at):
             copies[t.account_id] += 1
     return {a: (n, copies[a]) for a, n in totals.items()}
 

@@ -104,22 +104,24 @@ MATCH (a:Account {account_id: id})
 CALL (a) {
   MATCH (a)-[:WROTE]->(c:Comment) WHERE c.text IS NOT NULL
   WITH c ORDER BY c.created_at DESC LIMIT $per_account
-  RETURN 'comment' AS kind, c.comment_id AS item, c.text AS text
+  RETURN 'comment' AS kind, c.comment_id AS item, c.text AS text, c.created_at AS at
   UNION ALL
   MATCH (a)-[:POSTED]->(n:Note) WHERE n.title IS NOT NULL OR n.text IS NOT NULL
   WITH n ORDER BY n.posted_at DESC LIMIT $per_account
-  RETURN 'note' AS kind, n.note_id AS item, trim(coalesce(n.title, '') + ' ' + coalesce(n.text, '')) AS text
+  RETURN 'note' AS kind, n.note_id AS item, trim(coalesce(n.title, '') + ' ' + coalesce(n.text, '')) AS text,
+         n.posted_at AS at
 }
-RETURN id AS account_id, kind, item, text
+RETURN id AS account_id, kind, item, text, at
 """
-# Candidates for each text's near-duplicates: fulltext hits among notes and comments another account wrote.
+# Candidates for each text's near-duplicates: fulltext hits among notes and comments another account wrote, and
+# when each was posted (a copy is judged against what came before it).
 TEXT_CANDIDATES = f"""
 UNWIND $texts AS t
 CALL db.index.fulltext.queryNodes('{TEXT_INDEX}', t.q, {{limit: $limit}}) YIELD node
 WHERE (node:Comment OR node:Note)
   AND NOT EXISTS {{ MATCH (w:Account {{account_id: t.account_id}})-[:WROTE|POSTED]->(node) }}
 RETURN t.i AS i, CASE WHEN node:Note THEN trim(coalesce(node.title, '') + ' ' + coalesce(node.text, ''))
-                      ELSE node.text END AS text
+                      ELSE node.text END AS text, coalesce(node.posted_at, node.created_at) AS at
 """
 # Reports against the account, its notes and its comments, the newest $limit per account, with the clusters of the
 # latest completed run their reporters are in (for the coordinated-burst rule).
@@ -164,6 +166,7 @@ class Text:
     kind: str  # comment | note
     item: str
     text: str
+    at: datetime | None = None  # when it was posted
 
 
 @dataclass(frozen=True)
@@ -215,20 +218,27 @@ def texts(graph: Graph, ids: Sequence[str], per_account: int) -> list[Text]:
     if not ids:
         return []
     rows = graph.read(TEXTS, ids=list(ids), per_account=per_account)
-    return [Text(r["account_id"], r["kind"], r["item"], r["text"]) for r in rows if r["text"] is not None]
+    return [Text(r["account_id"], r["kind"], r["item"], r["text"], _time(r["at"])) for r in rows
+            if r["text"] is not None]
 
 
-def text_candidates(graph: Graph, queries: Sequence[tuple[int, str, str]], limit: int) -> dict[int, list[str]]:
-    """For each (i, account id, fulltext query): the texts of the notes and comments the index proposes that the
-    account did not write, at most ``limit``."""
-    out: dict[int, list[str]] = defaultdict(list)
+def text_candidates(graph: Graph, queries: Sequence[tuple[int, str, str]],
+                    limit: int) -> dict[int, list[tuple[str, datetime | None]]]:
+    """For each (i, account id, fulltext query): (text, when posted) of the notes and comments the index proposes
+    that the account did not write, at most ``limit``."""
+    out: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
     if not queries:
         return out
     rows = graph.read(TEXT_CANDIDATES, texts=[{"i": i, "account_id": a, "q": q} for i, a, q in queries], limit=limit)
     for r in rows:
         if r["text"] is not None:
-            out[r["i"]].append(r["text"])
+            out[r["i"]].append((r["text"], _time(r["at"])))
     return out
+
+
+def _time(value) -> datetime | None:
+    value = plain(value)
+    return value if isinstance(value, datetime) else None
 
 
 def reports(graph: Graph, ids: Sequence[str], limit: int) -> list[TargetReports]:

@@ -220,6 +220,24 @@ def test_the_shortest_partner_is_the_jaccard_bound():
     assert not copied_against(judged, [partner[:-1]], exact)
 
 
+def test_the_original_is_not_copied_by_being_copied_in_both_paths():
+    day1, day2 = pd.Timestamp("2026-03-01", tz="UTC"), pd.Timestamp("2026-03-02", tz="UTC")
+    assert copied_against(REWASH, [(BODY, day1)], RULE, at=day2)
+    assert not copied_against(BODY, [(REWASH, day2)], RULE, at=day1)
+    assert not copied_against(BODY, [(REWASH, day1)], RULE, at=day1)  # the same moment: neither copied the other
+    assert copied_against(BODY, [(REWASH, None)], RULE, at=day1)  # an unknown time counts
+    texts = pd.DataFrame({"account_id": ["orig", "copy", "copy2", "late"], "text": [BODY, REWASH, BODY, OTHER],
+                          "at": [day1, day2, day2, None]})
+    got = copied_by_account(texts, RULE).set_index("account_id")
+    assert got.loc["orig"].tolist() == [1, 0] and got.loc["copy"].tolist() == [1, 1]
+    assert got.loc["copy2"].tolist() == [1, 1] and got.loc["late"].tolist() == [1, 0]
+    # without times every near-duplicate by another account counts, both ways
+    assert copied_by_account(texts.drop(columns="at"), RULE).set_index("account_id").loc["orig"].tolist() == [1, 1]
+    # an exact copy by the same account earlier is not copying; another's unknown-time exact copy is
+    same = pd.DataFrame({"account_id": ["a", "a", "b"], "text": [BODY, BODY, BODY], "at": [day1, day2, None]})
+    assert copied_by_account(same, RULE).set_index("account_id")["copied"].to_dict() == {"a": 2, "b": 1}
+
+
 def test_copied_by_account_over_the_whole_platform():
     texts = pd.DataFrame({"account_id": ["a", "b", "a", "c", "c", "d", "e", "e"],
                           "text": [BODY, REWASH, OTHER, "完全不同的一句话呢朋友们" * 5, OTHER, "短",

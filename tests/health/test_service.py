@@ -31,8 +31,8 @@ OK = [f"hk{i}" for i in range(1, 5)]
 
 
 def platform(graph):
-    """h-star: 20,000 followers; notes n1 (promotes brand B1, undeclared, a title and BODY; h-other's n5 is its
-    rewash), n2 (promotes B1, declared, a body of its own), n3 (paid by order O1 of B1 through agency I1,
+    """h-star: 20,000 followers; notes n1 (promotes brand B1, undeclared, a title and BODY; h-other's n5, a day
+    earlier, is the original it rewashed: n1 is copied, n5 is not), n2 (promotes B1, declared, a body of its own), n3 (paid by order O1 of B1 through agency I1,
     undeclared, a body of its own); comments: TEMPLATE (h-other wrote a near-duplicate, but both are too short to
     judge), a WeChat lure, a long one of its own; likes on its notes from hf1, hf2 (flagged by run R) and hk1-hk4, a comment from
     hk1 (7 engagements, 2 flagged); reports: 2 verified and 1 unverified against it from hk1-hk3, and a
@@ -62,7 +62,7 @@ def platform(graph):
         CREATE (s)-[:POSTED]->(n2:Note {note_id: 'h-n2', declared_commercial: true, text: $own_note,
                                         posted_at: $at})-[:PROMOTES]->(b)
         CREATE (s)-[:POSTED]->(n3:Note {note_id: 'h-n3', declared_commercial: false, text: $own_note2, posted_at: $at})
-        CREATE (o)-[:POSTED]->(:Note {note_id: 'h-n5', text: $rewash, posted_at: $at})
+        CREATE (o)-[:POSTED]->(:Note {note_id: 'h-n5', text: $rewash, posted_at: $at - duration('P1D')})
         CREATE (ord:Order {order_id: 'h-O1', declared: false})
         CREATE (ord)-[:PLACED_BY]->(b), (ord)-[:TAKEN_BY]->(i), (ord)-[:ASSIGNED_TO]->(s), (ord)-[:FOR_NOTE]->(n3)
         CREATE (c)-[:POSTED]->(:Note {note_id: 'h-n4', declared_commercial: true, posted_at: $at})-[:PROMOTES]->(b)
