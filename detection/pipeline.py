@@ -22,13 +22,14 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from ringscope.detection import (
-    ban_evasion, cluster_mates, comment_templates, copied_notes, dense_blocks, engagement, lockstep, offplatform_lures, profile_signals, qa_acts,
+    automated_accounts, ban_evasion, cluster_mates, comment_templates, copied_notes, dense_blocks, engagement, lockstep, offplatform_lures, profile_signals, qa_acts,
     registration_bursts, shared_infrastructure, underwater,
 )
 from ringscope.detection.ban_evasion import BanEvasionParams, detect_ban_evasion
 from ringscope.detection.cluster_mates import cluster_mates_evidence
 from ringscope.detection.comment_text import release_prepared
 from ringscope.detection.comment_templates import CommentTemplateParams, detect_comment_templates
+from ringscope.detection.automated_accounts import AutomatedAccountParams, activity_events, detect_automated_accounts
 from ringscope.detection.copied_notes import CopiedNoteParams, detect_copied_notes
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
@@ -127,6 +128,10 @@ DETECTORS: dict[str, Detector] = {
     copied_notes.DETECTOR: Detector(
         CopiedNoteParams, lambda f, p: detect_copied_notes(f.notes, f.intermediary_accounts, p), cost=4,
         memory=0.3),
+    # Not yet measured at 1M either: one sort of every note and comment time by account.
+    automated_accounts.DETECTOR: Detector(
+        AutomatedAccountParams, lambda f, p: detect_automated_accounts(activity_events(f.notes, f.comments), p),
+        cost=6, memory=0.5),
     underwater.DETECTOR_INTERMEDIARY: Detector(
         FlaggedIntermediaryParams,
         lambda f, flagged, p: detect_flagged_intermediaries(f.intermediary_accounts, flagged, p),

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ringscope.common.errors import SettingError
 from ringscope.detection import ban_evasion as local_ban_evasion
+from ringscope.detection import automated_accounts as local_automated_accounts
 from ringscope.detection import comment_templates as local_comment_templates
 from ringscope.detection import copied_notes as local_copied_notes
 from ringscope.detection import dense_blocks as local_dense_blocks
@@ -37,7 +38,7 @@ from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
 from ringscope.detection.reader import ACCOUNTS
 from ringscope.spark import (
-    ban_evasion, comment_lures, comment_templates, copied_notes, dense_blocks, engagement, lockstep, registration_bursts, shared_infrastructure,
+    automated_accounts, ban_evasion, comment_lures, comment_templates, copied_notes, dense_blocks, engagement, lockstep, registration_bursts, shared_infrastructure,
     underwater,
 )
 from ringscope.spark.session import SparkSettings, spark_session
@@ -58,6 +59,7 @@ SPARK_DETECTORS: dict[str, SparkDetector] = {
     local_ban_evasion.DETECTOR: ban_evasion.detect_ban_evasion,
     local_engagement.DETECTOR: engagement.detect_engagement,
     local_copied_notes.DETECTOR: copied_notes.detect_copied_notes,
+    local_automated_accounts.DETECTOR: automated_accounts.detect_automated_accounts,
     local_dense_blocks.DETECTOR: dense_blocks.detect_dense_blocks,
 }
 # Those that run last, over the accounts the others flagged: (source, flagged, params, log) -> findings
