@@ -2,8 +2,9 @@
 
 The platform bans accounts fully managed by AI with no human participation. What the graph shows of them is
 their clock: a program posts and comments on a schedule (every 37 minutes, give or take two), day and night,
-day after day; people are bursty (a dozen comments in ten minutes, then nothing for hours) and sleep. Two tests,
-each against a stated null model of a human account, and an account must fail both:
+day after day; people are bursty (a dozen comments in ten minutes, then nothing for hours) and sleep. An account
+is judged on its longest stretch of activity (cut at silences of ``silence_days``), by two tests, each against a
+stated null model of a human account, and it must fail both:
 
 * **Regularity.** Under the null, the gaps between an account's events are at least as irregular as a Poisson
   process's (exponential gaps, coefficient of variation 1; people are burstier, CV > 1: Barabási, "The origin of
@@ -46,13 +47,16 @@ _LN10 = math.log(10)
 
 @dataclass(frozen=True)
 class AutomatedAccountParams:
-    """``min_events``: events (notes and comments) an account needs to be judged; ``min_days``: days its events
-    must span; ``rest_hours``: the shortest gap that counts as rest; ``rest_share``: the null's least share of
+    """``silence_days``: a silence this long ends a stretch of activity, and an account is judged on its stretch
+    with the most events (a program switched on for two weeks in an account's long life; a person's days, nights
+    included, are one stretch); ``min_events``: events (notes and comments) the stretch needs to be judged;
+    ``min_days``: days it must span; ``rest_hours``: the shortest gap that counts as rest; ``rest_share``: the null's least share of
     days a person rests; ``period_tolerance``: relative difference of median gaps within which accounts share a
     schedule; ``max_evidence``: item ids cited per account."""
 
     min_events: int = 60
     min_days: float = 5.0
+    silence_days: float = 2.0
     rest_hours: float = 5.0
     rest_share: float = 0.95
     period_tolerance: float = 0.05
@@ -96,10 +100,21 @@ def rest_surprise(rests: int, days: float, rest_share: float) -> float:
     return max(0.0, -float(binom.logcdf(min(rests, whole), whole, rest_share)) / _LN10)
 
 
+def longest_stretch(t: np.ndarray, silence: float) -> np.ndarray:
+    """The times of the stretch with the most events (the earliest of equals), stretches cut where a gap is at
+    least ``silence``. O(n)."""
+    cuts = np.flatnonzero(np.diff(t) >= silence) + 1
+    if not len(cuts):
+        return t
+    bounds = np.r_[0, cuts, len(t)]
+    best = int(np.argmax(np.diff(bounds)))
+    return t[bounds[best]:bounds[best + 1]]
+
+
 def cadences(events: pd.DataFrame, params: AutomatedAccountParams = AutomatedAccountParams()) -> pd.DataFrame:
-    """Per account with at least ``min_events`` events over at least ``min_days`` days: its events, days spanned,
-    median gap and the spread (median absolute deviation) of its gaps in seconds, the CV of its gaps, its rests,
-    and the two surprises. Events must be sorted by account and time (``activity_events``). O(E)."""
+    """Per account whose longest stretch (``longest_stretch``) has at least ``min_events`` events over at least
+    ``min_days`` days: the stretch's events, days spanned, median gap and the spread (median absolute deviation)
+    of its gaps in seconds, the CV of its gaps, its rests, the two surprises, and its first and last time. Events must be sorted by account and time (``activity_events``). O(E)."""
     if events.empty:
         return pd.DataFrame({c: pd.Series(dtype=object if c == "account_id" else float) for c in CADENCE_COLUMNS})
     accounts = events["account_id"].to_numpy(dtype=object)
@@ -109,10 +124,12 @@ def cadences(events: pd.DataFrame, params: AutomatedAccountParams = AutomatedAcc
     rest = params.rest_hours * 3600.0
     rows = []
     for lo, hi in zip(starts, ends):
-        n = hi - lo
+        if hi - lo < params.min_events:
+            continue
+        t = longest_stretch(at[lo:hi], params.silence_days * 86400.0)
+        n = len(t)
         if n < params.min_events:
             continue
-        t = at[lo:hi]
         days = (t[-1] - t[0]) / 86400.0
         if days < params.min_days:
             continue

@@ -21,6 +21,7 @@ come back from the scratch files (``simulate.spill``) one bucket at a time:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from ringscope.simulate.clock import ACTIVITY_START, DAY, NOW, PLATFORM_START
 from ringscope.simulate.encode import (blank_to_null, digit_matrix, hex_matrix, id_width, ipv4_strings, iso_times, pick,
                                        prefixed_ids, splitmix64, strings_from_matrix)
 from ringscope.simulate.population import DEVICE_CATALOG
+from ringscope.simulate.automated import automated_table
 from ringscope.simulate.reports import reports_table
 from ringscope.simulate.spill import EventLog, Spill, in_order, ordered_slice
 from ringscope.simulate.world import (FIRST_FAKE_ROLE, ROLES, SANCTION_TARGETS, STATUSES, Blocks, World, release_memory,
@@ -245,7 +247,8 @@ def dataset_tables(w: World, blocks: Blocks) -> Iterator[tuple[str, Iterator[pa.
                               "brand_id": brands.of(N["brand"][note_order[a:b]]),
                               "declared_commercial": N["declared"][note_order[a:b]]})
                     for i, (a, b) in enumerate(slices(note_order.size, rows)))
-    yield "comments", comment_tables(comments, comment_ids, accounts, notes, devices, rows)
+    yield "comments", itertools.chain(comment_tables(comments, comment_ids, accounts, notes, devices, rows),
+                                      automated_tables(w, comment_ids, accounts, notes))
     yield "likes", event_tables(likes, "note", "note_id", notes, accounts, rows)
     yield "follows", event_tables(follows, "target", "target_account_id", accounts, accounts, rows)
     yield "sanctions", iter([sanctions_table(w, accounts, devices, brands, inters, notes)])
@@ -293,6 +296,15 @@ def link_tables(links: dict, key: str, accounts: Ids, devices: Ids, rows: int) -
         yield pa.table({"account_id": accounts.of(links["account"][these]),
                         key: devices.of(target) if key == "device_id" else ipv4_strings(target),
                         "first_seen": iso_times(links["first"][these]), "last_seen": iso_times(links["last"][these])})
+
+
+def automated_tables(w: World, comment_ids: Ids, accounts: Ids, notes: Ids) -> Iterator[pa.Table]:
+    """The comments a program posts (``simulate.automated``), numbered after the platform's comments (their ids
+    keep their width; these take the width their count needs)."""
+    n, planted = comment_ids.number.size, w.automated["t"].size if w.automated else 0
+    if planted:
+        ids = prefixed_ids("c", n + 1 + np.arange(planted), max(comment_ids.width, id_width(n + planted)))
+        yield automated_table(w, ids, accounts, notes)
 
 
 def comment_tables(spill: Spill, comment_ids: Ids, accounts: Ids, notes: Ids, devices: Ids,

@@ -24,7 +24,8 @@ STATUS = {s: i for i, s in enumerate(STATUSES)}
 
 FARM_TYPES = ("bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm")
 ORGANIC_ROLES = ("organic", "organic_shared_nat", "organic_family_device", "engagement_buyer", "declared_creator")
-ROLES = ORGANIC_ROLES + FARM_TYPES
+# ai_operated: members of a bulk farm a program runs (simulate/automated.py); a fake role, not a farm type.
+ROLES = ORGANIC_ROLES + FARM_TYPES + ("ai_operated",)
 ROLE = {r: i for i, r in enumerate(ROLES)}
 FIRST_FAKE_ROLE = len(ORGANIC_ROLES)
 
@@ -205,6 +206,7 @@ class World:
         self.buyer_pool = None
         self.seeding: dict = {}
         self.reports: dict = {}  # simulate.reports: reporter, target, at, verified, reason
+        self.automated: dict = {}  # simulate.automated: account, note, t, text of the comments a program posts
 
     def add_intermediary(self, name: str, kind: str, registered: bool) -> int:
         self.inter_names.append(name)

@@ -105,3 +105,11 @@ def test_events_from_notes_and_comments():
     events = activity_events(notes, comments)
     assert events[["kind", "item_id"]].values.tolist() == [["note", "n1"], ["comment", "c1"]]
     assert events["at"].iloc[1] - events["at"].iloc[0] == pytest.approx(60)
+
+
+def test_a_program_switched_on_for_two_weeks_in_a_long_life_is_judged_on_those_weeks():
+    rng = np.random.default_rng(8)
+    life = np.r_[-60 * DAY, -30 * DAY, bot(rng, 30, 1, 14), 90 * DAY]  # three posts of its own, far apart
+    c = cadences(activity_events(None, comments_of({"x": life}))).set_index("account_id")
+    assert c.loc["x", "days"] < 15 and c.loc["x", "cv"] < 0.1 and c.loc["x", "rests"] == 0
+    assert detect_automated_accounts(activity_events(None, comments_of({"x": life})))

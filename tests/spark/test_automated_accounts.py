@@ -8,7 +8,7 @@ import pandas as pd
 from ringscope.detection.automated_accounts import AutomatedAccountParams, activity_events, detect_automated_accounts
 from ringscope.spark.automated_accounts import detect_automated_accounts as on_spark
 from ringscope.spark.source import PlatformSource
-from tests.detection.test_automated_accounts import comments_of, platform as planted_events
+from tests.detection.test_automated_accounts import platform as planted_events
 from tests.spark.lakes import write_lake
 
 
@@ -33,7 +33,3 @@ def test_planted_programs_agree(spark, tmp_path):
 
 def test_the_simulated_platform_gives_the_same_findings_on_spark(spark, platform):
     assert on_spark(PlatformSource(spark, str(platform)), AutomatedAccountParams()) == local(platform)
-
-
-def test_comments_of_is_what_the_planted_lake_holds():
-    assert len(comments_of({"a": [0.0, 60.0]})) == 2

@@ -1,0 +1,85 @@
+"""Accounts run by a program (AI-managed, no human in the loop): what ``automated_accounts`` looks for.
+
+About one bulk farm in eight is handed to a program: 4 to 12 of its members comment around the clock on a shared
+schedule (one period of 20 to 120 minutes for the farm, each account at its own phase, jitter 2-6 % of the period),
+for 7 to 21 days somewhere in the activity year, on notes already posted, with generated praise (one skeleton,
+slots filled: "这篇关于{topic}的分享真的很有价值，{detail}让我受益匪浅，感谢博主的用心整理！"). Those members are
+labelled ``ai_operated`` (``labels.role`` and ``farm_type``; ``farm_id`` stays their bulk farm's).
+
+Drawn from a generator of its own (the seed and ``AUTOMATED_STREAM``) after the rest of the platform is made, and
+written after the platform's comments with ids numbered after theirs, so every other row of every file is
+unchanged; the comments file gains rows, labels change the role of these accounts. O(comments planted).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ringscope.simulate.clock import ACTIVITY_START, DAY, MINUTE, NOW
+from ringscope.simulate.encode import iso_times
+from ringscope.simulate.world import ROLE, World
+
+AUTOMATED_STREAM = 1408
+FARM_SHARE = 1 / 8
+TOPICS = ("护肤", "穿搭", "旅行攻略", "美食探店", "家居收纳", "健身", "读书笔记", "数码测评", "育儿", "职场成长")
+DETAILS = ("对细节的讲解", "清晰的步骤", "真实的体验", "用心的排版", "专业的分析", "实用的建议", "中肯的评价")
+SKELETONS = (
+    "这篇关于{t}的分享真的很有价值，{d}让我受益匪浅，感谢博主的用心整理！",
+    "看完这篇{t}笔记，我觉得{d}特别好，非常实用，已收藏，期待更多优质内容。",
+    "作为一个热爱{t}的人，我认为这篇内容{d}很到位，逻辑清晰，值得推荐给更多人。",
+)
+
+
+def plant_automated(w: World, seed: int) -> None:
+    """Fill ``w.automated`` (account, note, t, text; account and note indices, Unix seconds) and mark the
+    accounts' role ``ai_operated``."""
+    rng = np.random.default_rng([seed, AUTOMATED_STREAM])
+    empty = {"account": np.zeros(0, np.int64), "note": np.zeros(0, np.int64), "t": np.zeros(0, np.int64), "text": []}
+    w.automated = empty
+    posted = np.asarray(w.N["posted"], dtype=np.int64)
+    if not posted.size:
+        return
+    by_time = np.argsort(posted, kind="stable")
+    sorted_posted = posted[by_time]
+    bulk = [f for f in w.farms if f.kind == "bulk_farm"]
+    chosen = [f for f in bulk if rng.random() < FARM_SHARE] or bulk[:1]
+    accounts, notes, times, texts = [], [], [], []
+    for farm in chosen:
+        k = int(min(farm.size, rng.integers(4, 13)))
+        members = np.sort(rng.choice(np.arange(farm.start, farm.start + farm.size), k, replace=False))
+        period = float(rng.uniform(20, 120)) * MINUTE
+        jitter = period * float(rng.uniform(0.02, 0.06))
+        days = float(rng.uniform(7, 21))
+        start = int(rng.integers(max(ACTIVITY_START, int(sorted_posted[0]) + DAY), int(NOW - days * DAY)))
+        for account in members:
+            n = int(days * DAY / period)
+            t = (start + rng.uniform(0, period) + np.cumsum(rng.normal(period, jitter, n).clip(period / 2))).astype(
+                np.int64)
+            t = t[t < NOW]
+            before = np.searchsorted(sorted_posted, t, side="left")  # notes posted before each comment
+            t, before = t[before > 0], before[before > 0]
+            notes.append(by_time[(rng.random(t.size) * before).astype(np.int64)])
+            accounts.append(np.full(t.size, account, np.int64))
+            times.append(t)
+            skeleton = rng.integers(0, len(SKELETONS), t.size)
+            topic = rng.integers(0, len(TOPICS), t.size)
+            detail = rng.integers(0, len(DETAILS), t.size)
+            texts.extend(SKELETONS[s].format(t=TOPICS[a], d=DETAILS[b]) for s, a, b in zip(skeleton, topic, detail))
+        w.A["role"][members] = ROLE["ai_operated"]
+    if accounts:
+        w.automated = {"account": np.concatenate(accounts), "note": np.concatenate(notes),
+                       "t": np.concatenate(times), "text": texts}
+
+
+def automated_table(w: World, comment_ids, accounts, notes) -> pa.Table:
+    """The planted comments in time order (``comment_ids``: numbered after the platform's comments)."""
+    P = w.automated
+    order = np.lexsort((P["account"], P["t"]))
+    return pa.table({
+        "comment_id": comment_ids, "account_id": accounts.of(P["account"][order]),
+        "note_id": notes.of(P["note"][order]), "created_at": iso_times(P["t"][order]),
+        "text": pa.array([P["text"][i] for i in order], pa.string()),
+        "reply_to": pa.nulls(order.size, pa.string()), "device_id": pa.nulls(order.size, pa.string()),
+        "ip": pa.nulls(order.size, pa.string()),
+    })
