@@ -1,10 +1,10 @@
 """Accounts run by a program (AI-managed, no human in the loop): what ``automated_accounts`` looks for.
 
-About one bulk farm in eight is handed to a program: 4 to 12 of its members comment around the clock on a shared
-schedule (one period of 20 to 120 minutes for the farm, each account at its own phase, jitter 2-6 % of the period),
-for 7 to 21 days somewhere in the activity year, on notes already posted, with generated praise (one skeleton,
+One bulk farm in eight (at least one) is handed to a program: 3 to 8 of its members comment around the clock on a
+shared schedule (one period of 30 to 120 minutes for the farm, each account at its own phase, jitter 2-6 % of the
+period), for 7 to 14 days somewhere in the activity year, on notes already posted, with generated praise (one skeleton,
 slots filled: "这篇关于{topic}的分享真的很有价值，{detail}让我受益匪浅，感谢博主的用心整理！"). Those members are
-labelled ``ai_operated`` (``labels.role`` and ``farm_type``; ``farm_id`` stays their bulk farm's).
+labelled ``ai_operated`` in ``labels.role`` (``farm_type`` and ``farm_id`` stay their bulk farm's).
 
 Drawn from a generator of its own (the seed and ``AUTOMATED_STREAM``) after the rest of the platform is made, and
 written after the platform's comments with ids numbered after theirs, so every other row of every file is
@@ -13,11 +13,13 @@ unchanged; the comments file gains rows, labels change the role of these account
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyarrow as pa
 
 from ringscope.simulate.clock import ACTIVITY_START, DAY, MINUTE, NOW
-from ringscope.simulate.encode import iso_times
+from ringscope.simulate.encode import ipv4_strings, iso_times
 from ringscope.simulate.world import ROLE, World
 
 AUTOMATED_STREAM = 1408
@@ -32,10 +34,12 @@ SKELETONS = (
 
 
 def plant_automated(w: World, seed: int) -> None:
-    """Fill ``w.automated`` (account, note, t, text; account and note indices, Unix seconds) and mark the
-    accounts' role ``ai_operated``."""
+    """Fill ``w.automated`` (account, note, t, text, device, ip; indices, Unix seconds, -1 unknown) and mark the
+    accounts' role ``ai_operated``. The device and address of each comment are one of the account's own in use
+    then (the links' first and last seen are left as they are: the account files do not change)."""
     rng = np.random.default_rng([seed, AUTOMATED_STREAM])
-    empty = {"account": np.zeros(0, np.int64), "note": np.zeros(0, np.int64), "t": np.zeros(0, np.int64), "text": []}
+    empty = {"account": np.zeros(0, np.int64), "note": np.zeros(0, np.int64), "t": np.zeros(0, np.int64), "text": [],
+             "device": np.zeros(0, np.int64), "ip": np.zeros(0, np.int64)}
     w.automated = empty
     posted = np.asarray(w.N["posted"], dtype=np.int64)
     if not posted.size:
@@ -43,14 +47,15 @@ def plant_automated(w: World, seed: int) -> None:
     by_time = np.argsort(posted, kind="stable")
     sorted_posted = posted[by_time]
     bulk = [f for f in w.farms if f.kind == "bulk_farm"]
-    chosen = [f for f in bulk if rng.random() < FARM_SHARE] or bulk[:1]
+    picked = rng.choice(len(bulk), math.ceil(len(bulk) * FARM_SHARE), replace=False) if bulk else []
+    chosen = [bulk[i] for i in sorted(picked)]
     accounts, notes, times, texts = [], [], [], []
     for farm in chosen:
-        k = int(min(farm.size, rng.integers(4, 13)))
+        k = int(min(farm.size, rng.integers(3, 9)))
         members = np.sort(rng.choice(np.arange(farm.start, farm.start + farm.size), k, replace=False))
-        period = float(rng.uniform(20, 120)) * MINUTE
+        period = float(rng.uniform(30, 120)) * MINUTE
         jitter = period * float(rng.uniform(0.02, 0.06))
-        days = float(rng.uniform(7, 21))
+        days = float(rng.uniform(7, 14))
         start = int(rng.integers(max(ACTIVITY_START, int(sorted_posted[0]) + DAY), int(NOW - days * DAY)))
         for account in members:
             n = int(days * DAY / period)
@@ -68,11 +73,21 @@ def plant_automated(w: World, seed: int) -> None:
             texts.extend(SKELETONS[s].format(t=TOPICS[a], d=DETAILS[b]) for s, a, b in zip(skeleton, topic, detail))
         w.A["role"][members] = ROLE["ai_operated"]
     if accounts:
-        w.automated = {"account": np.concatenate(accounts), "note": np.concatenate(notes),
-                       "t": np.concatenate(times), "text": texts}
+        account, t = np.concatenate(accounts), np.concatenate(times)
+        w.automated = {"account": account, "note": np.concatenate(notes), "t": t, "text": texts,
+                       "device": _links_used(w, "device", rng, account, t), "ip": _links_used(w, "ip", rng, account, t)}
 
 
-def automated_table(w: World, comment_ids, accounts, notes) -> pa.Table:
+def _links_used(w: World, kind: str, rng: np.random.Generator, account: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """A device (or address) of each account in use at each time, -1 when the account has none."""
+    index, links = (w.dev_index, w.links_dev) if kind == "device" else (w.ip_index, w.links_ip)
+    if index is None or not len(links.get(kind, ())):
+        return np.full(account.size, -1, np.int64)
+    rows = index.pick(rng, account, t)
+    return np.where(rows >= 0, links[kind][np.maximum(rows, 0)].astype(np.int64), -1)
+
+
+def automated_table(w: World, comment_ids, accounts, notes, devices) -> pa.Table:
     """The planted comments in time order (``comment_ids``: numbered after the platform's comments)."""
     P = w.automated
     order = np.lexsort((P["account"], P["t"]))
@@ -80,6 +95,6 @@ def automated_table(w: World, comment_ids, accounts, notes) -> pa.Table:
         "comment_id": comment_ids, "account_id": accounts.of(P["account"][order]),
         "note_id": notes.of(P["note"][order]), "created_at": iso_times(P["t"][order]),
         "text": pa.array([P["text"][i] for i in order], pa.string()),
-        "reply_to": pa.nulls(order.size, pa.string()), "device_id": pa.nulls(order.size, pa.string()),
-        "ip": pa.nulls(order.size, pa.string()),
+        "reply_to": pa.nulls(order.size, pa.string()), "device_id": devices.of(P["device"][order]),
+        "ip": ipv4_strings(P["ip"][order]),
     })

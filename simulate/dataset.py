@@ -36,7 +36,7 @@ from ringscope.simulate.population import DEVICE_CATALOG
 from ringscope.simulate.automated import automated_table
 from ringscope.simulate.reports import reports_table
 from ringscope.simulate.spill import EventLog, Spill, in_order, ordered_slice
-from ringscope.simulate.world import (FIRST_FAKE_ROLE, ROLES, SANCTION_TARGETS, STATUSES, Blocks, World, release_memory,
+from ringscope.simulate.world import (FIRST_FAKE_ROLE, ROLE, ROLES, SANCTION_TARGETS, STATUSES, Blocks, World, release_memory,
                                       split)
 
 PHONE_SALT = 0x5EED_CAFE_F00D_1234
@@ -248,7 +248,7 @@ def dataset_tables(w: World, blocks: Blocks) -> Iterator[tuple[str, Iterator[pa.
                               "declared_commercial": N["declared"][note_order[a:b]]})
                     for i, (a, b) in enumerate(slices(note_order.size, rows)))
     yield "comments", itertools.chain(comment_tables(comments, comment_ids, accounts, notes, devices, rows),
-                                      automated_tables(w, comment_ids, accounts, notes))
+                                      automated_tables(w, comment_ids, accounts, notes, devices))
     yield "likes", event_tables(likes, "note", "note_id", notes, accounts, rows)
     yield "follows", event_tables(follows, "target", "target_account_id", accounts, accounts, rows)
     yield "sanctions", iter([sanctions_table(w, accounts, devices, brands, inters, notes)])
@@ -284,8 +284,10 @@ def labels_table(A: dict, details: pa.Table, rows: np.ndarray, account_ids: pa.A
     fake = role >= FIRST_FAKE_ROLE
     farm = prefixed_ids("F", np.maximum(details.column("farm").to_numpy(), 0), max(4, len(str(n_farms))), ~fake)
     roles = pick(ROLES, role)
+    # A program's accounts (simulate/automated.py) stay in their bulk farm: ai_operated is a role, not a farm type.
+    kinds = pick(ROLES, np.where(role == ROLE["ai_operated"], ROLE["bulk_farm"], role))
     return pa.table({"account_id": account_ids, "is_fake": fake, "farm_id": farm,
-                     "farm_type": pc.if_else(pa.array(fake), roles, pa.scalar(None, pa.string())), "role": roles})
+                     "farm_type": pc.if_else(pa.array(fake), kinds, pa.scalar(None, pa.string())), "role": roles})
 
 
 def link_tables(links: dict, key: str, accounts: Ids, devices: Ids, rows: int) -> Iterator[pa.Table]:
@@ -298,13 +300,13 @@ def link_tables(links: dict, key: str, accounts: Ids, devices: Ids, rows: int) -
                         "first_seen": iso_times(links["first"][these]), "last_seen": iso_times(links["last"][these])})
 
 
-def automated_tables(w: World, comment_ids: Ids, accounts: Ids, notes: Ids) -> Iterator[pa.Table]:
+def automated_tables(w: World, comment_ids: Ids, accounts: Ids, notes: Ids, devices: Ids) -> Iterator[pa.Table]:
     """The comments a program posts (``simulate.automated``), numbered after the platform's comments (their ids
     keep their width; these take the width their count needs)."""
     n, planted = comment_ids.number.size, w.automated["t"].size if w.automated else 0
     if planted:
         ids = prefixed_ids("c", n + 1 + np.arange(planted), max(comment_ids.width, id_width(n + planted)))
-        yield automated_table(w, ids, accounts, notes)
+        yield automated_table(w, ids, accounts, notes, devices)
 
 
 def comment_tables(spill: Spill, comment_ids: Ids, accounts: Ids, notes: Ids, devices: Ids,

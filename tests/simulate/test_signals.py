@@ -21,10 +21,12 @@ def farms(labelled: pd.DataFrame, kind: str) -> list[pd.DataFrame]:
 def test_labels_cover_every_farm_type(labelled):
     fake = labelled.is_fake == "true"
     assert 0.05 <= fake.mean() <= 0.10
-    # ai_operated: members of a bulk farm a program runs (simulate/automated.py)
-    assert set(labelled.farm_type[fake]) == FARM_TYPES | {"ai_operated"}
+    assert set(labelled.farm_type[fake]) == FARM_TYPES
     assert (labelled.farm_id[fake] != "").all()
-    assert (labelled.farm_type[fake] == labelled.role[fake]).all()
+    # a program's accounts (simulate/automated.py) keep their bulk farm's type, with the role ai_operated
+    programs = labelled.role == "ai_operated"
+    assert (labelled.farm_type[fake & ~programs] == labelled.role[fake & ~programs]).all()
+    assert (labelled.farm_type[programs] == "bulk_farm").all()
     assert (labelled.farm_id[~fake] == "").all() and (labelled.farm_type[~fake] == "").all()
     assert {"organic", "organic_shared_nat", "organic_family_device", "engagement_buyer",
             "declared_creator"} <= set(labelled.role[~fake])
