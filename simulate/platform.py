@@ -91,7 +91,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ringscope.simulate import activity, commerce, population, reports
+from ringscope.simulate import activity, bodies, commerce, population, reports
 from ringscope.simulate.activity import LinkIndex
 from ringscope.simulate.clock import DAY, HOUR
 from ringscope.simulate.dataset import STEMS, dataset_tables, event_logs
@@ -179,6 +179,7 @@ def build_world(accounts: int, seed: int, scratch: Path, blocks: Blocks = Blocks
     commerce.status_sanctions(w)
     commerce.content_sanctions(w)
     reports.plant_reports(w, seed)  # its own generator: everything above is unchanged by it
+    w.note_texts = bodies.plant_note_texts(w, seed)  # note bodies, topics, copies: their own generator too
     w.dev_index = w.ip_index = w.note_index = w.buyer_pool = None  # only the generators need them
     release_memory()
     return w
