@@ -406,8 +406,10 @@ def _keys(seed: int, index: np.ndarray) -> np.ndarray:
         return splitmix64(np.asarray(index, np.int64).astype(np.uint64) ^ salt) | np.uint64(1)
 
 
-def render(texts: NoteTexts, index: np.ndarray, w: World) -> tuple[pa.Array, pa.Array]:
-    """(text, topics) of notes ``index`` (extra notes numbered from ``texts.n_notes``). O(len(index))."""
+def render(texts: NoteTexts, index: np.ndarray, w: World, titles: list[str | None] | None = None
+           ) -> tuple[pa.Array, pa.Array]:
+    """(text, topics) of notes ``index`` (extra notes numbered from ``texts.n_notes``), given their ``titles``
+    (a brand note's body names the product its title names). O(len(index))."""
     index = np.asarray(index, np.int64)
     n = texts.n_notes
     own = index < n
@@ -442,34 +444,35 @@ def render(texts: NoteTexts, index: np.ndarray, w: World) -> tuple[pa.Array, pa.
             for row, text, tags in zip(rows, light.to_pylist(), light_topics.to_pylist()):
                 body[row], topics[row] = text, tags
             body, topics = pa.array(body, pa.string()), pa.array(topics, pa.string())
-    if branded.any() or (how == SKELETON).any():
+    special = np.flatnonzero(branded | (how == SKELETON))
+    if special.size:
         body, topics = body.to_pylist(), topics.to_pylist()
-        for i in np.flatnonzero(branded | (how == SKELETON)):
-            body[i], topics[i] = _brand_text(recipe, i, int(brand[i]), int(kind[i]), int(how[i]),
-                                             int(texts.skeleton[index[i]]) if own[i] else -1, body[i], topics[i], w)
+        key = recipe.key[special]
+        draws = [_draw(key, P_BRAND + k, bound).tolist() for k, bound in enumerate((60, 12, 12, 12, 28, 60, 2))]
+        for j, i in enumerate(special.tolist()):
+            body[i], topics[i] = _brand_text([d[j] for d in draws], int(brand[i]), int(kind[i]), int(how[i]),
+                                             int(texts.skeleton[index[i]]) if own[i] else -1, body[i],
+                                             titles[i] if titles is not None else "", w)
         body, topics = pa.array(body, pa.string()), pa.array(topics, pa.string())
     return body, topics
 
 
-def _brand_text(recipe: Recipe, i: int, brand: int, kind: int, how: int, skeleton: int, body: str,
-                topics: str | None, w: World) -> tuple[str, str]:
+def _brand_text(draws: list[int], brand: int, kind: int, how: int, skeleton: int, body: str, title: str | None,
+                w: World) -> tuple[str, str]:
     """A brand note's body and topics: its brand opener, then an organic body of the brand's category; a
-    skeleton note: its agency's skeleton, filled in."""
-    key = recipe.key[i:i + 1]
+    skeleton note: its agency's skeleton, filled in. The product is the one its title names, if it names one."""
     name, category = w.brand_names[brand], w.brand_categories[brand]
     products = CATEGORIES[category]
-    product = products[int(_draw(key, P_BRAND, len(products))[0])]
-    adjective = [ADJECTIVES[int(_draw(key, P_BRAND + k, len(ADJECTIVES))[0])] for k in (1, 2, 3)]
+    product = next((p for p in products if title and p in title), products[draws[0] % len(products)])
+    adjective = [ADJECTIVES[draws[k]] for k in (1, 2, 3)]
     if adjective[2] == adjective[1]:
-        adjective[2] = ADJECTIVES[(ADJECTIVES.index(adjective[1]) + 1) % len(ADJECTIVES)]
+        adjective[2] = ADJECTIVES[(draws[2] + 1) % len(ADJECTIVES)]
     if how == SKELETON:
-        text = SKELETONS[skeleton].format(b=name, p=product, a1=adjective[1], a2=adjective[2],
-                                          n=int(_draw(key, P_BRAND + 4, 28)[0]) + 3)
+        text = SKELETONS[skeleton].format(b=name, p=product, a1=adjective[1], a2=adjective[2], n=draws[4] + 3)
         return text[:MAX_BODY], ";".join(t.format(b=name, p=product) for t in SKELETON_TAGS)
     openers = BRAND_OPENERS.get(kind, BRAND_OPENERS[NOTE_REVIEW])
-    opener = openers[int(_draw(key, P_BRAND + 5, len(openers))[0])].format(b=name, p=product, a=adjective[0])
-    tags = [f"#{name}", f"#{product}"] + BRAND_TAGS.get(kind, BRAND_TAGS[NOTE_REVIEW])[:1 + int(_draw(key, P_BRAND + 6,
-                                                                                                       2)[0])]
+    opener = openers[draws[5] % len(openers)].format(b=name, p=product, a=adjective[0])
+    tags = [f"#{name}", f"#{product}"] + BRAND_TAGS.get(kind, BRAND_TAGS[NOTE_REVIEW])[:1 + draws[6]]
     return (opener + body)[:MAX_BODY], ";".join(tags)
 
 

@@ -284,10 +284,10 @@ def notes_tables(w: World, titles: Spill, note_order: np.ndarray, notes: Ids, ac
     N, texts = w.N, w.note_texts
     for i, (a, b) in enumerate(slices(note_order.size, rows)):
         these = note_order[a:b]
-        text, topics = bodies.render(texts, these, w)
+        title = ordered_slice(titles, i).column("title").combine_chunks()
+        text, topics = bodies.render(texts, these, w, title.to_pylist())
         yield pa.table({"note_id": notes.numbered(a, b), "account_id": accounts.of(N["author"][these]),
-                        "posted_at": iso_times(N["posted"][these]),
-                        "title": ordered_slice(titles, i).column("title").combine_chunks(),
+                        "posted_at": iso_times(N["posted"][these]), "title": title,
                         "brand_id": brands.of(N["brand"][these]), "declared_commercial": N["declared"][these],
                         "text": text, "topics": topics})
     E, n = texts.extra, texts.n_notes

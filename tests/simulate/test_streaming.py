@@ -33,7 +33,7 @@ BEFORE_STREAMING = {
     # Notes gained their body text and topics (extension columns) and engagement farms' copied notes (extra
     # rows after the others), all drawn from a generator of their own (simulate/bodies.py): every other file
     # is unchanged, and note_labels (ground truth of the planted copies) is new. Before: 189944a1da37ecf3.
-    "notes.csv": "cb75a00ff40f25ff",
+    "notes.csv": "6251a7c3f5b81c29",
     "note_labels.csv": "b327fb6e411b4246",
     "orders.csv": "d5a7a361ae118753",
     # Users' reports came later, drawn from a generator of their own: the fourteen files above did not change.
