@@ -325,3 +325,15 @@ def test_parquet_topics_as_text_or_as_a_list_are_staged_as_the_row_rules_do(tmp_
         counts, rows, _ = assert_lanes_agree(folder, tmp_path / kind, IngestOptions(progress=False,
                                                                                     limits=Limits(max_field_chars=40)))
         assert any(r["topics"] == ["#a", "#b"] for r in rows), kind
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.text(alphabet=st.sampled_from(list("#a中;, \t\u00a0\u3000\x0b\x0c\x1f\"")), max_size=14),
+                       min_size=1, max_size=40))
+def test_any_topics_text_is_split_and_trimmed_as_the_row_rules_do(tmp_path_factory, values):
+    tmp = tmp_path_factory.mktemp("topics")
+    path = tmp / "notes.csv"
+    lines = ["note_id,account_id,posted_at,topics"] + [
+        csv_line([f"n{i}", "a1", "2024-07-01T00:00:00Z", value], i % 2 == 0) for i, value in enumerate(values)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert_lanes_agree(path, tmp, IngestOptions(progress=False, limits=Limits(max_field_chars=10)))
