@@ -39,6 +39,7 @@ NOTE_TEXT_STREAM = 1407
 OWN, VERBATIM, REWASHED, SKELETON = range(4)
 COPY_KINDS = {VERBATIM: "verbatim", REWASHED: "rewashed", SKELETON: "skeleton"}
 MIN_BODY, MAX_BODY = 40, 300
+RENDER_ROWS = 50_000  # notes rendered at once (their intermediate texts: tens of MB)
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -406,11 +407,17 @@ def _keys(seed: int, index: np.ndarray) -> np.ndarray:
         return splitmix64(np.asarray(index, np.int64).astype(np.uint64) ^ salt) | np.uint64(1)
 
 
-def render(texts: NoteTexts, index: np.ndarray, w: World, titles: list[str | None] | None = None
+def render(texts: NoteTexts, index: np.ndarray, w: World, titles: pa.Array | None = None
            ) -> tuple[pa.Array, pa.Array]:
     """(text, topics) of notes ``index`` (extra notes numbered from ``texts.n_notes``), given their ``titles``
-    (a brand note's body names the product its title names). O(len(index))."""
+    (a brand note's body names the product its title names). O(len(index)); the intermediate texts of at most
+    RENDER_ROWS notes are held at once."""
     index = np.asarray(index, np.int64)
+    if index.size > RENDER_ROWS:
+        pieces = [render(texts, index[a:a + RENDER_ROWS], w,
+                         None if titles is None else titles.slice(a, RENDER_ROWS))
+                  for a in range(0, index.size, RENDER_ROWS)]
+        return (pa.concat_arrays([p[0] for p in pieces]), pa.concat_arrays([p[1] for p in pieces]))
     n = texts.n_notes
     own = index < n
     how = np.where(own, texts.how[np.minimum(index, n - 1)] if n else 0,
@@ -449,10 +456,10 @@ def render(texts: NoteTexts, index: np.ndarray, w: World, titles: list[str | Non
         body, topics = body.to_pylist(), topics.to_pylist()
         key = recipe.key[special]
         draws = [_draw(key, P_BRAND + k, bound).tolist() for k, bound in enumerate((60, 12, 12, 12, 28, 60, 2))]
+        named = titles.take(pa.array(special)).to_pylist() if titles is not None else [None] * special.size
         for j, i in enumerate(special.tolist()):
             body[i], topics[i] = _brand_text([d[j] for d in draws], int(brand[i]), int(kind[i]), int(how[i]),
-                                             int(texts.skeleton[index[i]]) if own[i] else -1, body[i],
-                                             titles[i] if titles is not None else "", w)
+                                             int(texts.skeleton[index[i]]) if own[i] else -1, body[i], named[j], w)
         body, topics = pa.array(body, pa.string()), pa.array(topics, pa.string())
     return body, topics
 

@@ -285,7 +285,7 @@ def notes_tables(w: World, titles: Spill, note_order: np.ndarray, notes: Ids, ac
     for i, (a, b) in enumerate(slices(note_order.size, rows)):
         these = note_order[a:b]
         title = ordered_slice(titles, i).column("title").combine_chunks()
-        text, topics = bodies.render(texts, these, w, title.to_pylist())
+        text, topics = bodies.render(texts, these, w, title)
         yield pa.table({"note_id": notes.numbered(a, b), "account_id": accounts.of(N["author"][these]),
                         "posted_at": iso_times(N["posted"][these]), "title": title,
                         "brand_id": brands.of(N["brand"][these]), "declared_commercial": N["declared"][these],

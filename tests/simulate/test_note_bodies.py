@@ -101,3 +101,13 @@ def test_note_labels_is_evaluation_only_and_never_loaded(tables):
 
     assert "note_labels" in EVALUATION_ONLY and "note_labels" not in LOAD_ORDER
     assert pd.Series(tables["note_labels"].note_id).is_unique
+
+
+def test_bodies_rendered_in_pieces_are_the_bodies_rendered_at_once(tmp_path, monkeypatch):
+    from ringscope.simulate import bodies
+    from ringscope.simulate.platform import simulate
+
+    simulate(tmp_path / "whole", 1200, 3, "csv")
+    monkeypatch.setattr(bodies, "RENDER_ROWS", 7)
+    simulate(tmp_path / "pieces", 1200, 3, "csv")
+    assert (tmp_path / "whole" / "notes.csv").read_bytes() == (tmp_path / "pieces" / "notes.csv").read_bytes()
