@@ -15,6 +15,7 @@ row rules):
 
 - id, text: any string within the character cap (and, when indexed, within the index entry's bytes);
 - enum: one of the choices, exactly;
+- topics: any string within the character cap, split on ``;`` and trimmed as the row rules do;
 - count: 1 to 18 ASCII digits;
 - bool: true/false, 1/0, yes/no in lower, Title or UPPER case;
 - ts: ``YYYY-MM-DD[T ]HH:MM:SS`` with 0, 3 or 6 digits of fraction, then ``Z`` or ``±HH:MM`` (or none,
@@ -40,7 +41,8 @@ import pyarrow.csv as pacsv
 
 from ringscope.ingest import shape
 from ringscope.ingest.readers import ParquetBatch, PlainBlock, Row
-from ringscope.ingest.spec import INT64_MAX, MAX_INDEXED_BYTES, RESERVED_IDS, TS_MAX, TS_MIN
+from ringscope.ingest.spec import (INT64_MAX, MAX_INDEXED_BYTES, RESERVED_IDS, TOPIC_SEPARATOR, TOPIC_TRIM, TS_MAX,
+                                   TS_MIN)
 from ringscope.ingest.validate import Validator
 
 _TRUE = ["true", "True", "TRUE", "1", "yes", "Yes", "YES"]
@@ -157,6 +159,9 @@ class ColumnarChecks:
             if kind == "enum":
                 good &= _mask(pc.is_in(values, value_set=pa.array(column.choices, pa.string())))
             return pc.if_else(null_where_empty, None, values), good
+        if kind == "topics":
+            good = _mask(pc.less_equal(pc.utf8_length(values), self.validator.limits.max_field_chars))
+            return _topic_lists(values, null_where_empty), good
         if kind == "count":
             good = _mask(pc.match_substring_regex(values, r"^[0-9]{1,18}$"))
             digits = pc.if_else(pa.array(good), values, "0")
@@ -200,6 +205,20 @@ class ColumnarChecks:
         seconds = _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset
         good &= (seconds >= _TS_MIN_S) & (seconds < _TS_MAX_S)
         return _epoch_millis(np.where(good, seconds * 1_000_000 + micros, 0)), good
+
+
+def _topic_lists(values: pa.Array, null_where_empty: pa.Array) -> pa.Array:
+    """Each text split on ``;``, its items trimmed of ASCII whitespace and the empty ones dropped, as the row
+    rules read a topics text (``Validator._topics``); null where empty or where no item is left. O(length)."""
+    rows = len(values)
+    split = pc.split_pattern(pc.fill_null(values, ""), TOPIC_SEPARATOR)
+    parents = pc.list_parent_indices(split).to_numpy(zero_copy_only=False)
+    items = pc.utf8_trim(pc.list_flatten(split), characters=TOPIC_TRIM)
+    keep = _mask(pc.not_equal(items, ""))
+    counts = np.bincount(parents[keep], minlength=rows)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    none = _mask(null_where_empty) | (counts == 0)
+    return pa.ListArray.from_arrays(offsets, items.filter(pa.array(keep)), mask=pa.array(none))
 
 
 def validated_block(checks: ColumnarChecks, block: PlainBlock | ParquetBatch) -> tuple[pa.Table | None, list[Row]]:

@@ -44,7 +44,7 @@ from typing import Any, Callable, Iterator
 from ringscope.common.errors import ConstraintViolation, DatabaseError, DatabaseUnavailable
 from ringscope.graph.database import Graph
 from ringscope.ingest.readers import DataFile, FileFormatError, Row, Table, classify, classify_folder, printable
-from ringscope.ingest.spec import KEEP_OF_LONG_LINE, LOAD_ORDER, SPECS, Limits
+from ringscope.ingest.spec import EVALUATION_ONLY, KEEP_OF_LONG_LINE, LOAD_ORDER, SPECS, Limits
 from ringscope.ingest.validate import Rejected, Validator, shown
 from ringscope.ingest.writers import CHECKPOINT_CYPHER, COMMENT_REPLIES, READ_CHECKPOINT, WRITERS, BatchOutcome, Writer, write_batch
 
@@ -151,6 +151,8 @@ def discover(directory: Path) -> tuple[list[DataFile], list[str]]:
                 data, others = classify_folder(path)
                 found.append(data)
                 skipped.extend(others)
+            elif path.name in EVALUATION_ONLY:
+                skipped.append(f"{name}/: {EVALUATION_ONLY[path.name]}")
             else:
                 skipped.append(f"{name}/: a folder, not a kind of record "
                                f"(a folder of part files is named by its kind: {', '.join(LOAD_ORDER)})")
@@ -161,6 +163,8 @@ def discover(directory: Path) -> tuple[list[DataFile], list[str]]:
         data = classify(path)
         if data is None:
             skipped.append(f"{name}: not a data file (expected .csv, .jsonl or .parquet, optionally .gz)")
+        elif data.stem in EVALUATION_ONLY:
+            skipped.append(f"{name}: {EVALUATION_ONLY[data.stem]}")
         elif data.stem not in SPECS:
             skipped.append(f"{name}: unknown kind of file {shown(data.stem)} "
                            f"(known: {', '.join(LOAD_ORDER)})")

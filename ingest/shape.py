@@ -41,13 +41,14 @@ from ringscope.common.errors import RingscopeError
 from ringscope.graph.model import REPORT_TARGETS, SANCTION_TARGETS
 from ringscope.graph.server.local import ImportFiles
 from ringscope.ingest import snapshot
-from ringscope.ingest.spec import SPECS, FileSpec
+from ringscope.ingest.spec import SPECS, TOPIC_SEPARATOR, FileSpec
 
 ORDER_SPAN = 10 ** 12  # rows per file, at most, in the load-order number (file * span + row)
 _ARROW = {"id": pa.string(), "text": pa.string(), "enum": pa.string(), "count": pa.int64(), "bool": pa.bool_(),
-          "ts": pa.int64()}
+          "ts": pa.int64(), "topics": pa.list_(pa.string())}
 _IMPORT_TYPE = {"id": "string", "text": "string", "enum": "string", "count": "long", "bool": "boolean",
-                "ts": "datetime", "string": "string", "int64": "long", "double": "double", "bool_arrow": "boolean"}
+                "ts": "datetime", "topics": "string[]", "string": "string", "int64": "long", "double": "double",
+                "bool_arrow": "boolean"}
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def _spec_type(spec: FileSpec, column: str) -> str:
 
 def _empty_view(spec: FileSpec) -> str:
     sql_type = {"id": "VARCHAR", "text": "VARCHAR", "enum": "VARCHAR", "count": "BIGINT", "bool": "BOOLEAN",
-                "ts": "BIGINT"}
+                "ts": "BIGINT", "topics": "VARCHAR[]"}
     cols = ", ".join(f"NULL::{sql_type[c.kind]} AS {_quote(c.name)}" for c in spec.columns)
     return f"SELECT NULL::BIGINT AS _file, NULL::BIGINT AS _ord, {cols} WHERE false"
 
@@ -420,6 +421,8 @@ def _write_nodes(con: duckdb.DuckDBPyConnection, shape: NodeShape, extras: dict[
     select = list(header)
     for name, _, import_type in columns:
         value = _DATETIME.format(_quote(name)) if import_type == "datetime" else _quote(name)
+        if import_type == "string[]":  # the importer's array delimiter (its default, ';'); no item holds one
+            value = f"array_to_string({_quote(name)}, '{TOPIC_SEPARATOR}')"
         select.append(f"{value} AS {_quote(f'{name}:{import_type}')}")
     if shape.stub:
         select.append('false AS "stub:boolean"')

@@ -63,8 +63,8 @@ def frame_queries(pairs: PairsSql) -> dict[str, str]:
             SELECT _s AS account_id, _e AS ip, first_seen, last_seen
             FROM ({pairs('LOGGED_IN_FROM', 'IP')}) ORDER BY account_id, ip""",
         "notes": f"""
-            SELECT note_id, account_id, posted_at, brand_id, declared_commercial
-            FROM ({_nodes('Note', 'note_id', 'note_id, account_id, posted_at, brand_id, declared_commercial')})
+            SELECT note_id, account_id, posted_at, brand_id, declared_commercial, text
+            FROM ({_nodes('Note', 'note_id', 'note_id, account_id, posted_at, brand_id, declared_commercial, text')})
             ORDER BY note_id""",
         # A comment without its time is a stub (referenced by a reply, never defined): the reader skips it.
         "comments": """

@@ -22,7 +22,12 @@ from ringscope.graph.settings import parse_size
 FORMAT_VERSION = 1
 
 # Value kinds: id (non-empty string, exact), text (any string), count (integer >= 0),
-# bool (true/false, 1/0, yes/no), ts (ISO 8601), enum (one of `choices`).
+# bool (true/false, 1/0, yes/no), ts (ISO 8601), enum (one of `choices`), topics (a list of
+# strings: in any format a text of items separated by TOPIC_SEPARATOR, or a JSON array / Parquet
+# list of strings; stored as a list property).
+TOPIC_SEPARATOR = ";"
+# What is trimmed from each end of a topic (ASCII whitespace only: Python and Arrow agree on it exactly).
+TOPIC_TRIM = " \t\n\r\x0b\x0c"
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,8 @@ SPECS: dict[str, FileSpec] = {
             _c("note_id", "id", True), _c("account_id", "id", True, prop=False),
             _c("posted_at", "ts", True), _c("title"), _c("brand_id", "id", prop=False),
             _c("declared_commercial", "bool"),
+            # Extensions (optional; v1 notes files load unchanged): the note's body, and its hashtags.
+            _c("text", extension=True), _c("topics", "topics", extension=True),
         ), "posts"),
         FileSpec("comments", (
             _c("comment_id", "id", True), _c("account_id", "id", True, prop=False),
@@ -204,6 +211,13 @@ LOAD_ORDER: tuple[str, ...] = (
     "sanctions", "reports", "labels",
 )
 assert set(LOAD_ORDER) == set(SPECS)
+
+# Files a dataset may carry that are never loaded, and what they are: ground truth for evaluation only
+# (``ringscope simulate`` writes it; no detector may read it). Reported as skipped, with this reason.
+EVALUATION_ONLY: dict[str, str] = {
+    "note_labels": "ground truth for evaluation only (which notes are copies of which; never loaded)",
+}
+assert not set(EVALUATION_ONLY) & set(SPECS)
 
 # Ids a file may not use, and why: the ids of ringscope's own sanctions (graph/model.py).
 RESERVED_IDS: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {

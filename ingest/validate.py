@@ -8,6 +8,9 @@ path share them). A row is accepted only if the database can store every value a
 - ids and indexed names at most ``MAX_INDEXED_BYTES`` of UTF-8 (Neo4j refuses bigger index entries);
 - whole numbers within 64 bits (Neo4j's integers), counts not negative;
 - timestamps between ``TS_MIN`` and ``TS_MAX`` (what the detectors' time columns can hold);
+- topics (``notes.topics``, an extension): a text of items separated by ``;``, or a JSON array or
+  Parquet list of texts, each item trimmed of ASCII whitespace and empty ones dropped (none left: no
+  value); within the character cap as the ``;``-joined text, and no item of a list holding ``;``;
 - no id from a space reserved for ringscope (``spec.RESERVED_IDS``);
 - extra columns kept (``--keep-unknown-columns``) only under names a property may have and
   ringscope does not keep for itself (``graph.model.RESERVED_PROPERTIES``).
@@ -21,8 +24,8 @@ from datetime import datetime, timezone, tzinfo
 from typing import Any, Callable
 
 from ringscope.graph.model import RESERVED_PROPERTIES
-from ringscope.ingest.spec import (FIELD_SETTING, INT64_MAX, INT64_MIN, MAX_INDEXED_BYTES, RESERVED_IDS, TS_MAX,
-                                   TS_MIN, Column, FileSpec, Limits)
+from ringscope.ingest.spec import (FIELD_SETTING, INT64_MAX, INT64_MIN, MAX_INDEXED_BYTES, RESERVED_IDS,
+                                   TOPIC_SEPARATOR, TOPIC_TRIM, TS_MAX, TS_MIN, Column, FileSpec, Limits)
 
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
@@ -121,6 +124,8 @@ class Validator:
             return lambda value: _count(name, value)
         if kind == "bool":
             return lambda value: parse_bool(name, value)
+        if kind == "topics":
+            return lambda value: self._topics(name, value)
         if kind == "enum":
             choices = column.choices
 
@@ -140,6 +145,28 @@ class Validator:
             raise Rejected(f"{name} holds a lone surrogate (an escape such as \\ud800 that is not a character); "
                            "it is not Unicode text and cannot be stored")
         return text
+
+    def _topics(self, name: str, value: Any) -> list[str] | None:
+        """A topics value as its list of items (None when no item is left); see the module's rules."""
+        if isinstance(value, (list, tuple)):
+            items = []
+            for item in value:
+                if item is None:
+                    continue
+                if not isinstance(item, str):
+                    raise Rejected(f"{name} holds {shown(item)}, not a text (topics are a list of texts)")
+                if TOPIC_SEPARATOR in item:
+                    raise Rejected(f"{name} item {shown(item)} holds {TOPIC_SEPARATOR!r}, which separates topics")
+                items.append(item)
+            text = TOPIC_SEPARATOR.join(items)
+        elif isinstance(value, dict):
+            raise Rejected(f"{name}={shown(value)} is not topics (a text of items separated by "
+                           f"{TOPIC_SEPARATOR!r}, or a list of texts)")
+        else:
+            text = value if isinstance(value, str) else str(value)
+        self._text(name, text)
+        topics = [t for item in text.split(TOPIC_SEPARATOR) if (t := item.strip(TOPIC_TRIM))]
+        return topics or None
 
     def _plain(self, name: str, value: Any) -> Any:
         """An unknown column's value as a Neo4j property: a number or boolean as it is, else text."""

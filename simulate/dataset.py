@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ringscope.simulate import bodies
 from ringscope.simulate.clock import ACTIVITY_START, DAY, NOW, PLATFORM_START
 from ringscope.simulate.encode import (blank_to_null, digit_matrix, hex_matrix, id_width, ipv4_strings, iso_times, pick,
                                        prefixed_ids, splitmix64, strings_from_matrix)
@@ -41,7 +42,8 @@ from ringscope.simulate.world import (FIRST_FAKE_ROLE, ROLE, ROLES, SANCTION_TAR
 
 PHONE_SALT = 0x5EED_CAFE_F00D_1234
 STEMS = ("accounts", "devices", "account_devices", "account_ips", "brands", "intermediaries",
-         "intermediary_accounts", "orders", "notes", "comments", "likes", "follows", "sanctions", "reports", "labels")
+         "intermediary_accounts", "orders", "notes", "comments", "likes", "follows", "sanctions", "reports", "labels",
+         "note_labels")
 
 COMMENTS = pa.schema([("gen", pa.int64()), ("account", pa.int32()), ("note", pa.int32()), ("t", pa.int64()),
                       ("text", pa.string()), ("reply", pa.int64()), ("device", pa.int32()), ("ip", pa.int64())])
@@ -241,12 +243,7 @@ def dataset_tables(w: World, blocks: Blocks) -> Iterator[tuple[str, Iterator[pa.
                                     "account_id": accounts.of(O["account"][o]), "note_id": notes.of(O["note"][o]),
                                     "placed_at": iso_times(O["placed"][o]), "declared": O["declared"][o]})])
     titles = in_order(w.parked["notes"], note_order, rows)
-    yield "notes", (pa.table({"note_id": notes.numbered(a, b), "account_id": accounts.of(N["author"][note_order[a:b]]),
-                              "posted_at": iso_times(N["posted"][note_order[a:b]]),
-                              "title": ordered_slice(titles, i).column("title").combine_chunks(),
-                              "brand_id": brands.of(N["brand"][note_order[a:b]]),
-                              "declared_commercial": N["declared"][note_order[a:b]]})
-                    for i, (a, b) in enumerate(slices(note_order.size, rows)))
+    yield "notes", notes_tables(w, titles, note_order, notes, accounts, brands, rows)
     yield "comments", itertools.chain(comment_tables(comments, comment_ids, accounts, notes, devices, rows),
                                       automated_tables(w, comment_ids, accounts, notes, devices))
     yield "likes", event_tables(likes, "note", "note_id", notes, accounts, rows)
@@ -255,6 +252,58 @@ def dataset_tables(w: World, blocks: Blocks) -> Iterator[tuple[str, Iterator[pa.
     yield "reports", iter([reports_table(w, accounts)])
     yield "labels", (labels_table(A, ordered_slice(details, i, ["farm"]), acc_order[a:b], accounts.numbered(a, b),
                                   len(w.farms)) for i, (a, b) in enumerate(slices(w.n_accounts, rows)))
+    # Ground truth of the planted copied notes (evaluation only; ``ringscope ingest`` never loads it).
+    all_notes = AllNoteIds(notes, w.note_texts.total)
+    yield "note_labels", iter([bodies.labels_table(w.note_texts, all_notes.number, all_notes.of)])
+
+
+class AllNoteIds:
+    """Ids of the platform's notes and, numbered after them, the extra notes of ``bodies`` (index n, n+1 ...)."""
+
+    def __init__(self, notes: Ids, total: int):
+        self.notes, self.n = notes, notes.number.size
+        self.width = max(notes.width, id_width(total))
+
+    def number(self, index: np.ndarray) -> np.ndarray:
+        index = np.asarray(index, np.int64)
+        own = self.notes.number[np.clip(index, 0, max(self.n - 1, 0))] if self.n else np.zeros(index.size, np.int64)
+        return np.where(index < self.n, own, index + 1)
+
+    def of(self, index: np.ndarray) -> pa.Array:
+        """The id of each index; null where index < 0."""
+        index = np.asarray(index, np.int64)
+        extra = index >= self.n
+        if not extra.any():
+            return self.notes.of(index)
+        own = self.notes.of(np.where(extra, -1, index))
+        added = prefixed_ids("n", index + 1, self.width, ~extra)
+        return pc.coalesce(own, added)
+
+
+def notes_tables(w: World, titles: Spill, note_order: np.ndarray, notes: Ids, accounts: Ids, brands: Ids,
+                 rows: int) -> Iterator[pa.Table]:
+    """The notes in id (time) order, then the extra notes ``bodies`` planted (copies by engagement farms),
+    numbered after them; with their bodies and topics (``bodies.render``)."""
+    N, texts = w.N, w.note_texts
+    for i, (a, b) in enumerate(slices(note_order.size, rows)):
+        these = note_order[a:b]
+        title = ordered_slice(titles, i).column("title").combine_chunks()
+        text, topics = bodies.render(texts, these, w, title)
+        yield pa.table({"note_id": notes.numbered(a, b), "account_id": accounts.of(N["author"][these]),
+                        "posted_at": iso_times(N["posted"][these]), "title": title,
+                        "brand_id": brands.of(N["brand"][these]), "declared_commercial": N["declared"][these],
+                        "text": text, "topics": topics})
+    E, n = texts.extra, texts.n_notes
+    all_notes = AllNoteIds(notes, texts.total)
+    for a, b in slices(E["author"].size, rows):
+        if a == b:
+            break
+        index = n + np.arange(a, b)
+        text, topics = bodies.render(texts, index, w)
+        yield pa.table({"note_id": all_notes.of(index), "account_id": accounts.of(E["author"][a:b]),
+                        "posted_at": iso_times(E["posted"][a:b]), "title": texts.extra_titles.slice(a, b - a),
+                        "brand_id": brands.of(np.full(b - a, -1)), "declared_commercial": np.zeros(b - a, bool),
+                        "text": text, "topics": topics})
 
 
 def devices_table(models: np.ndarray, device_ids: pa.Array) -> pa.Table:

@@ -2,9 +2,10 @@
 
 ``simulate(out_dir, accounts, seed, fmt)`` writes one data set (accounts, devices,
 account_devices, account_ips, brands, intermediaries, intermediary_accounts,
-orders, notes, comments, likes, follows, sanctions, labels) and returns a
-``SimulationSummary``. The same seed and size always give byte-identical files:
-all randomness comes from one ``numpy.random.default_rng(seed)``, the reference
+orders, notes, comments, likes, follows, sanctions, reports, labels, note_labels) and
+returns a ``SimulationSummary``. The same seed and size always give byte-identical files:
+all randomness comes from ``numpy.random.default_rng(seed)`` (and, for users' reports and
+note bodies, generators of their own seeded from it), the reference
 "now" is fixed (2025-06-30T00:00:00+08:00) and nothing reads the wall clock.
 
 Memory is bounded: accounts, devices, links and notes are held in compact
@@ -76,8 +77,10 @@ Planted fraud (~7% of accounts, farms of 5 to 300, ``labels.farm_type``)
 
 Ids never reveal fakeness: accounts, devices, brands, intermediaries and orders
 are numbered by a seeded permutation; notes, comments and sanctions in time
-order. ``labels`` (ground truth, never for detectors) has ``account_id``,
-``is_fake``, ``farm_id`` and the extension columns ``farm_type`` and ``role``.
+order (the extra copied notes of engagement farms after all the others). ``labels``
+(ground truth, never for detectors) has ``account_id``, ``is_fake``, ``farm_id`` and
+the extension columns ``farm_type`` and ``role``; ``note_labels`` (the same) names the
+planted copied notes and what they copy (``simulate.bodies``).
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ringscope.simulate import activity, automated, commerce, population, reports
+from ringscope.simulate import activity, automated, bodies, commerce, population, reports
 from ringscope.simulate.activity import LinkIndex
 from ringscope.simulate.clock import DAY, HOUR
 from ringscope.simulate.dataset import STEMS, dataset_tables, event_logs
@@ -179,6 +182,7 @@ def build_world(accounts: int, seed: int, scratch: Path, blocks: Blocks = Blocks
     commerce.status_sanctions(w)
     commerce.content_sanctions(w)
     reports.plant_reports(w, seed)  # its own generator: everything above is unchanged by it
+    w.note_texts = bodies.plant_note_texts(w, seed)  # note bodies, topics, copies: their own generator too
     automated.plant_automated(w, seed)  # its own generator too; after reports (it changes roles)
     w.dev_index = w.ip_index = w.note_index = w.buyer_pool = None  # only the generators need them
     release_memory()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -181,6 +181,8 @@ class World:
     N: dict = field(default_factory=dict)   # frozen notes, once all notes are written
     # Note titles, not needed until the files are written, in scratch files meanwhile (simulate.spill.park).
     parked: dict[str, Spill] = field(default_factory=dict)
+    # Note bodies, topics and planted copies (simulate.bodies.NoteTexts), once the platform is made.
+    note_texts: Any = None
 
     def __post_init__(self):
         self.accounts = Chunks("reg", "professional", "status", "role", "act_w", "pop_w", "creator_w")

@@ -98,9 +98,10 @@ def small_platform() -> dict[str, list[dict[str, Any]]]:
         ],
         "notes": [
             {"note_id": "n1", "account_id": "a1", "posted_at": "2025-02-01T20:00:00+08:00",
-             "title": "这个粉底液绝了！", "brand_id": "b1", "declared_commercial": "false"},
+             "title": "这个粉底液绝了！", "brand_id": "b1", "declared_commercial": "false",
+             "text": "用了一个月，粉底液真的很服帖，油皮也不脱妆。", "topics": "#粉底液;#油皮"},
             {"note_id": "n2", "account_id": "a3", "posted_at": "2025-02-02T20:00:00+08:00",
-             "title": "周末去哪儿", "brand_id": "", "declared_commercial": ""},
+             "title": "周末去哪儿", "brand_id": "", "declared_commercial": "", "text": "", "topics": ""},
         ],
         "orders": [
             {"order_id": "o1", "brand_id": "b1", "intermediary_id": "m1", "account_id": "a1",
@@ -163,10 +164,21 @@ def tricky_dataset(directory: Path) -> Path:
     write_table(directory, "devices", [{"device_id": "d1", "model": "X", "is_emulator": "yes"},
                                        {"device_id": "d1", "model": "", "is_emulator": "no"}])
     write_table(directory, "notes", [
-        {"note_id": "n1", "account_id": "a1", "posted_at": "2025-01-03", "title": "t1", "brand_id": "b9"},
-        {"note_id": "n1", "account_id": "a2", "posted_at": "2025-01-04", "title": "", "brand_id": ""},
-        {"note_id": "n2", "account_id": "ghost", "posted_at": "2025-01-05", "title": "t2", "brand_id": "b1"},
+        {"note_id": "n1", "account_id": "a1", "posted_at": "2025-01-03", "title": "t1", "brand_id": "b9",
+         "text": "first body", "topics": "#a;#b"},
+        # a later row with an empty body and topics keeps the earlier ones; one with topics replaces them
+        {"note_id": "n1", "account_id": "a2", "posted_at": "2025-01-04", "title": "", "brand_id": "",
+         "text": "", "topics": ""},
+        {"note_id": "n2", "account_id": "ghost", "posted_at": "2025-01-05", "title": "t2", "brand_id": "b1",
+         "text": 'a "quoted", body\nwith a line break', "topics": " #x ; ;#y, z "},
+        {"note_id": "n2", "account_id": "ghost", "posted_at": "2025-01-05", "title": "t2", "brand_id": "b1",
+         "text": "", "topics": ";"},
     ])
+    write_table(directory, "notes", [  # a second notes file: topics as JSON arrays
+        {"note_id": "n3", "account_id": "a1", "posted_at": "2025-01-06", "text": "json body", "topics": ["#j1", " #j2"]},
+        {"note_id": "n1", "account_id": "a1", "posted_at": "2025-01-03", "text": "", "topics": ["#c"]},
+        {"note_id": "n4", "account_id": "a1", "posted_at": "2025-01-06", "text": "no topics", "topics": []}],
+        fmt="jsonl")
     write_table(directory, "brands", [{"brand_id": "b1", "name": "Brand one"}])
     comments = [
         {"comment_id": "c1", "account_id": "a1", "note_id": "n1", "created_at": "2025-01-06T01:02:03",

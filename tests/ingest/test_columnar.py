@@ -292,3 +292,48 @@ def test_epoch_millis_is_what_the_row_rules_stage(micros):
 
     moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=micros)
     assert columnar._epoch_millis(np.array([micros]))[0] == epoch_ms(moment)
+
+
+TOPICS = ["#a;#b", " #a ; #b ", ";;", "", "#one", "#中文;#标签 二", "x" * 45 + ";#y", "#a;;", "\t#tab\t;#c",
+          "#\u00a0nbsp\u00a0", ";#only", "#a, b;#c"]
+
+
+def test_note_text_and_topics_are_staged_as_the_row_rules_do(tmp_path):
+    path = tmp_path / "notes.csv"
+    lines = ["note_id,account_id,posted_at,title,text,topics"] + [
+        csv_line([f"n{i}", f"a{i % 7}", "2024-07-01T00:00:00Z", "t", TEXTS[i % len(TEXTS)] * (1 + i % 2),
+                  TOPICS[i % len(TOPICS)]], i % 2 == 0) for i in range(300)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    counts, rows, rejects = assert_lanes_agree(path, tmp_path, IngestOptions(progress=False,
+                                                                             limits=Limits(max_field_chars=40)))
+    assert counts[2] > 0 and "topics is" in rejects  # over the cap: refused by both
+    assert {tuple(r["topics"]) for r in rows if r["topics"]} >= {("#a", "#b"), ("#tab", "#c")}
+    assert any(r["topics"] is None for r in rows)
+
+
+def test_parquet_topics_as_text_or_as_a_list_are_staged_as_the_row_rules_do(tmp_path):
+    for kind, column in (("text", pa.array([TOPICS[i % len(TOPICS)] for i in range(200)])),
+                         ("list", pa.array([[t.strip() for t in TOPICS[i % len(TOPICS)].split(";")] if i % 5 else
+                                            ["#bad;item"] if i % 10 else None for i in range(200)],
+                                           pa.list_(pa.string())))):
+        table = pa.table({"note_id": [f"n{i}" for i in range(200)], "account_id": ["a1"] * 200,
+                          "posted_at": ["2024-07-01T00:00:00Z"] * 200, "text": ["body"] * 200, "topics": column})
+        pq.write_table(table, tmp_path / f"{kind}.parquet")
+        folder = tmp_path / kind / "notes"
+        folder.mkdir(parents=True)
+        (tmp_path / f"{kind}.parquet").rename(folder / "part-00000.parquet")
+        counts, rows, _ = assert_lanes_agree(folder, tmp_path / kind, IngestOptions(progress=False,
+                                                                                    limits=Limits(max_field_chars=40)))
+        assert any(r["topics"] == ["#a", "#b"] for r in rows), kind
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.text(alphabet=st.sampled_from(list("#a中;, \t\u00a0\u3000\x0b\x0c\x1f\"")), max_size=14),
+                       min_size=1, max_size=40))
+def test_any_topics_text_is_split_and_trimmed_as_the_row_rules_do(tmp_path_factory, values):
+    tmp = tmp_path_factory.mktemp("topics")
+    path = tmp / "notes.csv"
+    lines = ["note_id,account_id,posted_at,topics"] + [
+        csv_line([f"n{i}", "a1", "2024-07-01T00:00:00Z", value], i % 2 == 0) for i, value in enumerate(values)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert_lanes_agree(path, tmp, IngestOptions(progress=False, limits=Limits(max_field_chars=10)))

@@ -40,7 +40,8 @@ def lake(tmp_path_factory):
     _write(root / "account_devices" / "part-00000.parquet",
            pd.DataFrame({"account_id": ["a0001", "a0002"], "device_id": ["d1", "dx"]}))
     _write(root / "notes" / "part-00000.parquet",
-           pd.DataFrame({"note_id": ["n1"], "account_id": ["a0001"], "posted_at": [T], "title": ["hi"]}))
+           pd.DataFrame({"note_id": ["n1"], "account_id": ["a0001"], "posted_at": [T], "title": ["hi"],
+                         "text": ["a body"], "topics": ["#a;#b"]}))
     _write(root / "intermediary_accounts" / "part-00000.parquet",
            pd.DataFrame({"intermediary_id": ["m9"], "account_id": ["a0003"]}))
     return root
@@ -73,7 +74,8 @@ def test_a_node_named_only_by_links_is_found_in_the_link_row(lake):
     agency = lookup(str(lake), "intermediary", "m9")
     assert agency.found_in == "intermediary_accounts" and agency.row["account_id"] == "a0003"
     assert lookup(str(lake), "intermediary", "m1") is None  # no intermediaries file, no link naming it
-    assert lookup(str(lake), "note", "n1").row["title"] == "hi"
+    note = lookup(str(lake), "note", "n1").row
+    assert (note["title"], note["text"], note["topics"]) == ("hi", "a body", "#a;#b")  # the extension columns too
 
 
 def test_ips_and_phones_are_found_through_the_rows_that_name_them(lake):

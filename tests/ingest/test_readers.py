@@ -166,3 +166,16 @@ def test_a_folder_checkpoint_changes_when_any_part_changes(tmp_path):
     assert checkpoint_key(classify_folder(folder)[0]) == before
     pq.write_table(pa.table({"device_id": ["d2", "d9"]}), folder / "part-00001.parquet")
     assert checkpoint_key(classify_folder(folder)[0]) != before
+
+
+def test_note_labels_is_skipped_as_ground_truth_never_loaded(tmp_path):
+    from ringscope.ingest.load import discover
+
+    (tmp_path / "accounts.csv").write_text("account_id,registered_at\na1,2025-01-01\n")
+    (tmp_path / "note_labels.csv").write_text("note_id,kind,copied_from,skeleton\nn1,verbatim,n2,\n")
+    (tmp_path / "note_labels").mkdir()  # a Parquet folder of it, as `simulate --format parquet` writes
+    files, skipped = discover(tmp_path)
+    assert [f.stem for f in files] == ["accounts"]
+    assert skipped == ["note_labels/: ground truth for evaluation only (which notes are copies of which; never loaded)",
+                       "note_labels.csv: ground truth for evaluation only (which notes are copies of which; "
+                       "never loaded)"]

@@ -111,4 +111,5 @@ def test_only_the_files_with_a_line_break_in_a_value_are_read_as_multiline(tmp_p
     assert shape.holds_line_breaks(carriage, 1)
     work = tmp_path / "work"
     build = shape.build_import_files(staged(tricky_dataset(tmp_path / "data"), work), work, "1g")
-    assert [p.name for p in build.files.multiline] == ["nodes-Account.csv"]  # the one bio with a line break
+    # the one bio and the one note body with a line break
+    assert [p.name for p in build.files.multiline] == ["nodes-Account.csv", "nodes-Note.csv"]

@@ -86,3 +86,45 @@ def test_json_lines_with_no_readable_line_are_all_rejects_not_a_failed_file(tmp_
         assert [row for batch in batches for row in batch.rows] == []
     assert (result.read, result.rejected, result.loaded, result.error) == (2, 2, 0, None)
     assert "4,096" in (tmp_path / "rej" / "devices.jsonl.rejects.csv").read_text()
+
+
+def notes(**kw):
+    return Validator(SPECS["notes"], ["note_id", "account_id", "posted_at", "title", "text", "topics"], **kw)
+
+
+NOTE = {"note_id": "n1", "account_id": "a1", "posted_at": "2025-01-01"}
+
+
+@pytest.mark.parametrize("raw,topics", [
+    ("#护肤;#平价好物", ["#护肤", "#平价好物"]),
+    (" #a ; #b;;#c; ", ["#a", "#b", "#c"]),  # items trimmed, empty items dropped
+    ("#one", ["#one"]),
+    (";; ;", None), ("", None), ([], None),  # nothing left: no value
+    (["#a", " #b ", "", None], ["#a", "#b"]),  # a JSON array or a Parquet list
+    ("#a b;#中文 标签", ["#a b", "#中文 标签"]),  # inner spaces kept
+])
+def test_note_topics_are_a_list_of_trimmed_items(raw, topics):
+    row = notes().convert({**NOTE, "text": "body", "topics": raw})
+    assert row["topics"] == topics and row["text"] == "body"
+
+
+@pytest.mark.parametrize("raw,reason", [
+    (["#a", 3], "topics holds 3, not a text"),
+    (["#a;#b"], "topics item '#a;#b' holds ';'"),
+    ({"a": 1}, "is not topics"),
+    ("x" * 30, "topics is 30 characters long, over the cap of 20"),
+    (["x" * 15, "y" * 15], "topics is 31 characters long"),
+])
+def test_bad_topics_are_rejected_naming_the_column(raw, reason):
+    from ringscope.ingest.spec import Limits
+
+    with pytest.raises(Rejected, match=reason):
+        notes(limits=Limits(max_field_chars=20)).convert({**NOTE, "topics": raw})
+
+
+def test_notes_without_text_or_topics_load_as_before():
+    v = Validator(SPECS["notes"], ["note_id", "account_id", "posted_at", "title"])
+    assert v.unknown == [] and v.missing_required == []
+    row = v.convert({**NOTE, "title": "t"})
+    assert row["text"] is None and row["topics"] is None
+    assert [c.name for c in SPECS["notes"].columns if c.extension] == ["text", "topics"]

@@ -24,7 +24,7 @@ SPEC = {
     "orders": [("order_id", "id", 1), ("brand_id", "id", 1), ("intermediary_id", "id", 0), ("account_id", "id", 0),
                ("note_id", "id", 0), ("placed_at", "ts", 0), ("declared", "bool", 0)],
     "notes": [("note_id", "id", 1), ("account_id", "id", 1), ("posted_at", "ts", 1), ("title", "text", 0),
-              ("brand_id", "id", 0), ("declared_commercial", "bool", 0)],
+              ("brand_id", "id", 0), ("declared_commercial", "bool", 0), ("text", "text", 1), ("topics", "topics", 0)],
     "comments": [("comment_id", "id", 1), ("account_id", "id", 1), ("note_id", "id", 1), ("created_at", "ts", 1),
                  ("text", "text", 0), ("reply_to", "id", 0), ("device_id", "id", 0), ("ip", "ip", 0)],
     "likes": [("account_id", "id", 1), ("note_id", "id", 1), ("created_at", "ts", 0)],
@@ -33,11 +33,14 @@ SPEC = {
                   ("reason", "text", 0), ("issued_at", "ts", 1), ("expires_at", "ts", 0)],
     "labels": [("account_id", "id", 1), ("is_fake", "bool", 1), ("farm_id", "text", 0), ("farm_type", "farm_type", 0),
                ("role", "role", 0)],
+    # Ground truth of the planted copied notes (evaluation only, never loaded).
+    "note_labels": [("note_id", "id", 1), ("kind", "copy_kind", 1), ("copied_from", "id", 0), ("skeleton", "text", 0)],
 }
 ENUMS = {
     "status": {"active", "limited", "muted", "suspended", "banned"},
     "kind": {"mcn", "agency", "studio", "unknown"},
     "target": {"account", "device", "brand", "intermediary", "note"},
+    "copy_kind": {"verbatim", "rewashed", "skeleton"},
     "farm_type": {"bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm"},
     "role": {"organic", "organic_shared_nat", "organic_family_device", "engagement_buyer", "declared_creator",
              "bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm", "ai_operated"},
@@ -49,10 +52,11 @@ PATTERNS = {
     "ip": re.compile(r"^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$"),
     "segment": re.compile(r"^1\d{6}$"),
     "id": re.compile(r"^[a-zA-Z]\d{6,}$"),
+    "topics": re.compile(r"^#[^;#\s]+(;#[^;#\s]+)*$"),
 }
 PRIMARY = {"accounts": "account_id", "devices": "device_id", "brands": "brand_id", "intermediaries": "intermediary_id",
            "orders": "order_id", "notes": "note_id", "comments": "comment_id", "sanctions": "sanction_id",
-           "labels": "account_id"}
+           "labels": "account_id", "note_labels": "note_id"}
 NOW = pd.Timestamp("2025-06-30T00:00:00+08:00")
 
 
@@ -127,6 +131,7 @@ def test_referential_integrity(tables):
         ("comments", "note_id", "note"), ("comments", "reply_to", "comment"), ("comments", "device_id", "device"),
         ("likes", "account_id", "account"), ("likes", "note_id", "note"), ("follows", "account_id", "account"),
         ("follows", "target_account_id", "account"), ("labels", "account_id", "account"),
+        ("note_labels", "note_id", "note"), ("note_labels", "copied_from", "note"),
     ]
     for stem, column, kind in refs:
         values = set(t[stem][column]) - {""}

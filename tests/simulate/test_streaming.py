@@ -30,7 +30,11 @@ BEFORE_STREAMING = {
     "intermediary_accounts.csv": "d36d825abbc36f00",
     "labels.csv": "558f3c52a427d748",
     "likes.csv": "edf349690196fd5b",
-    "notes.csv": "189944a1da37ecf3",
+    # Notes gained their body text and topics (extension columns) and engagement farms' copied notes (extra
+    # rows after the others), all drawn from a generator of their own (simulate/bodies.py): every other file
+    # is unchanged, and note_labels (ground truth of the planted copies) is new. Before: 189944a1da37ecf3.
+    "notes.csv": "6251a7c3f5b81c29",
+    "note_labels.csv": "b327fb6e411b4246",
     "orders.csv": "d5a7a361ae118753",
     # Users' reports came later, drawn from a generator of their own: the fourteen files above did not change.
     "reports.csv": "2e0519d36272a11a",

@@ -314,6 +314,13 @@ def test_a_runs_neighbourhood_loads_into_a_graph_holding_only_the_run_and_again_
     accounts = graph.read("MATCH (a:Account) RETURN count(a) AS n")[0]["n"]
     assert accounts < len(pd.read_parquet(platform / "accounts")) / 2
     assert graph.read(STUBS) == []  # every account, note, device ... named has its row from the lake
+    # Notes keep the lake's body and topics (extension columns: the rows are copied as they are).
+    lake_notes = pd.read_parquet(platform / "notes").set_index("note_id")
+    notes = graph.read("MATCH (n:Note) RETURN n.note_id AS id, n.text AS text, n.topics AS topics")
+    assert notes and all(n["text"] == lake_notes.text[n["id"]] for n in notes)
+    assert all(n["topics"] == (lake_notes.topics[n["id"]].split(";") if isinstance(lake_notes.topics[n["id"]], str)
+                               else None) for n in notes)
+    assert any(n["topics"] for n in notes)
 
     shape = graph.read(GRAPH_SHAPE)
     code, out, err = ingest_subgraph(capsys, run_id, "--source", str(platform), "--hops", "1")
