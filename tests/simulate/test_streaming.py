@@ -23,12 +23,15 @@ BEFORE_STREAMING = {
     "account_ips.csv": "81bbf2ff0efe05a9",
     "accounts.csv": "311305398064161e",
     "brands.csv": "c096b82e67a5b6bc",
-    "comments.csv": "258b9a2a6ff94994",
+    # A program runs one bulk farm in eight (simulate/automated.py, a generator of its own): its comments are
+    # rows after the others, and labels give those accounts the role ai_operated; every other row is unchanged.
+    # Before: comments 258b9a2a6ff94994, labels 558f3c52a427d748.
+    "comments.csv": "135e82f4ba781891",
     "devices.csv": "91ccc87420ab6d20",
     "follows.csv": "a604835e0225dea1",
     "intermediaries.csv": "828af132f977e1d6",
     "intermediary_accounts.csv": "d36d825abbc36f00",
-    "labels.csv": "558f3c52a427d748",
+    "labels.csv": "3c79ffa35e913e9d",
     "likes.csv": "edf349690196fd5b",
     # Notes gained their body text and topics (extension columns) and engagement farms' copied notes (extra
     # rows after the others), all drawn from a generator of their own (simulate/bodies.py): every other file
