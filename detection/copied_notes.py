@@ -131,7 +131,8 @@ def _members(group: pd.DataFrame, managers: dict[str, frozenset[str]]) -> tuple[
 def detect_copied_notes(notes: pd.DataFrame, intermediary_accounts: pd.DataFrame | None = None,
                         params: CopiedNoteParams = CopiedNoteParams()) -> list[ClusterFinding]:
     """Campaigns of copied and mass-produced notes: one finding per family of near-duplicate note bodies posted
-    by at least ``min_accounts`` distinct accounts (see the module for members and the score). Reasons cite the
+    by at least ``min_accounts`` distinct accounts and more surprising than chance after the correction (see the
+    module for members and the score). Reasons cite the
     notes, the time window, the brands they promote and the intermediaries that manage the members. Sorted by
     score, then members. O(N L num_perm + N log N)."""
     families, judged = note_families(notes, params)
@@ -156,6 +157,8 @@ def detect_copied_notes(notes: pd.DataFrame, intermediary_accounts: pd.DataFrame
         k = int(group["account_id"].nunique())
         surprise = family_surprise(k, lam)
         score = round(calibrated(surprise, judged), 6)
+        if score <= 0:  # no more than chance explains, after the correction for the notes compared
+            continue
         out.append(_finding(group, members, source, first_note, surprise, lam, judged, score, managers, params))
     return sorted(out, key=lambda f: (-f.score, f.members))
 

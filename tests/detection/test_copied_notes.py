@@ -97,3 +97,10 @@ def test_a_family_of_fewer_authors_than_min_accounts_is_no_campaign():
     assert all(len(f.members) >= 4 for f in detect_copied_notes(notes, managed, CopiedNoteParams(min_accounts=5)))
     assert detect_copied_notes(notes, managed, CopiedNoteParams(min_accounts=7)) == []
     assert detect_copied_notes(notes.iloc[:0], managed) == []
+
+
+def test_a_family_chance_explains_is_no_finding():
+    notes, managed = platform(pairs=150)  # much chance copying: a family of five is no surprise
+    found = detect_copied_notes(notes, managed)
+    assert all(f.score > 0 for f in found)
+    assert ("c0", "c1", "c2", "c3") not in {f.members for f in found}
