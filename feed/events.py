@@ -10,11 +10,12 @@ order through this mapping: each change appears once, in commit order, and a rea
 restriction joins the feed by adding its action here, as the content-health index's effects did (``health.effect``,
 written by ``ringscope health apply``: ``health.effect_set`` / ``health.effect_cleared``).
 
-Each event names the record it is about (``id``: a sanction, a stay in the observation room or a review item)
-(or a content-health effect) and its state after the change; ``in_force`` says whether the platform must enforce it from now on. A consumer
-keeps ``{id: event}`` for the events in force and drops the id on an event that is not: that is exactly the set
-in force (``in_force_set``). Events that open a restriction carry all of it (target, action, level, days,
-``ends_at``, reach factor, ``silent``); the others carry at least the id, the target and the new state.
+Each event names the record it is about (``id``: a sanction, a stay in the observation room, a review item or a
+content-health effect) and its state after the change; ``in_force`` says whether the platform must enforce it from
+now on. A consumer keeps ``{id: event}`` for the events in force and drops the id on an event that is not: that is
+exactly the set in force (``in_force_set``). Events that open a restriction carry all of it (target, action, level,
+days, ``ends_at``, reach factor, ``silent``, ``commercial``); the others carry at least the id, the target and the
+new state.
 
 What is left out on purpose: the names of the people who decided (``by`` is their role: the platform acts on the
 decision, the audit log keeps who made it), the propagation path (ids of devices and IPs; evidence packs hold

@@ -68,9 +68,9 @@ def apply(graph: Graph, actor: Actor, policy: HealthPolicy, *, dry_run: bool = F
         actor.require(PERMISSION)
     say = log or (lambda _: None)
     started = time.monotonic()
-    moment = _now(now)
-    run_id = new_apply_id(moment, actor.name)
     computed = platform if platform is not None else platform_health(graph, policy, reports_policy, log=log)
+    moment = _now(now)  # after computing: the changes' and their audit entries' time
+    run_id = new_apply_id(moment, actor.name)
     plan = diff(effect_store.in_force(graph), computed.accounts, policy, run_id)
     set_n = sum(c.kind == "set" for c in plan.changes)
     cleared_n = len(plan.changes) - set_n

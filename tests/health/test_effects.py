@@ -108,7 +108,8 @@ def test_applying_the_plan_then_diffing_again_gives_nothing():
 @pytest.mark.parametrize("size", [1, 2, 3, 100])
 def test_batches_never_split_an_accounts_clear_and_set(size):
     plan = plan_of([held("a", "boost"), held("b", "throttled"), held("c", "boost")],
-                   [Now("a", 40, "throttled"), Now("b", 90, "boost"), Now("c", 75, "normal"), Now("d", 10, "throttled")])
+                   [Now("a", 40, "throttled"), Now("b", 90, "boost"), Now("c", 75, "normal"),
+                    Now("d", 10, "throttled")])
     batches = by_account(plan.changes, size)
     assert [c for b in batches for c in b] == list(plan.changes)
     for b in batches:
