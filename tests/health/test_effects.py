@@ -117,3 +117,35 @@ def test_batches_never_split_an_accounts_clear_and_set(size):
         for other in batches:
             if other is not b:
                 assert not set(accounts) & {c.account_id for c in other}
+
+
+def test_the_cli_prints_a_plan_and_refuses_a_command_with_nothing_to_do(capsys):
+    import json
+
+    import ringscope.commands.cli as cli
+    from ringscope.commands.health import _applied
+    from ringscope.health.enforce import ApplyResult
+    from ringscope.health.index import distribution
+
+    import pandas as pd
+
+    now = [Now("a", 90, "boost"), Now("b", 75, "normal"), Now("d", 40, "throttled")]
+    plan = plan_of([held("b", "boost")], now)
+    d = distribution(pd.Series([n.index for n in now]), [n.band for n in now])
+    result = ApplyResult("HA-x", AT, True, POLICY.version, d, plan.transitions, 2, 1, plan.unchanged, 0,
+                         plan.changes, 0.5)
+    _applied(result, "text")
+    out = capsys.readouterr().out
+    assert out.startswith("dry run, nothing written: 3 accounts scored (policy version 1); would set 2 effects, "
+                          "would clear 1; 0 accounts unchanged")
+    assert "transitions (effect in force -> band now): boost->normal 1, normal->boost 1, normal->throttled 1" in out
+    rows = [line.split() for line in out.splitlines()[5:]]
+    assert rows[0][:2] == ["change", "account_id"]
+    assert rows[2] == ["clear", "b", "E-b-boost", "boost", "75.0", "1", "true", "boost", "normal"]
+    _applied(result, "json")
+    data = json.loads(capsys.readouterr().out)
+    assert data["apply_id"] is None and data["dry_run"] and [c["kind"] for c in data["sample"]] == [
+        "set", "clear", "set"]
+    assert cli.main(["health"]) == 2
+    assert capsys.readouterr().err.strip() == ("ringscope: error: say what to show: --account ID, --brand ID, "
+                                               "--agency ID, --distribution, or `ringscope health apply`")
