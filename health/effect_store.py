@@ -142,6 +142,8 @@ def effects_of(graph: Graph, ids: Sequence[str], per_account: int = 10) -> dict[
     for r in graph.read(EFFECTS_OF, ids=list(ids), limit=per_account):
         e = to_effect(r["e"])
         out.setdefault(e.account_id, []).append(e)
+    for found in out.values():
+        found.sort(key=lambda e: (e.state != "active", -e.started_at.timestamp() if e.started_at else 0.0))
     return out
 
 
