@@ -16,8 +16,7 @@ def render() -> None:
     with services.shown_errors():
         _in_progress()
         _run()
-    with services.shown_errors():  # the index's chart stands apart: a run's error leaves it, and the reverse
-        _health()
+        _health()  # also before the first run
 
 
 def _run() -> None:
