@@ -548,7 +548,7 @@ def _read_health(reader: _Reader, graph: Graph, member_scores: dict[str, float])
     ``MAX_HEALTH_ACCOUNTS``), with each indicator's contribution, and the effect in force on each (``ringscope
     health apply``). The health policy in force (``RINGSCOPE_HEALTH_POLICY`` or the shipped one)."""
     from ringscope.detection.config import load_detection_policy
-    from ringscope.health import effect_store, enforce, index, service as health
+    from ringscope.health import effect_store, enforce, index, service as health, store as health_store
     from ringscope.health.policy import load_health_policy
 
     policy = load_health_policy()
@@ -561,10 +561,17 @@ def _read_health(reader: _Reader, graph: Graph, member_scores: dict[str, float])
     started = time.monotonic()
     rows = health.measures(graph, ids, policy, load_detection_policy().reports) if ids else []
     scored = index.healths(index.frame(rows), rows, policy) if rows else []
-    reader.logged("content_health_index",
-                  "// health.service.measures: the content-health index's bounded reads of health/store.py (counts, "
-                  "engagement, texts, fulltext candidates, reports), scored by health/index.py",
-                  {"account_ids": ids, "policy_version": policy.version}, time.monotonic() - started)
+    seconds = (time.monotonic() - started) / 5
+    reports = load_detection_policy().reports
+    for name, cypher, params in (  # what health.service.measures ran (health/store.py), scored by health/index.py
+            ("health_counts", health_store.COUNTS, {"ids": ids}),
+            ("health_engagement", health_store.ENGAGEMENT, {"ids": ids}),
+            ("health_texts", health_store.TEXTS, {"ids": ids, "per_account": policy.limits.max_texts}),
+            ("health_text_candidates", health_store.TEXT_CANDIDATES,
+             {"texts": "each text health_texts read, as a fulltext query (the texts are in data/comments.csv)",
+              "limit": policy.limits.hits_per_text}),
+            ("health_reports", health_store.REPORTS, {"ids": ids, "limit": reports.max_reports})):
+        reader.logged(name, cypher, params, seconds)
     started = time.monotonic()
     effects = enforce.effects_of(graph, ids, 1)
     reader.logged("health_effects", effect_store.EFFECTS_OF, {"ids": ids, "limit": 1}, time.monotonic() - started)

@@ -413,7 +413,8 @@ def test_each_account_carries_its_content_health_and_the_effect_in_force(world, 
     report = files["report.html"].decode()
     assert "Content health" in report and "what took points off" in report
     manifest = json.loads(files[MANIFEST])
-    assert {"content_health_index", "health_effects"} <= {q["name"] for q in manifest["queries"]}
+    assert {"health_counts", "health_texts", "health_reports", "health_effects"} <= {q["name"] for q in
+                                                                                     manifest["queries"]}
     assert verify_pack(out).ok
     # a large pack scores a bounded number of accounts, the highest member scores first, and says so
     import ringscope.evidence.collect as collect
