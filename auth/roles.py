@@ -26,6 +26,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Place an account in the observation room, release it, resolve an escalated stay (watch/).
     "watch_account": frozenset({"investigator", "approver", "admin"}),
     "run_detection": frozenset({"investigator", "approver", "admin"}),
+    # Apply the content-health index's bands as effects on every account (`ringscope health apply`, health/): a
+    # platform-wide change of restrictions, so not an investigator's alone.
+    "apply_health_effects": frozenset({"approver", "admin"}),
     # Load data into the graph from the platform's lake (the app's "Pull its neighbourhood").
     "load_data": frozenset({"investigator", "approver", "admin"}),
     "manage_users": frozenset({"admin"}),

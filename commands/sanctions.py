@@ -195,7 +195,7 @@ def cmd_expire(args: argparse.Namespace, settings) -> int:
 # --------------------------------------------------------------------------- the outbound feed
 
 FEED_HEADER = ["cursor", "at", "event", "id", "state", "in_force", "target_type", "target_id", "action", "level",
-               "days", "ends_at", "reach_factor", "silent", "decision_id", "by", "reason"]
+               "days", "ends_at", "reach_factor", "silent", "commercial", "decision_id", "by", "reason"]
 SECRET_ENV = "RINGSCOPE_FEED_SECRET"
 
 
@@ -444,9 +444,9 @@ def register(subparsers) -> None:
     common(xm)
     xm.set_defaults(func=cmd_exam)
 
-    fd = sub.add_parser("feed", help="what changed in force (restrictions, silent throttles, approvals, revocations, "
-                                     "expiries), each once, in order, for the platform's enforcement: printed "
-                                     "after a cursor, or pushed to a webhook")
+    fd = sub.add_parser("feed", help="what changed in force (restrictions, silent throttles, content-health "
+                                     "effects, approvals, revocations, expiries), each once, in order, for the "
+                                     "platform's enforcement: printed after a cursor, or pushed to a webhook")
     fd.add_argument("--since", metavar="CURSOR", help="the cursor of the last event processed (default 0: from the "
                                                       "beginning); with --webhook, only until --state exists")
     fd.add_argument("--limit", type=int, default=1000, help="events at most (1-10000; default 1000); run again "

@@ -34,8 +34,8 @@ from typing import Any
 
 from ringscope.common.errors import RingscopeError
 from ringscope.audit.chain import AuditEntry
-from ringscope.evidence.records import (ClusterRecord, Collected, EdgeRecord, EvidenceError, PackNodeRef, QueryLog,
-                                         RunRecord, ScoreRecord, Subject, SubjectScope, plain)
+from ringscope.evidence.records import (ClusterRecord, Collected, EdgeRecord, EvidenceError, HealthRecords,
+                                         PackNodeRef, QueryLog, RunRecord, ScoreRecord, Subject, SubjectScope, plain)
 from ringscope.graph.database import Graph
 from ringscope.graph.model import RELATIONSHIPS, identify_node, key_of
 from ringscope.queries.detection import resolve_run
@@ -52,6 +52,7 @@ MAX_SANCTIONS = 50_000
 MAX_AUDIT = 20_000
 MAX_TIMELINE_DAYS = 20_000
 MAX_CASE_ITEMS = 500
+MAX_HEALTH_ACCOUNTS = 200  # accounts whose content-health index a pack computes (each text is a fulltext search)
 DERIVATION_DEPTH = sanctions.DERIVATION_DEPTH  # how far back the sanctions they derive from are read
 
 
@@ -92,6 +93,10 @@ class _Reader:
         """A bounded query a service ran for the pack: recorded like the pack's own."""
         self._log(query.name, query.cypher, dict(query.params), query.seconds)
         self._note_bound(query.rows, query.params["limit"], query.what)
+
+    def logged(self, name: str, what: str, params: dict[str, Any], seconds: float) -> None:
+        """Reads a service ran for the pack, as one entry (``what`` says which)."""
+        self._log(name, what, params, seconds)
 
     def _log(self, name: str, cypher: str, params: dict[str, Any], seconds: float) -> None:
         self.queries.append(QueryLog(name, cypher.strip(), params))
@@ -169,12 +174,13 @@ def collect(graph: Graph, subject: Subject, run: str = "latest") -> Collected:
     hood.add_missing_endpoints()
     found = _read_sanctions(reader, graph, hood)
     audit = _read_audit_excerpt(reader, subject, account_ids, scope.clusters, found)
+    health = _read_health(reader, graph, scope.member_scores)
     return Collected(
         subject=subject, subject_props=scope.props, runs=runs, clusters=scope.clusters,
         member_scores=scope.member_scores, memberships=scope.memberships, scores=scores, nodes=hood.nodes,
         edges=hood.edges, comment_total=comment_total, comment_days=comment_days, sanctions=found, audit=audit,
         queries=reader.queries, summarised=reader.summarised, neo4j_version=graph.server_version(),
-        seconds=reader.seconds,
+        seconds=reader.seconds, health=health,
     )
 
 
@@ -533,3 +539,41 @@ def _read_audit_excerpt(reader: _Reader, subject: Subject, account_ids: list[str
                          *(t.ref.id for s in found for t in s.targets if t.ref.label not in ("IP", "Phone"))})
     return [AuditEntry(**row["e"]) for row in reader.bounded("audit_excerpt", AUDIT_EXCERPT, MAX_AUDIT,
                                                              "audit entries", target_ids=target_ids)]
+
+
+# --- the content-health index ---------------------------------------------------------------------------------
+
+def _read_health(reader: _Reader, graph: Graph, member_scores: dict[str, float]) -> HealthRecords:
+    """The index of the pack's accounts (the highest member scores first, then by id; at most
+    ``MAX_HEALTH_ACCOUNTS``), with each indicator's contribution, and the effect in force on each (``ringscope
+    health apply``). The health policy in force (``RINGSCOPE_HEALTH_POLICY`` or the shipped one)."""
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.health import effect_store, enforce, index, service as health, store as health_store
+    from ringscope.health.policy import load_health_policy
+
+    policy = load_health_policy()
+    ranked = sorted(member_scores, key=lambda a: (-member_scores[a], a))
+    ids = sorted(ranked[:MAX_HEALTH_ACCOUNTS])
+    chosen = ("every account of the pack" if len(ranked) <= MAX_HEALTH_ACCOUNTS else
+              f"{MAX_HEALTH_ACCOUNTS:,} of the pack's {len(ranked):,} accounts, the highest member scores first")
+    if len(ranked) > MAX_HEALTH_ACCOUNTS:
+        reader.summarised.append(f"content health: the index of {chosen} (data/health.json)")
+    started = time.monotonic()
+    rows = health.measures(graph, ids, policy, load_detection_policy().reports) if ids else []
+    scored = index.healths(index.frame(rows), rows, policy) if rows else []
+    seconds = (time.monotonic() - started) / 5
+    reports = load_detection_policy().reports
+    for name, cypher, params in (  # what health.service.measures ran (health/store.py), scored by health/index.py
+            ("health_counts", health_store.COUNTS, {"ids": ids}),
+            ("health_engagement", health_store.ENGAGEMENT, {"ids": ids}),
+            ("health_texts", health_store.TEXTS, {"ids": ids, "per_account": policy.limits.max_texts}),
+            ("health_text_candidates", health_store.TEXT_CANDIDATES,
+             {"texts": "each text health_texts read, as a fulltext query (the texts are in data/comments.csv)",
+              "limit": policy.limits.hits_per_text}),
+            ("health_reports", health_store.REPORTS, {"ids": ids, "limit": reports.max_reports})):
+        reader.logged(name, cypher, params, seconds)
+    started = time.monotonic()
+    effects = enforce.effects_of(graph, ids, 1)
+    reader.logged("health_effects", effect_store.EFFECTS_OF, {"ids": ids, "limit": 1}, time.monotonic() - started)
+    in_force = {a: found[0] for a, found in effects.items() if found and found[0].state == "active"}
+    return HealthRecords(policy.version, len(ranked), MAX_HEALTH_ACCOUNTS, tuple(scored), in_force, chosen)

@@ -48,6 +48,7 @@ FILES: dict[str, str] = {
     "data/scores.csv": "risk scores per account and run, with detectors and reasons",
     "data/comments.csv": "the accounts' comments in their original text",
     "data/timeline.csv": "counts per day behind the timeline chart",
+    "data/health.json": "the accounts' content-health index: band, each indicator's contribution, the effect in force",
     "sanctions/sanctions.json": "sanctions on anything in the pack, with derivation and justifying path",
     "sanctions/sanctions.csv": "the same, one row per sanction",
     "audit/excerpt.json": "the audit log entries about the subject, its accounts and sanctions",
@@ -177,6 +178,7 @@ def build_pack(c: Collected, options: PackOptions) -> PackFiles:
                                                        ("orders", timeline.orders),
                                                        ("sanctions", timeline.sanctions))
                     for d, n in counter.items()])),
+        "data/health.json": _json_bytes(health_records(c, red)),
         "sanctions/sanctions.json": _json_bytes(sanctions),
         "sanctions/sanctions.csv": csv_bytes(
             ["sanction_id", "action", "level", "state", "source", "issued_at", "expires_at", "targets",
@@ -199,6 +201,37 @@ def build_pack(c: Collected, options: PackOptions) -> PackFiles:
 
 
 # --- pieces --------------------------------------------------------------------------------------------------
+
+def health_records(c: Collected, red: Redactor) -> dict[str, Any]:
+    """data/health.json: each scored account's index, band, dimensions, contributions and warnings, and the effect
+    in force on it (``ringscope health apply``), by account id; what was scored and what is not measured."""
+    h = c.health
+    if h is None:
+        return {"note": "The content-health index was not collected for this pack.", "accounts": []}
+    accounts = []
+    for a in sorted(h.scored, key=lambda x: x.account_id):
+        e = h.effects.get(a.account_id)
+        accounts.append({
+            "account_id": red.ident("Account", a.account_id), "index": round(a.index, 3), "band": a.band,
+            "commercial": a.commercial, "reach_factor": a.reach_factor,
+            "dimensions": {d.name: {"points": round(d.points, 3), "weight": d.weight} for d in a.dimensions},
+            "contributions": [{"indicator": x.indicator, "dimension": x.dimension, "value": round(x.value, 6),
+                               "detail": red.text(x.detail), "deduction": round(x.deduction, 3),
+                               "points": round(x.points, 3)} for x in a.contributions],
+            "warnings": [red.text(w) for w in a.warnings],
+            "effect_in_force": None if e is None else {
+                "effect_id": e.effect_id, "band": e.band, "since": plain(e.started_at),
+                "index_when_set": round(e.index, 3), "reach_factor": e.reach_factor, "commercial": e.commercial,
+                "apply_id": e.set_in, "policy_version": e.policy_version},
+        })
+    not_measured = h.scored[0].not_measured if h.scored else ()
+    return {"note": ("The content-health index 0-100 (content quality 40 %, compliance 35 %, user feedback 25 %) "
+                     "as computed at export with the health policy in force; 'effect_in_force' is what the latest "
+                     "`ringscope health apply` put in force (null: none). " + f"Scored: {h.chosen}."),
+            "policy_version": h.policy_version, "accounts_in_pack": h.accounts, "scored": len(h.scored),
+            "cap": h.cap, "accounts": accounts,
+            "not_measured": [{"name": u.name, "dimension": u.dimension, "why": u.why} for u in not_measured]}
+
 
 IDENTIFIER_LINKS = {"USED_DEVICE": "devices", "LOGGED_IN_FROM": "ips", "REGISTERED_FROM": "ips",
                     "HAS_PHONE": "phones", "IN_PHONE_SEGMENT": "segments"}

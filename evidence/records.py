@@ -8,6 +8,8 @@ from typing import Any
 
 from ringscope.audit.chain import AuditEntry
 from ringscope.common.errors import RingscopeError
+from ringscope.health.effects import Effect
+from ringscope.health.index import AccountHealth
 from ringscope.sanctions.records import SanctionDetails
 
 
@@ -86,6 +88,17 @@ class SubjectScope:
     memberships: dict[str, list[str]]  # account -> the pack's clusters it is a member of
 
 
+@dataclass(frozen=True)
+class HealthRecords:
+    """The content-health index of the pack's accounts (at most ``cap`` of them) and the effect in force on each."""
+    policy_version: int
+    accounts: int  # accounts in the pack
+    cap: int  # the most scored
+    scored: tuple[AccountHealth, ...]  # by account id
+    effects: dict[str, Effect]  # account -> the effect in force (none: no key)
+    chosen: str  # which accounts were scored, in words
+
+
 @dataclass
 class Collected:
     subject: Subject
@@ -105,6 +118,7 @@ class Collected:
     summarised: list[str] = field(default_factory=list)
     neo4j_version: str = ""
     seconds: dict[str, float] = field(default_factory=dict)  # per query name (not in the pack: not reproducible)
+    health: HealthRecords | None = None  # the content-health index (None: not collected)
 
     @property
     def members(self) -> list[str]:

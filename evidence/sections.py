@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ringscope.auth.roles import Actor
-from ringscope.evidence.records import Collected, ScoreRecord
+from ringscope.evidence.records import Collected, ScoreRecord, plain
 from ringscope.evidence.redact import Redactor
 from ringscope.evidence.report import Block, Heading, Image, Paragraph, Table, Timeline, capped_table
 
@@ -67,7 +67,7 @@ class Section:
 def assemble_report(r: ReportInput) -> Section:
     """The report: its sections in order, then what their tables (and the collection) left out."""
     sections = [opening(r), summary(r), what_was_found(r), detectors_and_reasons(r), who_is_involved(r),
-                intermediaries_and_brands(r), orders(r), timeline_chart(r), sample_comments(r),
+                intermediaries_and_brands(r), orders(r), content_health(r), timeline_chart(r), sample_comments(r),
                 sanctions_and_paths(r), graph_picture(r), audit_excerpt(r)]
     cuts = tuple(cut for section in sections for cut in section.cuts)
     sections += [what_was_summarised(r, cuts), how_it_was_built(r)]
@@ -231,6 +231,37 @@ def orders(r: ReportInput) -> Section:
                            _to_second(p.get("placed_at")), p.get("declared")) for k, p in orders],
                          REPORT_ROWS, "graph/nodes.csv")
     return Section((Heading("Orders", 3), table), _cut(table, "orders"))
+
+
+def content_health(r: ReportInput) -> Section:
+    """Each scored account's content-health index, band, what took points off it and the effect in force on it,
+    lowest index first (all of it in data/health.json)."""
+    h = r.collected.health
+    if h is None:
+        return Section(())
+    heading = Heading("Content health", 2)
+    if not h.scored:
+        return Section((heading, Paragraph("No account to score.")))
+    bands = Counter(a.band for a in h.scored)
+    in_force = Counter(e.band for e in h.effects.values())
+    about = Paragraph(
+        f"The content-health index 0-100 (health policy version {h.policy_version}) of {h.chosen}, computed at "
+        "export: " + ", ".join(f"{b.replace('_', ' ')} {bands.get(b, 0)}" for b in
+                               ("boost", "normal", "no_commercial", "throttled"))
+        + ". Effects in force (set by `ringscope health apply`): "
+        + (", ".join(f"{b.replace('_', ' ')} {n}" for b, n in sorted(in_force.items())) or "none")
+        + ". An effect in force may differ from the band now when the index moved since the last apply.", "small")
+    rows = []
+    for a in sorted(h.scored, key=lambda x: (x.index, x.account_id)):
+        e = h.effects.get(a.account_id)
+        off = sorted((x for x in a.contributions if x.points < 0), key=lambda x: x.points)
+        rows.append((r.redactor.ident("Account", a.account_id), f"{a.index:.1f}", a.band,
+                     "none" if e is None else f"{e.band} since {_to_second(plain(e.started_at))}",
+                     "; ".join(f"{x.indicator} {x.points:.1f} ({r.redactor.text(x.detail)})" for x in off)
+                     or "nothing deducted"))
+    table = capped_table(("account", "index", "band", "effect in force", "what took points off (contribution)"),
+                         rows, REPORT_ROWS, "data/health.json", (2, 1, 1.5, 2.5, 8))
+    return Section((heading, about, table), _cut(table, "content health"))
 
 
 def timeline_chart(r: ReportInput) -> Section:

@@ -7,14 +7,15 @@ order through this mapping: each change appears once, in commit order, and a rea
 
 ``MAPPINGS`` is a registry, one entry per audit action the feed carries; an action not in it (``evidence.export``,
 ``sanction.exam``, ``watch.update``, ...) is not a change of what is in force and is skipped. A new kind of
-restriction joins the feed by adding its action here, e.g. the content-health index's effects (#14 item 3) once
-they are written with an audit entry of their own.
+restriction joins the feed by adding its action here, as the content-health index's effects did (``health.effect``,
+written by ``ringscope health apply``: ``health.effect_set`` / ``health.effect_cleared``).
 
-Each event names the record it is about (``id``: a sanction, a stay in the observation room or a review item)
-and its state after the change; ``in_force`` says whether the platform must enforce it from now on. A consumer
-keeps ``{id: event}`` for the events in force and drops the id on an event that is not: that is exactly the set
-in force (``in_force_set``). Events that open a restriction carry all of it (target, action, level, days,
-``ends_at``, reach factor, ``silent``); the others carry at least the id, the target and the new state.
+Each event names the record it is about (``id``: a sanction, a stay in the observation room, a review item or a
+content-health effect) and its state after the change; ``in_force`` says whether the platform must enforce it from
+now on. A consumer keeps ``{id: event}`` for the events in force and drops the id on an event that is not: that is
+exactly the set in force (``in_force_set``). Events that open a restriction carry all of it (target, action, level,
+days, ``ends_at``, reach factor, ``silent``, ``commercial``); the others carry at least the id, the target and the
+new state.
 
 What is left out on purpose: the names of the people who decided (``by`` is their role: the platform acts on the
 decision, the audit log keeps who made it), the propagation path (ids of devices and IPs; evidence packs hold
@@ -41,20 +42,22 @@ class FeedEvent:
     event_id: str  # the audit entry's hash: unique, for consumers that deduplicate (webhook: at-least-once)
     at: str  # when the change was committed (ISO 8601, UTC)
     event: str  # sanction.applied|pending|approved|revoked|expired, throttle.placed|escalated|extended|released,
-    #             review.opened|withdrawn
-    record: str  # sanction | stay | review
-    id: str  # the sanction, stay or review id: the key of the set in force
+    #             review.opened|withdrawn, health.effect_set|effect_cleared
+    record: str  # sanction | stay | review | health_effect
+    id: str  # the sanction, stay, review or effect id: the key of the set in force
     state: str  # the record's state after the change
     in_force: bool  # the platform enforces it from now on (until an event for the same id says otherwise)
     target_type: str  # account, device, note, brand, intermediary
     target_id: str
-    action: str | None = None  # permanent_ban, mute, throttle_note, ..., silent_throttle, review
+    action: str | None = None  # permanent_ban, mute, throttle_note, ..., silent_throttle, review; a health effect's
+    #                            band: boost, no_commercial, throttled
     level: int | None = None  # the ladder's level
     days: int | None = None  # the sanction's length (null: no end, until revoked)
     points: int | None = None  # credit deducted, brand points
     ends_at: str | None = None  # when it ends by time (sanctions: a sanction.expired event follows; stays: the next
     #                             detection run releases or extends it)
-    reach_factor: float | None = None  # silent throttle: reach multiplied by this
+    reach_factor: float | None = None  # silent throttle, health effect: reach multiplied by this
+    commercial: bool | None = None  # health effect: the account may take part in commercial programmes
     silent: bool = False  # the account must not be told (the observation room's throttle: notified false)
     violation: str | None = None  # the violation kind (spam_comment, farm_operation, ...)
     rule: str | None = None  # the propagation rule that reached the target
@@ -146,6 +149,15 @@ def _throttle(event: str, state: str, in_force: bool) -> Mapper:
     return change
 
 
+def _health_effect(e: AuditEntry, d: dict[str, Any]) -> _Change:
+    # The content-health index's effect on an account (health/enforce.py): set when the account enters a band other
+    # than normal, cleared when it leaves it (a change of band clears the old effect, then sets the new one).
+    active = d["state"] == "active"
+    return _Change("health.effect_set" if active else "health.effect_cleared", "health_effect", d["effect_id"],
+                   "active" if active else "cleared", active,
+                   {"action": d.get("band"), "reach_factor": d.get("reach_factor"), "commercial": d.get("commercial")})
+
+
 # audit action -> what it changes in force. Add an entry for a new kind of restriction (see the module's text).
 MAPPINGS: dict[str, Mapper] = {
     "sanction.apply": _applied,
@@ -158,6 +170,7 @@ MAPPINGS: dict[str, Mapper] = {
     "watch.escalate": _throttle("throttle.escalated", "escalated", True),  # in a queue, still throttled
     "watch.extend": _throttle("throttle.extended", "watching", True),
     "watch.release": _throttle("throttle.released", "released", False),
+    "health.effect": _health_effect,
 }
 ACTIONS = tuple(sorted(MAPPINGS))
 

@@ -127,6 +127,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX report_created_at IF NOT EXISTS FOR (r:Report) ON (r.created_at)",
         ),
     ),
+    Migration(
+        11,
+        "the content-health index's effects (health/): one id per effect and per apply, effects by account and "
+        "state, applies by time, one lock",
+        (
+            "CREATE CONSTRAINT healtheffect_effect_id_unique IF NOT EXISTS "
+            "FOR (e:HealthEffect) REQUIRE e.effect_id IS UNIQUE",
+            "CREATE INDEX healtheffect_account IF NOT EXISTS FOR (e:HealthEffect) ON (e.account_id)",
+            "CREATE INDEX healtheffect_state IF NOT EXISTS FOR (e:HealthEffect) ON (e.state)",
+            "CREATE CONSTRAINT healthapply_apply_id_unique IF NOT EXISTS "
+            "FOR (h:HealthApply) REQUIRE h.apply_id IS UNIQUE",
+            "CREATE INDEX healthapply_at IF NOT EXISTS FOR (h:HealthApply) ON (h.at)",
+            "CREATE CONSTRAINT healthlock_name_unique IF NOT EXISTS FOR (l:HealthLock) REQUIRE l.name IS UNIQUE",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -77,7 +77,7 @@ IO_MODULES = {
     "ringscope.evidence": {"collect", "export"},
     "ringscope.watch": {"store", "service"},
     "ringscope.sweep": {"store", "service"},
-    "ringscope.health": {"store", "service"},
+    "ringscope.health": {"store", "service", "effect_store", "enforce"},
     "ringscope.reports": {"store", "service"},
     "ringscope.appeals": {"store", "service"},
     "ringscope.feed": {"service"},

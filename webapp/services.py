@@ -381,6 +381,40 @@ def account_health(account_id: str):
                  guard(load_detection_policy).reports)
 
 
+#: Accounts of a brand or an agency the entity panel scores (the policy's max_group_accounts, at most this: each of
+#: their texts is one fulltext search, and the panel must stay quick).
+APP_GROUP_ACCOUNTS = 100
+
+
+@st.cache_data(ttl=300, show_spinner="Scoring the accounts it works with ...", max_entries=32)
+def group_health(kind: str, group_id: str):
+    """``health.service.group_health`` of a brand or an intermediary, over at most ``APP_GROUP_ACCOUNTS`` of its
+    accounts (the first by id); cached five minutes."""
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.health import service as health
+
+    policy = health_policy()
+    bound = min(APP_GROUP_ACCOUNTS, policy.limits.max_group_accounts)
+    policy = policy.model_copy(update={"limits": policy.limits.model_copy(update={"max_group_accounts": bound})})
+    return guard(health.group_health, get_graph(), kind, group_id, policy, guard(load_detection_policy).reports)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def latest_health_apply():
+    """The latest ``ringscope health apply``'s summary (its distribution), or None: read, never recomputed."""
+    from ringscope.health import enforce
+
+    return guard(enforce.latest_apply, get_graph())
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=256)
+def health_effects(account_id: str) -> list:
+    """The account's content-health effects: the one in force first, then the newest cleared ones (at most 5)."""
+    from ringscope.health import enforce
+
+    return guard(enforce.effects_of, get_graph(), [account_id], 5).get(account_id, [])
+
+
 # --- the sweep back (sweep/): the same service as `ringscope sweep` -------------------------------------------
 
 def sweep_policy():

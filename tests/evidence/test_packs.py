@@ -380,3 +380,51 @@ def test_verify_reports_a_file_that_is_not_a_pack(tmp_path, capsys):
     assert "not a readable zip file" in capsys.readouterr().out
     assert cli.main(["evidence", "verify", str(tmp_path / "absent.zip")]) == 1
     assert "no such file" in capsys.readouterr().out
+
+
+def test_each_account_carries_its_content_health_and_the_effect_in_force(world, users, use_test_db, tmp_path,
+                                                                         monkeypatch):
+    from ringscope.auth.roles import Actor
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.health import enforce
+    from ringscope.health.policy import load_health_policy
+
+    applied = enforce.apply(world, Actor("bob", "approver"), load_health_policy(),
+                            reports_policy=load_detection_policy().reports)
+    effects = {r["a"]: r["band"] for r in world.read("MATCH (e:HealthEffect {state: 'active'}) "
+                                                     "RETURN e.account_id AS a, e.band AS band")}
+    out = tmp_path / "health.zip"
+    assert export(out, "--cluster", CLUSTER_ID, "--actor", "alice") == 0
+    files = members(out)
+    health = json.loads(files["data/health.json"])
+    assert [a["account_id"] for a in health["accounts"]] == sorted(MEMBERS)
+    assert health["scored"] == health["accounts_in_pack"] == len(MEMBERS) and health["cap"] == 200
+    first = health["accounts"][0]
+    assert [c["indicator"] for c in first["contributions"]] == [
+        "originality", "undeclared_commercial", "offplatform_lure", "verified_reports", "invalid_interaction",
+        "follower_imbalance"]
+    assert first["index"] == pytest.approx(100 + sum(c["points"] for c in first["contributions"]), abs=1e-2)
+    assert first["contributions"][2]["value"] >= 1  # the farm's lure comment
+    for a in health["accounts"]:
+        held = a["effect_in_force"]
+        assert (held or {}).get("band") == effects.get(a["account_id"])
+        if held:
+            assert held["apply_id"] == applied.apply_id and 0 <= held["index_when_set"] <= 100
+    report = files["report.html"].decode()
+    assert "Content health" in report and "what took points off" in report
+    manifest = json.loads(files[MANIFEST])
+    assert {"health_counts", "health_texts", "health_reports", "health_effects"} <= {q["name"] for q in
+                                                                                     manifest["queries"]}
+    assert verify_pack(out).ok
+    # a large pack scores a bounded number of accounts, the highest member scores first, and says so
+    import ringscope.evidence.collect as collect
+
+    monkeypatch.setattr(collect, "MAX_HEALTH_ACCOUNTS", 10)
+    small = tmp_path / "capped.zip"
+    assert export(small, "--cluster", CLUSTER_ID, "--actor", "alice") == 0
+    capped = members(small)
+    health = json.loads(capped["data/health.json"])
+    assert health["scored"] == 10 and health["accounts_in_pack"] == len(MEMBERS) and health["cap"] == 10
+    subject = json.loads(capped["data/subject.json"])
+    assert any(s.startswith("content health: the index of 10 of the pack's 45 accounts") for s in
+               subject["summarised"])

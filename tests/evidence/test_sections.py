@@ -203,3 +203,50 @@ def test_the_report_puts_the_sections_in_order_and_summarises_every_cut():
                       if isinstance(b, Paragraph))
     lines = ("risk scores: only the first 80,000 were read",) + report.cuts
     assert summarised.text.endswith(" ".join(f"- {line}." for line in lines))
+
+
+def health_records(n: int, effects: dict | None = None, cap: int = 200):
+    from datetime import datetime, timezone
+
+    from ringscope.evidence.records import HealthRecords
+    from ringscope.health.effects import Effect
+    from ringscope.health.index import Measures, account_health
+    from ringscope.health.policy import load_health_policy
+
+    policy = load_health_policy()
+    scored = tuple(account_health(Measures(f"a{i:02d}", undeclared_commercial=i, verified_reports=i % 3), policy)
+                   for i in range(n))
+    at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    in_force = {a: Effect(f"HE-{a}", a, band, 40.0, 0.5, False, "active", at, "HA-1", 1)
+                for a, band in (effects or {}).items()}
+    return HealthRecords(policy.version, n, cap, scored, in_force, "every account of the pack")
+
+
+def test_content_health_lists_each_account_lowest_first_with_its_effect_in_force():
+    assert sections.content_health(report_input()).blocks == ()  # not collected: no section
+    r = report_input(collected=collected(health=health_records(3, {"a02": "throttled"})))
+    section = sections.content_health(r)
+    assert texts(section)[0] == "Content health"
+    assert "Effects in force (set by `ringscope health apply`): throttled 1" in texts(section)[1]
+    rows = tables(section)[0].rows
+    assert [row[0] for row in rows] == ["a02", "a01", "a00"]  # lowest index first
+    assert rows[0][3] == "throttled since 2026-03-01T00:00:00" and rows[1][3] == "none"
+    assert rows[0][4].startswith("verified_reports -10.0 (2 verified reports")
+    assert "undeclared_commercial -4.0" in rows[0][4]
+    assert rows[2][4] == "nothing deducted" and rows[2][1] == "100.0"
+    many = sections.content_health(report_input(collected=collected(health=health_records(REPORT_ROWS + 2))))
+    assert many.cuts == ("report, content health: 2 more not shown (full list in data/health.json)",)
+
+
+def test_the_packs_health_file_holds_every_scored_account_and_its_contributions():
+    from ringscope.evidence.pack import health_records as health_file
+
+    c = collected(health=health_records(2, {"a01": "no_commercial"}))
+    data = health_file(c, Redactor([IP], []))
+    assert [a["account_id"] for a in data["accounts"]] == ["a00", "a01"]
+    a01 = data["accounts"][1]
+    assert a01["effect_in_force"]["band"] == "no_commercial" and data["accounts"][0]["effect_in_force"] is None
+    assert [x["indicator"] for x in a01["contributions"]][:2] == ["originality", "undeclared_commercial"]
+    assert a01["index"] == 100 - 2 - 5 and sum(x["points"] for x in a01["contributions"]) == -7
+    assert data["scored"] == 2 and data["cap"] == 200 and {u["name"] for u in data["not_measured"]}
+    assert health_file(collected(), Redactor([], []))["accounts"] == []

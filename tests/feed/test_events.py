@@ -113,3 +113,22 @@ def test_the_set_in_force_follows_every_event_by_id():
     assert in_force_set(lines[3:], in_force_set(lines[:3])) == held
     released = events_of([entry(7, "watch.release", stay_id="W-1", was="watching")])
     assert sorted(in_force_set(released, held)) == ["S-2"]
+
+
+def test_a_health_effect_is_set_then_cleared_with_its_band_reach_and_commercial_terms():
+    common = dict(band="throttled", reach_factor=0.5, commercial=False, apply_id="HA-1", policy_version=1)
+    set_ = event_of(entry(12, "health.effect", role="approver", effect_id="HE-1", state="active", index=42.5,
+                          was="normal", to="throttled", **common))
+    assert (set_.event, set_.record, set_.id, set_.state, set_.in_force) == (
+        "health.effect_set", "health_effect", "HE-1", "active", True)
+    assert (set_.action, set_.reach_factor, set_.commercial, set_.silent, set_.ends_at, set_.by) == (
+        "throttled", 0.5, False, False, None, "approver")
+    boost = event_of(entry(13, "health.effect", effect_id="HE-2", state="active", band="boost", reach_factor=1.0,
+                           commercial=True, target_id="a2"))
+    assert (boost.action, boost.commercial, boost.in_force) == ("boost", True, True)
+    cleared = event_of(entry(14, "health.effect", effect_id="HE-1", state="cleared", index=75.0, was="throttled",
+                             to="normal", **common))
+    assert (cleared.event, cleared.state, cleared.in_force, cleared.action) == (
+        "health.effect_cleared", "cleared", False, "throttled")
+    assert sorted(in_force_set([set_, boost, cleared])) == ["HE-2"]
+    assert "health.effect" in ACTIONS and "health.apply" not in ACTIONS  # the summary changes nothing in force

@@ -14,6 +14,8 @@ from ringscope.feed import service as feed
 from ringscope.feed.cursor import CursorFile
 from ringscope.feed.events import in_force_set
 from ringscope.feed.webhook import DeliveryFailed, endpoint
+from ringscope.health import enforce
+from ringscope.health.policy import load_health_policy
 from ringscope.sanctions import service as sanctions
 from ringscope.sanctions.propagation import Decision, NodeRef
 from ringscope.watch import service as watch
@@ -30,6 +32,9 @@ CALL () {
   UNION
   MATCH (w:WatchStay) WHERE w.state IN ['watching', 'escalated']
   RETURN w.stay_id AS id, w.account_id AS target_id, w.restriction AS action, w.ends_at AS ends_at
+  UNION
+  MATCH (e:HealthEffect {state: 'active'})
+  RETURN e.effect_id AS id, e.account_id AS target_id, e.band AS action, null AS ends_at
 }
 RETURN id, target_id, action, ends_at
 """
@@ -122,6 +127,57 @@ def test_a_consumer_reconstructs_exactly_the_set_in_force_across_apply_approve_r
     whole = feed.read(graph, 0, now=day(8))
     assert [json.loads(e.json()) for e in whole.events] == consumer.events and whole.expired == ()
     assert feed.read(graph, consumer.cursor, now=day(9)).events == ()
+    assert audit.verify(graph).ok
+
+
+UNDECLARED = """
+MERGE (b:Brand {brand_id: 'feed-brand'})
+WITH b
+MATCH (a:Account {account_id: $account})
+UNWIND range(1, $n) AS i
+CREATE (a)-[:POSTED]->(:Note {note_id: $account + '-u' + toString(i), declared_commercial: false})-[:PROMOTES]->(b)
+"""
+UNDO_UNDECLARED = "MATCH (:Account {account_id: $account})-[:POSTED]->(n:Note)-[:PROMOTES]->(:Brand {brand_id: " \
+                  "'feed-brand'}) DETACH DELETE n"
+
+
+def test_the_content_health_effects_reach_the_feed_once_each_and_the_set_in_force_follows(graph):
+    """The story, then `ringscope health apply` three times around changes of band: each effect set and cleared
+    comes through once, in order, and the consumer holds exactly what is in force after every step."""
+    consumer = Consumer(graph)
+    story(graph, consumer)
+    policy = load_health_policy()
+
+    def applied(at):
+        result = enforce.apply(graph, BOB, policy, now=at)
+        consumer.catch_up(at)
+        assert as_held(consumer.held) == in_force_in_the_graph(graph)
+        return result
+
+    first = applied(day(5))  # nothing against anyone: every account boosted
+    boosted = {e["target_id"] for e in consumer.held.values() if e["action"] == "boost"}
+    assert boosted == {"f1", "f2", "f3", "f4"} and first.set == 4
+    graph.write(UNDECLARED, account="f2", n=18)  # compliance spent: 65, no commercial programmes
+    graph.write(UNDECLARED, account="f3", n=11)  # 78: normal, no effect
+    second = applied(day(6))
+    assert second.transitions == {"boost->no_commercial": 1, "boost->normal": 1}
+    graph.write(UNDO_UNDECLARED, account="f2")  # back to 100: boosted again
+    third = applied(day(7))
+    assert third.transitions == {"no_commercial->boost": 1}
+    assert applied(day(7.5)).set == 0  # nothing changed: nothing in the feed
+    health = [e for e in consumer.events if e["record"] == "health_effect"]
+    assert [(e["event"], e["target_id"], e["action"]) for e in health[4:]] == [
+        ("health.effect_cleared", "f2", "boost"), ("health.effect_set", "f2", "no_commercial"),
+        ("health.effect_cleared", "f3", "boost"),
+        ("health.effect_cleared", "f2", "no_commercial"), ("health.effect_set", "f2", "boost")]
+    set_ = next(e for e in health if e["event"] == "health.effect_set" and e["action"] == "no_commercial")
+    assert (set_["in_force"], set_["commercial"], set_["reach_factor"], set_["by"], set_["state"]) == (
+        True, False, 1.0, "approver", "active")
+    assert len({e["id"] for e in health if e["event"] == "health.effect_set"}) == 6  # each effect set once
+    # read again in one piece: the same events, the same set
+    whole = [json.loads(e.json()) for e in feed.read(graph, 0, now=day(8), limit=1000).events]
+    assert whole == consumer.events
+    assert as_held(in_force_set(whole)) == in_force_in_the_graph(graph)
     assert audit.verify(graph).ok
 
 

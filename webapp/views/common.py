@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from ringscope.webapp import services
@@ -65,6 +67,13 @@ def fmt_time(value: str | None) -> str:
     return text
 
 
+def fmt_moment(value: Any) -> str:
+    """A datetime (or the text ``fmt_time`` takes) as 'YYYY-MM-DD HH:MM:SS UTC'."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return fmt_time(value)
+
+
 def show_key(label: str, key: str, who: Actor) -> str:
     return mask_identifier(label, key, who)
 
@@ -122,3 +131,10 @@ def table(rows: Any, **kwargs: Any) -> Any:
         rows = [{k: safe_cell(v) if isinstance(v, str) else v for k, v in r.items()} if isinstance(r, dict) else r
                 for r in rows]
     return st.dataframe(rows, **kwargs)
+
+
+def bins_frame(bins) -> pd.DataFrame:
+    """A content-health distribution's bins of 10 points (``(from, to, accounts)``) as a chart's rows, in order
+    (the last bin holds 100)."""
+    return pd.DataFrame({"index": [f"{lo}-{hi - 1}" if hi < 100 else f"{lo}-{hi}" for lo, hi, _ in bins],
+                         "accounts": [n for _, _, n in bins]}).set_index("index")

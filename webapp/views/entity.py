@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ringscope.webapp import services
-from ringscope.webapp.views.common import (table, actor, fmt_time, go, masked, open_cluster, open_entity, open_in_graph,
-                                           masked_text, show_key)
+from ringscope.webapp.views.common import (table, actor, bins_frame, fmt_moment, fmt_time, go, masked, open_cluster,
+                                           open_entity, open_in_graph, masked_text, show_key)
 from ringscope.queries.neighbours import split_uid
 from ringscope.webapp.views.lake import KIND_OF_LABEL, lake_panel, settle_pull, show_finished
 
@@ -58,6 +58,7 @@ def render() -> None:
         with left:
             _risk(details, who)
             _health(label, key)
+            _group_health(label, key)
             st.markdown("##### Properties")
             props = masked(details.properties, who)
             if label in ("IP", "Phone"):
@@ -137,14 +138,67 @@ def _health_block(key: str) -> None:
     h = services.account_health(key)
     st.metric("Index (0-100)", f"{h.index:.1f}", help="content quality 40 %, compliance 35 %, user feedback 25 % "
                                                       "(the health policy's weights)")
-    st.caption(f"Band **{h.band}**: {effect_of(h)} (shown, not applied). "
+    st.caption(f"Band **{h.band}** now: {effect_of(h)}. "
                + "; ".join(f"{d.name.replace('_', ' ')} {d.points:.1f} of {d.weight:g}" for d in h.dimensions))
+    _effect_in_force(key)
     for w in h.warnings:
         st.warning(w, icon=":material/trending_down:")
     table([{"indicator": c.indicator, "dimension": c.dimension, "measured": c.detail, "points": round(c.points, 2)}
            for c in h.contributions], hide_index=True, width="stretch", key="entity_health")
     st.caption("Not measured (the input does not carry them): "
                + "; ".join(f"{u.name} ({u.why})" for u in h.not_measured))
+
+
+def _effect_in_force(key: str) -> None:
+    """The effect `ringscope health apply` put in force on the account (its record), or the last one it cleared."""
+    effects = services.health_effects(key)
+    current = next((e for e in effects if e.state == "active"), None)
+    if current is not None:
+        terms = (f"reach x{current.reach_factor:g}, " if current.reach_factor != 1 else "") + (
+            "commercial programmes allowed" if current.commercial else "no commercial programmes")
+        st.info(f"Effect in force: **{current.band.replace('_', ' ')}** since {fmt_moment(current.started_at)} "
+                f"(index {current.index:.1f} when set; {terms}; apply `{current.set_in}`, health policy version "
+                f"{current.policy_version}).", icon=":material/tune:")
+        return
+    last = next((e for e in effects if e.state != "active"), None)
+    st.caption("No effect in force (`ringscope health apply` sets one for every band but normal)."
+               + (f" The last, {last.band.replace('_', ' ')}, ran from {fmt_moment(last.started_at)} to "
+                  f"{fmt_moment(last.ended_at)} (band {last.cleared_to} then)." if last is not None else ""))
+
+
+GROUP_KINDS = {"Brand": "brand", "Intermediary": "intermediary"}
+GROUP_LOWEST = 20  # the lowest-scored accounts listed
+
+
+def _group_health(label: str, key: str) -> None:
+    """A brand's or an agency's accounts (``ringscope health --brand|--agency``): their distribution and the lowest
+    scored, over at most ``services.APP_GROUP_ACCOUNTS`` of them."""
+    if label not in GROUP_KINDS:
+        return
+    st.markdown("##### Content health of the accounts it works with")
+    with services.shown_errors():
+        g = services.group_health(GROUP_KINDS[label], key)
+        d = g.distribution
+        if not g.accounts:
+            st.caption("It works with no account (no note promotes it, no order was assigned through it).")
+            return
+        scored = len(g.scored)
+        st.caption(f"Works with {g.accounts:,} accounts"
+                   + (f"; the first {scored:,} by id are scored here (`ringscope health "
+                      f"--{'brand' if label == 'Brand' else 'agency'} {key}` scores more)" if scored < g.accounts
+                      else "")
+                   + f": mean {d.mean:.1f}, median {d.median:.1f}.")
+        cols = st.columns(4)
+        for col, band in zip(cols, ("boost", "normal", "no_commercial", "throttled")):
+            col.metric(band.replace("_", " "), f"{d.bands.get(band, 0):,}", help=f"of {scored:,} accounts scored")
+        st.bar_chart(bins_frame(d.bins), x_label="content-health index (bins of 10 points)", y_label="accounts",
+                     height=200)
+        lowest = g.scored[:GROUP_LOWEST]
+        table([{"account": h.account_id, "index": round(h.index, 1), "band": h.band,
+                **{dim.name.replace("_", " "): round(dim.points, 1) for dim in h.dimensions},
+                "warnings": " | ".join(h.warnings)} for h in lowest], hide_index=True, width="stretch",
+              key="entity_group_health")
+        st.caption(f"The {len(lowest)} lowest-scored of the {scored:,} scored, lowest first.")
 
 
 def _reports(label: str, key: str, who) -> None:

@@ -1,11 +1,13 @@
-"""Overview: the run in force, its clusters ranked by risk, what changed since the previous run, runs in progress."""
+"""Overview: the run in force, its clusters ranked by risk, what changed since the previous run, runs in progress,
+and the content-health index's distribution as the latest `ringscope health apply` stored it."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from ringscope.webapp import services
-from ringscope.webapp.views.common import actor, fmt_time, open_cluster, masked_text, table
+from ringscope.webapp.views.common import (actor, bins_frame, fmt_moment, fmt_time, open_cluster, masked_text,
+                                           table)
 
 
 def render() -> None:
@@ -13,19 +15,24 @@ def render() -> None:
     st.title("Overview")
     with services.shown_errors():
         _in_progress()
-        run = services.latest_run()
-        if run is None:
-            st.info("No completed detection run yet. Run `ringscope detect` (or wait for the scheduled run); "
-                    "the clusters it finds will be listed here.")
-            return
-        c1, c2, c3, c4 = st.columns(4)
-        c1.metric("Clusters", f"{run.clusters:,}")
-        c2.metric("Accounts flagged", f"{run.flagged:,}", help=f"risk ≥ {run.threshold}")
-        c3.metric("Accounts scored", f"{run.scored:,}")
-        c4.metric("Run finished", fmt_time(run.finished_at)[:10], help=fmt_time(run.finished_at))
-        st.caption(f"Latest completed run: `{run.run_id}`")
-        _clusters(run.run_id)
-        _changes(run.run_id)
+        _run()
+        _health()  # also before the first run
+
+
+def _run() -> None:
+    run = services.latest_run()
+    if run is None:
+        st.info("No completed detection run yet. Run `ringscope detect` (or wait for the scheduled run); "
+                "the clusters it finds will be listed here.")
+        return
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Clusters", f"{run.clusters:,}")
+    c2.metric("Accounts flagged", f"{run.flagged:,}", help=f"risk ≥ {run.threshold}")
+    c3.metric("Accounts scored", f"{run.scored:,}")
+    c4.metric("Run finished", fmt_time(run.finished_at)[:10], help=fmt_time(run.finished_at))
+    st.caption(f"Latest completed run: `{run.run_id}`")
+    _clusters(run.run_id)
+    _changes(run.run_id)
 
 
 @st.fragment(run_every=10)
@@ -80,3 +87,25 @@ def _changes(run_id: str) -> None:
         table([{"change": c.change, "cluster": (c.current_id or c.previous_id or "").split(":", 1)[-1],
                        "before": c.previous_size, "now": c.current_size, "overlap": c.jaccard}
                       for c in interesting], hide_index=True, width="stretch", key="changes_table")
+
+
+def _health() -> None:
+    """The content-health index over the platform, as the latest `ringscope health apply` computed and applied it
+    (stored with it: computing it again takes ~90 s at 100k accounts)."""
+    st.subheader("Content health")
+    s = services.latest_health_apply()
+    if s is None:
+        st.info("The content-health distribution is not computed yet: run `ringscope health apply`.")
+        return
+    cols = st.columns(4)
+    for col, band in zip(cols, ("boost", "normal", "no_commercial", "throttled")):
+        n = s.bands.get(band, 0)
+        col.metric(band.replace("_", " "), f"{n:,}",
+                   help=f"{n / s.accounts:.0%} of {s.accounts:,} accounts" if s.accounts else None)
+    st.bar_chart(bins_frame(s.bins), x_label="content-health index (bins of 10 points)", y_label="accounts",
+                 height=260)
+    stats = (f"mean {s.mean:.1f}, median {s.median:.1f}, 10th percentile {s.p10:.1f}, 90th {s.p90:.1f}; "
+             if s.mean is not None else "")
+    st.caption(f"Computed {fmt_moment(s.at)} by `ringscope health apply` ({s.by}, health policy version "
+               f"{s.policy_version}) over {s.accounts:,} accounts: {stats}effects set {s.set:,}, cleared "
+               f"{s.cleared:,}. Run it again to refresh.")
