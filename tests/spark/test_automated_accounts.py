@@ -25,7 +25,8 @@ def test_planted_programs_agree(spark, tmp_path):
     events = planted_events()
     comments = events.rename(columns={"item_id": "comment_id"})
     comments["created_at"] = pd.to_datetime(comments["at"], unit="s", utc=True).map(lambda t: t.isoformat())
-    lake = write_lake(tmp_path / "lake", comments=comments[["comment_id", "account_id", "created_at"]])
+    comments["note_id"] = "n1"
+    lake = write_lake(tmp_path / "lake", comments=comments[["comment_id", "account_id", "note_id", "created_at"]])
     expected = local(lake)
     assert {m for f in expected for m in f.members} == {"op1-0", "op1-1", "op1-2", "op2"}
     assert on_spark(PlatformSource(spark, str(lake)), AutomatedAccountParams()) == expected
