@@ -110,7 +110,7 @@ def cmd_apply(args: argparse.Namespace, settings) -> int:
 
     actor = resolve_actor(args)
     if not args.dry_run:
-        actor.require(enforce.PERMISSION)  # refused before ~90 s of computing, not after
+        actor.require(enforce.PERMISSION)  # refused before minutes of computing, not after
     policy = load_health_policy(Path(args.policy) if args.policy else None)
     reports = load_detection_policy(Path(args.detection_policy) if args.detection_policy else None).reports
     fmt = fmt_of(args)
@@ -148,6 +148,13 @@ def cmd_health(args: argparse.Namespace, settings) -> int:
     return 0
 
 
+def _add_policies(parser) -> None:
+    parser.add_argument("--policy", help="health policy file (default: $RINGSCOPE_HEALTH_POLICY, else the shipped "
+                                         "policy/health.yaml)")
+    parser.add_argument("--detection-policy", help="the detection policy whose `reports` section tells "
+                                                   "coordinated reports (not counted) from the rest")
+
+
 def register(subparsers) -> None:
     h = subparsers.add_parser("health", help="the content-health index 0-100: an account's (with each indicator's "
                                              "contribution), a brand's or an agency's accounts', the platform's "
@@ -159,22 +166,16 @@ def register(subparsers) -> None:
                                                       "carried its orders")
     which.add_argument("--distribution", action="store_true", help="every account of the platform: the index's "
                                                                    "distribution")
-    h.add_argument("--policy", help="health policy file (default: $RINGSCOPE_HEALTH_POLICY, else the shipped "
-                                    "policy/health.yaml)")
-    h.add_argument("--detection-policy", help="the detection policy whose `reports` section tells coordinated "
-                                              "reports (not counted) from the rest")
+    _add_policies(h)
     add_format(h)
     h.set_defaults(func=cmd_health)
     sub = h.add_subparsers(dest="health_command", metavar="apply")
-    ap = sub.add_parser("apply", help="apply the bands as effects: every account's index computed (~90 s at 100k), "
+    ap = sub.add_parser("apply", help="apply the bands as effects: every account's index computed (~3 min at 100k), "
                                       "compared with the effects in force, the changes written and audited "
                                       "(boost, no_commercial, throttled; cleared on a return to normal)")
     ap.add_argument("--dry-run", action="store_true", help="print what would change (counts per transition, a "
                                                            "sample) and write nothing")
-    ap.add_argument("--policy", help="health policy file (default: $RINGSCOPE_HEALTH_POLICY, else the shipped "
-                                     "policy/health.yaml)")
-    ap.add_argument("--detection-policy", help="the detection policy whose `reports` section tells coordinated "
-                                               "reports (not counted) from the rest")
+    _add_policies(ap)  # again: argparse keeps a subcommand's options only when given after its name
     add_actor(ap, "who applies (needs the apply_health_effects permission: approver, admin)")
     add_format(ap, choices=("text", "json"))
     ap.set_defaults(func=cmd_health)

@@ -26,6 +26,7 @@ from typing import Any, Sequence
 
 from ringscope.graph.database import Graph, Transaction, plain
 from ringscope.health.effects import Effect
+from ringscope.health.index import Distribution
 
 EFFECT_FIELDS = ("effect_id", "account_id", "band", "index", "reach_factor", "commercial", "state", "started_at",
                  "set_in", "policy_version", "ended_at", "cleared_in", "cleared_to", "cleared_index")
@@ -87,13 +88,7 @@ class ApplySummary:
     by: str
     role: str
     policy_version: int
-    accounts: int
-    bands: dict[str, int]
-    bins: tuple[tuple[int, int, int], ...]  # (from, to, accounts): [0,10) ... [90,100]
-    mean: float | None
-    median: float | None
-    p10: float | None
-    p90: float | None
+    distribution: Distribution  # of every account's index (stored flat on the HealthApply node)
     transitions: dict[str, int]
     set: int
     cleared: int
@@ -165,9 +160,9 @@ def set_effects(tx: Transaction, rows: list[dict[str, Any]], at: datetime, actor
 
 
 def record_apply(tx: Transaction, summary: ApplySummary) -> None:
-    values = dict(vars(summary))
-    values["bands"] = json.dumps(summary.bands, sort_keys=True)
-    values["bins"] = json.dumps([list(b) for b in summary.bins])
+    values = {**{k: v for k, v in vars(summary).items() if k != "distribution"}, **vars(summary.distribution)}
+    values["bands"] = json.dumps(summary.distribution.bands, sort_keys=True)
+    values["bins"] = json.dumps([list(b) for b in summary.distribution.bins])
     values["transitions"] = json.dumps(summary.transitions, sort_keys=True)
     tx.execute(RECORD_APPLY, summary={k: v for k, v in values.items() if v is not None})
 
@@ -179,9 +174,10 @@ def latest_apply(graph: Graph) -> ApplySummary | None:
     h = {k: plain(v) for k, v in rows[0]["h"].items()}
     return ApplySummary(
         h["apply_id"], h["at"], h.get("by", ""), h.get("role", ""), int(h.get("policy_version") or 0),
-        int(h.get("accounts") or 0), json.loads(h.get("bands") or "{}"),
-        tuple(tuple(int(x) for x in b) for b in json.loads(h.get("bins") or "[]")),
-        h.get("mean"), h.get("median"), h.get("p10"), h.get("p90"), json.loads(h.get("transitions") or "{}"),
+        Distribution(int(h.get("accounts") or 0), json.loads(h.get("bands") or "{}"),
+                     tuple(tuple(int(x) for x in b) for b in json.loads(h.get("bins") or "[]")),
+                     h.get("mean"), h.get("median"), h.get("p10"), h.get("p90")),
+        json.loads(h.get("transitions") or "{}"),
         int(h.get("set") or 0), int(h.get("cleared") or 0), int(h.get("unchanged") or 0),
         int(h.get("skipped") or 0), float(h.get("seconds") or 0.0))
 

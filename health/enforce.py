@@ -6,7 +6,7 @@ app and evidence packs.
   entries (``health.effect``: set or cleared; the feed carries them as ``health.effect_set`` /
   ``health.effect_cleared``); then one ``HealthApply`` summary (the distribution, the transitions), audited as
   ``health.apply``. ``dry_run`` computes the same plan and writes nothing.
-* :func:`latest_apply`: the latest summary (the overview's chart: no recomputing, which takes ~90 s at 100k).
+* :func:`latest_apply`: the latest summary (the overview's chart: no recomputing, which takes ~3 min at 100k).
 * :func:`effects_of`: accounts' effects, the one in force first (the entity panel, evidence packs).
 
 Applying needs the ``apply_health_effects`` permission (``auth/roles.py``); a dry run is a read.
@@ -63,7 +63,7 @@ def apply(graph: Graph, actor: Actor, policy: HealthPolicy, *, dry_run: bool = F
     """Apply the bands of every account's index as effects: set, clear, or leave as they are.
 
     ``platform`` is a distribution already computed (``service.platform_health``'s result); by default it is
-    computed here (every account, ~90 s at 100k)."""
+    computed here (every account, ~3 min at 100k)."""
     if not dry_run:
         actor.require(PERMISSION)
     say = log or (lambda _: None)
@@ -137,9 +137,8 @@ def _write(tx: Transaction, changes: list[Change], actor: Actor, policy: HealthP
 
 def _record(tx: Transaction, r: ApplyResult, actor: Actor) -> None:
     d = r.distribution
-    summary = ApplySummary(r.apply_id, r.at, actor.name, actor.role, r.policy_version, d.accounts, dict(d.bands),
-                           tuple(d.bins), d.mean, d.median, d.p10, d.p90, r.transitions, r.set, r.cleared,
-                           r.unchanged, r.skipped, round(r.seconds, 3))
+    summary = ApplySummary(r.apply_id, r.at, actor.name, actor.role, r.policy_version, d, r.transitions, r.set,
+                           r.cleared, r.unchanged, r.skipped, round(r.seconds, 3))
     effect_store.record_apply(tx, summary)
     audit.append(tx, actor=actor.name, role=actor.role, action="health.apply", target_type="health",
                  target_id=r.apply_id, reason="the content-health index's effects applied",

@@ -25,6 +25,7 @@ never read into the platform's comparison.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import math
@@ -78,12 +79,12 @@ def copied_against(text: str, candidates: Iterable[str | tuple[str | None, Any]]
     return False
 
 
-def _when(value: Any) -> pd.Timestamp | None:
-    """A time as a UTC timestamp, None when unknown."""
-    if value is None:
-        return None
+def _when(value: Any) -> datetime | None:
+    """A time as an aware datetime (what the graph gives, as it is: this runs per candidate), None when unknown."""
+    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
+        return value
     t = pd.to_datetime(value, utc=True, errors="coerce")
-    return None if pd.isna(t) else t
+    return None if pd.isna(t) else t.to_pydatetime()
 
 
 def copied_by_account(texts: pd.DataFrame, rule: Originality, num_perm: int = 128, seed: int = 1) -> pd.DataFrame:

@@ -104,10 +104,11 @@ def test_apply_sets_each_band_once_audits_it_and_a_second_apply_writes_nothing(g
     assert details["ha-boost"]["commercial"] is True and details["ha-nocomm"]["commercial"] is False
     # the summary the overview reads
     latest = enforce.latest_apply(graph)
-    assert (latest.apply_id, latest.by, latest.role, latest.accounts, latest.set) == (first.apply_id, "bob",
-                                                                                     "approver", 5, 4)
-    assert latest.bands == first.distribution.bands and latest.bins == first.distribution.bins
-    assert latest.at == AT and sum(n for _, _, n in latest.bins) == 5
+    assert (latest.apply_id, latest.by, latest.role, latest.distribution.accounts,
+            latest.set) == (first.apply_id, "bob", "approver", 5, 4)
+    assert latest.distribution.bands == first.distribution.bands
+    assert latest.distribution.bins == first.distribution.bins
+    assert latest.at == AT and sum(n for _, _, n in latest.distribution.bins) == 5
     # again, nothing changed: nothing written but the summary
     second = apply(graph, AT + timedelta(hours=1))
     assert (second.set, second.cleared, second.unchanged, second.transitions) == (0, 0, 5, {})

@@ -91,21 +91,22 @@ def _changes(run_id: str) -> None:
 
 def _health() -> None:
     """The content-health index over the platform, as the latest `ringscope health apply` computed and applied it
-    (stored with it: computing it again takes ~90 s at 100k accounts)."""
+    (stored with it: computing it again takes ~3 min at 100k accounts)."""
     st.subheader("Content health")
     s = services.latest_health_apply()
     if s is None:
         st.info("The content-health distribution is not computed yet: run `ringscope health apply`.")
         return
+    d = s.distribution
     cols = st.columns(4)
     for col, band in zip(cols, ("boost", "normal", "no_commercial", "throttled")):
-        n = s.bands.get(band, 0)
+        n = d.bands.get(band, 0)
         col.metric(band.replace("_", " "), f"{n:,}",
-                   help=f"{n / s.accounts:.0%} of {s.accounts:,} accounts" if s.accounts else None)
-    st.bar_chart(bins_frame(s.bins), x_label="content-health index (bins of 10 points)", y_label="accounts",
+                   help=f"{n / d.accounts:.0%} of {d.accounts:,} accounts" if d.accounts else None)
+    st.bar_chart(bins_frame(d.bins), x_label="content-health index (bins of 10 points)", y_label="accounts",
                  height=260)
-    stats = (f"mean {s.mean:.1f}, median {s.median:.1f}, 10th percentile {s.p10:.1f}, 90th {s.p90:.1f}; "
-             if s.mean is not None else "")
+    stats = (f"mean {d.mean:.1f}, median {d.median:.1f}, 10th percentile {d.p10:.1f}, 90th {d.p90:.1f}; "
+             if d.mean is not None else "")
     st.caption(f"Computed {fmt_moment(s.at)} by `ringscope health apply` ({s.by}, health policy version "
-               f"{s.policy_version}) over {s.accounts:,} accounts: {stats}effects set {s.set:,}, cleared "
+               f"{s.policy_version}) over {d.accounts:,} accounts: {stats}effects set {s.set:,}, cleared "
                f"{s.cleared:,}. Run it again to refresh.")
