@@ -360,6 +360,9 @@ GOOD = {
     "ts": st.datetimes(datetime(1950, 1, 1), datetime(2150, 1, 1)).map(lambda t: t.isoformat() + "Z"),
     "count": st.integers(0, (1 << 63) - 1).map(str),
     "bool": st.sampled_from(["true", "FALSE", "1", "no"]),
+    # A topics cell as CSV writes it (`;`-separated) or as JSON and Parquet carry it (a list).
+    "topics": st.one_of(st.lists(st.from_regex(r"#[a-z0-9]{1,6}", fullmatch=True), max_size=4).map(";".join),
+                        st.lists(st.text(max_size=8), max_size=4)),
 }
 
 
@@ -393,6 +396,10 @@ def storable_problem(column: str, value) -> str | None:
         return None if ok else "timestamp the detectors' datetime64[ns] cannot hold"
     if isinstance(value, dict):
         return next((p for k, v in value.items() if (p := storable_problem(k, v))), None)
+    if isinstance(value, list):  # a topics list: Neo4j stores a non-empty list of strings as one property
+        if not value or not all(isinstance(item, str) and item for item in value):
+            return "an empty list or one with an empty or non-string item"
+        return next((p for item in value if (p := storable_problem(column, item))), None)
     if isinstance(value, str):
         try:
             size = len(value.encode("utf-8"))
