@@ -167,7 +167,7 @@ def flagged(run_id: str, env: dict[str, str]) -> list[tuple]:
 
 
 def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int, driver_memory: str,
-        heap: str, pagecache: str, reuse: set[int] = frozenset()) -> str:
+        heap: str, pagecache: str, reuse: set[int] = frozenset(), detectors: tuple[str, ...] = tuple(PORTED)) -> str:
     work.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     env.update(RINGSCOPE_HOME=str(work / "neo4j"), RINGSCOPE_BOLT_PORT=str(port), RINGSCOPE_NEO4J_HEAP=heap,
@@ -176,15 +176,15 @@ def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int
                RINGSCOPE_SPARK_LOCAL_DIR=str(work / "spark-scratch"))
     policy = yaml.safe_load(DEFAULT_POLICY.read_text())
     for name, detector in policy["detectors"].items():
-        detector["enabled"] = name in PORTED
+        detector["enabled"] = name in detectors
     policy_path = work / "spark-detectors.yaml"
     policy_path.write_text(yaml.safe_dump(policy))
     log = work / "spark_detection.log"
     lines = [f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "", f"- Machine: {machine()}",
              f"- Spark local[2], driver memory {driver_memory}; Neo4j heap {heap}, page cache {pagecache}, "
              f"beside it; load average before: {load_average()}",
-             f"- Detectors (the ones ported to Spark): {', '.join(PORTED)}; the same policy for both "
-             f"engines", ""]
+             f"- Detectors ({'the ones ported to Spark' if set(detectors) == set(PORTED) else 'only these'}): "
+             f"{', '.join(detectors)}; the same policy for both engines", ""]
     subprocess.run([RINGSCOPE, "db", "start"], env=env, check=True, stdout=subprocess.DEVNULL)
     for n in sizes:
         print(f"{n:,} accounts", flush=True)
@@ -252,11 +252,13 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/ringscope-spark-bench"))
     parser.add_argument("--port", type=int, default=7720)
     parser.add_argument("--driver-memory", default="6g")
+    parser.add_argument("--detectors", nargs="+", choices=PORTED, default=list(PORTED),
+                        help="run only these detectors (default: every one ported to Spark)")
     parser.add_argument("--heap", default="2g")
     parser.add_argument("--pagecache", default="2g")
     args = parser.parse_args()
     text = run(args.accounts, set(args.load), set(args.local), args.work, args.port, args.driver_memory,
-               args.heap, args.pagecache, set(args.reuse))
+               args.heap, args.pagecache, set(args.reuse), tuple(args.detectors))
     append_results(RESULTS, text)
     print(text)
 

@@ -16,8 +16,9 @@ import pyarrow.compute as pc
 
 from ringscope.simulate import text
 from ringscope.simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, OFFICE_HOURS, PLATFORM_START, spread, with_rhythm
+from ringscope.common.memory import release_memory
 from ringscope.simulate.world import (NOTE_OFFICIAL, NOTE_ORGANIC, NOTE_REVIEW, NOTE_SEEDING, ROLE, STATUS, Farm, World,
-                                     release_memory, split)
+                                     split)
 
 
 # ---------------------------------------------------------------- indexes over link rows

@@ -37,7 +37,8 @@ from ringscope.simulate.population import DEVICE_CATALOG
 from ringscope.simulate.automated import automated_table
 from ringscope.simulate.reports import reports_table
 from ringscope.simulate.spill import EventLog, Spill, in_order, ordered_slice
-from ringscope.simulate.world import (FIRST_FAKE_ROLE, ROLE, ROLES, SANCTION_TARGETS, STATUSES, Blocks, World, release_memory,
+from ringscope.common.memory import release_memory
+from ringscope.simulate.world import (FIRST_FAKE_ROLE, ROLE, ROLES, SANCTION_TARGETS, STATUSES, Blocks, World,
                                       split)
 
 PHONE_SALT = 0x5EED_CAFE_F00D_1234

@@ -18,7 +18,8 @@ import pyarrow.compute as pc
 
 from ringscope.simulate import text
 from ringscope.simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, PLATFORM_START, spread, with_rhythm
-from ringscope.simulate.world import ROLE, STATUS, Farm, World, release_memory
+from ringscope.common.memory import release_memory
+from ringscope.simulate.world import ROLE, STATUS, Farm, World
 
 # ---------------------------------------------------------------- phones
 

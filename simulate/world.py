@@ -9,12 +9,13 @@ and follows go to scratch files as they are generated (``simulate.spill``).
 
 from __future__ import annotations
 
-import ctypes
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
+
+from ringscope.common.memory import release_memory
 
 if TYPE_CHECKING:
     from ringscope.simulate.spill import Spill
@@ -34,19 +35,6 @@ NOTE_ORGANIC, NOTE_REVIEW, NOTE_OFFICIAL, NOTE_DECLARED, NOTE_SEEDING = range(5)
 
 SANCTION_TARGETS = ("account", "device", "brand", "intermediary", "note")
 TARGET = {t: i for i, t in enumerate(SANCTION_TARGETS)}
-
-
-def release_memory() -> None:
-    """Give memory freed by numpy and Arrow back to the system, between the steps that use the most.
-
-    glibc's malloc keeps freed blocks of up to 32 MiB for reuse rather than returning them,
-    and over many steps of different sizes that grows into hundreds of MiB held for nothing.
-    """
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
 
 
 @dataclass(frozen=True)

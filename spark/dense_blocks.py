@@ -48,7 +48,9 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from ringscope.common.memory import release_memory
 from ringscope.detection.dense_blocks import (
     DETECTOR, BATCH_PEEL_ROUNDS, DenseBlockParams, View, view_names, batch_peel_bound, densest_density,
     densest_in_core, edge_weights, merged_findings, merged_windows, null_density, permute_window, prune_core,
@@ -139,7 +141,11 @@ def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_
                 return []
             rows, cols = spark_core(view.weighted(view.edges.where("shared")), params.density_margin * g0,
                                     driver_edges)
+            stages.done(f"{view.name} view: a core of {len(rows):,} accounts and {len(cols):,} columns at "
+                        f"{params.density_margin:g} x g0", len(rows) + len(cols))
             fetched = FetchedView.around(view, rows, cols)
+            stages.done(f"{view.name} view: the core's accounts' and columns' edges taken to the driver",
+                        len(fetched.acc))
             where = f"a core of {len(rows):,} accounts and {len(cols):,} columns"
         found = view_findings(fetched, fetched.tables, vi, g0, params)
         stages.done(f"{view.name} view: blocks found in {where} ({fetched.fetches} fetches, "
@@ -316,6 +322,7 @@ def copy_density(view: SparkView, copy: int, params: DenseBlockParams, max_edges
                                      n_edges), n_edges
     finally:
         weighted.unpersist()
+        release_memory()  # a copy taken whole: GiBs the next copy and the search need back
 
 
 def _copy_weight_batches(batches):
@@ -485,7 +492,12 @@ def spark_core(weighted, level: float, driver_edges: int) -> tuple[np.ndarray, n
 class FetchedView(View):
     """A ``View`` holding the edges of some accounts and columns, fetching every edge of more of them
     from Spark when the search asks (``ensure``). ``tables`` holds the comments of the edges held
-    (``cid``, ``t``) and id lookups for the accounts and notes named (``acc``, ``note``)."""
+    (``cid``: their ids, ``t``) and id lookups for the accounts and notes named (``acc``, ``note``).
+
+    What it holds is kept compact, because at 10 M accounts a view's core holds tens of millions of
+    comments: per comment four integers (account, column, code, time) and its id in one Arrow string
+    array; the edge's attributes once per edge, not per comment (the pandas frame of every column per
+    comment with Python strings held ~550 bytes a comment and ran the driver out of memory at 10 M)."""
 
     @classmethod
     def _empty(cls, spark_view: SparkView) -> "FetchedView":
@@ -494,12 +506,15 @@ class FetchedView(View):
                    np.zeros(1, np.int64), empty, empty, empty, np.empty(0), np.empty(0), np.empty(0, bool))
         view.spark_view = spark_view
         view.held = {"acc": np.zeros(spark_view.n_acc, bool), "col": np.zeros(spark_view.n_col, bool)}
-        view.rows_of_edges = pd.DataFrame()
+        view.rows = {name: np.empty(0, np.int64) for name in _ROW_COLUMNS}
+        view.comment_ids = pa.array([], pa.large_string())
+        view.attrs = {name: np.empty(0, dtype) for name, dtype in _EDGE_ATTRIBUTES.items()}
+        view.attr_keys = np.empty(0, np.int64)
         view.fetches = 0
         view.held_cid = np.zeros(0, bool)
         view.held_cols, view.held_col_notes = np.empty(0, np.int64), np.empty(0, np.int64)
         view.tables = {"acc": _IdLookup(spark_view, "acc"), "note": _IdLookup(spark_view, "note"),
-                       "cid": np.empty(0, object), "t": np.empty(0, np.int64)}
+                       "cid": _CommentIds(view.comment_ids), "t": np.empty(0, np.int64)}
         return view
 
     @classmethod
@@ -512,7 +527,7 @@ class FetchedView(View):
         view.held["col"][:] = True
         view.row_deg = np.bincount(view.acc, minlength=view.n_acc).astype(float)
         view.col_weight = np.zeros(view.n_col)
-        view.col_weight[view.col] = view.rows_of_edges["col_weight"].to_numpy(float)[view.edge_ptr[:-1]]
+        view.col_weight[view.col] = view.attrs["col_weight"][view._attr_at(view.acc, view.col)]
         return view
 
     @classmethod
@@ -542,45 +557,75 @@ class FetchedView(View):
 
         The rows held stay in (account, column, time, comment) order; a comment fetched again (its account
         held, now its column asked for) is recognised by its code ``cid``, not its id: integer sorts and
-        look-ups, where sorting and hashing millions of id strings took most of a fetch."""
-        rows = comments.select("acc", "col", "cid", "comment_id", "t").toPandas()
-        attrs = edges.select("acc", "col", "note", "stratum", "window", "expected", "col_weight", "weight",
-                             "shared").toPandas()
-        rows = _with_edge_attributes(rows, attrs, self.n_col)
-        cid = rows["cid"].to_numpy(np.int64)
+        look-ups, where sorting and hashing millions of id strings took most of a fetch. Each Arrow batch is
+        read straight into numpy (no pandas frame of Python strings in between)."""
+        fetched = comments.select(*_ROW_COLUMNS, "comment_id").toArrow()
+        cid = _int64(fetched, "cid")
         if len(cid) and cid.max() >= len(self.held_cid):
             grown = np.zeros(max(int(cid.max()) + 1, 2 * len(self.held_cid)), bool)
             grown[:len(self.held_cid)] = self.held_cid
             self.held_cid = grown
         # a comment once: a fetch brings each of its comments once (one side's semi join, one edge per
         # comment), but a later fetch brings again those of the edges between nodes of both sides
-        rows = rows[~self.held_cid[cid]]
-        self.held_cid[rows["cid"].to_numpy(np.int64)] = True
-        self.tables["acc"].fetch(rows["acc"].to_numpy(np.int64))
-        self.tables["note"].fetch(rows["note"].to_numpy(np.int64))
-        merged = pd.concat([self.rows_of_edges, rows], ignore_index=True) if len(self.rows_of_edges) else rows
+        fresh = ~self.held_cid[cid]
+        self.held_cid[cid] = True
+        new_rows = {name: _int64(fetched, name)[fresh] for name in _ROW_COLUMNS}
+        new_ids = fetched.column("comment_id").filter(pa.array(fresh)).cast(pa.large_string()).combine_chunks()
+        del fetched, cid
+        self.tables["acc"].fetch(new_rows["acc"])
+        self.tables["note"].fetch(self._take_attributes(edges.select("acc", "col", *_EDGE_ATTRIBUTES).toArrow()))
+        rows = {name: np.concatenate([self.rows[name], new_rows[name]]) for name in _ROW_COLUMNS}
         # cid is the comment id's rank among the sorted ids: the same order as the ids themselves
-        order = np.lexsort([merged[c].to_numpy(np.int64) for c in ("cid", "t", "col", "acc")])
-        self.rows_of_edges = merged.take(order).reset_index(drop=True)
+        order = np.lexsort([rows[c] for c in ("cid", "t", "col", "acc")])
+        self.rows = {name: values[order] for name, values in rows.items()}
+        ids = pa.concat_arrays([self.comment_ids, new_ids]) if len(self.comment_ids) else new_ids
+        self.comment_ids = ids.take(pa.array(order))
+        del rows, ids, new_rows, new_ids, order
         self._rebuild()
+        release_memory()
+
+    def _take_attributes(self, fetched) -> np.ndarray:
+        """Add the edges' attributes in ``fetched`` (an Arrow table), those held already skipped; kept
+        sorted by the edge's key (account x columns + column). Returns the notes of the edges added."""
+        keys = _int64(fetched, "acc") * self.n_col + _int64(fetched, "col")
+        fresh = _absent(self.attr_keys, keys)
+        keys = np.concatenate([self.attr_keys, keys[fresh]])
+        order = np.argsort(keys, kind="stable")
+        self.attr_keys = keys[order]
+        notes = np.empty(0, np.int64)
+        for name, dtype in _EDGE_ATTRIBUTES.items():
+            column = fetched.column(name).to_numpy().astype(dtype, copy=False)[fresh]
+            notes = column if name == "note" else notes
+            self.attrs[name] = np.concatenate([self.attrs[name], column])[order]
+        return notes
+
+    def _attr_at(self, acc: np.ndarray, col: np.ndarray) -> np.ndarray:
+        """Where the attributes of the edges (``acc``, ``col``) are; each must be held (an edge and its
+        comments come from the same semi join, so a comment without its edge is a bug, not data)."""
+        keys = acc * self.n_col + col
+        at = np.searchsorted(self.attr_keys, keys)
+        if len(keys) and (at.max() >= len(self.attr_keys) or (self.attr_keys[at] != keys).any()):
+            raise RuntimeError("dense_blocks on Spark: a comment was fetched without its edge's attributes")
+        return at
 
     def _rebuild(self) -> None:
-        r = self.rows_of_edges
-        acc, col = r["acc"].to_numpy(np.int64), r["col"].to_numpy(np.int64)
-        first = np.r_[True, (acc[1:] != acc[:-1]) | (col[1:] != col[:-1])] if len(r) else np.empty(0, bool)
+        acc, col = self.rows["acc"], self.rows["col"]
+        n = len(acc)
+        first = np.r_[True, (acc[1:] != acc[:-1]) | (col[1:] != col[:-1])] if n else np.empty(0, bool)
         at = np.flatnonzero(first)
         self.acc, self.col = acc[at], col[at]
-        self.stratum = r["stratum"].to_numpy(np.int64)[at]
-        self.window = r["window"].to_numpy(np.int64)[at]
-        self.expected = r["expected"].to_numpy(float)[at]
-        self.weight = r["weight"].to_numpy(float)[at]
-        self.shared = r["shared"].to_numpy(bool)[at]
-        self.edge_ptr = np.r_[at, len(r)].astype(np.int64)
-        self.edge_rows = np.arange(len(r), dtype=np.int64)
-        self.tables["cid"] = r["comment_id"].to_numpy(dtype=object)
-        self.tables["t"] = r["t"].to_numpy(np.int64)
+        where = self._attr_at(self.acc, self.col)
+        self.stratum = self.attrs["stratum"][where]
+        self.window = self.attrs["window"][where]
+        self.expected = self.attrs["expected"][where]
+        self.weight = self.attrs["weight"][where]
+        self.shared = self.attrs["shared"][where]
+        self.edge_ptr = np.r_[at, n].astype(np.int64)
+        self.edge_rows = np.arange(n, dtype=np.int64)
+        self.tables["cid"] = _CommentIds(self.comment_ids)
+        self.tables["t"] = self.rows["t"]
         self.held_cols, first_of = np.unique(self.col, return_index=True)
-        self.held_col_notes = r["note"].to_numpy(np.int64)[at][first_of]
+        self.held_col_notes = self.attrs["note"][where][first_of]
         self._by_side.clear()
 
     def window_sizes(self) -> np.ndarray:
@@ -594,21 +639,38 @@ class FetchedView(View):
         return self.held_col_notes[at]
 
 
-def _with_edge_attributes(rows: pd.DataFrame, attrs: pd.DataFrame, n_col: int) -> pd.DataFrame:
-    """``rows`` (comments: ``acc``, ``col``, ...) with the attributes of their edge from ``attrs`` (one row per
-    edge), rows without an edge dropped: an inner join on (acc, col), by binary search on one integer key
-    (pandas' merge on two columns hashes both sides: seconds per million rows). O((R + E) log E)."""
-    key = attrs["acc"].to_numpy(np.int64) * n_col + attrs["col"].to_numpy(np.int64)
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    wanted = rows["acc"].to_numpy(np.int64) * n_col + rows["col"].to_numpy(np.int64)
-    at = np.minimum(np.searchsorted(key, wanted), max(len(key) - 1, 0))
-    found = key[at] == wanted if len(key) else np.zeros(len(wanted), bool)
-    edge = order[at[found]]
-    out = rows[found].reset_index(drop=True)
-    for column in attrs.columns.drop(["acc", "col"]):
-        out[column] = attrs[column].to_numpy()[edge]
-    return out
+# The columns a FetchedView holds per comment, and per edge (with their types).
+_ROW_COLUMNS = ("acc", "col", "cid", "t")
+_EDGE_ATTRIBUTES = {"note": np.int64, "stratum": np.int64, "window": np.int64, "expected": float,
+                    "col_weight": float, "weight": float, "shared": bool}
+
+
+def _int64(table, name: str) -> np.ndarray:
+    """An Arrow table's integer column as one numpy array."""
+    return table.column(name).to_numpy().astype(np.int64, copy=False)
+
+
+def _absent(held: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which of ``keys`` are not in the sorted ``held``."""
+    if not len(held):
+        return np.ones(len(keys), bool)
+    at = np.minimum(np.searchsorted(held, keys), len(held) - 1)
+    return held[at] != keys
+
+
+class _CommentIds:
+    """``ids[rows]``: the comment ids of the rows a ``FetchedView`` holds (an object array, as the local
+    engine's table), read from its Arrow array only for the rows a finding cites."""
+
+    def __init__(self, ids) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        return np.array(self.ids.take(pa.array(rows)).to_pylist(), dtype=object)
 
 
 class _IdLookup:
