@@ -1,29 +1,47 @@
-"""Accounts run by a program, with no human in the loop: activity too regular, and no rest.
+"""Accounts run by a program, with no human in the loop: activity too regular, and no sign of a person.
 
 The platform bans accounts fully managed by AI with no human participation. What the graph shows of them is
-their clock: a program posts and comments on a schedule (every 37 minutes, give or take two), day and night,
-day after day; people are bursty (a dozen comments in ten minutes, then nothing for hours) and sleep. An account
-is judged on its longest stretch of activity (cut at silences of ``silence_days``), by two tests, each against a
-stated null model of a human account, and it must fail both:
+their clock, their words and their client: a program posts and comments on a schedule (every 37 minutes, give
+or take two), fills the same sentences with other words, and posts through an API; people are bursty (a dozen
+comments in ten minutes, then nothing for hours), sleep, write each comment anew and use the app. An account is
+judged on its longest stretch of activity (cut at silences of ``silence_days``), by tests each against a stated
+null model of a human account. It must fail the first and at least one of the others:
 
-* **Regularity.** Under the null, the gaps between an account's events are at least as irregular as a Poisson
+* **Regularity.** Under the null, the gaps between an account's events while it is active (gaps shorter than
+  ``rest_hours``: a program paused at night is as regular by day) are at least as irregular as a Poisson
   process's (exponential gaps, coefficient of variation 1; people are burstier, CV > 1: Barabási, "The origin of
   bursts and heavy tails in human dynamics", Nature 2005). The sample CV of ``n`` exponential gaps is about
   normal with mean 1 and standard deviation ``1/sqrt(n)``, so an observed CV ``c`` has
   ``p = P(Z >= (1 - c) sqrt(n))``.
 * **Rest.** Under the null, a person rests (a gap of at least ``rest_hours``, 5) on a day with probability at
   least ``rest_share`` (0.95: people sleep); over ``D`` days spanned, ``r`` rests or fewer have the binomial tail
-  ``p = P(Binomial(D, rest_share) <= r)``. A brand account on a scheduler posts regularly by day and rests at
-  night: it fails the first test and passes the second (issue #13's scheduled posters are not flagged).
+  ``p = P(Binomial(D, rest_share) <= r)``.
+* **Generated text.** A generator fills one skeleton with other words, so most of an account's texts have a
+  near-duplicate among its own (character ``shingle``-grams, Jaccard >= ``text_similarity``: the share of
+  structure two slot-filled sentences keep); under the null each of a person's ``n`` judged texts has one with
+  probability at most ``text_null`` (0.3: the platform's own line for copied content, >= 30 % repetition), and
+  ``k`` such texts or more have ``p = P(Binomial(n, text_null) >= k)``.
+* **API client.** Where the input names the client (``client``, ``posted_via``), under the null a person posts
+  through an API client (a name holding one of ``api_markers``) with probability at most ``api_null`` (0.05);
+  ``k`` of ``n`` events or more: ``P(Binomial(n, api_null) >= k)``.
 
-The evidence is the smaller surprise of the two (``-log10 p``; P(both) <= min(p1, p2) whatever their dependence,
-so the smaller surprise is a lower bound of the joint one: both must be unlikely), corrected for the accounts
-tested and mapped to [0, 1] as every calibrated detector's (``calibration.calibrated``). Accounts that fail both
-and share a schedule (median gap within ``period_tolerance`` of each other) form one cluster: one operator runs
-them (an account alone is a finding of one member).
+The two nulls are stated, as ``rest_share`` is, not estimated from the accounts tested: those are the few
+busiest accounts of the platform, and programs can be most of them (at 10k simulated accounts, 3 of the 3 with
+enough texts). ``benchmarks/results/detection_simulated.md`` shows the honest accounts' shares against them.
 
-Reasons cite the schedule ("an event every 37 ± 2 min over 9.1 days, 0 rests of 5 hours or more") and a sample
-of the events. Time O(E log E) for E events (sorting each account's times), O(A log A) to group A accounts.
+A brand or news account on a scheduler is regular by day and rests at night, writes each post anew through the
+app: it fails the first test only and is not a finding (issue #13's scheduled posters, issue #15's look-alikes).
+The evidence is ``min(s_regular, s_sign)`` (``-log10 p`` surprises), ``s_sign`` the largest surprise of the
+``m`` other tests an account could be given (rest always; text with ``min_texts`` judged texts; client where
+named) less ``log10 m``: P(min of m p-values <= x) <= m x, and P(both) <= either, whatever their dependence
+(Bonferroni), so it is a lower bound of the joint surprise. It is corrected for the accounts tested and mapped to [0, 1] as every
+calibrated detector's (``calibration.calibrated``). Accounts that fail and share a schedule (median gap within
+``period_tolerance`` of each other) form one cluster: one operator runs them (an account alone is a finding of
+one member).
+
+Reasons cite the schedule ("an event every 37 ± 2 min over 9.1 days, 0 rests of 5 hours or more"), the texts
+and the client, and a sample of the events. Time O(E log E) for E events (sorting each account's times) plus
+O(m^2) per account for its ``m <= max_texts`` texts compared, O(A log A) to group A accounts.
 """
 
 from __future__ import annotations
@@ -36,12 +54,16 @@ import pandas as pd
 from scipy.stats import binom, norm
 
 from ringscope.detection.calibration import calibrated
+from ringscope.detection.comment_text import normalize_text
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc_epoch
+from ringscope.detection.params import as_names, policy_field
 
 DETECTOR = "automated_accounts"
-EVENT_COLUMNS = ["account_id", "kind", "item_id", "at"]  # at: seconds since the epoch
+# at: seconds since the epoch; text: the note's title and body or the comment's text; client: its client and the
+# way it was posted, joined ("" where the input has neither)
+EVENT_COLUMNS = ["account_id", "kind", "item_id", "at", "text", "client"]
 CADENCE_COLUMNS = ["account_id", "events", "days", "median_gap", "gap_spread", "cv", "rests", "regular_surprise",
-                   "rest_surprise", "first", "last"]
+                   "rest_surprise", "texts", "self_copied", "clients", "api_events", "first", "last"]
 _LN10 = math.log(10)
 
 
@@ -52,7 +74,11 @@ class AutomatedAccountParams:
     included, are one stretch); ``min_events``: events (notes and comments) the stretch needs to be judged;
     ``min_days``: days it must span; ``rest_hours``: the shortest gap that counts as rest; ``rest_share``: the null's least share of
     days a person rests; ``period_tolerance``: relative difference of median gaps within which accounts share a
-    schedule; ``max_evidence``: item ids cited per account."""
+    schedule; ``max_evidence``: item ids cited per account. Text: texts of at least ``min_text_chars``
+    normalised characters are judged, the last ``max_texts`` of the stretch compared, an account needs
+    ``min_texts`` judged; ``shingle`` and ``text_similarity`` define a near-duplicate; ``text_null`` is the
+    null's share of a person's texts with a near-duplicate of their own. Client: ``api_markers`` (any case) name
+    an API client; ``api_null`` the null's share of a person's events through one."""
 
     min_events: int = 60
     min_days: float = 5.0
@@ -61,25 +87,52 @@ class AutomatedAccountParams:
     rest_share: float = 0.95
     period_tolerance: float = 0.05
     max_evidence: int = 20
+    min_text_chars: int = 15
+    max_texts: int = 300
+    min_texts: int = 20
+    shingle: int = 3
+    text_similarity: float = 0.5
+    text_null: float = 0.3
+    api_markers: frozenset[str] = policy_field(frozenset({"api", "sdk", "bot", "script", "automation"}), as_names,
+                                               "list of names (parts of an API client's name, any case)")
+    api_null: float = 0.05
 
 
 def activity_events(notes: pd.DataFrame | None, comments: pd.DataFrame | None) -> pd.DataFrame:
-    """Notes and comments as events ``account_id, kind, item_id, at`` (seconds since the epoch), sorted by
-    account, time and id; rows without a time are left out. O(E log E)."""
+    """Notes and comments as events ``account_id, kind, item_id, at, text, client`` (``at`` in seconds since the
+    epoch; ``text`` a note's title and body, a comment's text; ``client`` its ``client`` and ``posted_via``
+    joined by a space, "" where absent), sorted by account, time and id; rows without a time are left out.
+    O(E log E)."""
     parts = []
-    for frame, kind, id_col, time_col in ((notes, "note", "note_id", "posted_at"),
-                                          (comments, "comment", "comment_id", "created_at")):
+    for frame, kind, id_col, time_col, text_cols in ((notes, "note", "note_id", "posted_at", ("title", "text")),
+                                                     (comments, "comment", "comment_id", "created_at", ("text",))):
         if frame is None or frame.empty or time_col not in frame:
             continue
         at = pd.to_datetime(frame[time_col], utc=True, errors="coerce")
         keep = at.notna().to_numpy()
         seconds = at[keep].to_numpy(dtype="datetime64[ns]").astype(np.int64) / 1e9
         parts.append(pd.DataFrame({"account_id": frame["account_id"].astype(str).to_numpy()[keep], "kind": kind,
-                                   "item_id": frame[id_col].astype(str).to_numpy()[keep], "at": seconds}))
+                                   "item_id": frame[id_col].astype(str).to_numpy()[keep], "at": seconds,
+                                   "text": _joined(frame, text_cols)[keep], "client": _joined(frame, CLIENT_COLUMNS)[keep]}))
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object if c != "at" else float) for c in EVENT_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "at" else object) for c in EVENT_COLUMNS})
     events = pd.concat(parts, ignore_index=True)
     return events.sort_values(["account_id", "at", "item_id"], kind="mergesort").reset_index(drop=True)
+
+
+#: the input's columns that name how an item was posted (issue #15: app version or API client, and the way)
+CLIENT_COLUMNS = ("client", "posted_via")
+
+
+def _joined(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    """The ``columns`` of ``frame`` that it has, as text joined by a space per row ("" for none). O(n)."""
+    present = [c for c in columns if c in frame]
+    if not present:
+        return np.full(len(frame), "", dtype=object)
+    out = frame[present[0]].fillna("").astype(str)
+    for c in present[1:]:
+        out = (out + " " + frame[c].fillna("").astype(str)).str.strip()
+    return out.to_numpy(dtype=object)
 
 
 def regularity_surprise(cv: float, gaps: int) -> float:
@@ -100,33 +153,40 @@ def rest_surprise(rests: int, days: float, rest_share: float) -> float:
     return max(0.0, -float(binom.logcdf(min(rests, whole), whole, rest_share)) / _LN10)
 
 
-def longest_stretch(t: np.ndarray, silence: float) -> np.ndarray:
-    """The times of the stretch with the most events (the earliest of equals), stretches cut where a gap is at
-    least ``silence``. O(n)."""
+def longest_stretch(t: np.ndarray, silence: float) -> tuple[int, int]:
+    """``(start, end)``: the slice of ``t`` holding the stretch with the most events (the earliest of equals),
+    stretches cut where a gap is at least ``silence``. O(n)."""
     cuts = np.flatnonzero(np.diff(t) >= silence) + 1
     if not len(cuts):
-        return t
+        return 0, len(t)
     bounds = np.r_[0, cuts, len(t)]
     best = int(np.argmax(np.diff(bounds)))
-    return t[bounds[best]:bounds[best + 1]]
+    return int(bounds[best]), int(bounds[best + 1])
 
 
 def cadences(events: pd.DataFrame, params: AutomatedAccountParams = AutomatedAccountParams()) -> pd.DataFrame:
     """Per account whose longest stretch (``longest_stretch``) has at least ``min_events`` events over at least
     ``min_days`` days: the stretch's events, days spanned, median gap and the spread (median absolute deviation)
-    of its gaps in seconds, the CV of its gaps, its rests, the two surprises, and its first and last time. Events must be sorted by account and time (``activity_events``). O(E)."""
+    of its gaps in seconds, the CV of its active gaps (shorter than ``rest_hours``), its rests, the two cadence
+    surprises, its judged texts and how many have a near-duplicate among them (``self_copied_texts``), its events
+    with a client named and those through an API client, and its first and last time. Events must be sorted by
+    account and time (``activity_events``; ``text`` and ``client`` may be missing). O(E + A m^2)."""
     if events.empty:
         return pd.DataFrame({c: pd.Series(dtype=object if c == "account_id" else float) for c in CADENCE_COLUMNS})
     accounts = events["account_id"].to_numpy(dtype=object)
     at = events["at"].to_numpy(dtype=float)
+    texts = events["text"].to_numpy(dtype=object) if "text" in events else None
+    clients = events["client"].to_numpy(dtype=object) if "client" in events else None
     starts = np.flatnonzero(np.r_[True, accounts[1:] != accounts[:-1]])
     ends = np.r_[starts[1:], len(at)]
     rest = params.rest_hours * 3600.0
+    markers = tuple(sorted(m.lower() for m in params.api_markers))
     rows = []
     for lo, hi in zip(starts, ends):
         if hi - lo < params.min_events:
             continue
-        t = longest_stretch(at[lo:hi], params.silence_days * 86400.0)
+        a, b = longest_stretch(at[lo:hi], params.silence_days * 86400.0)
+        t = at[lo + a:lo + b]
         n = len(t)
         if n < params.min_events:
             continue
@@ -134,14 +194,56 @@ def cadences(events: pd.DataFrame, params: AutomatedAccountParams = AutomatedAcc
         if days < params.min_days:
             continue
         gaps = np.diff(t)
-        mean = float(gaps.mean())
-        cv = float(gaps.std() / mean) if mean > 0 else 0.0
+        active = gaps[gaps < rest]
+        mean = float(active.mean()) if len(active) else 0.0
+        cv = float(active.std() / mean) if mean > 0 else 0.0
         median = float(np.median(gaps))
         spread = float(np.median(np.abs(gaps - median)))
         rests = int((gaps >= rest).sum())
-        rows.append((accounts[lo], n, days, median, spread, cv, rests, regularity_surprise(cv, len(gaps)),
-                     rest_surprise(rests, days, params.rest_share), t[0], t[-1]))
+        judged, copied = (0, 0) if texts is None else self_copied_texts(texts[lo + a:lo + b], params)
+        named, api = (0, 0) if clients is None else api_events(clients[lo + a:lo + b], markers)
+        rows.append((accounts[lo], n, days, median, spread, cv, rests, regularity_surprise(cv, len(active)),
+                     rest_surprise(rests, days, params.rest_share), judged, copied, named, api, t[0], t[-1]))
     return pd.DataFrame(rows, columns=CADENCE_COLUMNS)
+
+
+def self_copied_texts(texts: np.ndarray, params: AutomatedAccountParams) -> tuple[int, int]:
+    """``(judged, copied)``: of the last ``max_texts`` texts, those of at least ``min_text_chars`` normalised
+    characters, and how many of them have a near-duplicate among the others (character ``shingle``-gram sets,
+    Jaccard >= ``text_similarity``). Sparse products over the shingles: O(m^2) for m texts."""
+    from scipy import sparse
+
+    norm = [normalize_text(x) for x in texts[-params.max_texts:] if isinstance(x, str) and x]
+    norm = [x for x in norm if len(x) >= params.min_text_chars]
+    m = len(norm)
+    if m < 2:
+        return m, 0
+    k = params.shingle
+    vocab: dict[str, int] = {}
+    indices, indptr = [], [0]
+    for x in norm:
+        grams = {vocab.setdefault(x[i:i + k], len(vocab)) for i in range(len(x) - k + 1)}
+        indices.extend(grams)
+        indptr.append(len(indices))
+    X = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(m, len(vocab)))
+    sizes = np.diff(indptr).astype(float)
+    inter = (X @ X.T).tocoo()
+    off = inter.row != inter.col
+    r, c, both = inter.row[off], inter.col[off], inter.data[off]
+    near = both >= params.text_similarity * (sizes[r] + sizes[c] - both)
+    return m, int(len(np.unique(r[near])))
+
+
+def api_events(clients: np.ndarray, markers: tuple[str, ...]) -> tuple[int, int]:
+    """``(named, api)``: events whose client is named, and those whose name holds one of ``markers`` (lower
+    case). O(n)."""
+    named = api = 0
+    for x in clients:
+        if isinstance(x, str) and x:
+            named += 1
+            low = x.lower()
+            api += any(m in low for m in markers)
+    return named, api
 
 
 def schedule_groups(median_gaps: np.ndarray, tolerance: float) -> np.ndarray:
@@ -161,13 +263,33 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 2 * 3600 else f"{seconds / 3600:.1f} h"
 
 
-def scored(c: pd.DataFrame) -> pd.DataFrame:
-    """The accounts of ``cadences`` with evidence: ``surprise`` (the smaller of the two) and ``score`` (calibrated
-    among all the accounts tested), those above 0 only. O(A)."""
+def binomial_excess_surprise(k: int, n: int, p: float) -> float:
+    """``-log10 P(Binomial(n, p) >= k)``; 0 for ``k`` 0. O(1)."""
+    if k <= 0 or n <= 0:
+        return 0.0
+    return max(0.0, -float(binom.logsf(k - 1, n, p)) / _LN10)
+
+
+def scored(c: pd.DataFrame, params: AutomatedAccountParams = AutomatedAccountParams()) -> pd.DataFrame:
+    """The accounts of ``cadences`` with evidence: the text and client surprises (against the stated nulls),
+    ``surprise`` (see the module) and ``score`` (calibrated among all the accounts tested), those above 0 only.
+    O(A)."""
+    extra = {name: pd.Series(dtype=float) for name in ("text_surprise", "client_surprise", "surprise", "score")}
     if c.empty:
-        return c.assign(surprise=pd.Series(dtype=float), score=pd.Series(dtype=float))
+        return c.assign(**extra)
     tested = len(c)
-    c = c.assign(surprise=np.minimum(c["regular_surprise"], c["rest_surprise"]))
+    texts, copied = c["texts"].to_numpy(dtype=np.int64), c["self_copied"].to_numpy(dtype=np.int64)
+    named, api = c["clients"].to_numpy(dtype=np.int64), c["api_events"].to_numpy(dtype=np.int64)
+    c = c.assign(text_surprise=[binomial_excess_surprise(int(k), int(n), params.text_null)
+                                if n >= params.min_texts else 0.0 for k, n in zip(copied, texts)],
+                 client_surprise=[binomial_excess_surprise(int(k), int(n), params.api_null)
+                                  for k, n in zip(api, named)])
+    # the strongest sign among the m tests an account could be given (Bonferroni: P(min p <= x) <= m x)
+    measured = 1 + (texts >= params.min_texts) + (named > 0)
+    strongest = np.maximum.reduce([c[name].to_numpy(float) for name in ("rest_surprise", "text_surprise",
+                                                                       "client_surprise")])
+    not_human = np.maximum(0.0, strongest - np.log10(measured))
+    c["surprise"] = np.minimum(c["regular_surprise"].to_numpy(float), not_human)
     c["score"] = [round(calibrated(x, tested), 6) for x in c["surprise"]]
     return c[c["score"] > 0].reset_index(drop=True)
 
@@ -184,7 +306,7 @@ def detect_automated_accounts(events: pd.DataFrame,
     """Accounts whose cadence fails both tests (see the module), grouped by shared schedule. Sorted by score, then
     members. O(E + A log A)."""
     c = cadences(events, params)
-    flagged = scored(c)
+    flagged = scored(c, params)
     sample = first_events(events, set(flagged["account_id"]), params.max_evidence)
     return automated_findings(flagged, len(c), sample, params)
 
@@ -202,14 +324,23 @@ def automated_findings(flagged: pd.DataFrame, tested: int, sample: dict[str, lis
         scores = dict(zip(group["account_id"], group["score"].astype(float)))
         lines = []
         for r in group.sort_values("account_id").itertuples(index=False):
-            lines.append(f"{r.account_id}: an event every {_minutes(r.median_gap)} ± {_minutes(r.gap_spread)} "
-                         f"over {r.days:.1f} days ({r.events} events, gaps' CV {r.cv:.2f}, people's is 1 or more), "
-                         f"{r.rests} rests of {params.rest_hours:g} hours or more")
+            line = (f"{r.account_id}: an event every {_minutes(r.median_gap)} ± {_minutes(r.gap_spread)} "
+                    f"over {r.days:.1f} days ({r.events} events, active gaps' CV {r.cv:.2f}, people's is 1 or "
+                    f"more), {r.rests} rests of {params.rest_hours:g} hours or more")
+            if r.text_surprise >= 1:
+                line += (f", {r.self_copied} of its {r.texts} texts near-copies of its own (a person's: "
+                         f"{params.text_null:.0%} at most)")
+            if r.client_surprise >= 1:
+                line += f", {r.api_events} of {r.clients} events through an API client"
+            lines.append(line)
         shown = lines[:10] + ([f"... and {len(lines) - 10} more"] if len(lines) > 10 else [])
         who = "1 account runs" if len(members) == 1 else f"{len(members)} accounts run"
-        text = (f"{who} on a program's clock, day and night: " + "; ".join(shown) + ". By chance a person's "
-                f"cadence is this regular with p = 1e-{group['regular_surprise'].min():.1f} at most and rests this "
-                f"rarely with p = 1e-{group['rest_surprise'].min():.1f} at most, among {tested:,} accounts tested.")
+        signs = [name for name, col in (("no rest", "rest_surprise"), ("generated text", "text_surprise"),
+                                        ("an API client", "client_surprise")) if group[col].max() >= 1]
+        text = (f"{who} on a program's clock ({', '.join(signs) or 'no sign of a person'}): " + "; ".join(shown)
+                + f". By chance a person's cadence is this regular with p = 1e-{group['regular_surprise'].min():.1f} "
+                f"at most, and shows none of the signs of a person with p = 1e-{group['surprise'].min():.1f} at "
+                f"most, among {tested:,} accounts tested.")
         evidence = [Evidence("account", tuple(members[:params.max_evidence]))]
         cited = [x for a in members for x in sample.get(a, ())][:params.max_evidence]
         for kind in sorted({k for k, _ in cited}):

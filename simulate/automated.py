@@ -1,10 +1,17 @@
-"""Accounts run by a program (AI-managed, no human in the loop): what ``automated_accounts`` looks for.
+"""Accounts run by a program (AI-managed, no human in the loop): what ``automated_accounts`` looks for, and the
+people on a schedule it must leave alone.
 
-One bulk farm in eight (at least one) is handed to a program: 3 to 8 of its members comment around the clock on a
-shared schedule (one period of 30 to 120 minutes for the farm, each account at its own phase, jitter 2-6 % of the
-period), for 7 to 14 days somewhere in the activity year, on notes already posted, with generated praise (one skeleton,
-slots filled: "这篇关于{topic}的分享真的很有价值，{detail}让我受益匪浅，感谢博主的用心整理！"). Those members are
-labelled ``ai_operated`` in ``labels.role`` (``farm_type`` and ``farm_id`` stay their bulk farm's).
+One bulk farm in eight (at least one) is handed to a program: 3 to 8 of its members comment on a shared schedule
+(one period of 30 to 120 minutes for the farm, each account at its own phase, jitter 2-20 % of the period), for 7
+to 14 days somewhere in the activity year, on notes already posted, with generated praise (a few skeletons,
+slots filled: "这篇关于{topic}的分享真的很有价值，{detail}让我受益匪浅，感谢博主的用心整理！"). Half the programs
+are camouflaged: they take a night off (5-8 hours from 0-3 a.m. China time), so they rest as people do and are
+found by their words (and their client, where the input names it). Those members are labelled ``ai_operated`` in
+``labels.role`` (``farm_type`` and ``farm_id`` stay their bulk farm's).
+
+The look-alikes (issue #15): one organic account in 2,000 (at least one) becomes a scheduled poster, a news or
+brand account that comments every hour on the hour (± 2 minutes) from 8:00 to 21:00 China time for 14 to 30 days,
+each comment written anew (the platform's organic comment generator); role ``scheduled_poster``, honest.
 
 Drawn from a generator of its own (the seed and ``AUTOMATED_STREAM``) after the rest of the platform is made, and
 written after the platform's comments with ids numbered after theirs, so every other row of every file is
@@ -18,12 +25,15 @@ import math
 import numpy as np
 import pyarrow as pa
 
-from ringscope.simulate.clock import ACTIVITY_START, DAY, MINUTE, NOW
+from ringscope.simulate import text
+from ringscope.simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, TZ_OFFSET
 from ringscope.simulate.encode import ipv4_strings, iso_times
 from ringscope.simulate.world import ROLE, World
 
 AUTOMATED_STREAM = 1408
 FARM_SHARE = 1 / 8
+NIGHT_OFF_SHARE = 0.5  # of the programs
+SCHEDULED_SHARE = 1 / 2000  # of the organic accounts
 TOPICS = ("护肤", "穿搭", "旅行攻略", "美食探店", "家居收纳", "健身", "读书笔记", "数码测评", "育儿", "职场成长")
 DETAILS = ("对细节的讲解", "清晰的步骤", "真实的体验", "用心的排版", "专业的分析", "实用的建议", "中肯的评价")
 SKELETONS = (
@@ -54,14 +64,19 @@ def plant_automated(w: World, seed: int) -> None:
         k = int(min(farm.size, rng.integers(3, 9)))
         members = np.sort(rng.choice(np.arange(farm.start, farm.start + farm.size), k, replace=False))
         period = float(rng.uniform(30, 120)) * MINUTE
-        jitter = period * float(rng.uniform(0.02, 0.06))
+        jitter = period * float(rng.uniform(0.02, 0.2))
         days = float(rng.uniform(7, 14))
         start = int(rng.integers(max(ACTIVITY_START, int(sorted_posted[0]) + DAY), int(NOW - days * DAY)))
+        night = (float(rng.uniform(0, 3)) * HOUR, float(rng.uniform(5, 8)) * HOUR) if rng.random() < NIGHT_OFF_SHARE \
+            else None
         for account in members:
             n = int(days * DAY / period)
             t = (start + rng.uniform(0, period) + np.cumsum(rng.normal(period, jitter, n).clip(period / 2))).astype(
                 np.int64)
             t = t[t < NOW]
+            if night is not None:  # the night off, China time
+                into = (t + TZ_OFFSET) % DAY - night[0]
+                t = t[(into < 0) | (into >= night[1])]
             before = np.searchsorted(sorted_posted, t, side="left")  # notes posted before each comment
             t, before = t[before > 0], before[before > 0]
             notes.append(by_time[(rng.random(t.size) * before).astype(np.int64)])
@@ -72,10 +87,40 @@ def plant_automated(w: World, seed: int) -> None:
             detail = rng.integers(0, len(DETAILS), t.size)
             texts.extend(SKELETONS[s].format(t=TOPICS[a], d=DETAILS[b]) for s, a, b in zip(skeleton, topic, detail))
         w.A["role"][members] = ROLE["ai_operated"]
+    _plant_scheduled(w, rng, sorted_posted, by_time, accounts, notes, times, texts)
     if accounts:
         account, t = np.concatenate(accounts), np.concatenate(times)
         w.automated = {"account": account, "note": np.concatenate(notes), "t": t, "text": texts,
                        "device": _links_used(w, "device", rng, account, t), "ip": _links_used(w, "ip", rng, account, t)}
+
+
+def _plant_scheduled(w: World, rng: np.random.Generator, sorted_posted: np.ndarray, by_time: np.ndarray,
+                     accounts: list, notes: list, times: list, texts: list) -> None:
+    """The look-alikes (see the module): organic accounts commenting on the hour by day, each comment new."""
+    organic = w.A["role"] == ROLE["organic"]
+    # registered at least 40 days before the export's end, so a schedule of up to 30 days fits after it
+    eligible = np.flatnonzero(organic & (w.A["reg"] < NOW - 40 * DAY))
+    if not eligible.size:
+        return
+    posters = np.sort(rng.choice(eligible, min(eligible.size, math.ceil(organic.sum() * SCHEDULED_SHARE)),
+                                 replace=False))
+    last_day = (NOW + TZ_OFFSET) // DAY
+    for account in posters:
+        days = int(rng.integers(14, 31))
+        begin = max(ACTIVITY_START, int(sorted_posted[0]) + DAY, int(w.A["reg"][account]) + DAY)
+        first_day = (begin + TZ_OFFSET) // DAY + 1
+        day0 = int(rng.integers(first_day, max(first_day + 1, last_day - days)))
+        hours = np.arange(8, 22)
+        t = ((day0 + np.repeat(np.arange(days), hours.size)) * DAY - TZ_OFFSET + np.tile(hours, days) * HOUR
+             + rng.normal(0, 2 * MINUTE, days * hours.size)).astype(np.int64)
+        t = t[t < NOW]
+        before = np.searchsorted(sorted_posted, t, side="left")
+        t, before = t[before > 0], before[before > 0]
+        notes.append(by_time[(rng.random(t.size) * before).astype(np.int64)])
+        accounts.append(np.full(t.size, account, np.int64))
+        times.append(t)
+        texts.extend(text.organic_comments(rng, t.size, list(w.brand_names)).to_pylist())
+    w.A["role"][posters] = ROLE["scheduled_poster"]
 
 
 def _links_used(w: World, kind: str, rng: np.random.Generator, account: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -24,7 +24,8 @@ STATUSES = ("active", "limited", "muted", "suspended", "banned")
 STATUS = {s: i for i, s in enumerate(STATUSES)}
 
 FARM_TYPES = ("bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm")
-ORGANIC_ROLES = ("organic", "organic_shared_nat", "organic_family_device", "engagement_buyer", "declared_creator")
+ORGANIC_ROLES = ("organic", "organic_shared_nat", "organic_family_device", "engagement_buyer", "declared_creator",
+                 "scheduled_poster")
 # ai_operated: members of a bulk farm a program runs (simulate/automated.py); a fake role, not a farm type.
 ROLES = ORGANIC_ROLES + FARM_TYPES + ("ai_operated",)
 ROLE = {r: i for i, r in enumerate(ROLES)}

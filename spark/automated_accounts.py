@@ -2,7 +2,8 @@
 ``detection.automated_accounts.cadences``, over batches of whole accounts; the driver scores the (few) judged
 accounts, reads the first events of those with evidence, and makes the findings with the local functions.
 
-1. Events (Spark): notes and comments as ``account_id, kind, item_id, at`` (times as the lake has them).
+1. Events (Spark): notes and comments as ``account_id, kind, item_id, at, text, client`` (times as the lake
+   has them), of the accounts with at least ``min_events`` events (the others cannot be judged).
 2. Cadences (executors): the events are hashed on the account into batches of about ``EVENTS_PER_BATCH``
    events; a batch holds whole accounts, so ``cadences`` of a batch (its events typed and sorted as
    ``activity_events`` types and sorts them) are exactly those rows of the whole platform's. One row per judged
@@ -22,32 +23,42 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.automated_accounts import (
-    CADENCE_COLUMNS, EVENT_COLUMNS, AutomatedAccountParams, automated_findings, cadences, first_events, scored,
+    CADENCE_COLUMNS, CLIENT_COLUMNS, EVENT_COLUMNS, AutomatedAccountParams, automated_findings, cadences, first_events, scored,
 )
 from ringscope.detection.findings import ClusterFinding
 from ringscope.spark.source import PlatformSource, id_frame, utc_times
 
 EVENTS_PER_BATCH = 400_000
-CADENCE_SCHEMA = ("account_id string, events long, days double, median_gap double, gap_spread double, cv double, "
-                  "rests long, regular_surprise double, rest_surprise double, first double, last double")
+COUNT_COLUMNS = ("events", "rests", "texts", "self_copied", "clients", "api_events")
+CADENCE_SCHEMA = ", ".join(f"{name} {'string' if name == 'account_id' else 'long' if name in COUNT_COLUMNS else 'double'}"
+                           for name in CADENCE_COLUMNS)
 
 
 def activity_on_spark(source: PlatformSource):
-    """Notes and comments as ``account_id, kind, item_id, at`` (``at`` as the lake has it), rows without a time
-    left out; None when the lake has neither."""
+    """Notes and comments as ``account_id, kind, item_id, at, text, client`` (``at`` as the lake has it; ``text``
+    a note's title and body, a comment's text; ``client`` its client and the way it was posted, as
+    ``activity_events`` joins them), rows without a time left out; None when the lake has neither."""
     from pyspark.sql import functions as F
 
     parts = []
-    for kind, id_col, time_col, name in (("notes", "note_id", "posted_at", "note"),
-                                         ("comments", "comment_id", "created_at", "comment")):
-        frame = source.frame(kind, ["account_id", id_col, time_col])
+    for kind, id_col, time_col, name, text_cols in (("notes", "note_id", "posted_at", "note", ("title", "text")),
+                                                    ("comments", "comment_id", "created_at", "comment", ("text",))):
+        frame = source.frame(kind, ["account_id", id_col, time_col, *text_cols, *CLIENT_COLUMNS])
         if frame is not None:
             parts.append(frame.where(F.col(time_col).isNotNull()).select(
                 F.col("account_id").cast("string").alias("account_id"), F.lit(name).alias("kind"),
-                F.col(id_col).cast("string").alias("item_id"), F.col(time_col).cast("string").alias("at")))
+                F.col(id_col).cast("string").alias("item_id"), F.col(time_col).cast("string").alias("at"),
+                _joined(text_cols).alias("text"), _joined(CLIENT_COLUMNS).alias("client")))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
+
+
+def _joined(columns):
+    """The ``columns`` as text joined by a space, "" for none: ``activity_events``' ``_joined``."""
+    from pyspark.sql import functions as F
+
+    return F.trim(F.concat_ws(" ", *[F.coalesce(F.col(c).cast("string"), F.lit("")) for c in columns]))
 
 
 def typed_events(rows: pd.DataFrame) -> pd.DataFrame:
@@ -58,14 +69,16 @@ def typed_events(rows: pd.DataFrame) -> pd.DataFrame:
     seconds = at[keep].to_numpy(dtype="datetime64[ns]").astype(np.int64) / 1e9
     out = pd.DataFrame({"account_id": rows["account_id"].to_numpy(dtype=object)[keep],
                         "kind": rows["kind"].to_numpy(dtype=object)[keep],
-                        "item_id": rows["item_id"].to_numpy(dtype=object)[keep], "at": seconds})
+                        "item_id": rows["item_id"].to_numpy(dtype=object)[keep], "at": seconds,
+                        "text": rows["text"].fillna("").to_numpy(dtype=object)[keep],
+                        "client": rows["client"].fillna("").to_numpy(dtype=object)[keep]})
     return out.sort_values(["account_id", "at", "item_id"], kind="mergesort").reset_index(drop=True)[EVENT_COLUMNS]
 
 
 def _cadences_of_batch(params: AutomatedAccountParams):
     def batch_cadences(batch: pd.DataFrame) -> pd.DataFrame:
         c = cadences(typed_events(batch), params)
-        return c.astype({"events": np.int64, "rests": np.int64})[CADENCE_COLUMNS]
+        return c.astype({name: np.int64 for name in COUNT_COLUMNS})[CADENCE_COLUMNS]
     return batch_cadences
 
 
@@ -78,11 +91,14 @@ def detect_automated_accounts(source: PlatformSource, params: AutomatedAccountPa
     if events is None:
         return []
     count = events.count()
+    # only the accounts with enough events to be judged are sent to the batches, with their texts
+    busy = events.groupBy("account_id").count().where(F.col("count") >= params.min_events).select("account_id")
+    judged = events.join(busy, "account_id", "left_semi")
     batches = max(int(source.spark.conf.get("spark.sql.shuffle.partitions")), -(-count // EVENTS_PER_BATCH))
-    rows = (events.withColumn("bucket", F.pmod(F.hash("account_id"), F.lit(batches)))
+    rows = (judged.withColumn("bucket", F.pmod(F.hash("account_id"), F.lit(batches)))
             .groupBy("bucket").applyInPandas(_cadences_of_batch(params), CADENCE_SCHEMA)).toPandas()
     c = rows.sort_values("account_id").reset_index(drop=True)
-    flagged = scored(c)
+    flagged = scored(c, params)
     sample: dict[str, list[tuple[str, str]]] = {}
     if len(flagged):
         mine = events.join(F.broadcast(id_frame(source.spark, flagged["account_id"], "account_id")), "account_id")

@@ -1,5 +1,6 @@
-"""automated_accounts on plain frames: a program's clock is found, people (bursty, resting, scheduled by day)
-are not, accounts sharing a schedule are one cluster, and the two null models' tails."""
+"""automated_accounts on plain frames: a program's clock is found, with a night off too by its words or its
+client, people (bursty, resting, scheduled by day, a news account on a schedule) are not, accounts sharing a
+schedule are one cluster, and the null models' tails."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import pytest
 from scipy.stats import binom, norm
 
 from ringscope.detection.automated_accounts import (
-    AutomatedAccountParams, activity_events, cadences, detect_automated_accounts, regularity_surprise,
-    rest_surprise, schedule_groups,
+    AutomatedAccountParams, activity_events, api_events, binomial_excess_surprise, cadences,
+    detect_automated_accounts, regularity_surprise, rest_surprise, schedule_groups, self_copied_texts,
 )
 
 T0 = pd.Timestamp("2026-03-01", tz="Asia/Shanghai")
@@ -113,3 +114,87 @@ def test_a_program_switched_on_for_two_weeks_in_a_long_life_is_judged_on_those_w
     c = cadences(activity_events(None, comments_of({"x": life}))).set_index("account_id")
     assert c.loc["x", "days"] < 15 and c.loc["x", "cv"] < 0.1 and c.loc["x", "rests"] == 0
     assert detect_automated_accounts(activity_events(None, comments_of({"x": life})))
+
+
+# --------------------------------------------------------------------------- camouflage: a night off, its words, its client
+
+SKELETONS = ("这篇关于{t}的分享真的很有价值，{d}让我受益匪浅，感谢博主的用心整理！",
+             "看完这篇{t}笔记，我觉得{d}特别好，非常实用，已收藏，期待更多优质内容。")
+TOPICS = ("护肤", "穿搭", "旅行攻略", "美食探店", "家居收纳", "健身")
+DETAILS = ("对细节的讲解", "清晰的步骤", "真实的体验", "专业的分析")
+
+
+def with_night_off(times: np.ndarray, start_hour: float = 1, hours: float = 7) -> np.ndarray:
+    """``times`` without those between ``start_hour`` and ``start_hour + hours`` of each day."""
+    hour = (times % DAY) / 3600
+    return times[~((hour >= start_hour) & (hour < start_hour + hours))]
+
+
+def generated(rng, n: int) -> list[str]:
+    return [SKELETONS[rng.integers(2)].format(t=TOPICS[rng.integers(6)], d=DETAILS[rng.integers(4)]) for _ in range(n)]
+
+
+def written(rng, n: int) -> list[str]:
+    """A person's comments: each its own (random characters from a large pool, of varied length)."""
+    pool = np.array(list("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严"))
+    return ["".join(rng.choice(pool, rng.integers(20, 60))) for _ in range(n)]
+
+
+def comments_with(series: dict[str, tuple[np.ndarray, list[str] | None, str | None]]) -> pd.DataFrame:
+    rows = [(f"{a}-c{i}", a, T0 + pd.Timedelta(seconds=float(s)), texts[i] if texts else None, client)
+            for a, (times, texts, client) in series.items() for i, s in enumerate(times)]
+    return pd.DataFrame(rows, columns=["comment_id", "account_id", "created_at", "text", "client"])
+
+
+def camouflaged_platform() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    series = {}
+    for i in range(3):  # one operator: a night off at 1-8, jitter 15 %, generated praise through the app
+        t = with_night_off(bot(rng, 40, 6, 20))
+        series[f"op-{i}"] = (t, generated(rng, len(t)), "xhs-android/8.12")
+    t = with_night_off(bot(rng, 90, 10, 20))
+    series["api"] = (t, written(rng, len(t)), "openapi-client/2.1")  # its own words, but posted through an API
+    for i in range(20):
+        t = person(rng, 30, 40)
+        series[f"human{i}"] = (t, written(rng, len(t)), "xhs-ios/8.12")
+    # organic look-alikes: a news account on a schedule by day, each post written anew, from the app
+    t = np.array([d * DAY + h * 3600 + rng.normal(0, 60) for d in range(30) for h in range(8, 22)])
+    series["news"] = (t, written(rng, len(t)), "xhs-web/3.0")
+    return activity_events(None, comments_with(series))
+
+
+def test_a_program_with_a_night_off_is_found_by_its_words_or_its_client_and_a_news_schedule_is_not():
+    events = camouflaged_platform()
+    c = cadences(events).set_index("account_id")
+    assert (c.loc[["op-0", "op-1", "op-2", "api", "news"], "rests"] >= 19).all()  # every one rests at night
+    assert c.loc["news", "regular_surprise"] > 10  # the news account is as regular by day as a program
+    found = detect_automated_accounts(events)
+    members = {m for f in found for m in f.members}
+    assert members == {"op-0", "op-1", "op-2", "api"}
+    op = next(f for f in found if "op-0" in f.members)
+    assert op.members == ("op-0", "op-1", "op-2")
+    assert "generated text" in op.reasons[0].text and "near-copies of its own" in op.reasons[0].text
+    api = next(f for f in found if "api" in f.members)
+    assert "an API client" in api.reasons[0].text and "through an API client" in api.reasons[0].text
+
+
+def test_self_copied_texts_counts_slot_filled_sentences_and_not_a_persons_words():
+    rng = np.random.default_rng(2)
+    params = AutomatedAccountParams()
+    judged, copied = self_copied_texts(np.array(generated(rng, 50), dtype=object), params)
+    assert judged == 50 and copied == 50
+    judged, copied = self_copied_texts(np.array(written(rng, 50) + ["短", None, ""], dtype=object), params)
+    assert judged == 50 and copied == 0
+    assert self_copied_texts(np.array(["同一句话同一句话同一句话同一句话"] * 2 + ["太短"], dtype=object), params) == (2, 2)
+
+
+def test_the_binomial_tail_of_copied_texts_and_api_events():
+    assert binomial_excess_surprise(0, 10, 0.1) == 0.0
+    assert binomial_excess_surprise(10, 10, 0.1) == pytest.approx(10.0)
+    assert binomial_excess_surprise(3, 10, 0.1) == pytest.approx(-math.log10(binom.sf(2, 10, 0.1)))
+
+
+def test_api_events_reads_the_client_and_the_way_it_was_posted():
+    markers = ("api", "bot")
+    assert api_events(np.array(["xhs-ios/8.1", "OpenAPI/2 ", "", None, "app TelegramBot"], dtype=object),
+                      markers) == (3, 2)

@@ -25,13 +25,15 @@ BEFORE_STREAMING = {
     "brands.csv": "c096b82e67a5b6bc",
     # A program runs one bulk farm in eight (simulate/automated.py, a generator of its own): its comments are
     # rows after the others, and labels give those accounts the role ai_operated; every other row is unchanged.
-    # Before: comments 258b9a2a6ff94994, labels 558f3c52a427d748.
-    "comments.csv": "135e82f4ba781891",
+    # Before: comments 258b9a2a6ff94994, labels 558f3c52a427d748. Then half the programs took a night off, jitter
+    # widened to 2-20 %, and one organic account in 2,000 became a scheduled poster (honest look-alike; its hourly
+    # comments are rows after the others too): before that, comments 135e82f4ba781891, labels 3c79ffa35e913e9d.
+    "comments.csv": "6220f1cbb49d1b0c",
     "devices.csv": "91ccc87420ab6d20",
     "follows.csv": "a604835e0225dea1",
     "intermediaries.csv": "828af132f977e1d6",
     "intermediary_accounts.csv": "d36d825abbc36f00",
-    "labels.csv": "3c79ffa35e913e9d",
+    "labels.csv": "81a7e6be552b3249",
     "likes.csv": "edf349690196fd5b",
     # Notes gained their body text and topics (extension columns) and engagement farms' copied notes (extra
     # rows after the others), all drawn from a generator of their own (simulate/bodies.py): every other file
