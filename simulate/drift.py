@@ -4,10 +4,13 @@ Comment rings (控评) hire real accounts to mix in with their own: old, ordinar
 addresses, a normal profile and a human rhythm, who for a few weeks comment on the ring's notes with the ring, for
 pay, then go back to being what they were. Half the comment rings (at least one) hire two crews:
 
-* a crew that **returns**: 3 to 6 accounts, for a stretch of 21 to 42 days somewhere between three months into
+* a crew that **returns**: 3 to 6 accounts, for a stretch of 21 to 42 days starting between three months into
   the activity year and four months before its end;
 * a crew that **stays**: 2 to 4 accounts that drift in late (a start 21 to 56 days before the export's "now") and
   are still at it when the export is made.
+
+A ring hires only once three of its own accounts exist (a day after the third registered): a ring registered too
+late for a stretch hires no crew of that kind.
 
 During a crew's stretch the ring descends on notes (its brands' notes and popular notes posted in the stretch, about
 one every one to two days): on each, 2 to 5 of the ring's own members and the crew members who take that job (each
@@ -67,15 +70,22 @@ def plant_drift(w: World, seed: int) -> None:
     truth: dict[str, list] = {k: [] for k in ("account", "farm", "kind", "start", "end")}
     for i in picked:
         ring = rings[int(i)]
+        # the ring hires once it has a few accounts of its own to work beside the hired ones
+        ready = int(np.sort(w.A["reg"][ring.members])[min(2, ring.size - 1)]) + DAY
         for kind in KINDS:
             if kind == "returned":
                 size = int(rng.integers(3, 7))
-                start = int(rng.integers(ACTIVITY_START + 90 * DAY, NOW - 120 * DAY))
+                lo, hi = max(ACTIVITY_START + 90 * DAY, ready), NOW - 120 * DAY
+                start = int(rng.integers(lo, hi)) if lo < hi else -1
                 end = start + int(rng.integers(21, 43)) * DAY
+                if start < 0:  # too young a ring to have hired anyone and let them go again
+                    continue
             else:
                 size = int(rng.integers(2, 5))
-                start = NOW - int(rng.integers(21, 57)) * DAY
+                start = max(NOW - int(rng.integers(21, 57)) * DAY, ready)
                 end = NOW
+                if start > NOW - 21 * DAY:
+                    continue
             free = np.setdiff1d(pool, np.fromiter(taken, np.int64, len(taken)), assume_unique=True)
             if free.size < size:
                 return _finish(w, rng, comments, truth)
@@ -104,12 +114,16 @@ def _crew_jobs(w: World, rng: np.random.Generator, ring, crew: np.ndarray, start
     lo = np.maximum(posted[notes] + MINUTE, start)
     t0 = lo + rng.lognormal(math.log(1.5 * HOUR), 0.8, notes.size).astype(np.int64)
     t0 = with_rhythm(rng, np.minimum(t0, end - HOUR), lo, end - HOUR, OFFICE_HOURS)
-    members = ring.members[reg[ring.members] < start]
+    members = ring.members
     share = rng.uniform(0.3, 0.9, crew.size)  # how many of the ring's jobs each hired account takes
+    takes = rng.random((notes.size, crew.size)) < share
+    for c in np.flatnonzero(takes.sum(axis=0) < 2):  # every hired account takes two jobs at least
+        takes[rng.choice(notes.size, min(2, notes.size), replace=False), c] = True
     accounts, note_of, times, hired = [], [], [], []
     for j in range(notes.size):
-        k = min(members.size, int(rng.integers(2, 6)))
-        who = np.r_[rng.choice(members, k, replace=False) if k else members[:0], crew[rng.random(crew.size) < share]]
+        ready = members[reg[members] < t0[j] - HOUR]
+        k = min(ready.size, int(rng.integers(2, 6)))
+        who = np.r_[rng.choice(ready, k, replace=False) if k else ready[:0], crew[takes[j]]]
         span = rng.uniform(3, 20) * MINUTE
         t = t0[j] + (rng.random(who.size) * span).astype(np.int64)
         keep = (t < min(end, NOW)) & (t > reg[who] + MINUTE)

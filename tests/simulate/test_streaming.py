@@ -26,7 +26,11 @@ BEFORE_STREAMING = {
     # A program runs one bulk farm in eight (simulate/automated.py, a generator of its own): its comments are
     # rows after the others, and labels give those accounts the role ai_operated; every other row is unchanged.
     # Before: comments 258b9a2a6ff94994, labels 558f3c52a427d748.
-    "comments.csv": "135e82f4ba781891",
+    # Comment rings hire honest accounts for a stretch (simulate/drift.py, a generator of its own): their comments
+    # are rows after all the others (the file of before is an exact prefix), their ground truth the new
+    # drift_labels; every other file is unchanged. Before: comments 135e82f4ba781891.
+    "comments.csv": "6f6aaee7d0dbe69b",
+    "drift_labels.csv": "700dc63eb922a403",
     "devices.csv": "91ccc87420ab6d20",
     "follows.csv": "a604835e0225dea1",
     "intermediaries.csv": "828af132f977e1d6",
