@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
+import ringscope.commands.cli as cli
 from ringscope.common.errors import SettingError
 from ringscope.detection.as_of import TimeFrame, check_window, cut, parse_as_of, watermark
 from ringscope.detection.frames import PlatformFrames
@@ -130,3 +131,16 @@ def test_as_of_and_window_options():
     for bad in ("0", "-3", "1.5", "a week", "3651"):
         with pytest.raises(SettingError, match="--window"):
             check_window(bad)
+
+
+def test_as_of_is_refused_on_spark_and_bad_values_are_named(capsys):
+    """Before any connection: these need no database."""
+    assert cli.main(["detect", "--engine", "spark", "--source", "/nowhere", "--as-of", "2025-01-01"]) != 0
+    assert "--as-of is not yet supported with --engine spark" in capsys.readouterr().err
+    assert cli.main(["detect", "--as-of", "last tuesday"]) != 0
+    assert "--as-of 'last tuesday'" in capsys.readouterr().err
+    assert cli.main(["detect", "--as-of", "2025-01-01", "--window", "0"]) != 0
+    assert "--window '0'" in capsys.readouterr().err
+    future = (datetime.now(timezone.utc) + timedelta(days=2)).date().isoformat()
+    assert cli.main(["detect", "--as-of", future]) != 0
+    assert "in the future" in capsys.readouterr().err
