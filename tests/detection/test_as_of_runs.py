@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -25,7 +25,7 @@ from ringscope.detection.config import DEFAULT_POLICY, load_detection_policy
 from ringscope.ingest.load import IngestOptions, ingest
 from ringscope.simulate.platform import simulate
 from ringscope.watch import service
-from ringscope.watch.room import ESCALATED, RELEASED, WATCHING
+from ringscope.watch.room import ESCALATED, RELEASED
 
 pytestmark = pytest.mark.neo4j
 
