@@ -33,6 +33,19 @@ from ringscope.queries.detection import flagged
 RESULTS = Path(__file__).resolve().parent / "results" / "detection_simulated.md"
 
 
+def read_labels(dataset: Path) -> pd.DataFrame:
+    """The labels, with the honest accounts a ring hired for a stretch (``drift_labels``, simulate/drift.py) in
+    groups of their own, ``drifting (returned)`` and ``drifting (stayed)``: still honest (``is_fake`` false, so
+    counted among the honest accounts flagged), but their group says why a run over the whole history flags them."""
+    labels = pd.read_csv(dataset / "labels.csv.gz", dtype=str, keep_default_na=False)
+    drift = dataset / "drift_labels.csv.gz"
+    if drift.exists() and "role" in labels:
+        kinds = pd.read_csv(drift, dtype=str, keep_default_na=False).set_index("account_id")["kind"]
+        hired = labels["account_id"].isin(kinds.index)
+        labels.loc[hired, "role"] = "drifting (" + labels.loc[hired, "account_id"].map(kinds) + ")"
+    return labels
+
+
 def evaluate(labels: pd.DataFrame, flagged: set[str]) -> list[str]:
     """Markdown rows: overall and per farm type / organic role."""
     labels = labels.copy()
@@ -103,7 +116,7 @@ def score_from_files(n: int, work: Path) -> list[str]:
              f"Read {read_s:,.1f} s, detectors {', '.join(f'{r.name} {r.seconds:,.1f} s' for r in results)}; "
              f"{total:,.1f} s in total; {len(flagged):,} accounts flagged. "
              f"Peak memory: Python {python_peak_mib():,.0f} MiB; load average {load_average()}", ""]
-    labels = pd.read_csv(dataset / "labels.csv.gz", dtype=str, keep_default_na=False)
+    labels = read_labels(dataset)
     return (lines + evaluate(labels, flagged) + [""]
             + why_honest_flagged(labels, {a: risks[a] for a in flagged}))
 
@@ -143,7 +156,7 @@ def run(sizes: list[int], speed_only: list[int], work: Path, heap: str, pagecach
         lines += ["", f"Peak memory: Python {python_peak_mib():,.0f} MiB, JVM {jvm_peak_mib(settings):,.0f} MiB; "
                       f"load average {load_average()}", ""]
         if n in sizes:
-            labels = pd.read_csv(dataset / "labels.csv.gz", dtype=str, keep_default_na=False)
+            labels = read_labels(dataset)
             printed = {f.account_id: f for f in flagged(graph, summary.run_id)}
             lines += evaluate(labels, set(printed)) + [""] + why_honest_flagged(labels, printed)
         print("\n".join(lines), flush=True)

@@ -18,6 +18,21 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     from ringscope.detection.run import detect
     from ringscope.graph.database import connect
 
+    from ringscope.detection.as_of import TimeFrame, check_window, parse_as_of
+
+    time_frame = None
+    if args.as_of is not None or args.window is not None:
+        if args.engine == "spark":
+            from ringscope.detection.run import AS_OF_ON_SPARK
+
+            raise SettingError(AS_OF_ON_SPARK)
+        window = check_window(args.window) if args.window is not None else None
+        as_of = parse_as_of(args.as_of) if args.as_of is not None else None
+        if as_of is None:  # --window alone: the last DAYS up to now
+            from datetime import datetime, timezone
+
+            as_of = datetime.now(timezone.utc)
+        time_frame = TimeFrame(as_of, window)
     policy = load_detection_policy(Path(args.policy) if args.policy else None)
     engine = None
     if args.engine == "spark":
@@ -30,7 +45,7 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     elif args.source or args.master:
         raise SettingError("--source and --master apply to --engine spark only; --engine local reads the graph")
     summary = detect(connect(settings), policy, log=warn if not args.quiet else (lambda s: None), read=args.read,
-                     engine=engine)
+                     engine=engine, time_frame=time_frame)
     warn(f"{summary.clusters} clusters, {summary.flagged} accounts flagged, {summary.scored} scored")
     say(summary.run_id)
     return 0
@@ -56,9 +71,10 @@ def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
 
     rows = [[run.run_id, run.status, run.started_at, run.finished_at or "", run.stage or "",
              run.clusters if run.clusters is not None else "", run.flagged if run.flagged is not None else "",
-             run.error or ""] for run in runs(connect(settings), limit=args.limit)]
-    emit(rows, ["run_id", "status", "started_at", "finished_at", "stage", "clusters", "flagged", "error"],
-         fmt_of(args))
+             run.error or "", run.as_of or "", run.window_days if run.window_days is not None else ""]
+            for run in runs(connect(settings), limit=args.limit)]
+    emit(rows, ["run_id", "status", "started_at", "finished_at", "stage", "clusters", "flagged", "error", "as_of",
+                "window_days"], fmt_of(args))
     return 0
 
 
@@ -127,6 +143,14 @@ def register(sub) -> None:
     det.add_argument("--source", metavar="PATH",
                      help="--engine spark: the platform's dataset in the input format as Parquet (one folder or "
                           "<kind>.parquet per kind; a local path, hdfs://... or s3a://...)")
+    det.add_argument("--as-of", metavar="TIME",
+                     help="detect over what had happened by TIME (ISO 8601: 2025-03-31, 2025-03-31T18:00:00+08:00; "
+                          "no offset = UTC; a date alone = its midnight): activity up to it, accounts registered "
+                          "by then, sanctions then in force; the run records it and the observation room follows "
+                          "the run at that time (replays of the past, see the README). Local engine only")
+    det.add_argument("--window", metavar="DAYS",
+                     help="with --as-of (or alone: up to now): only the activity of the DAYS days before TIME "
+                          "(comments, likes, follows, orders, devices and addresses in use); a whole number, 1 to 3650")
     det.add_argument("--master", metavar="URL",
                      help="--engine spark: the Spark master (default RINGSCOPE_SPARK_MASTER, else local[2]; "
                           "under spark-submit, the submitted one)")

@@ -14,6 +14,8 @@ intermediary links) are one slice.
 
 Timestamps come out of Neo4j as epoch milliseconds (cheap to transfer) and
 become ``datetime64[ns, UTC]`` columns. ``GroundTruth`` is never read here.
+A run as of a time (``detect --as-of``) reads everything, as any run, and then cuts the frames by their
+timestamps to what had happened by then (``detection/as_of.py``), from the graph and the snapshot alike.
 Nodes that lack their key (never written by ``ringscope ingest``) are not read.
 """
 

@@ -23,6 +23,8 @@ from datetime import datetime, timezone
 from typing import Callable, Protocol
 
 from ringscope.common.version import code_version
+from ringscope.detection import as_of as time_frames
+from ringscope.detection.as_of import TimeFrame
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.history import store_changes
@@ -33,13 +35,15 @@ from ringscope.detection.reader import data_watermark, read_platform, read_snaps
 from ringscope.detection.scoring import AccountRisk
 from ringscope.graph import snapshot as detection_snapshot
 from ringscope.graph.database import Graph
-from ringscope.common.errors import RingscopeError
+from ringscope.common.errors import RingscopeError, SettingError
 from ringscope.watch.service import update_room
 
 LOCK_TTL_MINUTES = 10
 HEARTBEAT_S = 60
 WRITE_BATCH = 2_000
 READ_CHOICES = ("auto", "graph")
+AS_OF_ON_SPARK = ("--as-of is not yet supported with --engine spark (the local engine cuts what it reads to the "
+                  "time; detect --engine local --as-of ...)")
 
 
 class RunInProgress(RingscopeError):
@@ -67,7 +71,8 @@ RELEASE_LOCK = "MATCH (l:DetectionLock {name: 'detect', run_id: $run_id}) SET l.
 
 CREATE_RUN = """
 CREATE (r:DetectionRun {run_id: $run_id, status: 'running', started_at: datetime(),
-        policy: $policy, code_version: $code_version, flag_threshold: $flag_threshold, read_from: $read_from})
+        policy: $policy, code_version: $code_version, flag_threshold: $flag_threshold, read_from: $read_from,
+        as_of: $as_of, window_days: $window_days})
 """
 STAGE = "MATCH (r:DetectionRun {run_id: $run_id}) SET r.stage = $stage"
 WRITE_CLUSTERS = """
@@ -242,7 +247,7 @@ class _Input:
 
 
 def detect(graph: Graph, policy: DetectionPolicy, log: Callable[[str], None] = lambda s: None,
-           read: str = "auto", engine: Engine | None = None) -> RunSummary:
+           read: str = "auto", engine: Engine | None = None, time_frame: TimeFrame | None = None) -> RunSummary:
     """One complete detection run over the whole graph; returns its summary.
 
     ``read="auto"`` reads the bulk load's snapshot when nothing has been written since the load, the graph
@@ -252,10 +257,16 @@ def detect(graph: Graph, policy: DetectionPolicy, log: Callable[[str], None] = l
     for the next try. Reading the graph is done inside the run, so that the run shows as ``running``.
 
     With an ``engine``, the detectors run there over its own data (``read`` does not apply) and the run
-    is stored here as any other."""
+    is stored here as any other.
+
+    With a ``time_frame`` (``ringscope detect --as-of TIME [--window DAYS]``), the frames read are cut to what had
+    happened by its time (``detection/as_of.py``), the run records the time and window (``as_of``,
+    ``window_days``) and the observation room follows it at that time, not the wall clock's."""
     if read not in READ_CHOICES:
         raise ValueError(f"read must be one of {READ_CHOICES}, not {read!r}")
     validate_params(policy)  # a bad setting fails before any run is recorded
+    if engine is not None and time_frame is not None:
+        raise SettingError(AS_OF_ON_SPARK)
     if engine is not None:
         engine.check(policy)
     _Lock.refuse_if_held(graph)
@@ -265,29 +276,42 @@ def detect(graph: Graph, policy: DetectionPolicy, log: Callable[[str], None] = l
         started = time.monotonic()
         watermark = data_watermark(graph)
         frames = read_snapshot(snapshot)
+        if time_frame is not None:
+            frames, watermark = _cut(frames, time_frame, log)
         prepared = _Input(frames, watermark, time.monotonic() - started, planned_workers(frames, policy))
     run_id = new_run_id()
     with _Lock(graph, run_id):
         graph.write(CREATE_RUN, run_id=run_id, policy=policy.model_dump_json(), code_version=code_version(),
                     flag_threshold=policy.flag_threshold,
-                    read_from=engine.name if engine else "snapshot" if snapshot else "graph")
+                    read_from=engine.name if engine else "snapshot" if snapshot else "graph",
+                    as_of=time_frame.as_of if time_frame else None,
+                    window_days=time_frame.window_days if time_frame else None)
         try:
             if engine is not None:
                 return _work_on(engine, graph, policy, run_id, log)
-            return _work(graph, policy, run_id, log, prepared)
+            return _work(graph, policy, run_id, log, prepared, time_frame)
         except BaseException as exc:
             _fail(graph, run_id, exc)
             raise
 
 
+def _cut(frames: PlatformFrames, time_frame: TimeFrame, log: Callable[[str], None]) -> tuple[PlatformFrames, dict]:
+    """The frames as of the run's time (``detection/as_of.py``) and the watermark of what it sees."""
+    frames, left = time_frames.cut(frames, time_frame)
+    log(f"{time_frame.describe()}: {left.describe()}")
+    return frames, time_frames.watermark(frames, time_frame)
+
+
 def _work(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str], None],
-          prepared: _Input | None) -> RunSummary:
+          prepared: _Input | None, time_frame: TimeFrame | None = None) -> RunSummary:
     durations: dict[str, float] = {}
     if prepared is None:
         started = time.monotonic()
         graph.write(STAGE, run_id=run_id, stage="reading the graph")
         watermark = data_watermark(graph)
         frames = read_platform(graph)
+        if time_frame is not None:
+            frames, watermark = _cut(frames, time_frame, log)
         prepared = _Input(frames, watermark, time.monotonic() - started, None)
         source = "from the graph"
     else:
@@ -298,7 +322,8 @@ def _work(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str
         + source)
 
     results = run_all(frames, policy, on_done=_progress(graph, run_id, log, durations), workers=prepared.workers)
-    return _store(graph, policy, run_id, log, durations, results, frames, watermark)
+    return _store(graph, policy, run_id, log, durations, results, frames, watermark,
+                  as_of=time_frame.as_of if time_frame else None)
 
 
 def _work_on(engine: Engine, graph: Graph, policy: DetectionPolicy, run_id: str,
@@ -322,7 +347,7 @@ def _progress(graph: Graph, run_id: str, log: Callable[[str], None],
 
 def _store(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[str], None],
            durations: dict[str, float], results: list[DetectorResult], frames: PlatformFrames,
-           watermark: dict, accounts_may_be_missing: bool = False) -> RunSummary:
+           watermark: dict, accounts_may_be_missing: bool = False, as_of: datetime | None = None) -> RunSummary:
     """The account risks, the run's clusters and scores, the comparison with the previous run, and the
     run marked completed. ``accounts_may_be_missing``: the findings come from data other than the graph
     (an engine's), so accounts the graph lacks are first created as stubs."""
@@ -359,10 +384,13 @@ def _store(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[st
                    durations=json.dumps({k: round(v, 3) for k, v in durations.items()}),
                    clusters=len(clusters), flagged=flagged, scored=len(risks))
 
-    room = update_room(graph, run_id, policy.watch, policy.flag_threshold, also=complete)
+    room = update_room(graph, run_id, policy.watch, policy.flag_threshold, also=complete, as_of=as_of)
     durations["watch"] = time.monotonic() - started
-    log(f"observation room: {', '.join(f'{k} {v}' for k, v in sorted(room.counts.items())) or 'no change'} "
-        f"in {durations['watch']:.1f} s")
+    if room.skipped:
+        log(f"observation room: not changed: {room.skipped}")
+    else:
+        log(f"observation room: {', '.join(f'{k} {v}' for k, v in sorted(room.counts.items())) or 'no change'} "
+            f"in {durations['watch']:.1f} s")
     return RunSummary(run_id, len(clusters), flagged, len(risks), durations)
 
 

@@ -11,7 +11,7 @@ RUNS = """
 MATCH (r:DetectionRun)
 RETURN r.run_id AS run_id, r.status AS status, toString(r.started_at) AS started_at,
        toString(r.finished_at) AS finished_at, r.stage AS stage, r.clusters AS clusters,
-       r.flagged AS flagged, r.error AS error
+       r.flagged AS flagged, r.error AS error, toString(r.as_of) AS as_of, r.window_days AS window_days
 ORDER BY r.started_at DESC LIMIT $limit
 """
 LATEST_COMPLETED = """
@@ -56,6 +56,8 @@ class RunInfo:
     clusters: int | None
     flagged: int | None
     error: str | None
+    as_of: str | None = None        # ``detect --as-of``: the time the run saw the platform at
+    window_days: int | None = None  # ``detect --window``: the days of activity before it
 
 
 @dataclass(frozen=True)

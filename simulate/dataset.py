@@ -35,6 +35,7 @@ from ringscope.simulate.encode import (blank_to_null, digit_matrix, hex_matrix, 
                                        prefixed_ids, splitmix64, strings_from_matrix)
 from ringscope.simulate.population import DEVICE_CATALOG
 from ringscope.simulate.automated import automated_table
+from ringscope.simulate.drift import drift_table, labels_table as drift_labels_table
 from ringscope.simulate.reports import reports_table
 from ringscope.simulate.spill import EventLog, Spill, in_order, ordered_slice
 from ringscope.common.memory import release_memory
@@ -44,7 +45,7 @@ from ringscope.simulate.world import (FIRST_FAKE_ROLE, ROLE, ROLES, SANCTION_TAR
 PHONE_SALT = 0x5EED_CAFE_F00D_1234
 STEMS = ("accounts", "devices", "account_devices", "account_ips", "brands", "intermediaries",
          "intermediary_accounts", "orders", "notes", "comments", "likes", "follows", "sanctions", "reports", "labels",
-         "note_labels")
+         "note_labels", "drift_labels")
 
 COMMENTS = pa.schema([("gen", pa.int64()), ("account", pa.int32()), ("note", pa.int32()), ("t", pa.int64()),
                       ("text", pa.string()), ("reply", pa.int64()), ("device", pa.int32()), ("ip", pa.int64())])
@@ -246,7 +247,8 @@ def dataset_tables(w: World, blocks: Blocks) -> Iterator[tuple[str, Iterator[pa.
     titles = in_order(w.parked["notes"], note_order, rows)
     yield "notes", notes_tables(w, titles, note_order, notes, accounts, brands, rows)
     yield "comments", itertools.chain(comment_tables(comments, comment_ids, accounts, notes, devices, rows),
-                                      automated_tables(w, comment_ids, accounts, notes, devices))
+                                      automated_tables(w, comment_ids, accounts, notes, devices),
+                                      drift_tables(w, comment_ids, accounts, notes, devices))
     yield "likes", event_tables(likes, "note", "note_id", notes, accounts, rows)
     yield "follows", event_tables(follows, "target", "target_account_id", accounts, accounts, rows)
     yield "sanctions", iter([sanctions_table(w, accounts, devices, brands, inters, notes)])
@@ -256,6 +258,8 @@ def dataset_tables(w: World, blocks: Blocks) -> Iterator[tuple[str, Iterator[pa.
     # Ground truth of the planted copied notes (evaluation only; ``ringscope ingest`` never loads it).
     all_notes = AllNoteIds(notes, w.note_texts.total)
     yield "note_labels", iter([bodies.labels_table(w.note_texts, all_notes.number, all_notes.of)])
+    # Ground truth of the honest accounts comment rings hire for a stretch (evaluation only, never loaded).
+    yield "drift_labels", iter([drift_labels_table(w, accounts, max(4, len(str(len(w.farms)))))])
 
 
 class AllNoteIds:
@@ -357,6 +361,16 @@ def automated_tables(w: World, comment_ids: Ids, accounts: Ids, notes: Ids, devi
     if planted:
         ids = prefixed_ids("c", n + 1 + np.arange(planted), max(comment_ids.width, id_width(n + planted)))
         yield automated_table(w, ids, accounts, notes, devices)
+
+
+def drift_tables(w: World, comment_ids: Ids, accounts: Ids, notes: Ids, devices: Ids) -> Iterator[pa.Table]:
+    """The comments of honest accounts hired by a ring for a stretch, and of the ring beside them
+    (``simulate.drift``), numbered after the platform's and a program's comments."""
+    before = comment_ids.number.size + (w.automated["t"].size if w.automated else 0)
+    planted = w.drift["t"].size if w.drift else 0
+    if planted:
+        ids = prefixed_ids("c", before + 1 + np.arange(planted), max(comment_ids.width, id_width(before + planted)))
+        yield drift_table(w, ids, accounts, notes, devices)
 
 
 def comment_tables(spill: Spill, comment_ids: Ids, accounts: Ids, notes: Ids, devices: Ids,

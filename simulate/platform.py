@@ -2,7 +2,7 @@
 
 ``simulate(out_dir, accounts, seed, fmt)`` writes one data set (accounts, devices,
 account_devices, account_ips, brands, intermediaries, intermediary_accounts,
-orders, notes, comments, likes, follows, sanctions, reports, labels, note_labels) and
+orders, notes, comments, likes, follows, sanctions, reports, labels, note_labels, drift_labels) and
 returns a ``SimulationSummary``. The same seed and size always give byte-identical files:
 all randomness comes from ``numpy.random.default_rng(seed)`` (and, for users' reports and
 note bodies, generators of their own seeded from it), the reference
@@ -80,7 +80,8 @@ are numbered by a seeded permutation; notes, comments and sanctions in time
 order (the extra copied notes of engagement farms after all the others). ``labels``
 (ground truth, never for detectors) has ``account_id``, ``is_fake``, ``farm_id`` and
 the extension columns ``farm_type`` and ``role``; ``note_labels`` (the same) names the
-planted copied notes and what they copy (``simulate.bodies``).
+planted copied notes and what they copy (``simulate.bodies``); ``drift_labels`` (the same) the honest
+accounts a comment ring hires for a stretch of time, and the stretch (``simulate.drift``).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ringscope.simulate import activity, automated, bodies, commerce, population, reports
+from ringscope.simulate import activity, automated, bodies, commerce, drift, population, reports
 from ringscope.simulate.activity import LinkIndex
 from ringscope.simulate.clock import DAY, HOUR
 from ringscope.simulate.dataset import STEMS, dataset_tables, event_logs
@@ -184,6 +185,7 @@ def build_world(accounts: int, seed: int, scratch: Path, blocks: Blocks = Blocks
     reports.plant_reports(w, seed)  # its own generator: everything above is unchanged by it
     w.note_texts = bodies.plant_note_texts(w, seed)  # note bodies, topics, copies: their own generator too
     automated.plant_automated(w, seed)  # its own generator too; after reports (it changes roles)
+    drift.plant_drift(w, seed)  # honest accounts hired by comment rings for a stretch: its own generator too
     w.dev_index = w.ip_index = w.note_index = w.buyer_pool = None  # only the generators need them
     release_memory()
     return w

@@ -198,6 +198,7 @@ class World:
         self.seeding: dict = {}
         self.reports: dict = {}  # simulate.reports: reporter, target, at, verified, reason
         self.automated: dict = {}  # simulate.automated: account, note, t, text of the comments a program posts
+        self.drift: dict = {}  # simulate.drift: the comments of honest accounts hired for a stretch, and the truth
 
     def add_intermediary(self, name: str, kind: str, registered: bool) -> int:
         self.inter_names.append(name)

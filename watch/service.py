@@ -54,6 +54,7 @@ class RoomUpdate:
     decisions: tuple[Decision, ...] = ()
     already_done: bool = False
     seconds: float = 0.0
+    skipped: str = ""  # why the room did not follow the run (an as-of run earlier than the room's last moment)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -139,12 +140,21 @@ def _locked_open_stay(tx: Transaction, account_id: str) -> Stay | None:
 
 
 def update_room(graph: Graph, run_id: str, policy: WatchPolicy, flag_threshold: float,
-                now: datetime | None = None, also: Callable[[Transaction], None] | None = None) -> RoomUpdate:
+                now: datetime | None = None, also: Callable[[Transaction], None] | None = None,
+                as_of: datetime | None = None) -> RoomUpdate:
     """The room after run ``run_id`` (its SCORED risks are stored): escalate, release, extend, keep, place, all in
     one transaction with their audit entries; a run already applied changes nothing (``already_done``).
     ``also`` runs in the same transaction: the detection run marks itself completed there, so a run is
-    completed exactly when the room has followed it."""
-    moment = _now(now)
+    completed exactly when the room has followed it.
+
+    ``as_of``: the run saw the platform as of that time (``ringscope detect --as-of``), so the room follows it
+    then: stays start, end and are released by that time, not the wall clock's (the audit entries keep the
+    moment they were written, ``now``, and name the run's ``as_of`` in their details). The room's time only moves
+    forward: an as-of run earlier than the room's last moment (:func:`store.room_clock`: a run it followed, a stay
+    placed or released) leaves the room as it is (``skipped``, recorded on the run and audited), so a replay of
+    the past never rewrites a room that has moved on; replay in order of time, on a room that has not."""
+    written = _now(now)
+    moment = as_of.astimezone(timezone.utc) if as_of is not None else written
 
     def work(tx: Transaction) -> RoomUpdate:
         update = _update(tx)
@@ -155,6 +165,16 @@ def update_room(graph: Graph, run_id: str, policy: WatchPolicy, flag_threshold: 
     def _update(tx: Transaction) -> RoomUpdate:
         if store.run_room_done(tx, run_id):
             return RoomUpdate(run_id, already_done=True)
+        if as_of is not None:
+            clock = store.room_clock(tx)
+            if clock is not None and moment < clock:
+                skipped = (f"the run is as of {moment.isoformat()}, before the room's last moment "
+                           f"{clock.isoformat()}: the room follows runs in order of time")
+                audit.append(tx, actor=RUN_ACTOR, role=RUN_ROLE, action="watch.update", target_type="run",
+                             target_id=run_id, reason="the room did not follow an as-of run earlier than its time",
+                             details={"skipped": skipped, "as_of": moment.isoformat()}, at=written)
+                store.mark_run(tx, run_id, written, json.dumps({}), moment, skipped)
+                return RoomUpdate(run_id, skipped=skipped)
         open_stays = store.stays(tx, list(OPEN_STATES))
         risks = store.run_risks(tx, run_id, policy.threshold, sorted({s.account_id for s in open_stays}))
         decisions = room.decide(open_stays, risks, policy, flag_threshold, run_id, moment)
@@ -169,8 +189,11 @@ def update_room(graph: Graph, run_id: str, policy: WatchPolicy, flag_threshold: 
         entries.append({"actor": RUN_ACTOR, "role": RUN_ROLE, "action": "watch.update", "target_type": "run",
                         "target_id": run_id, "reason": "the room after a detection run",
                         "details": {"counts": counts, "open_before": len(open_stays)}})
-        audit.append_many(tx, entries, at=moment)
-        store.mark_run(tx, run_id, moment, json.dumps(counts, sort_keys=True))
+        if as_of is not None:
+            for entry in entries:
+                entry["details"]["as_of"] = moment.isoformat()
+        audit.append_many(tx, entries, at=written)
+        store.mark_run(tx, run_id, written, json.dumps(counts, sort_keys=True), moment)
         return RoomUpdate(run_id, counts, tuple(done))
 
     return graph.write_transaction(work)

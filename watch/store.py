@@ -6,7 +6,9 @@
                  placed_by, started_at, ends_at, restriction, reach_factor, notified: false, run_ids, risks,
                  last_run, escalated_at, escalated_in, released_at, released_by, release_reason,
                  policy_version})-[:WATCHES]->(:Account)
-    (:DetectionRun {watch_updated_at, watch_changes})     the run's room update, done once
+    (:DetectionRun {watch_updated_at, watch_at, watch_changes, watch_skipped})     the run's room update, done once:
+        when it was written, the room's time it happened at (the run's as-of time, else the same), what changed,
+        and why an as-of run earlier than the room's time did not change it
 
 Every function here takes a ``Transaction`` (the service runs the whole change and its audit entries in one)
 or the ``Graph`` for reads, and returns ``Stay`` records.
@@ -49,7 +51,16 @@ RETURN a.account_id AS account_id, s.score AS score
 RUN_ROOM_DONE = "MATCH (r:DetectionRun {run_id: $run_id}) RETURN r.watch_updated_at IS NOT NULL AS done"
 MARK_RUN = """
 MATCH (r:DetectionRun {run_id: $run_id})
-SET r.watch_updated_at = $now, r.watch_changes = $changes
+SET r.watch_updated_at = $now, r.watch_at = $at, r.watch_changes = $changes, r.watch_skipped = $skipped
+"""
+# The room's time: the latest moment it acted at (a run it followed, at that run's time; a stay placed, escalated
+# or released). Runs from before ``watch_at`` existed count at ``watch_updated_at``.
+ROOM_CLOCK = """
+CALL () { MATCH (r:DetectionRun) WHERE r.watch_updated_at IS NOT NULL AND r.watch_skipped IS NULL
+          RETURN max(coalesce(r.watch_at, r.watch_updated_at)) AS runs }
+CALL () { MATCH (w:WatchStay)
+          RETURN max(w.started_at) AS placed, max(w.escalated_at) AS escalated, max(w.released_at) AS released }
+RETURN [t IN [runs, placed, escalated, released] WHERE t IS NOT NULL] AS times
 """
 # New stays; one created per account even if an investigator's stay appeared since the run read the room.
 PLACE = """
@@ -112,8 +123,16 @@ def run_room_done(tx: Transaction, run_id: str) -> bool:
     return bool(row and row["done"])
 
 
-def mark_run(tx: Transaction, run_id: str, now: datetime, changes: str) -> None:
-    tx.execute(MARK_RUN, run_id=run_id, now=now, changes=changes)
+def mark_run(tx: Transaction, run_id: str, now: datetime, changes: str, at: datetime | None = None,
+             skipped: str | None = None) -> None:
+    tx.execute(MARK_RUN, run_id=run_id, now=now, at=at or now, changes=changes, skipped=skipped)
+
+
+def room_clock(tx: Transaction) -> datetime | None:
+    """The room's latest moment (``ROOM_CLOCK``), None for a room that never acted."""
+    row = tx.row(ROOM_CLOCK)
+    times = [t.to_native() if hasattr(t, "to_native") else t for t in (row["times"] if row else [])]
+    return max(times) if times else None
 
 
 def place(tx: Transaction, rows: list[dict[str, Any]]) -> set[str]:

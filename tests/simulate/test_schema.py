@@ -35,12 +35,16 @@ SPEC = {
                ("role", "role", 0)],
     # Ground truth of the planted copied notes (evaluation only, never loaded).
     "note_labels": [("note_id", "id", 1), ("kind", "copy_kind", 1), ("copied_from", "id", 0), ("skeleton", "text", 0)],
+    # Ground truth of the honest accounts comment rings hire for a stretch (evaluation only, never loaded).
+    "drift_labels": [("account_id", "id", 1), ("farm_id", "text", 1), ("kind", "drift_kind", 1),
+                     ("started_at", "ts", 1), ("ended_at", "ts", 0)],
 }
 ENUMS = {
     "status": {"active", "limited", "muted", "suspended", "banned"},
     "kind": {"mcn", "agency", "studio", "unknown"},
     "target": {"account", "device", "brand", "intermediary", "note"},
     "copy_kind": {"verbatim", "rewashed", "skeleton"},
+    "drift_kind": {"returned", "stayed"},
     "farm_type": {"bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm"},
     "role": {"organic", "organic_shared_nat", "organic_family_device", "engagement_buyer", "declared_creator",
              "scheduled_poster", "bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm", "ai_operated"},
@@ -56,7 +60,7 @@ PATTERNS = {
 }
 PRIMARY = {"accounts": "account_id", "devices": "device_id", "brands": "brand_id", "intermediaries": "intermediary_id",
            "orders": "order_id", "notes": "note_id", "comments": "comment_id", "sanctions": "sanction_id",
-           "labels": "account_id", "note_labels": "note_id"}
+           "labels": "account_id", "note_labels": "note_id", "drift_labels": "account_id"}
 NOW = pd.Timestamp("2025-06-30T00:00:00+08:00")
 
 
@@ -94,7 +98,7 @@ def test_columns_and_values(tables, stem):
             assert bad.empty, f"{stem}.{column}: {bad.head().tolist()}"
         if kind in ENUMS:
             assert set(present) <= ENUMS[kind], f"{stem}.{column}: {set(present) - ENUMS[kind]}"
-        if kind == "ts":
+        if kind == "ts" and len(present):  # (an all-empty column, e.g. drift_labels.ended_at, has no times)
             times = pd.to_datetime(present)
             assert (times <= NOW).all() or column == "expires_at", f"{stem}.{column} after the reference now"
     if stem in PRIMARY and stem != "labels":
@@ -132,6 +136,7 @@ def test_referential_integrity(tables):
         ("likes", "account_id", "account"), ("likes", "note_id", "note"), ("follows", "account_id", "account"),
         ("follows", "target_account_id", "account"), ("labels", "account_id", "account"),
         ("note_labels", "note_id", "note"), ("note_labels", "copied_from", "note"),
+        ("drift_labels", "account_id", "account"),
     ]
     for stem, column, kind in refs:
         values = set(t[stem][column]) - {""}

@@ -28,7 +28,10 @@ BEFORE_STREAMING = {
     # Before: comments 258b9a2a6ff94994, labels 558f3c52a427d748. Then half the programs took a night off, jitter
     # widened to 2-20 %, and one organic account in 2,000 became a scheduled poster (honest look-alike; its hourly
     # comments are rows after the others too): before that, comments 135e82f4ba781891, labels 3c79ffa35e913e9d.
-    "comments.csv": "6220f1cbb49d1b0c",
+    # Comment rings hire honest accounts for a stretch (simulate/drift.py, a generator of its own): their comments
+    # are rows after all the others, their ground truth the new drift_labels; every other file is unchanged.
+    "comments.csv": "8771143c0c7a7732",
+    "drift_labels.csv": "e797b8ce12ead374",
     "devices.csv": "91ccc87420ab6d20",
     "follows.csv": "a604835e0225dea1",
     "intermediaries.csv": "828af132f977e1d6",
