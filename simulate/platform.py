@@ -94,7 +94,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ringscope.simulate import activity, automated, bodies, commerce, population, reports
+from ringscope.simulate import activity, automated, bodies, commerce, farmed, population, reports
 from ringscope.simulate.activity import LinkIndex
 from ringscope.simulate.clock import DAY, HOUR
 from ringscope.simulate.dataset import STEMS, dataset_tables, event_logs
@@ -184,6 +184,7 @@ def build_world(accounts: int, seed: int, scratch: Path, blocks: Blocks = Blocks
     reports.plant_reports(w, seed)  # its own generator: everything above is unchanged by it
     w.note_texts = bodies.plant_note_texts(w, seed)  # note bodies, topics, copies: their own generator too
     automated.plant_automated(w, seed)  # its own generator too; after reports (it changes roles)
+    farmed.plant_farmed(w, seed)  # its own generator too; after the note bodies (its notes follow theirs)
     w.dev_index = w.ip_index = w.note_index = w.buyer_pool = None  # only the generators need them
     release_memory()
     return w
