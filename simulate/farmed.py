@@ -9,7 +9,8 @@ marketing. What is planted (issue #15 items 5 and 6):
   weeks. Their followers are bought from a *follower vendor* (the platform's bulk and engagement farms, split
   into one to four vendors): 55-90 % of the vendor's accounts (at most 1,000-1,500) follow the account in two to
   four bursts of one to three days each, so every vendor account follows many farmed accounts (the co-follow sets
-  ``farmed_declared`` looks for); a few ordinary users follow them too. Camouflage: the account becomes
+  ``farmed_declared`` looks for); a few ordinary users follow them too, and the vendors' accounts follow 3-15
+  popular creators each as camouflage. Camouflage: the account becomes
   professional, posts 3-9 ordinary-looking notes, of which (for seven accounts in ten) 40-90 % are verbatim or
   rewashed copies of popular honest notes posted at least a day earlier; the vendor leaves 3-15 likes on each
   note. Then it is opened to the declared channel: one of one or two complicit registered agencies manages it
@@ -88,6 +89,14 @@ def plant_farmed(w: World, seed: int) -> None:
     vendors = [sellers[vendor_of_farm[farm_of[sellers]] == v] for v in range(n_vendors)]
     vendors = [v for v in vendors if v.size >= 20] or [sellers]
     agencies = rng.choice(registered, min(registered.size, int(rng.integers(1, 3))), replace=False)
+    # Camouflage: the vendors' accounts follow popular accounts too, as people do.
+    reach = np.bincount(N["author"], weights=N["weight"], minlength=role.size)
+    popular = np.flatnonzero(reach >= np.quantile(reach[reach > 0], 0.9)) if (reach > 0).any() else ordinary
+    for v in vendors:
+        k = rng.integers(3, 16, v.size)
+        who = np.repeat(v, k)
+        whom = popular[rng.integers(0, popular.size, who.size)]
+        add_follows(w, who, whom, spread(rng, np.maximum(reg[who], ACTIVITY_START), NOW - HOUR))
 
     orders: dict[str, list] = {k: [] for k in ("brand", "intermediary", "account", "note", "placed")}
     extra: dict[str, list] = {k: [] for k in ("author", "posted", "how", "source", "brand", "declared", "kind")}
