@@ -353,7 +353,10 @@ def labels_table(A: dict, details: pa.Table, rows: np.ndarray, account_ids: pa.A
     farm = prefixed_ids("F", np.maximum(details.column("farm").to_numpy(), 0), max(4, len(str(n_farms))), ~fake)
     roles = pick(ROLES, role)
     # A program's accounts (simulate/automated.py) stay in their bulk farm: ai_operated is a role, not a farm type.
-    kinds = pick(ROLES, np.where(role == ROLE["ai_operated"], ROLE["bulk_farm"], role))
+    # Farmed declared accounts (simulate/farmed.py) stay in their farm too.
+    origin = A["farm_role"][rows].astype(np.int64) if "farm_role" in A else role
+    kinds = pick(ROLES, np.where(role == ROLE["ai_operated"], ROLE["bulk_farm"],
+                                 np.where(role == ROLE["farmed_declared"], origin, role)))
     return pa.table({"account_id": account_ids, "is_fake": fake, "farm_id": farm,
                      "farm_type": pc.if_else(pa.array(fake), kinds, pa.scalar(None, pa.string())), "role": roles})
 

@@ -4,7 +4,8 @@ Black-market operators raise fake accounts to a creator's audience (the declared
 1,000 followers) and sell brand orders through it: a declared order through a fake account is still illegal
 marketing. What is planted (issue #15 items 5 and 6):
 
-- **Farmed declared accounts** (``labels.role`` and ``farm_type`` ``farmed_declared``; about 1.5 per 1,000
+- **Farmed declared accounts** (``labels.role`` ``farmed_declared``; ``farm_type`` and ``farm_id`` stay their
+  farm's; about 1.5 per 1,000
   accounts, at least 3): members of bulk farms (batch-registered) and some of aged farms, raised over two to six
   weeks. Their followers are bought from a *follower vendor* (the platform's bulk and engagement farms, split
   into one to four vendors): 55-90 % of the vendor's accounts (at most 1,000-1,500) follow the account in two to
@@ -12,7 +13,7 @@ marketing. What is planted (issue #15 items 5 and 6):
   ``farmed_declared`` looks for); a few ordinary users follow them too, and the vendors' accounts follow 3-15
   popular creators each as camouflage. Camouflage: the account becomes
   professional, posts 3-9 ordinary-looking notes, of which (for seven accounts in ten) 40-90 % are verbatim or
-  rewashed copies of popular honest notes posted at least a day earlier; the vendor leaves 3-15 likes on each
+  rewashed copies of popular honest notes posted at least a day earlier; the vendor leaves 2-8 likes on each
   note. Then it is opened to the declared channel: one of one or two complicit registered agencies manages it
   (``intermediary_accounts``) and places 1-5 declared orders for declared brands (``orders``, ``declared``
   true), each with its declared note.
@@ -96,7 +97,7 @@ def plant_farmed(w: World, seed: int) -> None:
         k = rng.integers(3, 16, v.size)
         who = np.repeat(v, k)
         whom = popular[rng.integers(0, popular.size, who.size)]
-        add_follows(w, who, whom, spread(rng, np.maximum(reg[who], ACTIVITY_START), NOW - HOUR))
+        add_follows(w, who, whom, spread(rng, np.maximum(np.maximum(reg[who], reg[whom]), ACTIVITY_START), NOW - HOUR))
 
     orders: dict[str, list] = {k: [] for k in ("brand", "intermediary", "account", "note", "placed")}
     extra: dict[str, list] = {k: [] for k in ("author", "posted", "how", "source", "brand", "declared", "kind")}
@@ -149,11 +150,11 @@ def plant_farmed(w: World, seed: int) -> None:
 
         # The vendor's likes, a few ordinary ones.
         mine = np.r_[own_notes, declared_notes]
-        per = rng.integers(3, 16, mine.size)
+        per = rng.integers(2, 9, mine.size)
         note = np.repeat(mine, per)
         who = vendor[rng.integers(0, vendor.size, note.size)]
         at = notes.posted_of(note) + rng.integers(10 * MINUTE, 12 * HOUR, note.size)
-        ok = at < NOW
+        ok = (at < NOW) & (at > reg[who])
         add_likes(w, who[ok], note[ok], at[ok])
         fans_likes = rng.integers(0, 3, mine.size)
         note = np.repeat(mine, fans_likes)
@@ -161,6 +162,7 @@ def plant_farmed(w: World, seed: int) -> None:
         at = notes.posted_of(note) + rng.integers(HOUR, 5 * DAY, note.size)
         ok = (at < NOW) & (at > reg[who])
         add_likes(w, who[ok], note[ok], at[ok])
+    A["farm_role"] = A["role"].copy()  # the labels keep their farm's type (simulate.dataset.labels_table)
     A["role"][farmed] = ROLE["farmed_declared"]
     A["professional"][farmed] = True
 
@@ -204,7 +206,7 @@ def plant_farmed(w: World, seed: int) -> None:
         at = t0 + (rng.lognormal(math.log(10 * HOUR), 0.8, fans.size)).astype(np.int64)
         at = np.minimum(np.maximum(at, reg[fans] + HOUR), NOW - MINUTE)
         add_follows(w, fans, np.full(fans.size, x), at)
-        likers = rng.choice(ordinary, min(ordinary.size // 5, int(fans.size * rng.uniform(0.8, 2.0))), replace=False)
+        likers = rng.choice(ordinary, min(ordinary.size // 5, int(fans.size * rng.uniform(0.5, 1.0))), replace=False)
         at = t0 + (rng.lognormal(math.log(6 * HOUR), 0.9, likers.size)).astype(np.int64)
         at = np.minimum(np.maximum(at, reg[likers] + HOUR), NOW - MINUTE)
         add_likes(w, likers, np.full(likers.size, hit), at)
@@ -223,7 +225,8 @@ def plant_farmed(w: World, seed: int) -> None:
         at = spread(rng, np.maximum(reg[fans], ACTIVITY_START), NOW - HOUR)
         add_follows(w, fans, np.full(fans.size, x), at)
         own = np.flatnonzero(N["author"] == x)
-        per = (fans.size * rng.uniform(0.05, 0.2, own.size)).astype(np.int64)
+        own = own[rng.permutation(own.size)[:8]]  # the notes of the last months its audience saw
+        per = (fans.size * rng.uniform(0.03, 0.12, own.size)).astype(np.int64)
         note = np.repeat(own, per)
         who = ordinary[rng.integers(0, ordinary.size, note.size)]
         at = N["posted"][note] + rng.lognormal(math.log(8 * HOUR), 1.2, note.size).astype(np.int64)
@@ -239,7 +242,7 @@ def plant_farmed(w: World, seed: int) -> None:
         reposts = notes.add(extra, np.full(k, x), drafted + rng.integers(HOUR, 2 * DAY, k), how, drafts, -1, False,
                             NOTE_ORGANIC)
         titles.append(text.organic_titles(rng, k))
-        per = (fans.size * rng.uniform(0.05, 0.2, k)).astype(np.int64)
+        per = (fans.size * rng.uniform(0.03, 0.12, k)).astype(np.int64)
         note = np.repeat(reposts, per)
         who = ordinary[rng.integers(0, ordinary.size, note.size)]
         at = notes.posted_of(note) + rng.lognormal(math.log(8 * HOUR), 1.2, note.size).astype(np.int64)

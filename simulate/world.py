@@ -28,8 +28,8 @@ FARM_TYPES = ("bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_f
 ORGANIC_ROLES = ("organic", "organic_shared_nat", "organic_family_device", "engagement_buyer", "declared_creator",
                  "declared_viral", "declared_with_assistant", "creator_assistant")
 # ai_operated: members of a bulk farm a program runs (simulate/automated.py); a fake role, not a farm type.
-# farmed_declared: farm accounts raised to an audience and taking declared orders (simulate/farmed.py); in the
-# labels also its own farm type.
+# farmed_declared: farm accounts raised to an audience and taking declared orders (simulate/farmed.py); a fake
+# role, not a farm type (the labels keep their farm's).
 ROLES = ORGANIC_ROLES + FARM_TYPES + ("ai_operated", "farmed_declared")
 ROLE = {r: i for i, r in enumerate(ROLES)}
 FIRST_FAKE_ROLE = len(ORGANIC_ROLES)
