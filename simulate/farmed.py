@@ -52,7 +52,14 @@ def plant_farmed(w: World, seed: int) -> None:
     """Fill ``w.farmed`` (the extra orders: brand, intermediary, account, note, placed, declared) and append the
     planted notes to ``w.note_texts.extra``, their follows and likes to the event logs, the agencies' books to
     ``w.intermediary_accounts``; mark the roles. Needs ``w.note_texts`` (``bodies.plant_note_texts``)."""
-    rng = np.random.default_rng([seed, FARMED_STREAM])
+    # Every step and every planted account draws from a generator of its own ([seed, FARMED_STREAM, step, i]), not
+    # from one stream consumed in generation order: a platform made in parts (an independent sample of the same
+    # distributions) then plants the same numbers of follows, likes, notes and orders for its i-th farmed account
+    # or look-alike as the one made in one piece (tests/simulate/test_streaming.py).
+    def stream(*key: int) -> np.random.Generator:
+        return np.random.default_rng([seed, FARMED_STREAM, *key])
+
+    rng = stream(0)
     A, N = w.A, w.N
     w.farmed = {"brand": np.zeros(0, np.int64), "intermediary": np.zeros(0, np.int64),
                 "account": np.zeros(0, np.int64), "note": np.zeros(0, np.int64), "placed": np.zeros(0, np.int64),
@@ -75,6 +82,7 @@ def plant_farmed(w: World, seed: int) -> None:
     n_farmed = max(MIN_FARMED, round(w.n_accounts * SHARE))
     n_aged = min(aged.size, n_farmed // 3)
     n_bulk = min(bulk.size, n_farmed - n_aged)
+    n_aged = min(aged.size, n_farmed - n_bulk)  # too few bulk accounts old enough: more aged ones
     farmed = np.sort(np.r_[rng.choice(bulk, n_bulk, replace=False), rng.choice(aged, n_aged, replace=False)])
     farmed = farmed.astype(np.int64)
     sellers = np.flatnonzero(((role == ROLE["bulk_farm"]) | (role == ROLE["engagement_farm"]))
@@ -86,14 +94,16 @@ def plant_farmed(w: World, seed: int) -> None:
     for number, farm in enumerate(w.farms):
         farm_of[farm.members] = number
     n_vendors = int(np.clip(sellers.size // VENDOR_ACCOUNTS, 1, 4))
-    vendor_of_farm = rng.integers(0, n_vendors, len(w.farms))
+    vendor_of_farm = balanced_vendors(np.bincount(farm_of[sellers], minlength=len(w.farms)), n_vendors)
     vendors = [sellers[vendor_of_farm[farm_of[sellers]] == v] for v in range(n_vendors)]
     vendors = [v for v in vendors if v.size >= 20] or [sellers]
+    rng = stream(1)
     agencies = rng.choice(registered, min(registered.size, int(rng.integers(1, 3))), replace=False)
     # Camouflage: the vendors' accounts follow popular accounts too, as people do.
     reach = np.bincount(N["author"], weights=N["weight"], minlength=role.size)
     popular = np.flatnonzero(reach >= np.quantile(reach[reach > 0], 0.9)) if (reach > 0).any() else ordinary
-    for v in vendors:
+    for number, v in enumerate(vendors):
+        rng = stream(2, number)
         k = rng.integers(3, 16, v.size)
         who = np.repeat(v, k)
         whom = popular[rng.integers(0, popular.size, who.size)]
@@ -103,8 +113,10 @@ def plant_farmed(w: World, seed: int) -> None:
     extra: dict[str, list] = {k: [] for k in ("author", "posted", "how", "source", "brand", "declared", "kind")}
     titles: list[pa.Array] = []
     books: dict[str, list] = {"intermediary": [], "account": [], "since": []}
-    for x in farmed.tolist():
+    for number, x in enumerate(farmed.tolist()):
+        rng = stream(3, number)
         vendor = vendors[int(rng.integers(0, len(vendors)))]
+        by_reg = vendor[np.argsort(reg[vendor], kind="stable")]
         t0 = int(spread(rng, max(int(reg[x]) + 7 * DAY, ACTIVITY_START), NOW - 60 * DAY))
         raise_days = float(rng.uniform(14, 42))
         n_bought = min(int(vendor.size * rng.uniform(0.55, 0.9)), int(rng.integers(*BOUGHT)))
@@ -152,9 +164,11 @@ def plant_farmed(w: World, seed: int) -> None:
         mine = np.r_[own_notes, declared_notes]
         per = rng.integers(2, 9, mine.size)
         note = np.repeat(mine, per)
-        who = vendor[rng.integers(0, vendor.size, note.size)]
-        at = notes.posted_of(note) + rng.integers(10 * MINUTE, 12 * HOUR, note.size)
-        ok = (at < NOW) & (at > reg[who])
+        at = np.minimum(notes.posted_of(note) + rng.integers(10 * MINUTE, 12 * HOUR, note.size), NOW - MINUTE)
+        # Among the vendor's accounts registered by then (so the count hardly depends on when its farms signed up).
+        can = np.searchsorted(reg[by_reg], at, side="left")
+        who = by_reg[np.minimum((rng.random(note.size) * can).astype(np.int64), by_reg.size - 1)]
+        ok = can > 0
         add_likes(w, who[ok], note[ok], at[ok])
         fans_likes = rng.integers(0, 3, mine.size)
         note = np.repeat(mine, fans_likes)
@@ -168,6 +182,7 @@ def plant_farmed(w: World, seed: int) -> None:
 
     # Look-alikes: the honest declared creators, and popular organic creators an MCN signs for the occasion.
     authors = np.bincount(N["author"], minlength=role.size)
+    rng = stream(4)
     creators = rng.permutation(np.flatnonzero((A["role"] == ROLE["declared_creator"]) & (authors > 0)))
     n_viral, n_assisted = max(4, farmed.size), max(4, farmed.size // 2)
     more = n_viral + n_assisted - creators.size
@@ -178,7 +193,8 @@ def plant_farmed(w: World, seed: int) -> None:
         weight = reach / reach.sum() if signable.size and reach.sum() > 0 else None
         signed = rng.choice(signable, min(more, signable.size), replace=False, p=weight)
         mcn = registered[rng.integers(0, registered.size, signed.size)]
-        for x, via in zip(signed.tolist(), mcn.tolist()):
+        for number, (x, via) in enumerate(zip(signed.tolist(), mcn.tolist())):
+            rng = stream(5, number)
             books["intermediary"].append(via)
             books["account"].append(x)
             books["since"].append(int(spread(rng, ACTIVITY_START, NOW - 40 * DAY)))
@@ -196,7 +212,8 @@ def plant_farmed(w: World, seed: int) -> None:
         creators = np.r_[creators, signed]
     viral, assisted = creators[:n_viral], creators[n_viral:n_viral + n_assisted]
     typical = int(np.median([v.size for v in vendors]) * 0.7)
-    for x in viral.tolist():
+    for number, x in enumerate(viral.tolist()):
+        rng = stream(6, number)
         own = np.flatnonzero(N["author"] == x)
         hit = int(own[int(rng.integers(0, own.size))])
         t0 = int(N["posted"][hit])
@@ -218,8 +235,10 @@ def plant_farmed(w: World, seed: int) -> None:
         for i, a in zip(np.asarray(part_i).tolist(), np.asarray(part_a).tolist()):
             managed.setdefault(a, i)
     lurkers = np.setdiff1d(ordinary, N["author"])
+    rng = stream(7)
     helpers = rng.choice(lurkers, min(lurkers.size, assisted.size), replace=False)
-    for x, helper in zip(assisted.tolist(), helpers.tolist()):
+    for number, (x, helper) in enumerate(zip(assisted.tolist(), helpers.tolist())):
+        rng = stream(8, number)
         # A steady audience grown over the year, and likes to match.
         fans = rng.choice(ordinary, min(ordinary.size // 10, int(typical * rng.uniform(0.5, 1.2))), replace=False)
         at = spread(rng, np.maximum(reg[fans], ACTIVITY_START), NOW - HOUR)
@@ -263,8 +282,21 @@ def plant_farmed(w: World, seed: int) -> None:
     notes.extend(w.note_texts, extra, titles)
     if orders["brand"]:
         got = {k: np.concatenate(v) for k, v in orders.items()}
-        order = rng.permutation(got["brand"].size)  # extra orders' numbers say nothing about who took them
+        order = stream(9).permutation(got["brand"].size)  # extra orders' numbers say nothing about who took them
         w.farmed = {**got, "declared": np.ones(got["brand"].size, bool), "order": order}
+
+
+def balanced_vendors(sizes: np.ndarray, n_vendors: int) -> np.ndarray:
+    """The vendor of each farm (an index in ``sizes``, the farm's accounts that sell): the largest farms first,
+    each to the vendor with the fewest accounts so far, so the vendors are of about equal size whatever the draws
+    (the vendors' sizes set how many followers an account buys and the look-alikes' audiences)."""
+    vendor = np.zeros(sizes.size, np.int64)
+    load = np.zeros(max(n_vendors, 1), np.int64)
+    for farm in np.argsort(-sizes, kind="stable").tolist():
+        if sizes[farm] > 0:
+            vendor[farm] = int(np.argmin(load))
+            load[vendor[farm]] += sizes[farm]
+    return vendor
 
 
 class _Notes:

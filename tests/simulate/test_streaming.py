@@ -21,24 +21,24 @@ from tests.simulate.test_formats import digests
 BEFORE_STREAMING = {
     "account_devices.csv": "718adfa0a2298168",
     "account_ips.csv": "81bbf2ff0efe05a9",
-    "accounts.csv": "deccbf82a1233388",
+    "accounts.csv": "058891a32a985c10",
     "brands.csv": "c096b82e67a5b6bc",
     # A program runs one bulk farm in eight (simulate/automated.py, a generator of its own): its comments are
     # rows after the others, and labels give those accounts the role ai_operated; every other row is unchanged.
     # Before: comments 258b9a2a6ff94994, labels 558f3c52a427d748.
     "comments.csv": "135e82f4ba781891",
     "devices.csv": "91ccc87420ab6d20",
-    "follows.csv": "263a740a519f274e",
+    "follows.csv": "32df85f00fd13f7b",
     "intermediaries.csv": "828af132f977e1d6",
-    "intermediary_accounts.csv": "4b3814fd43296474",
-    "labels.csv": "65b5893ea61b7618",
-    "likes.csv": "a4c03dad066940ab",
+    "intermediary_accounts.csv": "d241fe03caf560ca",
+    "labels.csv": "4be8745d7d808ed6",
+    "likes.csv": "3db3fed589f9bee4",
     # Notes gained their body text and topics (extension columns) and engagement farms' copied notes (extra
     # rows after the others), all drawn from a generator of their own (simulate/bodies.py): every other file
     # is unchanged, and note_labels (ground truth of the planted copies) is new. Before: 189944a1da37ecf3.
-    "notes.csv": "a0a5f9aedbc19fed",
-    "note_labels.csv": "d3168cc3b57822b2",
-    "orders.csv": "94b0ce2311d4b3ea",
+    "notes.csv": "bc0d4c303bcba789",
+    "note_labels.csv": "3d77789a6ad0a7b5",
+    "orders.csv": "5da49f354e2bf2fe",
     # Users' reports came later, drawn from a generator of their own: the fourteen files above did not change.
     "reports.csv": "2e0519d36272a11a",
     # Farmed declared accounts and their honest look-alikes (simulate/farmed.py, a generator of its own, issue #15
@@ -46,7 +46,9 @@ BEFORE_STREAMING = {
     # agencies' books gain rows, accounts' follower counts and is_professional follow, labels give the new roles.
     # Before: accounts 311305398064161e, follows a604835e0225dea1, intermediary_accounts d36d825abbc36f00,
     # labels 3c79ffa35e913e9d, likes edf349690196fd5b, note_labels b327fb6e411b4246, notes 6251a7c3f5b81c29,
-    # orders d5a7a361ae118753. The other eight files are unchanged.
+    # orders d5a7a361ae118753. The other eight files are unchanged. The planted accounts then drew from generators
+    # of their own per account (and vendors of balanced size) so that a platform in parts plants as much as one in
+    # one piece; the same eight files changed again (accounts 058891a32a985c10 was deccbf82a1233388 ...).
     "sanctions.csv": "d81ae0ebf255910d",
 }
 
