@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -178,10 +179,12 @@ def through_commands(n: int, work: Path) -> list[str]:
         if path.is_file() and not path.name.startswith(("labels.", "note_labels.")):
             target = given / path.name
             if not target.exists():
-                target.symlink_to(path)
+                shutil.copyfile(path, target)  # a copy: ingest never follows a symbolic link
     run_ringscope(["db", "start"], env)
     run_ringscope(["reset", "--yes"], env)
-    timed("ingest", "ingest", str(given), "--rejects-dir", str(work / "rejects"))
+    loaded = timed("ingest", "ingest", str(given), "--rejects-dir", str(work / "rejects"))
+    if "total: 0 rows" in loaded:
+        raise SystemExit(f"ringscope ingest loaded nothing from {given}:\n{loaded[-2000:]}")
     run_id = timed("detect", "detect", "--quiet").strip().splitlines()[-1]
     printed = pd.read_csv(io.StringIO(timed("flagged", "flagged", "--run", "latest", "--format", "csv")),
                           dtype=str, keep_default_na=False)

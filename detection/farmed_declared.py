@@ -148,28 +148,52 @@ def follower_evidence(follows: pd.DataFrame | None, candidates: set[str],
     """(per candidate: ``account_id, followers, cofollowers, surprise, others_followed, burst_n, burst_start,
     burst_end``; ``q``; ``p0``; the co-follower edges into candidates: ``account_id, target_account_id``).
     O(F log F)."""
-    cols = ["account_id", "followers", "cofollowers", "surprise", "others_followed", "burst_n", "burst_start",
-            "burst_end"]
-    empty = pd.DataFrame(columns=cols), 0.0, 0.0, pd.DataFrame(columns=["account_id", "target_account_id"])
     if follows is None or follows.empty or not candidates:
-        return empty
+        return follower_summary(None, 0.0, 0.0, params)
+    mine, q, p0 = follow_edges(follows, candidates, params)
+    return follower_summary(mine, q, p0, params)
+
+
+def follow_edges(follows: pd.DataFrame, candidates: set[str],
+                 params: FarmedDeclaredParams = FarmedDeclaredParams()) -> tuple[pd.DataFrame | None, float, float]:
+    """(the follows into candidates, one per follower and candidate: ``src, dst, t`` (epoch s of the first, NaN
+    if none has a time), ``co`` (the follower follows ``min_cofollows`` other candidates); ``q``, the share of
+    follows into candidates; ``p0``, the share of co-followers' follows among the follows outside). Self-follows
+    and repeats dropped. What grows with the platform; ``spark.farmed_declared`` computes the same on the
+    executors. O(F log F)."""
     f = pd.DataFrame({"src": _ids(follows["account_id"]), "dst": _ids(follows["target_account_id"]),
                       "t": _seconds(follows["created_at"]) if "created_at" in follows else np.nan})
     f = f[f["src"] != f["dst"]].sort_values(["src", "dst", "t"], na_position="last")
     f = f.drop_duplicates(["src", "dst"]).reset_index(drop=True)
     if f.empty:
-        return empty
+        return None, 0.0, 0.0
     into = f["dst"].isin(candidates).to_numpy()
     q = float(into.mean())
-    d = f.groupby("src")["dst"].transform("size").to_numpy()
     m = pd.Series(into, index=f.index).groupby(f["src"]).transform("sum").to_numpy()
     others = m - into                      # declared accounts followed besides this edge's target
     co = others >= params.min_cofollows
     outside = ~into
-    p0 = float(co[outside].sum() / outside.sum()) if outside.any() else 0.0
-    p0 = min(max(p0, 1.0 / max(int(outside.sum()), 1)), 1.0)
+    p0 = shares_p0(int(co[outside].sum()), int(outside.sum()))
     f["co"] = co
-    mine = f[into]
+    return f[into].reset_index(drop=True), q, p0
+
+
+def shares_p0(co_outside: int, outside: int) -> float:
+    """The co-followers' share of the follows outside the channel, at least one follow in all of them. O(1)."""
+    p0 = co_outside / outside if outside else 0.0
+    return float(min(max(p0, 1.0 / max(outside, 1)), 1.0))
+
+
+def follower_summary(mine: pd.DataFrame | None, q: float, p0: float,
+                     params: FarmedDeclaredParams = FarmedDeclaredParams()
+                     ) -> tuple[pd.DataFrame, float, float, pd.DataFrame]:
+    """``follower_evidence``'s answer from ``follow_edges``' (the follows into candidates and the shares).
+    O(E log E) in the follows into candidates."""
+    cols = ["account_id", "followers", "cofollowers", "surprise", "others_followed", "burst_n", "burst_start",
+            "burst_end"]
+    if mine is None:
+        return pd.DataFrame(columns=cols), 0.0, 0.0, pd.DataFrame(columns=["account_id", "target_account_id"])
+    mine = mine.sort_values(["src", "dst"], kind="stable").reset_index(drop=True)
     rows = []
     window = params.burst_days * 86400.0
     for target, g in mine.groupby("dst", sort=True):
@@ -200,9 +224,17 @@ def interaction_evidence(accounts: pd.DataFrame | None, notes: pd.DataFrame | No
                          params: FarmedDeclaredParams = FarmedDeclaredParams()) -> pd.DataFrame:
     """Per candidate with ``min_notes`` notes: ``account_id, per_note, predicted, z, surprise`` against the
     platform's relation of interactions per note to followers (see the module, (b)). O(N + L)."""
-    cols = ["account_id", "per_note", "predicted", "z", "surprise"]
+    return interaction_fit(author_table(accounts, notes, likes, comments, follows), candidates, params)
+
+
+def author_table(accounts: pd.DataFrame | None, notes: pd.DataFrame | None, likes: pd.DataFrame | None,
+                 comments: pd.DataFrame | None, follows: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Per author (index ``account_id``): ``notes``, ``received`` (likes and comments on them by others),
+    ``followers`` (the accounts' count, else the follows into it); None without notes or followers. What grows
+    with the platform (one row per author); ``spark.farmed_declared`` computes the same on the executors.
+    O(N + L)."""
     if notes is None or notes.empty:
-        return pd.DataFrame(columns=cols)
+        return None
     author = pd.Series(_ids(notes["account_id"]), index=_ids(notes["note_id"]))
     author = author[~author.index.duplicated()]
     n_notes = author.value_counts()
@@ -220,9 +252,21 @@ def interaction_evidence(accounts: pd.DataFrame | None, notes: pd.DataFrame | No
     elif follows is not None and not follows.empty:
         followers = pd.Series(_ids(follows["target_account_id"])).value_counts().astype(float)
     else:
-        return pd.DataFrame(columns=cols)
+        return None
     df = pd.DataFrame({"notes": n_notes, "received": received.reindex(n_notes.index).fillna(0.0)})
     df["followers"] = followers.reindex(df.index).fillna(0.0).clip(lower=0.0)
+    df.index.name = "account_id"
+    return df
+
+
+def interaction_fit(table: pd.DataFrame | None, candidates: set[str],
+                    params: FarmedDeclaredParams = FarmedDeclaredParams()) -> pd.DataFrame:
+    """``interaction_evidence``'s answer from ``author_table``'s: the platform's line and each candidate's
+    residual. O(authors log authors)."""
+    cols = ["account_id", "per_note", "predicted", "z", "surprise"]
+    if table is None:
+        return pd.DataFrame(columns=cols)
+    df = table.sort_index(kind="stable")
     df = df[df["notes"] >= params.min_notes]
     if len(df) < 10:
         return pd.DataFrame(columns=cols)
@@ -301,6 +345,17 @@ def detect_farmed_declared(accounts: pd.DataFrame | None, notes: pd.DataFrame | 
     fol, q, p0, co_edges = follower_evidence(follows, candidates, params)
     inter = interaction_evidence(accounts, notes, likes, comments, follows, candidates, params)
     cop, copied, lam = copy_evidence(notes, intermediary_accounts, candidates, params)
+    return findings_of(declared, fol, q, p0, co_edges, inter, cop, copied, lam, intermediary_accounts, params)
+
+
+def findings_of(declared: pd.DataFrame, fol: pd.DataFrame, q: float, p0: float, co_edges: pd.DataFrame,
+                inter: pd.DataFrame, cop: pd.DataFrame, copied: dict, lam: float,
+                intermediary_accounts: pd.DataFrame | None,
+                params: FarmedDeclaredParams = FarmedDeclaredParams()) -> list[ClusterFinding]:
+    """The findings from the three tests' answers (``follower_evidence``, ``interaction_evidence``,
+    ``copy_evidence``) over the declared orders: combined, calibrated, clustered, cited. The Spark engine
+    computes the answers on the executors and calls this. O(C log C) plus the clusters'."""
+    candidates = set(declared["account_id"])
     fol_by, inter_by, cop_by = (fol.set_index("account_id"), inter.set_index("account_id"),
                                 cop.set_index("account_id"))
     managed = {}
