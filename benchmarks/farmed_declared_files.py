@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.detection_speed import read_frames
-from ringscope.detection.farmed_declared import detect_farmed_declared, FarmedDeclaredParams
+from ringscope.detection.farmed_declared import detect_farmed_declared
 d = Path(sys.argv[1])
 f = read_frames(d)
 t = time.time()
