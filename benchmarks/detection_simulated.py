@@ -2,6 +2,8 @@
 
     python -m benchmarks.detection_simulated --accounts 10000 100000 [--speed-only 1000000]
         [--from-files 1000000]
+    RINGSCOPE_HOME=... RINGSCOPE_BOLT_PORT=... python -m benchmarks.detection_simulated --accounts \
+        --through-commands 20000 [--work DIR]
 
 For each size: ``ringscope simulate`` (seed 7), ingest into a dedicated local
 Neo4j, ``ringscope detect`` with the default policy, then compare the flagged
@@ -10,18 +12,31 @@ farm type, and how many organic accounts that share a NAT IP or a family
 device are flagged (the false positives naive rules produce). Time per
 detector and in total, peak memory of Python and the JVM. Results are
 appended to ``benchmarks/results/detection_simulated.md``.
+
+``--through-commands N``: the commands a user runs, each a new process, against the Neo4j of the caller's
+environment (``RINGSCOPE_HOME``/``RINGSCOPE_BOLT_PORT``; started with ``ringscope db start`` if it is not
+running, emptied with ``ringscope reset``): ``ringscope simulate --accounts N --seed 7 --format csv.gz``,
+``ringscope ingest``, ``ringscope detect`` and ``ringscope flagged --run latest --format csv``, scored
+against the labels as above, with the farmed declared accounts of issue #15 item 5 apart: the precision and
+recall of role ``farmed_declared`` among the flagged, the flag rate of its honest look-alikes, and, from a
+second ``ringscope detect --policy`` with ``farmed_declared`` disabled on the same graph, how every role's
+figure moved because of it.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.common import append_results, bench_server, jvm_peak_mib, load_average, machine, python_peak_mib
+from benchmarks.common import (append_results, bench_server, jvm_peak_mib, load_average, machine, python_peak_mib,
+                               run_ringscope)
 from ringscope.detection.config import load_detection_policy
 from ringscope.detection.run import detect
 from ringscope.graph.admin import reset
@@ -121,6 +136,95 @@ def score_from_files(n: int, work: Path) -> list[str]:
             + why_honest_flagged(labels, {a: risks[a] for a in flagged}))
 
 
+FARMED = "farmed_declared"
+LOOK_ALIKES = ("declared_viral", "declared_with_assistant", "creator_assistant")
+
+
+def farmed_rows(labels: pd.DataFrame, printed: pd.DataFrame, without: pd.DataFrame) -> list[str]:
+    """Markdown rows: role farmed_declared among the flagged (``printed``: ``ringscope flagged --format csv``
+    with the shipped policy; ``without``: the same with farmed_declared disabled), the look-alikes' flag
+    rate, and every role's flagged count with and without the detector."""
+    role = dict(zip(labels["account_id"], labels["role"].replace("", "organic")))
+    detectors = dict(zip(printed["account_id"], printed["detectors"].fillna("").str.split(";")))
+    by_detector = {a for a, names in detectors.items() if FARMED in names}
+    farmed = {a for a, r in role.items() if r == FARMED}
+    flagged, before = set(printed["account_id"]), set(without["account_id"])
+    tp = len(by_detector & farmed)
+    rows = [f"Role {FARMED} ({len(farmed)} planted): {len(farmed & flagged)} flagged (recall "
+            f"**{len(farmed & flagged) / max(len(farmed), 1):.3f}**; {len(farmed & before)} without the detector); "
+            f"accounts whose reasons list {FARMED}: {len(by_detector)}, {tp} of them {FARMED} (precision "
+            f"**{tp / max(len(by_detector), 1):.3f}**; the others: "
+            f"{dict(sorted(pd.Series([role.get(a, '?') for a in by_detector - farmed]).value_counts().items()))})",
+            ""]
+    for group in LOOK_ALIKES:
+        members = {a for a, r in role.items() if r == group}
+        rows.append(f"- look-alike {group}: {len(members & flagged)} of {len(members)} flagged "
+                    f"({len(members & flagged) / max(len(members), 1):.1%}), {len(members & by_detector)} by "
+                    f"{FARMED}; {len(members & before)} without the detector")
+    rows += ["", f"| role | accounts | flagged | flagged without {FARMED} | moved |", "|---|---:|---:|---:|---:|"]
+    for group in sorted(set(role.values())):
+        members = {a for a, r in role.items() if r == group}
+        now, then = len(members & flagged), len(members & before)
+        rows.append(f"| {group} | {len(members):,} | {now:,} | {then:,} | {now - then:+,} |")
+    return rows + [""]
+
+
+def through_commands(n: int, work: Path) -> list[str]:
+    """simulate, ingest, detect, flagged as a user runs them (new processes) on the caller's Neo4j; then
+    detect and flagged again with farmed_declared disabled. Markdown lines."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    if "RINGSCOPE_HOME" not in env or "RINGSCOPE_BOLT_PORT" not in env:
+        raise SystemExit("--through-commands needs RINGSCOPE_HOME and RINGSCOPE_BOLT_PORT (a Neo4j of your own)")
+    dataset = work / f"sim-{n}"
+    timings: dict[str, float] = {}
+
+    def timed(step: str, *args: str) -> str:
+        started = time.monotonic()
+        out = run_ringscope(list(args), env)
+        timings[step] = time.monotonic() - started
+        return out
+
+    if not (dataset / "accounts.csv.gz").exists():
+        timed("simulate", "simulate", str(dataset), "--accounts", str(n), "--seed", "7", "--format", "csv.gz")
+    given = work / f"given-{n}"  # the tool is given the platform's files, never the labels
+    given.mkdir(parents=True, exist_ok=True)
+    for path in dataset.iterdir():
+        if path.is_file() and not path.name.startswith(("labels.", "note_labels.")):
+            target = given / path.name
+            if not target.exists():
+                shutil.copyfile(path, target)  # a copy: ingest never follows a symbolic link
+    run_ringscope(["db", "start"], env)
+    run_ringscope(["reset", "--yes"], env)
+    loaded = timed("ingest", "ingest", str(given), "--rejects-dir", str(work / "rejects"))
+    if "total: 0 rows" in loaded:
+        raise SystemExit(f"ringscope ingest loaded nothing from {given}:\n{loaded[-2000:]}")
+    run_id = timed("detect", "detect", "--quiet").strip().splitlines()[-1]
+    printed = pd.read_csv(io.StringIO(timed("flagged", "flagged", "--run", "latest", "--format", "csv")),
+                          dtype=str, keep_default_na=False)
+    policy = work / "detection-without-farmed.yaml"
+    text = (Path(__file__).resolve().parents[1] / "policy" / "detection.yaml").read_text(encoding="utf-8")
+    marker = "  farmed_declared:"
+    head, tail = text.split(marker, 1)
+    policy.write_text(head + marker + tail.replace("    weight:", "    enabled: false\n    weight:", 1),
+                      encoding="utf-8")
+    run_without = timed("detect without farmed_declared", "detect", "--quiet", "--policy", str(policy))
+    without = pd.read_csv(io.StringIO(run_ringscope(["flagged", "--run", "latest", "--format", "csv"], env)),
+                          dtype=str, keep_default_na=False)
+    labels = pd.read_csv(dataset / "labels.csv.gz", dtype=str, keep_default_na=False)  # read only now
+    lines = [f"### {n:,} accounts through the commands (`ringscope simulate --accounts {n} --seed 7 --format "
+             f"csv.gz`, `ingest`, `detect`, `flagged --run latest --format csv`)", "",
+             "Whole commands: " + ", ".join(f"{k} {v:,.0f} s" for k, v in timings.items())
+             + f"; run {run_id} (without farmed_declared: {run_without.strip().splitlines()[-1]}); "
+             f"load average {load_average()}", ""]
+    lines += evaluate(labels, set(printed["account_id"])) + [""]
+    lines += farmed_rows(labels, printed, without)
+    details = {}
+    for row in printed.itertuples(index=False):
+        details[row.account_id] = type("Printed", (), {"score": float(row.score), "detectors":
+                                                       row.detectors.split(";"), "reasons": [row.reasons]})
+    return lines + why_honest_flagged(labels, details)
+
+
 def run(sizes: list[int], speed_only: list[int], work: Path, heap: str, pagecache: str, port: int,
         keep: bool, reuse: bool = False) -> str:
     settings, graph = bench_server(work, port, heap, pagecache)
@@ -177,6 +281,8 @@ def main() -> None:
     parser.add_argument("--pagecache", default="6g")
     parser.add_argument("--port", type=int, default=7720)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--through-commands", type=int, nargs="*", default=[],
+                        help="sizes run through the ringscope commands on the Neo4j of RINGSCOPE_HOME/_BOLT_PORT")
     parser.add_argument("--reuse-loaded", action="store_true",
                         help="skip the load when the benchmark database already holds that many accounts")
     args = parser.parse_args()
@@ -189,6 +295,13 @@ def main() -> None:
                  f"Machine: {machine()}", "data: `ringscope simulate --seed 7`; default policy", ""]
         for n in args.from_files:
             lines += score_from_files(n, Path(args.work))
+            print("\n".join(lines), flush=True)
+        text += "\n".join(lines) + "\n"
+    if args.through_commands:
+        lines = [f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC (through the commands)", "",
+                 f"Machine: {machine()}", "data: `ringscope simulate --seed 7`; default policy", ""]
+        for n in args.through_commands:
+            lines += through_commands(n, Path(args.work))
             print("\n".join(lines), flush=True)
         text += "\n".join(lines) + "\n"
     append_results(RESULTS, text)

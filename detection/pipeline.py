@@ -22,7 +22,8 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from ringscope.detection import (
-    automated_accounts, ban_evasion, cluster_mates, comment_templates, copied_notes, dense_blocks, engagement, lockstep, offplatform_lures, profile_signals, qa_acts,
+    automated_accounts, ban_evasion, cluster_mates, comment_templates, copied_notes, dense_blocks, engagement, farmed_declared,
+    lockstep, offplatform_lures, profile_signals, qa_acts,
     registration_bursts, shared_infrastructure, underwater,
 )
 from ringscope.detection.ban_evasion import BanEvasionParams, detect_ban_evasion
@@ -34,6 +35,7 @@ from ringscope.detection.copied_notes import CopiedNoteParams, detect_copied_not
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
 from ringscope.detection.engagement import EngagementParams, detect_engagement
+from ringscope.detection.farmed_declared import FarmedDeclaredParams, detect_farmed_declared
 from ringscope.detection.findings import ClusterFinding
 from ringscope.common.errors import RingscopeError, SettingError
 from ringscope.detection.lockstep import LockstepParams, detect_lockstep
@@ -132,6 +134,12 @@ DETECTORS: dict[str, Detector] = {
     automated_accounts.DETECTOR: Detector(
         AutomatedAccountParams, lambda f, p: detect_automated_accounts(activity_events(f.notes, f.comments), p),
         cost=6, memory=0.5),
+    # Not yet measured at 1M: one sort of the follows, the relation over the notes' authors, and the
+    # near-duplicate search of copied_notes over the notes (guesses from those detectors').
+    farmed_declared.DETECTOR: Detector(
+        FarmedDeclaredParams,
+        lambda f, p: detect_farmed_declared(_active_accounts(f), f.notes, f.orders, f.intermediary_accounts, f.likes,
+                                            f.comments, f.follows, p), cost=8, memory=0.6),
     underwater.DETECTOR_INTERMEDIARY: Detector(
         FlaggedIntermediaryParams,
         lambda f, flagged, p: detect_flagged_intermediaries(f.intermediary_accounts, flagged, p),

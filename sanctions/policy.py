@@ -107,6 +107,7 @@ class Trigger(_Model):
     label: str
     actions: tuple[str, ...] = ()
     violation: bool = False  # any ladder violation of the entity triggers the rule
+    kinds: tuple[str, ...] = ()  # with violation: only violations of these kinds trigger it (none given: any)
 
 
 class PathStep(_Model):
@@ -256,6 +257,11 @@ def _check(p: SanctionPolicy) -> None:
                 raise ValueError(f"{at}.from.actions: unknown action {a!r}")
         if rule.from_.label != "Cluster" and not rule.from_.actions and not rule.from_.violation:
             raise ValueError(f"{at}.from: give actions or violation: true")
+        if rule.from_.kinds and not rule.from_.violation:
+            raise ValueError(f"{at}.from.kinds: only with violation: true (the kinds of violation that trigger it)")
+        for k in rule.from_.kinds:
+            if k not in p.violation_kinds:
+                raise ValueError(f"{at}.from.kinds: unknown violation kind {k!r} (see violation_kinds)")
         current = rule.from_.label
         for j, step in enumerate(rule.path):
             where = f"{at}.path.{j}"
@@ -285,10 +291,12 @@ def _check(p: SanctionPolicy) -> None:
                 raise ValueError(f"{at}.then.violation: unknown kind {then.violation!r}")
         if rule.when and rule.when.registered and (rule.from_.label != "Device" or current != "Account"):
             raise ValueError(f"{at}.when.registered: only for rules from a banned Device to Accounts")
-        if rule.when and rule.when.min_sanctioned_accounts and (
-                rule.from_.label != "Account" or len(rule.path) != 1):
-            raise ValueError(f"{at}.when.min_sanctioned_accounts: only for one-step rules from an Account "
-                             "(it counts the sanctioned accounts around the entity reached)")
+        if rule.when and rule.when.min_sanctioned_accounts and rule.from_.label != "Account":
+            raise ValueError(f"{at}.when.min_sanctioned_accounts: only for rules from an Account "
+                             "(it counts the sanctioned accounts the path leads back to from the entity reached)")
+        if rule.when and rule.when.min_sanctioned_accounts and rule.then.action is None:
+            raise ValueError(f"{at}.when.min_sanctioned_accounts: needs then.action (the action once enough "
+                             "accounts are sanctioned)")
     for a in p.approval.actions:
         if a not in p.actions:
             raise ValueError(f"approval.actions: unknown action {a!r}")

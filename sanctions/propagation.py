@@ -375,6 +375,7 @@ class _Draft:
     in_force: tuple[str, ...] = ()
     note: str = ""
     paths_counted: set = field(default_factory=set)  # brand points: one per distinct path
+    why: list[str] = field(default_factory=list)  # the orders behind it, in words (paths through an Order)
 
     def freeze(self, needs: bool, reasons: tuple[str, ...]) -> Effect:
         return Effect(self.key, self.target, self.action, self.kind, self.rule, self.hop, self.path, self.level,
@@ -394,6 +395,7 @@ class _Planner:
         self.fired: set[tuple[str, NodeRef]] = set()
         self.count_candidates: dict[tuple[str, NodeRef], dict[NodeRef, tuple[str, tuple[Step, ...]]]] = {}
         self.count_existing: dict[tuple[str, NodeRef], dict[NodeRef, list[str]]] = {}
+        self.count_paths: dict[tuple[str, NodeRef], list[tuple[Step, ...]]] = {}  # the reaches, for the note
         self.notes_without_throttle: list[NodeRef] = []
         self.depth_stops: dict[str, int] = {}
         self.author_paths: dict[NodeRef, tuple[Step, ...]] = {}
@@ -504,6 +506,7 @@ class _Planner:
         if signature not in draft.paths_counted and (draft.hop == hop):
             draft.paths_counted.add(signature)
             draft.points = (draft.points or 0) + points
+            self._because(draft, path)
 
     # --- roots
     def roots(self) -> None:
@@ -569,7 +572,8 @@ class _Planner:
             t = rule.from_
             if t.label != draft.target.label:
                 continue
-            if draft.action in t.actions or (t.violation and draft.violation is not None):
+            if draft.action in t.actions or (t.violation and draft.violation is not None
+                                             and (not t.kinds or draft.kind in t.kinds)):
                 out.append(rule)
         return out
 
@@ -652,8 +656,42 @@ class _Planner:
         elif then.points_per_path:
             self.points(node, then.points_per_path, kind=kind, rule=rule.name, hop=hop, path=path, parent=parent)
         else:
-            self.action(node, then.action, kind=kind, rule=rule.name, hop=hop, path=path, parent=parent,
-                        days=then.days, note=note)
+            draft = self.action(node, then.action, kind=kind, rule=rule.name, hop=hop, path=path, parent=parent,
+                                days=then.days, note=note)
+            if draft.rule == rule.name and draft.hop == hop and self.order_words(path):
+                self._because(draft, path)
+                draft.note = _joined(note, draft.why)
+
+    def order_words(self, path: Sequence[Step]) -> str | None:
+        """Why a path through an order reaches its end, in words: "declared order o3 for Brand b1 through
+        sanctioned account a1", "undeclared order o1 for Brand b1 taken by sanctioned agency m1"; None when
+        the path passes no order."""
+        at = next((i for i in range(len(path) - 1, -1, -1) if path[i].label == "Order"), None)
+        if at is None:
+            return None  # (the last order on the path: the one the last rule followed, from the node before it)
+        order = self.nodes.get(NodeRef("Order", path[at].id))
+        declared = order.props.get("declared") if order is not None else None
+        words = {True: "declared order", False: "undeclared order"}.get(declared, "order")
+        text = f"{words} {path[at].id}"
+        end, start = path[-1], path[at - 1] if at > 0 else path[at]
+        if end.label == "Brand":
+            text += f" for Brand {end.id}"
+        elif end.label == "Intermediary":
+            text += f" taken by Intermediary {end.id}"
+        elif end.label == "Account":
+            text += f" carried out by Account {end.id}"
+        if start.label == "Account":
+            text += f" through sanctioned account {start.id}"
+        elif start.label == "Intermediary":
+            text += f" taken by sanctioned agency {start.id}"
+        elif start.label == "Brand":
+            text += f" placed by sanctioned Brand {start.id}"
+        return text
+
+    def _because(self, draft: _Draft, path: Sequence[Step]) -> None:
+        words = self.order_words(path)
+        if words and words not in draft.why:
+            draft.why.append(words)
 
     def count_rule(self, rule: Rule, start: Node, node: Node, *, hop: int, path: tuple[Step, ...],
                    parent: str | None) -> None:
@@ -661,16 +699,12 @@ class _Planner:
         earlier ones within ``windows.record_days``)."""
         slot = (rule.name, node.ref)
         candidates = self.count_candidates.setdefault(slot, {})
+        if len(self.count_paths.get(slot, ())) < 50 and path not in self.count_paths.get(slot, ()):
+            self.count_paths.setdefault(slot, []).append(path)
         if start.ref not in candidates and parent is not None:
             candidates[start.ref] = (parent, path)
         if slot not in self.count_existing:
-            since = self.now - timedelta(days=self.p.windows.record_days)
-            back = PathStep(rel=rule.path[-1].rel, direction="out" if rule.path[-1].direction == "in" else "in",
-                            label=start.ref.label)
-            got = self._expand([node.ref], back, sanctioned_since=since)
-            self.count_existing[slot] = {
-                other.ref: sorted(s.sanction_id for s in other.sanctions if s.is_violation and s.at and s.at >= since)
-                for _, other in got.get(node.ref, [])}
+            self.count_existing[slot] = self._sanctioned_behind(rule, node)
         existing = self.count_existing[slot]
         accounts = set(existing) | set(candidates)
         need = rule.when.min_sanctioned_accounts
@@ -681,8 +715,7 @@ class _Planner:
         if first:
             first_parent, first_path = candidates[min(candidates, key=lambda r: (self.drafts[candidates[r][0]].hop, r))]
             draft = self.action(node, rule.then.action, kind=self.d.kind, rule=rule.name, hop=hop, path=first_path,
-                                parent=first_parent, days=rule.then.days,
-                                note=f"{len(accounts)} of the accounts it manages are sanctioned (rule: {need} or more)")
+                                parent=first_parent, days=rule.then.days)
             draft.justification = f"accounts>={need}"
             draft.existing_parents = sorted({s for ref, ids in existing.items() if ref not in candidates for s in ids})
             draft.history = tuple(draft.existing_parents)
@@ -690,7 +723,41 @@ class _Planner:
         for ref, (p, _) in candidates.items():
             if p not in draft.parents and self.drafts[p].hop < draft.hop:
                 draft.parents.append(p)
-        draft.note = f"{len(accounts)} of the accounts it manages are sanctioned (rule: {need} or more)"
+        if draft.rule == rule.name:
+            for counted in self.count_paths[slot]:
+                self._because(draft, counted)
+        whose = ("of the accounts it manages" if len(rule.path) == 1 else
+                 "accounts that reach it through " + ", ".join(f"a {_where_words(st)}{st.label}"
+                                                               for st in rule.path[:-1]))
+        draft.note = _joined(f"{len(accounts)} {whose} are sanctioned (rule: {need} or more)", draft.why)
+
+    def _sanctioned_behind(self, rule: Rule, node: Node) -> dict[NodeRef, list[str]]:
+        """The accounts with a violation within ``windows.record_days`` (of the rule's kinds, if it names
+        any; imported sanctions always count) that the rule's path leads back to from ``node`` -> their
+        violations' sanction ids. The path walked backwards, step by step, with the filters of each node
+        it passes (e.g. only declared orders)."""
+        since = self.now - timedelta(days=self.p.windows.record_days)
+        kinds = rule.from_.kinds
+        frontier = [node.ref]
+        for j in range(len(rule.path) - 1, -1, -1):
+            step = rule.path[j]
+            before = rule.path[j - 1] if j > 0 else None
+            back = PathStep(rel=step.rel, direction="out" if step.direction == "in" else "in",
+                            label=before.label if before else rule.from_.label,
+                            where=dict(before.where) if before else {})
+            got = self._expand(frontier, back, sanctioned_since=since if before is None else None)
+            if before is not None:
+                frontier = sorted({other.ref for ref in frontier for _, other in got.get(ref, [])})
+                continue
+            out: dict[NodeRef, list[str]] = {}
+            for ref in frontier:
+                for _, other in got.get(ref, []):
+                    ids = sorted(s.sanction_id for s in other.sanctions if s.is_violation and s.at and s.at >= since
+                                 and (not kinds or s.kind is None or s.kind in kinds))
+                    if ids:
+                        out[other.ref] = ids
+            return out
+        return {}
 
     # --- the search
     def run(self) -> Plan:
@@ -726,7 +793,7 @@ class _Planner:
             earlier = [s for s in node.sanctions if s.action == "brand_points" and s.at and s.at >= since]
             total = sum(s.points or 0 for s in earlier) + (draft.points or 0)
             draft.history = tuple(sorted(s.sanction_id for s in earlier))
-            draft.note = f"{total} points within {b.window_days} days (threshold {b.threshold})"
+            draft.note = _joined(f"{total} points within {b.window_days} days (threshold {b.threshold})", draft.why)
             if not ladder.brand_banned(total, self.p):
                 continue
             ban = self.action(node, b.action, kind=draft.kind, rule=BRAND_RULE, hop=draft.hop, path=draft.path,
@@ -766,6 +833,22 @@ class _Planner:
         decision_key = hashlib.sha256(canonical(identity).encode("utf-8")).hexdigest()[:24]
         return Plan(self.d, decision_key, self.p.version, tuple(ordered), tuple(dict.fromkeys(self.warnings)),
                     _counts(ordered))
+
+
+def _where_words(step: PathStep) -> str:
+    """A path step's filters as an adjective: "declared ", "undeclared ", "" (none)."""
+    words = []
+    for key, value in sorted(step.where.items()):
+        words.append(key if value is True else f"un{key}" if value is False else f"{key} {value}")
+    return " ".join(words) + (" " if words else "")
+
+
+def _joined(note: str, why: Sequence[str], limit: int = 5) -> str:
+    """A note and the orders behind it (the first ``limit``, then how many more)."""
+    if not why:
+        return note
+    shown = "; ".join(why[:limit]) + (f"; and {len(why) - limit} more" if len(why) > limit else "")
+    return f"{note}: {shown}" if note else shown
 
 
 def _counts(effects: Sequence[Effect]) -> tuple[HopCount, ...]:

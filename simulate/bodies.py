@@ -432,6 +432,10 @@ def render(texts: NoteTexts, index: np.ndarray, w: World, titles: pa.Array | Non
     brand = np.where(own & ~copied, w.N["brand"][np.minimum(index, n - 1)], -1) if n else np.full(index.size, -1)
     kind = np.where(own & ~copied, w.N["kind"][np.minimum(index, n - 1)], NOTE_ORGANIC) if n else \
         np.full(index.size, NOTE_ORGANIC)
+    if "brand" in texts.extra and texts.extra["brand"].size:  # brand notes among the extra ones (simulate.farmed)
+        at = np.clip(index - n, 0, texts.extra["brand"].size - 1)
+        brand = np.where(~own & ~copied, texts.extra["brand"][at], brand)
+        kind = np.where(~own & ~copied & (brand >= 0), texts.extra["kind"][at], kind)
     branded = (brand >= 0) & (how != SKELETON)
     theme = recipe.index(P_THEME, len(THEMES), washable=False)
     brand_theme = np.array([CATEGORY_THEME.get(c, 0) for c in w.brand_categories] or [0], np.int64)
@@ -489,10 +493,11 @@ def labels_table(texts: NoteTexts, number_of, ids_of) -> pa.Table:
     one, and none for that one) and ``skeleton`` (K01.. the skeleton used). ``number_of``/``ids_of``: a note
     index's id number and id."""
     own = np.flatnonzero(texts.how != OWN)
-    index = np.concatenate([own, texts.n_notes + np.arange(texts.extra["author"].size)])
-    how = np.concatenate([texts.how[own], texts.extra["how"]]).astype(np.int64)
-    source = np.concatenate([texts.source[own], texts.extra["source"]])
-    skeleton = np.concatenate([texts.skeleton[own], np.full(texts.extra["author"].size, -1, np.int16)])
+    copies = np.flatnonzero(texts.extra["how"] != OWN)  # simulate.farmed adds notes of their own among the extra
+    index = np.concatenate([own, texts.n_notes + copies])
+    how = np.concatenate([texts.how[own], texts.extra["how"][copies]]).astype(np.int64)
+    source = np.concatenate([texts.source[own], texts.extra["source"][copies]])
+    skeleton = np.concatenate([texts.skeleton[own], np.full(copies.size, -1, np.int16)])
     order = np.argsort(number_of(index), kind="stable")
     return pa.table({
         "note_id": ids_of(index[order]),

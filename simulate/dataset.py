@@ -240,26 +240,43 @@ def dataset_tables(w: World, blocks: Blocks) -> Iterator[tuple[str, Iterator[pa.
                                                    "account_id": accounts.of(IA["account"][order]),
                                                    "since": iso_times(IA["since"][order])})])
     o = order_order
-    yield "orders", iter([pa.table({"order_id": Ids("o", order_number).numbered(0, o.size),
-                                    "brand_id": brands.of(O["brand"][o]), "intermediary_id": inters.of(O["intermediary"][o]),
-                                    "account_id": accounts.of(O["account"][o]), "note_id": notes.of(O["note"][o]),
-                                    "placed_at": iso_times(O["placed"][o]), "declared": O["declared"][o]})])
+    all_notes = AllNoteIds(notes, w.note_texts.total)
+    yield "orders", itertools.chain([pa.table({
+        "order_id": Ids("o", order_number).numbered(0, o.size),
+        "brand_id": brands.of(O["brand"][o]), "intermediary_id": inters.of(O["intermediary"][o]),
+        "account_id": accounts.of(O["account"][o]), "note_id": notes.of(O["note"][o]),
+        "placed_at": iso_times(O["placed"][o]), "declared": O["declared"][o]})],
+        farmed_orders(w, o.size, brands, inters, accounts, all_notes))
     titles = in_order(w.parked["notes"], note_order, rows)
     yield "notes", notes_tables(w, titles, note_order, notes, accounts, brands, rows)
     yield "comments", itertools.chain(comment_tables(comments, comment_ids, accounts, notes, devices, rows),
                                       automated_tables(w, comment_ids, accounts, notes, devices),
                                       drift_tables(w, comment_ids, accounts, notes, devices))
-    yield "likes", event_tables(likes, "note", "note_id", notes, accounts, rows)
+    yield "likes", event_tables(likes, "note", "note_id", all_notes, accounts, rows)
     yield "follows", event_tables(follows, "target", "target_account_id", accounts, accounts, rows)
     yield "sanctions", iter([sanctions_table(w, accounts, devices, brands, inters, notes)])
     yield "reports", iter([reports_table(w, accounts)])
     yield "labels", (labels_table(A, ordered_slice(details, i, ["farm"]), acc_order[a:b], accounts.numbered(a, b),
                                   len(w.farms)) for i, (a, b) in enumerate(slices(w.n_accounts, rows)))
     # Ground truth of the planted copied notes (evaluation only; ``ringscope ingest`` never loads it).
-    all_notes = AllNoteIds(notes, w.note_texts.total)
     yield "note_labels", iter([bodies.labels_table(w.note_texts, all_notes.number, all_notes.of)])
     # Ground truth of the honest accounts comment rings hire for a stretch (evaluation only, never loaded).
     yield "drift_labels", iter([drift_labels_table(w, accounts, max(4, len(str(len(w.farms)))))])
+
+
+def farmed_orders(w: World, n_orders: int, brands: Ids, inters: Ids, accounts: Ids,
+                  all_notes: "AllNoteIds") -> Iterator[pa.Table]:
+    """The declared orders of farmed accounts (``simulate.farmed``), numbered after the platform's orders (their
+    ids keep their width; these take the width their count needs), in the order ``farmed`` drew for them."""
+    F = w.farmed
+    if not F or not F["brand"].size:
+        return
+    o = F["order"]
+    ids = prefixed_ids("o", n_orders + 1 + np.arange(o.size), max(id_width(n_orders), id_width(n_orders + o.size)))
+    yield pa.table({"order_id": ids, "brand_id": brands.of(F["brand"][o]),
+                    "intermediary_id": inters.of(F["intermediary"][o]), "account_id": accounts.of(F["account"][o]),
+                    "note_id": all_notes.of(F["note"][o]), "placed_at": iso_times(F["placed"][o]),
+                    "declared": F["declared"][o]})
 
 
 class AllNoteIds:
@@ -304,10 +321,12 @@ def notes_tables(w: World, titles: Spill, note_order: np.ndarray, notes: Ids, ac
         if a == b:
             break
         index = n + np.arange(a, b)
-        text, topics = bodies.render(texts, index, w)
+        text, topics = bodies.render(texts, index, w, texts.extra_titles.slice(a, b - a))
+        # ``simulate.farmed`` plants brand and declared notes among them; the copies of ``bodies`` are neither.
         yield pa.table({"note_id": all_notes.of(index), "account_id": accounts.of(E["author"][a:b]),
                         "posted_at": iso_times(E["posted"][a:b]), "title": texts.extra_titles.slice(a, b - a),
-                        "brand_id": brands.of(np.full(b - a, -1)), "declared_commercial": np.zeros(b - a, bool),
+                        "brand_id": brands.of(E["brand"][a:b] if "brand" in E else np.full(b - a, -1)),
+                        "declared_commercial": E["declared"][a:b] if "declared" in E else np.zeros(b - a, bool),
                         "text": text, "topics": topics})
 
 
@@ -339,7 +358,10 @@ def labels_table(A: dict, details: pa.Table, rows: np.ndarray, account_ids: pa.A
     farm = prefixed_ids("F", np.maximum(details.column("farm").to_numpy(), 0), max(4, len(str(n_farms))), ~fake)
     roles = pick(ROLES, role)
     # A program's accounts (simulate/automated.py) stay in their bulk farm: ai_operated is a role, not a farm type.
-    kinds = pick(ROLES, np.where(role == ROLE["ai_operated"], ROLE["bulk_farm"], role))
+    # Farmed declared accounts (simulate/farmed.py) stay in their farm too.
+    origin = A["farm_role"][rows].astype(np.int64) if "farm_role" in A else role
+    kinds = pick(ROLES, np.where(role == ROLE["ai_operated"], ROLE["bulk_farm"],
+                                 np.where(role == ROLE["farmed_declared"], origin, role)))
     return pa.table({"account_id": account_ids, "is_fake": fake, "farm_id": farm,
                      "farm_type": pc.if_else(pa.array(fake), kinds, pa.scalar(None, pa.string())), "role": roles})
 

@@ -95,7 +95,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ringscope.simulate import activity, automated, bodies, commerce, drift, population, reports
+from ringscope.simulate import activity, automated, bodies, commerce, drift, farmed, population, reports
 from ringscope.simulate.activity import LinkIndex
 from ringscope.simulate.clock import DAY, HOUR
 from ringscope.simulate.dataset import STEMS, dataset_tables, event_logs
@@ -185,6 +185,7 @@ def build_world(accounts: int, seed: int, scratch: Path, blocks: Blocks = Blocks
     reports.plant_reports(w, seed)  # its own generator: everything above is unchanged by it
     w.note_texts = bodies.plant_note_texts(w, seed)  # note bodies, topics, copies: their own generator too
     automated.plant_automated(w, seed)  # its own generator too; after reports (it changes roles)
+    farmed.plant_farmed(w, seed)  # its own generator too; after the note bodies (its notes follow theirs)
     drift.plant_drift(w, seed)  # honest accounts hired by comment rings for a stretch: its own generator too
     w.dev_index = w.ip_index = w.note_index = w.buyer_pool = None  # only the generators need them
     release_memory()

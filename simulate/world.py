@@ -24,10 +24,14 @@ STATUSES = ("active", "limited", "muted", "suspended", "banned")
 STATUS = {s: i for i, s in enumerate(STATUSES)}
 
 FARM_TYPES = ("bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm")
+# declared_viral, declared_with_assistant, creator_assistant: honest look-alikes of farmed declared accounts
+# (simulate/farmed.py); scheduled_poster: of a program's accounts (simulate/automated.py).
 ORGANIC_ROLES = ("organic", "organic_shared_nat", "organic_family_device", "engagement_buyer", "declared_creator",
-                 "scheduled_poster")
+                 "scheduled_poster", "declared_viral", "declared_with_assistant", "creator_assistant")
 # ai_operated: members of a bulk farm a program runs (simulate/automated.py); a fake role, not a farm type.
-ROLES = ORGANIC_ROLES + FARM_TYPES + ("ai_operated",)
+# farmed_declared: farm accounts raised to an audience and taking declared orders (simulate/farmed.py); a fake
+# role, not a farm type (the labels keep their farm's).
+ROLES = ORGANIC_ROLES + FARM_TYPES + ("ai_operated", "farmed_declared")
 ROLE = {r: i for i, r in enumerate(ROLES)}
 FIRST_FAKE_ROLE = len(ORGANIC_ROLES)
 
@@ -199,6 +203,7 @@ class World:
         self.reports: dict = {}  # simulate.reports: reporter, target, at, verified, reason
         self.automated: dict = {}  # simulate.automated: account, note, t, text of the comments a program posts
         self.drift: dict = {}  # simulate.drift: the comments of honest accounts hired for a stretch, and the truth
+        self.farmed: dict = {}  # simulate.farmed: the extra (declared) orders of farmed accounts and look-alikes
 
     def add_intermediary(self, name: str, kind: str, registered: bool) -> int:
         self.inter_names.append(name)

@@ -26,6 +26,7 @@ from ringscope.detection import comment_templates as local_comment_templates
 from ringscope.detection import copied_notes as local_copied_notes
 from ringscope.detection import dense_blocks as local_dense_blocks
 from ringscope.detection import engagement as local_engagement
+from ringscope.detection import farmed_declared as local_farmed_declared
 from ringscope.detection import lockstep as local_lockstep
 from ringscope.detection import offplatform_lures as local_offplatform_lures
 from ringscope.detection import qa_acts as local_qa_acts
@@ -38,8 +39,8 @@ from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
 from ringscope.detection.reader import ACCOUNTS
 from ringscope.spark import (
-    automated_accounts, ban_evasion, comment_lures, comment_templates, copied_notes, dense_blocks, engagement, lockstep, registration_bursts, shared_infrastructure,
-    underwater,
+    automated_accounts, ban_evasion, comment_lures, comment_templates, copied_notes, dense_blocks, engagement,
+    farmed_declared, lockstep, registration_bursts, shared_infrastructure, underwater,
 )
 from ringscope.spark.session import SparkSettings, spark_session
 from ringscope.spark.source import PlatformSource, id_frame, to_pandas
@@ -60,6 +61,7 @@ SPARK_DETECTORS: dict[str, SparkDetector] = {
     local_engagement.DETECTOR: engagement.detect_engagement,
     local_copied_notes.DETECTOR: copied_notes.detect_copied_notes,
     local_automated_accounts.DETECTOR: automated_accounts.detect_automated_accounts,
+    local_farmed_declared.DETECTOR: farmed_declared.detect_farmed_declared,
     local_dense_blocks.DETECTOR: dense_blocks.detect_dense_blocks,
 }
 # Those that run last, over the accounts the others flagged: (source, flagged, params, log) -> findings

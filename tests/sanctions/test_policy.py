@@ -28,6 +28,11 @@ def test_the_default_policy_encodes_the_published_rules():
     assert all(r.max_depth >= 1 for r in p.propagation)
     assert p.rule("banned_account_bans_devices").guard.max_accounts_sharing >= 1
     assert set(p.approval.actions) >= {"permanent_ban", "device_ban"}
+    # Issue #15 item 5: a declared order through a fake account is still illegal marketing.
+    for name in ("agency_of_declared_orders_through_sanctioned_accounts",
+                 "brands_of_declared_orders_through_sanctioned_account"):
+        rule = p.rule(name)
+        assert rule.path[0].where == {"declared": True} and "farm_operation" in rule.from_.kinds
 
 
 def test_the_environment_names_another_policy(tmp_path, monkeypatch):
@@ -66,6 +71,11 @@ def _set(tree, dotted, value):
     ("statuses.Account", ["active", "shadowbanned"], "statuses.Account: 'shadowbanned' is not an account status"),
     ("approval.actions", ["nuke"], "approval.actions: unknown action 'nuke'"),
     ("violation_kinds.spam_comment.severity", "awful", "violation_kinds.spam_comment.severity"),
+    ("propagation.6.from.kinds", ["jaywalking"], "propagation.6.from.kinds: unknown violation kind 'jaywalking'"),
+    ("propagation.0.from.kinds", ["farm_operation"], "propagation.0.from.kinds: only with violation: true"),
+    ("propagation.1.when", {"min_sanctioned_accounts": 2},
+     "propagation.1.when.min_sanctioned_accounts: only for rules from an Account"),
+    ("propagation.5.then", {"review": True}, "propagation.5.when.min_sanctioned_accounts: needs then.action"),
 ])
 def test_mistakes_name_the_key(where, value, message):
     tree = copy.deepcopy(raw())

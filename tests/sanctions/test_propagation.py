@@ -187,6 +187,52 @@ def test_the_agency_rule_counts_earlier_sanctions_and_brands_get_points_per_unde
     assert "Intermediary:m1:suspend_agency" not in by_key(w.plan(ban("a1", kind="spam_comment")))
 
 
+def declared_world(earlier_kind="farm_operation"):
+    """a1, a2, a3 carried out declared orders that agency m2 took (it manages none of them): o5, o6 for brand b3
+    (a1), o7 for b4 (a2), o8 for b4 (a3, sanctioned 20 days ago for ``earlier_kind``); o9, undeclared, for b5 (a1)."""
+    m, w = NodeRef("Intermediary", "m2"), World()
+    earlier = Existing("S-old", "permanent_ban", "active", "ringscope", NOW - timedelta(days=20), kind=earlier_kind,
+                       violation_id="V-old")
+    w.account("a1").account("a2").account("a3", sanctions=[earlier])
+    for o, account, brand, declared in (("o5", "a1", "b3", True), ("o6", "a1", "b3", True), ("o7", "a2", "b4", True),
+                                        ("o8", "a3", "b4", True), ("o9", "a1", "b5", False)):
+        order = NodeRef("Order", o)
+        w.node(order, {"declared": declared})
+        w.edge(order, "ASSIGNED_TO", A(account)).edge(order, "TAKEN_BY", m).edge(order, "PLACED_BY",
+                                                                                 NodeRef("Brand", brand))
+    return w
+
+
+def test_a_fake_account_sanctioned_hits_the_brands_and_agency_of_its_declared_orders_and_says_why():
+    e = by_key(declared_world().plan(ban("a1", "a2")))
+    b3 = e["Brand:b3:brand_points"]
+    assert b3.rule == "brands_of_declared_orders_through_sanctioned_account" and b3.hop == 1
+    assert b3.points == 4 and b3.parents == ("Account:a1:permanent_ban",)  # two declared orders, 2 points each
+    assert "declared order o5 for Brand b3 through sanctioned account a1" in b3.note
+    assert "declared order o6 for Brand b3 through sanctioned account a1" in b3.note
+    assert path_text(b3.path) == "Account a1 <-ASSIGNED_TO- Order o5 -PLACED_BY-> Brand b3"
+    assert e["Brand:b4:brand_points"].points == 2
+    agency = e["Intermediary:m2:suspend_agency"]  # a1, a2 now and a3 earlier: three fake accounts
+    assert agency.rule == "agency_of_declared_orders_through_sanctioned_accounts"
+    assert agency.justification == "accounts>=3" and agency.existing_parents == ("S-old",)
+    assert set(agency.parents) == {"Account:a1:permanent_ban", "Account:a2:permanent_ban"}
+    assert agency.note.startswith("3 accounts that reach it through a declared Order are sanctioned (rule: 3 or more)")
+    assert "declared order o5 taken by Intermediary m2 through sanctioned account a1" in agency.note
+    # The undeclared order o9 is not a declared order through a1: b5 is reached only at hop 2, through the agency's
+    # suspension, by the agency rule as before.
+    b5 = e["Brand:b5:brand_points"]
+    assert b5.rule == "brands_of_sanctioned_agency" and b5.hop == 2
+    assert "undeclared order o9 for Brand b5 taken by sanctioned agency m2" in b5.note
+
+
+def test_declared_orders_propagate_only_from_the_kinds_that_make_the_account_fake():
+    e = by_key(declared_world().plan(ban("a1", "a2", kind="spam_comment")))
+    assert not [k for k in e if k.startswith(("Brand:", "Intermediary:"))]  # a spam comment: the orders stand
+    # The earlier violation counts only when of those kinds: two fake accounts are not three.
+    e = by_key(declared_world(earlier_kind="spam_comment").plan(ban("a1", "a2")))
+    assert "Intermediary:m2:suspend_agency" not in e and e["Brand:b3:brand_points"].points == 4
+
+
 def test_a_cluster_decision_reaches_members_above_the_score():
     k = NodeRef("Cluster", "k1")
     w = World().node(k)

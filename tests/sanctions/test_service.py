@@ -434,3 +434,53 @@ def test_audit_verification_catches_an_edited_sanction_entry(graph, use_test_db,
     assert "it was edited" in result.problem
     assert cli.main(["audit", "verify"]) == 1
     assert "it was edited" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- declared orders (issue #15 item 5)
+
+DECLARED_ORDERS = """
+UNWIND $rows AS r
+MATCH (a:Account {account_id: r.account}), (b:Brand {brand_id: r.brand}), (i:Intermediary {intermediary_id: r.agency})
+CREATE (o:Order {order_id: r.order, declared: true})-[:PLACED_BY]->(b), (o)-[:TAKEN_BY]->(i), (o)-[:ASSIGNED_TO]->(a)
+"""
+
+
+def test_fake_accounts_banned_hit_the_brands_and_agency_of_their_declared_orders_audited_and_revoked(graph):
+    """A declared order through a fake account is still illegal marketing: the brands of the declared orders get
+    points and the agency that took them through three fake accounts is suspended, each saying which order and
+    account; every write audited; an appeal granted on one account takes back what rested on it."""
+    accounts(graph, "f1", "f2", "f3", "h1")
+    graph.write("UNWIND ['b1', 'b2'] AS id CREATE (:Brand {brand_id: id})")
+    graph.write("CREATE (:Intermediary {intermediary_id: 'm9', kind: 'agency'})")  # manages none of them
+    graph.write(DECLARED_ORDERS, rows=[
+        {"order": o, "account": a, "brand": b, "agency": "m9"}
+        for o, a, b in (("o1", "f1", "b1"), ("o2", "f1", "b1"), ("o3", "f2", "b2"), ("o4", "f3", "b2"),
+                        ("o5", "h1", "b2"))])
+    decision = Decision("farm_operation", (A("f1"), A("f2"), A("f3")), reason="farmed declared accounts",
+                        evidence=("run:r-farmed",))
+    p, r = decide(graph, decision, day(0))
+    e = {(x.target.id, x.action): x for x in p.effects}
+    b1, b2, m9 = e[("b1", "brand_points")], e[("b2", "brand_points")], e[("m9", "suspend_agency")]
+    assert (b1.rule, b1.points, b1.hop) == ("brands_of_declared_orders_through_sanctioned_account", 4, 1)
+    assert "declared order o1 for Brand b1 through sanctioned account f1" in b1.note
+    assert b2.points == 4 and "declared order o4 for Brand b2 through sanctioned account f3" in b2.note
+    assert "o5" not in b2.note  # h1 is not sanctioned: its declared order stands
+    assert m9.rule == "agency_of_declared_orders_through_sanctioned_accounts" and m9.justification == "accounts>=3"
+    assert "3 accounts that reach it through a declared Order are sanctioned" in m9.note
+    # The bans wait for a second person, and so does what follows from them.
+    assert set(r.pending_ids) == {p.ids[x.key] for x in p.effects}
+    service.approve(graph, p.preview_id, BOB, now=day(0))
+    assert status(graph, "Intermediary", "intermediary_id", "m9")[0] == "suspended"
+    stored = graph.read("MATCH (s:Sanction {preview_id: $p, target_id: 'b1'}) RETURN s.note AS note, s.rule AS rule",
+                        p=p.preview_id)
+    assert stored == [{"note": b1.note, "rule": b1.rule}]
+    audited = [x for x in entries(graph, limit=100) if x.action == "sanction.apply"]
+    assert len(audited) == len(p.effects) and verify(graph).ok
+    # Appeal granted for f1: b1's points rested on it alone; two fake accounts are not three.
+    f1_ban = p.ids[e[("f1", "permanent_ban")].key]
+    out = service.revoke(graph, f1_ban, BOB, "appeal: f1 is a real creator", now=day(1))
+    assert {(x.target.id, x.action) for x in out.revoked} == {("f1", "permanent_ban"), ("b1", "brand_points"),
+                                                               ("m9", "suspend_agency")}
+    assert status(graph, "Intermediary", "intermediary_id", "m9")[0] == "active"
+    assert states(graph, p.preview_id)[("Brand", "b2", "brand_points")] == "active"
+    assert verify(graph).ok

@@ -53,9 +53,14 @@ def test_copied_notes_copy_a_popular_honest_note_posted_earlier(tables):
     truth = tables["note_labels"]
     assert set(truth.kind) == {"verbatim", "rewashed", "skeleton"}
     copies = truth[truth.kind != "skeleton"]
+    # A creator with an assistant (simulate/farmed.py, an honest look-alike) reposts its assistant's drafts.
+    repost = (labels.loc[notes.loc[copies.note_id].account_id].role == "declared_with_assistant").to_numpy()
+    drafts = notes.loc[copies.copied_from[repost]]
+    assert repost.any() and (labels.loc[drafts.account_id].role == "creator_assistant").all()
+    copies = copies[~repost]
     copy, original = notes.loc[copies.note_id], notes.loc[copies.copied_from]
     assert (utc(copy.posted_at) > utc(original.posted_at)).all()
-    assert set(labels.loc[copy.account_id].farm_type) <= {"aged_farm", "engagement_farm"}
+    assert set(labels.loc[copy.account_id].role) <= {"aged_farm", "engagement_farm", "farmed_declared"}
     assert (labels.loc[original.account_id].is_fake == "false").all()
     verbatim = (copies.kind == "verbatim").to_numpy()
     assert (copy.text.to_numpy()[verbatim] == original.text.to_numpy()[verbatim]).all()
@@ -82,7 +87,11 @@ def test_engagement_farms_copies_are_extra_notes_numbered_after_the_others(table
     farm = notes.account_id.map(labels.farm_type).eq("engagement_farm").to_numpy()
     assert farm.any()
     first = int(np.argmax(farm))
-    assert farm[first:].all()  # all at the end of the file ...
+    # all at the end of the file (then the notes simulate/farmed.py plants, by farmed accounts and look-alikes) ...
+    roles = notes.account_id.map(labels.role).to_numpy()
+    planted = np.isin(roles, ["farmed_declared", "declared_viral", "declared_with_assistant", "creator_assistant"])
+    last = len(farm) - int(np.argmax(~planted[::-1])) if (~planted).any() else len(farm)
+    assert farm[first:last].all() and (planted[last:]).all()
     assert notes.note_id.is_monotonic_increasing  # ... with the next ids
     assert set(notes.note_id[farm]) <= set(tables["note_labels"].note_id)
 

@@ -47,7 +47,9 @@ ENUMS = {
     "drift_kind": {"returned", "stayed"},
     "farm_type": {"bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm"},
     "role": {"organic", "organic_shared_nat", "organic_family_device", "engagement_buyer", "declared_creator",
-             "scheduled_poster", "bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm", "ai_operated"},
+             "scheduled_poster", "bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm", "ai_operated",
+             # simulate/farmed.py: farmed declared accounts and their honest look-alikes
+             "farmed_declared", "declared_viral", "declared_with_assistant", "creator_assistant"},
 }
 PATTERNS = {
     "ts": re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$"),

@@ -25,7 +25,9 @@ def test_labels_cover_every_farm_type(labelled):
     assert (labelled.farm_id[fake] != "").all()
     # a program's accounts (simulate/automated.py) keep their bulk farm's type, with the role ai_operated
     programs = labelled.role == "ai_operated"
-    assert (labelled.farm_type[fake & ~programs] == labelled.role[fake & ~programs]).all()
+    raised = labelled.role == "farmed_declared"  # simulate/farmed.py: in their farm, with a role of their own
+    assert raised.any() and set(labelled.farm_type[raised]) <= {"bulk_farm", "aged_farm"}
+    assert (labelled.farm_type[fake & ~programs & ~raised] == labelled.role[fake & ~programs & ~raised]).all()
     assert (labelled.farm_type[programs] == "bulk_farm").all()
     assert (labelled.farm_id[~fake] == "").all() and (labelled.farm_type[~fake] == "").all()
     assert {"organic", "organic_shared_nat", "organic_family_device", "engagement_buyer",
@@ -68,7 +70,8 @@ def test_aged_farms_are_spread_out_but_still_linked(labelled, tables):
         assert links[links.account_id.isin(farm.account_id)].device_id.nunique() <= math.ceil(len(farm) / 5)
         nets = farm.registration_ip.str.rsplit(".", n=1).str[0]
         assert nets.nunique() <= 2
-    aged = labelled.account_id[labelled.farm_type == "aged_farm"]
+    # (an aged account raised into the declared channel, simulate/farmed.py, posts declared notes later)
+    aged = labelled.account_id[(labelled.farm_type == "aged_farm") & (labelled.role == "aged_farm")]
     seeding = notes[notes.account_id.isin(aged) & (notes.brand_id != "")]
     assert len(seeding) > 0 and (seeding.declared_commercial == "false").all()
 
@@ -137,13 +140,15 @@ def test_underwater_and_declared_orders(tables, labelled):
     assert len(declared) > 0
     assert (inter.registered.loc[declared.intermediary_id] == "true").all()
     assert (notes.declared_commercial.loc[declared.note_id] == "true").all()
-    assert set(roles.loc[declared.account_id]) == {"declared_creator"}
+    # honest declared creators, their look-alikes of farmed accounts, and the farmed accounts (simulate/farmed.py)
+    assert set(roles.loc[declared.account_id]) <= {"declared_creator", "declared_viral", "declared_with_assistant",
+                                                   "farmed_declared"}
     underwater = o[o.declared == "false"]
     assert len(underwater) > 0
     with_note = underwater[underwater.note_id != ""]
     assert (notes.declared_commercial.loc[with_note.note_id] == "false").all()
     with_account = underwater[underwater.account_id != ""]
-    assert set(roles.loc[with_account.account_id]) <= FARM_TYPES
+    assert set(roles.loc[with_account.account_id]) <= FARM_TYPES | {"farmed_declared"}  # aged, then raised
     assert (inter.registered.loc[underwater.intermediary_id[underwater.intermediary_id != ""]] == "false").any()
     ia = tables["intermediary_accounts"]
     assert set(roles.loc[ia.account_id]) & FARM_TYPES

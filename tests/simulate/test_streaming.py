@@ -18,10 +18,13 @@ from tests.simulate.test_formats import digests
 # simulator streamed (commit 07100ce, everything in memory). Platforms up to Blocks.one_piece accounts
 # must stay these files: the benchmarks' figures at 10k/100k/1M accounts rely on it. Change them only
 # with a deliberate change of the generative model, and say so in benchmarks/results.
+# Issue #15 and #14 item 7 merged (stop 33): the programs' night off and the scheduled posters, the drift crews and
+# the farmed declared accounts each change the files named in their comments below; their generators are
+# [seed, 1408], [seed, 1409] and [seed, 1411, ...], and the digests are those of all of them together.
 BEFORE_STREAMING = {
     "account_devices.csv": "718adfa0a2298168",
     "account_ips.csv": "81bbf2ff0efe05a9",
-    "accounts.csv": "311305398064161e",
+    "accounts.csv": "ae0c031efce8a770",
     "brands.csv": "c096b82e67a5b6bc",
     # A program runs one bulk farm in eight (simulate/automated.py, a generator of its own): its comments are
     # rows after the others, and labels give those accounts the role ai_operated; every other row is unchanged.
@@ -30,22 +33,30 @@ BEFORE_STREAMING = {
     # comments are rows after the others too): before that, comments 135e82f4ba781891, labels 3c79ffa35e913e9d.
     # Comment rings hire honest accounts for a stretch (simulate/drift.py, a generator of its own): their comments
     # are rows after all the others, their ground truth the new drift_labels; every other file is unchanged.
-    "comments.csv": "8771143c0c7a7732",
-    "drift_labels.csv": "e797b8ce12ead374",
+    "comments.csv": "7f71d50723347a81",
+    "drift_labels.csv": "c42e5368cee32486",
     "devices.csv": "91ccc87420ab6d20",
-    "follows.csv": "a604835e0225dea1",
+    "follows.csv": "8ac1a10a60805a68",
     "intermediaries.csv": "828af132f977e1d6",
-    "intermediary_accounts.csv": "d36d825abbc36f00",
-    "labels.csv": "81a7e6be552b3249",
-    "likes.csv": "edf349690196fd5b",
+    "intermediary_accounts.csv": "08207f3b11b1b42f",
+    "labels.csv": "bae27e89f6f9a8af",
+    "likes.csv": "7bbaa611b047594d",
     # Notes gained their body text and topics (extension columns) and engagement farms' copied notes (extra
     # rows after the others), all drawn from a generator of their own (simulate/bodies.py): every other file
     # is unchanged, and note_labels (ground truth of the planted copies) is new. Before: 189944a1da37ecf3.
-    "notes.csv": "6251a7c3f5b81c29",
-    "note_labels.csv": "b327fb6e411b4246",
-    "orders.csv": "d5a7a361ae118753",
+    "notes.csv": "7c653a242eba9add",
+    "note_labels.csv": "93d04c5d4b428995",
+    "orders.csv": "9b50b3f4433619ba",
     # Users' reports came later, drawn from a generator of their own: the fourteen files above did not change.
     "reports.csv": "2e0519d36272a11a",
+    # Farmed declared accounts and their honest look-alikes (simulate/farmed.py, a generator of its own, issue #15
+    # items 5-6): bought follows and likes join their files, new notes and orders are rows after the others, the
+    # agencies' books gain rows, accounts' follower counts and is_professional follow, labels give the new roles.
+    # Before: accounts 311305398064161e, follows a604835e0225dea1, intermediary_accounts d36d825abbc36f00,
+    # labels 3c79ffa35e913e9d, likes edf349690196fd5b, note_labels b327fb6e411b4246, notes 6251a7c3f5b81c29,
+    # orders d5a7a361ae118753. The other eight files are unchanged. The planted accounts then drew from generators
+    # of their own per account (and vendors of balanced size) so that a platform in parts plants as much as one in
+    # one piece; the same eight files changed again (accounts 058891a32a985c10 was deccbf82a1233388 ...).
     "sanctions.csv": "d81ae0ebf255910d",
 }
 

@@ -1,0 +1,186 @@
+"""``farmed_declared`` on Spark: what grows with the platform is reduced on the executors, and the local
+functions of ``detection.farmed_declared`` run over what is left on the driver.
+
+The candidates (accounts with a declared order) are few: their ids are broadcast. On the executors:
+
+- **follows** (test (a)): repeats and self-follows dropped (the first time of each follower and target kept),
+  each follower's follows into candidates counted, and from them the platform's shares ``q`` (follows into
+  candidates) and ``p0`` (co-followers' follows among the follows outside) as two sums; only the follows *into
+  candidates*, with their co-follower flag, reach the driver (``follow_edges``' answer), where
+  ``follower_summary`` runs as locally;
+- **likes, comments, notes, accounts** (test (b)): per author its notes, the likes and comments others left on
+  them and its followers (``author_table``' answer): one row per author reaches the driver, where
+  ``interaction_fit`` fits the platform's line as locally;
+- **notes** (test (c)): the bodies long enough to be compared (as ``spark.copied_notes`` selects them) and the
+  management rows of the agencies that manage a candidate reach the driver, where ``copy_evidence`` runs.
+
+So the findings are the local detector's (``tests/spark/test_farmed_declared.py``). On the driver: the follows
+into candidates (their followers, bought or not), one row per author, the long note bodies (as
+``copied_notes`` on Spark), the declared orders. O(F + L + N) on the executors, with one shuffle of the follows by
+follower and one of the likes and comments by note.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+
+from ringscope.detection.comment_text import normalize_text
+from ringscope.detection.farmed_declared import (FarmedDeclaredParams, copy_evidence, declared_orders, findings_of,
+                                                 follower_summary, interaction_fit, shares_p0)
+from ringscope.detection.findings import ClusterFinding
+from ringscope.spark.source import PlatformSource, id_frame, to_pandas
+
+ORDER_COLUMNS = ["order_id", "brand_id", "intermediary_id", "account_id", "note_id", "placed_at", "declared"]
+MANAGED_COLUMNS = ["intermediary_id", "account_id", "since"]
+NOTE_COLUMNS = ["note_id", "account_id", "posted_at", "brand_id", "text"]
+PAIR_COLUMNS = ["account_id", "note_id"]
+FOLLOW_COLUMNS = ["account_id", "target_account_id", "created_at"]
+EDGE_COLUMNS = ["src", "dst", "created_at", "co"]
+
+
+def _declared(source: PlatformSource) -> pd.DataFrame:
+    """The declared orders (``declared`` true, 1 or yes, as the local reader takes it) with an account."""
+    from pyspark.sql import functions as F
+
+    orders = source.frame("orders", ORDER_COLUMNS)
+    if orders is None:
+        return declared_orders(None)
+    flag = F.lower(F.trim(F.col("declared").cast("string"))).isin("true", "1", "yes")
+    return declared_orders(to_pandas(orders.where(flag & F.col("account_id").isNotNull()), ORDER_COLUMNS))
+
+
+def follow_edges_on_spark(source: PlatformSource, candidates: set[str], params: FarmedDeclaredParams
+                          ) -> tuple[pd.DataFrame | None, float, float]:
+    """``detection.farmed_declared.follow_edges``' answer, computed on the executors (see the module)."""
+    from pyspark.sql import functions as F
+
+    follows = source.frame("follows", FOLLOW_COLUMNS)
+    if follows is None:
+        return None, 0.0, 0.0
+    at = F.col("created_at")
+    if dict(follows.dtypes).get("created_at") == "string":
+        at = F.to_timestamp(at)  # ISO 8601 with any offset; unparsable ones missing, as locally
+    f = (follows.select(F.col("account_id").cast("string").alias("src"),
+                        F.col("target_account_id").cast("string").alias("dst"), at.alias("created_at"))
+         .where(F.col("src") != F.col("dst"))
+         .groupBy("src", "dst").agg(F.min("created_at").alias("created_at")))
+    wanted = F.broadcast(id_frame(source.spark, candidates, "dst").withColumn("into", F.lit(1)))
+    f = f.join(wanted, "dst", "left").withColumn("into", F.coalesce(F.col("into"), F.lit(0)))
+    per_follower = f.groupBy("src").agg(F.sum("into").alias("m"))
+    f = f.join(per_follower, "src").withColumn("co", (F.col("m") - F.col("into")) >= params.min_cofollows)
+    f = f.persist()
+    try:
+        sums = f.agg(F.count(F.lit(1)).alias("edges"), F.sum("into").alias("into"),
+                     F.sum(F.when((F.col("into") == 0) & F.col("co"), 1).otherwise(0)).alias("co_outside")).collect()[0]
+        edges = int(sums["edges"] or 0)
+        if not edges:
+            return None, 0.0, 0.0
+        into = int(sums["into"] or 0)
+        q, p0 = into / edges, shares_p0(int(sums["co_outside"] or 0), edges - into)
+        mine = to_pandas(f.where(F.col("into") == 1).select(*EDGE_COLUMNS), EDGE_COLUMNS)
+    finally:
+        f.unpersist()
+    seconds = ((mine["created_at"] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).astype(float)
+    mine = pd.DataFrame({"src": mine["src"].astype(str).to_numpy(dtype=object),
+                         "dst": mine["dst"].astype(str).to_numpy(dtype=object), "t": seconds.to_numpy(),
+                         "co": mine["co"].astype(bool).to_numpy()})
+    return mine, q, p0
+
+
+def author_table_on_spark(source: PlatformSource) -> pd.DataFrame | None:
+    """``detection.farmed_declared.author_table``' answer, computed on the executors: per author its notes, the
+    likes and comments by others on them, its followers (the accounts' column, else the follows into it)."""
+    from pyspark.sql import functions as F
+
+    notes = source.frame("notes", ["note_id", "account_id"])
+    if notes is None:
+        return None
+    author = (notes.select(F.col("note_id").cast("string").alias("note_id"),
+                           F.col("account_id").cast("string").alias("author"))
+              .groupBy("note_id").agg(F.min("author").alias("author")))
+    n_notes = author.groupBy("author").agg(F.count(F.lit(1)).alias("notes"))
+    received = None
+    for kind in ("likes", "comments"):
+        events = source.frame(kind, PAIR_COLUMNS)
+        if events is None:
+            continue
+        by = (events.select(F.col("account_id").cast("string").alias("actor"),
+                            F.col("note_id").cast("string").alias("note_id"))
+              .join(author, "note_id").where(~F.col("actor").eqNullSafe(F.col("author")))
+              .groupBy("author").agg(F.count(F.lit(1)).alias("received")))
+        received = by if received is None else received.unionByName(by)
+    table = n_notes
+    if received is not None:
+        table = table.join(received.groupBy("author").agg(F.sum("received").alias("received")), "author", "left")
+    else:
+        table = table.withColumn("received", F.lit(0))
+    accounts = source.frame("accounts", None)
+    if "followers" in accounts.columns:
+        followers = (accounts.select(F.col("account_id").cast("string").alias("author"),
+                                     F.col("followers").cast("double").alias("followers"))
+                     .groupBy("author").agg(F.first("followers", ignorenulls=True).alias("followers")))
+    else:
+        follows = source.frame("follows", ["target_account_id"])
+        if follows is None:
+            return None
+        followers = (follows.select(F.col("target_account_id").cast("string").alias("author"))
+                     .groupBy("author").agg(F.count(F.lit(1)).cast("double").alias("followers")))
+    table = table.join(followers, "author", "left")
+    df = to_pandas(table, ["author", "notes", "received", "followers"])
+    out = pd.DataFrame({"notes": df["notes"].astype("int64").to_numpy(),
+                        "received": pd.to_numeric(df["received"]).fillna(0.0).astype(float).to_numpy(),
+                        "followers": pd.to_numeric(df["followers"]).fillna(0.0).clip(lower=0.0).astype(float)
+                        .to_numpy()},
+                       index=pd.Index(df["author"].astype(str).to_numpy(dtype=object), name="account_id"))
+    return out
+
+
+def copy_inputs_on_spark(source: PlatformSource, candidates: set[str], params: FarmedDeclaredParams
+                         ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The notes ``copy_evidence`` compares (bodies that normalise to ``copy_min_chars`` or more, as
+    ``spark.copied_notes`` selects them) and the management rows of every agency that manages a candidate."""
+    from pyspark.sql import functions as F
+
+    notes = source.frame("notes", NOTE_COLUMNS)
+    selected = None
+    if notes is not None:
+        min_chars = params.copy_min_chars
+
+        @F.pandas_udf("boolean")
+        def judged(texts: pd.Series) -> pd.Series:
+            return texts.map(lambda t: t is not None and len(normalize_text(t)) >= min_chars).astype(bool)
+
+        selected = to_pandas(notes.where(F.col("text").isNotNull()).where(judged(F.col("text").cast("string"))),
+                             NOTE_COLUMNS)
+    managed = None
+    rows = source.frame("intermediary_accounts", MANAGED_COLUMNS)
+    if rows is not None:
+        rows = rows.withColumn("intermediary_id", F.col("intermediary_id").cast("string")) \
+                   .withColumn("account_id", F.col("account_id").cast("string"))
+        mine = F.broadcast(id_frame(source.spark, candidates, "account_id"))
+        agencies = rows.join(mine, "account_id").select("intermediary_id").distinct()
+        managed = to_pandas(rows.join(F.broadcast(agencies), "intermediary_id").select(*MANAGED_COLUMNS),
+                            MANAGED_COLUMNS)
+    return selected, managed
+
+
+def detect_farmed_declared(source: PlatformSource, params: FarmedDeclaredParams = FarmedDeclaredParams(),
+                           log: Callable[[str], None] = lambda line: None) -> list[ClusterFinding]:
+    """The findings the local ``detect_farmed_declared`` makes on the same data (see the module)."""
+    declared = _declared(source)
+    if declared.empty:
+        return []
+    candidates = set(declared["account_id"])
+    mine, q, p0 = follow_edges_on_spark(source, candidates, params)
+    fol, q, p0, co_edges = follower_summary(mine, q, p0, params)
+    table = author_table_on_spark(source)
+    inter = interaction_fit(table, candidates, params)
+    notes, managed = copy_inputs_on_spark(source, candidates, params)
+    cop, copied, lam = copy_evidence(notes, managed, candidates, params)
+    log(f"  farmed_declared on Spark: {len(candidates):,} accounts with declared orders; on the driver "
+        f"{0 if mine is None else len(mine):,} follows into them, {0 if table is None else len(table):,} authors, "
+        f"{0 if notes is None else len(notes):,} long notes, {0 if managed is None else len(managed):,} "
+        "management rows")
+    return findings_of(declared, fol, q, p0, co_edges, inter, cop, copied, lam, managed, params)
