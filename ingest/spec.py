@@ -230,6 +230,7 @@ assert set(LOAD_ORDER) == set(SPECS)
 # (``ringscope simulate`` writes it; no detector may read it). Reported as skipped, with this reason.
 EVALUATION_ONLY: dict[str, str] = {
     "note_labels": "ground truth for evaluation only (which notes are copies of which; never loaded)",
+    "trending_labels": "ground truth for evaluation only (what moved each planted trending topic; never loaded)",
 }
 assert not set(EVALUATION_ONLY) & set(SPECS)
 

@@ -25,7 +25,8 @@ STATUS = {s: i for i, s in enumerate(STATUSES)}
 FARM_TYPES = ("bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm")
 ORGANIC_ROLES = ("organic", "organic_shared_nat", "organic_family_device", "engagement_buyer", "declared_creator")
 # ai_operated: members of a bulk farm a program runs (simulate/automated.py); a fake role, not a farm type.
-ROLES = ORGANIC_ROLES + FARM_TYPES + ("ai_operated",)
+# heat_campaign: accounts a heat operation runs (simulate/trending.py): bought organic accounts and bulk-farm members.
+ROLES = ORGANIC_ROLES + FARM_TYPES + ("ai_operated", "heat_campaign")
 ROLE = {r: i for i, r in enumerate(ROLES)}
 FIRST_FAKE_ROLE = len(ORGANIC_ROLES)
 
@@ -183,6 +184,9 @@ class World:
     parked: dict[str, Spill] = field(default_factory=dict)
     # Note bodies, topics and planted copies (simulate.bodies.NoteTexts), once the platform is made.
     note_texts: Any = None
+    # The trending list and what was planted on it (simulate.trending.Trending), once the platform is made.
+    trending: Any = None
+    seed: int = 0
 
     def __post_init__(self):
         self.accounts = Chunks("reg", "professional", "status", "role", "act_w", "pop_w", "creator_w")
