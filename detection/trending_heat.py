@@ -1,7 +1,8 @@
 """Manufactured trending heat: accounts that push topics onto the trending list, and each entry's integrity.
 
 A trending list ranks topics (hashtags, ``notes.topics``) by the engagement the notes carrying them draw. A heat
-campaign (买热搜, 刷榜) hires accounts to comment on and like a topic's notes in the hours before the operator wants
+campaign (买热搜, 刷榜; on Twitter, Elmas, Overdorf, Özkalay and Aberer, "Ephemeral Astroturfing Attacks: The Case of
+Fake Twitter Trends", EuroS&P 2021: bulk accounts push a keyword onto the list, then go quiet) hires accounts to comment on and like a topic's notes in the hours before the operator wants
 it on the list, and stops once it is there; the same workers push topic after topic for their clients. Organic
 heat has look-alikes that any timing rule would flag: a celebrity's fans comment by the thousand in the minutes
 after a concert starts, and fans engage every topic about their idol. What separates the campaign is *who* pushes

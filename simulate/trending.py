@@ -9,8 +9,9 @@ happens on it:
   comment and like them, rising for a few hours and fading over a day (gamma-shaped), hundreds of distinct
   people, some of them new users.
 - **Celebrity events** (camouflage, ``celebrity``): a star's concert; a fan base (1.5 % of organic accounts)
-  comments on two of the star's hashtags within minutes of the start (timing no rule may take as lockstep) and
-  again days later on one of them, so the same fans engage several risen topics.
+  posts about two of the star's hashtags (a note per five fans) and comments and likes within minutes of the
+  start (timing no rule may take as lockstep), and again days later on one of them, so the same fans engage
+  several risen topics. People's comments are the platform's organic comments (``text.organic_comments``).
 - **Heat operations** (``heat``, ground truth: role ``heat_campaign``): an operator runs a pool of 30-60 accounts,
   bought organic accounts with their own history (``is_fake`` true, farm ``F`` numbered after the farms) and
   members of one bulk farm (keeping their farm), and pushes 3-4 topics for clients days apart: a brand's launch
@@ -34,7 +35,8 @@ import pyarrow as pa
 
 from ringscope.simulate.automated import _links_used
 from ringscope.simulate.clock import DAY, HOUR, MINUTE, NOW
-from ringscope.simulate.encode import iso_times
+from ringscope.simulate.encode import iso_times, splitmix64
+from ringscope.simulate.text import organic_comments
 from ringscope.simulate.world import FIRST_FAKE_ROLE, ROLE, World
 
 TRENDING_STREAM = 1409
@@ -78,26 +80,40 @@ class _Plan:
         self.events = {k: [] for k in ("account", "note", "t", "kind", "text")}
         self.truth: list[tuple[str, str, str]] = []
 
+    def _registered(self, accounts: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Which of the (account, time) rows come after the account's registration (an hour or more)."""
+        return np.asarray(self.w.A["reg"])[np.asarray(accounts, np.int64)] + HOUR <= np.asarray(times)
+
     def post(self, authors: np.ndarray, times: np.ndarray, topic: str, lines: tuple[str, ...]) -> np.ndarray:
         first = len(self.notes["author"])
+        ok = self._registered(authors, times)
+        authors, times = np.asarray(authors)[ok], np.asarray(times)[ok]
         for a, t in zip(authors, times):
             line = lines[int(self.rng.integers(len(lines)))]
             self.notes["author"].append(int(a))
             self.notes["posted"].append(int(t))
             self.notes["topic"].append(topic)
-            self.notes["title"].append(f"{topic[1:]}｜{line}")
-            self.notes["text"].append(f"{line}，{topic}！分享一下今天的心情和看到的一切，大家觉得怎么样？")
+            self.notes["title"].append(f"{topic[1:]}｜{line}"[:20])
+            self.notes["text"].append(line)  # the opening line; the body follows (``_bodies``)
         return np.arange(first, len(self.notes["author"]))
 
-    def engage(self, accounts: np.ndarray, times: np.ndarray, notes: np.ndarray, lines: tuple[str, ...],
+    def engage(self, accounts: np.ndarray, times: np.ndarray, notes: np.ndarray, lines: tuple[str, ...] | None,
                comment_share: float = 0.45) -> None:
-        """Each event on a note of ``notes`` posted before it (the first note when none was)."""
+        """Each event on a note of ``notes`` posted before it (the first note when none was); none by an account
+        not registered yet."""
+        if not len(notes):
+            return
+        ok = self._registered(accounts, times)
+        accounts, times = np.asarray(accounts)[ok], np.asarray(times)[ok]
         posted = np.asarray(self.notes["posted"], np.int64)[notes]
         order = np.argsort(posted, kind="stable")
         notes, posted = notes[order], posted[order]
         before = np.maximum(np.searchsorted(posted, times, side="right"), 1)
         chosen = notes[(self.rng.random(times.size) * before).astype(np.int64)]
         comment = self.rng.random(times.size) < comment_share
+        # People write as the platform's people do (``text.organic_comments``); an operation's workers cheer.
+        said = iter(organic_comments(self.rng, int(comment.sum()), list(self.w.brand_names) or ["品牌"]).to_pylist()) \
+            if lines is None else None
         for a, n, t, c in zip(accounts, chosen, times, comment):
             self.events["account"].append(int(a))
             self.events["note"].append(int(n))
@@ -105,7 +121,8 @@ class _Plan:
             self.events["kind"].append(bool(c))
             text = ""
             if c:
-                text = lines[int(self.rng.integers(len(lines)))] + CHEER_TAILS[int(self.rng.integers(len(CHEER_TAILS)))]
+                text = next(said) if said is not None else \
+                    lines[int(self.rng.integers(len(lines)))] + CHEER_TAILS[int(self.rng.integers(len(CHEER_TAILS)))]
             self.events["text"].append(text)
 
 
@@ -113,10 +130,18 @@ def _organic(w: World) -> np.ndarray:
     return np.flatnonzero(np.asarray(w.A["role"]) < FIRST_FAKE_ROLE)
 
 
+def _plain(w: World) -> np.ndarray:
+    """Ordinary people (role organic): what an operation buys (not creators under contract, not shared devices)."""
+    return np.flatnonzero(np.asarray(w.A["role"]) == ROLE["organic"])
+
+
 def plant_trending(w: World, seed: int) -> Trending:
     """Viral trends, celebrity events and heat operations in the list's last ``LIST_DAYS`` days, and the list's
     hourly captures (see the module). Marks the operations' accounts ``heat_campaign``."""
     rng = np.random.default_rng([seed, TRENDING_STREAM])
+    # The operations' shapes (pool sizes, which farm, how many topics) from a generator of their own, so they
+    # do not depend on how many draws the organic events took (a platform made in parts has other organic rows).
+    shape = np.random.default_rng([seed, TRENDING_STREAM, 1])
     n = w.n_accounts
     plan = _Plan(w, rng)
     organic = _organic(w)
@@ -134,7 +159,7 @@ def plant_trending(w: World, seed: int) -> Trending:
         notes = plan.post(rng.choice(people, max(3, volume // 25)), start + rng.gamma(1.5, HOUR, max(3, volume // 25)),
                           topic, ORGANIC_LINES)
         who = rng.choice(people, volume)
-        plan.engage(who, start + rng.gamma(2.0, 3 * HOUR, volume).astype(np.int64), notes, ORGANIC_LINES)
+        plan.engage(who, start + rng.gamma(2.0, 3 * HOUR, volume).astype(np.int64), notes, None)
         plan.truth.append((topic, "viral", ""))
 
     # celebrity events: fans of a star around a concert, two hashtags, and one again days later
@@ -147,9 +172,11 @@ def plant_trending(w: World, seed: int) -> Trending:
         stars.append((star, concert, fans))
         for topic, at in ((f"#{star}演唱会", concert), (f"#{star}新歌", concert),
                           (f"#{star}新歌", concert + int(rng.integers(3, 7)) * DAY)):
-            notes = plan.post(rng.choice(fans, 6), at - rng.uniform(0, 2 * HOUR, 6), topic, FAN_LINES)
+            # fans post about it by the dozen (one note per five fans), over the two hours before the show
+            m = max(6, fans.size // 5)
+            notes = plan.post(rng.choice(fans, m), at - rng.uniform(0, 2 * HOUR, m), topic, FAN_LINES)
             k = int(fans.size * rng.uniform(1.0, 2.0))
-            plan.engage(rng.choice(fans, k), at + rng.exponential(40 * MINUTE, k).astype(np.int64), notes, FAN_LINES)
+            plan.engage(rng.choice(fans, k), at + rng.exponential(40 * MINUTE, k).astype(np.int64), notes, None)
             if (topic, "celebrity", "") not in plan.truth:
                 plan.truth.append((topic, "celebrity", ""))
 
@@ -158,20 +185,28 @@ def plant_trending(w: World, seed: int) -> Trending:
     n_ops = int(np.clip(n // 10_000, 1, 8))
     brands = list(w.brand_names) or ["品牌"]
     taken = np.zeros(n, bool)
+    plain = _plain(w)
+    # Not the authors of notes others copied (simulate.bodies): their originals stay honest people's.
+    texts = w.note_texts
+    copied = np.r_[texts.source[texts.source >= 0], texts.extra["source"][texts.extra["source"] >= 0]] \
+        if texts is not None else np.zeros(0, np.int64)
+    plain = np.setdiff1d(plain, np.asarray(w.N["author"])[copied.astype(np.int64)])
     for op in range(n_ops):
         grow = max(1.0, scale) ** 0.5  # a larger platform's list takes a larger pool to enter
-        bought = rng.choice(organic[~taken[organic]], int(rng.integers(15, 41) * grow), replace=False)
+        free_people = plain[~taken[plain]]
+        bought = rng.choice(free_people, min(free_people.size, int(shape.integers(15, 41) * grow)), replace=False)
         members = [bought]
         free = [f for f in bulk if not np.any(np.asarray(w.A["role"])[f.members] == ROLE["ai_operated"])
                 and not taken[f.members].any()]
+        from_farm = int(shape.integers(10, 21) * grow)
         if free:
-            farm = free[int(rng.integers(len(free)))]
-            members.append(rng.choice(farm.members, min(farm.size, int(rng.integers(10, 21) * grow)), replace=False))
+            farm = free[int(shape.integers(len(free)))]
+            members.append(rng.choice(farm.members, min(farm.size, from_farm), replace=False))
         pool = np.sort(np.concatenate(members))
         taken[pool] = True
         operation[pool] = op
         targets = []
-        for j in range(int(rng.integers(3, 5))):
+        for j in range(int(shape.integers(3, 5))):
             brand = brands[int(rng.integers(len(brands)))]
             targets.append((f"#{brand}{PRODUCTS[(op + j) % len(PRODUCTS)]}", None))
         if op == 0 and stars:
@@ -191,9 +226,9 @@ def plant_trending(w: World, seed: int) -> Trending:
                             comment_share=0.6)
                 pushed += who.size
             early = rng.choice(organic, max(3, pushed // 6))
-            plan.engage(early, rise - rng.uniform(0, 6 * HOUR, early.size).astype(np.int64), notes, ORGANIC_LINES)
+            plan.engage(early, rise - rng.uniform(0, 6 * HOUR, early.size).astype(np.int64), notes, None)
             later = rng.choice(organic, int(pushed * rng.uniform(0.8, 1.5)))
-            plan.engage(later, rise + rng.gamma(1.5, 2 * HOUR, later.size).astype(np.int64), notes, ORGANIC_LINES)
+            plan.engage(later, rise + rng.gamma(1.5, 2 * HOUR, later.size).astype(np.int64), notes, None)
             plan.truth.append((topic, "heat", f"H{op + 1:02d}"))
 
     role = np.asarray(w.A["role"])
@@ -201,7 +236,22 @@ def plant_trending(w: World, seed: int) -> Trending:
     return _finish(w, plan, operation, rng)
 
 
+def _bodies(seed: int, lines: list[str]) -> list[str]:
+    """Each note's body: its opening line, then an organic body drawn as ``simulate.bodies`` draws one (by
+    hashing, from keys of this stream's own), cut to ``bodies.MAX_BODY`` characters."""
+    from ringscope.simulate.bodies import MAX_BODY, Recipe, organic_bodies
+
+    if not lines:
+        return []
+    with np.errstate(over="ignore"):
+        salt = splitmix64(np.array([seed * 0x100000001B3 + TRENDING_STREAM], np.uint64))[0]
+        keys = splitmix64(np.arange(len(lines), dtype=np.uint64) ^ salt) | np.uint64(1)
+    body, _ = organic_bodies(Recipe(keys, np.zeros(len(lines), np.uint64)))
+    return [f"{line}。{text}"[:MAX_BODY] for line, text in zip(lines, body.to_pylist())]
+
+
 def _finish(w: World, plan: _Plan, operation: np.ndarray, rng: np.random.Generator) -> Trending:
+    plan.notes["text"] = _bodies(w.seed, plan.notes["text"])
     N = {k: np.asarray(v) if k in ("author", "posted") else v for k, v in plan.notes.items()}
     E = {k: np.asarray(v) for k, v in plan.events.items()}
     keep = (E["t"] < NOW) if E["t"].size else np.zeros(0, bool)
