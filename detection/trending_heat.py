@@ -66,7 +66,9 @@ class TrendingHeatParams:
     its return to be a new rise; ``rank_jump``: places climbed between two captures that count as a rise;
     ``burst_hours``: the registration window of a burst; ``min_members``: the fewest accounts a finding names;
     ``min_events``: pre-rise comments and likes an entry needs to be rated; ``young_days``: accounts registered
-    this close before a rise count as young (shown, not tested); ``max_evidence``: ids cited per reason."""
+    this close before a rise count as young (shown, not tested); ``min_score``: the least calibrated score a test
+    needs to count (0.05: a family-wise surprise of 1, p 0.1 after the correction; below it chance explains the
+    members); ``max_evidence``: ids cited per reason."""
 
     window_hours: float = 6.0
     after_hours: float = 6.0
@@ -76,6 +78,7 @@ class TrendingHeatParams:
     min_members: int = 5
     min_events: int = 20
     young_days: float = 30.0
+    min_score: float = 0.05
     max_evidence: int = 20
 
 
@@ -225,7 +228,7 @@ def repeat_pushes(rs: list[_Rise], params: TrendingHeatParams) -> list[_Push]:
         p = q[a] * q[b]
         surprise = binomial_surprise(int(kk), n, p)
         score = calibrated(surprise, tests)
-        if score <= 0:
+        if score < params.min_score:
             continue
         members = np.intersect1d(rs[a].pushers, rs[b].pushers)
         text = (f"{kk:,} of the {n:,} accounts that engaged both {rs[a].topic} and {rs[b].topic} around their rises "
@@ -273,7 +276,7 @@ def burst_pushes(rs: list[_Rise], registered: pd.DataFrame, params: TrendingHeat
     out = []
     for r, members, surprise, k, n, expected, start in candidates:
         score = calibrated(surprise, max(tests, 1))
-        if score <= 0:
+        if score < params.min_score:
             continue
         text = (f"{k:,} of the {n:,} accounts that engaged {r.topic} before it {_when(r)} were registered within "
                 f"{params.burst_hours:g} h of each other ({iso_utc_epoch(start)} to "

@@ -12,8 +12,9 @@ happens on it:
   posts about two of the star's hashtags (a note per five fans) and comments and likes within minutes of the
   start (timing no rule may take as lockstep), and again days later on one of them, so the same fans engage
   several risen topics. People's comments are the platform's organic comments (``text.organic_comments``).
-- **Heat operations** (``heat``, ground truth: role ``heat_campaign``): an operator runs a pool of 30-60 accounts,
-  bought organic accounts with their own history (``is_fake`` true, farm ``F`` numbered after the farms) and
+- **Heat operations** (``heat``, ground truth: role ``heat_campaign``): an operator runs a pool of 35-65 accounts
+  (times the square root of the platform's size in 20,000s, so that two waves lift a topic onto the list), bought
+  organic accounts with their own history (``is_fake`` true, farm ``F`` numbered after the farms) and
   members of one bulk farm (keeping their farm), and pushes 3-4 topics for clients days apart: a brand's launch
   hashtag, and for one operation a hashtag riding a star's concert (``#<star>同款``) the same evening, mixed with
   the fans' organic hype. For each: a few notes by pool accounts 4-6 h before the wanted rise, then three waves
@@ -186,6 +187,7 @@ def plant_trending(w: World, seed: int) -> Trending:
     brands = list(w.brand_names) or ["品牌"]
     taken = np.zeros(n, bool)
     plain = _plain(w)
+    pushed_topics: set[str] = set()
     # Not the authors of notes others copied (simulate.bodies): their originals stay honest people's.
     texts = w.note_texts
     copied = np.r_[texts.source[texts.source >= 0], texts.extra["source"][texts.extra["source"] >= 0]] \
@@ -193,22 +195,31 @@ def plant_trending(w: World, seed: int) -> Trending:
     plain = np.setdiff1d(plain, np.asarray(w.N["author"])[copied.astype(np.int64)])
     for op in range(n_ops):
         grow = max(1.0, scale) ** 0.5  # a larger platform's list takes a larger pool to enter
-        free_people = plain[~taken[plain]]
-        bought = rng.choice(free_people, min(free_people.size, int(shape.integers(15, 41) * grow)), replace=False)
-        members = [bought]
+        # A pool large enough that two waves lift a topic past the list's 20th (about 35 accounts at 20,000,
+        # times ``grow``): an operation that could not would sell nothing. Bought people make up for a farm's
+        # members when no bulk farm is free.
+        want_bought, from_farm = int(shape.integers(25, 46) * grow), int(shape.integers(10, 21) * grow)
         free = [f for f in bulk if not np.any(np.asarray(w.A["role"])[f.members] == ROLE["ai_operated"])
                 and not taken[f.members].any()]
-        from_farm = int(shape.integers(10, 21) * grow)
-        if free:
-            farm = free[int(shape.integers(len(free)))]
-            members.append(rng.choice(farm.members, min(farm.size, from_farm), replace=False))
+        farm = free[int(shape.integers(len(free)))] if free else None
+        from_farm = min(farm.size, from_farm) if farm is not None else 0
+        want_bought = max(want_bought, int(35 * grow) - from_farm)
+        free_people = plain[~taken[plain]]
+        members = [rng.choice(free_people, min(free_people.size, want_bought), replace=False)]
+        if farm is not None:
+            members.append(rng.choice(farm.members, from_farm, replace=False))
         pool = np.sort(np.concatenate(members))
         taken[pool] = True
         operation[pool] = op
         targets = []
         for j in range(int(shape.integers(3, 5))):
-            brand = brands[int(rng.integers(len(brands)))]
-            targets.append((f"#{brand}{PRODUCTS[(op + j) % len(PRODUCTS)]}", None))
+            for _ in range(20):  # a topic no other operation pushes
+                brand = brands[int(rng.integers(len(brands)))]
+                topic = f"#{brand}{PRODUCTS[int(rng.integers(len(PRODUCTS)))]}"
+                if topic not in pushed_topics:
+                    break
+            pushed_topics.add(topic)
+            targets.append((topic, None))
         if op == 0 and stars:
             star, concert, _ = stars[0]
             targets[0] = (f"#{star}同款", concert + 30 * MINUTE)

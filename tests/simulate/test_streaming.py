@@ -31,24 +31,24 @@ BEFORE_STREAMING = {
     # comments gain client and posted_via (simulate/clients.py, by hashing): every earlier row is unchanged but
     # for those two columns; trending and trending_labels are new. Before: comments 135e82f4ba781891, labels
     # 3c79ffa35e913e9d, likes edf349690196fd5b, notes 6251a7c3f5b81c29.
-    "comments.csv": "8bde7596b94dfa5d",
+    "comments.csv": "df167f7a2255c1b1",
     "devices.csv": "91ccc87420ab6d20",
     "follows.csv": "a604835e0225dea1",
     "intermediaries.csv": "828af132f977e1d6",
     "intermediary_accounts.csv": "d36d825abbc36f00",
-    "labels.csv": "6c94323c37590cc0",
-    "likes.csv": "6a518f134ef89e9b",
+    "labels.csv": "02febca33c74b597",
+    "likes.csv": "a63ea1288450d205",
     # Notes gained their body text and topics (extension columns) and engagement farms' copied notes (extra
     # rows after the others), all drawn from a generator of their own (simulate/bodies.py): every other file
     # is unchanged, and note_labels (ground truth of the planted copies) is new. Before: 189944a1da37ecf3.
-    "notes.csv": "9f54124bb4ece6a0",
+    "notes.csv": "428c6cab88d4c77d",
     "note_labels.csv": "b327fb6e411b4246",
     "orders.csv": "d5a7a361ae118753",
     # Users' reports came later, drawn from a generator of their own: the fourteen files above did not change.
     "reports.csv": "2e0519d36272a11a",
     "sanctions.csv": "d81ae0ebf255910d",
-    "trending.csv": "9590da19da83734a",
-    "trending_labels.csv": "c4831c7d1d3f0b95",
+    "trending.csv": "b8baa3fd5428706a",
+    "trending_labels.csv": "46064df8cb1dfffe",
 }
 
 # Everything small, so every path is taken many times: scratch buckets, flushes, write slices, parts.
