@@ -60,16 +60,20 @@ def evaluate(dataset: Path, printed: dict, ratings: list[dict]) -> list[str]:
     recall = len(found) / max(len(heat_ids), 1)
     precision_heat = len(by_heat & heat_ids) / max(len(by_heat), 1)
     precision_fake = len(by_heat & fake) / max(len(by_heat), 1)
+    role = dict(zip(labels["account_id"], labels["role"].replace("", "organic")))
+    others = Counter(role.get(a, "?") for a in by_heat - heat_ids)
     alike = look_alikes(dataset, labels)
     alike_flagged = alike & all_flagged
     alike_by_heat = alike & by_heat
-    rows = [f"Heat-campaign accounts: {len(heat_ids):,} (operations {heat['farm_id'].nunique()}; bought "
+    operations = pd.read_csv(dataset / "trending_labels.csv.gz", dtype=str, keep_default_na=False)["operation"]
+    rows = [f"Heat-campaign accounts: {len(heat_ids):,} (operations {operations[operations != ''].nunique()}; bought "
             f"{int((heat['farm_type'] == 'heat_campaign').sum()):,}, bulk-farm members "
             f"{int((heat['farm_type'] == 'bulk_farm').sum()):,})", "",
             f"- recall through `ringscope flagged`: **{recall:.3f}** ({len(found):,} of {len(heat_ids):,}); "
             f"flagged with trending_heat among the detectors: {len(heat_ids & by_heat):,}",
             f"- precision of the accounts flagged with trending_heat: **{precision_heat:.3f}** heat-campaign accounts "
-            f"({len(by_heat & heat_ids):,} of {len(by_heat):,}); {precision_fake:.3f} fake of any kind",
+            f"({len(by_heat & heat_ids):,} of {len(by_heat):,}); {precision_fake:.3f} fake of any kind (the others: "
+            + (", ".join(f"{r} {c:,}" for r, c in others.most_common()) or "none") + ")",
             f"- look-alikes (honest accounts engaging a viral trend or a celebrity event): {len(alike):,}, flagged "
             f"**{len(alike_flagged) / max(len(alike), 1):.4f}** ({len(alike_flagged):,}; with trending_heat among the "
             f"detectors: {len(alike_by_heat):,}; by detector: "
