@@ -89,7 +89,8 @@ def evaluate(dataset: Path, printed: dict, ratings: list[dict]) -> list[str]:
         for k, part in r.groupby("truth"):
             rated = part["integrity"].dropna()
             rows.append(f"| {k} | {len(part):,} | {len(rated):,} | "
-                        + (f"{rated.mean():.3f} | {rated.min():.3f} | {rated.max():.3f} |" if len(rated) else "- | - | - |"))
+                        + (f"{rated.mean():.3f} | {rated.min():.3f} | {rated.max():.3f} |" if len(rated)
+                           else "- | - | - |"))
         rows.append("")
     return rows
 
@@ -117,7 +118,8 @@ def run(sizes: list[int], work: Path, heap: str, pagecache: str, port: int, keep
         stored = graph.read("MATCH (r:DetectionRun {run_id: $run_id}) RETURN r.ratings AS ratings",
                             run_id=summary.run_id)[0]["ratings"]
         ratings = json.loads(stored or "{}").get("trending_heat", [])
-        clusters = graph.read("MATCH (:DetectionRun {run_id: $run_id})-[:FOUND]->(k:Cluster {detector: 'trending_heat'}) "
+        clusters = graph.read("MATCH (:DetectionRun {run_id: $run_id})-[:FOUND]->"
+                              "(k:Cluster {detector: 'trending_heat'}) "
                               "RETURN k.size AS size, k.score AS score ORDER BY size DESC", run_id=summary.run_id)
         lines += [f"### {n:,} accounts (ingest {ingest_s:,.0f} s, detection {detect_s:,.0f} s)", "",
                   f"Detection run {summary.run_id}: {summary.flagged:,} accounts flagged; trending_heat "

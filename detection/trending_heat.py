@@ -2,7 +2,8 @@
 
 A trending list ranks topics (hashtags, ``notes.topics``) by the engagement the notes carrying them draw. A heat
 campaign (买热搜, 刷榜; on Twitter, Elmas, Overdorf, Özkalay and Aberer, "Ephemeral Astroturfing Attacks: The Case of
-Fake Twitter Trends", EuroS&P 2021: bulk accounts push a keyword onto the list, then go quiet) hires accounts to comment on and like a topic's notes in the hours before the operator wants
+Fake Twitter Trends", EuroS&P 2021: bulk accounts push a keyword onto the list, then go quiet) hires accounts
+to comment on and like a topic's notes in the hours before the operator wants
 it on the list, and stops once it is there; the same workers push topic after topic for their clients. Organic
 heat has look-alikes that any timing rule would flag: a celebrity's fans comment by the thousand in the minutes
 after a concert starts, and fans engage every topic about their idol. What separates the campaign is *who* pushes
@@ -211,14 +212,15 @@ def repeat_pushes(rs: list[_Rise], params: TrendingHeatParams) -> list[_Push]:
 
     pushed, engaged = matrix("pushers"), matrix("around")
     both = (pushed @ pushed.T).tocoo()
-    around = (engaged @ engaged.T).tocsr()
+    shared = engaged @ engaged.T
+    around = shared.tocsr()
     q = np.array([r.pushers.size / r.around.size if r.around.size else 0.0 for r in rs])
     at = np.array([r.at for r in rs])
     apart = (params.window_hours + params.after_hours) * HOUR
     keep = (both.row < both.col) & (both.data >= params.min_members) & (np.abs(at[both.row] - at[both.col]) >= apart)
     i, j, k = both.row[keep], both.col[keep], both.data[keep]
     # Every pair of separate rises sharing enough engagers around them is a test (one count however many pass).
-    tested = (engaged @ engaged.T).tocoo()
+    tested = shared.tocoo()
     ok = (tested.row < tested.col) & (tested.data >= params.min_members) \
         & (np.abs(at[tested.row] - at[tested.col]) >= apart)
     tests = max(int(ok.sum()), 1)
@@ -315,14 +317,14 @@ def _union(pushes: list[_Push]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _share_line(r: _Rise, members: set[str], what: str, hours: float) -> tuple[str, int]:
+def _share_line(r: _Rise, members: set[str], what: str, hours: float) -> str:
     accounts = r.before["account_id"].astype(str)
     mine = accounts.isin(members)
     total = len(accounts)
     n = int(mine.sum())
     who = int(accounts[mine].nunique())
     return (f"{n / total:.0%} of the {total:,} comments and likes on {r.topic} in the {hours:g} h before it "
-            f"{_when(r)} came from {who:,} {what}"), n
+            f"{_when(r)} came from {who:,} {what}")
 
 
 def detect_trending_heat(trending: pd.DataFrame, notes: pd.DataFrame, comments: pd.DataFrame | None,
@@ -352,8 +354,7 @@ def detect_trending_heat(trending: pd.DataFrame, notes: pd.DataFrame, comments: 
         pushed = sorted({i for push in mine for i in push.rises}, key=lambda i: rs[i].at)
         lines = []
         for i in pushed:
-            line, _ = _share_line(rs[i], set(members), "accounts of this cluster", params.window_hours)
-            lines.append(line)
+            lines.append(_share_line(rs[i], set(members), "accounts of this cluster", params.window_hours))
         head = (f"{len(members):,} accounts pushed {len(pushed)} entr{'y' if len(pushed) == 1 else 'ies'} onto the "
                 f"trending list: " + "; ".join(lines) + ".")
         reasons = [Reason("trending_heat", head, (

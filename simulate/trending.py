@@ -225,7 +225,8 @@ def plant_trending(w: World, seed: int) -> Trending:
             targets[0] = (f"#{star}同款", concert + 30 * MINUTE)
         day = int(rng.integers(1, 5))
         for j, (topic, at) in enumerate(targets):
-            rise = at if at is not None else LIST_START + (day + 6 * j) * DAY + int(rng.integers(10, 22)) * HOUR - 8 * HOUR
+            rise = at if at is not None else \
+                LIST_START + (day + 6 * j) * DAY + int(rng.integers(10, 22)) * HOUR - 8 * HOUR
             if rise >= NOW - DAY:
                 continue
             notes = plan.post(rng.choice(pool, 3), rise - rng.uniform(4 * HOUR, 6 * HOUR, 3), topic, CHEERS)
@@ -275,8 +276,8 @@ def _finish(w: World, plan: _Plan, operation: np.ndarray, rng: np.random.Generat
                 for k, v in comments.items()}
     comments["device"] = _links_used(w, "device", rng, comments["account"], comments["t"])
     comments["ip"] = _links_used(w, "ip", rng, comments["account"], comments["t"])
-    like_keys = np.unique(np.stack([E["account"][~comment], E["note"][~comment]], axis=1), axis=0, return_index=True)[1] \
-        if (~comment).any() else np.zeros(0, np.int64)
+    pairs = np.stack([E["account"][~comment], E["note"][~comment]], axis=1)
+    like_keys = np.unique(pairs, axis=0, return_index=True)[1] if pairs.size else np.zeros(0, np.int64)
     like_t = E["t"][~comment][like_keys]
     likes = {"account": E["account"][~comment][like_keys].astype(np.int64),
              "note": E["note"][~comment][like_keys].astype(np.int64), "t": like_t.astype(np.int64)}

@@ -20,7 +20,8 @@ def local(lake, flagged=()) -> object:
         return df
     notes = read("notes", ["note_id", "topics"])
     notes["topics"] = notes["topics"].map(
-        lambda v: None if not isinstance(v, str) else [t.strip(" \t\n\r\x0b\x0c") for t in v.split(";") if t.strip()] or None)
+        lambda v: None if not isinstance(v, str)
+        else [t.strip(" \t\n\r\x0b\x0c") for t in v.split(";") if t.strip()] or None)
     return detect_trending_heat(read("trending", ["captured_at", "rank", "topic", "score"]), notes,
                                 read("comments", ["comment_id", "account_id", "note_id", "created_at"]),
                                 read("likes", ["account_id", "note_id", "created_at"]),
