@@ -30,7 +30,7 @@ DEFAULT_POLICY = policy_files.DETECTION
 DETECTOR_NAMES = (
     "shared_infrastructure", "registration_bursts", "lockstep", "comment_template", "offplatform_lure",
     "qa_act", "underwater", "ban_evasion", "engagement", "intermediary_flagged_accounts", "dense_blocks",
-    "copied_notes", "automated_accounts", "farmed_declared",
+    "copied_notes", "automated_accounts", "farmed_declared", "trending_heat",
 )
 
 #: Keys of version 1 -> the keys that replace them, each with the params class

@@ -118,3 +118,13 @@ class ClusterFinding:
 
     def member_score(self, account_id: str) -> float:
         return self.member_scores.get(account_id, self.score)
+
+
+@dataclass(frozen=True)
+class RatedFindings:
+    """What a detector returns when it also rates things other than accounts (``trending_heat``: each entry of
+    the trending list): its findings, and ``ratings`` as JSON-safe dicts, which the run stores beside its
+    clusters (``detection.run``) for the app."""
+
+    findings: list[ClusterFinding]
+    ratings: list[dict]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ class PlatformFrames:
     likes: pd.DataFrame
     follows: pd.DataFrame
     sanctions: pd.DataFrame
+    # The trending list's snapshots (an extension: captured_at, rank, topic, score); empty when the platform
+    # has none.
+    trending: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def only(cls, **frames: pd.DataFrame) -> "PlatformFrames":

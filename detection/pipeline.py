@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
 import pandas as pd
@@ -24,7 +24,7 @@ import pandas as pd
 from ringscope.detection import (
     automated_accounts, ban_evasion, cluster_mates, comment_templates, copied_notes, dense_blocks, engagement, farmed_declared,
     lockstep, offplatform_lures, profile_signals, qa_acts,
-    registration_bursts, shared_infrastructure, underwater,
+    registration_bursts, shared_infrastructure, trending_heat, underwater,
 )
 from ringscope.detection.ban_evasion import BanEvasionParams, detect_ban_evasion
 from ringscope.detection.cluster_mates import cluster_mates_evidence
@@ -36,7 +36,7 @@ from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
 from ringscope.detection.engagement import EngagementParams, detect_engagement
 from ringscope.detection.farmed_declared import FarmedDeclaredParams, detect_farmed_declared
-from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.findings import ClusterFinding, RatedFindings
 from ringscope.common.errors import RingscopeError, SettingError
 from ringscope.detection.lockstep import LockstepParams, detect_lockstep
 from ringscope.detection.offplatform_lures import OffplatformLureParams, detect_offplatform_lures
@@ -48,6 +48,7 @@ from ringscope.detection.registration_bursts import (RegistrationBurstParams, de
 from ringscope.detection.profile_signals import profile_evidence
 from ringscope.detection.scoring import AccountRisk, combine, corroborate
 from ringscope.detection.shared_infrastructure import SharedInfrastructureParams, detect_shared_infrastructure
+from ringscope.detection.trending_heat import TrendingHeatParams, detect_trending_heat
 from ringscope.detection.underwater import (
     FlaggedIntermediaryParams, UnderwaterParams, detect_flagged_intermediaries, detect_underwater,
 )
@@ -144,7 +145,18 @@ DETECTORS: dict[str, Detector] = {
         FlaggedIntermediaryParams,
         lambda f, flagged, p: detect_flagged_intermediaries(f.intermediary_accounts, flagged, p),
         after_flagging=True, memory=0.01),
+    # After the others too: their flags enter each trending entry's integrity (never its own findings).
+    trending_heat.DETECTOR: Detector(
+        TrendingHeatParams,
+        lambda f, flagged, p: detect_trending_heat(f.trending, f.notes, f.comments, f.likes,
+                                                   _registered(f), flagged, p),
+        after_flagging=True, memory=0.2),
 }
+
+
+def _registered(frames: PlatformFrames) -> pd.DataFrame:
+    """``account_id, registered_at`` of the accounts the input defines."""
+    return _active_accounts(frames)[["account_id", "registered_at"]]
 
 
 @dataclass
@@ -152,6 +164,15 @@ class DetectorResult:
     name: str
     findings: list[ClusterFinding]
     seconds: float
+    # What the detector rated besides accounts (``RatedFindings.ratings``), stored with the run.
+    ratings: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, name: str, output: list[ClusterFinding] | RatedFindings, seconds: float) -> "DetectorResult":
+        """A result from what a detector returned: its findings, or its findings and ratings."""
+        if isinstance(output, RatedFindings):
+            return cls(name, list(output.findings), seconds, list(output.ratings))
+        return cls(name, output, seconds)
 
 
 def finding_weights(policy: DetectionPolicy) -> dict[str, float]:
@@ -326,8 +347,8 @@ def run_all(frames: PlatformFrames, policy: DetectionPolicy,
 
 def _run_one(frames: PlatformFrames, params: dict[str, Any], name: str, *inputs: Any) -> DetectorResult:
     started = time.monotonic()
-    findings = DETECTORS[name].adapter(frames, *inputs, params[name])
-    return DetectorResult(name, findings, time.monotonic() - started)
+    output = DETECTORS[name].adapter(frames, *inputs, params[name])
+    return DetectorResult.of(name, output, time.monotonic() - started)
 
 
 # What forked detector processes read: set just before the pool forks them, so each child finds the frames

@@ -87,13 +87,14 @@ NOTES = Kind("notes", """
 MATCH (n:Note) WHERE {where}""", (
     ("note_id", "n.note_id"), ("account_id", "n.account_id"), ("posted_at", "n.posted_at.epochMillis"),
     ("brand_id", "n.brand_id"), ("declared_commercial", "n.declared_commercial"), ("text", "n.text"),
+    ("topics", "n.topics"), ("client", "n.client"), ("posted_via", "n.posted_via"),
 ), "note", "n")
 
 COMMENTS = Kind("comments", """
 MATCH (c:Comment) WHERE {where} AND c.created_at IS NOT NULL""", (
     ("comment_id", "c.comment_id"), ("account_id", "c.account_id"), ("note_id", "c.note_id"),
     ("created_at", "c.created_at.epochMillis"), ("text", "c.text"), ("reply_to", "c.reply_to"),
-    ("device_id", "c.device_id"), ("ip", "c.ip"),
+    ("device_id", "c.device_id"), ("ip", "c.ip"), ("client", "c.client"), ("posted_via", "c.posted_via"),
 ), "comment", "c")
 
 ORDERS = Kind("orders", """
@@ -134,8 +135,17 @@ WHERE coalesce(s.state, 'active') = 'active'""", (
     ("issued_at", "s.issued_at.epochMillis"), ("expires_at", "s.expires_at.epochMillis"),
 ), None)
 
+# The trending list (an extension); in key order, as the snapshot writes it.
+TRENDING = Kind("trending", """
+MATCH (e:TrendingEntry) WHERE e.captured_at IS NOT NULL
+WITH e ORDER BY e.entry_id""", (
+    ("captured_at", "e.captured_at.epochMillis"), ("rank", "e.rank"), ("topic", "e.topic"), ("score", "e.score"),
+), None)
+
 KINDS = (ACCOUNTS, ACCOUNT_DEVICES, ACCOUNT_IPS, NOTES, COMMENTS, ORDERS, INTERMEDIARY_ACCOUNTS, LIKES,
-         FOLLOWS, SANCTIONS)
+         FOLLOWS, SANCTIONS, TRENDING)
+# Columns holding a list (a note's topics): Arrow gives arrays, the graph lists; frames hold lists.
+LIST_COLUMNS = {"topics"}
 
 # Every SLICE-th key of an anchor, in key order: the lower bounds of its slices.
 SLICE_STARTS = {
@@ -156,7 +166,7 @@ RETURN accounts, toString(last_registration) AS last_registration, comments,
 """
 
 TIME_COLUMNS = {"registered_at", "first_seen", "last_seen", "posted_at", "created_at", "placed_at",
-                "since", "issued_at", "expires_at"}
+                "since", "issued_at", "expires_at", "captured_at"}
 
 
 def slices(starts: list[str]) -> list[tuple[str, str | None]]:
@@ -233,6 +243,9 @@ def read_snapshot(snapshot: Snapshot) -> PlatformFrames:
     for kind in KINDS:
         columns = [c for c, _ in kind.columns]
         path = snapshot.path(kind.name)
+        if not path.is_file():  # a frame the reader learned after the snapshot was written (trending)
+            frames[kind.name] = pd.DataFrame([], columns=columns)
+            continue
         present = set(pq.read_schema(path).names)
         df = pq.read_table(path, columns=[c for c in columns if c in present]).to_pandas()
         for column in columns:
@@ -255,6 +268,8 @@ def typed_like_graph(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             df[column] = pd.Series([None] * len(df), index=df.index, dtype=object)
         if column in TIME_COLUMNS:
             df[column] = utc_datetimes(df[column])
+        if column in LIST_COLUMNS and len(df):
+            df[column] = [v if v is None else list(v) for v in df[column]]
     return df
 
 

@@ -107,6 +107,8 @@ SET r.status = 'completed', r.finished_at = datetime(), r.stage = null,
     r.watermark = $watermark, r.durations = $durations, r.clusters = $clusters, r.flagged = $flagged,
     r.scored = $scored
 """
+# What detectors rated besides accounts (``DetectorResult.ratings``: trending_heat's entries), as JSON on the run.
+WRITE_RATINGS = "MATCH (r:DetectionRun {run_id: $run_id}) SET r.ratings = $ratings"
 FAIL_RUN = """
 MATCH (r:DetectionRun {run_id: $run_id})
 SET r.status = 'failed', r.finished_at = datetime(), r.error = $error
@@ -201,6 +203,12 @@ def _cluster_rows(run_id: str, results: list[DetectorResult]) -> list[dict]:
                 "members": [{"account_id": a, "score": float(finding.member_score(a))} for a in finding.members],
             })
     return rows
+
+
+def _ratings(run_id: str, results: list[DetectorResult]) -> dict[str, list[dict]]:
+    """Each detector's ratings (those with any), the cluster keys they name turned into the run's cluster ids."""
+    return {r.name: [{**x, "clusters": [f"{run_id}:{k}" for k in x.get("clusters", ())]} for x in r.ratings]
+            for r in results if r.ratings}
 
 
 def _score_rows(run_id: str, risks: dict[str, AccountRisk]) -> list[dict]:
@@ -363,6 +371,9 @@ def _store(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[st
                 f"(`ringscope ingest --subgraph {run_id} --source ...` loads them and their neighbourhoods)")
     _write_batches(graph, WRITE_CLUSTERS, "clusters", clusters, run_id, 200)
     _write_batches(graph, WRITE_SCORES, "scores", _score_rows(run_id, risks), run_id, WRITE_BATCH)
+    ratings = _ratings(run_id, results)
+    if ratings:
+        graph.write(WRITE_RATINGS, run_id=run_id, ratings=json.dumps(ratings, ensure_ascii=False))
     durations["store"] = time.monotonic() - started
     # What the app shows first (changes since the previous run) is computed now, not on the first visit.
     started = time.monotonic()

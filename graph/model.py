@@ -20,6 +20,8 @@ Labels and relationship names in Cypher come from here, never from user text
     (Sanction)-[:TARGETS]->(Account|Device|Brand|Intermediary|Note)
     (Account)-[:FILED]->(Report)-[:AGAINST]->(Account|Note|Comment)
     (DetectionRun)-[:FOUND]->(Cluster)-[:HAS_MEMBER {score}]->(Account)
+    (:TrendingEntry {entry_id, topic, captured_at, rank, score}): no relationships; its topic is an item
+        of the topics of the notes about it
     (Case)-[:ABOUT]->(Cluster|Account)
 
 ``GroundTruth`` nodes hold the evaluation ``labels`` file. They have no
@@ -54,6 +56,8 @@ NODE_TYPES: tuple[NodeType, ...] = (
     NodeType("Order", "order_id", "a paid promotion order"),
     NodeType("Sanction", "sanction_id", "a sanction on an account, device, brand, intermediary or note"),
     NodeType("Report", "report_id", "a user's report against an account, note or comment (the reports file)"),
+    NodeType("TrendingEntry", "entry_id",
+             "one topic on the platform's trending list at one capture (the trending file; key topic@epoch-ms)"),
     NodeType("DetectionRun", "run_id", "one run of the detectors"),
     NodeType("Cluster", "cluster_id", "a group of accounts a detector found"),
     NodeType("Case", "case_id", "an investigation"),

@@ -142,6 +142,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE CONSTRAINT healthlock_name_unique IF NOT EXISTS FOR (l:HealthLock) REQUIRE l.name IS UNIQUE",
         ),
     ),
+    Migration(
+        12,
+        "the trending list (the trending file): one id per entry, entries by capture time and by topic",
+        (
+            "CREATE CONSTRAINT trendingentry_entry_id_unique IF NOT EXISTS "
+            "FOR (x:TrendingEntry) REQUIRE x.entry_id IS UNIQUE",
+            "CREATE INDEX trendingentry_captured_at IF NOT EXISTS FOR (e:TrendingEntry) ON (e.captured_at)",
+            "CREATE INDEX trendingentry_topic IF NOT EXISTS FOR (e:TrendingEntry) ON (e.topic)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

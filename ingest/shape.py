@@ -148,8 +148,15 @@ NODE_SHAPES: tuple[NodeShape, ...] = (
     NodeShape("Sanction", "sanctions", "sanction_id", explicit={
         "issued_at": _last("issued_at"), "expires_at": _last("expires_at")}),
     NodeShape("Report", "reports", "report_id", explicit={"created_at": _last("created_at")}),
+    NodeShape("TrendingEntry", "trending", "entry_id", stub=False, explicit={"captured_at": _last("captured_at")}),
     NodeShape("GroundTruth", "labels", "account_id", stub=False),
 )
+
+# Keys a file does not hold but the writer makes from its columns (``writers.trending_entry_id``), as SQL over
+# the staged row (timestamps are epoch milliseconds there, as the writer sends them).
+DERIVED_KEYS: dict[str, tuple[str, str]] = {
+    "trending": ("entry_id", "topic || '@' || CAST(captured_at AS VARCHAR)"),
+}
 
 # Ids referenced by a column of a file (the writers' ``references``): (stem, SQL of the id, label).
 def _target_refs(stem: str, targets: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
@@ -241,6 +248,8 @@ def _empty_view(spec: FileSpec) -> str:
     sql_type = {"id": "VARCHAR", "text": "VARCHAR", "enum": "VARCHAR", "count": "BIGINT", "bool": "BOOLEAN",
                 "ts": "BIGINT", "topics": "VARCHAR[]"}
     cols = ", ".join(f"NULL::{sql_type[c.kind]} AS {_quote(c.name)}" for c in spec.columns)
+    if spec.stem in DERIVED_KEYS:
+        cols += f", NULL::VARCHAR AS {_quote(DERIVED_KEYS[spec.stem][0])}"
     return f"SELECT NULL::BIGINT AS _file, NULL::BIGINT AS _ord, {cols} WHERE false"
 
 
@@ -297,8 +306,11 @@ def _build(con: duckdb.DuckDBPyConnection, staged: list[StagedFile], out: Path,
     extras: dict[str, dict[str, str]] = {}
     for stem, spec in SPECS.items():
         stages = by_stem.get(stem, [])
+        derived = "".join(f", {sql} AS {_quote(name)}" for name, sql in [DERIVED_KEYS[stem]]) \
+            if stem in DERIVED_KEYS else ""
         parts = [f"SELECT {s.order}::BIGINT AS _file, {s.order}::BIGINT * {ORDER_SPAN} + _row AS _ord, * "
-                 f"EXCLUDE (_row) FROM read_parquet({_sql_str(str(s.folder / '*.parquet'))})" for s in stages]
+                 f"EXCLUDE (_row){derived} FROM read_parquet({_sql_str(str(s.folder / '*.parquet'))})"
+                 for s in stages]
         con.execute(f"CREATE VIEW v_{stem} AS " + (" UNION ALL BY NAME ".join(parts) if parts
                                                   else _empty_view(spec)))
         merged: dict[str, str] = {}

@@ -63,12 +63,13 @@ def frame_queries(pairs: PairsSql) -> dict[str, str]:
             SELECT _s AS account_id, _e AS ip, first_seen, last_seen
             FROM ({pairs('LOGGED_IN_FROM', 'IP')}) ORDER BY account_id, ip""",
         "notes": f"""
-            SELECT note_id, account_id, posted_at, brand_id, declared_commercial, text
-            FROM ({_nodes('Note', 'note_id', 'note_id, account_id, posted_at, brand_id, declared_commercial, text')})
+            SELECT note_id, account_id, posted_at, brand_id, declared_commercial, text, topics, client, posted_via
+            FROM ({_nodes('Note', 'note_id', 'note_id, account_id, posted_at, brand_id, declared_commercial, text, '
+                                             'topics, client, posted_via')})
             ORDER BY note_id""",
         # A comment without its time is a stub (referenced by a reply, never defined): the reader skips it.
         "comments": """
-            SELECT comment_id, account_id, note_id, created_at, text, reply_to, device_id, ip
+            SELECT comment_id, account_id, note_id, created_at, text, reply_to, device_id, ip, client, posted_via
             FROM n_Comment WHERE created_at IS NOT NULL ORDER BY comment_id""",
         "orders": f"""
             SELECT order_id, brand_id, intermediary_id, account_id, note_id, placed_at, declared
@@ -91,6 +92,8 @@ def frame_queries(pairs: PairsSql) -> dict[str, str]:
                    s.expires_at
             FROM n_Sanction s JOIN ({targets}) t ON t._s = s.sanction_id
             ORDER BY s.sanction_id, target_type, target_id""",
+        "trending": """
+            SELECT captured_at, rank, topic, score FROM n_TrendingEntry ORDER BY entry_id""",
     }
 
 

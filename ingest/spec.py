@@ -162,12 +162,17 @@ SPECS: dict[str, FileSpec] = {
             _c("declared_commercial", "bool"),
             # Extensions (optional; v1 notes files load unchanged): the note's body, and its hashtags.
             _c("text", extension=True), _c("topics", "topics", extension=True),
+            # Extensions (optional): what the note was posted with: the client (an app version, an API
+            # client's name) and the way (app, web, api ...), where the platform records them.
+            _c("client", extension=True), _c("posted_via", extension=True),
         ), "posts"),
         FileSpec("comments", (
             _c("comment_id", "id", True), _c("account_id", "id", True, prop=False),
             _c("note_id", "id", True, prop=False), _c("created_at", "ts", True), _c("text"),
             _c("reply_to", "id", prop=False), _c("device_id", "id", prop=False),
             _c("ip", "id", prop=False),
+            # Extensions (optional; v1 comments files load unchanged): the client and the way, as for notes.
+            _c("client", extension=True), _c("posted_via", extension=True),
         ), "comments on notes"),
         FileSpec("likes", (
             _c("account_id", "id", True, prop=False), _c("note_id", "id", True, prop=False),
@@ -194,6 +199,15 @@ SPECS: dict[str, FileSpec] = {
             _c("created_at", "ts", True, extension=True),
             _c("verified", "bool", extension=True),
         ), "users' reports against accounts, notes and comments (extension)"),
+        # An extension (optional): snapshots of the platform's trending list. One row per entry of a list as
+        # captured at one time: its rank (1 = top), the topic (a hashtag, as notes.topics holds it) and the
+        # platform's own score. One entry per topic and capture (a later row of the same pair replaces it).
+        FileSpec("trending", (
+            _c("captured_at", "ts", True, extension=True),
+            _c("rank", "count", True, extension=True),
+            _c("topic", "id", True, extension=True),
+            _c("score", "count", extension=True),
+        ), "snapshots of the platform's trending list (extension)"),
         FileSpec("labels", (
             _c("account_id", "id", True), _c("is_fake", "bool", True), _c("farm_id"),
             # Extensions written by `ringscope simulate` and the converters, for
@@ -208,7 +222,7 @@ SPECS: dict[str, FileSpec] = {
 LOAD_ORDER: tuple[str, ...] = (
     "accounts", "devices", "brands", "intermediaries", "notes", "comments", "orders",
     "account_devices", "account_ips", "intermediary_accounts", "likes", "follows",
-    "sanctions", "reports", "labels",
+    "sanctions", "reports", "trending", "labels",
 )
 assert set(LOAD_ORDER) == set(SPECS)
 
@@ -217,6 +231,7 @@ assert set(LOAD_ORDER) == set(SPECS)
 EVALUATION_ONLY: dict[str, str] = {
     "note_labels": "ground truth for evaluation only (which notes are copies of which; never loaded)",
     "drift_labels": "ground truth for evaluation only (honest accounts hired for a stretch of time; never loaded)",
+    "trending_labels": "ground truth for evaluation only (what moved each planted trending topic; never loaded)",
 }
 assert not set(EVALUATION_ONLY) & set(SPECS)
 

@@ -484,6 +484,31 @@ REPORTS = Writer(
     shape=_targeted("reports", REPORT_TARGETS),
 )
 
+def trending_entry_id(topic: str, captured_at_ms: int) -> str:
+    """The key of a trending entry (one topic in one capture of the list): ``topic@epoch-milliseconds``. The bulk
+    path makes the same text in SQL (``ingest.shape.DERIVED_KEYS``). O(1)."""
+    return f"{topic}@{captured_at_ms}"
+
+
+def _trending_row(row: dict[str, Any]) -> dict[str, Any]:
+    shaped = _with_props("trending")(row)
+    shaped["props"].pop("entry_id", None)  # a kept column of that name never replaces the key
+    return {**shaped, "entry_id": trending_entry_id(row["topic"], shaped["captured_at"])}
+
+
+# The trending file (an extension): one TrendingEntry node per topic and capture, no relationships (what links
+# an entry to the platform is its topic, which notes carry in their ``topics`` list).
+TRENDING = Writer(
+    "trending",
+    ('topic', 'captured_at'),
+    f"""
+    UNWIND $rows AS r
+    MERGE (e:TrendingEntry {{entry_id: r.entry_id}})
+    SET e += r.props, e.captured_at = {T('r.captured_at')}
+    """,
+    shape=_trending_row,
+)
+
 LABELS = Writer(
     "labels",
     ('account_id',),
@@ -499,7 +524,7 @@ WRITERS: dict[str, Writer] = {
     w.stem: w
     for w in (ACCOUNTS, DEVICES, BRANDS, INTERMEDIARIES, NOTES, COMMENTS, ORDERS,
               ACCOUNT_DEVICES, ACCOUNT_IPS, INTERMEDIARY_ACCOUNTS, LIKES, FOLLOWS,
-              SANCTIONS, REPORTS, LABELS)
+              SANCTIONS, REPORTS, TRENDING, LABELS)
 }
 
 

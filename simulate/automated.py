@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from ringscope.simulate import text
+from ringscope.simulate.clients import program_clients
 from ringscope.simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, TZ_OFFSET
 from ringscope.simulate.encode import ipv4_strings, iso_times
 from ringscope.simulate.world import ROLE, World
@@ -136,10 +137,11 @@ def automated_table(w: World, comment_ids, accounts, notes, devices) -> pa.Table
     """The planted comments in time order (``comment_ids``: numbered after the platform's comments)."""
     P = w.automated
     order = np.lexsort((P["account"], P["t"]))
+    client, via = program_clients(w.seed, P["account"][order], P["t"][order])
     return pa.table({
         "comment_id": comment_ids, "account_id": accounts.of(P["account"][order]),
         "note_id": notes.of(P["note"][order]), "created_at": iso_times(P["t"][order]),
         "text": pa.array([P["text"][i] for i in order], pa.string()),
         "reply_to": pa.nulls(order.size, pa.string()), "device_id": devices.of(P["device"][order]),
-        "ip": ipv4_strings(P["ip"][order]),
+        "ip": ipv4_strings(P["ip"][order]), "client": client, "posted_via": via,
     })

@@ -29,7 +29,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ringscope.simulate import bodies
+from ringscope.simulate import bodies, trending
+from ringscope.simulate.clients import app_clients
 from ringscope.simulate.clock import ACTIVITY_START, DAY, NOW, PLATFORM_START
 from ringscope.simulate.encode import (blank_to_null, digit_matrix, hex_matrix, id_width, ipv4_strings, iso_times, pick,
                                        prefixed_ids, splitmix64, strings_from_matrix)
@@ -44,8 +45,8 @@ from ringscope.simulate.world import (FIRST_FAKE_ROLE, ROLE, ROLES, SANCTION_TAR
 
 PHONE_SALT = 0x5EED_CAFE_F00D_1234
 STEMS = ("accounts", "devices", "account_devices", "account_ips", "brands", "intermediaries",
-         "intermediary_accounts", "orders", "notes", "comments", "likes", "follows", "sanctions", "reports", "labels",
-         "note_labels", "drift_labels")
+         "intermediary_accounts", "orders", "notes", "comments", "likes", "follows", "sanctions", "reports",
+         "trending", "labels", "note_labels", "drift_labels", "trending_labels")
 
 COMMENTS = pa.schema([("gen", pa.int64()), ("account", pa.int32()), ("note", pa.int32()), ("t", pa.int64()),
                       ("text", pa.string()), ("reply", pa.int64()), ("device", pa.int32()), ("ip", pa.int64())])
@@ -248,20 +249,28 @@ def dataset_tables(w: World, blocks: Blocks) -> Iterator[tuple[str, Iterator[pa.
         "placed_at": iso_times(O["placed"][o]), "declared": O["declared"][o]})],
         farmed_orders(w, o.size, brands, inters, accounts, all_notes))
     titles = in_order(w.parked["notes"], note_order, rows)
-    yield "notes", notes_tables(w, titles, note_order, notes, accounts, brands, rows)
-    yield "comments", itertools.chain(comment_tables(comments, comment_ids, accounts, notes, devices, rows),
+    yield "notes", itertools.chain(notes_tables(w, titles, note_order, notes, accounts, brands, rows),
+                                   trending_notes(w, notes, accounts, brands))
+    yield "comments", itertools.chain(comment_tables(comments, comment_ids, accounts, notes, devices, rows, w.seed),
                                       automated_tables(w, comment_ids, accounts, notes, devices),
-                                      drift_tables(w, comment_ids, accounts, notes, devices))
-    yield "likes", event_tables(likes, "note", "note_id", all_notes, accounts, rows)
+                                      drift_tables(w, comment_ids, accounts, notes, devices),
+                                      trending_comments(w, comment_ids, accounts, notes, devices))
+    yield "likes", itertools.chain(event_tables(likes, "note", "note_id", all_notes, accounts, rows),
+                                   trending_likes(w, notes, accounts))
     yield "follows", event_tables(follows, "target", "target_account_id", accounts, accounts, rows)
     yield "sanctions", iter([sanctions_table(w, accounts, devices, brands, inters, notes)])
     yield "reports", iter([reports_table(w, accounts)])
+    yield "trending", iter([trending.trending_table(w.trending)])
+    operation = w.trending.operation
     yield "labels", (labels_table(A, ordered_slice(details, i, ["farm"]), acc_order[a:b], accounts.numbered(a, b),
-                                  len(w.farms)) for i, (a, b) in enumerate(slices(w.n_accounts, rows)))
+                                  len(w.farms), operation[acc_order[a:b]])
+                     for i, (a, b) in enumerate(slices(w.n_accounts, rows)))
     # Ground truth of the planted copied notes (evaluation only; ``ringscope ingest`` never loads it).
     yield "note_labels", iter([bodies.labels_table(w.note_texts, all_notes.number, all_notes.of)])
     # Ground truth of the honest accounts comment rings hire for a stretch (evaluation only, never loaded).
     yield "drift_labels", iter([drift_labels_table(w, accounts, max(4, len(str(len(w.farms)))))])
+    # Ground truth of the planted trending topics (evaluation only, never loaded).
+    yield "trending_labels", iter([trending.truth_table(w.trending)])
 
 
 def farmed_orders(w: World, n_orders: int, brands: Ids, inters: Ids, accounts: Ids,
@@ -277,6 +286,56 @@ def farmed_orders(w: World, n_orders: int, brands: Ids, inters: Ids, accounts: I
                     "intermediary_id": inters.of(F["intermediary"][o]), "account_id": accounts.of(F["account"][o]),
                     "note_id": all_notes.of(F["note"][o]), "placed_at": iso_times(F["placed"][o]),
                     "declared": F["declared"][o]})
+
+
+def _trending_note_ids(w: World, notes: Ids) -> pa.Array:
+    """The ids of ``simulate.trending``'s notes: numbered after every other note (the copies of ``bodies``)."""
+    total = w.note_texts.total
+    count = len(w.trending.notes.get("author", ()))
+    width = max(notes.width, id_width(total), id_width(total + count))
+    return prefixed_ids("n", total + 1 + np.arange(count), width)
+
+
+def trending_notes(w: World, notes: Ids, accounts: Ids, brands: Ids) -> Iterator[pa.Table]:
+    """The notes ``simulate.trending`` planted (viral trends, fans, heat operations), after all the others."""
+    N = w.trending.notes
+    if not len(N.get("author", ())):
+        return
+    count = N["author"].size
+    client, via = app_clients(w.seed, N["author"], N["posted"])
+    yield pa.table({"note_id": _trending_note_ids(w, notes), "account_id": accounts.of(N["author"]),
+                    "posted_at": iso_times(N["posted"]), "title": pa.array(N["title"], pa.string()),
+                    "brand_id": brands.of(np.full(count, -1)), "declared_commercial": np.zeros(count, bool),
+                    "text": pa.array(N["text"], pa.string()),
+                    "topics": pa.array([f"{t};#日常" for t in N["topic"]], pa.string()),
+                    "client": client, "posted_via": via})
+
+
+def trending_comments(w: World, comment_ids: Ids, accounts: Ids, notes: Ids, devices: Ids) -> Iterator[pa.Table]:
+    """The comments ``simulate.trending`` planted, numbered after the platform's, the program's and the drift
+    crews' comments."""
+    C = w.trending.comments
+    if not len(C.get("t", ())):
+        return
+    before = (comment_ids.number.size + (w.automated["t"].size if w.automated else 0)
+              + (w.drift["t"].size if w.drift else 0))
+    ids = prefixed_ids("c", before + 1 + np.arange(C["t"].size), max(comment_ids.width, id_width(before + C["t"].size)))
+    client, via = app_clients(w.seed, C["account"], C["t"])
+    yield pa.table({
+        "comment_id": ids, "account_id": accounts.of(C["account"]),
+        "note_id": _trending_note_ids(w, notes).take(pa.array(C["note"])), "created_at": iso_times(C["t"]),
+        "text": pa.array(C["text"], pa.string()), "reply_to": pa.nulls(C["t"].size, pa.string()),
+        "device_id": devices.of(C["device"]), "ip": ipv4_strings(C["ip"]), "client": client, "posted_via": via})
+
+
+def trending_likes(w: World, notes: Ids, accounts: Ids) -> Iterator[pa.Table]:
+    """The likes ``simulate.trending`` planted, after the platform's."""
+    L = w.trending.likes
+    if not len(L.get("t", ())):
+        return
+    yield pa.table({"account_id": accounts.of(L["account"]),
+                    "note_id": _trending_note_ids(w, notes).take(pa.array(L["note"])),
+                    "created_at": iso_times(L["t"])})
 
 
 class AllNoteIds:
@@ -311,10 +370,11 @@ def notes_tables(w: World, titles: Spill, note_order: np.ndarray, notes: Ids, ac
         these = note_order[a:b]
         title = ordered_slice(titles, i).column("title").combine_chunks()
         text, topics = bodies.render(texts, these, w, title)
+        client, via = app_clients(w.seed, N["author"][these], N["posted"][these])
         yield pa.table({"note_id": notes.numbered(a, b), "account_id": accounts.of(N["author"][these]),
                         "posted_at": iso_times(N["posted"][these]), "title": title,
                         "brand_id": brands.of(N["brand"][these]), "declared_commercial": N["declared"][these],
-                        "text": text, "topics": topics})
+                        "text": text, "topics": topics, "client": client, "posted_via": via})
     E, n = texts.extra, texts.n_notes
     all_notes = AllNoteIds(notes, texts.total)
     for a, b in slices(E["author"].size, rows):
@@ -322,12 +382,13 @@ def notes_tables(w: World, titles: Spill, note_order: np.ndarray, notes: Ids, ac
             break
         index = n + np.arange(a, b)
         text, topics = bodies.render(texts, index, w, texts.extra_titles.slice(a, b - a))
+        client, via = app_clients(w.seed, E["author"][a:b], E["posted"][a:b])
         # ``simulate.farmed`` plants brand and declared notes among them; the copies of ``bodies`` are neither.
         yield pa.table({"note_id": all_notes.of(index), "account_id": accounts.of(E["author"][a:b]),
                         "posted_at": iso_times(E["posted"][a:b]), "title": texts.extra_titles.slice(a, b - a),
                         "brand_id": brands.of(E["brand"][a:b] if "brand" in E else np.full(b - a, -1)),
                         "declared_commercial": E["declared"][a:b] if "declared" in E else np.zeros(b - a, bool),
-                        "text": text, "topics": topics})
+                        "text": text, "topics": topics, "client": client, "posted_via": via})
 
 
 def devices_table(models: np.ndarray, device_ids: pa.Array) -> pa.Table:
@@ -351,17 +412,24 @@ def accounts_table(A: dict, details: pa.Table, accounts: Ids, rows: np.ndarray, 
     })
 
 
-def labels_table(A: dict, details: pa.Table, rows: np.ndarray, account_ids: pa.Array, n_farms: int) -> pa.Table:
-    """Ground truth; farm ids F0001 .. (four digits, more once there are 10,000 farms or more)."""
+def labels_table(A: dict, details: pa.Table, rows: np.ndarray, account_ids: pa.Array, n_farms: int,
+                 operation: np.ndarray | None = None) -> pa.Table:
+    """Ground truth; farm ids F0001 .. (four digits, more once there are 10,000 farms or more). The bought
+    accounts of a heat operation (``operation`` >= 0, no farm of their own) take a farm id numbered after the
+    farms, one per operation, and the farm type heat_campaign."""
     role = A["role"][rows].astype(np.int64)
     fake = role >= FIRST_FAKE_ROLE
-    farm = prefixed_ids("F", np.maximum(details.column("farm").to_numpy(), 0), max(4, len(str(n_farms))), ~fake)
+    number = details.column("farm").to_numpy().astype(np.int64)
+    if operation is not None:
+        number = np.where((operation >= 0) & (number <= 0), n_farms + 1 + operation, number)
+    farm = prefixed_ids("F", np.maximum(number, 0), max(4, len(str(n_farms))), ~fake)
     roles = pick(ROLES, role)
-    # A program's accounts (simulate/automated.py) stay in their bulk farm: ai_operated is a role, not a farm type.
-    # Farmed declared accounts (simulate/farmed.py) stay in their farm too.
+    # A program's accounts (simulate/automated.py) stay in their bulk farm: ai_operated is a role, not a farm type;
+    # so do a heat operation's bulk-farm members (heat_campaign with a farm of their own). Farmed declared accounts
+    # (simulate/farmed.py) stay in their farm too.
     origin = A["farm_role"][rows].astype(np.int64) if "farm_role" in A else role
-    kinds = pick(ROLES, np.where(role == ROLE["ai_operated"], ROLE["bulk_farm"],
-                                 np.where(role == ROLE["farmed_declared"], origin, role)))
+    in_farm = (role == ROLE["ai_operated"]) | ((role == ROLE["heat_campaign"]) & (number >= 1) & (number <= n_farms))
+    kinds = pick(ROLES, np.where(in_farm, ROLE["bulk_farm"], np.where(role == ROLE["farmed_declared"], origin, role)))
     return pa.table({"account_id": account_ids, "is_fake": fake, "farm_id": farm,
                      "farm_type": pc.if_else(pa.array(fake), kinds, pa.scalar(None, pa.string())), "role": roles})
 
@@ -396,14 +464,14 @@ def drift_tables(w: World, comment_ids: Ids, accounts: Ids, notes: Ids, devices:
 
 
 def comment_tables(spill: Spill, comment_ids: Ids, accounts: Ids, notes: Ids, devices: Ids,
-                   rows: int) -> Iterator[pa.Table]:
+                   rows: int, seed: int = 0) -> Iterator[pa.Table]:
     """Comments in id (time) order, bucket by bucket."""
     done = 0
     for b in spill.buckets:
         part = sorted_by_time(spill.read(b))
         for a, z in slices(part.num_rows, rows):
             yield comment_table(part.slice(a, z - a), comment_ids.numbered(done + a, done + z),
-                                comment_ids, accounts, notes, devices)
+                                comment_ids, accounts, notes, devices, seed)
         done += part.num_rows
         spill.remove(b)
         del part
@@ -411,13 +479,14 @@ def comment_tables(spill: Spill, comment_ids: Ids, accounts: Ids, notes: Ids, de
 
 
 def comment_table(c: pa.Table, numbered: pa.Array, comment_ids: Ids, accounts: Ids, notes: Ids,
-                  devices: Ids) -> pa.Table:
+                  devices: Ids, seed: int = 0) -> pa.Table:
     column = {name: c.column(name).to_numpy() for name in ("account", "note", "t", "reply", "device", "ip")}
+    client, via = app_clients(seed, column["account"], column["t"])
     return pa.table({
         "comment_id": numbered, "account_id": accounts.of(column["account"]), "note_id": notes.of(column["note"]),
         "created_at": iso_times(column["t"]), "text": c.column("text").combine_chunks(),
         "reply_to": comment_ids.of(column["reply"]), "device_id": devices.of(column["device"]),
-        "ip": ipv4_strings(column["ip"]),
+        "ip": ipv4_strings(column["ip"]), "client": client, "posted_via": via,
     })
 
 

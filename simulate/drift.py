@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 
 from ringscope.simulate import text
 from ringscope.simulate.automated import _links_used
+from ringscope.simulate.clients import app_clients
 from ringscope.simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, OFFICE_HOURS, with_rhythm
 from ringscope.simulate.encode import ipv4_strings, iso_times, pick, prefixed_ids
 from ringscope.simulate.world import ROLE, STATUS, NOTE_REVIEW, World
@@ -157,12 +158,13 @@ def drift_table(w: World, comment_ids, accounts, notes, devices) -> pa.Table:
     """The planted comments in time order (``comment_ids``: numbered after the platform's and a program's)."""
     D = w.drift
     order = np.lexsort((D["account"], D["t"]))
+    client, via = app_clients(w.seed, D["account"][order], D["t"][order])  # hired people post from their phones
     return pa.table({
         "comment_id": comment_ids, "account_id": accounts.of(D["account"][order]),
         "note_id": notes.of(D["note"][order]), "created_at": iso_times(D["t"][order]),
         "text": D["text"].take(pa.array(order)),
         "reply_to": pa.nulls(order.size, pa.string()), "device_id": devices.of(D["device"][order]),
-        "ip": ipv4_strings(D["ip"][order]),
+        "ip": ipv4_strings(D["ip"][order]), "client": client, "posted_via": via,
     })
 
 

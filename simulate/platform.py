@@ -2,7 +2,7 @@
 
 ``simulate(out_dir, accounts, seed, fmt)`` writes one data set (accounts, devices,
 account_devices, account_ips, brands, intermediaries, intermediary_accounts,
-orders, notes, comments, likes, follows, sanctions, reports, labels, note_labels, drift_labels) and
+orders, notes, comments, likes, follows, sanctions, reports, trending, labels, note_labels, drift_labels, trending_labels) and
 returns a ``SimulationSummary``. The same seed and size always give byte-identical files:
 all randomness comes from ``numpy.random.default_rng(seed)`` (and, for users' reports and
 note bodies, generators of their own seeded from it), the reference
@@ -95,7 +95,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ringscope.simulate import activity, automated, bodies, commerce, drift, farmed, population, reports
+from ringscope.simulate import activity, automated, bodies, commerce, drift, farmed, population, reports, trending
 from ringscope.simulate.activity import LinkIndex
 from ringscope.simulate.clock import DAY, HOUR
 from ringscope.simulate.dataset import STEMS, dataset_tables, event_logs
@@ -134,6 +134,7 @@ def build_world(accounts: int, seed: int, scratch: Path, blocks: Blocks = Blocks
         raise ValueError(f"accounts must be at least {MIN_ACCOUNTS} (got {accounts})")
     rng = np.random.default_rng(seed)
     w = World(rng, accounts, **event_logs(scratch, accounts, blocks))
+    w.seed = seed
     parts = blocks.parts(accounts)
     plan = commerce.plan_farms(rng, accounts)
     n_brands = int(np.clip(accounts // 5000, 6, 200))
@@ -186,6 +187,8 @@ def build_world(accounts: int, seed: int, scratch: Path, blocks: Blocks = Blocks
     w.note_texts = bodies.plant_note_texts(w, seed)  # note bodies, topics, copies: their own generator too
     automated.plant_automated(w, seed)  # its own generator too; after reports (it changes roles)
     farmed.plant_farmed(w, seed)  # its own generator too; after the note bodies (its notes follow theirs)
+    # its own generator too; after the programs and the farmed accounts (it buys from the farms they leave)
+    w.trending = trending.plant_trending(w, seed)
     drift.plant_drift(w, seed)  # honest accounts hired by comment rings for a stretch: its own generator too
     w.dev_index = w.ip_index = w.note_index = w.buyer_pool = None  # only the generators need them
     release_memory()

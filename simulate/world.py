@@ -29,9 +29,10 @@ FARM_TYPES = ("bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_f
 ORGANIC_ROLES = ("organic", "organic_shared_nat", "organic_family_device", "engagement_buyer", "declared_creator",
                  "scheduled_poster", "declared_viral", "declared_with_assistant", "creator_assistant")
 # ai_operated: members of a bulk farm a program runs (simulate/automated.py); a fake role, not a farm type.
-# farmed_declared: farm accounts raised to an audience and taking declared orders (simulate/farmed.py); a fake
-# role, not a farm type (the labels keep their farm's).
-ROLES = ORGANIC_ROLES + FARM_TYPES + ("ai_operated", "farmed_declared")
+# farmed_declared: farm accounts raised to an audience and taking declared orders (simulate/farmed.py); heat_campaign:
+# accounts a heat operation runs (simulate/trending.py): bought organic accounts and bulk-farm members. Fake roles,
+# not farm types (the labels keep their farm's, if any).
+ROLES = ORGANIC_ROLES + FARM_TYPES + ("ai_operated", "farmed_declared", "heat_campaign")
 ROLE = {r: i for i, r in enumerate(ROLES)}
 FIRST_FAKE_ROLE = len(ORGANIC_ROLES)
 
@@ -176,6 +177,9 @@ class World:
     parked: dict[str, Spill] = field(default_factory=dict)
     # Note bodies, topics and planted copies (simulate.bodies.NoteTexts), once the platform is made.
     note_texts: Any = None
+    # The trending list and what was planted on it (simulate.trending.Trending), once the platform is made.
+    trending: Any = None
+    seed: int = 0
 
     def __post_init__(self):
         self.accounts = Chunks("reg", "professional", "status", "role", "act_w", "pop_w", "creator_w")

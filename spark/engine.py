@@ -32,15 +32,16 @@ from ringscope.detection import offplatform_lures as local_offplatform_lures
 from ringscope.detection import qa_acts as local_qa_acts
 from ringscope.detection import registration_bursts as local_registration_bursts
 from ringscope.detection import shared_infrastructure as local_shared_infrastructure
+from ringscope.detection import trending_heat as local_trending_heat
 from ringscope.detection import underwater as local_underwater
 from ringscope.detection.config import DetectionPolicy
-from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.findings import ClusterFinding, RatedFindings
 from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
 from ringscope.detection.reader import ACCOUNTS
 from ringscope.spark import (
     automated_accounts, ban_evasion, comment_lures, comment_templates, copied_notes, dense_blocks, engagement,
-    farmed_declared, lockstep, registration_bursts, shared_infrastructure, underwater,
+    farmed_declared, lockstep, registration_bursts, shared_infrastructure, trending_heat, underwater,
 )
 from ringscope.spark.session import SparkSettings, spark_session
 from ringscope.spark.source import PlatformSource, id_frame, to_pandas
@@ -67,6 +68,7 @@ SPARK_DETECTORS: dict[str, SparkDetector] = {
 # Those that run last, over the accounts the others flagged: (source, flagged, params, log) -> findings
 SPARK_AFTER_FLAGGING: dict[str, Callable[..., list[ClusterFinding]]] = {
     local_underwater.DETECTOR_INTERMEDIARY: underwater.detect_flagged_intermediaries,
+    local_trending_heat.DETECTOR: trending_heat.detect_trending_heat,
 }
 
 
@@ -111,8 +113,8 @@ class SparkEngine:
         source = PlatformSource(spark_session(self.settings), self.source, self.settings.driver_edges)
         results = []
 
-        def ran(name: str, started: float, findings: list[ClusterFinding]) -> None:
-            results.append(DetectorResult(name, findings, time.monotonic() - started))
+        def ran(name: str, started: float, findings: list[ClusterFinding] | RatedFindings) -> None:
+            results.append(DetectorResult.of(name, findings, time.monotonic() - started))
             if on_done:
                 on_done(results[-1])
 

@@ -21,6 +21,7 @@ PAGE_SPECS = {
     "entity": ("entity", "Entity", ":material/badge:", None),
     "bans": ("bans", "Device-linked bans", ":material/phonelink_lock:", None),
     "watch": ("watch", "Observation room", ":material/visibility:", None),
+    "trending": ("trending", "Trending list", ":material/trending_up:", None),
     "sweep": ("sweep", "Sweep back", ":material/manage_search:", None),
     "sanctions": ("sanctions", "Sanctions", ":material/gavel:", "preview_sanction"),
     "appeals": ("appeals", "Appeals", ":material/balance:", None),

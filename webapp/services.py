@@ -25,7 +25,7 @@ import streamlit as st
 
 from ringscope.common.errors import DatabaseError, DatabaseUnavailable, QueryTimeout, RingscopeError, SettingError
 from ringscope.detection import history
-from ringscope.queries import bans, entities, neighbours, overview, search
+from ringscope.queries import bans, entities, neighbours, overview, search, trending
 from ringscope.queries.neighbours import Expansion, NeighbourCounts
 
 T = TypeVar("T")
@@ -310,6 +310,28 @@ def entity_details(uid: str, run_id: str | None) -> entities.EntityDetails | Non
 @st.cache_data(ttl=30, show_spinner=False)
 def banned_devices(limit: int = 300) -> list[bans.BannedDevice]:
     return guard(bans.banned_devices, get_graph(), limit)
+
+
+# --- the trending list and its integrity (trending_heat's ratings) -------------------------------------------
+
+@st.cache_data(ttl=30, show_spinner=False)
+def trending_span() -> trending.ListSpan:
+    return guard(trending.span, get_graph())
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=32)
+def trending_captures(since, until, limit: int = 500) -> list[trending.Capture]:
+    return guard(trending.captures, get_graph(), since, until, limit)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def trending_ratings() -> trending.Ratings:
+    return guard(trending.ratings, get_graph())
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=64)
+def trending_topic_history(topic: str) -> list[trending.RankPoint]:
+    return guard(trending.topic_history, get_graph(), topic)
 
 
 @st.cache_data(ttl=30, show_spinner=False, max_entries=256)

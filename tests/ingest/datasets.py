@@ -99,9 +99,11 @@ def small_platform() -> dict[str, list[dict[str, Any]]]:
         "notes": [
             {"note_id": "n1", "account_id": "a1", "posted_at": "2025-02-01T20:00:00+08:00",
              "title": "这个粉底液绝了！", "brand_id": "b1", "declared_commercial": "false",
-             "text": "用了一个月，粉底液真的很服帖，油皮也不脱妆。", "topics": "#粉底液;#油皮"},
+             "text": "用了一个月，粉底液真的很服帖，油皮也不脱妆。", "topics": "#粉底液;#油皮",
+             "client": "RED/8.41.0 (iOS 17.5)", "posted_via": "app"},
             {"note_id": "n2", "account_id": "a3", "posted_at": "2025-02-02T20:00:00+08:00",
-             "title": "周末去哪儿", "brand_id": "", "declared_commercial": "", "text": "", "topics": ""},
+             "title": "周末去哪儿", "brand_id": "", "declared_commercial": "", "text": "", "topics": "",
+             "client": "", "posted_via": ""},
         ],
         "orders": [
             {"order_id": "o1", "brand_id": "b1", "intermediary_id": "m1", "account_id": "a1",
@@ -109,7 +111,8 @@ def small_platform() -> dict[str, list[dict[str, Any]]]:
         ],
         "comments": [
             {"comment_id": "c1", "account_id": "a2", "note_id": "n1", "created_at": "2025-02-01T20:05:00+08:00",
-             "text": "姐妹，我搜xx怎么没搜到啊", "reply_to": "", "device_id": "d2", "ip": "10.0.0.1"},
+             "text": "姐妹，我搜xx怎么没搜到啊", "reply_to": "", "device_id": "d2", "ip": "10.0.0.1",
+             "client": "open-sdk/2.3.1", "posted_via": "api"},
             {"comment_id": "c2", "account_id": "a1", "note_id": "n1", "created_at": "2025-02-01T20:06:00+08:00",
              "text": "链接私你了😉", "reply_to": "c1", "device_id": "d2", "ip": "10.0.0.1"},
             {"comment_id": "c3", "account_id": "ghost", "note_id": "n1", "created_at": "2025-02-01T20:07:00+08:00",
@@ -128,6 +131,10 @@ def small_platform() -> dict[str, list[dict[str, Any]]]:
              "reason": "fake reviews", "created_at": "2025-02-03T09:00:00+08:00", "verified": "true"},
             {"report_id": "r2", "reporter_account_id": "a3", "target_type": "comment", "target_id": "c2",
              "reason": "引流到站外", "created_at": "2025-02-03T09:05:00+08:00", "verified": ""},
+        ],
+        "trending": [
+            {"captured_at": "2025-02-01T21:00:00+08:00", "rank": "2", "topic": "#粉底液", "score": "5400"},
+            {"captured_at": "2025-02-01T22:00:00+08:00", "rank": "1", "topic": "#粉底液", "score": ""},
         ],
         "labels": [
             {"account_id": "a1", "is_fake": "true", "farm_id": "f1"},
@@ -220,6 +227,10 @@ def tricky_dataset(directory: Path) -> Path:
          "reason": "first", "created_at": "2025-01-13", "verified": "false"},
         {"report_id": "r-twice", "reporter_account_id": "reporter-404", "target_type": "account", "target_id": "a2",
          "reason": "", "created_at": "2025-01-14", "verified": "true"}])
+    write_table(directory, "trending", [  # one entry twice (the later rank wins, an empty score keeps the earlier)
+        {"captured_at": "2025-01-15T10:00:00Z", "rank": "4", "topic": "#a", "score": "70"},
+        {"captured_at": "2025-01-15T18:00:00+08:00", "rank": "3", "topic": "#a", "score": ""},
+        {"captured_at": "2025-01-15T10:00:00Z", "rank": "5", "topic": "#b", "score": "60"}])
     write_table(directory, "labels", [{"account_id": "a1", "is_fake": "true", "farm_id": "f1"},
                                       {"account_id": "a1", "is_fake": "false", "farm_id": ""}])
     return directory

@@ -42,6 +42,25 @@ def test_a_whole_platform_loads_with_every_relationship(graph, tmp_path):
     assert [r["id"] for r in rows] == ["d2"]
 
 
+def test_the_trending_list_and_client_columns_load_and_read_back_as_frames(graph, tmp_path):
+    from ringscope.detection.reader import read_platform
+
+    report = load(graph, write_platform(tmp_path / "ds"), tmp_path)
+    assert not report.failed, [f.line() for f in report.files]
+    rows = graph.read("MATCH (e:TrendingEntry) RETURN e.entry_id AS id, e.topic AS topic, e.rank AS rank, "
+                      "e.score AS score, e.captured_at AS at ORDER BY id")
+    assert [(r["topic"], r["rank"], r["score"]) for r in rows] == [("#粉底液", 2, 5400), ("#粉底液", 1, None)]
+    assert rows[0]["id"] == f"#粉底液@{int(rows[0]['at'].timestamp() * 1000)}"
+    note = graph.read("MATCH (n:Note {note_id: 'n1'}) RETURN n.client AS client, n.posted_via AS via")[0]
+    assert note == {"client": "RED/8.41.0 (iOS 17.5)", "via": "app"}
+    frames = read_platform(graph)
+    assert list(frames.trending["topic"]) == ["#粉底液", "#粉底液"] and list(frames.trending["rank"]) == [2, 1]
+    assert frames.notes.set_index("note_id").loc["n1", "topics"] == ["#粉底液", "#油皮"]
+    assert frames.comments.set_index("comment_id").loc["c1", "posted_via"] == "api"
+    load(graph, write_platform(tmp_path / "ds"), tmp_path)  # again: the same entries, none added
+    assert graph.read("MATCH (e:TrendingEntry) RETURN count(e) AS n")[0]["n"] == 2
+
+
 def test_chinese_text_and_emoji_survive_the_round_trip(graph, tmp_path):
     for fmt in ("csv", "jsonl.gz", "parquet"):
         from ringscope.graph.admin import reset

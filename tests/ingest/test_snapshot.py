@@ -39,6 +39,9 @@ def bulk_load(graph, directory, tmp_path, **options):
 
 
 def rows_sorted(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows in one order; a list value (a note's topics) as a tuple, so that it sorts and compares item by item."""
+    df = df.assign(**{c: df[c].map(lambda v: tuple(v) if isinstance(v, list) else v)
+                      for c in df.columns if df[c].dtype == object and df[c].map(lambda v: isinstance(v, list)).any()})
     return df.sort_values(list(df.columns), kind="mergesort", na_position="last").reset_index(drop=True)
 
 

@@ -127,4 +127,30 @@ def test_notes_without_text_or_topics_load_as_before():
     assert v.unknown == [] and v.missing_required == []
     row = v.convert({**NOTE, "title": "t"})
     assert row["text"] is None and row["topics"] is None
-    assert [c.name for c in SPECS["notes"].columns if c.extension] == ["text", "topics"]
+    assert [c.name for c in SPECS["notes"].columns if c.extension] == ["text", "topics", "client", "posted_via"]
+
+
+# ---- the trending file and client metadata (extensions, #15 item 1)
+
+def test_trending_rows_are_typed_and_bad_ones_rejected_with_the_column_named():
+    v = Validator(SPECS["trending"], ["captured_at", "rank", "topic", "score"])
+    assert v.missing_required == [] and v.unknown == []
+    row = v.convert({"captured_at": "2025-06-01T20:00:00+08:00", "rank": "3", "topic": "#演唱会", "score": "120345"})
+    assert row == {"captured_at": datetime(2025, 6, 1, 12, tzinfo=timezone.utc), "rank": 3, "topic": "#演唱会",
+                   "score": 120345}
+    assert v.convert({"captured_at": "2025-06-01T20:00:00Z", "rank": 1, "topic": "#x", "score": ""})["score"] is None
+    for bad, column in (({"rank": "-1"}, "rank"), ({"rank": ""}, "rank"), ({"topic": ""}, "topic"),
+                        ({"captured_at": "yesterday"}, "captured_at"), ({"score": "1.5"}, "score")):
+        with pytest.raises(Rejected, match=column):
+            v.convert({"captured_at": "2025-06-01T20:00:00Z", "rank": "2", "topic": "#x", "score": "9", **bad})
+
+
+def test_a_trending_file_without_a_required_column_is_named():
+    assert Validator(SPECS["trending"], ["captured_at", "topic"]).missing_required == ["rank"]
+
+
+def test_client_and_posted_via_are_optional_text_on_notes_and_comments():
+    for stem in ("notes", "comments"):
+        names = [c.name for c in SPECS[stem].columns if c.extension]
+        assert names[-2:] == ["client", "posted_via"]
+        assert not any(c.required for c in SPECS[stem].columns if c.name in ("client", "posted_via"))

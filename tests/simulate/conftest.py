@@ -15,8 +15,8 @@ from ringscope.simulate.world import Blocks
 ACCOUNTS = int(os.environ.get("RINGSCOPE_SIM_ACCOUNTS", 3000))
 SEED = int(os.environ.get("RINGSCOPE_SIM_SEED", 11))
 STEMS = ("accounts", "devices", "account_devices", "account_ips", "brands", "intermediaries",
-         "intermediary_accounts", "orders", "notes", "comments", "likes", "follows", "sanctions", "reports", "labels",
-         "note_labels", "drift_labels")
+         "intermediary_accounts", "orders", "notes", "comments", "likes", "follows", "sanctions", "reports", "trending",
+         "labels", "note_labels", "drift_labels", "trending_labels")
 
 
 # One piece (the draws every platform up to a million accounts gets), and in parts of a

@@ -24,9 +24,11 @@ SPEC = {
     "orders": [("order_id", "id", 1), ("brand_id", "id", 1), ("intermediary_id", "id", 0), ("account_id", "id", 0),
                ("note_id", "id", 0), ("placed_at", "ts", 0), ("declared", "bool", 0)],
     "notes": [("note_id", "id", 1), ("account_id", "id", 1), ("posted_at", "ts", 1), ("title", "text", 0),
-              ("brand_id", "id", 0), ("declared_commercial", "bool", 0), ("text", "text", 1), ("topics", "topics", 0)],
+              ("brand_id", "id", 0), ("declared_commercial", "bool", 0), ("text", "text", 1), ("topics", "topics", 0),
+              ("client", "text", 1), ("posted_via", "via", 1)],
     "comments": [("comment_id", "id", 1), ("account_id", "id", 1), ("note_id", "id", 1), ("created_at", "ts", 1),
-                 ("text", "text", 0), ("reply_to", "id", 0), ("device_id", "id", 0), ("ip", "ip", 0)],
+                 ("text", "text", 0), ("reply_to", "id", 0), ("device_id", "id", 0), ("ip", "ip", 0),
+                 ("client", "text", 1), ("posted_via", "via", 1)],
     "likes": [("account_id", "id", 1), ("note_id", "id", 1), ("created_at", "ts", 0)],
     "follows": [("account_id", "id", 1), ("target_account_id", "id", 1), ("created_at", "ts", 0)],
     "sanctions": [("sanction_id", "id", 1), ("target_type", "target", 1), ("target_id", "id", 1), ("action", "text", 1),
@@ -38,6 +40,9 @@ SPEC = {
     # Ground truth of the honest accounts comment rings hire for a stretch (evaluation only, never loaded).
     "drift_labels": [("account_id", "id", 1), ("farm_id", "text", 1), ("kind", "drift_kind", 1),
                      ("started_at", "ts", 1), ("ended_at", "ts", 0)],
+    # The trending list's hourly captures (an extension) and the ground truth of its planted topics.
+    "trending": [("captured_at", "ts", 1), ("rank", "count", 1), ("topic", "text", 1), ("score", "count", 1)],
+    "trending_labels": [("topic", "text", 1), ("kind", "trend_kind", 1), ("operation", "text", 0)],
 }
 ENUMS = {
     "status": {"active", "limited", "muted", "suspended", "banned"},
@@ -45,11 +50,15 @@ ENUMS = {
     "target": {"account", "device", "brand", "intermediary", "note"},
     "copy_kind": {"verbatim", "rewashed", "skeleton"},
     "drift_kind": {"returned", "stayed"},
-    "farm_type": {"bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm"},
+    "farm_type": {"bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm", "heat_campaign"},
     "role": {"organic", "organic_shared_nat", "organic_family_device", "engagement_buyer", "declared_creator",
              "scheduled_poster", "bulk_farm", "aged_farm", "comment_ring", "evasion", "engagement_farm", "ai_operated",
              # simulate/farmed.py: farmed declared accounts and their honest look-alikes
-             "farmed_declared", "declared_viral", "declared_with_assistant", "creator_assistant"},
+             "farmed_declared", "declared_viral", "declared_with_assistant", "creator_assistant",
+             # simulate/trending.py: a heat operation's accounts
+             "heat_campaign"},
+    "via": {"app", "web", "api"},
+    "trend_kind": {"viral", "celebrity", "heat"},
 }
 PATTERNS = {
     "ts": re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$"),
@@ -74,7 +83,7 @@ def test_all_files_written_with_row_counts(dataset, tables):
         assert len(tables[stem]) > 0, stem
     assert len(tables["accounts"]) == ACCOUNTS
     assert summary.seconds > 0
-    assert set(summary.farms) == ENUMS["farm_type"] and all(v > 0 for v in summary.farms.values())
+    assert set(summary.farms) == ENUMS["farm_type"] - {"heat_campaign"} and all(v > 0 for v in summary.farms.values())
 
 
 def test_volumes_are_platform_like(tables):

@@ -21,10 +21,12 @@ def farms(labelled: pd.DataFrame, kind: str) -> list[pd.DataFrame]:
 def test_labels_cover_every_farm_type(labelled):
     fake = labelled.is_fake == "true"
     assert 0.05 <= fake.mean() <= 0.10
-    assert set(labelled.farm_type[fake]) == FARM_TYPES
+    assert set(labelled.farm_type[fake]) == FARM_TYPES | {"heat_campaign"}  # bought accounts of heat operations
     assert (labelled.farm_id[fake] != "").all()
     # a program's accounts (simulate/automated.py) keep their bulk farm's type, with the role ai_operated
     programs = labelled.role == "ai_operated"
+    # so do a heat operation's bulk-farm members (simulate/trending.py), with the role heat_campaign
+    programs |= (labelled.role == "heat_campaign") & (labelled.farm_type == "bulk_farm")
     raised = labelled.role == "farmed_declared"  # simulate/farmed.py: in their farm, with a role of their own
     assert raised.any() and set(labelled.farm_type[raised]) <= {"bulk_farm", "aged_farm"}
     assert (labelled.farm_type[fake & ~programs & ~raised] == labelled.role[fake & ~programs & ~raised]).all()

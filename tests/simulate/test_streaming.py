@@ -19,8 +19,9 @@ from tests.simulate.test_formats import digests
 # must stay these files: the benchmarks' figures at 10k/100k/1M accounts rely on it. Change them only
 # with a deliberate change of the generative model, and say so in benchmarks/results.
 # Issue #15 and #14 item 7 merged (stop 33): the programs' night off and the scheduled posters, the drift crews and
-# the farmed declared accounts each change the files named in their comments below; their generators are
-# [seed, 1408], [seed, 1409] and [seed, 1411, ...], and the digests are those of all of them together.
+# the farmed declared accounts and the trending list each change the files named in their comments below; their
+# generators are [seed, 1408], [seed, 1409], [seed, 1411, ...], [seed, 1412] and hashing by (seed, 1410) for the
+# clients, and the digests are those of all of them together.
 BEFORE_STREAMING = {
     "account_devices.csv": "718adfa0a2298168",
     "account_ips.csv": "81bbf2ff0efe05a9",
@@ -33,18 +34,22 @@ BEFORE_STREAMING = {
     # comments are rows after the others too): before that, comments 135e82f4ba781891, labels 3c79ffa35e913e9d.
     # Comment rings hire honest accounts for a stretch (simulate/drift.py, a generator of its own): their comments
     # are rows after all the others, their ground truth the new drift_labels; every other file is unchanged.
-    "comments.csv": "7f71d50723347a81",
-    "drift_labels.csv": "c42e5368cee32486",
+    # The trending list (simulate/trending.py, a generator of its own) adds notes, comments and likes on its
+    # events' notes after every other row, labels give the heat operations' accounts the role heat_campaign, and
+    # notes and comments gain client and posted_via (simulate/clients.py, by hashing); trending and
+    # trending_labels are new.
+    "comments.csv": "bfb783a4fdb51c6a",
+    "drift_labels.csv": "87a437a956e5639d",
     "devices.csv": "91ccc87420ab6d20",
     "follows.csv": "8ac1a10a60805a68",
     "intermediaries.csv": "828af132f977e1d6",
     "intermediary_accounts.csv": "08207f3b11b1b42f",
-    "labels.csv": "bae27e89f6f9a8af",
-    "likes.csv": "7bbaa611b047594d",
+    "labels.csv": "deff61b184fe91fa",
+    "likes.csv": "f2908065eee00555",
     # Notes gained their body text and topics (extension columns) and engagement farms' copied notes (extra
     # rows after the others), all drawn from a generator of their own (simulate/bodies.py): every other file
     # is unchanged, and note_labels (ground truth of the planted copies) is new. Before: 189944a1da37ecf3.
-    "notes.csv": "7c653a242eba9add",
+    "notes.csv": "19fb13c871bbc65a",
     "note_labels.csv": "93d04c5d4b428995",
     "orders.csv": "9b50b3f4433619ba",
     # Users' reports came later, drawn from a generator of their own: the fourteen files above did not change.
@@ -58,6 +63,8 @@ BEFORE_STREAMING = {
     # of their own per account (and vendors of balanced size) so that a platform in parts plants as much as one in
     # one piece; the same eight files changed again (accounts 058891a32a985c10 was deccbf82a1233388 ...).
     "sanctions.csv": "d81ae0ebf255910d",
+    "trending.csv": "c91bc6e6233ca678",
+    "trending_labels.csv": "65444db1046c99a9",
 }
 
 # Everything small, so every path is taken many times: scratch buckets, flushes, write slices, parts.
