@@ -18,6 +18,7 @@ What "as of TIME" keeps, kind by kind (``since`` = ``TIME - DAYS`` with a window
 * **infrastructure links** (account-device, account-IP) first seen up to ``TIME`` and, with a window, last seen at
   or after ``since`` (in use during the window); ``last_seen`` is cut to ``TIME`` (then, the link had not been
   seen later); a link without a first or last time is kept;
+* **the trending list** as captured from ``since`` to ``TIME`` (the captures move with the activity that makes them);
 * **sanctions in force at TIME**: issued up to it and not expired by it (not windowed: a ban from before the
   window still stands);
 * the accounts' ``followers`` and ``following`` lose the follows the data records after ``TIME`` (the export's
@@ -174,6 +175,15 @@ def cut(frames: PlatformFrames, frame: TimeFrame) -> tuple[PlatformFrames, Cut]:
                 df = out[name].copy()
                 df["last_seen"] = seen.where(~(seen > upto), upto).astype(df["last_seen"].dtype)
                 out[name] = df
+
+    # the trending list as it had been captured by then (within the window, as the activity that moves it)
+    captures = frames.trending
+    if len(captures) and "captured_at" in captures:
+        at = _times(captures, "captured_at")
+        shown = (at <= upto).to_numpy() & (at >= since).to_numpy() if since is not None else (at <= upto).to_numpy()
+    else:
+        shown = np.ones(len(captures), bool)
+    keep("trending", captures, shown)
 
     notes = frames.notes
     keep("notes", notes, ~(_times(notes, "posted_at") > upto).to_numpy() if len(notes) and "posted_at" in notes

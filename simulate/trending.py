@@ -201,7 +201,9 @@ def plant_trending(w: World, seed: int) -> Trending:
         # times ``grow``): an operation that could not would sell nothing. Bought people make up for a farm's
         # members when no bulk farm is free.
         want_bought, from_farm = int(shape.integers(25, 46) * grow), int(shape.integers(10, 21) * grow)
-        free = [f for f in bulk if not np.any(np.asarray(w.A["role"])[f.members] == ROLE["ai_operated"])
+        # a farm whose members are all still plain bulk accounts (not a program's, not raised to take declared
+        # orders by simulate.farmed)
+        free = [f for f in bulk if np.all(np.asarray(w.A["role"])[f.members] == ROLE["bulk_farm"])
                 and not taken[f.members].any()]
         farm = free[int(shape.integers(len(free)))] if free else None
         from_farm = min(farm.size, from_farm) if farm is not None else 0

@@ -144,3 +144,16 @@ def test_as_of_is_refused_on_spark_and_bad_values_are_named(capsys):
     future = (datetime.now(timezone.utc) + timedelta(days=2)).date().isoformat()
     assert cli.main(["detect", "--as-of", future]) != 0
     assert "in the future" in capsys.readouterr().err
+
+
+def test_as_of_keeps_the_trending_captures_of_the_window():
+    captures = pd.DataFrame({"captured_at": pd.to_datetime(["2025-01-01T00:00Z", "2025-01-20T00:00Z",
+                                                            "2025-02-10T00:00Z"]),
+                             "rank": [1, 2, 3], "topic": ["#a", "#b", "#c"], "score": [9, 8, 7]})
+    empty = {name: pd.DataFrame() for name in ("account_devices", "account_ips", "notes", "comments", "orders",
+                                                "intermediary_accounts", "likes", "follows", "sanctions")}
+    frames = PlatformFrames(accounts=pd.DataFrame({"account_id": ["a1"]}), trending=captures, **empty)
+    kept, why = cut(frames, TimeFrame(datetime(2025, 2, 1, tzinfo=timezone.utc), 20))
+    assert kept.trending["topic"].tolist() == ["#b"] and why.left_out["trending"] == 2
+    kept, _ = cut(frames, TimeFrame(datetime(2025, 2, 1, tzinfo=timezone.utc)))
+    assert kept.trending["topic"].tolist() == ["#a", "#b"]

@@ -38,18 +38,18 @@ BEFORE_STREAMING = {
     # events' notes after every other row, labels give the heat operations' accounts the role heat_campaign, and
     # notes and comments gain client and posted_via (simulate/clients.py, by hashing); trending and
     # trending_labels are new.
-    "comments.csv": "bfb783a4fdb51c6a",
-    "drift_labels.csv": "87a437a956e5639d",
+    "comments.csv": "d41270e9aa7de3ad",
+    "drift_labels.csv": "a63b3e337818e2b2",
     "devices.csv": "91ccc87420ab6d20",
     "follows.csv": "8ac1a10a60805a68",
     "intermediaries.csv": "828af132f977e1d6",
     "intermediary_accounts.csv": "08207f3b11b1b42f",
-    "labels.csv": "deff61b184fe91fa",
-    "likes.csv": "f2908065eee00555",
+    "labels.csv": "720b8b94b2972ff9",
+    "likes.csv": "58ee8b2c6aeb2e89",
     # Notes gained their body text and topics (extension columns) and engagement farms' copied notes (extra
     # rows after the others), all drawn from a generator of their own (simulate/bodies.py): every other file
     # is unchanged, and note_labels (ground truth of the planted copies) is new. Before: 189944a1da37ecf3.
-    "notes.csv": "19fb13c871bbc65a",
+    "notes.csv": "904cf962a3828dc5",
     "note_labels.csv": "93d04c5d4b428995",
     "orders.csv": "9b50b3f4433619ba",
     # Users' reports came later, drawn from a generator of their own: the fourteen files above did not change.
@@ -63,8 +63,8 @@ BEFORE_STREAMING = {
     # of their own per account (and vendors of balanced size) so that a platform in parts plants as much as one in
     # one piece; the same eight files changed again (accounts 058891a32a985c10 was deccbf82a1233388 ...).
     "sanctions.csv": "d81ae0ebf255910d",
-    "trending.csv": "c91bc6e6233ca678",
-    "trending_labels.csv": "65444db1046c99a9",
+    "trending.csv": "4c268a5129b4e936",
+    "trending_labels.csv": "8ae224f310e414e2",
 }
 
 # Everything small, so every path is taken many times: scratch buckets, flushes, write slices, parts.
