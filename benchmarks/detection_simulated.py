@@ -169,6 +169,33 @@ def farmed_rows(labels: pd.DataFrame, printed: pd.DataFrame, without: pd.DataFra
     return rows + [""]
 
 
+# Issue #15's forms: the role the simulator plants, the detector made for it, and the honest look-alikes it plants.
+FORMS = (("ai_operated", "automated_accounts", ("scheduled_poster",)),
+         ("farmed_declared", "farmed_declared", ("declared_viral", "declared_with_assistant", "creator_assistant")),
+         ("heat_campaign", "trending_heat", ()))
+
+
+def form_rows(labels: pd.DataFrame, printed: pd.DataFrame) -> list[str]:
+    """Per form of issue #15, what ``flagged`` printed: recall of the planted role (by any detector, and by the
+    form's own), the precision of the form's detector (its accounts of the role; of any fake role), and the
+    look-alikes flagged. Markdown lines."""
+    role = dict(zip(labels["account_id"], labels["role"]))
+    fake = dict(zip(labels["account_id"], labels["is_fake"].astype(str).str.lower().isin(["true", "1", "yes"])))
+    flagged = set(printed["account_id"])
+    rows = ["| form (role) | planted | flagged | by its detector | detector's accounts | of the role | of any fake "
+            "role | look-alikes flagged |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for planted_role, detector, look_alikes in FORMS:
+        members = {a for a, r in role.items() if r == planted_role}
+        by = set(printed["account_id"][printed["detectors"].str.split(";").map(lambda d: detector in d)])
+        alike = "; ".join(f"{g} {len({a for a, r in role.items() if r == g} & flagged)} of "
+                          f"{sum(1 for r in role.values() if r == g)}" for g in look_alikes) or "-"
+        rows.append(f"| {planted_role} (`{detector}`) | {len(members):,} | {len(members & flagged):,} "
+                    f"({len(members & flagged) / max(len(members), 1):.3f}) | {len(members & by):,} | {len(by):,} | "
+                    f"{len(by & members) / max(len(by), 1):.3f} | {sum(fake.get(a, False) for a in by) / max(len(by), 1):.3f} "
+                    f"| {alike} |")
+    return rows + [""]
+
+
 def through_commands(n: int, work: Path) -> list[str]:
     """simulate, ingest, detect, flagged as a user runs them (new processes) on the caller's Neo4j; then
     detect and flagged again with farmed_declared disabled. Markdown lines."""
@@ -189,7 +216,7 @@ def through_commands(n: int, work: Path) -> list[str]:
     given = work / f"given-{n}"  # the tool is given the platform's files, never the labels
     given.mkdir(parents=True, exist_ok=True)
     for path in dataset.iterdir():
-        if path.is_file() and not path.name.startswith(("labels.", "note_labels.")):
+        if path.is_file() and "labels." not in path.name:  # labels, note_labels, drift_labels, trending_labels
             target = given / path.name
             if not target.exists():
                 shutil.copyfile(path, target)  # a copy: ingest never follows a symbolic link
@@ -217,6 +244,7 @@ def through_commands(n: int, work: Path) -> list[str]:
              + f"; run {run_id} (without farmed_declared: {run_without.strip().splitlines()[-1]}); "
              f"load average {load_average()}", ""]
     lines += evaluate(labels, set(printed["account_id"])) + [""]
+    lines += form_rows(labels, printed)
     lines += farmed_rows(labels, printed, without)
     details = {}
     for row in printed.itertuples(index=False):
