@@ -237,7 +237,7 @@ def through_commands(n: int, work: Path) -> list[str]:
     run_without = timed("detect without farmed_declared", "detect", "--quiet", "--policy", str(policy))
     without = pd.read_csv(io.StringIO(run_ringscope(["flagged", "--run", "latest", "--format", "csv"], env)),
                           dtype=str, keep_default_na=False)
-    labels = pd.read_csv(dataset / "labels.csv.gz", dtype=str, keep_default_na=False)  # read only now
+    labels = read_labels(dataset)  # read only now
     lines = [f"### {n:,} accounts through the commands (`ringscope simulate --accounts {n} --seed 7 --format "
              f"csv.gz`, `ingest`, `detect`, `flagged --run latest --format csv`)", "",
              "Whole commands: " + ", ".join(f"{k} {v:,.0f} s" for k, v in timings.items())

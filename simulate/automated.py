@@ -24,9 +24,10 @@ import math
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ringscope.simulate import text
-from ringscope.simulate.clients import program_clients
+from ringscope.simulate.clients import app_clients, program_clients
 from ringscope.simulate.clock import ACTIVITY_START, DAY, HOUR, MINUTE, NOW, TZ_OFFSET
 from ringscope.simulate.encode import ipv4_strings, iso_times
 from ringscope.simulate.world import ROLE, World
@@ -137,7 +138,14 @@ def automated_table(w: World, comment_ids, accounts, notes, devices) -> pa.Table
     """The planted comments in time order (``comment_ids``: numbered after the platform's comments)."""
     P = w.automated
     order = np.lexsort((P["account"], P["t"]))
-    client, via = program_clients(w.seed, P["account"][order], P["t"][order])
+    account, t = P["account"][order], P["t"][order]
+    client, via = program_clients(w.seed, account, t)
+    # the scheduled posters are people: they post from the app or the web, as everyone else
+    people = w.A["role"][account] == ROLE["scheduled_poster"]
+    if people.any():
+        app, app_via = app_clients(w.seed, account, t)
+        client = pc.if_else(pa.array(people), app, client)
+        via = pc.if_else(pa.array(people), app_via, via)
     return pa.table({
         "comment_id": comment_ids, "account_id": accounts.of(P["account"][order]),
         "note_id": notes.of(P["note"][order]), "created_at": iso_times(P["t"][order]),

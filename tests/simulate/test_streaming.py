@@ -38,7 +38,7 @@ BEFORE_STREAMING = {
     # events' notes after every other row, labels give the heat operations' accounts the role heat_campaign, and
     # notes and comments gain client and posted_via (simulate/clients.py, by hashing); trending and
     # trending_labels are new.
-    "comments.csv": "d41270e9aa7de3ad",
+    "comments.csv": "ad35c2561519444a",
     "drift_labels.csv": "a63b3e337818e2b2",
     "devices.csv": "91ccc87420ab6d20",
     "follows.csv": "8ac1a10a60805a68",
