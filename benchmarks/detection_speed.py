@@ -72,9 +72,11 @@ def read_frames(dataset: Path) -> PlatformFrames:
     account_ips = _read(dataset, "account_ips", ["account_id", "ip", "first_seen", "last_seen"],
                         ("first_seen", "last_seen")).drop_duplicates(["account_id", "ip"], keep="last")
     notes = _read(dataset, "notes", ["note_id", "account_id", "posted_at", "brand_id", "declared_commercial",
-                                     "text"], ("posted_at",))
+                                     "title", "text", "topics", "client", "posted_via"], ("posted_at",))
+    # a note's topics are a list in the frames (the graph's list property); the CSV separates them with ';'
+    notes["topics"] = [t.split(";") if isinstance(t, str) and t else None for t in notes["topics"]]
     comments = _read(dataset, "comments", ["comment_id", "account_id", "note_id", "created_at", "text",
-                                           "reply_to", "device_id", "ip"], ("created_at",))
+                                           "reply_to", "device_id", "ip", "client", "posted_via"], ("created_at",))
     comments = comments[comments["created_at"].notna()].reset_index(drop=True)
     orders = _read(dataset, "orders", ["order_id", "brand_id", "intermediary_id", "account_id", "note_id",
                                        "placed_at", "declared"], ("placed_at",))
@@ -86,7 +88,10 @@ def read_frames(dataset: Path) -> PlatformFrames:
     follows = follows.drop_duplicates(["account_id", "target_account_id"], keep="last")
     sanctions = _read(dataset, "sanctions", ["sanction_id", "target_type", "target_id", "action", "reason",
                                              "issued_at", "expires_at"], ("issued_at", "expires_at"))
+    trending = (_read(dataset, "trending", ["captured_at", "rank", "topic", "score"], ("captured_at",))
+                if sorted(dataset.glob("trending.csv*")) else pd.DataFrame())
     return PlatformFrames(
+        trending=trending,
         accounts=accounts.reset_index(drop=True), account_devices=account_devices,
         account_ips=account_ips.reset_index(drop=True), notes=notes, comments=comments, orders=orders,
         intermediary_accounts=intermediary_accounts.reset_index(drop=True), likes=likes.reset_index(drop=True),
