@@ -193,12 +193,12 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
                          f"{report['over_mib'] / frames_mib:.2f} |")
             print(lines[-1], flush=True)
         for name, detector in DETECTORS.items():
-            if name not in params or not detector.after_flagging or detectors:
-                continue
+            if name not in params or not detector.after_flagging or (detectors and name not in detectors):
+                continue  # named in --detectors: run over the accounts the detectors run here flag
             flagged = sorted(flagged_ids(account_risks(results, policy, frames), policy))
             report = timed(lambda: detector.adapter(frames, flagged, params[name]), timeout, Path(scratch))
             found = report["result"] or []
-            lines.append(f"| {name} ({len(flagged):,} accounts flagged by the others) | "
+            lines.append(f"| {name} ({len(flagged):,} accounts flagged by the others{' run here' if detectors else ''}) | "
                          f"{report['wall']:,.1f} | {report['cpu']:,.1f} | {len(found):,} | "
                          f"{len({a for f in found for a in f.members}):,} | {report['peak_mib']:,.0f} | "
                          f"{report['over_mib']:,.0f} | {report['over_mib'] / frames_mib:.2f} |")
