@@ -35,9 +35,11 @@ The evidence is ``min(s_regular, s_sign)`` (``-log10 p`` surprises), ``s_sign`` 
 ``m`` other tests an account could be given (rest always; text with ``min_texts`` judged texts; client where
 named) less ``log10 m``: P(min of m p-values <= x) <= m x, and P(both) <= either, whatever their dependence
 (Bonferroni), so it is a lower bound of the joint surprise. It is corrected for the accounts tested and mapped to [0, 1] as every
-calibrated detector's (``calibration.calibrated``). Accounts that fail and share a schedule (median gap within
-``period_tolerance`` of each other) form one cluster: one operator runs them (an account alone is a finding of
-one member).
+calibrated detector's (``calibration.calibrated``). Accounts that fail and share a schedule at the same time (median gap within
+``period_tolerance`` of each other, active stretches overlapping by ``min_overlap`` of the shorter) form one
+cluster: one operator runs them (an account alone is a finding of one member). Two programs on the same period in
+other weeks stay two findings, so a sanction on one operator's accounts never reaches another's; where every
+member posts through the same client, the reason names it.
 
 Reasons cite the schedule ("an event every 37 ± 2 min over 9.1 days, 0 rests of 5 hours or more"), the texts
 and the client, and a sample of the events. Time O(E log E) for E events (sorting each account's times) plus
@@ -63,7 +65,7 @@ DETECTOR = "automated_accounts"
 # way it was posted, joined ("" where the input has neither)
 EVENT_COLUMNS = ["account_id", "kind", "item_id", "at", "text", "client"]
 CADENCE_COLUMNS = ["account_id", "events", "days", "median_gap", "gap_spread", "cv", "rests", "regular_surprise",
-                   "rest_surprise", "texts", "self_copied", "clients", "api_events", "first", "last"]
+                   "rest_surprise", "texts", "self_copied", "clients", "api_events", "top_client", "first", "last"]
 _LN10 = math.log(10)
 
 
@@ -74,7 +76,8 @@ class AutomatedAccountParams:
     included, are one stretch); ``min_events``: events (notes and comments) the stretch needs to be judged;
     ``min_days``: days it must span; ``rest_hours``: the shortest gap that counts as rest; ``rest_share``: the null's least share of
     days a person rests; ``period_tolerance``: relative difference of median gaps within which accounts share a
-    schedule; ``max_evidence``: item ids cited per account. Text: texts of at least ``min_text_chars``
+    schedule, and ``min_overlap`` the share of the shorter of two accounts' stretches they must run at the same
+    time to be one operator's; ``max_evidence``: item ids cited per account. Text: texts of at least ``min_text_chars``
     normalised characters are judged, the last ``max_texts`` of the stretch compared, an account needs
     ``min_texts`` judged; ``shingle`` and ``text_similarity`` define a near-duplicate; ``text_null`` is the
     null's share of a person's texts with a near-duplicate of their own. Client: ``api_markers`` (any case) name
@@ -86,6 +89,7 @@ class AutomatedAccountParams:
     rest_hours: float = 5.0
     rest_share: float = 0.95
     period_tolerance: float = 0.05
+    min_overlap: float = 0.5
     max_evidence: int = 20
     min_text_chars: int = 15
     max_texts: int = 300
@@ -169,7 +173,8 @@ def cadences(events: pd.DataFrame, params: AutomatedAccountParams = AutomatedAcc
     ``min_days`` days: the stretch's events, days spanned, median gap and the spread (median absolute deviation)
     of its gaps in seconds, the CV of its active gaps (shorter than ``rest_hours``), its rests, the two cadence
     surprises, its judged texts and how many have a near-duplicate among them (``self_copied_texts``), its events
-    with a client named and those through an API client, and its first and last time. Events must be sorted by
+    with a client named and those through an API client, the client it names most (``top_client``, "" for none),
+    and its first and last time. Events must be sorted by
     account and time (``activity_events``; ``text`` and ``client`` may be missing). O(E + A m^2)."""
     if events.empty:
         return pd.DataFrame({c: pd.Series(dtype=object if c == "account_id" else float) for c in CADENCE_COLUMNS})
@@ -202,8 +207,9 @@ def cadences(events: pd.DataFrame, params: AutomatedAccountParams = AutomatedAcc
         rests = int((gaps >= rest).sum())
         judged, copied = (0, 0) if texts is None else self_copied_texts(texts[lo + a:lo + b], params)
         named, api = (0, 0) if clients is None else api_events(clients[lo + a:lo + b], markers)
+        top = "" if clients is None else most_common_client(clients[lo + a:lo + b])
         rows.append((accounts[lo], n, days, median, spread, cv, rests, regularity_surprise(cv, len(active)),
-                     rest_surprise(rests, days, params.rest_share), judged, copied, named, api, t[0], t[-1]))
+                     rest_surprise(rests, days, params.rest_share), judged, copied, named, api, top, t[0], t[-1]))
     return pd.DataFrame(rows, columns=CADENCE_COLUMNS)
 
 
@@ -246,16 +252,51 @@ def api_events(clients: np.ndarray, markers: tuple[str, ...]) -> tuple[int, int]
     return named, api
 
 
-def schedule_groups(median_gaps: np.ndarray, tolerance: float) -> np.ndarray:
-    """Group label per account: sorted by median gap, a new group starts where a gap exceeds the previous one's by
-    more than ``tolerance`` (relative). O(A log A)."""
-    if not len(median_gaps):
+def most_common_client(clients: np.ndarray) -> str:
+    """The client named most often among ``clients`` (the alphabetically first of equals), "" when none is
+    named. O(n)."""
+    named = [x for x in clients if isinstance(x, str) and x]
+    if not named:
+        return ""
+    values, counts = np.unique(np.asarray(named, dtype=object), return_counts=True)
+    return str(values[int(np.argmax(counts))])
+
+
+def operator_groups(median_gaps: np.ndarray, first: np.ndarray, last: np.ndarray, tolerance: float,
+                    min_overlap: float) -> np.ndarray:
+    """Group label per account: the connected components of "same operator" links, two accounts linked when
+    their median gaps are within ``tolerance`` (relative) of each other AND their active stretches
+    ``[first, last]`` overlap by at least ``min_overlap`` of the shorter one (one scheduler runs its accounts at
+    one period at the same time; two programs that happen to share a period in other weeks are two operators).
+    Labels are numbered by each group's smallest median gap. O(A log A + P) for P pairs within the tolerance."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    a = len(median_gaps)
+    if not a:
         return np.zeros(0, dtype=np.int64)
     order = np.argsort(median_gaps, kind="mergesort")
-    g = median_gaps[order]
-    new = np.r_[True, g[1:] > g[:-1] * (1.0 + tolerance)]
-    labels = np.empty(len(g), dtype=np.int64)
-    labels[order] = np.cumsum(new) - 1
+    g, lo, hi = (np.asarray(x, dtype=float)[order] for x in (median_gaps, first, last))
+    # for each account, the later ones (by gap) within the tolerance: a window of the sorted gaps
+    reach = np.searchsorted(g, g * (1.0 + tolerance), side="right")
+    rows, cols = [], []
+    for i in range(a):
+        j = np.arange(i + 1, reach[i])
+        if not len(j):
+            continue
+        shared = np.minimum(hi[i], hi[j]) - np.maximum(lo[i], lo[j])
+        shorter = np.minimum(hi[i] - lo[i], hi[j] - lo[j])
+        linked = j[shared >= min_overlap * shorter]
+        rows.extend([i] * len(linked))
+        cols.extend(linked.tolist())
+    _, comp = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(a, a)), directed=False)
+    # number the groups in order of their first (smallest-gap) account, so labels are stable
+    firsts = np.full(comp.max() + 1, a, dtype=np.int64)
+    np.minimum.at(firsts, comp, np.arange(a))
+    rank = np.empty_like(firsts)
+    rank[np.argsort(firsts, kind="mergesort")] = np.arange(len(firsts))
+    labels = np.empty(a, dtype=np.int64)
+    labels[order] = rank[comp]
     return labels
 
 
@@ -317,7 +358,10 @@ def automated_findings(flagged: pd.DataFrame, tested: int, sample: dict[str, lis
     cited. O(A log A)."""
     if flagged.empty:
         return []
-    c = flagged.assign(group=schedule_groups(flagged["median_gap"].to_numpy(dtype=float), params.period_tolerance))
+    c = flagged.assign(group=operator_groups(flagged["median_gap"].to_numpy(dtype=float),
+                                             flagged["first"].to_numpy(dtype=float),
+                                             flagged["last"].to_numpy(dtype=float), params.period_tolerance,
+                                             params.min_overlap))
     out = []
     for _, group in c.groupby("group", sort=True):
         members = sorted(group["account_id"])
@@ -337,8 +381,16 @@ def automated_findings(flagged: pd.DataFrame, tested: int, sample: dict[str, lis
         who = "1 account runs" if len(members) == 1 else f"{len(members)} accounts run"
         signs = [name for name, col in (("no rest", "rest_surprise"), ("generated text", "text_surprise"),
                                         ("an API client", "client_surprise")) if group[col].max() >= 1]
-        text = (f"{who} on a program's clock ({', '.join(signs) or 'no sign of a person'}): " + "; ".join(shown)
-                + f". By chance a person's cadence is this regular with p = 1e-{group['regular_surprise'].min():.1f} "
+        tops = set(group["top_client"]) if "top_client" in group else set()
+        top = next(iter(tops)) if len(tops) == 1 else ""
+        shared = ""
+        if len(members) > 1:
+            shared = (f" at the same time (between {iso_utc_epoch(group['first'].min())[:10]} and "
+                      f"{iso_utc_epoch(group['last'].max())[:10]})")
+            if top and any(m in top.lower() for m in params.api_markers):
+                shared += f", all through the client {top!r}"
+        text = (f"{who} on a program's clock{shared} ({', '.join(signs) or 'no sign of a person'}): "
+                + "; ".join(shown) + f". By chance a person's cadence is this regular with p = 1e-{group['regular_surprise'].min():.1f} "
                 f"at most, and shows none of the signs of a person with p = 1e-{group['surprise'].min():.1f} at "
                 f"most, among {tested:,} accounts tested.")
         evidence = [Evidence("account", tuple(members[:params.max_evidence]))]

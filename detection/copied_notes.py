@@ -68,12 +68,36 @@ class CopiedNoteParams:
 FAMILY_COLUMNS = ["note_id", "account_id", "posted_at", "brand_id", "norm", "family"]
 
 
+# The last families made in this process: copied_notes and farmed_declared run one after another in one process
+# (``pipeline.Detector.shares``) on the same notes frame with the same test, and the near-duplicate search is
+# most of each one's time. It holds its frame, so no other frame can take that frame's place while it is cached;
+# ``release_families`` lets both go (the pipeline calls it with ``comment_text.release_prepared``).
+_LAST: tuple[pd.DataFrame, tuple, tuple[pd.DataFrame, int]] | None = None
+
+
 def note_families(notes: pd.DataFrame, params: CopiedNoteParams = CopiedNoteParams()) -> tuple[pd.DataFrame, int]:
     """(each note with a body of at least ``min_chars`` normalised characters and its near-duplicate family,
-    numbered by the family's first distinct body in sorted order; how many notes were judged). O(N L + U L
-    num_perm + candidates L)."""
+    numbered by the family's first distinct body in sorted order; how many notes were judged). The families made
+    before when it is the same frame object and the same test (callers only read them). O(N L + U L num_perm +
+    candidates L); O(1) when cached."""
+    global _LAST
     if notes is None or notes.empty or "text" not in notes:
         return pd.DataFrame(columns=FAMILY_COLUMNS), 0
+    key = (params.shingle, params.threshold, params.num_perm, params.seed, params.min_chars)
+    if _LAST is not None and _LAST[0] is notes and _LAST[1] == key:
+        return _LAST[2]
+    made = _note_families(notes, params)
+    _LAST = (notes, key, made)
+    return made
+
+
+def release_families() -> None:
+    """Drop the cached families and their frame."""
+    global _LAST
+    _LAST = None
+
+
+def _note_families(notes: pd.DataFrame, params: CopiedNoteParams) -> tuple[pd.DataFrame, int]:
     raw = notes["text"].fillna("").astype(str)
     codes, distinct = pd.factorize(raw, sort=False)
     norms = np.array([normalize_text(t) for t in distinct], dtype=object)
@@ -104,8 +128,15 @@ def background_rate(families: pd.DataFrame, judged: int) -> float:
     if judged <= 0:
         return 0.0
     authors = families.groupby("family")["account_id"].nunique()
-    pairs = int((authors == 2).sum())
-    return max(2.0 * pairs / judged, 1.0 / judged)
+    return background_rate_of(int((authors == 2).sum()), judged)
+
+
+def background_rate_of(two_author_families: int, judged: int) -> float:
+    """``background_rate`` from its two counts: ``max(2 pairs / judged, 1 / judged)``, 0 with nothing judged.
+    O(1)."""
+    if judged <= 0:
+        return 0.0
+    return max(2.0 * two_author_families / judged, 1.0 / judged)
 
 
 def family_surprise(authors: int, lam: float) -> float:
@@ -138,7 +169,13 @@ def detect_copied_notes(notes: pd.DataFrame, intermediary_accounts: pd.DataFrame
     families, judged = note_families(notes, params)
     if families.empty:
         return []
-    lam = background_rate(families, judged)
+    return campaign_findings(families, judged, background_rate(families, judged), intermediary_accounts, params)
+
+
+def campaign_findings(families: pd.DataFrame, judged: int, lam: float, intermediary_accounts: pd.DataFrame | None,
+                      params: CopiedNoteParams = CopiedNoteParams()) -> list[ClusterFinding]:
+    """The findings of ``detect_copied_notes`` from ``note_families``' rows (those of the campaign families
+    are enough: no other family is read), the notes judged and ``lam`` over all of them. O(N log N)."""
     authors = families.groupby("family")["account_id"].nunique()
     campaigns = authors[authors >= params.min_accounts].index
     if not len(campaigns):

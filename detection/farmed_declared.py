@@ -287,14 +287,30 @@ def copy_evidence(notes: pd.DataFrame | None, intermediary_accounts: pd.DataFram
                   params: FarmedDeclaredParams = FarmedDeclaredParams()) -> tuple[pd.DataFrame, dict, float]:
     """(per candidate with notes judged: ``account_id, judged, copies, surprise``; candidate -> its copied notes
     as (note, earlier note, its author); ``lam``). Families and ``lam`` are ``copied_notes``'. O(N L num_perm)."""
-    cols = ["account_id", "judged", "copies", "surprise"]
     if notes is None or notes.empty or "text" not in notes or not candidates:
-        return pd.DataFrame(columns=cols), {}, 0.0
-    fam, judged = note_families(notes, CopiedNoteParams(threshold=params.copy_threshold,
-                                                        min_chars=params.copy_min_chars))
+        return pd.DataFrame(columns=COPY_COLUMNS), {}, 0.0
+    fam, judged = note_families(notes, copy_test(params))
     if fam.empty:
-        return pd.DataFrame(columns=cols), {}, 0.0
-    lam = background_rate(fam, judged)
+        return pd.DataFrame(columns=COPY_COLUMNS), {}, 0.0
+    return copy_evidence_of(fam, judged, background_rate(fam, judged), intermediary_accounts, candidates, params)
+
+
+COPY_COLUMNS = ["account_id", "judged", "copies", "surprise"]
+
+
+def copy_test(params: FarmedDeclaredParams) -> CopiedNoteParams:
+    """The near-duplicate test of (c): ``copied_notes``' with this detector's threshold and length."""
+    return CopiedNoteParams(threshold=params.copy_threshold, min_chars=params.copy_min_chars)
+
+
+def copy_evidence_of(fam: pd.DataFrame, judged: int, lam: float, intermediary_accounts: pd.DataFrame | None,
+                     candidates: set[str], params: FarmedDeclaredParams = FarmedDeclaredParams()
+                     ) -> tuple[pd.DataFrame, dict, float]:
+    """``copy_evidence`` from ``note_families``' rows (those of the families holding a candidate's note are
+    enough), the notes judged and ``lam`` over all of them. O(F log F) for F rows."""
+    cols = COPY_COLUMNS
+    if fam.empty or not candidates:
+        return pd.DataFrame(columns=cols), {}, lam
     p1 = min(1.0, lam)
     circle: dict[str, set[str]] = {}
     if intermediary_accounts is not None and not intermediary_accounts.empty:

@@ -28,7 +28,8 @@ from ringscope.detection import (
 )
 from ringscope.detection.ban_evasion import BanEvasionParams, detect_ban_evasion
 from ringscope.detection.cluster_mates import cluster_mates_evidence
-from ringscope.detection.comment_text import release_prepared
+from ringscope.detection.comment_text import release_prepared as release_comment_texts
+from ringscope.detection.copied_notes import release_families
 from ringscope.detection.comment_templates import CommentTemplateParams, detect_comment_templates
 from ringscope.detection.automated_accounts import AutomatedAccountParams, activity_events, detect_automated_accounts
 from ringscope.detection.copied_notes import CopiedNoteParams, detect_copied_notes
@@ -88,7 +89,8 @@ class Detector(NamedTuple):
     # which parallel processes take the detectors (longest first), never what they find
     cost: float = 1.0
     # detectors with the same non-empty ``shares`` run one after another in one process, so they reuse
-    # what they prepare alike (comment_text.prepared: the distinct texts normalised once)
+    # what they prepare alike (comment_text.prepared: the distinct texts normalised once; copied_notes.note_families:
+    # the notes' near-duplicate families found once)
     shares: str = ""
     # What it allocates beyond the frames, per byte the frames take (``PlatformFrames.nbytes``): the peak of a
     # forked child over its start at 1M accounts, column "x frames" of benchmarks/results/detection_speed.md
@@ -130,7 +132,7 @@ DETECTORS: dict[str, Detector] = {
     # from comment_template's per distinct text, over the notes (a tenth of the comments).
     copied_notes.DETECTOR: Detector(
         CopiedNoteParams, lambda f, p: detect_copied_notes(f.notes, f.intermediary_accounts, p), cost=4,
-        memory=0.3),
+        memory=0.3, shares="note_text"),
     # Not yet measured at 1M either: one sort of every note and comment time by account.
     automated_accounts.DETECTOR: Detector(
         AutomatedAccountParams, lambda f, p: detect_automated_accounts(activity_events(f.notes, f.comments), p),
@@ -140,7 +142,7 @@ DETECTORS: dict[str, Detector] = {
     farmed_declared.DETECTOR: Detector(
         FarmedDeclaredParams,
         lambda f, p: detect_farmed_declared(_active_accounts(f), f.notes, f.orders, f.intermediary_accounts, f.likes,
-                                            f.comments, f.follows, p), cost=8, memory=0.6),
+                                            f.comments, f.follows, p), cost=8, memory=0.6, shares="note_text"),
     underwater.DETECTOR_INTERMEDIARY: Detector(
         FlaggedIntermediaryParams,
         lambda f, flagged, p: detect_flagged_intermediaries(f.intermediary_accounts, flagged, p),
@@ -297,6 +299,12 @@ def memory_plan(frames: PlatformFrames, names: list[str], workers: int) -> int:
             f"heap: RINGSCOPE_NEO4J_PAGECACHE, RINGSCOPE_NEO4J_HEAP), run on a larger machine, or set "
             f"{MEMORY_CHECK_SETTING}=off to try anyway")
     return fit
+
+
+def release_prepared() -> None:
+    """Drop what detectors sharing a preparation cached (the comments' texts, the notes' families)."""
+    release_comment_texts()
+    release_families()
 
 
 def _first_round(params: dict[str, Any]) -> list[str]:

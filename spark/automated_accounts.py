@@ -30,7 +30,8 @@ from ringscope.spark.source import PlatformSource, id_frame, utc_times
 
 EVENTS_PER_BATCH = 400_000
 COUNT_COLUMNS = ("events", "rests", "texts", "self_copied", "clients", "api_events")
-CADENCE_SCHEMA = ", ".join(f"{name} {'string' if name == 'account_id' else 'long' if name in COUNT_COLUMNS else 'double'}"
+STRING_COLUMNS = ("account_id", "top_client")
+CADENCE_SCHEMA = ", ".join(f"{name} {'string' if name in STRING_COLUMNS else 'long' if name in COUNT_COLUMNS else 'double'}"
                            for name in CADENCE_COLUMNS)
 
 

@@ -1,52 +1,155 @@
-"""``copied_notes`` on Spark: the notes that can matter are selected on Spark, and the local detector of
-``detection.copied_notes`` runs over them on the driver.
+"""``copied_notes`` on Spark: the notes' near-duplicate families are found on the executors with the
+comment-template detector's distributed stages, and only the campaign families' notes reach the driver, where
+``detection.copied_notes.campaign_findings`` makes the local detector's findings.
 
-Only a note whose body normalises (``comment_text.normalize_text``) to at least ``min_chars`` characters is
-compared: the executors normalise each body and keep those (a pandas UDF, no shuffle; the raw length is no
-bound, as NFKC may lengthen a character), and with the management rows of their authors they give on the driver
-exactly the findings the local detector gives over every note. What reaches
-the driver is the long bodies (the notes worth comparing: at 10 M simulated accounts, ~3 M notes of 40-300
-characters at most, a few GB); a platform whose bodies do not fit one driver needs the comment-template stages
-(``spark/comment_templates.py``) run over notes, which this module does not do yet.
+1. Normalising: each note's body normalised (``comment_text.normalize_text``) over batches of notes (a batch
+   normalises its distinct bodies once); those of at least ``min_chars`` characters are judged (the raw length
+   is no bound: NFKC may lengthen a character).
+2. Near-duplicates: ``text_order``, ``band_rows``, ``shared_buckets``, ``text_links`` of
+   ``spark/comment_templates.py`` and ``spark.components.connected_components`` over the distinct normalised
+   bodies, with the note test's shingle, threshold, permutations and seed: the components are those
+   ``comment_templates.near_duplicate_components`` gives over the same bodies sorted (that module says why).
+3. Families: a judged note's family is its body's component's smallest rank (a body alone: its own rank), so
+   families are numbered in the order the local ones are. Per family its distinct authors; ``lam`` from the
+   two-author families and the notes judged (``background_rate_of``).
+4. The notes of families with ``min_accounts`` authors or more (norms included) and their authors' management
+   rows come to the driver.
+
+The families (step 3) are checkpointed on the source (``PlatformSource.shared``): ``farmed_declared`` reads
+those holding a candidate's note with the same test (its defaults are this detector's) instead of finding them
+again, and the engine releases them once neither is left to run.
+
+N notes, U distinct normalised bodies of length L: O(N L) to normalise, O(U L num_perm) to sign, the LSH and
+verification of ``spark/comment_templates.py``, O(N) shuffled to count authors per family. What reaches the
+driver is the campaign families' notes (and ``farmed_declared``'s candidates' families): at 10 M simulated
+accounts a few thousand of ~3 M judged notes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from ringscope.detection.comment_text import normalize_text
-from ringscope.detection.copied_notes import CopiedNoteParams, detect_copied_notes as local_copied_notes
-from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.copied_notes import (
+    DETECTOR, FAMILY_COLUMNS, CopiedNoteParams, background_rate_of, campaign_findings,
+)
+from ringscope.detection.farmed_declared import DETECTOR as FARMED_DECLARED
+from ringscope.spark.comment_templates import band_rows, shared_buckets, text_links, text_order
+from ringscope.spark.components import connected_components
+from ringscope.spark.progress import Stages
 from ringscope.spark.source import PlatformSource, to_pandas
 
 NOTE_COLUMNS = ["note_id", "account_id", "posted_at", "brand_id", "text"]
 MANAGED_COLUMNS = ["intermediary_id", "account_id", "since"]
+# The detectors that read the families (``PlatformSource.shared``)
+READERS = frozenset({DETECTOR, FARMED_DECLARED})
+
+
+@dataclass(frozen=True)
+class SparkNoteFamilies:
+    """Every judged note (``FAMILY_COLUMNS`` and ``authors``, its family's distinct authors) as a checkpointed
+    Spark frame, the notes judged, and ``lam``."""
+
+    notes: object
+    judged: int
+    lam: float
+
+    def rows(self, families) -> pd.DataFrame:
+        """The notes of ``families`` (a Spark frame with a ``family`` column) on the driver, as
+        ``note_families`` gives them. O(rows kept)."""
+        from pyspark.sql import functions as F
+
+        kept = self.notes.join(F.broadcast(families.select("family").distinct()), "family")
+        df = to_pandas(kept.select(*FAMILY_COLUMNS), FAMILY_COLUMNS)
+        return df.astype({"family": np.int64}).sort_values(["family", "note_id"], kind="mergesort") \
+                 .reset_index(drop=True)
+
+
+def normalised_notes(notes, min_chars: int):
+    """``note_id, account_id, posted_at, brand_id, norm`` of the notes whose normalised body has at least
+    ``min_chars`` characters, over batches of notes (each normalises its distinct bodies once). O(N L)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    def normalise(batches):
+        for batch in batches:
+            codes, distinct = pd.factorize(batch["text"].fillna("").astype(str), sort=False)
+            norms = np.array([normalize_text(t) for t in distinct], dtype=object)
+            long = np.fromiter((len(t) >= min_chars for t in norms), dtype=bool, count=len(norms))
+            rows = np.flatnonzero(long[codes]) if len(codes) else np.zeros(0, dtype=np.int64)
+            if len(rows):
+                yield batch.iloc[rows].drop(columns="text").assign(norm=norms[codes[rows]])
+
+    typed_ids = notes.select(F.col("note_id").cast("string").alias("note_id"),
+                             F.col("account_id").cast("string").alias("account_id"), "posted_at",
+                             F.col("brand_id").cast("string").alias("brand_id"),
+                             F.col("text").cast("string").alias("text"))
+    schema = StructType([*typed_ids.schema.fields[:4], StructField("norm", StringType())])
+    return typed_ids.mapInPandas(normalise, schema)
+
+
+def note_families_on_spark(source: PlatformSource, params: CopiedNoteParams,
+                           log: Callable[[str], None] = lambda line: None) -> SparkNoteFamilies | None:
+    """The notes' families under ``params``' test (steps 1-3 of the module), made once per source and test;
+    None when the lake has no notes."""
+    key = ("note_families", params.shingle, params.threshold, params.num_perm, params.seed, params.min_chars)
+    notes = source.frame("notes", NOTE_COLUMNS)
+    if notes is None:
+        return None
+    frame, facts = source.shared(key, READERS, lambda: _families(source, notes, params, log))
+    return SparkNoteFamilies(frame, facts["judged"], facts["lam"])
+
+
+def _families(source: PlatformSource, notes, params: CopiedNoteParams, log: Callable[[str], None]
+              ) -> tuple[object, dict]:
+    from pyspark.sql import functions as F
+
+    spark, stage = source.spark, Stages("note families", log)
+    near = params.near_duplicates()
+    normed = normalised_notes(notes, params.min_chars).localCheckpoint()
+    judged = normed.count()
+    stage.done(f"notes with a body of at least {params.min_chars} characters", judged)
+    texts = text_order(normed).localCheckpoint()
+    distinct = texts.count()
+    stage.done("distinct bodies", distinct)
+    links = text_links(shared_buckets(band_rows(texts, near)).coalesce(max(1, spark.sparkContext.defaultParallelism)),
+                       near)
+    roots = connected_components(links).select(F.col("node").alias("id"), "root")
+    family = (normed.join(texts.select("norm", "id"), "norm").join(roots, "id", "left")
+              .withColumn("family", F.coalesce(F.col("root"), F.col("id"))).select(*FAMILY_COLUMNS))
+    authors = family.groupBy("family").agg(F.countDistinct("account_id").alias("authors"))
+    families = family.join(authors, "family").localCheckpoint()
+    counts = authors.agg(F.count("*").alias("families"),
+                         F.sum((F.col("authors") == 2).cast("long")).alias("pairs")).first()
+    stage.done("families of near-duplicate bodies (two authors: the null's rate)", int(counts["families"] or 0))
+    normed.unpersist()
+    texts.unpersist()
+    return families, {"judged": judged, "lam": background_rate_of(int(counts["pairs"] or 0), judged)}
 
 
 def detect_copied_notes(source: PlatformSource, params: CopiedNoteParams = CopiedNoteParams(),
-                        log: Callable[[str], None] = lambda line: None) -> list[ClusterFinding]:
+                        log: Callable[[str], None] = lambda line: None) -> list:
     """The findings the local ``detect_copied_notes`` makes on the same data (see the module)."""
     from pyspark.sql import functions as F
 
-    notes = source.frame("notes", NOTE_COLUMNS)
-    if notes is None:
+    fam = note_families_on_spark(source, params, log)
+    if fam is None or fam.judged == 0:
         return []
-    min_chars = params.min_chars
-
-    @F.pandas_udf("boolean")
-    def judged(texts: pd.Series) -> pd.Series:
-        return texts.map(lambda t: t is not None and len(normalize_text(t)) >= min_chars).astype(bool)
-
-    long = notes.where(F.col("text").isNotNull()).where(judged(F.col("text").cast("string")))
-    selected = to_pandas(long, NOTE_COLUMNS)
+    campaigns = fam.rows(fam.notes.where(F.col("authors") >= params.min_accounts))
     managed = None
     managed_frame = source.frame("intermediary_accounts", MANAGED_COLUMNS)
-    if managed_frame is not None and len(selected):
-        authors = long.select(F.col("account_id").cast("string").alias("account_id")).distinct()
+    if managed_frame is not None and len(campaigns):
+        authors = source.spark.createDataFrame(pd.DataFrame({"account_id": sorted(set(campaigns["account_id"]))}),
+                                               "account_id string")
         managed = to_pandas(managed_frame.withColumn("account_id", F.col("account_id").cast("string"))
-                            .join(authors, "account_id").select(*MANAGED_COLUMNS), MANAGED_COLUMNS)
-    log(f"  copied_notes on Spark: {len(selected):,} notes with a body of at least {params.min_chars} characters, "
+                            .join(F.broadcast(authors), "account_id").select(*MANAGED_COLUMNS), MANAGED_COLUMNS)
+    log(f"  copied_notes on Spark: {fam.judged:,} notes judged, lam {fam.lam:.3g}; on the driver "
+        f"{len(campaigns):,} notes of families with {params.min_accounts}+ authors, "
         f"{0 if managed is None else len(managed):,} management rows of their authors")
-    return local_copied_notes(selected, managed, params)
+    if campaigns.empty:
+        return []
+    return campaign_findings(campaigns, fam.judged, fam.lam, managed, params)

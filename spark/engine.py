@@ -118,10 +118,11 @@ class SparkEngine:
             if on_done:
                 on_done(results[-1])
 
-        for name in DETECTORS:
-            if name in params and name in SPARK_DETECTORS:
-                started = time.monotonic()
-                ran(name, started, SPARK_DETECTORS[name](source, params[name], log))
+        first = [name for name in DETECTORS if name in params and name in SPARK_DETECTORS]
+        for i, name in enumerate(first):
+            started = time.monotonic()
+            ran(name, started, SPARK_DETECTORS[name](source, params[name], log))
+            source.release_shared(set(first[i + 1:]))
         frames = _frames_with_accounts(source, sorted({a for r in results for f in r.findings for a in f.members}))
         for name in DETECTORS:
             if name in params and name in SPARK_AFTER_FLAGGING:

@@ -11,12 +11,14 @@ The candidates (accounts with a declared order) are few: their ids are broadcast
 - **likes, comments, notes, accounts** (test (b)): per author its notes, the likes and comments others left on
   them and its followers (``author_table``' answer): one row per author reaches the driver, where
   ``interaction_fit`` fits the platform's line as locally;
-- **notes** (test (c)): the bodies long enough to be compared (as ``spark.copied_notes`` selects them) and the
-  management rows of the agencies that manage a candidate reach the driver, where ``copy_evidence`` runs.
+- **notes** (test (c)): the notes' near-duplicate families are ``spark.copied_notes``' (found on the executors,
+  once per source and test: ``copied_notes`` and this detector share them); the notes of the families holding a
+  candidate's note and the management rows of the agencies that manage a candidate reach the driver, where
+  ``copy_evidence_of`` runs over them with the notes judged and ``lam`` of the whole platform.
 
 So the findings are the local detector's (``tests/spark/test_farmed_declared.py``). On the driver: the follows
-into candidates (their followers, bought or not), one row per author, the long note bodies (as
-``copied_notes`` on Spark), the declared orders. O(F + L + N) on the executors, with one shuffle of the follows by
+into candidates (their followers, bought or not), one row per author, the candidates' note families, the
+declared orders. O(F + L + N) on the executors, with one shuffle of the follows by
 follower and one of the likes and comments by note.
 """
 
@@ -26,15 +28,15 @@ from typing import Callable
 
 import pandas as pd
 
-from ringscope.detection.comment_text import normalize_text
-from ringscope.detection.farmed_declared import (FarmedDeclaredParams, copy_evidence, declared_orders, findings_of,
-                                                 follower_summary, interaction_fit, shares_p0)
+from ringscope.detection.farmed_declared import (COPY_COLUMNS, FarmedDeclaredParams, copy_evidence_of, copy_test,
+                                                 declared_orders, findings_of, follower_summary, interaction_fit,
+                                                 shares_p0)
 from ringscope.detection.findings import ClusterFinding
+from ringscope.spark.copied_notes import note_families_on_spark
 from ringscope.spark.source import PlatformSource, id_frame, to_pandas
 
 ORDER_COLUMNS = ["order_id", "brand_id", "intermediary_id", "account_id", "note_id", "placed_at", "declared"]
 MANAGED_COLUMNS = ["intermediary_id", "account_id", "since"]
-NOTE_COLUMNS = ["note_id", "account_id", "posted_at", "brand_id", "text"]
 PAIR_COLUMNS = ["account_id", "note_id"]
 FOLLOW_COLUMNS = ["account_id", "target_account_id", "created_at"]
 EDGE_COLUMNS = ["src", "dst", "created_at", "co"]
@@ -137,33 +139,29 @@ def author_table_on_spark(source: PlatformSource) -> pd.DataFrame | None:
     return out
 
 
-def copy_inputs_on_spark(source: PlatformSource, candidates: set[str], params: FarmedDeclaredParams
-                         ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """The notes ``copy_evidence`` compares (bodies that normalise to ``copy_min_chars`` or more, as
-    ``spark.copied_notes`` selects them) and the management rows of every agency that manages a candidate."""
+def copy_inputs_on_spark(source: PlatformSource, candidates: set[str], params: FarmedDeclaredParams,
+                         log: Callable[[str], None] = lambda line: None
+                         ) -> tuple[pd.DataFrame | None, int, float, pd.DataFrame | None]:
+    """(the notes of the families holding a candidate's note, as ``note_families`` gives them; the notes
+    judged; ``lam``; the management rows of every agency that manages a candidate). The families are
+    ``spark.copied_notes``' (found once per source and test)."""
     from pyspark.sql import functions as F
 
-    notes = source.frame("notes", NOTE_COLUMNS)
-    selected = None
-    if notes is not None:
-        min_chars = params.copy_min_chars
-
-        @F.pandas_udf("boolean")
-        def judged(texts: pd.Series) -> pd.Series:
-            return texts.map(lambda t: t is not None and len(normalize_text(t)) >= min_chars).astype(bool)
-
-        selected = to_pandas(notes.where(F.col("text").isNotNull()).where(judged(F.col("text").cast("string"))),
-                             NOTE_COLUMNS)
-    managed = None
-    rows = source.frame("intermediary_accounts", MANAGED_COLUMNS)
-    if rows is not None:
-        rows = rows.withColumn("intermediary_id", F.col("intermediary_id").cast("string")) \
-                   .withColumn("account_id", F.col("account_id").cast("string"))
+    fam = note_families_on_spark(source, copy_test(params), log)
+    rows = None
+    if fam is not None and fam.judged:
         mine = F.broadcast(id_frame(source.spark, candidates, "account_id"))
-        agencies = rows.join(mine, "account_id").select("intermediary_id").distinct()
-        managed = to_pandas(rows.join(F.broadcast(agencies), "intermediary_id").select(*MANAGED_COLUMNS),
+        rows = fam.rows(fam.notes.join(mine, "account_id"))
+    managed = None
+    management = source.frame("intermediary_accounts", MANAGED_COLUMNS)
+    if management is not None:
+        management = management.withColumn("intermediary_id", F.col("intermediary_id").cast("string")) \
+                               .withColumn("account_id", F.col("account_id").cast("string"))
+        mine = F.broadcast(id_frame(source.spark, candidates, "account_id"))
+        agencies = management.join(mine, "account_id").select("intermediary_id").distinct()
+        managed = to_pandas(management.join(F.broadcast(agencies), "intermediary_id").select(*MANAGED_COLUMNS),
                             MANAGED_COLUMNS)
-    return selected, managed
+    return rows, (fam.judged if fam else 0), (fam.lam if fam else 0.0), managed
 
 
 def detect_farmed_declared(source: PlatformSource, params: FarmedDeclaredParams = FarmedDeclaredParams(),
@@ -177,10 +175,13 @@ def detect_farmed_declared(source: PlatformSource, params: FarmedDeclaredParams 
     fol, q, p0, co_edges = follower_summary(mine, q, p0, params)
     table = author_table_on_spark(source)
     inter = interaction_fit(table, candidates, params)
-    notes, managed = copy_inputs_on_spark(source, candidates, params)
-    cop, copied, lam = copy_evidence(notes, managed, candidates, params)
+    notes, judged, lam, managed = copy_inputs_on_spark(source, candidates, params, log)
+    if notes is None:
+        cop, copied = pd.DataFrame(columns=COPY_COLUMNS), {}
+    else:
+        cop, copied, lam = copy_evidence_of(notes, judged, lam, managed, candidates, params)
     log(f"  farmed_declared on Spark: {len(candidates):,} accounts with declared orders; on the driver "
         f"{0 if mine is None else len(mine):,} follows into them, {0 if table is None else len(table):,} authors, "
-        f"{0 if notes is None else len(notes):,} long notes, {0 if managed is None else len(managed):,} "
-        "management rows")
+        f"{0 if notes is None else len(notes):,} notes of the {judged:,} judged in families with theirs, "
+        f"{0 if managed is None else len(managed):,} management rows")
     return findings_of(declared, fol, q, p0, co_edges, inter, cop, copied, lam, managed, params)

@@ -10,7 +10,8 @@ required id are left out here too; nothing else of the input rules is applied
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import pandas as pd
 
@@ -42,6 +43,29 @@ class PlatformSource:
     spark: object
     path: str
     driver_edges: int = DRIVER_EDGES
+    # Frames several detectors derive alike (``shared``): key -> (the frame, checkpointed; its readers; its
+    # small facts). Made by the first reader, released by ``release_shared`` once no reader is left to run.
+    _shared: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def shared(self, key: tuple, readers: frozenset[str], make: Callable[[], tuple[object, dict]]
+               ) -> tuple[object, dict]:
+        """``make()``'s (frame, facts) for ``key``, made once per source: the frame must be checkpointed or
+        persisted by ``make`` (a later ``spark.catalog.clearCache`` of another detector must not drop it;
+        ``localCheckpoint`` survives it). ``readers``: the detectors that read it, for ``release_shared``."""
+        if key not in self._shared:
+            frame, facts = make()
+            self._shared[key] = (frame, readers, facts)
+        frame, _, facts = self._shared[key]
+        return frame, facts
+
+    def release_shared(self, still_to_run: set[str]) -> None:
+        """Unpersist the shared frames none of ``still_to_run`` reads (the engine calls it after each
+        detector, so a checkpoint of gigabytes does not sit in the executors' memory beside the next ones)."""
+        for key, (frame, readers, _) in list(self._shared.items()):
+            if not readers & still_to_run:
+                if frame is not None:
+                    frame.unpersist()
+                del self._shared[key]
 
     def location(self, kind: str) -> str | None:
         """Where ``kind`` is: its folder, or ``<kind>.parquet``; None when the dataset has neither."""

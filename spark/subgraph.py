@@ -42,7 +42,9 @@ above all) never count against it.
   is kept;
 - the sanctions on any account, device, note, intermediary or brand kept, the
   reports against any account, note or comment kept (with their reporters'
-  rows), and the labels of the accounts kept.
+  rows), and the labels of the accounts kept;
+- the trending list whole (``trending``: it names no node, and its size is
+  the captures' times the list's length, not the platform's).
 
 hops=0 is the seeds' own rows (an account's, a device's, a note's, an
 intermediary's; an IP or a phone has none), the follows among seed accounts,
@@ -408,6 +410,10 @@ def subgraph_rows(source: PlatformSource, hood: Neighbourhood, frames: dict[str,
             rows[kind] = _having(frames[kind], column, ids)
     if frames["sanctions"] is not None:
         rows["sanctions"] = _targets_kept(frames["sanctions"], kept_ids)
+    if frames.get("trending") is not None:
+        # The platform's trending list, whole: what the Trending page lays a run's ratings over. It names no
+        # node (a topic is an item of notes' topics) and grows with captures and list length, not users.
+        rows["trending"] = frames["trending"]
     return rows
 
 

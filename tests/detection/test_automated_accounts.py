@@ -13,7 +13,8 @@ from scipy.stats import binom, norm
 
 from ringscope.detection.automated_accounts import (
     AutomatedAccountParams, activity_events, api_events, binomial_excess_surprise, cadences,
-    detect_automated_accounts, regularity_surprise, rest_surprise, schedule_groups, self_copied_texts,
+    detect_automated_accounts, most_common_client, operator_groups, regularity_surprise, rest_surprise,
+    self_copied_texts,
 )
 
 T0 = pd.Timestamp("2026-03-01", tz="Asia/Shanghai")
@@ -94,9 +95,36 @@ def test_the_null_models_tails():
     assert rest_surprise(0, 0.5, 0.8) == 0
 
 
-def test_schedule_groups_chain_within_the_tolerance():
-    labels = schedule_groups(np.array([100.0, 104.0, 108.0, 200.0, 2220.0, 2230.0]), 0.05)
-    assert labels.tolist() == [0, 0, 0, 1, 2, 2]
+def test_operator_groups_chain_within_the_tolerance_at_the_same_time():
+    gaps = np.array([100.0, 104.0, 108.0, 200.0, 2220.0, 2230.0])
+    first, last = np.zeros(6), np.full(6, 10.0)
+    assert operator_groups(gaps, first, last, 0.05, 0.5).tolist() == [0, 0, 0, 1, 2, 2]
+    # the same periods, but the last one ran in other weeks: another operator
+    first[5], last[5] = 20.0, 30.0
+    assert operator_groups(gaps, first, last, 0.05, 0.5).tolist() == [0, 0, 0, 1, 2, 3]
+    # overlapping by less than half of the shorter stretch: not linked; by half: linked
+    first[5], last[5] = 5.0, 15.0
+    assert operator_groups(gaps, first, last, 0.05, 0.5).tolist() == [0, 0, 0, 1, 2, 2]
+    first[5], last[5] = 5.5, 15.5
+    assert operator_groups(gaps, first, last, 0.05, 0.5).tolist() == [0, 0, 0, 1, 2, 3]
+    assert operator_groups(np.zeros(0), np.zeros(0), np.zeros(0), 0.05, 0.5).tolist() == []
+
+
+def test_two_programs_on_one_period_in_other_weeks_are_two_operators():
+    rng = np.random.default_rng(9)
+    series = {f"march-{i}": bot(rng, 45, 1, 10) for i in range(3)}
+    series.update({f"may-{i}": 60 * DAY + bot(rng, 45, 1, 10) for i in range(2)})
+    found = detect_automated_accounts(activity_events(None, comments_of(series)))
+    assert sorted(f.members for f in found) == [("march-0", "march-1", "march-2"), ("may-0", "may-1")]
+    texts = {f.members[0]: f.reasons[0].text for f in found}
+    assert "at the same time (between 2026-02-28 and 2026-03-10)" in texts["march-0"]
+    assert "at the same time (between 2026-04-29 and 2026-05-09)" in texts["may-0"]
+
+
+def test_the_client_an_account_names_most():
+    assert most_common_client(np.array(["b", "a", "b", "", None], dtype=object)) == "b"
+    assert most_common_client(np.array(["b", "a"], dtype=object)) == "a"  # the first of equals
+    assert most_common_client(np.array(["", None], dtype=object)) == ""
 
 
 def test_events_from_notes_and_comments():
@@ -198,3 +226,12 @@ def test_api_events_reads_the_client_and_the_way_it_was_posted():
     markers = ("api", "bot")
     assert api_events(np.array(["xhs-ios/8.1", "OpenAPI/2 ", "", None, "app TelegramBot"], dtype=object),
                       markers) == (3, 2)
+
+
+def test_one_operators_accounts_through_one_api_client_are_named_by_it():
+    rng = np.random.default_rng(4)
+    series = {f"op-{i}": (t, written(rng, len(t)), "autopost-sdk/2.1")
+              for i, t in enumerate(with_night_off(bot(rng, 40, 2, 20)) for _ in range(2))}
+    found = detect_automated_accounts(activity_events(None, comments_with(series)))
+    assert [f.members for f in found] == [("op-0", "op-1")]
+    assert "all through the client 'autopost-sdk/2.1'" in found[0].reasons[0].text

@@ -104,3 +104,17 @@ def test_a_family_chance_explains_is_no_finding():
     found = detect_copied_notes(notes, managed)
     assert all(f.score > 0 for f in found)
     assert ("c0", "c1", "c2", "c3") not in {f.members for f in found}
+
+
+def test_the_families_of_one_frame_are_found_once_per_test():
+    from ringscope.detection import copied_notes
+
+    notes = pd.DataFrame({"note_id": ["n1", "n2"], "account_id": ["a", "b"],
+                          "text": ["这款精华液用了两周皮肤明显变亮了真的推荐给大家姐妹们快冲这个价格太划算了"] * 2})
+    copied_notes.release_families()
+    first = note_families(notes)
+    assert note_families(notes) is first  # the same frame, the same test: made once
+    assert note_families(notes, CopiedNoteParams(threshold=0.5)) is not first  # another test: made again
+    assert note_families(notes.copy())[0].equals(first[0])  # another frame: made again, alike
+    copied_notes.release_families()
+    assert copied_notes._LAST is None

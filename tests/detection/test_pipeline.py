@@ -75,6 +75,8 @@ def test_parallel_tasks_keep_the_text_detectors_together_and_start_the_longest_f
     assert sorted(n for task in tasks for n in task) == sorted(names)  # each once
     text = [task for task in tasks if "comment_template" in task]
     assert text == [("comment_template", "offplatform_lure", "qa_act")]  # in DETECTORS order, one task
+    notes = [task for task in tasks if "copied_notes" in task]
+    assert notes == [("copied_notes", "farmed_declared")]  # farmed_declared reuses copied_notes' families
     costs = [sum(DETECTORS[n].cost for n in task) for task in tasks]
     assert costs == sorted(costs, reverse=True)
 

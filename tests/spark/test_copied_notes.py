@@ -37,3 +37,21 @@ def test_planted_campaigns_agree(spark, tmp_path):
 
 def test_the_simulated_platform_gives_the_same_findings_on_spark(spark, platform):
     assert on_spark(PlatformSource(spark, str(platform)), CopiedNoteParams()) == local(platform)
+
+
+def test_the_families_are_found_once_per_source_and_test_and_released_when_no_reader_is_left(spark, platform):
+    from ringscope.spark.copied_notes import READERS, note_families_on_spark
+
+    source = PlatformSource(spark, str(platform))
+    lines: list[str] = []
+    first = note_families_on_spark(source, CopiedNoteParams(), lines.append)
+    made = len(lines)
+    assert made and first.judged > 0
+    again = note_families_on_spark(source, CopiedNoteParams(), lines.append)
+    assert len(lines) == made and again.notes is first.notes  # shared: nothing found again
+    note_families_on_spark(source, CopiedNoteParams(threshold=0.5), lines.append)
+    assert len(lines) == 2 * made  # another test: found for it
+    source.release_shared({"farmed_declared", "dense_blocks"})  # a reader still to run: kept
+    assert len(source._shared) == 2
+    source.release_shared({"dense_blocks"} - READERS)
+    assert source._shared == {}

@@ -64,10 +64,12 @@ def small_lake(tmp_path_factory):
                          ("z3", "account", "a5", "mute", T), ("z4", "brand", "br1", "warn", T),
                          ("z5", "note", "n4", "remove", T)),
         labels=_frame("account_id is_fake", *[(a, a.startswith("s")) for a in accounts]),
+        trending=_frame("captured_at rank topic score", (T, 1, "#护肤", 9100), (T, 2, "#穿搭", 8000)),
     )
 
 
 SEEDS = account_seeds(["s1", "s2"])
+TRENDING = {"#护肤", "#穿搭"}  # the small lake's trending list: it comes whole with every selection
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +132,8 @@ KEYS = {"accounts": ("account_id",), "devices": ("device_id",), "brands": ("bran
         "intermediaries": ("intermediary_id",), "notes": ("note_id",), "comments": ("comment_id",),
         "orders": ("order_id",), "account_devices": ("account_id", "device_id"), "account_ips": ("account_id", "ip"),
         "intermediary_accounts": ("intermediary_id", "account_id"), "likes": ("account_id", "note_id"),
-        "follows": ("account_id", "target_account_id"), "sanctions": ("sanction_id",), "labels": ("account_id",)}
+        "follows": ("account_id", "target_account_id"), "sanctions": ("sanction_id",), "labels": ("account_id",),
+        "trending": ("topic",)}
 
 
 def keys_of(rows) -> dict[str, set]:
@@ -147,7 +150,7 @@ def test_hop_0_keeps_the_seeds_own_rows_and_what_they_name(hoods):
     rows = keys_of(subgraph_rows(source, hood_at[0]))
     assert rows == {"accounts": {"s1", "s2"}, "follows": {("s1", "s2")}, "orders": {"o1"},
                     "brands": {"br1"}, "intermediaries": {"m2"}, "sanctions": {"z1", "z4"},
-                    "labels": {"s1", "s2"}}
+                    "labels": {"s1", "s2"}, "trending": TRENDING}  # the list whole, at any hop
 
 
 def test_hop_1_keeps_the_links_between_selected_nodes_and_the_rows_of_everything_they_name(hoods, small_lake):
@@ -166,6 +169,7 @@ def test_hop_1_keeps_the_links_between_selected_nodes_and_the_rows_of_everything
         "intermediary_accounts": {("m1", "s1")}, "likes": {("s2", "n3")},
         "follows": {("s1", "a9"), ("a10", "s2"), ("s1", "s2")},
         "sanctions": {"z1", "z2", "z4", "z5"},  # not z3: a5 is not kept
+        "trending": TRENDING,
     }
     assert rows["accounts"].columns == pd.read_parquet(small_lake / "accounts").columns.tolist()
 
@@ -188,7 +192,7 @@ def test_the_sub_lake_holds_the_rows_as_the_lake_has_them_and_an_unchanged_kind_
     wider = write_sublake(subgraph_rows(source, hood_at[2]), tmp_path / "sub")
     # hop 2 adds accounts, their links and comments; the notes, orders, likes, follows ... stay the same
     assert {k.kind for k in wider if k.kept} == {"brands", "intermediaries", "notes", "orders", "likes", "follows",
-                                                "sanctions"}
+                                                "sanctions", "trending"}
     assert (tmp_path / "sub" / "accounts" / DIGEST_FILE).is_file()
 
 
@@ -249,14 +253,15 @@ def test_seeds_are_in_the_lake_by_their_own_row_or_a_row_naming_them(spark, smal
 def test_a_device_seed_keeps_its_own_row_its_links_and_the_rows_they_name(spark, small_lake):
     source = PlatformSource(spark, str(small_lake))
     assert keys_of(subgraph_rows(source, select_neighbourhood(source, [("device", "d1")], 0, 1000))) == {
-        "devices": {"d1"}, "sanctions": {"z2"}}
+        "devices": {"d1"}, "sanctions": {"z2"}, "trending": TRENDING}
     rows = keys_of(subgraph_rows(source, select_neighbourhood(source, [("device", "d1")], 1, 1000)))
     assert rows == {"accounts": {"s1", "a1"}, "labels": {"s1", "a1"}, "devices": {"d1"},
                     "account_devices": {("s1", "d1"), ("a1", "d1")},
                     "orders": {"o1"}, "brands": {"br1"}, "intermediaries": {"m2"},  # o1 names s1
-                    "sanctions": {"z1", "z2", "z4"}}
-    # an IP at hop 0 has no row of its own; at hop 1 its accounts come with the rows naming it
-    assert keys_of(subgraph_rows(source, select_neighbourhood(source, [("ip", "10.0.0.1")], 0, 1000))) == {}
+                    "sanctions": {"z1", "z2", "z4"}, "trending": TRENDING}
+    # an IP at hop 0 has no row of its own (only the list comes); at hop 1 its accounts come with the rows naming it
+    assert keys_of(subgraph_rows(source, select_neighbourhood(source, [("ip", "10.0.0.1")], 0, 1000))) == {
+        "trending": TRENDING}
     ip_rows = keys_of(subgraph_rows(source, select_neighbourhood(source, [("ip", "10.0.0.1")], 1, 1000)))
     assert ip_rows["account_ips"] == {("s1", "10.0.0.1"), ("a2", "10.0.0.1")}
 
