@@ -38,7 +38,8 @@ import pickle, sys, time
 import pandas as pd
 from ringscope.detection.config import load_detection_policy
 from ringscope.detection.frames import PlatformFrames
-from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
+from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, validate_params
+from ringscope.detection.scoring import FlaggedAccounts
 frames_path, out_path, only = sys.argv[1], sys.argv[2], [n for n in sys.argv[3].split(",") if n]
 loaded = pickle.load(open(frames_path, "rb"))
 if sys.argv[4] == "shuffle":  # the rows in another order: findings must not depend on it
@@ -51,7 +52,7 @@ for late in (False, True):
     for name, det in DETECTORS.items():
         if name not in params or det.after_flagging != late:
             continue
-        args = (sorted(flagged_ids(account_risks(results, policy, frames), policy)),) if late else ()
+        args = (FlaggedAccounts.of(account_risks(results, policy, frames), policy.flag_threshold),) if late else ()
         if only and name not in only:
             continue
         started = time.process_time()

@@ -38,7 +38,8 @@ import pandas as pd
 
 from benchmarks.common import load_average, machine, python_peak_mib
 from ringscope.detection.config import load_detection_policy
-from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
+from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, validate_params
+from ringscope.detection.scoring import FlaggedAccounts
 from ringscope.detection.frames import PlatformFrames
 
 RESULTS = Path(__file__).resolve().parent / "results" / "detection_speed.md"
@@ -195,7 +196,7 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
         for name, detector in DETECTORS.items():
             if name not in params or not detector.after_flagging or (detectors and name not in detectors):
                 continue  # named in --detectors: run over the accounts the detectors run here flag
-            flagged = sorted(flagged_ids(account_risks(results, policy, frames), policy))
+            flagged = FlaggedAccounts.of(account_risks(results, policy, frames), policy.flag_threshold)
             report = timed(lambda: detector.adapter(frames, flagged, params[name]), timeout, Path(scratch))
             found = report["result"] or []
             lines.append(f"| {name} ({len(flagged):,} accounts flagged by the others{' run here' if detectors else ''}) | "

@@ -47,7 +47,7 @@ from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.registration_bursts import (RegistrationBurstParams, detect_registration_bursts,
                                                      one_row_per_account)
 from ringscope.detection.profile_signals import profile_evidence
-from ringscope.detection.scoring import AccountRisk, combine, corroborate
+from ringscope.detection.scoring import AccountRisk, FlaggedAccounts, combine, corroborate
 from ringscope.detection.shared_infrastructure import SharedInfrastructureParams, detect_shared_infrastructure
 from ringscope.detection.trending_heat import TrendingHeatParams, detect_trending_heat
 from ringscope.detection.underwater import (
@@ -83,7 +83,7 @@ class Detector(NamedTuple):
     """How the pipeline runs one detector."""
 
     params: type                                         # its frozen ...Params dataclass
-    adapter: Callable[..., list[ClusterFinding]]         # (frames, params), or (frames, flagged, params)
+    adapter: Callable[..., list[ClusterFinding]]         # (frames, params), or (frames, FlaggedAccounts, params)
     after_flagging: bool = False                         # runs last, over the accounts the others flagged
     # CPU seconds at 1M (benchmarks/results/detection_speed.md, 2026-12-03 21:50): the order in
     # which parallel processes take the detectors (longest first), never what they find
@@ -151,7 +151,7 @@ DETECTORS: dict[str, Detector] = {
     trending_heat.DETECTOR: Detector(
         TrendingHeatParams,
         lambda f, flagged, p: detect_trending_heat(f.trending, f.notes, f.comments, f.likes,
-                                                   _registered(f), flagged, p),
+                                                   _registered(f), flagged, p, flagged_by=flagged.detectors),
         after_flagging=True, memory=0.2),
 }
 
@@ -346,7 +346,7 @@ def run_all(frames: PlatformFrames, policy: DetectionPolicy,
             release_prepared()
     for name, detector in DETECTORS.items():
         if name in params and detector.after_flagging:
-            flagged = sorted(flagged_ids(account_risks(results, policy, frames), policy))
+            flagged = FlaggedAccounts.of(account_risks(results, policy, frames), policy.flag_threshold)
             results.append(_run_one(frames, params, name, flagged))
             if on_done:
                 on_done(results[-1])

@@ -12,6 +12,7 @@ pushes it towards 1. The account's cluster is the one that contributed most
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ringscope.detection.findings import ClusterFinding, Reason
@@ -105,3 +106,22 @@ def corroborate(risks: dict[str, AccountRisk], evidence: dict[str, tuple[float, 
             reasons=(*risk.reasons, _clean(f"[{name}] {text}")),
         )
     return out
+
+
+class FlaggedAccounts(tuple):
+    """The flagged accounts' ids, sorted (a tuple of ``str``: what the detectors that run after flagging read),
+    with ``detectors``: account -> the detectors with evidence on it, strongest first (where a flag came from,
+    e.g. for ``trending_heat``'s shares of an entry's engagement by detector)."""
+
+    detectors: Mapping[str, tuple[str, ...]]
+
+    def __new__(cls, ids: Iterable[str], detectors: Mapping[str, tuple[str, ...]] | None = None) -> "FlaggedAccounts":
+        made = super().__new__(cls, sorted(ids))
+        made.detectors = dict(detectors or {})
+        return made
+
+    @classmethod
+    def of(cls, risks: Mapping[str, AccountRisk], threshold: float) -> "FlaggedAccounts":
+        """The accounts of ``risks`` at ``threshold`` or above, with their detectors. O(A log A)."""
+        flagged = {a: r.detectors for a, r in risks.items() if r.score >= threshold}
+        return cls(flagged, flagged)

@@ -31,7 +31,9 @@ Both surprises go on the calibrated scale (``calibration.calibrated``). The dete
 (``after_flagging``): the accounts they flagged are not evidence for its findings (a cluster cannot lift itself)
 but enter each entry's integrity. **Integrity** of an entry = the share of its pre-rise comments and likes that did
 *not* come from accounts flagged by the other detectors or found here pushing that entry (1: all organic, 0: all
-manufactured); with the shares by source, stored with the run (``DetectorResult.ratings``) for the app.
+manufactured); with the shares by source (flagged accounts, and among them each detector's: an entry pushed by a
+comment ring in lockstep just before it rose shows ``lockstep``'s share, one pushed by a bulk farm
+``registration_bursts``'), stored with the run (``DetectorResult.ratings``) for the app.
 
 Reasons cite the entries, their rise times and ranks, the volumes and shares ("62 % of the 1,840 comments and likes
 on #xyz in the 6 h before it entered the list at rank 3 ... came from 41 accounts registered within 2 h of each
@@ -40,6 +42,8 @@ products: only pairs that share engagers are formed).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 import math
 from dataclasses import dataclass
@@ -329,10 +333,12 @@ def _share_line(r: _Rise, members: set[str], what: str, hours: float) -> str:
 
 def detect_trending_heat(trending: pd.DataFrame, notes: pd.DataFrame, comments: pd.DataFrame | None,
                          likes: pd.DataFrame | None, registered: pd.DataFrame, flagged=(),
-                         params: TrendingHeatParams = TrendingHeatParams()) -> RatedFindings:
+                         params: TrendingHeatParams = TrendingHeatParams(), *,
+                         flagged_by: Mapping[str, Sequence[str]] | None = None) -> RatedFindings:
     """The clusters that pushed entries onto the list and every rise's integrity (see the module). ``registered``:
     ``account_id, registered_at`` of the platform's accounts; ``flagged``: the accounts the other detectors
-    flagged. O(E log E + R^2)."""
+    flagged; ``flagged_by``: for those, the detectors with evidence on each (``scoring.FlaggedAccounts``), so a
+    rating says which detectors' accounts its engagement came from. O(E log E + R^2)."""
     rise_rows = rises(trending, params)
     if rise_rows.empty:
         return RatedFindings([], [])
@@ -374,7 +380,8 @@ def detect_trending_heat(trending: pd.DataFrame, notes: pd.DataFrame, comments: 
         for i in pushed:
             by_rise.setdefault(i, set()).update(members)
             keys_by_rise.setdefault(i, []).append(finding.key)
-    ratings = entry_ratings(rs, by_rise, keys_by_rise, set(map(str, flagged)), registered, params)
+    ratings = entry_ratings(rs, by_rise, keys_by_rise, set(map(str, flagged)), registered, params,
+                            flagged_by or {})
     return RatedFindings(sorted(findings, key=lambda f: (-f.score, f.members)), ratings)
 
 
@@ -394,9 +401,12 @@ def _cited(rs: list[_Rise], pushed: list[int], members: set[str], params: Trendi
 
 
 def entry_ratings(rs: list[_Rise], by_rise: dict[int, set[str]], keys_by_rise: dict[int, list[str]],
-                  flagged: set[str], registered: pd.DataFrame, params: TrendingHeatParams) -> list[dict]:
-    """Per rise: its pre-rise volume, the shares from flagged accounts, from this detector's clusters and from
-    young accounts, and its integrity (None below ``min_events``). JSON-safe dicts, by time. O(E)."""
+                  flagged: set[str], registered: pd.DataFrame, params: TrendingHeatParams,
+                  flagged_by: Mapping[str, Sequence[str]] | None = None) -> list[dict]:
+    """Per rise: its pre-rise volume, the shares from flagged accounts (and, with ``flagged_by``, from the
+    accounts each detector found among them: ``flagged_by_detector``, largest first, e.g. how much came from
+    accounts commenting in lockstep or registered in a burst), from this detector's clusters and from young
+    accounts, and its integrity (None below ``min_events``). JSON-safe dicts, by time. O(E)."""
     reg = {}
     if registered is not None and not registered.empty:
         reg = dict(zip(registered["account_id"].astype(str), epoch_seconds(registered["registered_at"])))
@@ -418,5 +428,21 @@ def entry_ratings(rs: list[_Rise], by_rise: dict[int, set[str]], keys_by_rise: d
             "integrity": round(1.0 - float((from_flagged | from_clusters).mean()), 4) if n >= params.min_events
             else None,
             "clusters": keys_by_rise.get(r.index, []),
+            "flagged_by_detector": _shares_by_detector(accounts, flagged, flagged_by or {}),
         })
     return out
+
+
+def _shares_by_detector(accounts: np.ndarray, flagged: set[str], flagged_by: Mapping[str, Sequence[str]]
+                        ) -> dict[str, float]:
+    """Per detector, the share of the events by ``accounts`` that came from flagged accounts it has evidence on
+    (an account found by two counts for both), those above 0, largest first. O(n)."""
+    n = accounts.size
+    if not n or not flagged_by:
+        return {}
+    counts: dict[str, int] = {}
+    for a in accounts:
+        if a in flagged:
+            for d in flagged_by.get(a, ()):
+                counts[d] = counts.get(d, 0) + 1
+    return {d: round(c / n, 4) for d, c in sorted(counts.items(), key=lambda x: (-x[1], x[0]))}

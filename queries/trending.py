@@ -67,6 +67,9 @@ class EntryRating:
     young_share: float | None
     integrity: float | None  # None: too little engagement before the rise to rate
     clusters: tuple[str, ...]
+    # (detector, share of the pre-rise engagement from flagged accounts it has evidence on), largest first;
+    # empty for runs made before it was stored
+    flagged_by_detector: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,9 @@ def ratings(graph: Graph) -> Ratings:
         return Ratings(None, ())
     stored = json.loads(rows[0]["ratings"] or "{}").get("trending_heat", [])
     fields = EntryRating.__dataclass_fields__
-    entries = [EntryRating(**{**{k: v for k, v in x.items() if k in fields}, "clusters": tuple(x.get("clusters", ()))})
+    entries = [EntryRating(**{**{k: v for k, v in x.items() if k in fields}, "clusters": tuple(x.get("clusters", ())),
+                              "flagged_by_detector": tuple((str(d), float(v)) for d, v in
+                                                           (x.get("flagged_by_detector") or {}).items())})
                for x in stored]
     return Ratings(rows[0]["run_id"], tuple(sorted(entries, key=lambda e: e.rose_at, reverse=True)))
 

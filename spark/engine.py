@@ -37,7 +37,8 @@ from ringscope.detection import underwater as local_underwater
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.findings import ClusterFinding, RatedFindings
 from ringscope.detection.frames import PlatformFrames
-from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, flagged_ids, validate_params
+from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, validate_params
+from ringscope.detection.scoring import FlaggedAccounts
 from ringscope.detection.reader import ACCOUNTS
 from ringscope.spark import (
     automated_accounts, ban_evasion, comment_lures, comment_templates, copied_notes, dense_blocks, engagement,
@@ -127,7 +128,7 @@ class SparkEngine:
         for name in DETECTORS:
             if name in params and name in SPARK_AFTER_FLAGGING:
                 started = time.monotonic()
-                flagged = sorted(flagged_ids(account_risks(results, policy, frames), policy))
+                flagged = FlaggedAccounts.of(account_risks(results, policy, frames), policy.flag_threshold)
                 ran(name, started, SPARK_AFTER_FLAGGING[name](source, flagged, params[name], log))
         # The last findings' members are flagged accounts, already in the frames.
         return results, frames

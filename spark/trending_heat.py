@@ -13,6 +13,7 @@ windows counted on the executors, which this module does not do yet.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Callable
 
 from ringscope.detection.findings import RatedFindings
@@ -28,10 +29,11 @@ ACCOUNT_COLUMNS = ["account_id", "registered_at"]
 _TRIM = r"^[ \t\n\r\x0B\f]+|[ \t\n\r\x0B\f]+$"
 
 
-def detect_trending_heat(source: PlatformSource, flagged: list[str],
+def detect_trending_heat(source: PlatformSource, flagged: Sequence[str],
                          params: TrendingHeatParams = TrendingHeatParams(),
                          log: Callable[[str], None] = lambda line: None) -> RatedFindings:
-    """The findings and ratings the local ``detect_trending_heat`` makes on the same data (see the module)."""
+    """The findings and ratings the local ``detect_trending_heat`` makes on the same data (see the module).
+    ``flagged``: ids, or a ``scoring.FlaggedAccounts`` (then the ratings carry the shares by detector)."""
     from pyspark.sql import functions as F
 
     trending = to_pandas(source.frame("trending", TRENDING_COLUMNS), TRENDING_COLUMNS)
@@ -64,4 +66,5 @@ def detect_trending_heat(source: PlatformSource, flagged: list[str],
     registered = to_pandas(accounts, ACCOUNT_COLUMNS)
     log(f"  trending_heat on Spark: {len(trending):,} snapshot rows, {len(notes_pd):,} notes on {len(topics):,} "
         f"topics that rose, {len(comments):,} comments and {len(likes):,} likes on them, {len(registered):,} accounts")
-    return local_trending_heat(trending, notes_pd, comments, likes, registered, flagged, params)
+    return local_trending_heat(trending, notes_pd, comments, likes, registered, flagged, params,
+                               flagged_by=getattr(flagged, "detectors", None))

@@ -48,7 +48,8 @@ def test_the_flagging_detector_runs_last_over_what_the_others_flagged(monkeypatc
     results = run_all(PlatformFrames.comments_only(pd.DataFrame()),
                       policy(last={"weight": 0.4, "params": {"min_flagged": 5}}, first={"weight": 0.9}))
     assert [r.name for r in results] == ["first", "last"]
-    assert seen == {"flagged": ["a", "b"], "params": FlaggedIntermediaryParams(min_flagged=5)}
+    assert seen == {"flagged": ("a", "b"), "params": FlaggedIntermediaryParams(min_flagged=5)}
+    assert seen["flagged"].detectors == {"a": ("first",), "b": ("first",)}  # where each flag came from
 
 
 def test_every_finding_is_labelled_with_the_policy_key_of_its_detector():

@@ -7,6 +7,7 @@ import pytest
 from ringscope.detection.findings import RatedFindings
 from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.pipeline import DETECTORS
+from ringscope.detection.scoring import AccountRisk, FlaggedAccounts
 from ringscope.detection.trending_heat import (DETECTOR, TrendingHeatParams, binomial_surprise,
                                                detect_trending_heat, rises)
 
@@ -52,9 +53,10 @@ class Platform:
     def organic(self, n: int) -> list[str]:
         return list(self.rng.choice(self.accounts["account_id"], n, replace=False))
 
-    def detect(self, trending: pd.DataFrame, flagged=(), params=TrendingHeatParams()) -> RatedFindings:
+    def detect(self, trending: pd.DataFrame, flagged=(), params=TrendingHeatParams(), flagged_by=None
+               ) -> RatedFindings:
         return detect_trending_heat(trending, pd.DataFrame(self.notes), pd.DataFrame(self.comments),
-                                    pd.DataFrame(self.likes), self.accounts, flagged, params)
+                                    pd.DataFrame(self.likes), self.accounts, flagged, params, flagged_by=flagged_by)
 
 
 def scenario(seed: int = 1):
@@ -121,6 +123,33 @@ def test_flagged_accounts_lower_integrity_but_find_no_one():
     rating = {r["topic"]: r for r in out.ratings}
     assert 0.2 < rating["#d"]["flagged_share"] < 0.8 and rating["#d"]["integrity"] < 1.0
     assert not {a for f in out.findings for a in f.members} & set(fans[:75])
+    assert rating["#d"]["flagged_by_detector"] == {}  # ids alone: no split by detector
+
+
+def test_the_flagged_share_is_split_by_the_detectors_that_found_those_accounts():
+    p, crew, fans, trending = scenario()
+    # 50 fans found commenting in lockstep, 25 of them also in a registration burst, 25 more in a burst only
+    by = {**{a: ("lockstep",) for a in fans[:25]}, **{a: ("lockstep", "registration_bursts") for a in fans[25:50]},
+          **{a: ("registration_bursts",) for a in fans[50:75]}}
+    flagged = FlaggedAccounts(by, by)
+    out = p.detect(trending, flagged=flagged, flagged_by=flagged.detectors)
+    d = {r["topic"]: r for r in out.ratings}["#d"]
+    shares = d["flagged_by_detector"]
+    assert list(shares) in (["lockstep", "registration_bursts"], ["registration_bursts", "lockstep"])
+    # each detector's accounts are two thirds of the flagged ones: each share is about two thirds of the flagged share
+    for share in shares.values():
+        assert 0.4 * d["flagged_share"] < share < 0.9 * d["flagged_share"]
+    assert sum(shares.values()) > d["flagged_share"]  # an account found by both counts for both
+    assert out.ratings == p.detect(trending, flagged=flagged, flagged_by=flagged.detectors).ratings
+
+
+def test_flagged_accounts_are_the_sorted_ids_with_their_detectors():
+    risks = {"b": AccountRisk("b", 0.9, "k", ("lockstep",), ()), "a": AccountRisk("a", 0.5, "k", ("dense_blocks",
+             "lockstep"), ()), "c": AccountRisk("c", 0.49, "k", ("engagement",), ())}
+    flagged = FlaggedAccounts.of(risks, 0.5)
+    assert flagged == ("a", "b") and list(flagged) == ["a", "b"] and set(flagged) == {"a", "b"}
+    assert flagged.detectors == {"a": ("dense_blocks", "lockstep"), "b": ("lockstep",)}
+    assert FlaggedAccounts(["z", "y"]).detectors == {} and FlaggedAccounts(["z", "y"]) == ("y", "z")
 
 
 def test_a_burst_of_sign_ups_pushing_one_entry_is_found():
@@ -161,7 +190,7 @@ def test_the_pipeline_runs_it_after_the_others_and_keeps_its_ratings():
         likes=pd.DataFrame(p.likes), trending=trending)
     detector = DETECTORS[DETECTOR]
     assert detector.after_flagging
-    out = detector.adapter(frames, [], TrendingHeatParams())
+    out = detector.adapter(frames, FlaggedAccounts([]), TrendingHeatParams())
     assert set(crew) <= {a for f in out.findings for a in f.members}
 
 

@@ -14,11 +14,18 @@ def _share(value) -> str:
     return "" if value is None else f"{value:.0%}"
 
 
+def _by_detector(shares) -> str:
+    """"lockstep 31%, registration_bursts 12%": where the flagged share came from, largest first."""
+    return ", ".join(f"{d} {_share(v)}" for d, v in shares[:3]) + (" ..." if len(shares) > 3 else "")
+
+
 def render() -> None:
     st.title("Trending list")
     st.caption("Each rise of a topic onto the platform's trending list, with its integrity: the share of the "
                "comments and likes in the hours before the rise that came neither from accounts the other "
-               "detectors flag nor from the clusters trending_heat found pushing it (1 = organic).")
+               "detectors flag nor from the clusters trending_heat found pushing it (1 = organic); "
+               "\"flagged by\" splits the flagged share by the detectors that found those accounts (a ring "
+               "commenting in lockstep just before the rise shows as lockstep, a bulk farm as registration_bursts).")
     with services.shown_errors():
         span = services.trending_span()
         if not span.rows:
@@ -39,6 +46,7 @@ def render() -> None:
                      "integrity": "" if e.integrity is None else f"{e.integrity:.2f}",
                      "before the rise": f"{e.events_before:,} by {e.accounts_before:,}",
                      "from clusters": _share(e.cluster_share), "from flagged": _share(e.flagged_share),
+                     "flagged by": _by_detector(e.flagged_by_detector),
                      "young accounts": _share(e.young_share), "clusters": len(e.clusters)} for e in shown]
             event = table(rows, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                           key="trending_rises")
