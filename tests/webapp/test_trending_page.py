@@ -26,6 +26,13 @@ def test_the_page_lists_the_rated_rises_and_a_capture(app_db):
     rises = rows_of(at, "integrity")
     assert len(rises) == len(rated) > 0
     assert {r["topic"] for r in rises} == {x["topic"] for x in rated}
+    # where the flagged share came from: named for every rise with one, by the run's own split
+    by_rise = {(x["topic"], x["rose_at"]): x for x in rated}
+    for r in rises:
+        split = by_rise[(r["topic"], r["rose"])].get("flagged_by_detector") or {}
+        assert bool(r["flagged by"]) == bool(split)
+        if r["from flagged"] not in ("", "0%"):
+            assert r["flagged by"].split(" ")[0] == next(iter(split))
     capture = rows_of(at, "latest integrity")
     assert 0 < len(capture) <= 20 and [r["rank"] for r in capture] == sorted(r["rank"] for r in capture)
 
