@@ -245,14 +245,35 @@ def repeat_pushes(rs: list[_Rise], params: TrendingHeatParams) -> list[_Push]:
     return out
 
 
-def burst_pushes(rs: list[_Rise], registered: pd.DataFrame, params: TrendingHeatParams) -> list[_Push]:
+@dataclass(frozen=True)
+class Registrations:
+    """When accounts registered, in seconds since the epoch: ``times`` of the accounts a run asks about (indexed by
+    account id: the engagers of the rising topics are enough; an account's first row, rows without a time left
+    out), and ``platform``: every account's time, sorted (the null's share of the platform's registrations in a
+    window). Apart so that a platform's accounts need not all come to one process by id (``spark.trending_heat``
+    sends the engagers' ids and the platform's times only)."""
+
+    times: pd.Series
+    platform: np.ndarray
+
+    @classmethod
+    def of(cls, registered: pd.DataFrame | None) -> "Registrations":
+        """From ``account_id, registered_at`` rows of every account. O(A log A)."""
+        if registered is None or registered.empty:
+            return cls(pd.Series(dtype=float), np.zeros(0))
+        times = pd.Series(epoch_seconds(registered["registered_at"]),
+                          index=registered["account_id"].astype(str).to_numpy())
+        times = times[~times.index.duplicated()].dropna()
+        return cls(times, np.sort(times.to_numpy()))
+
+
+def burst_pushes(rs: list[_Rise], registered: Registrations, params: TrendingHeatParams) -> list[_Push]:
     """Per rise, the registration window (``burst_hours``) holding more of its pushers than the platform's own
     registrations there explain (see the module); the best window of each rise. O(P log A) for P pushers."""
-    if registered is None or registered.empty:
+    platform = registered.platform
+    if not platform.size:
         return []
-    reg = pd.Series(epoch_seconds(registered["registered_at"]), index=registered["account_id"].astype(str).to_numpy())
-    reg = reg[~reg.index.duplicated()].dropna()
-    platform = np.sort(reg.to_numpy())
+    reg = registered.times
     total = platform.size
     width = params.burst_hours * HOUR
     candidates = []
@@ -332,11 +353,11 @@ def _share_line(r: _Rise, members: set[str], what: str, hours: float) -> str:
 
 
 def detect_trending_heat(trending: pd.DataFrame, notes: pd.DataFrame, comments: pd.DataFrame | None,
-                         likes: pd.DataFrame | None, registered: pd.DataFrame, flagged=(),
+                         likes: pd.DataFrame | None, registered: "pd.DataFrame | Registrations", flagged=(),
                          params: TrendingHeatParams = TrendingHeatParams(), *,
                          flagged_by: Mapping[str, Sequence[str]] | None = None) -> RatedFindings:
     """The clusters that pushed entries onto the list and every rise's integrity (see the module). ``registered``:
-    ``account_id, registered_at`` of the platform's accounts; ``flagged``: the accounts the other detectors
+    ``account_id, registered_at`` of the platform's accounts, or their ``Registrations``; ``flagged``: the accounts the other detectors
     flagged; ``flagged_by``: for those, the detectors with evidence on each (``scoring.FlaggedAccounts``), so a
     rating says which detectors' accounts its engagement came from. O(E log E + R^2)."""
     rise_rows = rises(trending, params)
@@ -344,6 +365,8 @@ def detect_trending_heat(trending: pd.DataFrame, notes: pd.DataFrame, comments: 
         return RatedFindings([], [])
     events = topic_events(set(rise_rows["topic"]), notes, comments, likes)
     rs = _rise_events(rise_rows, events, params)
+    if not isinstance(registered, Registrations):
+        registered = Registrations.of(registered)
     pushes = repeat_pushes(rs, params) + burst_pushes(rs, registered, params)
     findings: list[ClusterFinding] = []
     by_rise: dict[int, set[str]] = {}
@@ -401,15 +424,12 @@ def _cited(rs: list[_Rise], pushed: list[int], members: set[str], params: Trendi
 
 
 def entry_ratings(rs: list[_Rise], by_rise: dict[int, set[str]], keys_by_rise: dict[int, list[str]],
-                  flagged: set[str], registered: pd.DataFrame, params: TrendingHeatParams,
+                  flagged: set[str], registered: Registrations, params: TrendingHeatParams,
                   flagged_by: Mapping[str, Sequence[str]] | None = None) -> list[dict]:
     """Per rise: its pre-rise volume, the shares from flagged accounts (and, with ``flagged_by``, from the
     accounts each detector found among them: ``flagged_by_detector``, largest first, e.g. how much came from
     accounts commenting in lockstep or registered in a burst), from this detector's clusters and from young
     accounts, and its integrity (None below ``min_events``). JSON-safe dicts, by time. O(E)."""
-    reg = {}
-    if registered is not None and not registered.empty:
-        reg = dict(zip(registered["account_id"].astype(str), epoch_seconds(registered["registered_at"])))
     out = []
     for r in rs:
         accounts = r.before["account_id"].astype(str).to_numpy()
@@ -418,7 +438,7 @@ def entry_ratings(rs: list[_Rise], by_rise: dict[int, set[str]], keys_by_rise: d
         from_flagged = np.fromiter((a in flagged for a in accounts), bool, n)
         from_clusters = np.fromiter((a in pushed for a in accounts), bool, n)
         young_cut = r.at - params.young_days * 86400.0
-        young = np.fromiter((reg.get(a, -math.inf) >= young_cut for a in accounts), bool, n)
+        young = registered.times.reindex(accounts).fillna(-math.inf).to_numpy(dtype=float) >= young_cut
         share = (lambda mask: round(float(mask.mean()), 4) if n else None)
         out.append({
             "entry_id": r.entry_id, "topic": r.topic, "rose_at": iso_utc_epoch(r.at), "rank": r.rank,

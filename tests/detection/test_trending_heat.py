@@ -198,3 +198,16 @@ def test_the_pipeline_runs_it_after_the_others_and_keeps_its_ratings():
 def test_binomial_surprise(k, n, p, low):
     assert binomial_surprise(k, n, p) >= low
     assert binomial_surprise(k, n, p) <= low + 0.1
+
+
+def test_registrations_keep_each_accounts_first_time_and_every_time_sorted():
+    from ringscope.detection.trending_heat import Registrations
+
+    regs = Registrations.of(pd.DataFrame({"account_id": ["b", "a", "b", "c"],
+                                          "registered_at": ["2025-01-02T00:00:00Z", "2025-01-01T00:00:00Z",
+                                                            "2025-01-09T00:00:00Z", None]}))
+    day = 86400.0
+    start = pd.Timestamp("2025-01-01T00:00:00Z").timestamp()
+    assert regs.times.to_dict() == {"b": start + day, "a": start}  # b's first row; c has no time
+    assert regs.platform.tolist() == [start, start + day]
+    assert Registrations.of(None).platform.size == 0 and Registrations.of(None).times.empty
