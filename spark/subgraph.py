@@ -43,8 +43,9 @@ above all) never count against it.
 - the sanctions on any account, device, note, intermediary or brand kept, the
   reports against any account, note or comment kept (with their reporters'
   rows), and the labels of the accounts kept;
-- the trending list whole (``trending``: it names no node, and its size is
-  the captures' times the list's length, not the platform's).
+- with a run's neighbourhood (``with_trending``), the trending list whole
+  (``trending``: it names no node, and its size is the captures' times the
+  list's length, not the platform's).
 
 hops=0 is the seeds' own rows (an account's, a device's, a note's, an
 intermediary's; an IP or a phone has none), the follows among seed accounts,
@@ -343,8 +344,8 @@ def _union(*frames):
     return union.distinct()
 
 
-def subgraph_rows(source: PlatformSource, hood: Neighbourhood, frames: dict[str, object] | None = None
-                  ) -> dict[str, object]:
+def subgraph_rows(source: PlatformSource, hood: Neighbourhood, frames: dict[str, object] | None = None, *,
+                  with_trending: bool = False) -> dict[str, object]:
     """The lake's rows to load for ``hood``, per kind (Spark frames, every column as the lake has it; kinds
     the lake lacks left out): see the module for which. A few semi-joins per kind; the sets several kinds
     are derived from (kept comments and orders, the notes and accounts they name, ...) are computed here,
@@ -410,9 +411,10 @@ def subgraph_rows(source: PlatformSource, hood: Neighbourhood, frames: dict[str,
             rows[kind] = _having(frames[kind], column, ids)
     if frames["sanctions"] is not None:
         rows["sanctions"] = _targets_kept(frames["sanctions"], kept_ids)
-    if frames.get("trending") is not None:
-        # The platform's trending list, whole: what the Trending page lays a run's ratings over. It names no
-        # node (a topic is an item of notes' topics) and grows with captures and list length, not users.
+    if with_trending and frames.get("trending") is not None:
+        # The platform's trending list, whole, with a run's neighbourhood: what the Trending page lays the run's
+        # ratings over. It names no node (a topic is an item of notes' topics) and grows with captures and list
+        # length, not users. A node's neighbourhood (``--subgraph-of``) does not need it.
         rows["trending"] = frames["trending"]
     return rows
 

@@ -231,7 +231,7 @@ def prepare_subgraph(graph: Graph, request: SubgraphRequest, home: Path | None =
                             len(seeds), seeds_in_lake, hops, kinds, time.monotonic() - started, reused=True)
     log(f"selecting the {request.hops}-hop neighbourhood of {len(seeds):,} accounts in {request.source} on Spark")
     hood = select_neighbourhood(source, account_seeds(seeds), request.hops, request.max_per_entity)
-    kinds = _write(source, hood, frames, directory, fingerprint, log)
+    kinds = _write(source, hood, frames, directory, fingerprint, log, with_trending=True)
     return SubgraphLake(run_id, request.source, directory, request, len(named.members), len(named.flagged),
                         len(seeds), hood.seeds_in_lake, tuple(hood.hops), tuple(kinds), time.monotonic() - started)
 
@@ -274,9 +274,10 @@ def _places(kind: str) -> str:
 
 
 def _write(source: PlatformSource, hood, frames, directory: Path, fingerprint: str, log: Callable[[str], None],
-           missing: tuple[tuple[str, str], ...] = ()) -> list[KindWritten]:
-    """The neighbourhood's rows written as the sub-lake in ``directory``, with its manifest (last)."""
-    rows = subgraph_rows(source, hood, frames)
+           missing: tuple[tuple[str, str], ...] = (), *, with_trending: bool = False) -> list[KindWritten]:
+    """The neighbourhood's rows written as the sub-lake in ``directory``, with its manifest (last);
+    ``with_trending``: and the trending list whole (a run's neighbourhood: the run rated it)."""
+    rows = subgraph_rows(source, hood, frames, with_trending=with_trending)
     log(f"writing the sub-lake to {directory}")
     (directory / MANIFEST).unlink(missing_ok=True)  # until every kind is written, it describes nothing
     kinds = write_sublake(rows, directory)

@@ -69,7 +69,7 @@ def small_lake(tmp_path_factory):
 
 
 SEEDS = account_seeds(["s1", "s2"])
-TRENDING = {"#护肤", "#穿搭"}  # the small lake's trending list: it comes whole with every selection
+TRENDING = {"#护肤", "#穿搭"}  # the small lake's trending list: it comes whole with a run's selection
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def keys_of(rows) -> dict[str, set]:
 
 def test_hop_0_keeps_the_seeds_own_rows_and_what_they_name(hoods):
     source, hood_at = hoods
-    rows = keys_of(subgraph_rows(source, hood_at[0]))
+    rows = keys_of(subgraph_rows(source, hood_at[0], with_trending=True))
     assert rows == {"accounts": {"s1", "s2"}, "follows": {("s1", "s2")}, "orders": {"o1"},
                     "brands": {"br1"}, "intermediaries": {"m2"}, "sanctions": {"z1", "z4"},
                     "labels": {"s1", "s2"}, "trending": TRENDING}  # the list whole, at any hop
@@ -155,7 +155,7 @@ def test_hop_0_keeps_the_seeds_own_rows_and_what_they_name(hoods):
 
 def test_hop_1_keeps_the_links_between_selected_nodes_and_the_rows_of_everything_they_name(hoods, small_lake):
     source, hood_at = hoods
-    rows = subgraph_rows(source, hood_at[1])
+    rows = subgraph_rows(source, hood_at[1], with_trending=True)
     # authors of selected notes (a6, a8), of a replied-to comment (a7), of an order's note (w1) and an
     # order's account (x1) come as rows, never stubs; so do the device a comment names (d9) and brands
     named = {"s1", "s2", "a9", "a10", "a6", "a7", "a8", "w1", "x1"}
@@ -192,7 +192,7 @@ def test_the_sub_lake_holds_the_rows_as_the_lake_has_them_and_an_unchanged_kind_
     wider = write_sublake(subgraph_rows(source, hood_at[2]), tmp_path / "sub")
     # hop 2 adds accounts, their links and comments; the notes, orders, likes, follows ... stay the same
     assert {k.kind for k in wider if k.kept} == {"brands", "intermediaries", "notes", "orders", "likes", "follows",
-                                                "sanctions", "trending"}
+                                                "sanctions"}
     assert (tmp_path / "sub" / "accounts" / DIGEST_FILE).is_file()
 
 
@@ -253,15 +253,14 @@ def test_seeds_are_in_the_lake_by_their_own_row_or_a_row_naming_them(spark, smal
 def test_a_device_seed_keeps_its_own_row_its_links_and_the_rows_they_name(spark, small_lake):
     source = PlatformSource(spark, str(small_lake))
     assert keys_of(subgraph_rows(source, select_neighbourhood(source, [("device", "d1")], 0, 1000))) == {
-        "devices": {"d1"}, "sanctions": {"z2"}, "trending": TRENDING}
+        "devices": {"d1"}, "sanctions": {"z2"}}
     rows = keys_of(subgraph_rows(source, select_neighbourhood(source, [("device", "d1")], 1, 1000)))
     assert rows == {"accounts": {"s1", "a1"}, "labels": {"s1", "a1"}, "devices": {"d1"},
                     "account_devices": {("s1", "d1"), ("a1", "d1")},
                     "orders": {"o1"}, "brands": {"br1"}, "intermediaries": {"m2"},  # o1 names s1
-                    "sanctions": {"z1", "z2", "z4"}, "trending": TRENDING}
-    # an IP at hop 0 has no row of its own (only the list comes); at hop 1 its accounts come with the rows naming it
-    assert keys_of(subgraph_rows(source, select_neighbourhood(source, [("ip", "10.0.0.1")], 0, 1000))) == {
-        "trending": TRENDING}
+                    "sanctions": {"z1", "z2", "z4"}}
+    # an IP at hop 0 has no row of its own; at hop 1 its accounts come with the rows naming it
+    assert keys_of(subgraph_rows(source, select_neighbourhood(source, [("ip", "10.0.0.1")], 0, 1000))) == {}
     ip_rows = keys_of(subgraph_rows(source, select_neighbourhood(source, [("ip", "10.0.0.1")], 1, 1000)))
     assert ip_rows["account_ips"] == {("s1", "10.0.0.1"), ("a2", "10.0.0.1")}
 
