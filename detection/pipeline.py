@@ -29,10 +29,9 @@ from ringscope.detection import (
 from ringscope.detection.ban_evasion import BanEvasionParams, detect_ban_evasion
 from ringscope.detection.cluster_mates import cluster_mates_evidence
 from ringscope.detection.comment_text import release_prepared as release_comment_texts
-from ringscope.detection.copied_notes import release_families
 from ringscope.detection.comment_templates import CommentTemplateParams, detect_comment_templates
 from ringscope.detection.automated_accounts import AutomatedAccountParams, activity_events, detect_automated_accounts
-from ringscope.detection.copied_notes import CopiedNoteParams, detect_copied_notes
+from ringscope.detection.copied_notes import CopiedNoteParams, detect_copied_notes, release_families
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_blocks
 from ringscope.detection.engagement import EngagementParams, detect_engagement
@@ -151,7 +150,7 @@ DETECTORS: dict[str, Detector] = {
     trending_heat.DETECTOR: Detector(
         TrendingHeatParams,
         lambda f, flagged, p: detect_trending_heat(f.trending, f.notes, f.comments, f.likes,
-                                                   _registered(f), flagged, p, flagged_by=flagged.detectors),
+                                                   _registered(f), flagged, p),
         after_flagging=True, memory=0.2),
 }
 
@@ -212,7 +211,7 @@ def account_risks(results: list[DetectorResult], policy: DetectionPolicy,
 
 def flagged_ids(risks: dict[str, AccountRisk], policy: DetectionPolicy) -> set[str]:
     """The accounts whose risk reaches the policy's ``flag_threshold`` (what ``ringscope flagged`` prints)."""
-    return {a for a, r in risks.items() if r.score >= policy.flag_threshold}
+    return set(FlaggedAccounts.of(risks, policy.flag_threshold))
 
 
 def validate_params(policy: DetectionPolicy) -> dict[str, Any]:

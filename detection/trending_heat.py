@@ -55,6 +55,7 @@ from scipy.stats import binom
 
 from ringscope.detection.calibration import calibrated
 from ringscope.detection.findings import ClusterFinding, Evidence, RatedFindings, Reason, iso_utc_epoch
+from ringscope.detection.scoring import FlaggedAccounts
 from ringscope.detection.frames import epoch_seconds
 
 DETECTOR = "trending_heat"
@@ -354,12 +355,11 @@ def _share_line(r: _Rise, members: set[str], what: str, hours: float) -> str:
 
 def detect_trending_heat(trending: pd.DataFrame, notes: pd.DataFrame, comments: pd.DataFrame | None,
                          likes: pd.DataFrame | None, registered: "pd.DataFrame | Registrations", flagged=(),
-                         params: TrendingHeatParams = TrendingHeatParams(), *,
-                         flagged_by: Mapping[str, Sequence[str]] | None = None) -> RatedFindings:
+                         params: TrendingHeatParams = TrendingHeatParams()) -> RatedFindings:
     """The clusters that pushed entries onto the list and every rise's integrity (see the module). ``registered``:
     ``account_id, registered_at`` of the platform's accounts, or their ``Registrations``; ``flagged``: the accounts the other detectors
-    flagged; ``flagged_by``: for those, the detectors with evidence on each (``scoring.FlaggedAccounts``), so a
-    rating says which detectors' accounts its engagement came from. O(E log E + R^2)."""
+    flagged (ids; a ``scoring.FlaggedAccounts`` also names the detectors with evidence on each, so a rating says
+    which detectors' accounts its engagement came from). O(E log E + R^2)."""
     rise_rows = rises(trending, params)
     if rise_rows.empty:
         return RatedFindings([], [])
@@ -403,8 +403,8 @@ def detect_trending_heat(trending: pd.DataFrame, notes: pd.DataFrame, comments: 
         for i in pushed:
             by_rise.setdefault(i, set()).update(members)
             keys_by_rise.setdefault(i, []).append(finding.key)
-    ratings = entry_ratings(rs, by_rise, keys_by_rise, set(map(str, flagged)), registered, params,
-                            flagged_by or {})
+    flagged_by = flagged.detectors if isinstance(flagged, FlaggedAccounts) else {}
+    ratings = entry_ratings(rs, by_rise, keys_by_rise, set(map(str, flagged)), registered, params, flagged_by)
     return RatedFindings(sorted(findings, key=lambda f: (-f.score, f.members)), ratings)
 
 

@@ -123,8 +123,9 @@ def _families(source: PlatformSource, notes, params: CopiedNoteParams, log: Call
               .withColumn("family", F.coalesce(F.col("root"), F.col("id"))).select(*FAMILY_COLUMNS))
     authors = family.groupBy("family").agg(F.countDistinct("account_id").alias("authors"))
     families = family.join(authors, "family").localCheckpoint()
-    counts = authors.agg(F.count("*").alias("families"),
-                         F.sum((F.col("authors") == 2).cast("long")).alias("pairs")).first()
+    counts = (families.select("family", "authors").distinct()
+              .agg(F.count("*").alias("families"), F.sum((F.col("authors") == 2).cast("long")).alias("pairs"))
+              .first())
     stage.done("families of near-duplicate bodies (two authors: the null's rate)", int(counts["families"] or 0))
     normed.unpersist()
     texts.unpersist()

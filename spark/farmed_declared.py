@@ -28,7 +28,8 @@ from typing import Callable
 
 import pandas as pd
 
-from ringscope.detection.farmed_declared import (COPY_COLUMNS, FarmedDeclaredParams, copy_evidence_of, copy_test,
+from ringscope.detection.copied_notes import FAMILY_COLUMNS
+from ringscope.detection.farmed_declared import (FarmedDeclaredParams, copy_evidence_of, copy_test,
                                                  declared_orders, findings_of, follower_summary, interaction_fit,
                                                  shares_p0)
 from ringscope.detection.findings import ClusterFinding
@@ -141,23 +142,22 @@ def author_table_on_spark(source: PlatformSource) -> pd.DataFrame | None:
 
 def copy_inputs_on_spark(source: PlatformSource, candidates: set[str], params: FarmedDeclaredParams,
                          log: Callable[[str], None] = lambda line: None
-                         ) -> tuple[pd.DataFrame | None, int, float, pd.DataFrame | None]:
+                         ) -> tuple[pd.DataFrame, int, float, pd.DataFrame | None]:
     """(the notes of the families holding a candidate's note, as ``note_families`` gives them; the notes
     judged; ``lam``; the management rows of every agency that manages a candidate). The families are
     ``spark.copied_notes``' (found once per source and test)."""
     from pyspark.sql import functions as F
 
+    mine = F.broadcast(id_frame(source.spark, candidates, "account_id"))
     fam = note_families_on_spark(source, copy_test(params), log)
-    rows = None
+    rows = pd.DataFrame(columns=FAMILY_COLUMNS)
     if fam is not None and fam.judged:
-        mine = F.broadcast(id_frame(source.spark, candidates, "account_id"))
         rows = fam.rows(fam.notes.join(mine, "account_id"))
     managed = None
     management = source.frame("intermediary_accounts", MANAGED_COLUMNS)
     if management is not None:
         management = management.withColumn("intermediary_id", F.col("intermediary_id").cast("string")) \
                                .withColumn("account_id", F.col("account_id").cast("string"))
-        mine = F.broadcast(id_frame(source.spark, candidates, "account_id"))
         agencies = management.join(mine, "account_id").select("intermediary_id").distinct()
         managed = to_pandas(management.join(F.broadcast(agencies), "intermediary_id").select(*MANAGED_COLUMNS),
                             MANAGED_COLUMNS)
@@ -176,12 +176,9 @@ def detect_farmed_declared(source: PlatformSource, params: FarmedDeclaredParams 
     table = author_table_on_spark(source)
     inter = interaction_fit(table, candidates, params)
     notes, judged, lam, managed = copy_inputs_on_spark(source, candidates, params, log)
-    if notes is None:
-        cop, copied = pd.DataFrame(columns=COPY_COLUMNS), {}
-    else:
-        cop, copied, lam = copy_evidence_of(notes, judged, lam, managed, candidates, params)
+    cop, copied, lam = copy_evidence_of(notes, judged, lam, managed, candidates, params)
     log(f"  farmed_declared on Spark: {len(candidates):,} accounts with declared orders; on the driver "
         f"{0 if mine is None else len(mine):,} follows into them, {0 if table is None else len(table):,} authors, "
-        f"{0 if notes is None else len(notes):,} notes of the {judged:,} judged in families with theirs, "
+        f"{len(notes):,} notes of the {judged:,} judged in families with theirs, "
         f"{0 if managed is None else len(managed):,} management rows")
     return findings_of(declared, fol, q, p0, co_edges, inter, cop, copied, lam, managed, params)

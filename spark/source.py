@@ -45,7 +45,7 @@ class PlatformSource:
     driver_edges: int = DRIVER_EDGES
     # Frames several detectors derive alike (``shared``): key -> (the frame, checkpointed; its readers; its
     # small facts). Made by the first reader, released by ``release_shared`` once no reader is left to run.
-    _shared: dict = field(default_factory=dict, repr=False, compare=False)
+    _shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def shared(self, key: tuple, readers: frozenset[str], make: Callable[[], tuple[object, dict]]
                ) -> tuple[object, dict]:

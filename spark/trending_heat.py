@@ -97,5 +97,4 @@ def detect_trending_heat(source: PlatformSource, flagged: Sequence[str],
     log(f"  trending_heat on Spark: {len(trending):,} snapshot rows, {len(notes_pd):,} notes on {len(topics):,} "
         f"topics that rose, {len(comments):,} comments and {len(likes):,} likes on them, registration times of "
         f"{len(registered.times):,} engagers and {registered.platform.size:,} accounts")
-    return local_trending_heat(trending, notes_pd, comments, likes, registered, flagged, params,
-                               flagged_by=getattr(flagged, "detectors", None))
+    return local_trending_heat(trending, notes_pd, comments, likes, registered, flagged, params)

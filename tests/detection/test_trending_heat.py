@@ -53,10 +53,9 @@ class Platform:
     def organic(self, n: int) -> list[str]:
         return list(self.rng.choice(self.accounts["account_id"], n, replace=False))
 
-    def detect(self, trending: pd.DataFrame, flagged=(), params=TrendingHeatParams(), flagged_by=None
-               ) -> RatedFindings:
+    def detect(self, trending: pd.DataFrame, flagged=(), params=TrendingHeatParams()) -> RatedFindings:
         return detect_trending_heat(trending, pd.DataFrame(self.notes), pd.DataFrame(self.comments),
-                                    pd.DataFrame(self.likes), self.accounts, flagged, params, flagged_by=flagged_by)
+                                    pd.DataFrame(self.likes), self.accounts, flagged, params)
 
 
 def scenario(seed: int = 1):
@@ -132,7 +131,7 @@ def test_the_flagged_share_is_split_by_the_detectors_that_found_those_accounts()
     by = {**{a: ("lockstep",) for a in fans[:25]}, **{a: ("lockstep", "registration_bursts") for a in fans[25:50]},
           **{a: ("registration_bursts",) for a in fans[50:75]}}
     flagged = FlaggedAccounts(by, by)
-    out = p.detect(trending, flagged=flagged, flagged_by=flagged.detectors)
+    out = p.detect(trending, flagged=flagged)
     d = {r["topic"]: r for r in out.ratings}["#d"]
     shares = d["flagged_by_detector"]
     assert list(shares) in (["lockstep", "registration_bursts"], ["registration_bursts", "lockstep"])
@@ -140,7 +139,7 @@ def test_the_flagged_share_is_split_by_the_detectors_that_found_those_accounts()
     for share in shares.values():
         assert 0.4 * d["flagged_share"] < share < 0.9 * d["flagged_share"]
     assert sum(shares.values()) > d["flagged_share"]  # an account found by both counts for both
-    assert out.ratings == p.detect(trending, flagged=flagged, flagged_by=flagged.detectors).ratings
+    assert out.ratings == p.detect(trending, flagged=flagged).ratings
 
 
 def test_flagged_accounts_are_the_sorted_ids_with_their_detectors():
