@@ -1,7 +1,7 @@
 """``ringscope detect --engine spark`` on simulated lakes, against ``--engine local`` on the same data.
 
     python -m benchmarks.spark_detection --accounts 1000000 10000000 [--load 1000000] [--local 1000000]
-        [--reuse 1000000]
+        [--reuse 1000000] [--detectors NAME ...] [--resume]
 
 For each size: ``ringscope simulate DIR --accounts N --seed 7 --format parquet`` (the lake; skipped when
 there), then, for the sizes in ``--load``, ``ringscope ingest LAKE --mode bulk`` into a Neo4j of the
@@ -15,6 +15,10 @@ policy that enables exactly the detectors ported to Spark (``spark.engine``: ``S
    ``local[2]`` (``--driver-memory``; in local mode the driver is the executor);
 2. for the sizes in ``--local``: ``ringscope detect --read graph --policy P`` (the local engine), and
    whether both runs flag the same accounts with the same scores and reasons (``ringscope flagged``).
+
+With ``--resume`` the Spark command is ``detect ... --resume``: the detectors whose findings an earlier run
+of it kept for the same lake, settings and code are read back, not run (their lines say so, with the time
+they took then); how a run longer than one sitting is made in parts (``--detectors`` a first part, then all).
 
 Recorded per command: wall seconds, CPU seconds of the whole process tree (sampled every 0.5 s, so the
 last half second of a process may be missed; ``wait4`` alone would miss Spark's JVM), the peak of the summed resident memory of the command's
@@ -167,13 +171,15 @@ def flagged(run_id: str, env: dict[str, str]) -> list[tuple]:
 
 
 def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int, driver_memory: str,
-        heap: str, pagecache: str, reuse: set[int] = frozenset(), detectors: tuple[str, ...] = tuple(PORTED)) -> str:
+        heap: str, pagecache: str, reuse: set[int] = frozenset(), detectors: tuple[str, ...] = tuple(PORTED),
+        resume: bool = False) -> str:
     work.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     env.update(RINGSCOPE_HOME=str(work / "neo4j"), RINGSCOPE_BOLT_PORT=str(port), RINGSCOPE_NEO4J_HEAP=heap,
                RINGSCOPE_NEO4J_PAGECACHE=pagecache, RINGSCOPE_ACTOR="benchmark",
                RINGSCOPE_SPARK_MASTER="local[2]", RINGSCOPE_SPARK_DRIVER_MEMORY=driver_memory,
-               RINGSCOPE_SPARK_LOCAL_DIR=str(work / "spark-scratch"))
+               RINGSCOPE_SPARK_LOCAL_DIR=str(work / "spark-scratch"),
+               RINGSCOPE_SPARK_FINDINGS_DIR=str(work / "spark-findings"))
     policy = yaml.safe_load(DEFAULT_POLICY.read_text())
     for name, detector in policy["detectors"].items():
         detector["enabled"] = name in detectors
@@ -184,7 +190,9 @@ def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int
              f"- Spark local[2], driver memory {driver_memory}; Neo4j heap {heap}, page cache {pagecache}, "
              f"beside it; load average before: {load_average()}",
              f"- Detectors ({'the ones ported to Spark' if set(detectors) == set(PORTED) else 'only these'}): "
-             f"{', '.join(detectors)}; the same policy for both engines", ""]
+             f"{', '.join(detectors)}; the same policy for both engines",
+             *(["- `--resume`: detectors whose findings an earlier run kept for this lake, policy and code are read "
+                "back, not run (their lines below say so)"] if resume else []), ""]
     subprocess.run([RINGSCOPE, "db", "start"], env=env, check=True, stdout=subprocess.DEVNULL)
     for n in sizes:
         print(f"{n:,} accounts", flush=True)
@@ -209,7 +217,8 @@ def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int
                                                   f"spark.eventLog.dir=file://{events} --conf spark.eventLog.compress=false "
                                                   f"pyspark-shell")
         commands = [run_command("detect --engine spark", ["detect", "--engine", "spark", "--source", str(lake),
-                                                          "--policy", str(policy_path)], spark_env, log)]
+                                                          "--policy", str(policy_path),
+                                                          *(["--resume"] if resume else [])], spark_env, log)]
         commands[0].shuffle = shuffle_totals(events)
         parity = ""
         if n in local and (n in load or n in reuse):
@@ -229,7 +238,7 @@ def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int
         spark = commands[0]
         lines += ["", "Spark's stages (progress lines of the command):", ""]
         lines += [f"    {line.strip()}" for line in spark.lines if "on Spark:" in line or
-                  ("clusters in" in line and not line.startswith("compared"))]
+                  (("clusters in" in line or "kept by an earlier run" in line) and not line.startswith("compared"))]
         lines += ["", "From Spark's event log: " + ", ".join(f"{k} {v / 2**20:,.0f} MiB"
                                                             for k, v in spark.shuffle.items())]
         if parity:
@@ -254,11 +263,13 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="6g")
     parser.add_argument("--detectors", nargs="+", choices=PORTED, default=list(PORTED),
                         help="run only these detectors (default: every one ported to Spark)")
+    parser.add_argument("--resume", action="store_true",
+                        help="detect --resume: read back what an earlier run kept for the same lake, policy and code")
     parser.add_argument("--heap", default="2g")
     parser.add_argument("--pagecache", default="2g")
     args = parser.parse_args()
     text = run(args.accounts, set(args.load), set(args.local), args.work, args.port, args.driver_memory,
-               args.heap, args.pagecache, set(args.reuse), tuple(args.detectors))
+               args.heap, args.pagecache, set(args.reuse), tuple(args.detectors), args.resume)
     append_results(RESULTS, text)
     print(text)
 

@@ -41,9 +41,10 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
                                "(a local folder, hdfs://... or s3a://...)")
         from ringscope.spark.engine import SparkEngine
 
-        engine = SparkEngine(args.source, args.master)
-    elif args.source or args.master:
-        raise SettingError("--source and --master apply to --engine spark only; --engine local reads the graph")
+        engine = SparkEngine(args.source, args.master, resume=args.resume)
+    elif args.source or args.master or args.resume:
+        raise SettingError("--source, --master and --resume apply to --engine spark only; --engine local reads "
+                           "the graph")
     summary = detect(connect(settings), policy, log=warn if not args.quiet else (lambda s: None), read=args.read,
                      engine=engine, time_frame=time_frame)
     warn(f"{summary.clusters} clusters, {summary.flagged} accounts flagged, {summary.scored} scored")
@@ -154,6 +155,11 @@ def register(sub) -> None:
     det.add_argument("--master", metavar="URL",
                      help="--engine spark: the Spark master (default RINGSCOPE_SPARK_MASTER, else local[2]; "
                           "under spark-submit, the submitted one)")
+    det.add_argument("--resume", action="store_true",
+                     help="--engine spark: do not run again a detector whose findings an earlier run kept for the "
+                          "same files at --source, the same settings and the same code version (each detector's "
+                          "findings are kept as it finishes, in RINGSCOPE_SPARK_FINDINGS_DIR): a run stopped part "
+                          "way resumes where it stopped")
     det.set_defaults(func=cmd_detect)
 
     fl = sub.add_parser("flagged", help="accounts a detection run flagged")

@@ -128,3 +128,27 @@ class RatedFindings:
 
     findings: list[ClusterFinding]
     ratings: list[dict]
+
+
+def finding_to_dict(finding: ClusterFinding) -> dict:
+    """``finding`` as JSON-safe values (``finding_from_dict`` gives it back equal): how findings are kept on
+    disk between the parts of a long run (``detection.kept_findings``). O(members + reasons)."""
+    def reasons(items: tuple[Reason, ...]) -> list[dict]:
+        return [{"code": r.code, "text": r.text, "evidence": [[e.kind, list(e.ids)] for e in r.evidence]}
+                for r in items]
+
+    return {"detector": finding.detector, "members": list(finding.members), "score": float(finding.score),
+            "reasons": reasons(finding.reasons),
+            "member_scores": {a: float(s) for a, s in finding.member_scores.items()},
+            "member_reasons": {a: reasons(r) for a, r in finding.member_reasons.items()}}
+
+
+def finding_from_dict(data: dict) -> ClusterFinding:
+    """The finding ``finding_to_dict`` made ``data`` of. O(members + reasons)."""
+    def reasons(items: list[dict]) -> tuple[Reason, ...]:
+        return tuple(Reason(r["code"], r["text"], tuple(Evidence(kind, tuple(ids)) for kind, ids in r["evidence"]))
+                     for r in items)
+
+    return ClusterFinding(data["detector"], tuple(data["members"]), data["score"], reasons(data["reasons"]),
+                          dict(data["member_scores"]),
+                          {a: reasons(r) for a, r in data["member_reasons"].items()})

@@ -167,6 +167,9 @@ class DetectorResult:
     seconds: float
     # What the detector rated besides accounts (``RatedFindings.ratings``), stored with the run.
     ratings: list[dict] = field(default_factory=list)
+    # When these findings were kept by an earlier run and read back (``detect --engine spark --resume``): the
+    # time that run finished them (``seconds`` is what they took then); None when this run made them.
+    kept_from: str | None = None
 
     @classmethod
     def of(cls, name: str, output: list[ClusterFinding] | RatedFindings, seconds: float) -> "DetectorResult":

@@ -75,6 +75,8 @@ CREATE (r:DetectionRun {run_id: $run_id, status: 'running', started_at: datetime
         as_of: $as_of, window_days: $window_days})
 """
 STAGE = "MATCH (r:DetectionRun {run_id: $run_id}) SET r.stage = $stage"
+# The detectors whose findings an earlier run kept and this one read back (``detect --resume``), and when made.
+KEPT_FINDINGS = "MATCH (r:DetectionRun {run_id: $run_id}) SET r.kept_findings = $kept"
 WRITE_CLUSTERS = """
 MATCH (r:DetectionRun {run_id: $run_id})
 UNWIND $clusters AS c
@@ -341,6 +343,9 @@ def _work_on(engine: Engine, graph: Graph, policy: DetectionPolicy, run_id: str,
     watermark = data_watermark(graph)
     log(f"running the detectors on {engine.name}")
     results, frames = engine.run(policy, on_done=_progress(graph, run_id, log, durations), log=log)
+    kept = [f"{r.name} {r.kept_from}" for r in results if r.kept_from]
+    if kept:
+        graph.write(KEPT_FINDINGS, run_id=run_id, kept=kept)
     return _store(graph, policy, run_id, log, durations, results, frames, watermark, accounts_may_be_missing=True)
 
 
@@ -348,7 +353,11 @@ def _progress(graph: Graph, run_id: str, log: Callable[[str], None],
               durations: dict[str, float]) -> Callable[[DetectorResult], None]:
     def done(result: DetectorResult) -> None:
         durations[result.name] = result.seconds
-        log(f"{result.name}: {len(result.findings)} clusters in {result.seconds:.1f} s")
+        if result.kept_from:
+            log(f"{result.name}: {len(result.findings)} clusters kept by an earlier run over the same files, "
+                f"settings and code (made {result.kept_from} in {result.seconds:.1f} s): not run again")
+        else:
+            log(f"{result.name}: {len(result.findings)} clusters in {result.seconds:.1f} s")
         graph.write(STAGE, run_id=run_id, stage=f"ran {result.name}")
     return done
 

@@ -9,17 +9,28 @@ the list of what is ported, so that a run stored as ``spark`` never silently
 leaves a detector out. The account risks are combined on the driver as a local
 run combines them (``detection.pipeline.account_risks``), over the profile
 columns of the accounts the findings name, read from the source.
+
+Each first-round detector's findings are kept on disk as it finishes (``detection.kept_findings``, under
+``RINGSCOPE_SPARK_FINDINGS_DIR``); with ``resume`` a detector whose findings were kept for the same
+``detector_key`` (the source's files, its settings, the code version) is not run again, so a run of hours
+stopped part way resumes where it stopped. The detectors that run after flagging always run (they read what
+the others flagged, and are minutes at 10 M accounts).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
 from ringscope.common.errors import SettingError
+from ringscope.common.version import code_version
 from ringscope.detection import ban_evasion as local_ban_evasion
 from ringscope.detection import automated_accounts as local_automated_accounts
 from ringscope.detection import comment_templates as local_comment_templates
@@ -36,10 +47,12 @@ from ringscope.detection import trending_heat as local_trending_heat
 from ringscope.detection import underwater as local_underwater
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.findings import ClusterFinding, RatedFindings
+from ringscope.detection.kept_findings import KeptFindings
 from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.pipeline import DETECTORS, DetectorResult, account_risks, validate_params
 from ringscope.detection.scoring import FlaggedAccounts
 from ringscope.detection.reader import ACCOUNTS
+from ringscope.ingest.spec import SPECS
 from ringscope.spark import (
     automated_accounts, ban_evasion, comment_lures, comment_templates, copied_notes, dense_blocks, engagement,
     farmed_declared, lockstep, registration_bursts, shared_infrastructure, trending_heat, underwater,
@@ -85,6 +98,7 @@ class SparkEngine:
 
     source: str
     master: str | None = None
+    resume: bool = False        # reuse the findings kept for the same input, settings and code
     settings: SparkSettings = field(init=False)
 
     def __post_init__(self) -> None:
@@ -107,11 +121,14 @@ class SparkEngine:
 
     def run(self, policy: DetectionPolicy, on_done: Callable[[DetectorResult], None] | None = None,
             log: Callable[[str], None] = lambda line: None) -> tuple[list[DetectorResult], PlatformFrames]:
-        """Each enabled detector on Spark, in ``DETECTORS`` order; then the frames ``account_risks`` reads
-        (the accounts the findings name, with their profile columns; every other frame empty)."""
+        """Each enabled detector on Spark, in ``DETECTORS`` order (with ``resume``, those kept for the same
+        key read back instead); then the frames ``account_risks`` reads (the accounts the findings name, with
+        their profile columns; every other frame empty)."""
         self.check(policy)
         params = validate_params(policy)
         source = PlatformSource(spark_session(self.settings), self.source, self.settings.driver_edges)
+        kept = KeptFindings(Path(self.settings.findings_dir), self.source)
+        files = source_digest(source)
         results = []
 
         def ran(name: str, started: float, findings: list[ClusterFinding] | RatedFindings) -> None:
@@ -121,9 +138,18 @@ class SparkEngine:
 
         first = [name for name in DETECTORS if name in params and name in SPARK_DETECTORS]
         for i, name in enumerate(first):
+            key = detector_key(files, name, params[name], self.settings.driver_edges)
+            earlier = kept.load(name, key) if self.resume else None
+            if earlier is not None:
+                results.append(DetectorResult(name, earlier.findings, earlier.seconds, earlier.ratings,
+                                              kept_from=earlier.finished_at))
+                if on_done:
+                    on_done(results[-1])
+                continue
             started = time.monotonic()
             ran(name, started, SPARK_DETECTORS[name](source, params[name], log))
             source.release_shared(set(first[i + 1:]))
+            kept.keep(name, key, results[-1].findings, results[-1].ratings, results[-1].seconds)
         frames = _frames_with_accounts(source, sorted({a for r in results for f in r.findings for a in f.members}))
         for name in DETECTORS:
             if name in params and name in SPARK_AFTER_FLAGGING:
@@ -132,6 +158,24 @@ class SparkEngine:
                 ran(name, started, SPARK_AFTER_FLAGGING[name](source, flagged, params[name], log))
         # The last findings' members are flagged accounts, already in the frames.
         return results, frames
+
+
+def source_digest(source: PlatformSource) -> str:
+    """A digest of the path, size and modification time of every file of every kind of the input format at
+    ``source``: a listing, no data read. O(files)."""
+    text = [source.path.rstrip("/")]
+    for kind in sorted(SPECS):
+        text += [f"{kind}|{path}|{size}|{modified}" for path, size, modified in source.files(kind)]
+    return hashlib.sha256("\n".join(text).encode()).hexdigest()
+
+
+def detector_key(files: str, name: str, params: object, driver_edges: int) -> str:
+    """What a detector's findings on Spark are a function of, as one digest: the input's files
+    (``source_digest``), the detector and its settings, the most edges taken to the driver in one piece (it
+    decides where a search runs), and the code version. O(settings)."""
+    settings = json.dumps(dataclasses.asdict(params), sort_keys=True, default=str)
+    text = "\n".join([code_version(), files, name, settings, str(driver_edges)])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def _frames_with_accounts(source: PlatformSource, account_ids: list[str]) -> PlatformFrames:

@@ -7,7 +7,9 @@ is the executor), ``RINGSCOPE_SPARK_SHUFFLE_PARTITIONS`` (default 16) and
 ``RINGSCOPE_SPARK_LOCAL_DIR`` (scratch for shuffles and spills, default
 ``<RINGSCOPE_HOME>/spark``) and ``RINGSCOPE_SPARK_DRIVER_EDGES`` (the most edges a detector
 takes onto the driver in one piece, default 10,000,000; larger edge sets are worked on by the
-executors until they are that small). Python workers run this interpreter, so they
+executors until they are that small) and ``RINGSCOPE_SPARK_FINDINGS_DIR`` (where each detector's findings are
+kept as it finishes, for ``detect --resume``; default ``<RINGSCOPE_HOME>/spark-findings``; a path the driver
+writes, so under a cluster manager's cluster mode one every driver attempt sees). Python workers run this interpreter, so they
 import the same ringscope and pandas as the driver.
 """
 
@@ -43,6 +45,7 @@ class SparkSettings:
     shuffle_partitions: int
     local_dir: str
     driver_edges: int = DRIVER_EDGES
+    findings_dir: str = ""
 
     @classmethod
     def from_env(cls, master: str | None = None, env: dict[str, str] | None = None) -> "SparkSettings":
@@ -55,7 +58,8 @@ class SparkSettings:
         partitions = _whole_number(env, "RINGSCOPE_SPARK_SHUFFLE_PARTITIONS", 16, "a whole number >= 1")
         local_dir = env.get("RINGSCOPE_SPARK_LOCAL_DIR") or str(ringscope_home(env) / "spark")
         edges = _whole_number(env, "RINGSCOPE_SPARK_DRIVER_EDGES", DRIVER_EDGES, "a whole number of edges >= 1")
-        return cls(master, memory, partitions, local_dir, edges)
+        findings = env.get("RINGSCOPE_SPARK_FINDINGS_DIR") or str(ringscope_home(env) / "spark-findings")
+        return cls(master, memory, partitions, local_dir, edges, findings)
 
 
 def _whole_number(env, name: str, default: int, expected: str) -> int:

@@ -130,9 +130,66 @@ def test_a_policy_with_detectors_not_ported_is_refused_before_anything_is_writte
 
 @pytest.mark.parametrize("args, message", [
     (["--engine", "spark"], "--engine spark needs --source PATH"),
-    (["--source", "/tmp/x"], "--source and --master apply to --engine spark only"),
+    (["--source", "/tmp/x"], "--source, --master and --resume apply to --engine spark only"),
+    (["--resume"], "--source, --master and --resume apply to --engine spark only"),
 ])
 def test_engine_arguments_that_do_not_go_together_are_named(use_test_db, capsys, args, message):
     assert cli.main(["detect", *args]) != 0
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_resumed_run_reads_back_what_an_earlier_run_kept_and_stores_the_same_run(spark, platform, graph,
+                                                                                  use_test_db, capsys, tmp_path,
+                                                                                  monkeypatch):
+    """Each detector's findings are kept as it finishes; ``--resume`` reads them back instead of running it
+    again, and the run it stores flags the same accounts for the same reasons (and says what it read back)."""
+    monkeypatch.setenv("RINGSCOPE_SPARK_FINDINGS_DIR", str(tmp_path / "kept"))
+    reset(graph)
+    policy = str(policy_of(tmp_path / "policy.yaml", {"underwater", "ban_evasion", "intermediary_flagged_accounts"}))
+    first = detect(capsys, "--policy", policy, "--engine", "spark", "--source", str(platform))
+    assert sorted(p.name.split(".")[0] for p in (tmp_path / "kept").rglob("*.json.gz")) == [
+        "ban_evasion", "underwater"]  # the after-flagging detector always runs again
+    assert cli.main(["detect", "--policy", policy, "--engine", "spark", "--source", str(platform), "--resume"]) == 0
+    out = capsys.readouterr()
+    resumed = out.out.strip().splitlines()[-1]
+    assert "underwater: " in out.err and "kept by an earlier run over the same files" in out.err
+    assert flagged_rows(capsys, resumed) == flagged_rows(capsys, first) and len(flagged_rows(capsys, first)) > 10
+    assert stored_clusters(graph, resumed) == stored_clusters(graph, first)
+    kept = graph.read("MATCH (r:DetectionRun {run_id: $id}) RETURN r.kept_findings AS kept", id=resumed)[0]["kept"]
+    assert sorted(k.split()[0] for k in kept) == ["ban_evasion", "underwater"]
+
+
+def test_findings_are_kept_for_the_files_settings_and_code_they_were_made_of(spark, tmp_path, monkeypatch):
+    """A changed file of the input, or a changed setting of the detector, runs the detector again; a run without
+    ``resume`` runs everything and keeps what it made."""
+    import shutil
+
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.spark.engine import SparkEngine
+    from tests.spark.lakes import write_lake
+    import pandas as pd
+
+    monkeypatch.setenv("RINGSCOPE_SPARK_FINDINGS_DIR", str(tmp_path / "kept"))
+    lake = tmp_path / "lake"
+    devices = pd.DataFrame({"account_id": [f"a{i}" for i in range(8)], "device_id": ["d1"] * 8})
+    accounts = pd.DataFrame({"account_id": [f"a{i}" for i in range(8)], "registered_at": "2025-01-01T00:00:00Z"})
+    write_lake(lake, accounts=accounts, account_devices=devices)
+    path = policy_of(tmp_path / "policy.yaml", {"shared_infrastructure"})
+    policy = load_detection_policy(path)
+
+    def kept_from(engine_policy, resume=True):
+        results, _ = SparkEngine(str(lake), resume=resume).run(engine_policy)
+        return [(r.name, r.kept_from is not None, len(r.findings)) for r in results]
+
+    assert kept_from(policy) == [("shared_infrastructure", False, 1)]
+    assert kept_from(policy) == [("shared_infrastructure", True, 1)]
+    assert kept_from(policy, resume=False) == [("shared_infrastructure", False, 1)]
+    data = yaml.safe_load(path.read_text())
+    data["detectors"]["shared_infrastructure"]["params"]["min_cluster_size"] = 9
+    path.write_text(yaml.safe_dump(data))
+    assert kept_from(load_detection_policy(path)) == [("shared_infrastructure", False, 0)]
+    assert kept_from(policy) == [("shared_infrastructure", False, 1)]  # the other key's findings were replaced
+    shutil.rmtree(lake / "account_devices")
+    write_lake(lake, account_devices=devices.assign(device_id="d2"))
+    assert kept_from(policy) == [("shared_infrastructure", False, 1)]
