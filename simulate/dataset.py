@@ -304,10 +304,10 @@ def trending_notes(w: World, notes: Ids, accounts: Ids, brands: Ids) -> Iterator
     count = N["author"].size
     client, via = app_clients(w.seed, N["author"], N["posted"])
     yield pa.table({"note_id": _trending_note_ids(w, notes), "account_id": accounts.of(N["author"]),
-                    "posted_at": iso_times(N["posted"]), "title": pa.array(N["title"], pa.string()),
+                    "posted_at": iso_times(N["posted"]), "title": N["title"],
                     "brand_id": brands.of(np.full(count, -1)), "declared_commercial": np.zeros(count, bool),
-                    "text": pa.array(N["text"], pa.string()),
-                    "topics": pa.array([f"{t};#日常" for t in N["topic"]], pa.string()),
+                    "text": N["text"],
+                    "topics": pc.binary_join_element_wise(N["topic"], pa.scalar(";#日常"), pa.scalar("")),
                     "client": client, "posted_via": via})
 
 
@@ -324,7 +324,7 @@ def trending_comments(w: World, comment_ids: Ids, accounts: Ids, notes: Ids, dev
     yield pa.table({
         "comment_id": ids, "account_id": accounts.of(C["account"]),
         "note_id": _trending_note_ids(w, notes).take(pa.array(C["note"])), "created_at": iso_times(C["t"]),
-        "text": pa.array(C["text"], pa.string()), "reply_to": pa.nulls(C["t"].size, pa.string()),
+        "text": C["text"], "reply_to": pa.nulls(C["t"].size, pa.string()),
         "device_id": devices.of(C["device"]), "ip": ipv4_strings(C["ip"]), "client": client, "posted_via": via})
 
 

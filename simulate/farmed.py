@@ -113,10 +113,12 @@ def plant_farmed(w: World, seed: int) -> None:
     extra: dict[str, list] = {k: [] for k in ("author", "posted", "how", "source", "brand", "declared", "kind")}
     titles: list[pa.Array] = []
     books: dict[str, list] = {"intermediary": [], "account": [], "since": []}
+    # each vendor's accounts by registration time, sorted once (per farmed account it was O(n log n) again)
+    vendors_by_reg = [v[np.argsort(reg[v], kind="stable")] for v in vendors]
     for number, x in enumerate(farmed.tolist()):
         rng = stream(3, number)
-        vendor = vendors[int(rng.integers(0, len(vendors)))]
-        by_reg = vendor[np.argsort(reg[vendor], kind="stable")]
+        chosen = int(rng.integers(0, len(vendors)))
+        vendor, by_reg = vendors[chosen], vendors_by_reg[chosen]
         t0 = int(spread(rng, max(int(reg[x]) + 7 * DAY, ACTIVITY_START), NOW - 60 * DAY))
         raise_days = float(rng.uniform(14, 42))
         n_bought = min(int(vendor.size * rng.uniform(0.55, 0.9)), int(rng.integers(*BOUGHT)))
@@ -211,10 +213,20 @@ def plant_farmed(w: World, seed: int) -> None:
         A["professional"][signed] = True
         creators = np.r_[creators, signed]
     viral, assisted = creators[:n_viral], creators[n_viral:n_viral + n_assisted]
-    typical = int(np.median([v.size for v in vendors]) * 0.7)
+    # The look-alikes' audiences are as large as a farmed account's bought one: at most ``BOUGHT``'s upper end
+    # however large the vendors are (proportional to the vendors, they grew with the platform, and so did how many
+    # look-alikes there are: 1.1 billion follows at 10 M accounts, benchmarks/results/simulate_scale.md).
+    typical = int(min(np.median([v.size for v in vendors]), BOUGHT[1]) * 0.7)
+    # each author's notes, in index order (a scan of every note per look-alike was quadratic in the platform's size)
+    by_author = np.argsort(N["author"], kind="stable")
+    author_bounds = np.searchsorted(N["author"][by_author], np.arange(role.size + 1), side="left")
+
+    def notes_of(x: int) -> np.ndarray:
+        return by_author[author_bounds[x]:author_bounds[x + 1]]
+
     for number, x in enumerate(viral.tolist()):
         rng = stream(6, number)
-        own = np.flatnonzero(N["author"] == x)
+        own = notes_of(x)
         hit = int(own[int(rng.integers(0, own.size))])
         t0 = int(N["posted"][hit])
         if t0 > NOW - 3 * DAY:
@@ -243,7 +255,7 @@ def plant_farmed(w: World, seed: int) -> None:
         fans = rng.choice(ordinary, min(ordinary.size // 10, int(typical * rng.uniform(0.5, 1.2))), replace=False)
         at = spread(rng, np.maximum(reg[fans], ACTIVITY_START), NOW - HOUR)
         add_follows(w, fans, np.full(fans.size, x), at)
-        own = np.flatnonzero(N["author"] == x)
+        own = notes_of(x)
         own = own[rng.permutation(own.size)[:8]]  # the notes of the last months its audience saw
         per = (fans.size * rng.uniform(0.03, 0.12, own.size)).astype(np.int64)
         note = np.repeat(own, per)
@@ -307,7 +319,9 @@ class _Notes:
         self.texts = w.note_texts
         self.base = self.texts.total
         self.next = self.base
-        self.posted_parts: list[np.ndarray] = []
+        # when each note planted here was posted, in a buffer doubled as it fills (``posted_of`` is called between
+        # ``add``s: joining the parts on every call was quadratic in the platform's size)
+        self._mine = np.zeros(1024, np.int64)
         self.platform_posted = np.r_[N["posted"], self.texts.extra["posted"]].astype(np.int64)
         fake = A["role"].astype(np.int64) >= FIRST_FAKE_ROLE
         organic = np.flatnonzero((N["kind"] == NOTE_ORGANIC) & ~fake[N["author"]])
@@ -334,13 +348,17 @@ class _Notes:
         extra["brand"].append(full(brand))
         extra["declared"].append(np.full(n, declared))
         extra["kind"].append(np.full(n, kind, np.int8))
-        self.posted_parts.append(full(posted))
+        used = self.next - self.base
+        if used + n > self._mine.size:
+            self._mine = np.r_[self._mine[:used], np.zeros(max(self._mine.size, n), np.int64)]
+        self._mine[used:used + n] = full(posted)
         index = self.next + np.arange(n)
         self.next += n
         return index
 
     def posted_of(self, index: np.ndarray) -> np.ndarray:
-        mine = np.concatenate(self.posted_parts) if self.posted_parts else np.zeros(0, np.int64)
+        """When each note of ``index`` was posted. O(len(index))."""
+        mine = self._mine[:self.next - self.base]
         index = np.asarray(index, np.int64)
         return np.where(index >= self.base, mine[np.maximum(index - self.base, 0)] if mine.size else 0,
                         self.platform_posted[np.minimum(index, self.platform_posted.size - 1)])

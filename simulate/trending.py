@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from ringscope.common.memory import release_memory
 from ringscope.simulate.automated import _links_used
 from ringscope.simulate.clock import DAY, HOUR, MINUTE, NOW
 from ringscope.simulate.encode import iso_times, splitmix64
@@ -66,8 +68,8 @@ class Trending:
     """What ``plant_trending`` made: extra notes, comments and likes (internal indices, Unix seconds), the list's
     rows, and the ground truth per topic."""
 
-    notes: dict = field(default_factory=dict)      # author, posted, topic (text), title, text
-    comments: dict = field(default_factory=dict)   # account, note (extra index), t, text, device, ip
+    notes: dict = field(default_factory=dict)      # author, posted (arrays); topic, title, text (Arrow strings)
+    comments: dict = field(default_factory=dict)   # account, note (extra index), t, device, ip (arrays); text (Arrow)
     likes: dict = field(default_factory=dict)      # account, note (extra index), t
     snapshots: dict = field(default_factory=dict)  # captured_at, rank, topic, score
     truth: list = field(default_factory=list)      # (topic, kind, operation)
@@ -75,28 +77,40 @@ class Trending:
 
 
 class _Plan:
+    """The notes and events the trends make, kept as one array chunk per call (and the comments' texts as Arrow
+    strings): at 10 M accounts they are ~1 M notes and ~11 M events, which as Python objects per event took the
+    simulator's process to 9 GiB (benchmarks/results/spark_detection.md, 2026-12-05). The generator's draws are
+    the same, in the same order, as when they were made one event at a time, so the files are unchanged."""
+
     def __init__(self, w: World, rng: np.random.Generator):
         self.w, self.rng = w, rng
-        self.notes = {k: [] for k in ("author", "posted", "topic", "title", "text")}
-        self.events = {k: [] for k in ("account", "note", "t", "kind", "text")}
+        # per ``post``: authors, posted, topic, its lines, each note's line index
+        self.note_chunks: list[tuple[np.ndarray, np.ndarray, str, tuple[str, ...], np.ndarray]] = []
+        # per ``engage``: accounts, notes, times, is-comment, the comments' texts (in event order)
+        self.event_chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pa.Array]] = []
+        self.n_notes = 0
+        self._posted: np.ndarray = np.zeros(0, np.int64)
         self.truth: list[tuple[str, str, str]] = []
 
     def _registered(self, accounts: np.ndarray, times: np.ndarray) -> np.ndarray:
         """Which of the (account, time) rows come after the account's registration (an hour or more)."""
         return np.asarray(self.w.A["reg"])[np.asarray(accounts, np.int64)] + HOUR <= np.asarray(times)
 
+    def posted(self) -> np.ndarray:
+        """When each note planted so far was posted, by its index. O(notes) after a ``post``."""
+        if self._posted.size != self.n_notes:
+            self._posted = np.concatenate([c[1] for c in self.note_chunks])
+        return self._posted
+
     def post(self, authors: np.ndarray, times: np.ndarray, topic: str, lines: tuple[str, ...]) -> np.ndarray:
-        first = len(self.notes["author"])
+        first = self.n_notes
         ok = self._registered(authors, times)
-        authors, times = np.asarray(authors)[ok], np.asarray(times)[ok]
-        for a, t in zip(authors, times):
-            line = lines[int(self.rng.integers(len(lines)))]
-            self.notes["author"].append(int(a))
-            self.notes["posted"].append(int(t))
-            self.notes["topic"].append(topic)
-            self.notes["title"].append(f"{topic[1:]}｜{line}"[:20])
-            self.notes["text"].append(line)  # the opening line; the body follows (``_bodies``)
-        return np.arange(first, len(self.notes["author"]))
+        authors = np.asarray(authors)[ok].astype(np.int64)
+        times = np.asarray(times)[ok].astype(np.int64)  # truncated, as int() of each did
+        which = np.array([int(self.rng.integers(len(lines))) for _ in range(authors.size)], np.int64)
+        self.note_chunks.append((authors, times, topic, lines, which))
+        self.n_notes += authors.size
+        return np.arange(first, self.n_notes)
 
     def engage(self, accounts: np.ndarray, times: np.ndarray, notes: np.ndarray, lines: tuple[str, ...] | None,
                comment_share: float = 0.45) -> None:
@@ -105,26 +119,23 @@ class _Plan:
         if not len(notes):
             return
         ok = self._registered(accounts, times)
-        accounts, times = np.asarray(accounts)[ok], np.asarray(times)[ok]
-        posted = np.asarray(self.notes["posted"], np.int64)[notes]
+        accounts, times = np.asarray(accounts)[ok].astype(np.int64), np.asarray(times)[ok].astype(np.int64)
+        all_posted = self.posted()
+        posted = all_posted[notes]
         order = np.argsort(posted, kind="stable")
         notes, posted = notes[order], posted[order]
         before = np.maximum(np.searchsorted(posted, times, side="right"), 1)
         chosen = notes[(self.rng.random(times.size) * before).astype(np.int64)]
         comment = self.rng.random(times.size) < comment_share
+        said = int(comment.sum())
         # People write as the platform's people do (``text.organic_comments``); an operation's workers cheer.
-        said = iter(organic_comments(self.rng, int(comment.sum()), list(self.w.brand_names) or ["品牌"]).to_pylist()) \
-            if lines is None else None
-        for a, n, t, c in zip(accounts, chosen, times, comment):
-            self.events["account"].append(int(a))
-            self.events["note"].append(int(n))
-            self.events["t"].append(int(max(t, self.notes["posted"][int(n)] + 30)))
-            self.events["kind"].append(bool(c))
-            text = ""
-            if c:
-                text = next(said) if said is not None else \
-                    lines[int(self.rng.integers(len(lines)))] + CHEER_TAILS[int(self.rng.integers(len(CHEER_TAILS)))]
-            self.events["text"].append(text)
+        if lines is None:
+            texts = organic_comments(self.rng, said, list(self.w.brand_names) or ["品牌"])
+        else:
+            texts = pa.array([lines[int(self.rng.integers(len(lines)))]
+                              + CHEER_TAILS[int(self.rng.integers(len(CHEER_TAILS)))] for _ in range(said)], pa.string())
+        at = np.maximum(times, all_posted[chosen] + 30)
+        self.event_chunks.append((accounts, chosen.astype(np.int64), at, comment, texts))
 
 
 def _organic(w: World) -> np.ndarray:
@@ -252,39 +263,65 @@ def plant_trending(w: World, seed: int) -> Trending:
     return _finish(w, plan, operation, rng)
 
 
-def _bodies(seed: int, lines: list[str]) -> list[str]:
+def _bodies(seed: int, lines: pa.Array) -> pa.Array:
     """Each note's body: its opening line, then an organic body drawn as ``simulate.bodies`` draws one (by
-    hashing, from keys of this stream's own), cut to ``bodies.MAX_BODY`` characters."""
-    from ringscope.simulate.bodies import MAX_BODY, Recipe, organic_bodies
+    hashing, from keys of this stream's own), cut to ``bodies.MAX_BODY`` characters; made in slices, so that
+    only one slice's bodies are Python strings at a time. O(notes)."""
+    from ringscope.simulate.bodies import MAX_BODY, RENDER_ROWS, Recipe, organic_bodies
 
-    if not lines:
-        return []
+    if not len(lines):
+        return pa.array([], pa.string())
     with np.errstate(over="ignore"):
         salt = splitmix64(np.array([seed * 0x100000001B3 + TRENDING_STREAM], np.uint64))[0]
         keys = splitmix64(np.arange(len(lines), dtype=np.uint64) ^ salt) | np.uint64(1)
-    body, _ = organic_bodies(Recipe(keys, np.zeros(len(lines), np.uint64)))
-    return [f"{line}。{text}"[:MAX_BODY] for line, text in zip(lines, body.to_pylist())]
+    parts = []
+    for start in range(0, len(lines), RENDER_ROWS):
+        cut = slice(start, start + RENDER_ROWS)
+        body, _ = organic_bodies(Recipe(keys[cut], np.zeros(keys[cut].size, np.uint64)))
+        parts.append(pa.array([f"{line}。{text}"[:MAX_BODY]
+                               for line, text in zip(lines[cut].to_pylist(), body.to_pylist())], pa.string()))
+        release_memory()  # the slice's intermediate texts, before the next slice takes as much again
+    return pa.concat_arrays(parts)
+
+
+def _notes(plan: _Plan, seed: int) -> dict:
+    """The planted notes as columns: authors and times as arrays, topic, title and text as Arrow strings."""
+    if not plan.note_chunks:
+        return {"author": np.zeros(0, np.int64), "posted": np.zeros(0, np.int64), "topic": pa.array([], pa.string()),
+                "title": pa.array([], pa.string()), "text": pa.array([], pa.string())}
+    topics, titles, opening = [], [], []
+    for authors, _, topic, lines, which in plan.note_chunks:
+        picks = pa.array(which)
+        topics.append(pa.array([topic], pa.string()).take(pa.array(np.zeros(authors.size, np.int64))))
+        titles.append(pa.array([f"{topic[1:]}｜{line}"[:20] for line in lines], pa.string()).take(picks))
+        opening.append(pa.array(list(lines), pa.string()).take(picks))
+    return {"author": np.concatenate([c[0] for c in plan.note_chunks]),
+            "posted": np.concatenate([c[1] for c in plan.note_chunks]),
+            "topic": pa.concat_arrays(topics), "title": pa.concat_arrays(titles),
+            "text": _bodies(seed, pa.concat_arrays(opening))}
 
 
 def _finish(w: World, plan: _Plan, operation: np.ndarray, rng: np.random.Generator) -> Trending:
-    plan.notes["text"] = _bodies(w.seed, plan.notes["text"])
-    N = {k: np.asarray(v) if k in ("author", "posted") else v for k, v in plan.notes.items()}
-    E = {k: np.asarray(v) for k, v in plan.events.items()}
-    keep = (E["t"] < NOW) if E["t"].size else np.zeros(0, bool)
-    E = {k: v[keep] for k, v in E.items()}
-    comment = E["kind"].astype(bool)
-    comments = {"account": E["account"][comment].astype(np.int64), "note": E["note"][comment].astype(np.int64),
-                "t": E["t"][comment].astype(np.int64), "text": list(E["text"][comment])}
+    N = _notes(plan, w.seed)
+    chunks = plan.event_chunks
+    account, note, t, kind = ((np.concatenate([c[i] for c in chunks]) if chunks else np.zeros(0, np.int64))
+                              for i in range(4))
+    kind = kind.astype(bool)
+    texts = pa.concat_arrays([c[4] for c in chunks]) if chunks else pa.array([], pa.string())
+    plan.event_chunks, chunks = [], None  # the chunks' copies, before the sorts below take as much again
+    keep = t < NOW
+    comment = kind & keep
+    comment_text = texts.filter(pa.array(keep[kind]))
+    comments = {"account": account[comment], "note": note[comment], "t": t[comment]}
     order = np.lexsort((comments["account"], comments["t"]))
-    comments = {k: (np.asarray(v)[order] if not isinstance(v, list) else [v[i] for i in order])
-                for k, v in comments.items()}
+    comments = {k: v[order] for k, v in comments.items()}
+    comments["text"] = comment_text.take(pa.array(order))
     comments["device"] = _links_used(w, "device", rng, comments["account"], comments["t"])
     comments["ip"] = _links_used(w, "ip", rng, comments["account"], comments["t"])
-    pairs = np.stack([E["account"][~comment], E["note"][~comment]], axis=1)
+    like = ~kind & keep
+    pairs = np.stack([account[like], note[like]], axis=1)
     like_keys = np.unique(pairs, axis=0, return_index=True)[1] if pairs.size else np.zeros(0, np.int64)
-    like_t = E["t"][~comment][like_keys]
-    likes = {"account": E["account"][~comment][like_keys].astype(np.int64),
-             "note": E["note"][~comment][like_keys].astype(np.int64), "t": like_t.astype(np.int64)}
+    likes = {"account": account[like][like_keys], "note": note[like][like_keys], "t": t[like][like_keys]}
     order = np.lexsort((likes["account"], likes["t"]))
     likes = {k: v[order] for k, v in likes.items()}
     snapshots = _list(N, comments, likes, rng, w.n_accounts / 20_000)
@@ -299,9 +336,9 @@ def _list(N: dict, comments: dict, likes: dict, rng: np.random.Generator, scale:
     about two waves of a heat operation's pool."""
     from ringscope.simulate.bodies import GENERAL_TAGS, THEMES
 
-    topics = sorted(set(N["topic"]))
+    topics = sorted(set(pc.unique(N["topic"]).to_pylist()))
     index = {t: i for i, t in enumerate(topics)}
-    note_topic = np.array([index[t] for t in N["topic"]], np.int64)
+    note_topic = pc.index_in(N["topic"], pa.array(topics, pa.string())).to_numpy(zero_copy_only=False).astype(np.int64)
     hours = np.arange(LIST_START // HOUR + 1, NOW // HOUR + 1) * HOUR
     score = np.zeros((len(topics), hours.size))
     for ev, weight in ((comments, COMMENT_WEIGHT), (likes, 1)):
