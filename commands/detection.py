@@ -157,7 +157,7 @@ def register(sub) -> None:
                           "under spark-submit, the submitted one)")
     det.add_argument("--resume", action="store_true",
                      help="--engine spark: do not run again a detector whose findings an earlier run kept for the "
-                          "same files at --source, the same settings and the same code version (each detector's "
+                          "same files at --source, the same settings and the same code (each detector's "
                           "findings are kept as it finishes, in RINGSCOPE_SPARK_FINDINGS_DIR): a run stopped part "
                           "way resumes where it stopped")
     det.set_defaults(func=cmd_detect)

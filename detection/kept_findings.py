@@ -4,8 +4,8 @@ A whole-platform run on Spark takes hours (benchmarks/results/spark_detection.md
 two cores); a driver killed, a machine preempted or a scheduler's time limit in its last hour would otherwise
 throw away every detector that had finished. ``ringscope detect --engine spark --resume`` reads back the
 findings a detector made over the same input: the ``key`` names everything they are a function of (the data's
-files, the detector's settings, the code version; ``spark.engine.detector_key``), so a changed file, setting or
-release runs the detector again.
+files, the detector's settings, the code it runs; ``spark.engine.detector_key``), so a changed file, setting or
+line of that code runs the detector again.
 
 One file per detector and input location (``<dir>/<location digest>/<detector>.<key>.json.gz``, the findings
 and ratings as JSON, written to a temporary name and renamed so that a kill while writing leaves no half file);

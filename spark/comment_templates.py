@@ -14,7 +14,7 @@ The local detector's stages, and where each runs here:
    A text's shingle ids are its code points packed, the permutations hash those ids, so its signature and
    band keys depend on the text alone, never on the batch.
 4. Candidates and verification: the texts of each bucket (band, key) are gathered in text order, and
-   each task's buckets (one task per core, ``LINK_ROWS`` texts at a time) go through ``link_band`` band
+   each task's buckets (one task per core, ``LINK_CHARS`` characters of texts at a time) go through ``link_band`` band
    by band, the local loop's step: the windowed bucket pairs of ``band_pairs``, those not connected yet
    verified by the exact shingle Jaccard, merged. The local components are those of every verified
    windowed pair over all bands (a pair skipped there joins texts already connected); each call's
@@ -57,7 +57,10 @@ from ringscope.spark.progress import Stages
 from ringscope.spark.source import PlatformSource, to_pandas, typed
 
 COMMENT_COLUMNS = ["comment_id", "account_id", "note_id", "created_at", "text"]
-LINK_ROWS = 1 << 21          # bucket texts linked in one call (a few hundred MB at most)
+# Bucket text characters linked in one call (a few hundred MB at most): 2 M comments of ~24 characters, or
+# ~160,000 note bodies. Counted in rows, note bodies (copied_notes: ~300 characters) took one Python worker to
+# 5.6 GiB at 10 M accounts and the machine out of memory (benchmarks/results/spark_detection.md, 2026-12-06).
+LINK_CHARS = 48 << 20
 USE_COLUMNS = ["comment_id", "account_id", "note_id", "norm", "template", "text", "quoted"]
 USE_SCHEMA = ("comment_id string, account_id string, note_id string, norm string, template string, text string, "
               "quoted boolean")
@@ -153,16 +156,17 @@ def text_links(buckets, params: CommentTemplateParams):
     """``(src, dst)`` edges whose components are those of all verified candidate pairs (see the module).
     O(U b + candidates L), over the executors."""
     def link(batches):
-        # A partition's buckets are linked together, up to LINK_ROWS texts at once: the fewer the calls,
-        # the fewer the pairs verified twice (a template's variants share buckets in every band).
-        pending, rows = [], 0
+        # A partition's buckets are linked together, up to LINK_CHARS characters of texts at once: the fewer
+        # the calls, the fewer the pairs verified twice (a template's variants share buckets in every band);
+        # where the calls end changes no link's component, only how often a pair is verified.
+        pending, chars = [], 0
         for batch in batches:
             pending.append(batch)
-            rows += int(batch["ids"].map(len).sum())
-            if rows >= LINK_ROWS:
+            chars += int(sum(len(text) for norms in batch["norms"] for text in norms))
+            if chars >= LINK_CHARS:
                 yield _link_batch(pd.concat(pending, ignore_index=True), params)
-                pending, rows = [], 0
-        if rows:
+                pending, chars = [], 0
+        if pending:
             yield _link_batch(pd.concat(pending, ignore_index=True), params)
 
     return buckets.mapInPandas(link, "src long, dst long")

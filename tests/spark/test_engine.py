@@ -193,3 +193,22 @@ def test_findings_are_kept_for_the_files_settings_and_code_they_were_made_of(spa
     shutil.rmtree(lake / "account_devices")
     write_lake(lake, account_devices=devices.assign(device_id="d2"))
     assert kept_from(policy) == [("shared_infrastructure", False, 1)]
+
+
+def test_a_findings_folder_that_cannot_be_written_costs_the_resume_not_the_run(spark, tmp_path, monkeypatch):
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.spark.engine import SparkEngine
+    from tests.spark.lakes import write_lake
+    import pandas as pd
+
+    blocked = tmp_path / "kept"
+    blocked.write_text("a file where the folder should be")
+    monkeypatch.setenv("RINGSCOPE_SPARK_FINDINGS_DIR", str(blocked))
+    lake = write_lake(tmp_path / "lake",
+                      accounts=pd.DataFrame({"account_id": [f"a{i}" for i in range(8)]}),
+                      account_devices=pd.DataFrame({"account_id": [f"a{i}" for i in range(8)], "device_id": "d1"}))
+    lines = []
+    results, _ = SparkEngine(str(lake), resume=True).run(
+        load_detection_policy(policy_of(tmp_path / "policy.yaml", {"shared_infrastructure"})), log=lines.append)
+    assert [len(r.findings) for r in results] == [1]
+    assert any("could not be kept" in line and "RINGSCOPE_SPARK_FINDINGS_DIR" in line for line in lines)
