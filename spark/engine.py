@@ -25,6 +25,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable
 
 import pandas as pd
@@ -177,13 +178,31 @@ def source_digest(source: PlatformSource) -> str:
     return hashlib.sha256("\n".join(text).encode()).hexdigest()
 
 
+def settings_text(params: object) -> str:
+    """A detector's settings as one text that is the same in every process: sets sorted, mappings by key (a
+    set's own order follows the process's string hashing, so ``str`` of one differs from run to run). O(settings)."""
+    def canonical(value):
+        if isinstance(value, Mapping):
+            return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda item: str(item[0]))}
+        if isinstance(value, (set, frozenset)):
+            return sorted((canonical(v) for v in value), key=repr)
+        if isinstance(value, (list, tuple)):
+            return [canonical(v) for v in value]
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        return repr(value)
+
+    return json.dumps(canonical({f.name: getattr(params, f.name) for f in dataclasses.fields(params)}),
+                      sort_keys=True)
+
+
 def detector_key(files: str, name: str, params: object, driver_edges: int) -> str:
     """What a detector's findings on Spark are a function of, as one digest: the input's files
     (``source_digest``), the detector and its settings, the most edges taken to the driver in one piece (it
     decides where a search runs), and its code: every ringscope file its Spark module imports, directly or not,
     and the versions of the libraries that compute (``common.version.code_digest``), so that a release changing
     one detector's code runs that one again and keeps the others. O(settings + its code)."""
-    settings = json.dumps(dataclasses.asdict(params), sort_keys=True, default=str)
+    settings = settings_text(params)
     code = code_digest(SPARK_DETECTORS[name].__module__)
     text = "\n".join([code, files, name, settings, str(driver_edges)])
     return hashlib.sha256(text.encode()).hexdigest()[:24]

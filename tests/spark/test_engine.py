@@ -212,3 +212,18 @@ def test_a_findings_folder_that_cannot_be_written_costs_the_resume_not_the_run(s
         load_detection_policy(policy_of(tmp_path / "policy.yaml", {"shared_infrastructure"})), log=lines.append)
     assert [len(r.findings) for r in results] == [1]
     assert any("could not be kept" in line and "RINGSCOPE_SPARK_FINDINGS_DIR" in line for line in lines)
+
+
+def test_a_detectors_settings_read_the_same_in_every_process():
+    """ban_evasion's ``ban_actions`` is a frozenset: its ``str`` order follows the process's string hashing,
+    so a key made of it differed from run to run and its findings were never read back."""
+    import subprocess
+    import sys
+
+    code = ("from ringscope.detection.ban_evasion import BanEvasionParams; "
+            "from ringscope.detection.shared_infrastructure import SharedInfrastructureParams; "
+            "from ringscope.spark.engine import settings_text; "
+            "print(settings_text(BanEvasionParams()) + settings_text(SharedInfrastructureParams(base={'device': 1.0})))")
+    texts = {subprocess.run([sys.executable, "-c", code], env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+                            capture_output=True, text=True, check=True).stdout for seed in ("1", "2", "3")}
+    assert len(texts) == 1 and '"ban_actions": ["ban", "banned"' in texts.pop()
