@@ -101,8 +101,8 @@ def text_order(normed):
 
 
 def band_rows(texts, params: CommentTemplateParams):
-    """``(band, key, id, norm)``: each text's bucket key in every LSH band, by ``ShingleSets`` and
-    ``band_key`` over batches of texts (a text's keys depend on it alone). O(U L num_perm)."""
+    """``(band, key, id)``: each text's bucket key in every LSH band, by ``ShingleSets`` and ``band_key`` over
+    batches of texts (a text's keys depend on it alone). O(U L num_perm)."""
     bands = lsh_bands(params.threshold, params.num_perm)[0]
 
     def keys(batches):
@@ -112,20 +112,25 @@ def band_rows(texts, params: CommentTemplateParams):
             ids = batch["id"].to_numpy(dtype=np.int64)
             for band in range(bands):
                 yield pd.DataFrame({"band": np.int32(band), "key": band_key(sig, band, params).view(np.int64),
-                                    "id": ids, "norm": batch["norm"]})
+                                    "id": ids})
 
-    return texts.select("id", "norm").mapInPandas(keys, "band int, key long, id long, norm string")
+    return texts.select("id", "norm").mapInPandas(keys, "band int, key long, id long")
 
 
-def shared_buckets(rows):
+def shared_buckets(rows, texts):
     """``(band, ids, norms)``: the buckets of two texts or more, each one row with its texts in text order
-    (ids ascending). O(U b)."""
+    (ids ascending), the texts (``(id, norm)`` of ``texts``) joined to the shared buckets only: carried
+    through the grouping with every band's row, note bodies of ~300 characters took the 10 M run's shuffle
+    past the disk (benchmarks/results/spark_detection.md, 2026-12-06). O(U b)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    gathered = rows.groupBy("band", "key").agg(F.array_sort(F.collect_list(F.struct("id", "norm"))).alias("texts"))
-    return (gathered.where(F.size("texts") > 1)
-            .select("band", F.transform("texts", lambda t: t["id"]).alias("ids"),
-                    F.transform("texts", lambda t: t["norm"]).alias("norms")))
+    # a window, not a grouped count joined back: the band rows (a MinHash per text) are computed once
+    sizes = rows.withColumn("size", F.count(F.lit(1)).over(Window.partitionBy("band", "key")))
+    members = sizes.where(F.col("size") > 1).drop("size").join(texts.select("id", "norm"), "id")
+    gathered = members.groupBy("band", "key").agg(F.array_sort(F.collect_list(F.struct("id", "norm"))).alias("texts"))
+    return gathered.select("band", F.transform("texts", lambda t: t["id"]).alias("ids"),
+                           F.transform("texts", lambda t: t["norm"]).alias("norms"))
 
 
 def _link_batch(batch: pd.DataFrame, params: CommentTemplateParams) -> pd.DataFrame:
@@ -225,7 +230,7 @@ def detect_comment_templates(source: PlatformSource, params: CommentTemplatePara
         stage.done("distinct normalised texts long enough to be templates", distinct)
         if distinct == 0:
             return []
-        buckets = shared_buckets(band_rows(texts, params)).persist()
+        buckets = shared_buckets(band_rows(texts, params), texts).persist()
         stage.done("LSH buckets shared by several texts", buckets.count())
         # one task per core: the fewer the calls, the fewer pairs verified twice and edges sent back
         links = text_links(buckets.coalesce(max(1, spark.sparkContext.defaultParallelism)), params).persist()
