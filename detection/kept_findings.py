@@ -24,18 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ringscope.detection.findings import finding_from_dict, finding_to_dict
+from ringscope.detection.pipeline import DetectorResult
 
 FORMAT = 1
-
-
-@dataclass(frozen=True)
-class KeptResult:
-    """What a detector returned, as kept: its findings and ratings, how long it took and when it finished."""
-
-    findings: list
-    ratings: list[dict]
-    seconds: float
-    finished_at: str   # ISO 8601, UTC
 
 
 @dataclass(frozen=True)
@@ -52,28 +43,30 @@ class KeptFindings:
     def _path(self, detector: str, key: str) -> Path:
         return self.folder / f"{detector}.{key}.json.gz"
 
-    def load(self, detector: str, key: str) -> KeptResult | None:
-        """The findings ``detector`` kept for ``key``; None when none were (or the file is not one this code
-        wrote: it is then run again, never half read). O(size of the findings)."""
+    def load(self, detector: str, key: str) -> DetectorResult | None:
+        """What ``detector`` kept for ``key``, its ``kept_from`` the time it was made; None when nothing was
+        (or the file is not one this code wrote: it is then run again, never half read). O(size of the findings)."""
         path = self._path(detector, key)
         try:
             with gzip.open(path, "rt", encoding="utf-8") as handle:
                 data = json.load(handle)
             if data.get("format") != FORMAT or data.get("detector") != detector or data.get("key") != key:
                 return None
-            return KeptResult([finding_from_dict(f) for f in data["findings"]], list(data["ratings"]),
-                              float(data["seconds"]), str(data["finished_at"]))
+            return DetectorResult(detector, [finding_from_dict(f) for f in data["findings"]], float(data["seconds"]),
+                                  list(data["ratings"]), kept_from=str(data["finished_at"]))
         except (OSError, ValueError, KeyError, TypeError, EOFError):
             return None
 
-    def keep(self, detector: str, key: str, findings: list, ratings: list[dict], seconds: float) -> Path:
-        """Write ``detector``'s output for ``key``, then delete what it kept for other keys of this input.
-        O(size of the findings)."""
+    def keep(self, key: str, result: DetectorResult) -> Path:
+        """Write what a detector returned (``result``) for ``key``, then delete what it kept for other keys of
+        this input. O(size of the findings)."""
+        detector = result.name
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self._path(detector, key)
         data = {"format": FORMAT, "detector": detector, "key": key, "location": self.location,
-                "seconds": float(seconds), "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "findings": [finding_to_dict(f) for f in findings], "ratings": ratings}
+                "seconds": float(result.seconds),
+                "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "findings": [finding_to_dict(f) for f in result.findings], "ratings": result.ratings}
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         with gzip.open(partial, "wt", encoding="utf-8", compresslevel=3) as handle:
             json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))

@@ -217,16 +217,9 @@ def plant_farmed(w: World, seed: int) -> None:
     # however large the vendors are (proportional to the vendors, they grew with the platform, and so did how many
     # look-alikes there are: 1.1 billion follows at 10 M accounts, benchmarks/results/simulate_scale.md).
     typical = int(min(np.median([v.size for v in vendors]), BOUGHT[1]) * 0.7)
-    # each author's notes, in index order (a scan of every note per look-alike was quadratic in the platform's size)
-    by_author = np.argsort(N["author"], kind="stable")
-    author_bounds = np.searchsorted(N["author"][by_author], np.arange(role.size + 1), side="left")
-
-    def notes_of(x: int) -> np.ndarray:
-        return by_author[author_bounds[x]:author_bounds[x + 1]]
-
     for number, x in enumerate(viral.tolist()):
         rng = stream(6, number)
-        own = notes_of(x)
+        own = w.note_index.by_author(x)  # a scan of every note here was quadratic
         hit = int(own[int(rng.integers(0, own.size))])
         t0 = int(N["posted"][hit])
         if t0 > NOW - 3 * DAY:
@@ -255,7 +248,7 @@ def plant_farmed(w: World, seed: int) -> None:
         fans = rng.choice(ordinary, min(ordinary.size // 10, int(typical * rng.uniform(0.5, 1.2))), replace=False)
         at = spread(rng, np.maximum(reg[fans], ACTIVITY_START), NOW - HOUR)
         add_follows(w, fans, np.full(fans.size, x), at)
-        own = notes_of(x)
+        own = w.note_index.by_author(x)
         own = own[rng.permutation(own.size)[:8]]  # the notes of the last months its audience saw
         per = (fans.size * rng.uniform(0.03, 0.12, own.size)).astype(np.int64)
         note = np.repeat(own, per)

@@ -133,20 +133,20 @@ class SparkEngine:
         files = source_digest(source)
         results = []
 
-        def ran(name: str, started: float, findings: list[ClusterFinding] | RatedFindings) -> None:
-            results.append(DetectorResult.of(name, findings, time.monotonic() - started))
+        def done(result: DetectorResult) -> None:
+            results.append(result)
             if on_done:
-                on_done(results[-1])
+                on_done(result)
+
+        def ran(name: str, started: float, findings: list[ClusterFinding] | RatedFindings) -> None:
+            done(DetectorResult.of(name, findings, time.monotonic() - started))
 
         first = [name for name in DETECTORS if name in params and name in SPARK_DETECTORS]
         for i, name in enumerate(first):
             key = detector_key(files, name, params[name], self.settings.driver_edges)
             earlier = kept.load(name, key) if self.resume else None
             if earlier is not None:
-                results.append(DetectorResult(name, earlier.findings, earlier.seconds, earlier.ratings,
-                                              kept_from=earlier.finished_at))
-                if on_done:
-                    on_done(results[-1])
+                done(earlier)
                 continue
             started = time.monotonic()
             ran(name, started, SPARK_DETECTORS[name](source, params[name], log))
@@ -155,7 +155,7 @@ class SparkEngine:
             # accounts the driver stayed at 5.3 GiB after lockstep's local clustering, beside Spark's JVM)
             release_memory()
             try:
-                kept.keep(name, key, results[-1].findings, results[-1].ratings, results[-1].seconds)
+                kept.keep(key, results[-1])
             except OSError as exc:  # a full or read-only disk costs the resume, not the run
                 log(f"{name}: its findings could not be kept in {kept.folder} ({exc}); a run stopped later "
                     f"would run it again (RINGSCOPE_SPARK_FINDINGS_DIR)")
