@@ -105,8 +105,8 @@ def shingles(text: str, k: int = 3) -> set[str]:
 #   over its shingles: a (texts x num_perm) uint32 matrix.
 # * Banding: ``b`` bands of ``r`` rows (:func:`lsh_bands`); the r values of a
 #   band are hashed to one uint64 key and texts with equal keys share a
-#   bucket.  In a bucket each text is paired with the next ``_BUCKET_WINDOW``
-#   texts in text order (all pairs in buckets of up to ``_BUCKET_WINDOW`` + 1
+#   bucket.  In a bucket each text is paired with the next ``BUCKET_WINDOW``
+#   texts in text order (all pairs in buckets of up to ``BUCKET_WINDOW`` + 1
 #   texts; a huge bucket, one template with thousands of variants, costs
 #   O(size * window) and its near-duplicates still chain into one component).
 # * Verification: exact shingle Jaccard >= threshold (sparse row products).
@@ -117,7 +117,7 @@ def shingles(text: str, k: int = 3) -> set[str]:
 #   independent of hash-table order.
 _MERSENNE31 = np.uint64((1 << 31) - 1)
 _NONCHAR = 0x110000          # pads texts shorter than k: above every code point
-_BUCKET_WINDOW = 32          # partners of a text in one LSH bucket
+BUCKET_WINDOW = 32          # partners of a text in one LSH bucket
 _BLOCK_CELLS = 1 << 22       # cells per MinHash block
 _TABLE_CELLS = 1 << 25       # tabulate permuted shingle values up to 128 MiB
 _VERIFY_CHUNK = 1 << 18      # candidate pairs per verification block
@@ -221,7 +221,7 @@ def _minhash(indptr: np.ndarray, sid: np.ndarray, x: np.ndarray, num_perm: int, 
 def band_pairs(key: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs ``(i, j)``, i < j, of one band: texts with equal band key.
 
-    In a bucket each text is paired with its next ``_BUCKET_WINDOW`` bucket
+    In a bucket each text is paired with its next ``BUCKET_WINDOW`` bucket
     mates in text order.  Buckets whose texts are all in one component
     already (``labels``) are skipped: their pairs cannot change anything.
     O(n log n + pairs).
@@ -237,7 +237,7 @@ def band_pairs(key: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndar
     start, size = start[mixed], size[mixed]
     pos = np.repeat(start - np.concatenate([[0], np.cumsum(size)[:-1]]), size) + np.arange(int(size.sum()))
     left = np.repeat(size, size) - 1 - (pos - np.repeat(start, size))   # bucket mates after each text
-    count = np.minimum(left, _BUCKET_WINDOW)
+    count = np.minimum(left, BUCKET_WINDOW)
     first = np.repeat(pos, count)
     step = np.arange(len(first), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count) + 1
     return order[first].astype(np.int64), order[first + step].astype(np.int64)

@@ -13,7 +13,8 @@ The local detector's stages, and where each runs here:
 3. MinHash-LSH: ``ShingleSets`` and ``band_key`` over batches of texts give each text one row per band.
    A text's shingle ids are its code points packed, the permutations hash those ids, so its signature and
    band keys depend on the text alone, never on the batch.
-4. Candidates and verification: the texts of each bucket (band, key) are gathered in text order, and
+4. Candidates and verification: the texts of each bucket (band, key) are gathered in text order (a
+   large bucket in overlapping runs that hold the same windowed pairs, ``shared_buckets``), and
    each task's buckets (one task per core, ``LINK_CHARS`` characters of texts at a time) go through ``link_band`` band
    by band, the local loop's step: the windowed bucket pairs of ``band_pairs``, those not connected yet
    verified by the exact shingle Jaccard, merged. The local components are those of every verified
@@ -45,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.comment_templates import (
-    DETECTOR, CommentTemplateParams, ShingleSets, band_key, link_band, linked_template_clusters, linking_uses,
+    BUCKET_WINDOW, DETECTOR, CommentTemplateParams, ShingleSets, band_key, link_band, linked_template_clusters, linking_uses,
     long_enough, lsh_bands, quoted_comments,
 )
 from ringscope.detection.comment_text import PreparedComments, isin_objects, object_array
@@ -61,6 +62,8 @@ COMMENT_COLUMNS = ["comment_id", "account_id", "note_id", "created_at", "text"]
 # ~160,000 note bodies. Counted in rows, note bodies (copied_notes: ~300 characters) took one Python worker to
 # 5.6 GiB at 10 M accounts and the machine out of memory (benchmarks/results/spark_detection.md, 2026-12-06).
 LINK_CHARS = 48 << 20
+# Texts of one LSH bucket gathered in one row (with the next run's first BUCKET_WINDOW): ~1 MB of note bodies.
+BUCKET_RUN = 4096
 USE_COLUMNS = ["comment_id", "account_id", "note_id", "norm", "template", "text", "quoted"]
 USE_SCHEMA = ("comment_id string, account_id string, note_id string, norm string, template string, text string, "
               "quoted boolean")
@@ -118,17 +121,35 @@ def band_rows(texts, params: CommentTemplateParams):
 
 
 def shared_buckets(rows, texts):
-    """``(band, ids, norms)``: the buckets of two texts or more, each one row with its texts in text order
-    (ids ascending), the texts (``(id, norm)`` of ``texts``) joined to the shared buckets only: carried
-    through the grouping with every band's row, note bodies of ~300 characters took the 10 M run's shuffle
-    past the disk (benchmarks/results/spark_detection.md, 2026-12-06). O(U b)."""
+    """``(band, ids, norms)``: the buckets of two texts or more, in runs of at most ``BUCKET_RUN`` +
+    ``BUCKET_WINDOW`` texts, each run one row with its texts in text order (ids ascending).
+
+    A text is paired with its next ``BUCKET_WINDOW`` bucket mates in text order (``band_pairs``), so a
+    bucket cut into runs of ``BUCKET_RUN`` positions, each run also holding the next run's first
+    ``BUCKET_WINDOW`` texts, has exactly the bucket's windowed pairs among its runs' windowed pairs: the same
+    components. Whole, the 10 M run's largest note buckets took Spark's grouping past a 7 GiB heap
+    (benchmarks/results/spark_detection.md, 2026-12-06). The texts (``(id, norm)`` of ``texts``) are joined
+    to the shared buckets only: carried through the grouping with every band's row, note bodies of ~300
+    characters took the 10 M run's shuffle past the disk. O(U b log U)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    # a window, not a grouped count joined back: the band rows (a MinHash per text) are computed once
-    sizes = rows.withColumn("size", F.count(F.lit(1)).over(Window.partitionBy("band", "key")))
-    members = sizes.where(F.col("size") > 1).drop("size").join(texts.select("id", "norm"), "id")
-    gathered = members.groupBy("band", "key").agg(F.array_sort(F.collect_list(F.struct("id", "norm"))).alias("texts"))
+    if BUCKET_RUN < BUCKET_WINDOW:   # a text's window would reach past the next run
+        raise ValueError(f"BUCKET_RUN ({BUCKET_RUN}) must be at least BUCKET_WINDOW ({BUCKET_WINDOW})")
+    # windows, not a grouped count joined back: the band rows (a MinHash per text) are computed once
+    bucket = Window.partitionBy("band", "key").orderBy("id")
+    whole = bucket.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    pos = F.row_number().over(bucket) - 1
+    placed = (rows.withColumn("size", F.count(F.lit(1)).over(whole)).withColumn("pos", pos)
+              .where(F.col("size") > 1))
+    run = F.floor(F.col("pos") / BUCKET_RUN).cast("long")
+    # the first BUCKET_WINDOW texts of a run are also the last of the run before
+    runs = F.when((F.col("pos") >= BUCKET_RUN) & (F.col("pos") % BUCKET_RUN < BUCKET_WINDOW),
+                  F.array(run - 1, run)).otherwise(F.array(run))
+    members = placed.select("band", "key", "id", F.explode(runs).alias("run")).join(texts.select("id", "norm"), "id")
+    gathered = (members.groupBy("band", "key", "run")
+                .agg(F.array_sort(F.collect_list(F.struct("id", "norm"))).alias("texts"))
+                .where(F.size("texts") > 1))
     return gathered.select("band", F.transform("texts", lambda t: t["id"]).alias("ids"),
                            F.transform("texts", lambda t: t["norm"]).alias("norms"))
 

@@ -122,3 +122,39 @@ def test_no_comments_or_no_text_no_findings(spark, tmp_path):
     # min_chars 0 makes "" a template, but where no comment has text there are no templates at all
     everything = CommentTemplateParams(min_chars=0)
     assert detect_comment_templates(blank, everything) == [] == templates_on_spark(source, everything)
+
+
+def test_a_large_bucket_in_runs_holds_the_same_windowed_pairs(spark, monkeypatch):
+    """``shared_buckets`` cuts a bucket into overlapping runs: every windowed pair of the whole bucket
+    (``band_pairs``) is a windowed pair of one run, and the runs make no other pair."""
+    import numpy as np
+
+    import ringscope.spark.comment_templates as on_spark
+    from ringscope.detection.comment_templates import BUCKET_WINDOW, band_pairs
+
+    monkeypatch.setattr(on_spark, "BUCKET_RUN", BUCKET_WINDOW)
+    rng = np.random.default_rng(5)
+    # (band, key, ids): a bucket of several runs, one just over a run and its window, one of two texts,
+    # one text alone (not shared), the same key in another band
+    buckets = [(0, 7, rng.permutation(150)[:137]), (0, 8, [3, 9]), (1, 7, [4]),
+               (1, 9, rng.permutation(200)[:2 * BUCKET_WINDOW + 1]), (2, 7, rng.permutation(40)[:33])]
+    rows = pd.DataFrame([(band, key, int(i)) for band, key, ids in buckets for i in ids], columns=["band", "key", "id"])
+    texts = pd.DataFrame({"id": np.arange(200), "norm": [f"text {i:03d}" for i in range(200)]})
+    runs = on_spark.shared_buckets(spark.createDataFrame(rows.sample(frac=1.0, random_state=1)),
+                                   spark.createDataFrame(texts)).toPandas()
+
+    def pairs(groups) -> set[tuple[int, int, int]]:
+        found = set()
+        for band, ids in groups:
+            ids = np.asarray(ids, dtype=np.int64)
+            i, j = band_pairs(np.zeros(len(ids), dtype=np.int64), np.arange(len(ids)))
+            found |= {(band, int(a), int(b)) for a, b in zip(ids[i], ids[j])}
+        return found
+
+    assert len(runs) > len(buckets) - 1                                 # the 137-text bucket is cut
+    assert all(list(ids) == sorted(ids) and list(norms) == [f"text {i:03d}" for i in ids] and len(ids) > 1
+               for ids, norms in zip(runs["ids"], runs["norms"]))
+    assert max(len(ids) for ids in runs["ids"]) <= 2 * BUCKET_WINDOW
+    whole = [(band, sorted(int(i) for i in ids)) for band, _, ids in buckets if len(ids) > 1]
+    assert pairs(zip(runs["band"], runs["ids"])) == pairs(whole)
+    assert len(pairs(whole)) > 137 * BUCKET_WINDOW // 2
