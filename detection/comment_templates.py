@@ -121,7 +121,8 @@ BUCKET_WINDOW = 32          # partners of a text in one LSH bucket
 _BLOCK_CELLS = 1 << 22       # cells per MinHash block
 _TABLE_CELLS = 1 << 25       # tabulate permuted shingle values up to 128 MiB
 _VERIFY_CHUNK = 1 << 18      # candidate pairs per verification block
-_SKETCH_PLANES = 4           # bit planes of the intersection bound
+SKETCH_CELLS = 512           # cells of the intersection bound (a power of two, 64 or more)
+SKETCH_PLANES = 2            # bit planes of the intersection bound: counts known up to this
 _MIN_CANDIDATE_PROBABILITY = 0.99
 
 
@@ -278,21 +279,29 @@ class ShingleSets:
         self.indptr = np.concatenate([[0], np.cumsum(self.size)])
         self.values = _mix64(vocab) % _MERSENNE31            # what the permutations map, per shingle id
         self.sets = csr_matrix((np.ones(len(sid), dtype=np.int32), sid, self.indptr), shape=(n, len(vocab)))
-        # Shingles per text counted in 64 cells (by shingle hash): the sum over cells of the smaller
-        # count bounds the intersection from above, and rejects most chance candidates cheaply.  The
-        # counts are kept as bit planes (bit c of plane k: cell c holds more than k shingles), so
-        # the bound is a few popcounts per pair; a text with more than _SKETCH_PLANES shingles in one
-        # cell gets no bound (always verified exactly).
-        cell = np.sort(tid * 64 + (_mix64(vocab)[sid] >> np.uint64(58)).astype(np.int64))
+        # Shingles per text counted in SKETCH_CELLS cells (by shingle hash): the sum over cells of the
+        # smaller count bounds the intersection from above, and rejects most chance candidates cheaply.
+        # The counts are kept as bit planes (bit c of plane k: cell c holds more than k shingles), so the
+        # bound is a few popcounts per pair. A count above SKETCH_PLANES is known only as "more"
+        # (``saturated``): the bound holds unless both texts of a pair have more in one cell (then the pair
+        # is verified exactly). 64 cells and no saturation plane left every note body of ~90 shingles with
+        # a full cell to the exact test: 99.8 % of the 10 M lake's note candidates were chance pairs that
+        # cost a sparse row product each (benchmarks/results/spark_detection.md, 2026-12-06).
+        words, log2_cells = SKETCH_CELLS // 64, SKETCH_CELLS.bit_length() - 1
+        cell = np.sort(tid * SKETCH_CELLS + (_mix64(vocab)[sid] >> np.uint64(64 - log2_cells)).astype(np.int64))
         starts = np.flatnonzero(np.concatenate([[len(cell) > 0], cell[1:] != cell[:-1]]))
         cell, count = cell[starts], np.diff(np.concatenate([starts, [len(tid)]]))
-        self.planes = []
-        for c in range(_SKETCH_PLANES):
-            bits = np.zeros(n * 64, dtype=bool)
-            bits[cell[count > c]] = True
-            self.planes.append(np.packbits(bits.reshape(n, 64), axis=1, bitorder="little").view(np.uint64).reshape(n))
-        self.exact_only = np.zeros(n, dtype=bool)
-        self.exact_only[cell[count > _SKETCH_PLANES] // 64] = True
+
+        def plane(cells: np.ndarray) -> np.ndarray:    # (n, words) bit sets; O(cells), no n x CELLS temporary
+            out = np.zeros(n * words, dtype=np.uint64)
+            word = cells // 64                         # text * words + the cell's word (cells sorted: ascending)
+            first = np.flatnonzero(np.concatenate([[len(word) > 0], word[1:] != word[:-1]]))
+            bits = np.left_shift(np.uint64(1), (cells % 64).astype(np.uint64))
+            out[word[first]] = np.bitwise_or.reduceat(bits, first) if len(first) else bits[:0]
+            return out.reshape(n, words)
+
+        self.planes = [plane(cell[count > c]) for c in range(SKETCH_PLANES)]
+        self.saturated = plane(cell[count > SKETCH_PLANES])
 
     def signatures(self, params: CommentTemplateParams) -> np.ndarray:
         """(texts x num_perm) uint32 MinHash signatures (:func:`_minhash`). O(T * num_perm)."""
@@ -312,8 +321,9 @@ class ShingleSets:
         keep_i, keep_j = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for lo in range(0, len(i), _VERIFY_CHUNK):
             ci, cj = i[lo:lo + _VERIFY_CHUNK], j[lo:lo + _VERIFY_CHUNK]
-            bound = sum(np.bitwise_count(p[ci] & p[cj]).astype(np.int64) for p in planes)
-            maybe = (bound / (size[ci] + size[cj] - bound) >= threshold) | self.exact_only[ci] | self.exact_only[cj]
+            bound = sum(np.bitwise_count(p[ci] & p[cj]).astype(np.int64).sum(axis=1) for p in planes)
+            unbounded = (self.saturated[ci] & self.saturated[cj]).any(axis=1)
+            maybe = (bound / (size[ci] + size[cj] - bound) >= threshold) | unbounded
             ci, cj = ci[maybe], cj[maybe]
             inter = np.asarray(self.sets[ci].multiply(self.sets[cj]).sum(axis=1)).reshape(-1)
             ok = inter / (size[ci] + size[cj] - inter) >= threshold

@@ -2,6 +2,7 @@
 
 import random
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -215,3 +216,49 @@ def test_a_reason_quotes_the_text_of_the_linking_comment_it_cites():
     findings = detect_comment_templates(comments, CommentTemplateParams())
     assert len(findings) == 1 and findings[0].members == ("a1", "a2", "a3")
     assert f"e.g. c02: '{text}！'" in findings[0].reasons[0].text
+
+
+def test_verified_is_the_exact_jaccard_whatever_the_sketch_says():
+    """``ShingleSets.verified`` keeps exactly the pairs at the threshold or above: its sketch bound only sets
+    chance pairs aside, including for long texts with more than ``SKETCH_PLANES`` shingles in one cell."""
+    from ringscope.detection.comment_templates import SKETCH_PLANES, ShingleSets, shingles
+
+    rng = np.random.default_rng(11)
+    alphabet = [chr(0x4E00 + i) for i in range(40)]
+    bases = ["".join(rng.choice(alphabet, size=int(rng.integers(20, 400)))) for _ in range(30)]
+    texts = []
+    for base in bases:                      # variants from near copies to strangers, so Jaccards span 0.3
+        for rate in (0.0, 0.01, 0.03, 0.05, 0.08, 0.15):
+            chars = list(base)
+            for at in np.flatnonzero(rng.random(len(chars)) < rate):
+                chars[at] = str(rng.choice(alphabet))
+            texts.append("".join(chars))
+    sets = ShingleSets(texts, 3)
+    i, j = (x.ravel() for x in np.triu_indices(len(texts), 1))
+    truth = {(a, b) for a, b in zip(i.tolist(), j.tolist())
+             if len(shingles(texts[a]) & shingles(texts[b])) / len(shingles(texts[a]) | shingles(texts[b])) >= 0.3}
+    kept = set(zip(*(x.tolist() for x in sets.verified(i, j, 0.3))))
+    assert kept == truth and 100 < len(truth) < len(i) // 2
+    both_full = (sets.saturated[i] & sets.saturated[j]).any(axis=1)
+    assert both_full.sum() > 100 and SKETCH_PLANES >= 1       # the pairs the bound cannot judge are there
+
+
+def test_a_pair_crowded_in_one_sketch_cell_is_still_verified_exactly():
+    """Two texts sharing 30 shingles of one sketch cell (counted only up to ``SKETCH_PLANES`` there): the
+    capped bound alone would set this pair at Jaccard 0.33 aside; it is verified exactly instead."""
+    from ringscope.detection.comment_templates import SKETCH_CELLS, ShingleSets, _mix64, _shingle_ids, shingles
+
+    rng = np.random.default_rng(3)
+    crowded: list[str] = []
+    while len(crowded) < 30:                 # 3-character chunks whose shingle falls in cell 0
+        chunk = "".join(chr(0x4E00 + int(c)) for c in rng.integers(0, 2000, size=3))
+        if int(_mix64(_shingle_ids([chunk], 3)[1])[0] >> np.uint64(64 - (SKETCH_CELLS.bit_length() - 1))) == 0:
+            crowded.append(chunk)
+    a = "".join(crowded)
+    b = a + "".join(chr(0x9000 + int(c)) for c in rng.integers(0, 3000, size=2 * len(a)))
+    jaccard = len(shingles(a) & shingles(b)) / len(shingles(a) | shingles(b))
+    assert 0.3 <= jaccard < 0.4
+    sets = ShingleSets([a, b], 3)
+    assert sets.saturated[0].any() and (sets.saturated[0] & sets.saturated[1]).any()
+    kept = sets.verified(np.array([0]), np.array([1]), 0.3)
+    assert kept[0].tolist() == [0] and kept[1].tolist() == [1]
