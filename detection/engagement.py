@@ -40,10 +40,10 @@ from scipy.sparse.csgraph import connected_components
 
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc
 from ringscope.detection.frames import epoch_ns
-from ringscope.detection.lockstep import within_group_pairs
 from ringscope.detection.shared_infrastructure import unique_ints
 
 DETECTOR = "engagement"
+PAIR_BLOCK = 1 << 23  # within-burst actor pairs counted at once in repeated_pairs (~8 M: a few hundred MB)
 EVENT_COLUMNS = ["actor", "target", "object_id", "created_at", "kind"]
 BURST_COLUMNS = ["burst_id", "kind", "target", "start", "end", "n_events", "expected", "ratio", "actors",
                  "objects"]
@@ -201,7 +201,10 @@ def repeated_pairs(bursts: pd.DataFrame, params: EngagementParams = EngagementPa
     ``burst`` one entry per (kept pair, shared burst row), in pair then burst
     order. Pairs are only formed inside a burst, whose actors are capped at
     ``max_burst_size`` by a seeded hash rank (CRC-32 of seed, burst id, actor).
-    Time O(sum_b min(|b|, C)^2) vectorised (one sort of the pair keys).
+    The pairs are counted in blocks of their first actor's code, about
+    ``PAIR_BLOCK`` pairs at a time: all of them at once took 12.6 GiB for the 10 M
+    platform's 1.16 M bursts (benchmarks/results/spark_detection.md, 2026-12-06).
+    Time O(sum_b min(|b|, C)^2) vectorised (one sort of each block's pair keys).
     """
     empty = np.empty(0, np.int64)
     if bursts.empty:
@@ -216,21 +219,42 @@ def repeated_pairs(bursts: pd.DataFrame, params: EngagementParams = EngagementPa
     sizes = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
     flat = [a for acts in lists for a in acts]
     codes, actors = pd.factorize(pd.Series(flat, dtype=object), sort=True)
-    starts = np.cumsum(sizes) - sizes
-    li, ri = within_group_pairs(starts, sizes)
+    del flat
     n = max(len(actors), 1)
-    key = codes[li].astype(np.int64) * n + codes[ri]          # actors are sorted in a burst: a < b
-    burst_of = np.repeat(np.arange(len(lists), dtype=np.int64), sizes)[li]
-    order = np.argsort(key, kind="stable")                   # burst order kept inside a pair
-    key, burst_of = key[order], burst_of[order]
-    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-    pair_of = np.cumsum(first) - 1
-    count = np.bincount(pair_of, minlength=int(first.sum()))
-    kept = count >= params.min_shared_bursts
-    entry = kept[pair_of]
-    new_index = np.cumsum(kept) - 1
-    ukey = key[first][kept]
-    return pd.Index(actors), ukey // n, ukey % n, new_index[pair_of[entry]], burst_of[entry]
+    starts = np.cumsum(sizes) - sizes
+    # each row's partners after it in its burst (actors are sorted in a burst: a pair's first actor is the row's)
+    followers = np.repeat(sizes, sizes) - 1 - (np.arange(len(codes), dtype=np.int64) - np.repeat(starts, sizes))
+    burst_row = np.repeat(np.arange(len(lists), dtype=np.int64), sizes)
+    # blocks of first-actor codes of about PAIR_BLOCK pairs each, in code order: (a, b) order across blocks
+    per_code = np.bincount(codes, weights=followers, minlength=n)
+    block_of_code = ((np.cumsum(per_code) - per_code) // PAIR_BLOCK).astype(np.int64)
+    block = block_of_code[codes]
+    by_block = np.argsort(block, kind="stable")              # rows of a block in row (so burst) order
+    cuts = np.flatnonzero(np.r_[True, block[by_block][1:] != block[by_block][:-1], True])
+    out_a, out_b, out_pair, out_burst, pairs_before = [], [], [], [], 0
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        left_rows = by_block[lo:hi]
+        count = followers[left_rows]
+        li = np.repeat(left_rows, count)
+        ri = li + np.arange(len(li), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count) + 1
+        key = codes[li].astype(np.int64) * n + codes[ri]
+        burst_of = burst_row[li]
+        del li, ri
+        order = np.argsort(key, kind="stable")               # burst order kept inside a pair
+        key, burst_of = key[order], burst_of[order]
+        first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+        pair_of = np.cumsum(first) - 1
+        shared = np.bincount(pair_of, minlength=int(first.sum()))
+        kept = shared >= params.min_shared_bursts
+        entry = kept[pair_of]
+        ukey = key[first][kept]
+        out_a.append(ukey // n)
+        out_b.append(ukey % n)
+        out_pair.append((np.cumsum(kept) - 1)[pair_of[entry]] + pairs_before)
+        out_burst.append(burst_of[entry])
+        pairs_before += len(ukey)
+    joined = [np.concatenate(x) if x else empty for x in (out_a, out_b, out_pair, out_burst)]
+    return pd.Index(actors), *joined
 
 
 def burst_groups(bursts: pd.DataFrame, params: EngagementParams = EngagementParams()) -> nx.Graph:

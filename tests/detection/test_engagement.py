@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ringscope.detection.engagement import (
     EngagementParams,
@@ -204,3 +205,36 @@ def test_findings_are_engagement_findings_of_the_bursts_and_disproportion():
     assert found and found == engagement_findings(
         engagement_bursts(engagement_events(likes, notes, follows), params),
         audience_disproportion(likes, notes, None, follows, params), params)
+
+
+@pytest.mark.parametrize("block", [1, 7, 1 << 23])
+def test_repeated_pairs_are_the_brute_force_ones_whatever_the_block(monkeypatch, block):
+    """``repeated_pairs`` counts pairs in blocks of first actors (bounded memory); whatever the block, it
+    gives every pair of actors together in ``min_shared_bursts`` bursts or more, in (a, b) order, each with
+    its bursts in row order."""
+    import itertools
+    import zlib
+
+    import ringscope.detection.engagement as engagement
+
+    monkeypatch.setattr(engagement, "PAIR_BLOCK", block)
+    rng = np.random.default_rng(4)
+    people = [f"u{i:03d}" for i in range(60)]
+    bursts = pd.DataFrame({"burst_id": [f"b{k}" for k in range(120)],
+                           "actors": [tuple(sorted(rng.choice(people, size=int(rng.integers(1, 14)), replace=False)))
+                                      for _ in range(120)]})
+    params = EngagementParams(max_burst_size=10)
+    actors, a, b, pair, burst = engagement.repeated_pairs(bursts, params)
+
+    together: dict[tuple[str, str], list[int]] = {}
+    for row, (bid, acts) in enumerate(zip(bursts["burst_id"], bursts["actors"])):
+        if len(acts) > params.max_burst_size:
+            rank = [zlib.crc32(f"{params.seed}\x1f{bid}\x1f{x}".encode("utf-8")) for x in acts]
+            acts = sorted(x for _, x in sorted(zip(rank, acts))[: params.max_burst_size])
+        for x, y in itertools.combinations(sorted(acts), 2):
+            together.setdefault((x, y), []).append(row)
+    truth = sorted((x, y) for (x, y), rows in together.items() if len(rows) >= params.min_shared_bursts)
+    names = list(actors)
+    assert [(names[i], names[j]) for i, j in zip(a, b)] == truth and len(truth) > 20
+    assert [(names[a[p]], names[b[p]], r) for p, r in zip(pair, burst)] == \
+        [(x, y, r) for x, y in truth for r in together[(x, y)]]
