@@ -62,8 +62,10 @@ COMMENT_COLUMNS = ["comment_id", "account_id", "note_id", "created_at", "text"]
 # ~160,000 note bodies. Counted in rows, note bodies (copied_notes: ~300 characters) took one Python worker to
 # 5.6 GiB at 10 M accounts and the machine out of memory (benchmarks/results/spark_detection.md, 2026-12-06).
 LINK_CHARS = 48 << 20
-# Texts of one LSH bucket gathered in one row (with the next run's first BUCKET_WINDOW): ~1 MB of note bodies.
-BUCKET_RUN = 4096
+# Texts of one LSH bucket gathered in one row (with the next run's first BUCKET_WINDOW): ~80 kB of note bodies.
+# Spark's collect_list keeps up to 128 groups' texts as Java objects per task before it sorts (not spilled): at
+# 4,096 texts a run the 10 M lake's note bodies still took a 7g heap out (2026-12-06), as whole buckets had.
+BUCKET_RUN = 256
 USE_COLUMNS = ["comment_id", "account_id", "note_id", "norm", "template", "text", "quoted"]
 USE_SCHEMA = ("comment_id string, account_id string, note_id string, norm string, template string, text string, "
               "quoted boolean")
