@@ -158,7 +158,8 @@ def _significant(sliced, bands: dict, window: float, background: float,
         t = frame["t"].to_numpy(dtype=float)
         code = frame["code"].to_numpy(dtype=np.int64)
         share = frame["with_value"].to_numpy(dtype=np.int64) / rows
-        stats = attribute_burst_stats_near(t, code, home, share, (t0, band), window, background)
+        stats = attribute_burst_stats_near(t, code, home, share, (t0, band), window, background,
+                                           guard=timedelta_seconds(params.guard))
         sig = significant_rows(stats, params.min_size, params.min_surprise, params.min_excess)
         mine = frame[home].iloc[sig]
         return pd.DataFrame({"attribute": mine["attribute"], "account_id": mine["account_id"], "code": mine["code"],

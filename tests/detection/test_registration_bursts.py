@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from ringscope.detection.registration_bursts import (
+    RegistrationBurstParams,
     bulk_registration_scores,
     detect_registration_bursts,
     nickname_shape,
@@ -210,3 +211,45 @@ def test_a_small_alike_burst_is_a_cluster_that_needs_corroboration_to_flag():
     assert {"t000", "t001", "t002", "t003"} <= set(risks)
     assert 0 < risks["t000"].score < 0.5
     assert not flagged
+
+
+def _waves_platform() -> pd.DataFrame:
+    """3,000 ordinary registrations over 60 days on scattered IPs, and a farm registering in three waves on
+    three days (150 accounts in 3 h, 80 in 16 h, 40 in 10 h), half of each wave on one IP."""
+    rng = np.random.default_rng(1)
+    t0 = pd.Timestamp("2024-01-01T00:00:00Z")
+    minutes = np.sort(rng.uniform(0, 60 * 24 * 60, 3000))
+    rows = [(f"o{i:04d}", t0 + pd.Timedelta(minutes=float(m)), f"10.1.{ip % 250}.{ip % 7}")
+            for i, (m, ip) in enumerate(zip(minutes, rng.integers(0, 5000, 3000)))]
+    for wave, (start, size, span) in enumerate([(30 * 1440, 150, 180), (31 * 1440, 80, 960), (32 * 1440 + 600, 40, 600)]):
+        for k, m in enumerate(np.sort(rng.uniform(start, start + span, size))):
+            ip = "66.6.6.6" if rng.random() < 0.5 else f"10.9.{rng.integers(0, 250)}.1"
+            rows.append((f"w{wave}_{k:03d}", t0 + pd.Timedelta(minutes=float(m)), ip))
+    return pd.DataFrame([(a, t.isoformat(), ip) for a, t, ip in rows],
+                        columns=["account_id", "registered_at", "registration_ip"])
+
+
+def test_a_farm_registering_in_waves_does_not_set_its_own_background():
+    accounts = _waves_platform()
+
+    def waves(findings) -> dict[str, float]:    # per wave, the best score of a finding holding its accounts
+        best: dict[str, float] = {}
+        for f in findings:
+            for wave in {m.split("_")[0] for m in f.members}:
+                best[wave] = max(best.get(wave, 0.0), f.score)
+        return best
+
+    # without a guard band the first wave is the second's background: 80 accounts on one IP in 16 h "expected"
+    unguarded = waves(detect_registration_bursts(accounts, None, RegistrationBurstParams(guard="0s")))
+    assert unguarded["w0"] > 0.9 and unguarded["w1"] < 0.6 and "w2" not in unguarded
+    guarded = waves(detect_registration_bursts(accounts, None, RegistrationBurstParams()))   # guard 7D
+    assert guarded["w0"] > 0.9 and guarded["w1"] > 0.95 and guarded["w2"] > 0.8
+    assert "o" not in guarded                                  # no ordinary account is pulled in
+
+
+def test_the_guard_band_is_at_least_the_window_and_inside_the_background():
+    from ringscope.detection.registration_bursts import guard_radius
+
+    assert guard_radius(3600.0, 86400.0, 0.0) == 3600.0           # no guard: the window itself
+    assert guard_radius(3600.0, 86400.0, 7200.0) == 7200.0
+    assert guard_radius(3600.0, 86400.0, 10 * 86400.0) == 86399.0  # never the whole background

@@ -79,7 +79,7 @@ def test_farms_across_time_slices_untimed_accounts_and_blank_values_agree(spark,
     write_lake(lake, accounts=accounts.iloc[::2], account_devices=devices.iloc[::2])
     accounts.iloc[1::2].to_parquet(lake / "accounts" / "part-00001.parquet")
     devices.iloc[1::2].to_parquet(lake / "account_devices" / "part-00001.parquet")
-    params = RegistrationBurstParams(window="1h", background="2D", max_gap="30min")
+    params = RegistrationBurstParams(window="1h", background="2D", guard="6h", max_gap="30min")
     expected = detect_registration_bursts(accounts, devices, params)
     clustered = {m for f in expected for m in f.members}
     assert {f"ipfarm{k:02d}" for k in range(12)} <= clustered
@@ -92,7 +92,7 @@ def test_a_lake_without_devices_or_profile_columns_agrees(spark, tmp_path):
     accounts, _ = farm_platform(seed=5)
     accounts = accounts[["account_id", "registered_at", "registration_ip", "nickname"]]
     lake = write_lake(tmp_path / "lake", accounts=accounts)
-    params = RegistrationBurstParams(window="1h", background="2D", max_gap="30min")
+    params = RegistrationBurstParams(window="1h", background="2D", guard="6h", max_gap="30min")
     # the graph gives the local engine every account column, empty when the input had none
     expected = detect_registration_bursts(accounts.assign(phone_segment=None, default_profile=None, bio=None,
                                                           followers=None, following=None), None, params)
