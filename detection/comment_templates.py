@@ -284,9 +284,10 @@ class ShingleSets:
         # The counts are kept as bit planes (bit c of plane k: cell c holds more than k shingles), so the
         # bound is a few popcounts per pair. A count above SKETCH_PLANES is known only as "more"
         # (``saturated``): the bound holds unless both texts of a pair have more in one cell (then the pair
-        # is verified exactly). 64 cells and no saturation plane left every note body of ~90 shingles with
-        # a full cell to the exact test: 99.8 % of the 10 M lake's note candidates were chance pairs that
-        # cost a sparse row product each (benchmarks/results/spark_detection.md, 2026-12-06).
+        # is verified exactly). With 64 cells and no saturation plane, 55 % of the note bodies (~90 shingles)
+        # had a full cell and went to the exact test with every candidate: on 100k bodies of the 1 M lake,
+        # 99.8 % of 65 M candidates were chance pairs costing a sparse row product each, 87.6 s (now 17 s;
+        # benchmarks/results/spark_detection.md, 2026-12-06).
         words, log2_cells = SKETCH_CELLS // 64, SKETCH_CELLS.bit_length() - 1
         cell = np.sort(tid * SKETCH_CELLS + (_mix64(vocab)[sid] >> np.uint64(64 - log2_cells)).astype(np.int64))
         starts = np.flatnonzero(np.concatenate([[len(cell) > 0], cell[1:] != cell[:-1]]))
