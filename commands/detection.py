@@ -15,6 +15,7 @@ from ringscope.graph.settings import Settings
 
 def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     from ringscope.detection.config import load_detection_policy
+    from ringscope.detection.pipeline import validate_params
     from ringscope.detection.run import detect
     from ringscope.graph.database import connect
 
@@ -34,6 +35,7 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
             as_of = datetime.now(timezone.utc)
         time_frame = TimeFrame(as_of, window)
     policy = load_detection_policy(Path(args.policy) if args.policy else None)
+    validate_params(policy)  # a bad detector parameter is named before any server is reached
     engine = None
     if args.engine == "spark":
         if not args.source:
@@ -105,12 +107,13 @@ def _interval(text: str) -> float:
 def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     """Run detection every interval on this machine; a failed run is reported and retried next time."""
     from ringscope.detection.config import load_detection_policy
+    from ringscope.detection.pipeline import validate_params
     from ringscope.detection.run import RunInProgress, detect
     from ringscope.graph.database import connect
 
     every = _interval(args.every)
     policy_path = Path(args.policy) if args.policy else None
-    load_detection_policy(policy_path)  # a bad policy stops the scheduler at once
+    validate_params(load_detection_policy(policy_path))  # a bad policy or parameter stops the scheduler at once
     runs_done = 0
     while True:
         started = time.monotonic()

@@ -355,6 +355,14 @@ def _open(settings: Settings) -> Graph:
             f"Neo4j at {settings.uri} refused the credentials of user {settings.username!r} "
             "(check NEO4J_USERNAME / NEO4J_PASSWORD)"
         ) from None
+    except driver_errors.ClientError as exc:
+        # after a few wrong passwords the server refuses every sign-in for a while: not an AuthError
+        if exc.code != "Neo.ClientError.Security.AuthenticationRateLimit":
+            raise
+        raise DatabaseUnavailable(
+            f"Neo4j at {settings.uri} refuses sign-ins for a few seconds after several wrong passwords for user "
+            f"{settings.username!r}: check NEO4J_USERNAME / NEO4J_PASSWORD, then try again"
+        ) from None
     except (driver_errors.ServiceUnavailable, driver_errors.SessionExpired, OSError,
             driver_errors.ConfigurationError) as exc:
         hint = "start it with `ringscope db start`" if settings.uses_local_server else "check NEO4J_URI"

@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.comment_templates import (
-    BUCKET_WINDOW, DETECTOR, CommentTemplateParams, ShingleSets, band_key, link_band, linked_template_clusters, linking_uses,
-    long_enough, lsh_bands, quoted_comments,
+    BUCKET_WINDOW, DETECTOR, CommentTemplateParams, ShingleSets, band_key, link_band, linked_template_clusters,
+    linking_uses, long_enough, lsh_bands, quoted_comments,
 )
 from ringscope.detection.comment_text import PreparedComments, isin_objects, object_array
 from ringscope.detection.findings import ClusterFinding
@@ -66,6 +66,7 @@ LINK_CHARS = 48 << 20
 # Spark's collect_list keeps up to 128 groups' texts as Java objects per task before it sorts (not spilled): at
 # 4,096 texts a run the 10 M lake's note bodies still took a 7g heap out (2026-12-06), as whole buckets had.
 BUCKET_RUN = 256
+assert BUCKET_RUN >= BUCKET_WINDOW, "a text's window would reach past the next run"
 USE_COLUMNS = ["comment_id", "account_id", "note_id", "norm", "template", "text", "quoted"]
 USE_SCHEMA = ("comment_id string, account_id string, note_id string, norm string, template string, text string, "
               "quoted boolean")
@@ -136,8 +137,6 @@ def shared_buckets(rows, texts):
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    if BUCKET_RUN < BUCKET_WINDOW:   # a text's window would reach past the next run
-        raise ValueError(f"BUCKET_RUN ({BUCKET_RUN}) must be at least BUCKET_WINDOW ({BUCKET_WINDOW})")
     # windows, not a grouped count joined back: the band rows (a MinHash per text) are computed once
     bucket = Window.partitionBy("band", "key").orderBy("id")
     whole = bucket.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)

@@ -116,8 +116,8 @@ def _families(source: PlatformSource, notes, params: CopiedNoteParams, log: Call
     texts = text_order(normed).localCheckpoint()
     distinct = texts.count()
     stage.done("distinct bodies", distinct)
-    links = text_links(shared_buckets(band_rows(texts, near), texts).coalesce(max(1, spark.sparkContext.defaultParallelism)),
-                       near)
+    buckets = shared_buckets(band_rows(texts, near), texts)
+    links = text_links(buckets.coalesce(max(1, spark.sparkContext.defaultParallelism)), near)
     roots = connected_components(links).select(F.col("node").alias("id"), "root")
     family = (normed.join(texts.select("norm", "id"), "norm").join(roots, "id", "left")
               .withColumn("family", F.coalesce(F.col("root"), F.col("id"))).select(*FAMILY_COLUMNS))

@@ -34,6 +34,20 @@ def test_an_unreachable_database_is_one_clear_line(tmp_path):
         "ringscope: error: cannot reach Neo4j at bolt://127.0.0.1:9: connection refused; check NEO4J_URI"]
 
 
+def test_a_bad_detector_parameter_is_named_before_any_server_is_reached(tmp_path):
+    policy = (REPO / "policy" / "detection.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "policy.yaml"
+    bad.write_text(policy.replace("  registration_bursts:", "  registration_bursts:\n    params: {guard: three days}", 1)
+                   .replace("    weight: 0.8\n    params: {}\n  lockstep:", "    weight: 0.8\n  lockstep:", 1),
+                   encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "NEO4J_URI": "bolt://127.0.0.1:9", "NEO4J_PASSWORD": "x"}
+    done = ringscope("detect", "--policy", str(bad), env=env)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        "ringscope: error: detection policy: detectors.registration_bursts.params.guard: 'three days' is not a "
+        "valid duration (e.g. 7D) or seconds"]
+
+
 def test_adding_a_user_without_a_terminal_says_how_to_give_the_password(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RINGSCOPE_USERS": str(tmp_path / "users.yaml")}
     done = subprocess.run([sys.executable, "-m", "ringscope.commands", "users", "add", "ivy", "--role", "viewer"],

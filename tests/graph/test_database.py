@@ -49,3 +49,27 @@ def test_an_unreachable_server_is_database_unavailable(tmp_path):
                               "RINGSCOPE_HOME": str(tmp_path)})
     with pytest.raises(DatabaseUnavailable, match="cannot reach Neo4j at bolt://127.0.0.1:9"):
         connect(settings)
+
+
+@pytest.mark.neo4j
+def test_wrong_passwords_until_the_server_locks_sign_in_are_database_unavailable(graph, tmp_path):
+    """After a few wrong passwords Neo4j refuses every sign-in for a while (a rate-limit ClientError, not an
+    AuthError): each attempt is the project's DatabaseUnavailable naming the user, never the driver's error."""
+    import time
+
+    wrong = load_settings({"NEO4J_URI": graph.settings.uri, "NEO4J_USERNAME": graph.settings.username,
+                           "NEO4J_PASSWORD": "not-the-password", "RINGSCOPE_HOME": str(tmp_path)})
+    messages = []
+    for _ in range(6):
+        with pytest.raises(DatabaseUnavailable) as refused:
+            connect(wrong)
+        messages.append(str(refused.value))
+    assert all(repr(graph.settings.username) in m for m in messages)
+    assert any("refuses sign-ins for a few seconds" in m for m in messages)
+    deadline = time.monotonic() + 60          # the lock lasts seconds: leave the server usable for the next test
+    while time.monotonic() < deadline:
+        try:
+            graph.query("RETURN 1 AS one")
+            break
+        except Exception:
+            time.sleep(1)
