@@ -36,6 +36,7 @@ import pandas as pd
 from ringscope.detection.comment_text import PreparedComments, has_text, isin_objects, object_array, prepared
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason
 from ringscope.detection.offplatform_lures import LURE_PATTERNS, LurePatterns, match_lures
+from ringscope.detection.params import as_share, policy_field
 
 DETECTOR = "comment_template"
 
@@ -66,7 +67,10 @@ class CommentTemplateParams:
     by default (0): on the simulated platforms rare organic phrases chain
     thousands of genuine accounts into one component, so scattered crews are
     left to the infrastructure, burst and underwater detectors. ``seed``:
-    MinHash permutations and band hashes.
+    MinHash permutations and band hashes. ``signed_share``: the share of a
+    text's shingles its MinHash signature is made of, the rarest over all the
+    texts compared first (:func:`common_shingles`; 1: every shingle); the exact
+    Jaccard still counts them all.
     """
 
     shingle: int = 3
@@ -81,6 +85,7 @@ class CommentTemplateParams:
     max_evidence: int = 2000
     max_reasons: int = 50
     seed: int = 1
+    signed_share: float = policy_field(1.0, as_share, "share in (0, 1]")
 
 
 def shingles(text: str, k: int = 3) -> set[str]:
@@ -275,6 +280,7 @@ class ShingleSets:
         pair = _unique_sorted(tid * width + np.searchsorted(vocab, raw))    # each shingle once per text
         tid, sid = pair // width, pair % width
         self.empty = len(vocab) == 0
+        self.vocab = vocab                                   # each shingle id's packed code points
         self.size = np.bincount(tid, minlength=n)           # shingles per text
         self.indptr = np.concatenate([[0], np.cumsum(self.size)])
         self.values = _mix64(vocab) % _MERSENNE31            # what the permutations map, per shingle id
@@ -304,9 +310,34 @@ class ShingleSets:
         self.planes = [plane(cell[count > c]) for c in range(SKETCH_PLANES)]
         self.saturated = plane(cell[count > SKETCH_PLANES])
 
-    def signatures(self, params: CommentTemplateParams) -> np.ndarray:
-        """(texts x num_perm) uint32 MinHash signatures (:func:`_minhash`). O(T * num_perm)."""
-        return _minhash(self.indptr, self.sets.indices, self.values, params.num_perm, params.seed)
+    def document_frequency(self) -> tuple[np.ndarray, np.ndarray]:
+        """(each shingle's packed code points, the number of texts holding it), shingles ascending. O(T)."""
+        return self.vocab, np.bincount(self.sets.indices, minlength=len(self.vocab))
+
+    def signatures(self, params: CommentTemplateParams, common: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> np.ndarray:
+        """(texts x num_perm) uint32 MinHash signatures (:func:`_minhash`).
+
+        With ``common`` (:func:`common_shingles`: the common shingles, ascending, and how many texts hold
+        each) and ``signed_share`` < 1, a text is signed by its rarer shingles only: every one not common,
+        and at least ``ceil(signed_share * size)`` of them, the least common first (ties by shingle id).
+        Which a text keeps depends on the text and ``common`` alone, never on the batch.
+        O(T * num_perm + T log T)."""
+        indptr, sid = self.indptr, self.sets.indices
+        if common is not None and params.signed_share < 1:
+            shingles, frequency = common
+            at = np.minimum(np.searchsorted(shingles, self.vocab), max(len(shingles) - 1, 0))
+            known = (shingles[at] == self.vocab) if len(shingles) else np.zeros(len(self.vocab), dtype=bool)
+            often = np.where(known, frequency[at] if len(shingles) else 0, 0)[sid]   # 0: not common
+            n = len(self.size)
+            tid = np.repeat(np.arange(n, dtype=np.int64), self.size)
+            order = np.lexsort((sid, often, tid))           # per text, the least common first (sid: id order)
+            rank = np.arange(len(sid), dtype=np.int64) - np.repeat(indptr[:-1], self.size)
+            quota = np.maximum(np.bincount(tid[often == 0], minlength=n),
+                               np.ceil(params.signed_share * self.size).astype(np.int64))
+            sid = sid[np.sort(order[rank < np.repeat(quota, self.size)])]
+            indptr = np.concatenate([[0], np.cumsum(quota)])
+        return _minhash(indptr, sid, self.values, params.num_perm, params.seed)
 
     def verified(self, i: np.ndarray, j: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
         """The pairs ``(i, j)`` whose shingle Jaccard is >= ``threshold``, exactly.
@@ -331,6 +362,29 @@ class ShingleSets:
             keep_i.append(ci[ok])
             keep_j.append(cj[ok])
         return np.concatenate(keep_i), np.concatenate(keep_j)
+
+
+# Shingles held by at most this share of the texts are "rare" alike when a signature keeps a text's rarer
+# shingles (``signed_share``): only the common ones' counts are needed, and the Spark engine sends the
+# driver and every task at most 1 / COMMON_SHARE shingles per text.
+COMMON_SHARE = 0.01
+
+
+def common_shingles(shingles: np.ndarray, frequency: np.ndarray, texts: int) -> tuple[np.ndarray, np.ndarray]:
+    """The shingles (packed code points, ascending) held by more than ``COMMON_SHARE`` of ``texts`` texts and
+    their document ``frequency``: what a signature with ``signed_share`` < 1 leaves out first.
+
+    Unrelated texts share common phrases ("姐妹们", "好物分享"), so at a low threshold (copied notes: 0.3)
+    their signatures collide through them: on 100k note bodies of the simulated 1 M platform each body
+    had 644 chance candidates, and at 10 M buckets of 341,067 bodies. A copy shares its original's rarer
+    shingles too. Signing each text by its rarer half keeps the shingles a large mass-produced family
+    shares (common by then) in its members' signatures, where leaving every common shingle out would not;
+    the candidates' exact test keeps every shingle, so this prunes and never adds. What it loses is a pair
+    whose overlap is mostly common shingles (Broder et al., "Syntactic clustering of the Web", 1997,
+    section "Common shingles", set such shingles aside; measured in benchmarks/results/spark_detection.md,
+    2026-12-06). O(V)."""
+    common = frequency > COMMON_SHARE * texts
+    return shingles[common], np.asarray(frequency)[common].astype(np.int64)
 
 
 def band_key(sig: np.ndarray, band: int, params: CommentTemplateParams) -> np.ndarray:
@@ -378,7 +432,8 @@ def near_duplicate_components(
     sets = ShingleSets(texts, params.shingle)
     if sets.empty:                                         # only the empty text
         return np.arange(n, dtype=np.int64)
-    sig = sets.signatures(params)
+    common = common_shingles(*sets.document_frequency(), n) if params.signed_share < 1 else None
+    sig = sets.signatures(params, common)
     labels = np.arange(n, dtype=np.int64)
     for band in range(lsh_bands(params.threshold, params.num_perm)[0]):
         labels = link_band(labels, band_key(sig, band, params), sets, params.threshold)

@@ -55,6 +55,13 @@ def as_duration(value: Any) -> pd.Timedelta:
     return pd.Timedelta(value)
 
 
+def as_share(value: Any) -> float:
+    """A share of a whole, above 0 and at most 1 (``0.02``), as a float. O(1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ValueError(f"not a share in (0, 1]: {value!r}")
+    return float(value)
+
+
 def as_bool(value: Any) -> bool:
     """``true/false``, ``yes/no``, ``1/0`` (any case) -> bool; ``bool("false")`` would be True. O(1)."""
     if isinstance(value, bool):

@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.comment_templates import (
-    BUCKET_WINDOW, DETECTOR, CommentTemplateParams, ShingleSets, band_key, link_band, linked_template_clusters,
-    linking_uses, long_enough, lsh_bands, quoted_comments,
+    BUCKET_WINDOW, COMMON_SHARE, DETECTOR, CommentTemplateParams, ShingleSets, band_key, common_shingles,
+    link_band, linked_template_clusters, linking_uses, long_enough, lsh_bands, quoted_comments,
 )
 from ringscope.detection.comment_text import PreparedComments, isin_objects, object_array
 from ringscope.detection.findings import ClusterFinding
@@ -106,15 +106,42 @@ def text_order(normed):
     return sorted_ranks(uses, ["norm", "uses"], "id")
 
 
-def band_rows(texts, params: CommentTemplateParams):
+def common_shingles_on_spark(texts, params: CommentTemplateParams, count: int
+                             ) -> tuple[np.ndarray, np.ndarray] | None:
+    """``common_shingles`` of the ``count`` texts of ``texts`` (``id, norm``), or None with ``signed_share`` 1
+    (signatures of every shingle: nothing to count). Each batch of texts counts its shingles' texts
+    (``ShingleSets.document_frequency``: a shingle's id is its packed code points, the same in every
+    batch), the JVM sums them, and only the common ones come to the driver (at most ``1 / COMMON_SHARE``
+    per text). O(U L)."""
+    from pyspark.sql import functions as F
+
+    if params.signed_share >= 1:
+        return None
+
+    def frequency(batches):
+        for batch in batches:
+            shingles, texts = ShingleSets(batch["norm"].astype(object).tolist(), params.shingle).document_frequency()
+            yield pd.DataFrame({"shingle": shingles.view(np.int64), "texts": texts.astype(np.int64)})
+
+    counted = (texts.select("norm").mapInPandas(frequency, "shingle long, texts long")
+               .groupBy("shingle").agg(F.sum("texts").alias("texts")))
+    # common_shingles' rule, in the JVM: only the common shingles come back
+    found = to_pandas(counted.where(F.col("texts") > F.lit(COMMON_SHARE * count)), ["shingle", "texts"])
+    shingles = found["shingle"].to_numpy(dtype=np.int64).view(np.uint64)
+    order = np.argsort(shingles)
+    return common_shingles(shingles[order], found["texts"].to_numpy(dtype=np.int64)[order], count)
+
+
+def band_rows(texts, params: CommentTemplateParams, common: tuple[np.ndarray, np.ndarray] | None = None):
     """``(band, key, id)``: each text's bucket key in every LSH band, by ``ShingleSets`` and ``band_key`` over
-    batches of texts (a text's keys depend on it alone). O(U L num_perm)."""
+    batches of texts (a text's keys depend on it alone, and on the ``common`` shingles its signature may
+    leave out: ``common_shingles_on_spark``). O(U L num_perm)."""
     bands = lsh_bands(params.threshold, params.num_perm)[0]
 
     def keys(batches):
         for batch in batches:
             norms = batch["norm"].astype(object).tolist()
-            sig = ShingleSets(norms, params.shingle).signatures(params)
+            sig = ShingleSets(norms, params.shingle).signatures(params, common)
             ids = batch["id"].to_numpy(dtype=np.int64)
             for band in range(bands):
                 yield pd.DataFrame({"band": np.int32(band), "key": band_key(sig, band, params).view(np.int64),
@@ -252,7 +279,8 @@ def detect_comment_templates(source: PlatformSource, params: CommentTemplatePara
         stage.done("distinct normalised texts long enough to be templates", distinct)
         if distinct == 0:
             return []
-        buckets = shared_buckets(band_rows(texts, params), texts).persist()
+        common = common_shingles_on_spark(texts, params, distinct)
+        buckets = shared_buckets(band_rows(texts, params, common), texts).persist()
         stage.done("LSH buckets shared by several texts", buckets.count())
         # one task per core: the fewer the calls, the fewer pairs verified twice and edges sent back
         links = text_links(buckets.coalesce(max(1, spark.sparkContext.defaultParallelism)), params).persist()

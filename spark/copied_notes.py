@@ -38,7 +38,9 @@ from ringscope.detection.copied_notes import (
     DETECTOR, FAMILY_COLUMNS, CopiedNoteParams, background_rate_of, campaign_findings,
 )
 from ringscope.detection.farmed_declared import DETECTOR as FARMED_DECLARED
-from ringscope.spark.comment_templates import band_rows, shared_buckets, text_links, text_order
+from ringscope.spark.comment_templates import (
+    band_rows, common_shingles_on_spark, shared_buckets, text_links, text_order,
+)
 from ringscope.spark.components import connected_components
 from ringscope.spark.progress import Stages
 from ringscope.spark.source import PlatformSource, to_pandas
@@ -96,7 +98,8 @@ def note_families_on_spark(source: PlatformSource, params: CopiedNoteParams,
                            log: Callable[[str], None] = lambda line: None) -> SparkNoteFamilies | None:
     """The notes' families under ``params``' test (steps 1-3 of the module), made once per source and test;
     None when the lake has no notes."""
-    key = ("note_families", params.shingle, params.threshold, params.num_perm, params.seed, params.min_chars)
+    key = ("note_families", params.shingle, params.threshold, params.num_perm, params.seed, params.min_chars,
+           params.signed_share)
     notes = source.frame("notes", NOTE_COLUMNS)
     if notes is None:
         return None
@@ -116,7 +119,10 @@ def _families(source: PlatformSource, notes, params: CopiedNoteParams, log: Call
     texts = text_order(normed).localCheckpoint()
     distinct = texts.count()
     stage.done("distinct bodies", distinct)
-    buckets = shared_buckets(band_rows(texts, near), texts)
+    common = common_shingles_on_spark(texts, near, distinct)
+    stage.done(f"common shingles (signatures: the rarer {near.signed_share:.0%} of a body's)",
+               0 if common is None else len(common[0]))
+    buckets = shared_buckets(band_rows(texts, near, common), texts)
     links = text_links(buckets.coalesce(max(1, spark.sparkContext.defaultParallelism)), near)
     roots = connected_components(links).select(F.col("node").alias("id"), "root")
     family = (normed.join(texts.select("norm", "id"), "norm").join(roots, "id", "left")

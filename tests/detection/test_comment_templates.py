@@ -262,3 +262,87 @@ def test_a_pair_crowded_in_one_sketch_cell_is_still_verified_exactly():
     assert sets.saturated[0].any() and (sets.saturated[0] & sets.saturated[1]).any()
     kept = sets.verified(np.array([0]), np.array([1]), 0.3)
     assert kept[0].tolist() == [0] and kept[1].tolist() == [1]
+
+
+def _boilerplate_corpus(seed: int) -> tuple[list[str], list[tuple[int, int]], list[int]]:
+    """Note-like texts that all open and close with one of a few stock phrases (chance neighbours through
+    them); copies, each a body with a fifth of its characters redrawn; and a mass-produced family, one
+    skeleton with a few characters filled in, in more texts than ``COMMON_SHARE`` (so its own shingles
+    are common). (texts, copy pairs, the family's texts)."""
+    rng = np.random.default_rng(seed)
+    stock = ["姐妹们听我说最近真的被种草了", "记录一下今天的生活碎片分享给大家", "有问题评论区见希望对你有帮助"]
+    alphabet = [chr(0x4E00 + i) for i in range(3000)]
+    texts, copies = [], []
+    for n in range(300):
+        body = "".join(rng.choice(alphabet, size=int(rng.integers(30, 80))))
+        texts.append(stock[n % 3] + body + stock[(n + 1) % 3])
+        if n % 10 == 0:
+            chars = list(body)
+            for at in np.flatnonzero(rng.random(len(chars)) < 0.2):
+                chars[at] = str(rng.choice(alphabet))
+            copies.append((len(texts) - 1, len(texts)))
+            texts.append(stock[n % 3] + "".join(chars) + stock[(n + 1) % 3])
+    skeleton = "".join(rng.choice(alphabet, size=60))
+    family = list(range(len(texts), len(texts) + 40))
+    for _ in family:
+        fill = "".join(rng.choice(alphabet, size=8))
+        texts.append(skeleton[:20] + fill[:4] + skeleton[20:40] + fill[4:] + skeleton[40:])
+    return texts, copies, family
+
+
+def test_signing_the_rarer_half_prunes_chance_candidates_only():
+    """With ``signed_share`` 0.5 a text is signed by its rarer half of shingles: the stock phrases every text
+    opens with stop making chance bucket mates, the copies and the mass-produced family (whose own shingles
+    are common too) are still found, and the components are the exact Jaccard's (the verification counts
+    every shingle)."""
+    from ringscope.detection.comment_templates import (
+        ShingleSets, _shingle_ids, band_key, band_pairs, common_shingles,
+    )
+
+    texts, copies, family = _boilerplate_corpus(4)
+    params = CommentTemplateParams(threshold=0.3)
+    pruned = CommentTemplateParams(threshold=0.3, signed_share=0.5)
+    sets = ShingleSets(texts, 3)
+    common = common_shingles(*sets.document_frequency(), len(texts))
+    stock = np.unique(_shingle_ids([texts[0][:14]], 3)[1])     # the first stock phrase's shingles are common
+    skeleton = np.unique(_shingle_ids([texts[family[0]][:20]], 3)[1])    # and so are the family's
+    assert np.isin(stock, common[0]).all() and np.isin(skeleton, common[0]).all()
+
+    def candidates(sig):
+        labels = np.arange(len(texts))
+        bands = lsh_bands(params.threshold, params.num_perm)[0]
+        return sum(len(band_pairs(band_key(sig, band, params), labels)[0]) for band in range(bands))
+
+    assert candidates(sets.signatures(pruned, common)) * 5 < candidates(sets.signatures(params))
+    labels = near_duplicate_components(sorted(texts), pruned)
+    assert _partition(labels) == _partition(_brute_force(sorted(texts), 3, 0.3))
+    order = {t: i for i, t in enumerate(sorted(texts))}
+    assert all(labels[order[texts[a]]] == labels[order[texts[b]]] for a, b in copies)
+    assert len({labels[order[texts[i]]] for i in family}) == 1
+    assert len(set(labels.tolist())) == len(texts) - len(copies) - len(family) + 1
+
+
+def test_common_shingles_and_signatures_of_the_rarer_shingles():
+    """The rule (more than ``COMMON_SHARE`` of the texts), and a signature of a text's rarer shingles: every
+    one not common and at least ``signed_share`` of them, the least common first, whatever texts are
+    signed beside it."""
+    from ringscope.detection.comment_templates import COMMON_SHARE, ShingleSets, _minhash, common_shingles
+
+    ids = np.array([3, 5, 9], dtype=np.uint64)
+    texts = int(3 / COMMON_SHARE)                                   # 3 texts: the share's bound
+    found = common_shingles(ids, np.array([3, 4, 9]), texts)
+    assert found[0].tolist() == [5, 9] and found[1].tolist() == [4, 9]
+    params = CommentTemplateParams(signed_share=0.5)
+    text = "今天的直播间福利真的太给力了"                                  # 12 shingles
+    sets = ShingleSets([text], 3)
+    vocab = sets.vocab
+    often = np.arange(len(vocab), 0, -1) * 10                       # the last shingle id is the least common
+    often[[1, 4]] = 0                                               # two are not common at all
+    common = (vocab[often > 0], often[often > 0])
+    # kept: the two not common, then the least common up to ceil(0.5 * 12) = 6
+    kept = sorted([1, 4] + list(np.argsort(np.where(often > 0, often, 10**9), kind="stable")[:4]))
+    expected = _minhash(np.array([0, len(kept)]), np.array(kept), sets.values, params.num_perm, params.seed)
+    assert len(kept) == 6 and (sets.signatures(params, common) == expected).all()
+    assert (sets.signatures(CommentTemplateParams(), common) == sets.signatures(params)).all()   # share 1: all
+    others = ["真的太好用了强烈推荐", text, "好用"]
+    assert (ShingleSets(others, 3).signatures(params, common)[1] == expected[0]).all()

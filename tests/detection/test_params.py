@@ -7,6 +7,7 @@ import pytest
 
 from ringscope.common.errors import SettingError
 from ringscope.detection.ban_evasion import BAN_ACTIONS, BanEvasionParams
+from ringscope.detection.copied_notes import CopiedNoteParams
 from ringscope.detection.lockstep import LockstepParams
 from ringscope.detection.params import as_mapping, as_names, params_from_policy, policy_field
 from ringscope.detection.pipeline import DETECTORS
@@ -42,6 +43,9 @@ def test_an_unknown_parameter_is_named_with_the_detector_and_the_known_ones():
     (BanEvasionParams, "ban_evasion", "ban_actions", "ban", "'ban' is not a valid list of sanction actions"),
     (RegistrationBurstParams, "registration_bursts", "window", "soon",
      "'soon' is not a valid duration (e.g. 12h) or seconds"),
+    (CopiedNoteParams, "copied_notes", "signed_share", 0, "0 is not a valid share in (0, 1]"),
+    (CopiedNoteParams, "copied_notes", "signed_share", 1.5, "1.5 is not a valid share in (0, 1]"),
+    (CopiedNoteParams, "copied_notes", "signed_share", True, "True is not a valid share in (0, 1]"),
 ])
 def test_a_bad_value_is_named_with_the_expected_type(cls, name, key, value, message):
     with pytest.raises(SettingError) as err:

@@ -158,3 +158,30 @@ def test_a_large_bucket_in_runs_holds_the_same_windowed_pairs(spark, monkeypatch
     whole = [(band, sorted(int(i) for i in ids)) for band, _, ids in buckets if len(ids) > 1]
     assert pairs(zip(runs["band"], runs["ids"])) == pairs(whole)
     assert len(pairs(whole)) > 137 * BUCKET_WINDOW // 2
+
+
+def test_common_shingles_and_band_keys_are_the_local_ones(spark):
+    """The common shingles counted over batches of texts in the JVM are the local engine's, and the band keys
+    made without them are the local keys: one definition of the candidates in both engines."""
+    import numpy as np
+
+    from ringscope.detection.comment_templates import common_shingles
+    from ringscope.spark.comment_templates import band_rows, common_shingles_on_spark
+    from tests.detection.test_comment_templates import _boilerplate_corpus
+
+    texts = sorted(_boilerplate_corpus(4)[0])
+    params = CommentTemplateParams(threshold=0.3, signed_share=0.5)
+    frame = spark.createDataFrame(pd.DataFrame({"id": np.arange(len(texts), dtype=np.int64), "norm": texts}),
+                                  "id long, norm string").repartition(3)
+    sets = ShingleSets(texts, params.shingle)
+    local = common_shingles(*sets.document_frequency(), len(texts))
+    found = common_shingles_on_spark(frame, params, len(texts))
+    assert len(local[0]) > 20 and found[0].dtype == np.uint64
+    assert found[0].tolist() == local[0].tolist() and found[1].tolist() == local[1].tolist()
+    assert common_shingles_on_spark(frame, CommentTemplateParams(threshold=0.3), len(texts)) is None
+
+    sig = sets.signatures(params, local)
+    keys = band_rows(frame, params, found).toPandas().sort_values(["band", "id"])
+    bands = lsh_bands(params.threshold, params.num_perm)[0]
+    expected = np.concatenate([band_key(sig, band, params).view(np.int64) for band in range(bands)])
+    assert keys["key"].tolist() == expected.tolist()
