@@ -249,7 +249,7 @@ def band_pairs(key: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndar
     return order[first].astype(np.int64), order[first + step].astype(np.int64)
 
 
-def _merge(labels: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def merge_components(labels: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Component labels after adding edges (i, j). O(n + edges)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -257,6 +257,22 @@ def _merge(labels: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     n = len(labels)
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (labels[i], labels[j])), shape=(n, n))
     return connected_components(graph, directed=False)[1][labels]
+
+
+def possible_pairs(size: np.ndarray, sketch: np.ndarray, i: np.ndarray, j: np.ndarray,
+                   threshold: float) -> np.ndarray:
+    """Which pairs ``(i, j)`` two upper bounds of the Jaccard leave possible (>= ``threshold``): the set
+    sizes' ratio, and the sketch bound (``ShingleSets.sketch``: per cell the smaller count, a pair whose
+    texts both overflow one cell always possible). A pair set aside has a Jaccard below the threshold for
+    certain. O(pairs * SKETCH_CELLS / 64)."""
+    words = SKETCH_CELLS // 64
+    si, sj = size[i], size[j]
+    both = sketch[i] & sketch[j]
+    bound = np.bitwise_count(both[:, :SKETCH_PLANES * words]).astype(np.int64).sum(axis=1)
+    unbounded = both[:, SKETCH_PLANES * words:].any(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):       # two empty texts: nan, never possible
+        fit = np.minimum(si, sj) / np.maximum(si, sj) >= threshold                 # Jaccard <= small / large
+        return fit & ((bound / (si + sj - bound) >= threshold) | unbounded)
 
 
 class ShingleSets:
@@ -307,8 +323,10 @@ class ShingleSets:
             out[word[first]] = np.bitwise_or.reduceat(bits, first) if len(first) else bits[:0]
             return out.reshape(n, words)
 
-        self.planes = [plane(cell[count > c]) for c in range(SKETCH_PLANES)]
-        self.saturated = plane(cell[count > SKETCH_PLANES])
+        # one row per text: the SKETCH_PLANES count planes, then the saturation plane (``possible_pairs``)
+        self.sketch = np.hstack([plane(cell[count > c]) for c in range(SKETCH_PLANES + 1)])
+        self.planes = [self.sketch[:, c * words:(c + 1) * words] for c in range(SKETCH_PLANES)]
+        self.saturated = self.sketch[:, SKETCH_PLANES * words:]
 
     def document_frequency(self) -> tuple[np.ndarray, np.ndarray]:
         """(each shingle's packed code points, the number of texts holding it), shingles ascending. O(T)."""
@@ -346,16 +364,11 @@ class ShingleSets:
         bound, set most chance candidates aside before the exact intersection
         (sparse row products).  O(pairs * L).
         """
-        size, planes = self.size, self.planes
-        small, large = np.minimum(size[i], size[j]), np.maximum(size[i], size[j])
-        fit = small / large >= threshold                    # Jaccard <= small / large
-        i, j = i[fit], j[fit]
+        size = self.size
         keep_i, keep_j = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for lo in range(0, len(i), _VERIFY_CHUNK):
             ci, cj = i[lo:lo + _VERIFY_CHUNK], j[lo:lo + _VERIFY_CHUNK]
-            bound = sum(np.bitwise_count(p[ci] & p[cj]).astype(np.int64).sum(axis=1) for p in planes)
-            unbounded = (self.saturated[ci] & self.saturated[cj]).any(axis=1)
-            maybe = (bound / (size[ci] + size[cj] - bound) >= threshold) | unbounded
+            maybe = possible_pairs(size, self.sketch, ci, cj, threshold)
             ci, cj = ci[maybe], cj[maybe]
             inter = np.asarray(self.sets[ci].multiply(self.sets[cj]).sum(axis=1)).reshape(-1)
             ok = inter / (size[ci] + size[cj] - inter) >= threshold
@@ -412,7 +425,7 @@ def link_band(labels: np.ndarray, key: np.ndarray, sets: ShingleSets, threshold:
     i, j = rows[i], rows[j]
     open_ = labels[i] != labels[j]
     i, j = sets.verified(i[open_], j[open_], threshold)
-    return _merge(labels, i, j) if len(i) else labels
+    return merge_components(labels, i, j) if len(i) else labels
 
 
 def near_duplicate_components(

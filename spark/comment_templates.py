@@ -21,7 +21,10 @@ The local detector's stages, and where each runs here:
    windowed pair over all bands (a pair skipped there joins texts already connected); each call's
    components are those of its buckets' verified pairs, so the components of the union of every call's
    components, joined by ``spark.components`` (large-star / small-star), are the local ones. A call
-   sends back one edge per text to the first text of its component.
+   sends back one edge per text to the first text of its component. For long texts (note bodies)
+   ``sketched_links`` does the same in two passes: the runs carry each text's sketch, the windowed pairs
+   the sketch leaves possible (``possible_pairs``) are kept with only their texts, and those are gathered
+   with their texts and linked (``_verify_batch``); a text is shingled a few times, not once per band.
 5. Templates: each component is named by its most used text (ties: the first in text order), a
    text alone by itself, as ``_template_groups`` names them.
 6. Linking uses: everything ``linking_uses`` decides (accounts per template, co-location per note,
@@ -46,8 +49,9 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.comment_templates import (
-    BUCKET_WINDOW, COMMON_SHARE, DETECTOR, CommentTemplateParams, ShingleSets, band_key, common_shingles,
-    link_band, linked_template_clusters, linking_uses, long_enough, lsh_bands, quoted_comments,
+    BUCKET_WINDOW, COMMON_SHARE, DETECTOR, CommentTemplateParams, ShingleSets, band_key, band_pairs,
+    common_shingles, link_band, linked_template_clusters, linking_uses, long_enough, lsh_bands, merge_components,
+    possible_pairs, quoted_comments,
 )
 from ringscope.detection.comment_text import PreparedComments, isin_objects, object_array
 from ringscope.detection.findings import ClusterFinding
@@ -150,9 +154,15 @@ def band_rows(texts, params: CommentTemplateParams, common: tuple[np.ndarray, np
     return texts.select("id", "norm").mapInPandas(keys, "band int, key long, id long")
 
 
-def shared_buckets(rows, texts):
+def _field(name: str):
+    """``element -> element[name]`` for ``F.transform`` (a one-argument function: a second is the index)."""
+    return lambda element: element[name]
+
+
+def shared_buckets(rows, texts, carry: dict[str, str] | None = None):
     """``(band, ids, norms)``: the buckets of two texts or more, in runs of at most ``BUCKET_RUN`` +
-    ``BUCKET_WINDOW`` texts, each run one row with its texts in text order (ids ascending).
+    ``BUCKET_WINDOW`` texts, each run one row with its texts in text order (ids ascending). ``carry`` names
+    the columns of ``texts`` each run holds an array of, and the arrays (default: ``norm`` as ``norms``).
 
     A text is paired with its next ``BUCKET_WINDOW`` bucket mates in text order (``band_pairs``), so a
     bucket cut into runs of ``BUCKET_RUN`` positions, each run also holding the next run's first
@@ -174,12 +184,24 @@ def shared_buckets(rows, texts):
     # the first BUCKET_WINDOW texts of a run are also the last of the run before
     runs = F.when((F.col("pos") >= BUCKET_RUN) & (F.col("pos") % BUCKET_RUN < BUCKET_WINDOW),
                   F.array(run - 1, run)).otherwise(F.array(run))
-    members = placed.select("band", "key", "id", F.explode(runs).alias("run")).join(texts.select("id", "norm"), "id")
+    carry = carry or {"norm": "norms"}
+    members = (placed.select("band", "key", "id", F.explode(runs).alias("run"))
+               .join(texts.select("id", *carry), "id"))
     gathered = (members.groupBy("band", "key", "run")
-                .agg(F.array_sort(F.collect_list(F.struct("id", "norm"))).alias("texts"))
+                .agg(F.array_sort(F.collect_list(F.struct("id", *carry))).alias("texts"))
                 .where(F.size("texts") > 1))
     return gathered.select("band", F.transform("texts", lambda t: t["id"]).alias("ids"),
-                           F.transform("texts", lambda t: t["norm"]).alias("norms"))
+                           *[F.transform("texts", _field(c)).alias(name) for c, name in carry.items()])
+
+
+def _component_edges(texts: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
+    """``(src, dst)``: an edge from each text of ``texts`` (ids) to the first text of its component
+    (``labels``), none from a first text. O(n log n)."""
+    _, lead = np.unique(labels, return_index=True)                     # each component's first text
+    head = np.empty(int(labels.max()) + 1, dtype=np.int64) if len(labels) else np.zeros(0, dtype=np.int64)
+    head[labels[lead]] = lead
+    linked = np.flatnonzero(head[labels] != np.arange(len(texts)))
+    return pd.DataFrame({"src": texts[linked], "dst": texts[head[labels[linked]]]})
 
 
 def _link_batch(batch: pd.DataFrame, params: CommentTemplateParams) -> pd.DataFrame:
@@ -199,17 +221,41 @@ def _link_batch(batch: pd.DataFrame, params: CommentTemplateParams) -> pd.DataFr
     cuts = np.flatnonzero(np.concatenate([[True], bands[1:] != bands[:-1], [True]]))
     for lo, hi in zip(cuts[:-1], cuts[1:]):
         labels = link_band(labels, bucket[lo:hi], sets, params.threshold, texts=text[lo:hi])
-    _, lead = np.unique(labels, return_index=True)                     # each component's first text
-    head = np.empty(int(labels.max()) + 1, dtype=np.int64)
-    head[labels[lead]] = lead
-    linked = np.flatnonzero(head[labels] != np.arange(len(texts)))
-    return pd.DataFrame({"src": texts[linked], "dst": texts[head[labels[linked]]]})
+    return _component_edges(texts, labels)
 
 
-def text_links(buckets, params: CommentTemplateParams):
-    """``(src, dst)`` edges whose components are those of all verified candidate pairs (see the module).
-    O(U b + candidates L), over the executors."""
-    def link(batches):
+def _verify_batch(batch: pd.DataFrame, params: CommentTemplateParams) -> pd.DataFrame:
+    """``_link_batch`` for runs of ``possible_runs``: the candidate pairs are given (``left``, ``right``:
+    positions in ``ids``), band by band those not connected yet verified exactly and merged.
+    O(rows log rows + pairs L)."""
+    sizes = batch["ids"].map(len).to_numpy(dtype=np.int64)
+    ids = np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["ids"]])
+    norms = np.concatenate([np.asarray(x, dtype=object) for x in batch["norms"]])
+    texts, first, text = np.unique(ids, return_index=True, return_inverse=True)   # batch text index, ascending
+    sets = ShingleSets(norms[first].tolist(), params.shingle)
+    pairs = batch["left"].map(len).to_numpy(dtype=np.int64)
+    offset = np.repeat(np.cumsum(sizes) - sizes, pairs)                # each run's first row in ids
+    left = text[np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["left"]]) + offset]
+    right = text[np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["right"]]) + offset]
+    bands = np.repeat(batch["band"].to_numpy(dtype=np.int64), pairs)
+    order = np.argsort(bands, kind="stable")
+    bands, left, right = bands[order], left[order], right[order]
+    labels = np.arange(len(texts), dtype=np.int64)
+    cuts = np.flatnonzero(np.concatenate([[True], bands[1:] != bands[:-1], [True]]))
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        i, j = left[lo:hi], right[lo:hi]
+        open_ = labels[i] != labels[j]
+        i, j = sets.verified(i[open_], j[open_], params.threshold)
+        if len(i):
+            labels = merge_components(labels, i, j)
+    return _component_edges(texts, labels)
+
+
+def text_links(buckets, params: CommentTemplateParams, link: Callable = _link_batch):
+    """``(src, dst)`` edges whose components are those of all verified candidate pairs (see the module):
+    ``link`` over batches of ``buckets`` (``_link_batch``: runs of whole buckets; ``_verify_batch``: runs
+    of ``possible_runs``). O(U b + candidates L), over the executors."""
+    def links(batches):
         # A partition's buckets are linked together, up to LINK_CHARS characters of texts at once: the fewer
         # the calls, the fewer the pairs verified twice (a template's variants share buckets in every band);
         # where the calls end changes no link's component, only how often a pair is verified.
@@ -218,12 +264,90 @@ def text_links(buckets, params: CommentTemplateParams):
             pending.append(batch)
             chars += int(sum(len(text) for norms in batch["norms"] for text in norms))
             if chars >= LINK_CHARS:
-                yield _link_batch(pd.concat(pending, ignore_index=True), params)
+                yield link(pd.concat(pending, ignore_index=True), params)
                 pending, chars = [], 0
         if pending:
-            yield _link_batch(pd.concat(pending, ignore_index=True), params)
+            yield link(pd.concat(pending, ignore_index=True), params)
 
-    return buckets.mapInPandas(link, "src long, dst long")
+    return buckets.mapInPandas(links, "src long, dst long")
+
+
+def text_sketches(texts, params: CommentTemplateParams):
+    """``(id, size, sketch)``: each text's shingle count and ``ShingleSets.sketch`` row (bytes), over batches
+    of texts (a text's depend on it alone). O(U L)."""
+    def sketches(batches):
+        for batch in batches:
+            sets = ShingleSets(batch["norm"].astype(object).tolist(), params.shingle)
+            yield pd.DataFrame({"id": batch["id"].to_numpy(dtype=np.int64), "size": sets.size.astype(np.int32),
+                                "sketch": [row.tobytes() for row in sets.sketch]})
+
+    return texts.select("id", "norm").mapInPandas(sketches, "id long, size int, sketch binary")
+
+
+def _possible_batch(batch: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """``(band, ids, left, right)`` for a batch of runs of ``(band, ids, sizes, sketches)``: per run its
+    windowed pairs (``band_pairs``) that ``possible_pairs`` leaves possible, as positions in the run's texts
+    in those pairs (``ids``, ascending); runs with none are left out. O(pairs)."""
+    counts = batch["ids"].map(len).to_numpy(dtype=np.int64)
+    ids = np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["ids"]])
+    size = np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["sizes"]])
+    sketch = np.frombuffer(b"".join(b for run in batch["sketches"] for b in run), dtype=np.uint64)
+    sketch = sketch.reshape(len(ids), -1)
+    run = np.repeat(np.arange(len(batch), dtype=np.int64), counts)
+    i, j = band_pairs(run, np.arange(len(ids), dtype=np.int64))         # every run mixed: positions in ids
+    keep = np.concatenate([possible_pairs(size, sketch, i[lo:lo + (1 << 18)], j[lo:lo + (1 << 18)], threshold)
+                           for lo in range(0, len(i), 1 << 18)] or [np.zeros(0, dtype=bool)])
+    i, j = i[keep], j[keep]                                            # ascending i: grouped by run
+    if not len(i):
+        return pd.DataFrame({"band": np.zeros(0, dtype=np.int32), "ids": [], "left": [], "right": []})
+    live = np.unique(np.concatenate([i, j]))                           # positions, grouped by run
+    runs, first = np.unique(run[live], return_index=True)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[live] = np.arange(len(live)) - np.repeat(first, np.diff(np.concatenate([first, [len(live)]])))
+    pair_cuts = np.searchsorted(run[i], runs[1:]) if len(runs) else []
+    live_cuts = first[1:]
+    return pd.DataFrame({
+        "band": batch["band"].to_numpy(dtype=np.int32)[runs],
+        "ids": np.split(ids[live], live_cuts),
+        "left": np.split(rank[i].astype(np.int32), pair_cuts),
+        "right": np.split(rank[j].astype(np.int32), pair_cuts),
+    })
+
+
+def possible_runs(buckets, params: CommentTemplateParams):
+    """``(band, ids, left, right)``: the windowed pairs of each run of ``shared_buckets`` carrying ``size``
+    and ``sketch`` (``text_sketches``) that ``possible_pairs`` leaves possible, with only the texts in them.
+    No text is shingled here: a run's pairs are judged by its texts' sketches. O(windowed pairs)."""
+    def possible(batches):
+        for batch in batches:
+            if len(batch):
+                yield _possible_batch(batch, params.threshold)
+
+    return buckets.mapInPandas(possible, "band int, ids array<long>, left array<int>, right array<int>")
+
+
+def sketched_links(texts, rows, params: CommentTemplateParams, parallelism: int,
+                   done: Callable[[str, int], None] = lambda what, count: None):
+    """``(src, dst)`` edges whose components are those of ``text_links`` over the same band ``rows``, for
+    long texts: each text is shingled once for its sketch (``text_sketches``), the runs of shared buckets
+    carry sketches, not texts, and only the texts of pairs the sketch leaves possible are gathered with
+    their texts and shingled again (``_verify_batch``). On the 1 M lake's note bodies 18 % of a run's texts
+    are in such a pair, so this shingles a body a few times where ``text_links`` shingles it once per band
+    it shares (benchmarks/results/spark_detection.md, 2026-12-06). The possible pairs are the windowed
+    pairs less some whose Jaccard is certainly below the threshold: the same verified pairs, the same
+    components. ``done`` gets the runs kept. O(U L + windowed pairs + possible pairs L)."""
+    from pyspark.sql import functions as F
+
+    sketched = text_sketches(texts, params)
+    buckets = shared_buckets(rows, sketched, {"size": "sizes", "sketch": "sketches"})
+    runs = possible_runs(buckets, params).withColumn("run", F.monotonically_increasing_id()).localCheckpoint()
+    done("LSH bucket runs with a pair the sketches leave possible", runs.count())
+    members = (runs.select("run", F.posexplode("ids").alias("pos", "id"))
+               .join(texts.select("id", "norm"), "id"))
+    gathered = members.groupBy("run").agg(F.array_sort(F.collect_list(F.struct("pos", "norm"))).alias("texts"))
+    verify = (gathered.join(runs, "run")
+              .select("band", "ids", F.transform("texts", lambda t: t["norm"]).alias("norms"), "left", "right"))
+    return text_links(verify.coalesce(max(1, parallelism)), params, _verify_batch)
 
 
 def template_names(texts, roots):

@@ -5,10 +5,14 @@ comment-template detector's distributed stages, and only the campaign families' 
 1. Normalising: each note's body normalised (``comment_text.normalize_text``) over batches of notes (a batch
    normalises its distinct bodies once); those of at least ``min_chars`` characters are judged (the raw length
    is no bound: NFKC may lengthen a character).
-2. Near-duplicates: ``text_order``, ``band_rows``, ``shared_buckets``, ``text_links`` of
-   ``spark/comment_templates.py`` and ``spark.components.connected_components`` over the distinct normalised
-   bodies, with the note test's shingle, threshold, permutations and seed: the components are those
+2. Near-duplicates: ``text_order``, ``common_shingles_on_spark`` (signatures of each body's rarer half),
+   ``band_rows`` and ``sketched_links`` of ``spark/comment_templates.py`` and
+   ``spark.components.connected_components`` over the distinct normalised bodies, with the note test's
+   shingle, threshold, permutations and seed: the components are those
    ``comment_templates.near_duplicate_components`` gives over the same bodies sorted (that module says why).
+   ``sketched_links``, not ``text_links``: the runs of shared buckets carry each body's sketch, not the
+   body, and only the bodies of pairs the sketch leaves possible are gathered and shingled again. Carrying
+   the bodies through every band they share, the 10 M lake's grouping ran a 7g heap out (2026-12-06).
 3. Families: a judged note's family is its body's component's smallest rank (a body alone: its own rank), so
    families are numbered in the order the local ones are. Per family its distinct authors; ``lam`` from the
    two-author families and the notes judged (``background_rate_of``).
@@ -39,7 +43,7 @@ from ringscope.detection.copied_notes import (
 )
 from ringscope.detection.farmed_declared import DETECTOR as FARMED_DECLARED
 from ringscope.spark.comment_templates import (
-    band_rows, common_shingles_on_spark, shared_buckets, text_links, text_order,
+    band_rows, common_shingles_on_spark, sketched_links, text_order,
 )
 from ringscope.spark.components import connected_components
 from ringscope.spark.progress import Stages
@@ -122,8 +126,9 @@ def _families(source: PlatformSource, notes, params: CopiedNoteParams, log: Call
     common = common_shingles_on_spark(texts, near, distinct)
     stage.done(f"common shingles (signatures: the rarer {near.signed_share:.0%} of a body's)",
                0 if common is None else len(common[0]))
-    buckets = shared_buckets(band_rows(texts, near, common), texts)
-    links = text_links(buckets.coalesce(max(1, spark.sparkContext.defaultParallelism)), near)
+    links = sketched_links(texts, band_rows(texts, near, common), near, spark.sparkContext.defaultParallelism,
+                           stage.done).localCheckpoint()
+    stage.done("links between near-duplicate bodies", links.count())
     roots = connected_components(links).select(F.col("node").alias("id"), "root")
     family = (normed.join(texts.select("norm", "id"), "norm").join(roots, "id", "left")
               .withColumn("family", F.coalesce(F.col("root"), F.col("id"))).select(*FAMILY_COLUMNS))

@@ -185,3 +185,43 @@ def test_common_shingles_and_band_keys_are_the_local_ones(spark):
     bands = lsh_bands(params.threshold, params.num_perm)[0]
     expected = np.concatenate([band_key(sig, band, params).view(np.int64) for band in range(bands)])
     assert keys["key"].tolist() == expected.tolist()
+
+
+def test_sketched_links_give_the_components_of_text_links(spark, monkeypatch):
+    """``sketched_links`` (runs carrying sketches, only the texts of possible pairs gathered and shingled)
+    links exactly what ``text_links`` over whole runs and the local search link, here with buckets cut
+    into several runs and stock phrases making most windowed pairs chance pairs the sketch sets aside."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components as components
+
+    import ringscope.spark.comment_templates as on_spark
+    from ringscope.detection.comment_templates import BUCKET_WINDOW, near_duplicate_components
+    from tests.detection.test_comment_templates import _boilerplate_corpus
+
+    monkeypatch.setattr(on_spark, "BUCKET_RUN", BUCKET_WINDOW)
+    texts = sorted(_boilerplate_corpus(4)[0] + [SERUM + chr(0x4E00 + 7 * i) for i in range(80)])
+    params = CommentTemplateParams(threshold=0.3)
+    frame = spark.createDataFrame(pd.DataFrame({"id": np.arange(len(texts), dtype=np.int64), "norm": texts}),
+                                  "id long, norm string").repartition(3)
+    rows = on_spark.band_rows(frame, params).localCheckpoint()
+
+    def partition(links) -> set[frozenset[int]]:
+        edges = links.toPandas()
+        graph = coo_matrix((np.ones(len(edges)), (edges["src"], edges["dst"])), shape=(len(texts), len(texts)))
+        labels = components(graph, directed=False)[1]
+        return {frozenset(np.flatnonzero(labels == c).tolist()) for c in np.unique(labels)}
+
+    whole = on_spark.shared_buckets(rows, frame)
+    sketched = on_spark.sketched_links(frame, rows, params, 2)
+    local = near_duplicate_components(texts, params)
+    expected = {frozenset(np.flatnonzero(local == c).tolist()) for c in np.unique(local)}
+    assert len(expected) < len(texts) - 100                            # copies, the family and the variants
+    assert partition(on_spark.text_links(whole.coalesce(2), params)) == expected
+    assert partition(sketched) == expected
+
+    sized = on_spark.shared_buckets(rows, on_spark.text_sketches(frame, params), {"size": "sizes", "sketch": "sketches"})
+    possible = on_spark.possible_runs(sized, params).toPandas()
+    in_runs = int(whole.toPandas()["ids"].map(len).sum())
+    assert 0 < int(possible["ids"].map(len).sum()) < in_runs           # texts of chance pairs only are not gathered
+    assert all(len(r.left) == len(r.right) and max(max(r.left), max(r.right)) < len(r.ids) for r in possible.itertuples())
