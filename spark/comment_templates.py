@@ -70,6 +70,8 @@ LINK_CHARS = 48 << 20
 # Spark's collect_list keeps up to 128 groups' texts as Java objects per task before it sorts (not spilled): at
 # 4,096 texts a run the 10 M lake's note bodies still took a 7g heap out (2026-12-06), as whole buckets had.
 BUCKET_RUN = 256
+# Band rows (text occurrences) gathered in one pass of ``sketched_links``: at ~200 bytes of shuffle each, ~13 GB.
+BAND_ROWS_PER_PASS = 64 << 20
 assert BUCKET_RUN >= BUCKET_WINDOW, "a text's window would reach past the next run"
 USE_COLUMNS = ["comment_id", "account_id", "note_id", "norm", "template", "text", "quoted"]
 USE_SCHEMA = ("comment_id string, account_id string, note_id string, norm string, template string, text string, "
@@ -326,28 +328,53 @@ def possible_runs(buckets, params: CommentTemplateParams):
     return buckets.mapInPandas(possible, "band int, ids array<long>, left array<int>, right array<int>")
 
 
-def sketched_links(texts, rows, params: CommentTemplateParams, parallelism: int,
+def sketched_links(texts, rows, params: CommentTemplateParams, parallelism: int, count: int,
                    done: Callable[[str, int], None] = lambda what, count: None):
     """``(src, dst)`` edges whose components are those of ``text_links`` over the same band ``rows``, for
-    long texts: each text is shingled once for its sketch (``text_sketches``), the runs of shared buckets
-    carry sketches, not texts, and only the texts of pairs the sketch leaves possible are gathered with
-    their texts and shingled again (``_verify_batch``). On the 1 M lake's note bodies 18 % of a run's texts
-    are in such a pair, so this shingles a body a few times where ``text_links`` shingles it once per band
-    it shares (benchmarks/results/spark_detection.md, 2026-12-06). The possible pairs are the windowed
-    pairs less some whose Jaccard is certainly below the threshold: the same verified pairs, the same
-    components. ``done`` gets the runs kept. O(U L + windowed pairs + possible pairs L)."""
+    the ``count`` long texts of ``texts``: each text is shingled once for its sketch (``text_sketches``), the
+    runs of shared buckets carry sketches, not texts, and only the texts of pairs the sketch leaves possible
+    are gathered with their texts and shingled again (``_verify_batch``). On the 1 M lake's note bodies 18 %
+    of a run's texts are in such a pair, so this shingles a body a few times where ``text_links`` shingles it
+    once per band it shares (benchmarks/results/spark_detection.md, 2026-12-06). The possible pairs are the
+    windowed pairs less some whose Jaccard is certainly below the threshold: the same verified pairs, the
+    same components.
+
+    The bands are taken ``BAND_ROWS_PER_PASS`` band rows at a time, each pass's shuffle files deleted before
+    the next (``release_shuffles``): every text of a shared bucket travels with its sketch, ~200 bytes that
+    do not compress, which at 10 M accounts in one pass would be ~70 GB of shuffle. The links of every pass
+    together have the components of all bands' pairs. ``done`` gets the runs kept per pass.
+    O(U L + windowed pairs + possible pairs L)."""
+    from functools import reduce
+
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    sketched = text_sketches(texts, params)
-    buckets = shared_buckets(rows, sketched, {"size": "sizes", "sketch": "sketches"})
-    runs = possible_runs(buckets, params).withColumn("run", F.monotonically_increasing_id()).localCheckpoint()
-    done("LSH bucket runs with a pair the sketches leave possible", runs.count())
-    members = (runs.select("run", F.posexplode("ids").alias("pos", "id"))
-               .join(texts.select("id", "norm"), "id"))
-    gathered = members.groupBy("run").agg(F.array_sort(F.collect_list(F.struct("pos", "norm"))).alias("texts"))
-    verify = (gathered.join(runs, "run")
-              .select("band", "ids", F.transform("texts", lambda t: t["norm"]).alias("norms"), "left", "right"))
-    return text_links(verify.coalesce(max(1, parallelism)), params, _verify_batch)
+    from ringscope.spark.session import release_shuffles
+
+    bands = lsh_bands(params.threshold, params.num_perm)[0]
+    per_pass = max(1, min(bands, BAND_ROWS_PER_PASS // max(count, 1)))
+    sketched = text_sketches(texts, params).persist(StorageLevel.DISK_ONLY)
+    rows = rows.persist(StorageLevel.DISK_ONLY)
+    passes = []
+    for lo in range(0, bands, per_pass):
+        hi = min(bands, lo + per_pass)
+        buckets = shared_buckets(rows.where((F.col("band") >= lo) & (F.col("band") < hi)), sketched,
+                                 {"size": "sizes", "sketch": "sketches"})
+        runs = possible_runs(buckets, params).withColumn("run", F.monotonically_increasing_id()).localCheckpoint()
+        done(f"LSH bucket runs with a pair the sketches leave possible, bands {lo}-{hi - 1} of {bands}",
+             runs.count())
+        members = (runs.select("run", F.posexplode("ids").alias("pos", "id"))
+                   .join(texts.select("id", "norm"), "id"))
+        gathered = members.groupBy("run").agg(F.array_sort(F.collect_list(F.struct("pos", "norm"))).alias("texts"))
+        verify = (gathered.join(runs, "run")
+                  .select("band", "ids", F.transform("texts", _field("norm")).alias("norms"), "left", "right"))
+        passes.append(text_links(verify.coalesce(max(1, parallelism)), params, _verify_batch).localCheckpoint())
+        runs.unpersist()
+        del buckets, runs, members, gathered, verify
+        release_shuffles(texts.sparkSession)
+    sketched.unpersist()
+    rows.unpersist()
+    return reduce(lambda a, b: a.union(b), passes)
 
 
 def template_names(texts, roots):

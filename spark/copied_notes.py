@@ -127,7 +127,7 @@ def _families(source: PlatformSource, notes, params: CopiedNoteParams, log: Call
     stage.done(f"common shingles (signatures: the rarer {near.signed_share:.0%} of a body's)",
                0 if common is None else len(common[0]))
     links = sketched_links(texts, band_rows(texts, near, common), near, spark.sparkContext.defaultParallelism,
-                           stage.done).localCheckpoint()
+                           distinct, stage.done)
     stage.done("links between near-duplicate bodies", links.count())
     roots = connected_components(links).select(F.col("node").alias("id"), "root")
     family = (normed.join(texts.select("norm", "id"), "norm").join(roots, "id", "left")

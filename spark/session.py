@@ -116,3 +116,10 @@ def stop_session() -> None:
         active = SparkSession.getActiveSession()
         if active is not None:
             active.stop()
+
+
+def release_shuffles(spark) -> None:
+    """Let Spark delete the shuffle files of frames nothing references any more, now: its ContextCleaner
+    deletes them when the driver JVM collects their dependencies, which otherwise waits for a periodic GC
+    (``spark.cleaner.periodicGC.interval``, 30 min), long enough for a loop of passes to fill the disk. O(heap)."""
+    spark.sparkContext._jvm.System.gc()

@@ -190,7 +190,8 @@ def test_common_shingles_and_band_keys_are_the_local_ones(spark):
 def test_sketched_links_give_the_components_of_text_links(spark, monkeypatch):
     """``sketched_links`` (runs carrying sketches, only the texts of possible pairs gathered and shingled)
     links exactly what ``text_links`` over whole runs and the local search link, here with buckets cut
-    into several runs and stock phrases making most windowed pairs chance pairs the sketch sets aside."""
+    into several runs and stock phrases making most windowed pairs chance pairs the sketch sets aside, in
+    one pass over the bands or in several."""
     import numpy as np
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components as components
@@ -213,12 +214,16 @@ def test_sketched_links_give_the_components_of_text_links(spark, monkeypatch):
         return {frozenset(np.flatnonzero(labels == c).tolist()) for c in np.unique(labels)}
 
     whole = on_spark.shared_buckets(rows, frame)
-    sketched = on_spark.sketched_links(frame, rows, params, 2)
+    sketched = on_spark.sketched_links(frame, rows, params, 2, len(texts))
+    monkeypatch.setattr(on_spark, "BAND_ROWS_PER_PASS", 5 * len(texts))     # 5 bands a pass: 13 passes
+    passes: list[str] = []
+    in_passes = on_spark.sketched_links(frame, rows, params, 2, len(texts), lambda what, n: passes.append(what))
     local = near_duplicate_components(texts, params)
     expected = {frozenset(np.flatnonzero(local == c).tolist()) for c in np.unique(local)}
     assert len(expected) < len(texts) - 100                            # copies, the family and the variants
     assert partition(on_spark.text_links(whole.coalesce(2), params)) == expected
     assert partition(sketched) == expected
+    assert partition(in_passes) == expected and len(passes) == 13 and passes[-1].endswith("bands 60-63 of 64")
 
     sized = on_spark.shared_buckets(rows, on_spark.text_sketches(frame, params), {"size": "sizes", "sketch": "sketches"})
     possible = on_spark.possible_runs(sized, params).toPandas()
