@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -264,15 +265,20 @@ def possible_pairs(size: np.ndarray, sketch: np.ndarray, i: np.ndarray, j: np.nd
     """Which pairs ``(i, j)`` two upper bounds of the Jaccard leave possible (>= ``threshold``): the set
     sizes' ratio, and the sketch bound (``ShingleSets.sketch``: per cell the smaller count, a pair whose
     texts both overflow one cell always possible). A pair set aside has a Jaccard below the threshold for
-    certain. O(pairs * SKETCH_CELLS / 64)."""
-    words = SKETCH_CELLS // 64
-    si, sj = size[i], size[j]
-    both = sketch[i] & sketch[j]
-    bound = np.bitwise_count(both[:, :SKETCH_PLANES * words]).astype(np.int64).sum(axis=1)
-    unbounded = both[:, SKETCH_PLANES * words:].any(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):       # two empty texts: nan, never possible
-        fit = np.minimum(si, sj) / np.maximum(si, sj) >= threshold                 # Jaccard <= small / large
-        return fit & ((bound / (si + sj - bound) >= threshold) | unbounded)
+    certain. Taken ``_VERIFY_CHUNK`` pairs at a time (each gathers two sketch rows).
+    O(pairs * SKETCH_CELLS / 64)."""
+    counted = SKETCH_PLANES * (SKETCH_CELLS // 64)
+    out = np.zeros(len(i), dtype=bool)
+    for lo in range(0, len(i), _VERIFY_CHUNK):
+        ci, cj = i[lo:lo + _VERIFY_CHUNK], j[lo:lo + _VERIFY_CHUNK]
+        si, sj = size[ci], size[cj]
+        both = sketch[ci] & sketch[cj]
+        bound = np.bitwise_count(both[:, :counted]).astype(np.int64).sum(axis=1)
+        unbounded = both[:, counted:].any(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):       # two empty texts: nan, never possible
+            fit = np.minimum(si, sj) / np.maximum(si, sj) >= threshold             # Jaccard <= small / large
+            out[lo:lo + _VERIFY_CHUNK] = fit & ((bound / (si + sj - bound) >= threshold) | unbounded)
+    return out
 
 
 class ShingleSets:
@@ -301,17 +307,25 @@ class ShingleSets:
         self.indptr = np.concatenate([[0], np.cumsum(self.size)])
         self.values = _mix64(vocab) % _MERSENNE31            # what the permutations map, per shingle id
         self.sets = csr_matrix((np.ones(len(sid), dtype=np.int32), sid, self.indptr), shape=(n, len(vocab)))
-        # Shingles per text counted in SKETCH_CELLS cells (by shingle hash): the sum over cells of the
-        # smaller count bounds the intersection from above, and rejects most chance candidates cheaply.
-        # The counts are kept as bit planes (bit c of plane k: cell c holds more than k shingles), so the
-        # bound is a few popcounts per pair. A count above SKETCH_PLANES is known only as "more"
-        # (``saturated``): the bound holds unless both texts of a pair have more in one cell (then the pair
-        # is verified exactly). With 64 cells and no saturation plane, 55 % of the note bodies (~90 shingles)
-        # had a full cell and went to the exact test with every candidate: on 100k bodies of the 1 M lake,
-        # 99.8 % of 65 M candidates were chance pairs costing a sparse row product each, 87.6 s (now 17 s;
-        # benchmarks/results/spark_detection.md, 2026-12-06).
+
+    @cached_property
+    def sketch(self) -> np.ndarray:
+        """(texts x (SKETCH_PLANES + 1) * SKETCH_CELLS / 64) uint64: each text's shingles counted in
+        ``SKETCH_CELLS`` cells (by shingle hash), as bit planes, the saturation plane last
+        (:func:`possible_pairs`). Made on first use: a caller that only tests pairs already bounded
+        (``exact``) never pays for it. O(T log T)."""
+        # The sum over cells of the smaller count bounds the intersection from above, and rejects most
+        # chance candidates cheaply. The counts are kept as bit planes (bit c of plane k: cell c holds more
+        # than k shingles), so the bound is a few popcounts per pair. A count above SKETCH_PLANES is known
+        # only as "more" (the saturation plane): the bound holds unless both texts of a pair have more in one
+        # cell (then the pair is verified exactly). With 64 cells and no saturation plane, 55 % of the note
+        # bodies (~90 shingles) had a full cell and went to the exact test with every candidate: on 100k
+        # bodies of the 1 M lake, 99.8 % of 65 M candidates were chance pairs costing a sparse row product
+        # each, 87.6 s (now 17 s; benchmarks/results/spark_detection.md, 2026-12-06).
+        n, sid = len(self.size), self.sets.indices
+        tid = np.repeat(np.arange(n, dtype=np.int64), self.size)
         words, log2_cells = SKETCH_CELLS // 64, SKETCH_CELLS.bit_length() - 1
-        cell = np.sort(tid * SKETCH_CELLS + (_mix64(vocab)[sid] >> np.uint64(64 - log2_cells)).astype(np.int64))
+        cell = np.sort(tid * SKETCH_CELLS + (_mix64(self.vocab)[sid] >> np.uint64(64 - log2_cells)).astype(np.int64))
         starts = np.flatnonzero(np.concatenate([[len(cell) > 0], cell[1:] != cell[:-1]]))
         cell, count = cell[starts], np.diff(np.concatenate([starts, [len(tid)]]))
 
@@ -323,10 +337,12 @@ class ShingleSets:
             out[word[first]] = np.bitwise_or.reduceat(bits, first) if len(first) else bits[:0]
             return out.reshape(n, words)
 
-        # one row per text: the SKETCH_PLANES count planes, then the saturation plane (``possible_pairs``)
-        self.sketch = np.hstack([plane(cell[count > c]) for c in range(SKETCH_PLANES + 1)])
-        self.planes = [self.sketch[:, c * words:(c + 1) * words] for c in range(SKETCH_PLANES)]
-        self.saturated = self.sketch[:, SKETCH_PLANES * words:]
+        return np.hstack([plane(cell[count > c]) for c in range(SKETCH_PLANES + 1)])
+
+    @property
+    def saturated(self) -> np.ndarray:
+        """The sketch's saturation plane: bit c set where a text has more than SKETCH_PLANES shingles in cell c."""
+        return self.sketch[:, SKETCH_PLANES * (SKETCH_CELLS // 64):]
 
     def document_frequency(self) -> tuple[np.ndarray, np.ndarray]:
         """(each shingle's packed code points, the number of texts holding it), shingles ascending. O(T)."""
@@ -361,15 +377,19 @@ class ShingleSets:
         """The pairs ``(i, j)`` whose shingle Jaccard is >= ``threshold``, exactly.
 
         Two upper bounds of the Jaccard, the set sizes' ratio and the sketch
-        bound, set most chance candidates aside before the exact intersection
-        (sparse row products).  O(pairs * L).
+        bound (:func:`possible_pairs`), set most chance candidates aside before
+        the exact intersection (:meth:`exact`).  O(pairs * L).
         """
+        maybe = possible_pairs(self.size, self.sketch, i, j, threshold)
+        return self.exact(i[maybe], j[maybe], threshold)
+
+    def exact(self, i: np.ndarray, j: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs ``(i, j)`` whose shingle Jaccard is >= ``threshold``, by the exact intersection (sparse
+        row products) of every pair: for pairs a bound has already let through. O(pairs * L)."""
         size = self.size
         keep_i, keep_j = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for lo in range(0, len(i), _VERIFY_CHUNK):
             ci, cj = i[lo:lo + _VERIFY_CHUNK], j[lo:lo + _VERIFY_CHUNK]
-            maybe = possible_pairs(size, self.sketch, ci, cj, threshold)
-            ci, cj = ci[maybe], cj[maybe]
             inter = np.asarray(self.sets[ci].multiply(self.sets[cj]).sum(axis=1)).reshape(-1)
             ok = inter / (size[ci] + size[cj] - inter) >= threshold
             keep_i.append(ci[ok])

@@ -196,6 +196,20 @@ def shared_buckets(rows, texts, carry: dict[str, str] | None = None):
                            *[F.transform("texts", _field(c)).alias(name) for c, name in carry.items()])
 
 
+def _flat(batch: pd.DataFrame, column: str, dtype) -> np.ndarray:
+    """A batch's array column (one array per run) as one array, runs one after the other. O(rows)."""
+    return np.concatenate([np.asarray(x, dtype=dtype) for x in batch[column]])
+
+
+def _batch_texts(batch: pd.DataFrame, params: CommentTemplateParams):
+    """(each run's length, the batch's distinct text ids ascending, each row's index among them, their
+    ``ShingleSets``) for a batch of runs of ``(ids, norms)``. O(T log T)."""
+    ids = _flat(batch, "ids", np.int64)
+    texts, first, text = np.unique(ids, return_index=True, return_inverse=True)
+    sets = ShingleSets(_flat(batch, "norms", object)[first].tolist(), params.shingle)
+    return batch["ids"].map(len).to_numpy(dtype=np.int64), texts, text, sets
+
+
 def _component_edges(texts: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
     """``(src, dst)``: an edge from each text of ``texts`` (ids) to the first text of its component
     (``labels``), none from a first text. O(n log n)."""
@@ -210,13 +224,9 @@ def _link_batch(batch: pd.DataFrame, params: CommentTemplateParams) -> pd.DataFr
     """``(src, dst)``: for a batch of whole buckets, an edge from each text to the first text of its
     component among the batch's verified candidate pairs (``link_band`` band by band, as the local loop).
     O(rows log rows + candidates L)."""
-    sizes = batch["ids"].map(len).to_numpy(dtype=np.int64)
-    ids = np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["ids"]])
-    norms = np.concatenate([np.asarray(x, dtype=object) for x in batch["norms"]])
+    sizes, texts, text, sets = _batch_texts(batch, params)
     bands = np.repeat(batch["band"].to_numpy(dtype=np.int64), sizes)
     bucket = np.repeat(np.arange(len(batch), dtype=np.int64), sizes)    # a band key: equal within a bucket
-    texts, first, text = np.unique(ids, return_index=True, return_inverse=True)   # batch text index, ascending
-    sets = ShingleSets(norms[first].tolist(), params.shingle)
     labels = np.arange(len(texts), dtype=np.int64)
     order = np.lexsort((text, bands))                                  # by band, then in text order
     bands, bucket, text = bands[order], bucket[order], text[order]
@@ -228,17 +238,14 @@ def _link_batch(batch: pd.DataFrame, params: CommentTemplateParams) -> pd.DataFr
 
 def _verify_batch(batch: pd.DataFrame, params: CommentTemplateParams) -> pd.DataFrame:
     """``_link_batch`` for runs of ``possible_runs``: the candidate pairs are given (``left``, ``right``:
-    positions in ``ids``), band by band those not connected yet verified exactly and merged.
+    positions in ``ids``) and already passed the sketch bound, so band by band those not connected yet go
+    straight to the exact test (``ShingleSets.exact``: no sketch is made) and are merged.
     O(rows log rows + pairs L)."""
-    sizes = batch["ids"].map(len).to_numpy(dtype=np.int64)
-    ids = np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["ids"]])
-    norms = np.concatenate([np.asarray(x, dtype=object) for x in batch["norms"]])
-    texts, first, text = np.unique(ids, return_index=True, return_inverse=True)   # batch text index, ascending
-    sets = ShingleSets(norms[first].tolist(), params.shingle)
+    sizes, texts, text, sets = _batch_texts(batch, params)
     pairs = batch["left"].map(len).to_numpy(dtype=np.int64)
     offset = np.repeat(np.cumsum(sizes) - sizes, pairs)                # each run's first row in ids
-    left = text[np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["left"]]) + offset]
-    right = text[np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["right"]]) + offset]
+    left = text[_flat(batch, "left", np.int64) + offset]
+    right = text[_flat(batch, "right", np.int64) + offset]
     bands = np.repeat(batch["band"].to_numpy(dtype=np.int64), pairs)
     order = np.argsort(bands, kind="stable")
     bands, left, right = bands[order], left[order], right[order]
@@ -247,7 +254,7 @@ def _verify_batch(batch: pd.DataFrame, params: CommentTemplateParams) -> pd.Data
     for lo, hi in zip(cuts[:-1], cuts[1:]):
         i, j = left[lo:hi], right[lo:hi]
         open_ = labels[i] != labels[j]
-        i, j = sets.verified(i[open_], j[open_], params.threshold)
+        i, j = sets.exact(i[open_], j[open_], params.threshold)
         if len(i):
             labels = merge_components(labels, i, j)
     return _component_edges(texts, labels)
@@ -291,14 +298,12 @@ def _possible_batch(batch: pd.DataFrame, threshold: float) -> pd.DataFrame:
     windowed pairs (``band_pairs``) that ``possible_pairs`` leaves possible, as positions in the run's texts
     in those pairs (``ids``, ascending); runs with none are left out. O(pairs)."""
     counts = batch["ids"].map(len).to_numpy(dtype=np.int64)
-    ids = np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["ids"]])
-    size = np.concatenate([np.asarray(x, dtype=np.int64) for x in batch["sizes"]])
+    ids, size = _flat(batch, "ids", np.int64), _flat(batch, "sizes", np.int64)
     sketch = np.frombuffer(b"".join(b for run in batch["sketches"] for b in run), dtype=np.uint64)
     sketch = sketch.reshape(len(ids), -1)
     run = np.repeat(np.arange(len(batch), dtype=np.int64), counts)
     i, j = band_pairs(run, np.arange(len(ids), dtype=np.int64))         # every run mixed: positions in ids
-    keep = np.concatenate([possible_pairs(size, sketch, i[lo:lo + (1 << 18)], j[lo:lo + (1 << 18)], threshold)
-                           for lo in range(0, len(i), 1 << 18)] or [np.zeros(0, dtype=bool)])
+    keep = possible_pairs(size, sketch, i, j, threshold)
     i, j = i[keep], j[keep]                                            # ascending i: grouped by run
     if not len(i):
         return pd.DataFrame({"band": np.zeros(0, dtype=np.int32), "ids": [], "left": [], "right": []})
