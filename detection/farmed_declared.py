@@ -59,6 +59,7 @@ from scipy.stats import binom, chi2, norm
 from ringscope.detection.calibration import calibrated
 from ringscope.detection.copied_notes import CopiedNoteParams, background_rate, note_families
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc_epoch
+from ringscope.detection.frames import epoch_seconds
 
 DETECTOR = "farmed_declared"
 _LN10 = math.log(10)
@@ -121,12 +122,6 @@ def _as_bool(series: pd.Series) -> np.ndarray:
     return series.astype(str).str.strip().str.lower().isin(["true", "1", "yes"]).to_numpy()
 
 
-def _seconds(values: pd.Series) -> np.ndarray:
-    ts = pd.to_datetime(values, utc=True, errors="coerce")
-    return np.asarray(((ts - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(dtype=float,
-                                                                                          na_value=np.nan))
-
-
 def _surprise_of_log_p(log_p: float) -> float:
     """``-log10 p`` from ``ln p``; 300 when the tail is beyond floating point."""
     return min(300.0, -log_p / _LN10) if math.isfinite(log_p) else 300.0
@@ -162,7 +157,7 @@ def follow_edges(follows: pd.DataFrame, candidates: set[str],
     and repeats dropped. What grows with the platform; ``spark.farmed_declared`` computes the same on the
     executors. O(F log F)."""
     f = pd.DataFrame({"src": _ids(follows["account_id"]), "dst": _ids(follows["target_account_id"]),
-                      "t": _seconds(follows["created_at"]) if "created_at" in follows else np.nan})
+                      "t": epoch_seconds(follows["created_at"]) if "created_at" in follows else np.nan})
     f = f[f["src"] != f["dst"]].sort_values(["src", "dst", "t"], na_position="last")
     f = f.drop_duplicates(["src", "dst"]).reset_index(drop=True)
     if f.empty:
@@ -308,10 +303,36 @@ def copy_evidence_of(fam: pd.DataFrame, judged: int, lam: float, intermediary_ac
                      ) -> tuple[pd.DataFrame, dict, float]:
     """``copy_evidence`` from ``note_families``' rows (those of the families holding a candidate's note are
     enough), the notes judged and ``lam`` over all of them. O(F log F) for F rows."""
-    cols = COPY_COLUMNS
     if fam.empty or not candidates:
-        return pd.DataFrame(columns=cols), {}, lam
-    p1 = min(1.0, lam)
+        return pd.DataFrame(columns=COPY_COLUMNS), {}, lam
+    fam = fam.assign(t=epoch_seconds(fam["posted_at"]))
+    mine = fam[fam["account_id"].isin(candidates)]
+    heads = family_heads(fam[fam["family"].isin(set(mine["family"]))])
+    copied, _ = first_copies(mine, heads, circles(intermediary_accounts, candidates))
+    return copy_counts(mine.groupby("account_id").size(), copied, lam), copied, lam
+
+
+HEAD_COLUMNS = ["family", "note_id", "account_id", "t", "more"]
+
+
+def family_heads(fam: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+    """Per family of ``fam`` (``note_families``' rows, with ``t`` in epoch seconds), the first note of each
+    of its authors in posting order (time, then note id; notes without a time last), its first ``limit``
+    authors (all without one): ``family, note_id, account_id, t, more`` (``more``: the family has authors beyond
+    the ones kept). ``spark.farmed_declared`` makes the same on the executors. O(F log F)."""
+    f = fam.sort_values(["family", "t", "note_id"], na_position="last", kind="mergesort")
+    heads = f.drop_duplicates(["family", "account_id"])
+    rank = heads.groupby("family").cumcount().to_numpy()
+    authors = heads.groupby("family")["account_id"].transform("size").to_numpy()
+    keep = np.ones(len(heads), dtype=bool) if limit is None else rank < limit
+    out = heads.loc[keep, ["family", "note_id", "account_id", "t"]].reset_index(drop=True)
+    out["more"] = (authors[keep] > limit) if limit is not None else False
+    return out
+
+
+def circles(intermediary_accounts: pd.DataFrame | None, candidates: set[str]) -> dict[str, set[str]]:
+    """Candidate -> the accounts an intermediary that manages it also manages (its circle, itself aside).
+    O(rows + sum of circles)."""
     circle: dict[str, set[str]] = {}
     if intermediary_accounts is not None and not intermediary_accounts.empty:
         ia = pd.DataFrame({"i": _ids(intermediary_accounts["intermediary_id"]),
@@ -319,23 +340,51 @@ def copy_evidence_of(fam: pd.DataFrame, judged: int, lam: float, intermediary_ac
         by_i = ia.groupby("i")["a"].agg(set)
         for a, g in ia[ia["a"].isin(candidates)].groupby("a")["i"]:
             circle[a] = set().union(*(by_i[i] for i in set(g)))
-    fam = fam.assign(t=_seconds(fam["posted_at"]))
-    mine = fam[fam["account_id"].isin(candidates)]
-    multi = fam[fam["family"].isin(set(mine["family"]))].sort_values(["family", "t", "note_id"], na_position="last")
-    members = {k: g for k, g in multi.groupby("family")}
+    return circle
+
+
+def first_copies(mine: pd.DataFrame, heads: pd.DataFrame, circle: dict[str, set[str]]
+                 ) -> tuple[dict[str, list[tuple[str, str, str]]], set]:
+    """(candidate -> its copied notes, sorted, as (note, the earliest note of its family posted before it by an
+    account outside its circle, that note's author); the families whose heads were cut before one by an account
+    outside a candidate's circle came: the answer for their notes needs their heads whole).
+
+    ``mine``: the candidates' notes (``note_id, account_id, family, t``); ``heads``: ``family_heads``' rows of
+    their families. The earliest earlier note by an account outside the circle is its author's first note in
+    the family, and no head outside the circle comes before it: so it is the first head outside the circle, if
+    that one was posted before the note, and there is none otherwise. O(M h) for M notes and h heads read
+    per note (until the first outside the circle)."""
+    order: dict = {}
+    cut_off: dict = {}
+    for family, g in heads.groupby("family", sort=False):
+        order[family] = list(zip(g["note_id"].astype(str), g["account_id"].astype(str), g["t"].to_numpy()))
+        cut_off[family] = bool(g["more"].any())
     copied: dict[str, list[tuple[str, str, str]]] = {}
-    for row in mine.itertuples(index=False):
-        g = members[row.family]
-        own = circle.get(row.account_id, set()) | {row.account_id}
-        earlier = g[(g["t"] < row.t) & ~g["account_id"].isin(own)]
-        if len(earlier):
-            first = earlier.iloc[0]
-            copied.setdefault(row.account_id, []).append((row.note_id, str(first["note_id"]), str(first["account_id"])))
-    per = mine.groupby("account_id").size().rename("judged").reset_index()
+    cut: set = set()
+    for note, account, family, t in zip(mine["note_id"].astype(str), mine["account_id"].astype(str),
+                                        mine["family"], mine["t"].to_numpy()):
+        own = circle.get(account, set())
+        for earlier, author, posted in order.get(family, ()):
+            if author != account and author not in own:
+                if posted < t:
+                    copied.setdefault(account, []).append((note, earlier, author))
+                break
+        else:
+            if cut_off.get(family, False):
+                cut.add(family)
+    return {a: sorted(v) for a, v in copied.items()}, cut
+
+
+def copy_counts(judged: pd.Series, copied: dict[str, list], lam: float) -> pd.DataFrame:
+    """Per candidate with notes judged (``judged``: notes judged by account): ``account_id, judged, copies,
+    surprise``, ``k`` copies among ``n`` notes against ``Binomial(n, min(1, lam))``. O(C)."""
+    p1 = min(1.0, lam)
+    per = judged.sort_index().rename("judged").rename_axis("account_id").reset_index()
+    per["judged"] = per["judged"].astype(int)
     per["copies"] = per["account_id"].map(lambda a: len(copied.get(a, ()))).astype(int)
     per["surprise"] = [_surprise_of_log_p(float(binom.logsf(k - 1, n, p1))) if k > 0 else 0.0
                        for n, k in zip(per["judged"], per["copies"])]
-    return per[cols], {a: sorted(v) for a, v in copied.items()}, lam
+    return per[COPY_COLUMNS]
 
 
 def combined_surprise(surprises: tuple[float, ...]) -> float:

@@ -12,13 +12,15 @@ The candidates (accounts with a declared order) are few: their ids are broadcast
   them and its followers (``author_table``' answer): one row per author reaches the driver, where
   ``interaction_fit`` fits the platform's line as locally;
 - **notes** (test (c)): the notes' near-duplicate families are ``spark.copied_notes``' (found on the executors,
-  once per source and test: ``copied_notes`` and this detector share them); the notes of the families holding a
-  candidate's note and the management rows of the agencies that manage a candidate reach the driver, where
-  ``copy_evidence_of`` runs over them with the notes judged and ``lam`` of the whole platform.
+  once per source and test: ``copied_notes`` and this detector share them); the notes judged per candidate are
+  counted there, and only the candidates' notes in families of several authors, the first ``HEADS_KEPT``
+  authors' first notes of those families (``family_heads``: a note's earliest copy source is among them) and the
+  management rows of the agencies that manage a candidate reach the driver, where ``first_copies`` runs as
+  locally (a family's heads are read whole for a note whose candidate's circle holds all of those kept).
 
 So the findings are the local detector's (``tests/spark/test_farmed_declared.py``). On the driver: the follows
-into candidates (their followers, bought or not), one row per author, the candidates' note families, the
-declared orders. O(F + L + N) on the executors, with one shuffle of the follows by
+into candidates (their followers, bought or not), one row per author, the candidates' shared notes and their
+families' heads, the declared orders. O(F + L + N) on the executors, with one shuffle of the follows by
 follower and one of the likes and comments by note.
 """
 
@@ -26,13 +28,14 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
-from ringscope.detection.copied_notes import FAMILY_COLUMNS
-from ringscope.detection.farmed_declared import (FarmedDeclaredParams, copy_evidence_of, copy_test,
-                                                 declared_orders, findings_of, follower_summary, interaction_fit,
-                                                 shares_p0)
+from ringscope.detection.farmed_declared import (COPY_COLUMNS, HEAD_COLUMNS, FarmedDeclaredParams,
+                                                 circles, copy_counts, copy_test, declared_orders, findings_of,
+                                                 first_copies, follower_summary, interaction_fit, shares_p0)
 from ringscope.detection.findings import ClusterFinding
+from ringscope.detection.frames import epoch_seconds
 from ringscope.spark.copied_notes import note_families_on_spark
 from ringscope.spark.source import PlatformSource, id_frame, to_pandas
 
@@ -140,28 +143,92 @@ def author_table_on_spark(source: PlatformSource) -> pd.DataFrame | None:
     return out
 
 
-def copy_inputs_on_spark(source: PlatformSource, candidates: set[str], params: FarmedDeclaredParams,
-                         log: Callable[[str], None] = lambda line: None
-                         ) -> tuple[pd.DataFrame, int, float, pd.DataFrame | None]:
-    """(the notes of the families holding a candidate's note, as ``note_families`` gives them; the notes
-    judged; ``lam``; the management rows of every agency that manages a candidate). The families are
-    ``spark.copied_notes``' (found once per source and test)."""
+# Heads of each family taken to the driver at first; a family is read again whole only for a candidate whose
+# circle holds all of them (an agency's accounts posting first), which is rare.
+HEADS_KEPT = 16
+
+
+def copy_evidence_on_spark(source: PlatformSource, candidates: set[str], params: FarmedDeclaredParams,
+                           log: Callable[[str], None] = lambda line: None) -> tuple[pd.DataFrame, dict, float, int]:
+    """``detection.farmed_declared.copy_evidence``' answer (and how many candidate notes were read on the driver)
+    from ``spark.copied_notes``' families (found once per source and test): the notes judged per candidate are
+    counted on the executors; the driver reads the candidates' notes in families of several authors and the
+    first ``HEADS_KEPT`` authors' first notes of those families (``family_heads`` on the executors), where
+    ``first_copies`` runs as locally; the heads of a family are read whole for the few notes that need them."""
     from pyspark.sql import functions as F
 
-    mine = F.broadcast(id_frame(source.spark, candidates, "account_id"))
     fam = note_families_on_spark(source, copy_test(params), log)
-    rows = pd.DataFrame(columns=FAMILY_COLUMNS)
-    if fam is not None and fam.judged:
-        rows = fam.rows(fam.notes.join(mine, "account_id"))
-    managed = None
+    if fam is None or not fam.judged:
+        return pd.DataFrame(columns=COPY_COLUMNS), {}, (fam.lam if fam else 0.0), 0
+    notes = fam.notes.withColumn("at", _time(fam.notes, "posted_at"))
+    mine_notes = notes.join(F.broadcast(id_frame(source.spark, candidates, "account_id")), "account_id")
+    judged = to_pandas(mine_notes.groupBy("account_id").agg(F.count(F.lit(1)).alias("judged")),
+                       ["account_id", "judged"])
+    judged = pd.Series(judged["judged"].astype(int).to_numpy(), index=judged["account_id"].astype(str).to_numpy())
+    shared = mine_notes.where(F.col("authors") >= 2)
+    mine = to_pandas(shared.select("note_id", "account_id", "family", "posted_at"),
+                     ["note_id", "account_id", "family", "posted_at"])
+    mine = mine.assign(t=epoch_seconds(mine["posted_at"]))
+    families = shared.select("family").distinct()
+    heads = _heads(notes.join(families, "family"), HEADS_KEPT)
+    circle = circles(_managed(source, candidates), candidates)
+    copied, cut = first_copies(mine, heads, circle)
+    if cut:
+        cut_frame = source.spark.createDataFrame(pd.DataFrame({"family": sorted(int(f) for f in cut)}), "family long")
+        whole = _heads(notes.join(F.broadcast(cut_frame), "family"), None)
+        heads = pd.concat([heads[~heads["family"].isin(cut)], whole], ignore_index=True)
+        copied, _ = first_copies(mine, heads, circle)
+    log(f"  farmed_declared on Spark: {len(mine):,} candidate notes in families of several authors, "
+        f"{len(heads):,} heads of their families ({len(cut):,} read whole) on the driver")
+    return copy_counts(judged, copied, fam.lam), copied, fam.lam, len(mine)
+
+
+def _time(frame, column: str):
+    """``column`` as a timestamp: ISO 8601 text with any offset parsed (unparsable ones missing, as locally)."""
+    from pyspark.sql import functions as F
+
+    at = F.col(column)
+    return F.to_timestamp(at) if dict(frame.dtypes).get(column) == "string" else at
+
+
+def _heads(members, limit: int | None) -> pd.DataFrame:
+    """``family_heads``' rows of the families of ``members`` (their notes, with ``at``), on the executors: per
+    family and author its first note (time, then note id, no time last), then the first ``limit`` authors."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    first = (members.groupBy("family", "account_id")
+             .agg(F.min(F.struct(F.col("at").isNull().alias("late"), F.col("at"), F.col("note_id"),
+                                 F.col("posted_at"))).alias("h"))
+             .select("family", "account_id", "h.late", "h.at", "h.note_id", "h.posted_at"))
+    order = Window.partitionBy("family").orderBy("late", "at", "note_id")
+    ranked = first.withColumn("rank", F.row_number().over(order)) \
+                  .withColumn("authors", F.count(F.lit(1)).over(Window.partitionBy("family")))
+    if limit is not None:
+        ranked = ranked.where(F.col("rank") <= limit)
+    df = to_pandas(ranked.select("family", "note_id", "account_id", "posted_at", "rank", "authors"),
+                   ["family", "note_id", "account_id", "posted_at", "rank", "authors"])
+    df = df.sort_values(["family", "rank"], kind="mergesort").reset_index(drop=True)
+    more = (df["authors"] > limit).to_numpy() if limit is not None else np.zeros(len(df), dtype=bool)
+    return pd.DataFrame({"family": df["family"].astype(np.int64).to_numpy(),
+                         "note_id": df["note_id"].astype(str).to_numpy(dtype=object),
+                         "account_id": df["account_id"].astype(str).to_numpy(dtype=object),
+                         "t": epoch_seconds(df["posted_at"]), "more": more})[HEAD_COLUMNS]
+
+
+def _managed(source: PlatformSource, candidates: set[str]) -> pd.DataFrame | None:
+    """The management rows of every agency that manages a candidate."""
+    from pyspark.sql import functions as F
+
     management = source.frame("intermediary_accounts", MANAGED_COLUMNS)
-    if management is not None:
-        management = management.withColumn("intermediary_id", F.col("intermediary_id").cast("string")) \
-                               .withColumn("account_id", F.col("account_id").cast("string"))
-        agencies = management.join(mine, "account_id").select("intermediary_id").distinct()
-        managed = to_pandas(management.join(F.broadcast(agencies), "intermediary_id").select(*MANAGED_COLUMNS),
-                            MANAGED_COLUMNS)
-    return rows, (fam.judged if fam else 0), (fam.lam if fam else 0.0), managed
+    if management is None:
+        return None
+    management = management.withColumn("intermediary_id", F.col("intermediary_id").cast("string")) \
+                           .withColumn("account_id", F.col("account_id").cast("string"))
+    mine = F.broadcast(id_frame(source.spark, candidates, "account_id"))
+    agencies = management.join(mine, "account_id").select("intermediary_id").distinct()
+    return to_pandas(management.join(F.broadcast(agencies), "intermediary_id").select(*MANAGED_COLUMNS),
+                     MANAGED_COLUMNS)
 
 
 def detect_farmed_declared(source: PlatformSource, params: FarmedDeclaredParams = FarmedDeclaredParams(),
@@ -175,10 +242,10 @@ def detect_farmed_declared(source: PlatformSource, params: FarmedDeclaredParams 
     fol, q, p0, co_edges = follower_summary(mine, q, p0, params)
     table = author_table_on_spark(source)
     inter = interaction_fit(table, candidates, params)
-    notes, judged, lam, managed = copy_inputs_on_spark(source, candidates, params, log)
-    cop, copied, lam = copy_evidence_of(notes, judged, lam, managed, candidates, params)
+    cop, copied, lam, copy_notes = copy_evidence_on_spark(source, candidates, params, log)
+    managed = _managed(source, candidates)
     log(f"  farmed_declared on Spark: {len(candidates):,} accounts with declared orders; on the driver "
         f"{0 if mine is None else len(mine):,} follows into them, {0 if table is None else len(table):,} authors, "
-        f"{len(notes):,} notes of the {judged:,} judged in families with theirs, "
+        f"{copy_notes:,} of their notes in families of several authors, "
         f"{0 if managed is None else len(managed):,} management rows")
     return findings_of(declared, fol, q, p0, co_edges, inter, cop, copied, lam, managed, params)

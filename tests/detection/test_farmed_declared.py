@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.farmed_declared import (FarmedDeclaredParams, combined_surprise, copy_evidence,
-                                                 detect_farmed_declared)
+                                                 detect_farmed_declared, family_heads, first_copies)
 from ringscope.simulate.bodies import THEMES
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
@@ -173,3 +173,44 @@ def test_combined_surprise_is_bounded_by_both_rules():
     one = combined_surprise((30.0, 0.0, 0.0))
     assert 30.0 - np.log10(3) - np.log10(2) - 1e-9 <= one < 30.0
     assert combined_surprise((8.0, 8.0, 8.0)) > combined_surprise((8.0, 0.0, 0.0))
+
+
+def _earliest_copies_by_scan(fam: pd.DataFrame, candidates: set[str], circle: dict[str, set[str]]) -> dict:
+    """The definition read plainly: each candidate note's earliest note of its family posted strictly before it
+    by an account outside its circle (posting order: time, then note id, no time last)."""
+    out: dict[str, list] = {}
+    ordered = fam.sort_values(["family", "t", "note_id"], na_position="last")
+    for row in fam[fam["account_id"].isin(candidates)].itertuples(index=False):
+        own = circle.get(row.account_id, set()) | {row.account_id}
+        g = ordered[ordered["family"] == row.family]
+        earlier = g[(g["t"] < row.t) & ~g["account_id"].isin(own)]
+        if len(earlier):
+            out.setdefault(row.account_id, []).append((row.note_id, earlier.iloc[0]["note_id"],
+                                                       earlier.iloc[0]["account_id"]))
+    return {a: sorted(v) for a, v in out.items()}
+
+
+def test_first_copies_from_cut_heads_equal_the_plain_scan():
+    """Heads cut to a few authors per family give the plain scan's answer once the families cut too early are
+    read whole; with no time on some notes, equal times, agencies' circles and repeat authors."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    accounts = [f"a{i:03d}" for i in range(120)]
+    times = rng.integers(0, 40, n).astype(float)
+    times[rng.random(n) < 0.05] = np.nan
+    fam = pd.DataFrame({"note_id": [f"n{i:05d}" for i in range(n)],
+                        "account_id": [accounts[int(rng.integers(0, 30 if i % 3 else 120))] for i in range(n)],
+                        "family": rng.integers(0, 60, n), "t": times})
+    candidates = set(accounts[:40:3])
+    circle = {a: set(accounts[:12]) for a in accounts[:40:3] if a < "a020"}   # one agency runs the first twelve
+    expected = _earliest_copies_by_scan(fam, candidates, circle)
+    assert sum(map(len, expected.values())) > 50                               # the test has copies to find
+    mine = fam[fam["account_id"].isin(candidates)]
+    heads = family_heads(fam)
+    assert first_copies(mine, heads, circle) == (expected, set())
+    for limit in (1, 2, 5):
+        cut_heads = family_heads(fam, limit)
+        copied, cut = first_copies(mine, cut_heads, circle)
+        assert cut or limit > 1                                                 # some need their heads whole
+        whole = pd.concat([cut_heads[~cut_heads["family"].isin(cut)], heads[heads["family"].isin(cut)]])
+        assert first_copies(mine, whole, circle) == (expected, set())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ringscope.detection.farmed_declared import FarmedDeclaredParams, detect_farmed_declared
+from ringscope.spark import farmed_declared as spark_farmed
 from ringscope.spark.farmed_declared import detect_farmed_declared as on_spark
 from ringscope.spark.source import PlatformSource
 from tests.detection.test_farmed_declared import FARMED, HONEST, platform as planted
@@ -49,3 +50,13 @@ def test_the_simulated_platform_gives_the_same_findings_on_spark(spark, platform
     expected = local(platform)
     assert expected  # the simulator plants farmed declared accounts at 10,000 accounts
     assert on_spark(PlatformSource(spark, str(platform)), FarmedDeclaredParams()) == expected
+
+
+def test_heads_cut_to_one_author_still_give_the_same_findings(spark, platform, monkeypatch):
+    """With one head kept per family, the notes whose candidate posted first need their families read whole
+    (the second read on the executors): the findings are still the local detector's."""
+    monkeypatch.setattr(spark_farmed, "HEADS_KEPT", 1)
+    lines: list[str] = []
+    assert on_spark(PlatformSource(spark, str(platform)), FarmedDeclaredParams(), lines.append) == local(platform)
+    read_whole = [line for line in lines if "read whole" in line]
+    assert read_whole and " (0 read whole)" not in read_whole[0]
