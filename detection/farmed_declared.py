@@ -179,39 +179,71 @@ def shares_p0(co_outside: int, outside: int) -> float:
     return float(min(max(p0, 1.0 / max(outside, 1)), 1.0))
 
 
+FOLLOWER_COLUMNS = ["account_id", "followers", "cofollowers", "surprise", "others_followed", "burst_n",
+                    "burst_start", "burst_end"]
+
+
 def follower_summary(mine: pd.DataFrame | None, q: float, p0: float,
                      params: FarmedDeclaredParams = FarmedDeclaredParams()
                      ) -> tuple[pd.DataFrame, float, float, pd.DataFrame]:
     """``follower_evidence``'s answer from ``follow_edges``' (the follows into candidates and the shares).
-    O(E log E) in the follows into candidates."""
-    cols = ["account_id", "followers", "cofollowers", "surprise", "others_followed", "burst_n", "burst_start",
-            "burst_end"]
+    O(E log E) in the follows into candidates, plus ``cofollower_spread``'s."""
     if mine is None:
-        return pd.DataFrame(columns=cols), 0.0, 0.0, pd.DataFrame(columns=["account_id", "target_account_id"])
-    mine = mine.sort_values(["src", "dst"], kind="stable").reset_index(drop=True)
+        return pd.DataFrame(columns=FOLLOWER_COLUMNS), 0.0, 0.0, pd.DataFrame(columns=["account_id", "target_account_id"])
+    per = follower_rows(mine, p0, params)
+    co_edges = mine.loc[mine["co"].to_numpy(dtype=bool), ["src", "dst"]] \
+                   .rename(columns={"src": "account_id", "dst": "target_account_id"}).reset_index(drop=True)
+    per["others_followed"] = per["account_id"].map(cofollower_spread(co_edges)).fillna(0).astype(int)
+    return per, q, p0, co_edges
+
+
+def follower_rows(follows_into: pd.DataFrame, p0: float, params: FarmedDeclaredParams = FarmedDeclaredParams()
+                  ) -> pd.DataFrame:
+    """Per target of ``follows_into`` (``src, dst, t, co``: the follows into candidates), sorted: its
+    ``followers``, ``cofollowers``, the ``surprise`` of that many co-followers at ``p0`` (test (a)) and the
+    densest window of ``burst_days`` of follower arrivals (``burst_n, burst_start, burst_end``);
+    ``others_followed`` 0 (``cofollower_spread`` fills it). Spark runs it per target on the executors.
+    O(E log E)."""
     rows = []
     window = params.burst_days * 86400.0
-    for target, g in mine.groupby("dst", sort=True):
+    for target, g in follows_into.groupby("dst", sort=True):
         n, c = len(g), int(g["co"].sum())
         surprise = 0.0
         if n >= params.min_followers and c > 0:
             surprise = _surprise_of_log_p(float(binom.logsf(c - 1, n, p0)))
-        t = np.sort(g["t"].dropna().to_numpy())
+        t = np.sort(g["t"].dropna().to_numpy(dtype=float))
         burst_n, start, end = 0, np.nan, np.nan
         if t.size:
             hi = np.searchsorted(t, t + window, side="right")
             best = int(np.argmax(hi - np.arange(t.size)))
             burst_n, start, end = int(hi[best] - best), float(t[best]), float(t[hi[best] - 1])
         rows.append((target, n, c, surprise, 0, burst_n, start, end))
-    per = pd.DataFrame(rows, columns=cols)
-    co_edges = mine.loc[mine["co"], ["src", "dst"]].rename(columns={"src": "account_id", "dst": "target_account_id"})
-    # how many other declared accounts the co-followers of each candidate follow, in all
-    if not co_edges.empty:
-        followed = co_edges.merge(co_edges, on="account_id", suffixes=("", "_other"))
-        followed = followed[followed["target_account_id"] != followed["target_account_id_other"]]
-        spread_ = followed.groupby("target_account_id")["target_account_id_other"].nunique()
-        per["others_followed"] = per["account_id"].map(spread_).fillna(0).astype(int)
-    return per, q, p0, co_edges.reset_index(drop=True)
+    return pd.DataFrame(rows, columns=FOLLOWER_COLUMNS)
+
+
+def cofollower_spread(co_edges: pd.DataFrame) -> pd.Series:
+    """Per candidate (index): how many other candidates its co-followers follow between them, from the
+    co-follower edges (``account_id, target_account_id``). O(sum over co-followers of (candidates followed)^2)."""
+    if co_edges.empty:
+        return pd.Series(dtype="int64")
+    followed = co_edges.merge(co_edges, on="account_id", suffixes=("", "_other"))
+    followed = followed[followed["target_account_id"] != followed["target_account_id_other"]]
+    return followed.groupby("target_account_id")["target_account_id_other"].nunique()
+
+
+def shared_cofollowers(co_edges: pd.DataFrame, members: set[str]) -> pd.DataFrame:
+    """Pairs of ``members`` (``a < b``) and how many co-followers follow both (``shared``). O(sum over
+    co-followers of (members followed)^2)."""
+    edges = co_edges[co_edges["target_account_id"].isin(members)] if not co_edges.empty else co_edges
+    if edges.empty:
+        return pd.DataFrame({"a": pd.Series(dtype=object), "b": pd.Series(dtype=object),
+                             "shared": pd.Series(dtype="int64")})
+    pairs = edges.merge(edges, on="account_id")
+    pairs = pairs[pairs["target_account_id_x"] < pairs["target_account_id_y"]]
+    shared = pairs.groupby(["target_account_id_x", "target_account_id_y"]).size()
+    return pd.DataFrame({"a": shared.index.get_level_values(0).to_numpy(dtype=object),
+                         "b": shared.index.get_level_values(1).to_numpy(dtype=object),
+                         "shared": shared.to_numpy(dtype="int64")})
 
 
 def interaction_evidence(accounts: pd.DataFrame | None, notes: pd.DataFrame | None, likes: pd.DataFrame | None,
@@ -413,13 +445,32 @@ def detect_farmed_declared(accounts: pd.DataFrame | None, notes: pd.DataFrame | 
     return findings_of(declared, fol, q, p0, co_edges, inter, cop, copied, lam, intermediary_accounts, params)
 
 
+def evidenced(declared: pd.DataFrame, fol: pd.DataFrame, inter: pd.DataFrame, cop: pd.DataFrame
+              ) -> dict[str, tuple[tuple[float, float, float], float, float]]:
+    """Candidate -> (the three tests' surprises, combined, calibrated score) for the candidates whose score is
+    above 0 (the others are not findings). O(C log C)."""
+    tests = len(set(declared["account_id"]))
+    by = [t.set_index("account_id")["surprise"] if len(t) else pd.Series(dtype=float) for t in (fol, inter, cop)]
+    out = {}
+    for account in sorted(set(declared["account_id"])):
+        surprises = tuple(float(s.get(account, 0.0)) for s in by)
+        surprise = combined_surprise(surprises)
+        score = round(calibrated(surprise, tests), 6)
+        if score > 0:
+            out[account] = (surprises, surprise, score)
+    return out
+
+
 def findings_of(declared: pd.DataFrame, fol: pd.DataFrame, q: float, p0: float, co_edges: pd.DataFrame,
                 inter: pd.DataFrame, cop: pd.DataFrame, copied: dict, lam: float,
                 intermediary_accounts: pd.DataFrame | None,
-                params: FarmedDeclaredParams = FarmedDeclaredParams()) -> list[ClusterFinding]:
+                params: FarmedDeclaredParams = FarmedDeclaredParams(),
+                pairs: pd.DataFrame | None = None) -> list[ClusterFinding]:
     """The findings from the three tests' answers (``follower_evidence``, ``interaction_evidence``,
-    ``copy_evidence``) over the declared orders: combined, calibrated, clustered, cited. The Spark engine
-    computes the answers on the executors and calls this. O(C log C) plus the clusters'."""
+    ``copy_evidence``) over the declared orders: combined, calibrated, clustered, cited. ``co_edges`` need only
+    hold the co-follower edges into the candidates ``evidenced`` keeps, and ``pairs`` is their
+    ``shared_cofollowers`` (made from ``co_edges`` when not given). The Spark engine computes the answers on
+    the executors and calls this. O(C log C) plus the clusters'."""
     candidates = set(declared["account_id"])
     fol_by, inter_by, cop_by = (fol.set_index("account_id"), inter.set_index("account_id"),
                                 cop.set_index("account_id"))
@@ -428,18 +479,16 @@ def findings_of(declared: pd.DataFrame, fol: pd.DataFrame, q: float, p0: float, 
         ia = pd.DataFrame({"i": _ids(intermediary_accounts["intermediary_id"]),
                            "a": _ids(intermediary_accounts["account_id"])})
         managed = {a: tuple(sorted(set(g))) for a, g in ia[ia["a"].isin(candidates)].groupby("a")["i"]}
+    scored = evidenced(declared, fol, inter, cop)
+    if not scored:
+        return []
+    co_edges = co_edges[co_edges["target_account_id"].isin(scored)] if not co_edges.empty else co_edges
     samples = (co_edges.groupby("target_account_id")["account_id"].agg(lambda s: tuple(sorted(s)[:params.max_evidence]))
                if not co_edges.empty else pd.Series(dtype=object))
     tests = len(candidates)
     found: dict[str, Candidate] = {}
-    for account, g in declared.groupby("account_id", sort=True):
-        s_a = float(fol_by["surprise"].get(account, 0.0)) if len(fol_by) else 0.0
-        s_b = float(inter_by["surprise"].get(account, 0.0)) if len(inter_by) else 0.0
-        s_c = float(cop_by["surprise"].get(account, 0.0)) if len(cop_by) else 0.0
-        surprise = combined_surprise((s_a, s_b, s_c))
-        score = round(calibrated(surprise, tests), 6)
-        if score <= 0:
-            continue
+    for account, g in declared[declared["account_id"].isin(scored)].groupby("account_id", sort=True):
+        (s_a, s_b, s_c), surprise, score = scored[account]
         brands = g["brand_id"].dropna().astype(str).value_counts()
         via = tuple(sorted(set(g["intermediary_id"].dropna().astype(str)) | set(managed.get(account, ()))))
         frow = fol_by.loc[account] if account in fol_by.index else None
@@ -460,27 +509,21 @@ def findings_of(declared: pd.DataFrame, fol: pd.DataFrame, q: float, p0: float, 
             notes_judged=int(crow["judged"]) if crow is not None else 0,
             copied=tuple(copied.get(account, ())), surprises=(s_a, s_b, s_c), surprise=surprise, score=score,
             sample_cofollowers=tuple(samples.get(account, ())) if len(samples) else ())
-    if not found:
-        return []
-    return [_finding(group, found, co_edges, q, p0, lam, tests, params) for group in clusters(found, co_edges, params)]
+    if pairs is None:
+        pairs = shared_cofollowers(co_edges, set(found))
+    return [_finding(group, found, co_edges, q, p0, lam, tests, params) for group in clusters(found, pairs, params)]
 
 
-def clusters(found: dict[str, Candidate], co_edges: pd.DataFrame,
+def clusters(found: dict[str, Candidate], pairs: pd.DataFrame,
              params: FarmedDeclaredParams = FarmedDeclaredParams()) -> list[list[str]]:
-    """The candidates with evidence, grouped: sharing ``min_shared_followers`` co-followers, or an agency.
-    Sorted by their best score, then ids. O(sum over co-followers of (candidates followed)^2)."""
+    """The candidates with evidence, grouped: sharing ``min_shared_followers`` co-followers (``pairs``:
+    ``shared_cofollowers``' answer), or an agency. Sorted by their best score, then ids. O(C + pairs)."""
     names = sorted(found)
     index = {a: i for i, a in enumerate(names)}
     rows, cols = [], []
-    edges = co_edges[co_edges["target_account_id"].isin(index)] if not co_edges.empty else co_edges
-    if not edges.empty:
-        e = edges.assign(t=edges["target_account_id"].map(index))
-        pairs = e.merge(e, on="account_id")
-        pairs = pairs[pairs["t_x"] < pairs["t_y"]]
-        shared = pairs.groupby(["t_x", "t_y"]).size()
-        shared = shared[shared >= params.min_shared_followers]
-        rows += [int(a) for a, _ in shared.index]
-        cols += [int(b) for _, b in shared.index]
+    strong = pairs[(pairs["shared"] >= params.min_shared_followers) & pairs["a"].isin(index) & pairs["b"].isin(index)]
+    rows += [index[a] for a in strong["a"]]
+    cols += [index[b] for b in strong["b"]]
     by_agency: dict[str, list[int]] = {}
     for a in names:
         for agency in found[a].agencies:

@@ -5,9 +5,11 @@ The candidates (accounts with a declared order) are few: their ids are broadcast
 
 - **follows** (test (a)): repeats and self-follows dropped (the first time of each follower and target kept),
   each follower's follows into candidates counted, and from them the platform's shares ``q`` (follows into
-  candidates) and ``p0`` (co-followers' follows among the follows outside) as two sums; only the follows *into
-  candidates*, with their co-follower flag, reach the driver (``follow_edges``' answer), where
-  ``follower_summary`` runs as locally;
+  candidates) and ``p0`` (co-followers' follows among the follows outside) as two sums; ``follower_rows`` runs
+  per candidate on its follows (``applyInPandas``: a popular creator's followers stay on an executor) and
+  ``cofollower_spread`` is a self-join of the co-follower edges, so one row per candidate reaches the driver;
+  the co-follower edges stay persisted, and only those into the candidates ``evidenced`` keeps, with their
+  ``shared_cofollowers`` pairs counted on the executors, reach the driver for the clusters and the reasons;
 - **likes, comments, notes, accounts** (test (b)): per author its notes, the likes and comments others left on
   them and its followers (``author_table``' answer): one row per author reaches the driver, where
   ``interaction_fit`` fits the platform's line as locally;
@@ -18,10 +20,11 @@ The candidates (accounts with a declared order) are few: their ids are broadcast
   management rows of the agencies that manage a candidate reach the driver, where ``first_copies`` runs as
   locally (a family's heads are read whole for a note whose candidate's circle holds all of those kept).
 
-So the findings are the local detector's (``tests/spark/test_farmed_declared.py``). On the driver: the follows
-into candidates (their followers, bought or not), one row per author, the candidates' shared notes and their
-families' heads, the declared orders. O(F + L + N) on the executors, with one shuffle of the follows by
-follower and one of the likes and comments by note.
+So the findings are the local detector's (``tests/spark/test_farmed_declared.py``). On the driver: one row per
+candidate, the co-follower edges into the candidates with evidence and their pairs, one row per author, the
+candidates' shared notes and their families' heads, the declared orders. O(F + L + N) on the executors, plus
+the co-follower self-join (O(sum over co-followers of (candidates followed)^2)), with one shuffle of the
+follows by follower and one of the likes and comments by note.
 """
 
 from __future__ import annotations
@@ -31,13 +34,15 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ringscope.detection.farmed_declared import (COPY_COLUMNS, HEAD_COLUMNS, FarmedDeclaredParams,
-                                                 circles, copy_counts, copy_test, declared_orders, findings_of,
-                                                 first_copies, follower_summary, interaction_fit, shares_p0)
+from ringscope.detection.farmed_declared import (COPY_COLUMNS, FOLLOWER_COLUMNS, HEAD_COLUMNS,
+                                                 FarmedDeclaredParams, circles, copy_counts, copy_test,
+                                                 declared_orders, evidenced, findings_of, first_copies,
+                                                 follower_rows, follower_summary, interaction_fit, shared_cofollowers,
+                                                 shares_p0)
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.frames import epoch_seconds
 from ringscope.spark.copied_notes import note_families_on_spark
-from ringscope.spark.source import PlatformSource, id_frame, to_pandas
+from ringscope.spark.source import PlatformSource, id_frame, to_pandas, typed
 
 ORDER_COLUMNS = ["order_id", "brand_id", "intermediary_id", "account_id", "note_id", "placed_at", "declared"]
 MANAGED_COLUMNS = ["intermediary_id", "account_id", "since"]
@@ -57,19 +62,65 @@ def _declared(source: PlatformSource) -> pd.DataFrame:
     return declared_orders(to_pandas(orders.where(flag & F.col("account_id").isNotNull()), ORDER_COLUMNS))
 
 
-def follow_edges_on_spark(source: PlatformSource, candidates: set[str], params: FarmedDeclaredParams
-                          ) -> tuple[pd.DataFrame | None, float, float]:
-    """``detection.farmed_declared.follow_edges``' answer, computed on the executors (see the module)."""
+FOLLOWER_SCHEMA = ("account_id string, followers long, cofollowers long, surprise double, others_followed long, "
+                   "burst_n long, burst_start double, burst_end double")
+
+
+class FollowerEvidence:
+    """Test (a) on the executors: ``follower_evidence``' per-candidate table, ``q`` and ``p0`` on the driver, and
+    the co-follower edges into candidates (``account_id, target_account_id``) kept on the executors (persisted
+    until ``release``) for the candidates that turn out to have evidence."""
+
+    def __init__(self, per: pd.DataFrame, q: float, p0: float, co=None, into: int = 0):
+        self.per, self.q, self.p0, self.co, self.into = per, q, p0, co, into
+
+    def co_edges(self, accounts: set[str]) -> pd.DataFrame:
+        """The co-follower edges into ``accounts``, on the driver."""
+        from pyspark.sql import functions as F
+
+        cols = ["account_id", "target_account_id"]
+        if self.co is None or not accounts:
+            return pd.DataFrame(columns=cols)
+        wanted = F.broadcast(id_frame(self.co.sparkSession, accounts, "target_account_id"))
+        df = to_pandas(self.co.join(wanted, "target_account_id").select(*cols), cols)
+        return df.astype(str).sort_values(cols, kind="mergesort").reset_index(drop=True)
+
+    def shared(self, accounts: set[str]) -> pd.DataFrame:
+        """``shared_cofollowers`` of ``accounts``, counted on the executors (a pair per two of them a co-follower
+        follows: the sum over co-followers of their square, which the driver need not hold)."""
+        from pyspark.sql import functions as F
+
+        if self.co is None or not accounts:
+            return shared_cofollowers(pd.DataFrame(columns=["account_id", "target_account_id"]), accounts)
+        wanted = F.broadcast(id_frame(self.co.sparkSession, accounts, "target_account_id"))
+        e = self.co.join(wanted, "target_account_id")
+        pairs = (e.alias("x").join(e.alias("y"), "account_id")
+                 .where(F.col("x.target_account_id") < F.col("y.target_account_id"))
+                 .groupBy(F.col("x.target_account_id").alias("a"), F.col("y.target_account_id").alias("b"))
+                 .agg(F.count(F.lit(1)).alias("shared")))
+        df = to_pandas(pairs, ["a", "b", "shared"])
+        return pd.DataFrame({"a": df["a"].astype(str).to_numpy(dtype=object),
+                             "b": df["b"].astype(str).to_numpy(dtype=object),
+                             "shared": df["shared"].astype("int64").to_numpy()})
+
+    def release(self) -> None:
+        if self.co is not None:
+            self.co.unpersist()
+
+
+def follower_evidence_on_spark(source: PlatformSource, candidates: set[str], params: FarmedDeclaredParams
+                               ) -> FollowerEvidence:
+    """``detection.farmed_declared.follower_evidence`` computed on the executors (see the module): the follows
+    deduplicated and flagged, the two shares summed, ``follower_rows`` run per candidate on its follows
+    (``applyInPandas``) and ``cofollower_spread`` counted by a self-join of the co-follower edges."""
     from pyspark.sql import functions as F
 
     follows = source.frame("follows", FOLLOW_COLUMNS)
     if follows is None:
-        return None, 0.0, 0.0
-    at = F.col("created_at")
-    if dict(follows.dtypes).get("created_at") == "string":
-        at = F.to_timestamp(at)  # ISO 8601 with any offset; unparsable ones missing, as locally
+        return FollowerEvidence(follower_summary(None, 0.0, 0.0, params)[0], 0.0, 0.0)
     f = (follows.select(F.col("account_id").cast("string").alias("src"),
-                        F.col("target_account_id").cast("string").alias("dst"), at.alias("created_at"))
+                        F.col("target_account_id").cast("string").alias("dst"),
+                        _time(follows, "created_at").alias("created_at"))
          .where(F.col("src") != F.col("dst"))
          .groupBy("src", "dst").agg(F.min("created_at").alias("created_at")))
     wanted = F.broadcast(id_frame(source.spark, candidates, "dst").withColumn("into", F.lit(1)))
@@ -82,17 +133,31 @@ def follow_edges_on_spark(source: PlatformSource, candidates: set[str], params: 
                      F.sum(F.when((F.col("into") == 0) & F.col("co"), 1).otherwise(0)).alias("co_outside")).collect()[0]
         edges = int(sums["edges"] or 0)
         if not edges:
-            return None, 0.0, 0.0
+            return FollowerEvidence(follower_summary(None, 0.0, 0.0, params)[0], 0.0, 0.0)
         into = int(sums["into"] or 0)
         q, p0 = into / edges, shares_p0(int(sums["co_outside"] or 0), edges - into)
-        mine = to_pandas(f.where(F.col("into") == 1).select(*EDGE_COLUMNS), EDGE_COLUMNS)
+        mine = f.where(F.col("into") == 1).select(*EDGE_COLUMNS)
+        co = (mine.where(F.col("co")).select(F.col("src").alias("account_id"), F.col("dst").alias("target_account_id"))
+              .persist())
+
+        def rows_of(g: pd.DataFrame) -> pd.DataFrame:
+            t = epoch_seconds(typed(g, ["created_at"])["created_at"])
+            return follower_rows(pd.DataFrame({"dst": g["dst"].astype(str), "t": t, "co": g["co"].astype(bool)}),
+                                 p0, params)
+
+        per = to_pandas(mine.groupBy("dst").applyInPandas(rows_of, FOLLOWER_SCHEMA), FOLLOWER_COLUMNS)
+        spread = (co.alias("x").join(co.alias("y"), "account_id")
+                  .where(F.col("x.target_account_id") != F.col("y.target_account_id"))
+                  .select(F.col("x.target_account_id").alias("account_id"), F.col("y.target_account_id").alias("other"))
+                  .distinct().groupBy("account_id").agg(F.count(F.lit(1)).alias("others")))
+        spread = to_pandas(spread, ["account_id", "others"])
     finally:
         f.unpersist()
-    seconds = ((mine["created_at"] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).astype(float)
-    mine = pd.DataFrame({"src": mine["src"].astype(str).to_numpy(dtype=object),
-                         "dst": mine["dst"].astype(str).to_numpy(dtype=object), "t": seconds.to_numpy(),
-                         "co": mine["co"].astype(bool).to_numpy()})
-    return mine, q, p0
+    per = per.astype({"account_id": str}).sort_values("account_id", kind="mergesort").reset_index(drop=True)
+    per["others_followed"] = per["account_id"].map(
+        pd.Series(spread["others"].astype(int).to_numpy(), index=spread["account_id"].astype(str).to_numpy())
+    ).fillna(0).astype(int)
+    return FollowerEvidence(per[FOLLOWER_COLUMNS], q, p0, co, into)
 
 
 def author_table_on_spark(source: PlatformSource) -> pd.DataFrame | None:
@@ -238,14 +303,19 @@ def detect_farmed_declared(source: PlatformSource, params: FarmedDeclaredParams 
     if declared.empty:
         return []
     candidates = set(declared["account_id"])
-    mine, q, p0 = follow_edges_on_spark(source, candidates, params)
-    fol, q, p0, co_edges = follower_summary(mine, q, p0, params)
-    table = author_table_on_spark(source)
-    inter = interaction_fit(table, candidates, params)
-    cop, copied, lam, copy_notes = copy_evidence_on_spark(source, candidates, params, log)
-    managed = _managed(source, candidates)
-    log(f"  farmed_declared on Spark: {len(candidates):,} accounts with declared orders; on the driver "
-        f"{0 if mine is None else len(mine):,} follows into them, {0 if table is None else len(table):,} authors, "
-        f"{copy_notes:,} of their notes in families of several authors, "
-        f"{0 if managed is None else len(managed):,} management rows")
-    return findings_of(declared, fol, q, p0, co_edges, inter, cop, copied, lam, managed, params)
+    fol = follower_evidence_on_spark(source, candidates, params)
+    try:
+        table = author_table_on_spark(source)
+        inter = interaction_fit(table, candidates, params)
+        cop, copied, lam, copy_notes = copy_evidence_on_spark(source, candidates, params, log)
+        managed = _managed(source, candidates)
+        scored = set(evidenced(declared, fol.per, inter, cop))
+        co_edges, pairs = fol.co_edges(scored), fol.shared(scored)
+    finally:
+        fol.release()
+    log(f"  farmed_declared on Spark: {len(candidates):,} accounts with declared orders, {len(scored):,} with "
+        f"evidence; on the driver {len(fol.per):,} rows of their followers (of {fol.into:,} follows into them), "
+        f"{len(co_edges):,} co-follower edges and {len(pairs):,} pairs sharing co-followers of those with evidence, "
+        f"{0 if table is None else len(table):,} authors, {copy_notes:,} of their notes in families of several "
+        f"authors, {0 if managed is None else len(managed):,} management rows")
+    return findings_of(declared, fol.per, fol.q, fol.p0, co_edges, inter, cop, copied, lam, managed, params, pairs)
