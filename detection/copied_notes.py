@@ -71,6 +71,11 @@ class CopiedNoteParams:
         return CommentTemplateParams(shingle=self.shingle, threshold=self.threshold, num_perm=self.num_perm,
                                      seed=self.seed, signed_share=self.signed_share)
 
+    def family_test(self) -> tuple:
+        """What decides the families (the near-duplicate test and the bodies compared), and nothing else: two
+        detectors whose tests are equal share one search (``note_families``' cache, Spark's per source)."""
+        return (self.shingle, self.threshold, self.num_perm, self.seed, self.min_chars, self.signed_share)
+
 
 FAMILY_COLUMNS = ["note_id", "account_id", "posted_at", "brand_id", "norm", "family"]
 
@@ -90,7 +95,7 @@ def note_families(notes: pd.DataFrame, params: CopiedNoteParams = CopiedNotePara
     global _LAST
     if notes is None or notes.empty or "text" not in notes:
         return pd.DataFrame(columns=FAMILY_COLUMNS), 0
-    key = (params.shingle, params.threshold, params.num_perm, params.seed, params.min_chars, params.signed_share)
+    key = params.family_test()
     if _LAST is not None and _LAST[0] is notes and _LAST[1] == key:
         return _LAST[2]
     made = _note_families(notes, params)

@@ -102,8 +102,7 @@ def note_families_on_spark(source: PlatformSource, params: CopiedNoteParams,
                            log: Callable[[str], None] = lambda line: None) -> SparkNoteFamilies | None:
     """The notes' families under ``params``' test (steps 1-3 of the module), made once per source and test;
     None when the lake has no notes."""
-    key = ("note_families", params.shingle, params.threshold, params.num_perm, params.seed, params.min_chars,
-           params.signed_share)
+    key = ("note_families", *params.family_test())
     notes = source.frame("notes", NOTE_COLUMNS)
     if notes is None:
         return None
