@@ -29,6 +29,7 @@ follows by follower and one of the likes and comments by note.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -66,13 +67,18 @@ FOLLOWER_SCHEMA = ("account_id string, followers long, cofollowers long, surpris
                    "burst_n long, burst_start double, burst_end double")
 
 
+@dataclass
 class FollowerEvidence:
     """Test (a) on the executors: ``follower_evidence``' per-candidate table, ``q`` and ``p0`` on the driver, and
     the co-follower edges into candidates (``account_id, target_account_id``) kept on the executors (persisted
-    until ``release``) for the candidates that turn out to have evidence."""
+    until ``release``) for the candidates that turn out to have evidence; ``into``: the follows into
+    candidates."""
 
-    def __init__(self, per: pd.DataFrame, q: float, p0: float, co=None, into: int = 0):
-        self.per, self.q, self.p0, self.co, self.into = per, q, p0, co, into
+    per: pd.DataFrame
+    q: float
+    p0: float
+    co: object = None
+    into: int = 0
 
     def co_edges(self, accounts: set[str]) -> pd.DataFrame:
         """The co-follower edges into ``accounts``, on the driver."""
