@@ -62,6 +62,17 @@ def as_share(value: Any) -> float:
     return float(value)
 
 
+def as_scales(value: Any) -> tuple[float, ...]:
+    """A non-empty list of multiples, each a number of at least 1 (``[1, 7]``), as a sorted tuple without
+    repeats. O(len log len)."""
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"not a list of numbers: {value!r}")
+    items = list(value)
+    if not items or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 1 for v in items):
+        raise ValueError(f"not a non-empty list of numbers >= 1: {value!r}")
+    return tuple(sorted({float(v) for v in items}))
+
+
 def as_bool(value: Any) -> bool:
     """``true/false``, ``yes/no``, ``1/0`` (any case) -> bool; ``bool("false")`` would be True. O(1)."""
     if isinstance(value, bool):

@@ -38,7 +38,10 @@ O(R log R) for R attribute rows, never pairwise):
 ``bulk_registration_scores`` = mean of ``T``, ``A``, ``P`` over those
 available, in [0, 1]. ``detect_registration_bursts`` turns significant
 (attribute, value, window) groups into clusters; group members are chained
-while consecutive registrations are at most ``max_gap`` (1 hour) apart.
+while consecutive registrations are at most ``max_gap`` (1 hour) apart. It tests
+every row at several window widths (``time_scales``: 12 hours and 3.5 days, the
+gap scaled alike) and the profile fingerprint on two grids (``profile_columns``),
+each counted in the Bonferroni correction.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from scipy.stats import binom, poisson
 from ringscope.detection.calibration import calibrated
 from ringscope.detection.frames import epoch_seconds
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc_epoch, personal
-from ringscope.detection.params import as_mapping, policy_field
+from ringscope.detection.params import as_mapping, as_scales, policy_field
 from ringscope.detection.shared_infrastructure import unique_ints
 
 DETECTOR = "registration_bursts"
@@ -172,10 +175,10 @@ def _has_text(series: pd.Series) -> pd.Series:
     return (text.str.len() > 0).astype(bool)
 
 
-def _log2_bucket(values: pd.Series) -> np.ndarray:
-    """``floor(log2(x + 1))`` as int, -1 when missing. O(n)."""
+def _log2_bucket(values: pd.Series, offset: float = 0.0) -> np.ndarray:
+    """``floor(log2(x + 1) + offset)`` as int, -1 when missing. O(n)."""
     x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    bucket = np.floor(np.log2(np.clip(x, 0, None) + 1))
+    bucket = np.floor(np.log2(np.clip(x, 0, None) + 1) + offset)
     return np.where(np.isnan(bucket), -1, bucket).astype(np.int64)
 
 
@@ -205,11 +208,32 @@ def text_column(name: str, positions: np.ndarray, values: pd.Series) -> Attribut
                            codes.astype(np.int64), np.asarray(vocabulary, dtype=object))
 
 
-def _profile_column(accounts: pd.DataFrame) -> AttributeColumn | None:
+#: The profile fingerprint's second grid: its follow-count buckets shifted by half a bucket (``profile_columns``).
+SHIFTED_PROFILE = "profile_shifted"
+
+#: Columns that are another grid of one attribute: tested on their own, one attribute as evidence.
+EVIDENCE_ATTRIBUTE: dict[str, str] = {SHIFTED_PROFILE: "profile"}
+
+
+def evidence_attribute(column: str) -> str:
+    """The attribute a column's groups are evidence of (``profile`` for both profile grids). O(1)."""
+    return EVIDENCE_ATTRIBUTE.get(column, column)
+
+
+def tests_per_row(column: str, columns: list[str] | set[str], scales: int) -> int:
+    """How many tests each row of ``column`` stands for in the Bonferroni correction: one per time scale
+    and one per grid of its attribute among the tested ``columns`` (both profile grids). O(columns)."""
+    grids = sum(1 for c in set(columns) if evidence_attribute(c) == evidence_attribute(column))
+    return max(int(scales), 1) * max(grids, 1)
+
+
+def _profile_column(accounts: pd.DataFrame, offset: float = 0.0,
+                    name: str = "profile") -> AttributeColumn | None:
     """The profile-defaults fingerprint as a column, or None without profile columns.
 
     Value text ``default=<0|1|?>|bio=<0|1|?>|following=2^<b>|followers=2^<b>``
-    with ``b = floor(log2(x + 1))``: accounts a script created and left alone
+    with ``b = floor(log2(x + 1) + offset) - offset`` (the bucket's lower exponent: ``2^7.5`` with
+    ``offset`` 0.5 is 181 to 361): accounts a script created and left alone
     share it. Built from integers; text only for distinct values. O(n).
     """
     columns = ("default_profile", "bio", "following", "followers")
@@ -224,8 +248,8 @@ def _profile_column(accounts: pd.DataFrame) -> AttributeColumn | None:
         default = unknown
     bio = _has_text(accounts["bio"]).to_numpy().astype(np.int64) if "bio" in accounts \
         else unknown
-    following = _log2_bucket(accounts["following"]) if "following" in accounts else unknown
-    followers = _log2_bucket(accounts["followers"]) if "followers" in accounts else unknown
+    following = _log2_bucket(accounts["following"], offset) if "following" in accounts else unknown
+    followers = _log2_bucket(accounts["followers"], offset) if "followers" in accounts else unknown
     raw = (((default + 1) * 3 + (bio + 1)) * 100 + (following + 1)) * 100 + (followers + 1)
     codes, uniques = pd.factorize(raw, sort=True)
 
@@ -234,12 +258,30 @@ def _profile_column(accounts: pd.DataFrame) -> AttributeColumn | None:
         fo, rest = rest % 100 - 1, rest // 100
         b, d = rest % 3 - 1, rest // 3 - 1
         show = lambda x: "?" if x < 0 else str(x)  # noqa: E731
-        return (f"default={show(d)}|bio={show(b)}|following=2^{show(fo)}"
-                f"|followers=2^{show(fr)}")
+        exponent = lambda x: "?" if x < 0 else f"{x - offset:g}"  # noqa: E731
+        return (f"default={show(d)}|bio={show(b)}|following=2^{exponent(fo)}"
+                f"|followers=2^{exponent(fr)}")
 
     vocabulary = np.array([text(int(u)) for u in uniques], dtype=object)
-    return AttributeColumn("profile", np.arange(n, dtype=np.int64), codes.astype(np.int64),
+    return AttributeColumn(name, np.arange(n, dtype=np.int64), codes.astype(np.int64),
                            vocabulary)
+
+
+def profile_columns(accounts: pd.DataFrame) -> list[AttributeColumn]:
+    """The profile fingerprint on two grids: ``profile`` (follow-count buckets ``[2^b, 2^(b+1))``) and, when
+    the accounts have follow counts, ``profile_shifted`` (the buckets shifted by half, ``[2^(b+0.5),
+    2^(b+1.5))``). A script's batch does not choose where the bucket edges fall: cresci-2015's fakes follow
+    about 250 to 550 accounts and are followed by 13 to 22, across the edges at 255, 511 and 15, so one
+    batch splits over up to eight cells of one grid; a batch within a bucket's width stays in one cell of
+    at least one of the two grids (the averaged shifted histogram's idea: Scott, Annals of Statistics 1985).
+    Each grid is tested on its own; both are one attribute as evidence (``evidence_attribute``) and each
+    counts in the Bonferroni correction (``tests_per_row``). O(n)."""
+    out = [c for c in (_profile_column(accounts),) if c is not None]
+    if out and ("following" in accounts or "followers" in accounts):
+        shifted = _profile_column(accounts, 0.5, SHIFTED_PROFILE)
+        if shifted is not None:
+            out.append(shifted)
+    return out
 
 
 def _shape_column(accounts: pd.DataFrame) -> AttributeColumn:
@@ -281,8 +323,8 @@ def attribute_columns(
     ``multi_valued``: see ``one_row_per_account``; each (account, value) once); ``device`` from
     ``account_devices`` (links to unknown accounts ignored, duplicates
     removed); ``nickname_shape`` (``nickname_shape`` of ``nickname``) and
-    ``profile`` (profile-defaults fingerprint). Missing columns are skipped,
-    blank values dropped. O(n log n).
+    ``profile`` and ``profile_shifted`` (profile-defaults fingerprint on two grids: ``profile_columns``).
+    Missing columns are skipped, blank values dropped. O(n log n).
     """
     out: list[AttributeColumn] = []
     positions = np.arange(len(accounts), dtype=np.int64)
@@ -305,9 +347,7 @@ def attribute_columns(
                                    pair % (len(col.vocabulary) + 1), col.vocabulary))
     if "nickname" in accounts:
         out.append(_shape_column(accounts))
-    profile = _profile_column(accounts)
-    if profile is not None:
-        out.append(profile)
+    out += profile_columns(accounts)
     return [c for c in out if len(c.code)]
 
 
@@ -526,10 +566,13 @@ def _score_columns(
     background: float,
     multi_valued: pd.DataFrame | None = None,
     guard: float = 0.0,
+    columns: list[AttributeColumn] | None = None,
 ) -> list[ScoredColumn]:
-    """``attribute_burst_stats`` for every attribute column. O(R log R)."""
+    """``attribute_burst_stats`` for every attribute column (``columns``, made here when None). O(R log R)."""
     scored = []
-    for column in attribute_columns(accounts, account_devices, multi_valued):
+    if columns is None:
+        columns = attribute_columns(accounts, account_devices, multi_valued)
+    for column in columns:
         t = times[column.account]
         rows = np.flatnonzero(~np.isnan(t))
         if len(rows) == 0:
@@ -759,6 +802,7 @@ def burst_groups(
     min_size: int = 3,
     min_surprise: float = 6.0,
     min_excess: float = 0.5,
+    tests_per_row: int = 1,
 ) -> list[BurstGroup]:
     """Significant (value, time window) groups of one scored attribute column.
 
@@ -773,6 +817,9 @@ def burst_groups(
     (1 - exp(-(size - 1)/5))`` with ``S`` the members' largest surprise,
     ``observed`` the rows with the value in the group's span and ``expected``
     the members' mean share times the attribute's rows in the span.
+    ``tests_per_row``: how many tests each row stands for (``tests_per_row``: one per window width of
+    ``time_scales`` and one per grid of its attribute); the column's rows times it are the Bonferroni
+    count of the groups (``BurstGroup.tests``).
     O(R log R) for R rows of the column.
     """
     st = scored.stats
@@ -786,7 +833,7 @@ def burst_groups(
     rows = pd.DataFrame({"account_id": account_ids[col.account[scored.rows[sig]]], "code": codes[sig],
                          "value": col.vocabulary[codes[sig]], "t": t[sig], "key": key[sig],
                          "p": st["p"].to_numpy()[sig], "surprise": st["surprise"].to_numpy()[sig]})
-    chains = burst_chains(col.name, rows, len(scored.rows), max_gap, min_size)
+    chains = burst_chains(col.name, rows, len(scored.rows) * max(int(tests_per_row), 1), max_gap, min_size)
     t_sorted, key_sorted = np.sort(t), np.sort(key)
     return [burst_group(c, int(window_counts(t_sorted, np.array([c.start]), np.array([c.end]))[0]),
                         int(window_counts(key_sorted, np.array([c.key_first]), np.array([c.key_last]))[0]))
@@ -850,7 +897,8 @@ class RegistrationBurstParams:
 
     ``window``/``background``/``guard``/``max_gap``: durations as a Timedelta, text
     ("12h") or seconds; ``guard``: the band around a registration left out of its background
-    (``guard_radius``). ``min_size``/``min_surprise``/``min_excess``: a
+    (``guard_radius``). ``scales``: the multiples of ``window`` and ``max_gap`` the rows are tested at
+    (``time_scales``: 12 h and 3.5 days by default). ``min_size``/``min_surprise``/``min_excess``: a
     significant group (see ``burst_groups``). ``attribute_weight``: per
     attribute, merged over ``ATTRIBUTE_WEIGHT`` (None: that table).
     """
@@ -863,6 +911,29 @@ class RegistrationBurstParams:
     min_surprise: float = 6.0
     min_excess: float = 0.5
     attribute_weight: Mapping[str, float] | None = policy_field(None, as_mapping, "mapping (attribute: weight)")
+    scales: tuple[float, ...] = policy_field((1.0, 7.0), as_scales, "list of numbers >= 1 (e.g. [1, 7])")
+
+
+def time_scales(params: RegistrationBurstParams) -> list[tuple[float, float]]:
+    """``(window, max_gap)`` in seconds of each scale the rows are tested at: ``params.window`` and
+    ``params.max_gap`` times each of ``params.scales``, narrowest first.
+
+    A script's batch lasts hours; a farm that registers in waves over days (cresci-2015's INT accounts,
+    2012-06-23 to 06-30, a few dozen a day in the tail; FSF's 2013-01-27 to 01-29) leaves in any 12-hour
+    window too few alike accounts to stand out, and its accounts are often more than an hour apart. The
+    scan statistics of epidemiology test windows of several widths for the same reason (Kulldorff, "A
+    spatial scan statistic", 1997; Naus, 1965): the width is not known in advance. Each scale keeps the
+    ratio of window to chaining gap (12 h to 1 h by default), and every row tested at every scale counts
+    in the Bonferroni correction (``burst_groups``' ``scales``); a member's evidence per attribute is its best
+    group at any scale (``registration_burst_findings``), never a sum over scales. O(scales)."""
+    window, gap = timedelta_seconds(params.window), timedelta_seconds(params.max_gap)
+    return [(window * s, gap * s) for s in sorted(set(params.scales))]
+
+
+def burst_background(params: RegistrationBurstParams) -> float:
+    """The background radius in seconds: ``params.background``, at least twice the widest window
+    (``time_scales``); one for every scale, so both engines cut time the same way. O(scales)."""
+    return max(timedelta_seconds(params.background), 2 * max(w for w, _ in time_scales(params)))
 
 
 def attribute_weights(params: RegistrationBurstParams) -> dict[str, float]:
@@ -882,7 +953,7 @@ def detect_registration_bursts(
     shows the value over-represented against its ``background`` share:
     surprise ``>= min_surprise`` in -log10 p, at least ``1/(1-min_excess)``
     times the expected count; chained while consecutive registrations are at
-    most ``max_gap`` apart; at least ``min_size`` accounts),
+    most ``max_gap`` apart; at least ``min_size`` accounts) at each of the ``time_scales``,
     then joins groups that share members into one cluster (union-find via
     connected components, O(memberships)).
 
@@ -898,17 +969,21 @@ def detect_registration_bursts(
     Time O(R log R) for R attribute rows (accounts times attributes plus
     device links), memory O(R). Same input, same output.
     """
-    w = timedelta_seconds(params.window)
-    bg = max(timedelta_seconds(params.background), 2 * w)
+    scales = time_scales(params)
+    bg = burst_background(params)
     weights = attribute_weights(params)
     accounts, multi_valued = one_row_per_account(accounts)
     times = epoch_seconds(accounts["registered_at"])
     account_ids = accounts["account_id"].astype(str).to_numpy(dtype=object)
     groups: list[BurstGroup] = []
-    for sc in _score_columns(accounts, account_devices, times, w, bg, multi_valued,
-                             timedelta_seconds(params.guard)):
-        groups += burst_groups(sc, account_ids, timedelta_seconds(params.max_gap), bg, params.min_size,
-                               params.min_surprise, params.min_excess)
+    columns = attribute_columns(accounts, account_devices, multi_valued)
+    for window, max_gap in scales:
+        scored = _score_columns(accounts, account_devices, times, window, bg, multi_valued,
+                                timedelta_seconds(params.guard), columns)
+        tested = [sc.column.name for sc in scored]
+        for sc in scored:
+            groups += burst_groups(sc, account_ids, max_gap, bg, params.min_size, params.min_surprise,
+                                   params.min_excess, tests_per_row(sc.column.name, tested, len(scales)))
     if not groups:
         return []
     members = sorted({m for g in groups for m in g.members})
@@ -923,6 +998,12 @@ def detect_registration_bursts(
     return registration_burst_findings(groups, registered, nicknames, weights)
 
 
+def _group_order(group: BurstGroup) -> tuple:
+    """A total order of burst groups (two scales can find groups of one value starting together), so the
+    findings do not depend on the order the groups came in. O(size)."""
+    return (group.attribute, group.value, group.start, group.end, group.members)
+
+
 def registration_burst_findings(groups: list[BurstGroup], registered: Mapping[str, pd.Timestamp],
                                 nicknames: Mapping[str, str], weights: Mapping[str, float]) -> list[ClusterFinding]:
     """The clusters of ``detect_registration_bursts`` from its burst groups: groups sharing members joined
@@ -930,7 +1011,7 @@ def registration_burst_findings(groups: list[BurstGroup], registered: Mapping[st
     the groups' members (what the reasons cite); ``weights``: per attribute. O(memberships log)."""
     if not groups:
         return []
-    groups = sorted(groups, key=lambda g: (g.attribute, g.value, g.start))
+    groups = sorted(groups, key=_group_order)
     members = sorted({m for g in groups for m in g.members})
     index = {m: i for i, m in enumerate(members)}
     gi = np.concatenate([np.full(len(g.members), k) for k, g in enumerate(groups)])
@@ -944,16 +1025,16 @@ def registration_burst_findings(groups: list[BurstGroup], registered: Mapping[st
     for k in range(len(groups)):
         by_comp.setdefault(int(comp[len(members) + k]), []).append(k)
     for comp_id in sorted(by_comp):
-        cgroups = sorted((groups[k] for k in by_comp[comp_id]),
-                         key=lambda g: (-g.strength, g.attribute, g.value, g.start))
+        cgroups = sorted((groups[k] for k in by_comp[comp_id]), key=lambda g: (-g.strength, *_group_order(g)))
         cluster_members = sorted({m for g in cgroups for m in g.members})
         best: dict[str, float] = {}
         member_best: dict[str, dict[str, float]] = {}
-        for g in cgroups:
-            best[g.attribute] = max(best.get(g.attribute, 0.0), g.evidence)
+        for g in cgroups:  # the grids of one attribute are one piece of evidence: the best of them counts
+            kind = evidence_attribute(g.attribute)
+            best[kind] = max(best.get(kind, 0.0), g.evidence)
             for m in g.members:
                 slot = member_best.setdefault(m, {})
-                slot[g.attribute] = max(slot.get(g.attribute, 0.0), g.evidence)
+                slot[kind] = max(slot.get(kind, 0.0), g.evidence)
         score = 1 - math.prod(1 - weights.get(a, 0.5) * s for a, s in sorted(best.items()))
         member_scores = {
             m: round(1 - math.prod(1 - weights.get(a, 0.5) * s

@@ -2,9 +2,10 @@
 computed on the executors, one time slice at a time; the significant rows, few, are chained and
 clustered on the driver by ``detection.registration_bursts`` itself.
 
-A row (account, attribute value, registration time) is tested against the rows registered within
-``background`` of it (``attribute_burst_stats``), never further, so the platform is cut in time slices of
-``background`` (plus a second): each slice's rows are tested with the rows of the slice and its two
+A row (account, attribute value, registration time) is tested, at each of the ``time_scales``, against the
+rows registered within ``background`` of it (``burst_background``, one for every scale;
+``attribute_burst_stats``), never further, so the platform is cut in time slices of ``background`` (plus a
+second): each slice's rows are tested with the rows of the slice and its two
 neighbours beside them (``attribute_burst_stats_near``), and get exactly the statistics the local
 engine gives them over everything, provided what the statistics read of the whole column comes from the
 whole column: each value's share of the column, its integer code (the rank of the value among the
@@ -33,9 +34,9 @@ import pandas as pd
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.frames import epoch_seconds
 from ringscope.detection.registration_bursts import (
-    RegistrationBurstParams, attribute_burst_stats_near, attribute_columns, attribute_weights, burst_chains,
-    burst_group, registration_burst_findings, significant_rows, text_column, timedelta_seconds,
-    value_time_key, window_counts,
+    RegistrationBurstParams, attribute_burst_stats_near, attribute_columns, attribute_weights, burst_background,
+    burst_chains, burst_group, registration_burst_findings, significant_rows, tests_per_row, text_column,
+    time_scales, timedelta_seconds, value_time_key, window_counts,
 )
 from ringscope.spark.codes import codes_within
 from ringscope.spark.source import PlatformSource, id_frame, to_pandas, typed
@@ -43,11 +44,13 @@ from ringscope.spark.source import PlatformSource, id_frame, to_pandas, typed
 ACCOUNT_COLUMNS = ["account_id", "registered_at", "registration_ip", "phone_segment", "nickname",
                    "default_profile", "bio", "following", "followers"]
 ROW_SCHEMA = "attribute string, account_id string, value string, t double"
-SIGNIFICANT_SCHEMA = "attribute string, account_id string, code long, t double, key double, p double, surprise double"
+SIGNIFICANT_SCHEMA = ("attribute string, account_id string, code long, t double, key double, p double, surprise double, "
+                      "scale long")
 SPAN_SCHEMA = "chain long, total long, observed long"
 _NO_ROWS = pd.DataFrame({"attribute": pd.Series([], dtype=object), "account_id": pd.Series([], dtype=object),
                          "code": pd.Series([], dtype=np.int64),
-                         **{c: pd.Series([], dtype=float) for c in ("t", "key", "p", "surprise")}})
+                         **{c: pd.Series([], dtype=float) for c in ("t", "key", "p", "surprise")},
+                         "scale": pd.Series([], dtype=np.int64)})
 
 
 def attribute_rows(accounts, devices):
@@ -87,9 +90,8 @@ def detect_registration_bursts(source: PlatformSource, params: RegistrationBurst
     from pyspark.sql import functions as F
 
     spark = source.spark
-    window = timedelta_seconds(params.window)
-    background = max(timedelta_seconds(params.background), 2 * window)
-    max_gap = timedelta_seconds(params.max_gap)
+    scales = time_scales(params)
+    background = burst_background(params)
     accounts = source.frame("accounts", ACCOUNT_COLUMNS)
     rows = attribute_rows(accounts, source.frame("account_devices", ["account_id", "device_id"])).persist()
     try:
@@ -116,14 +118,17 @@ def detect_registration_bursts(source: PlatformSource, params: RegistrationBurst
                           F.floor((F.col("t") - F.col("t0")) / F.lit(width)).cast("long").alias("slice"))
                   .persist())
         try:
-            significant = _significant(sliced, bands, window, background, params)
+            significant = _significant(sliced, bands, scales, background, params)
             significant = significant.merge(_values_of(spark, values, significant), on=["attribute", "code"])
             log(f"  registration_bursts on Spark: {sum(b[0] for b in bands.values()):,} attribute rows "
                 f"with a registration time, {len(significant):,} significant")
             chains = []
             for attribute in sorted(bands):
-                chains += burst_chains(attribute, significant[significant["attribute"] == attribute],
-                                       bands[attribute][0], max_gap, params.min_size)
+                tests = bands[attribute][0] * tests_per_row(attribute, set(bands), len(scales))
+                for k, (_, max_gap) in enumerate(scales):
+                    chains += burst_chains(attribute, significant[(significant["attribute"] == attribute)
+                                                                  & (significant["scale"] == k)],
+                                           tests, max_gap, params.min_size)
             groups = [burst_group(c, total, observed)
                       for c, (total, observed) in zip(chains, _span_counts(sliced, bands, chains))]
         finally:
@@ -143,11 +148,12 @@ def detect_registration_bursts(source: PlatformSource, params: RegistrationBurst
     return registration_burst_findings(groups, registered, nicknames, attribute_weights(params))
 
 
-def _significant(sliced, bands: dict, window: float, background: float,
+def _significant(sliced, bands: dict, scales: list[tuple[float, float]], background: float,
                  params: RegistrationBurstParams) -> pd.DataFrame:
-    """The significant rows (``SIGNIFICANT_SCHEMA``) of every attribute: each slice's rows tested beside
-    its neighbours' by ``attribute_burst_stats_near``; ``bands``: per attribute, its timed rows and the
-    value-time key's ``(t0, band)``. O(R log R) over the executors, each row read three times."""
+    """The significant rows (``SIGNIFICANT_SCHEMA``) of every attribute at every scale (``scale``: its index
+    in ``scales``, ``time_scales``' windows and gaps): each slice's rows tested beside its neighbours' by
+    ``attribute_burst_stats_near``; ``bands``: per attribute, its timed rows and the value-time key's
+    ``(t0, band)``. O(scales R log R) over the executors, each row read three times."""
     from pyspark.sql import functions as F
 
     def tested(frame: pd.DataFrame) -> pd.DataFrame:
@@ -158,15 +164,21 @@ def _significant(sliced, bands: dict, window: float, background: float,
         t = frame["t"].to_numpy(dtype=float)
         code = frame["code"].to_numpy(dtype=np.int64)
         share = frame["with_value"].to_numpy(dtype=np.int64) / rows
-        stats = attribute_burst_stats_near(t, code, home, share, (t0, band), window, background,
-                                           guard=timedelta_seconds(params.guard))
-        sig = significant_rows(stats, params.min_size, params.min_surprise, params.min_excess)
-        mine = frame[home].iloc[sig]
-        return pd.DataFrame({"attribute": mine["attribute"], "account_id": mine["account_id"], "code": mine["code"],
-                             "t": mine["t"],
-                             "key": value_time_key(mine["code"].to_numpy(dtype=np.int64),
-                                                    mine["t"].to_numpy(dtype=float), t0, band),
-                             "p": stats["p"].to_numpy()[sig], "surprise": stats["surprise"].to_numpy()[sig]})
+        parts: dict[str, list[np.ndarray]] = {c: [] for c in _NO_ROWS.columns}
+        for k, (window, _) in enumerate(scales):
+            stats = attribute_burst_stats_near(t, code, home, share, (t0, band), window, background,
+                                               guard=timedelta_seconds(params.guard))
+            sig = significant_rows(stats, params.min_size, params.min_surprise, params.min_excess)
+            mine = frame[home].iloc[sig]
+            mine_code, mine_t = mine["code"].to_numpy(dtype=np.int64), mine["t"].to_numpy(dtype=float)
+            for column, values in (("attribute", mine["attribute"].to_numpy(dtype=object)),
+                                   ("account_id", mine["account_id"].to_numpy(dtype=object)), ("code", mine_code),
+                                   ("t", mine_t), ("key", value_time_key(mine_code, mine_t, t0, band)),
+                                   ("p", stats["p"].to_numpy()[sig]), ("surprise", stats["surprise"].to_numpy()[sig]),
+                                   ("scale", np.full(len(sig), k, dtype=np.int64))):
+                parts[column].append(values)
+        # one frame from whole arrays: Arrow refuses the chunked string columns a concatenation of frames makes
+        return pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
 
     # a row goes to its slice (offset 0) and, as a neighbour, to the slices beside it; a neighbour's id is
     # not needed there (fewer bytes through Arrow)

@@ -44,6 +44,9 @@ def test_a_bad_policy_names_the_setting(tmp_path, text, where):
     ("{lockstep: {weight: 1, params: {windw: 5}}}", "detectors.lockstep.params.windw"),
     ("{lockstep: {weight: 1, params: {window: soon}}}", "detectors.lockstep.params.window"),
     ("{shared_infrastructure: {weight: 1, params: {colour: red}}}", "detectors.shared_infrastructure.params.colour"),
+    ("{registration_bursts: {weight: 1, params: {scales: []}}}", "detectors.registration_bursts.params.scales"),
+    ("{registration_bursts: {weight: 1, params: {scales: [0.5, 7]}}}", "detectors.registration_bursts.params.scales"),
+    ("{registration_bursts: {weight: 1, params: {scales: 7}}}", "detectors.registration_bursts.params.scales"),
 ])
 def test_unknown_or_bad_detector_parameters_are_named(tmp_path, params, where):
     policy = load_detection_policy(write(tmp_path, f"version: 1\nflag_threshold: 0.5\ndetectors: {params}\n"))

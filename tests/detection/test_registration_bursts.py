@@ -239,8 +239,9 @@ def test_a_farm_registering_in_waves_does_not_set_its_own_background():
                 best[wave] = max(best.get(wave, 0.0), f.score)
         return best
 
-    # without a guard band the first wave is the second's background: 80 accounts on one IP in 16 h "expected"
-    unguarded = waves(detect_registration_bursts(accounts, None, RegistrationBurstParams(guard="0s")))
+    # without a guard band (and only the 12 h scale, whose window leaves the neighbouring days in the background)
+    # the first wave is the second's background: 80 accounts on one IP in 16 h "expected"
+    unguarded = waves(detect_registration_bursts(accounts, None, RegistrationBurstParams(guard="0s", scales=(1,))))
     assert unguarded["w0"] > 0.9 and unguarded["w1"] < 0.6 and "w2" not in unguarded
     guarded = waves(detect_registration_bursts(accounts, None, RegistrationBurstParams()))   # guard 7D
     assert guarded["w0"] > 0.9 and guarded["w1"] > 0.95 and guarded["w2"] > 0.8
@@ -253,3 +254,108 @@ def test_the_guard_band_is_at_least_the_window_and_inside_the_background():
     assert guard_radius(3600.0, 86400.0, 0.0) == 3600.0           # no guard: the window itself
     assert guard_radius(3600.0, 86400.0, 7200.0) == 7200.0
     assert guard_radius(3600.0, 86400.0, 10 * 86400.0) == 86399.0  # never the whole background
+
+
+def _campaign_platform() -> pd.DataFrame:
+    """3,000 ordinary registrations over 60 days on scattered IPs, and 40 accounts registered from one IP
+    over five days (about one every three hours: hardly ever two within the 12 h scale's 1 h gap)."""
+    rng = np.random.default_rng(3)
+    t0 = pd.Timestamp("2024-01-01T00:00:00Z")
+    minutes = np.sort(rng.uniform(0, 60 * 24 * 60, 3000))
+    rows = [(f"o{i:04d}", t0 + pd.Timedelta(minutes=float(m)), f"10.1.{ip % 250}.{ip % 7}")
+            for i, (m, ip) in enumerate(zip(minutes, rng.integers(0, 5000, 3000)))]
+    rows += [(f"f{k:03d}", t0 + pd.Timedelta(minutes=float(m)), "66.6.6.6")
+             for k, m in enumerate(np.sort(rng.uniform(30 * 1440, 35 * 1440, 40)))]
+    return pd.DataFrame([(a, t.isoformat(), ip) for a, t, ip in rows],
+                        columns=["account_id", "registered_at", "registration_ip"])
+
+
+def _best_member_scores(findings) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for f in findings:
+        for m, s in f.member_scores.items():
+            best[m] = max(best.get(m, 0.0), s)
+    return best
+
+
+def test_a_farm_registering_over_days_is_found_at_the_wide_scale():
+    accounts = _campaign_platform()
+    narrow = _best_member_scores(detect_registration_bursts(accounts, None, RegistrationBurstParams(scales=(1,))))
+    both = _best_member_scores(detect_registration_bursts(accounts, None, RegistrationBurstParams()))  # 12 h, 3.5 d
+    farm = [f"f{k:03d}" for k in range(40)]
+    assert sum(0.8 * narrow.get(m, 0.0) >= 0.5 for m in farm) == 0     # 12 h alone: no one flags
+    assert sum(0.8 * both.get(m, 0.0) >= 0.5 for m in farm) == 40      # with the week-wide window: all of them
+    assert not any(m.startswith("o") for m in both)                     # no ordinary account is pulled in
+
+
+def test_time_scales_multiply_the_window_and_the_gap_and_set_one_background():
+    from ringscope.detection.registration_bursts import burst_background, time_scales
+
+    params = RegistrationBurstParams(window="12h", max_gap="1h", background="15D", scales=(7, 1, 7))
+    assert time_scales(params) == [(12 * 3600.0, 3600.0), (84 * 3600.0, 7 * 3600.0)]
+    assert burst_background(params) == 15 * 86400.0
+    # the background is at least twice the widest window, for every scale alike
+    assert burst_background(RegistrationBurstParams(window="12h", background="1D", scales=(1, 4))) == 4 * 86400.0
+
+
+def test_every_scale_counts_in_the_bonferroni_correction():
+    from ringscope.detection.registration_bursts import _score_columns, burst_groups, timedelta_seconds
+    from ringscope.detection.frames import epoch_seconds
+
+    accounts = _campaign_platform()
+    times = epoch_seconds(accounts["registered_at"])
+    ids = accounts["account_id"].astype(str).to_numpy(dtype=object)
+    (scored,) = _score_columns(accounts, None, times, 84 * 3600.0, 15 * 86400.0, guard=7 * 86400.0)
+    one = burst_groups(scored, ids, 7 * 3600.0, 15 * 86400.0)
+    two = burst_groups(scored, ids, 7 * 3600.0, 15 * 86400.0, tests_per_row=2)
+    assert one and [g.tests for g in one] == [len(accounts)] * len(one)
+    assert [g.tests for g in two] == [2 * len(accounts)] * len(two)
+    assert all(b.evidence <= a.evidence for a, b in zip(one, two))
+    assert timedelta_seconds("84h") == 84 * 3600.0
+
+
+def test_findings_do_not_depend_on_the_order_of_the_groups():
+    from ringscope.detection.registration_bursts import BurstGroup, registration_burst_findings
+
+    # two scales can find groups of one value that start together and differ in their end
+    groups = [BurstGroup("registration_ip", "1.2.3.4", ("a", "b", "c"), 0.0, 100.0, 3, 3, 0.1, 30.0, 0.9, 10),
+              BurstGroup("registration_ip", "1.2.3.4", ("a", "b", "c", "d"), 0.0, 900.0, 4, 5, 0.2, 30.0, 0.9, 10),
+              BurstGroup("profile", "x", ("d", "e", "f"), 50.0, 500.0, 3, 9, 0.3, 12.0, 0.5, 10)]
+    registered = {m: pd.Timestamp("2024-01-01", tz="UTC") for m in "abcdef"}
+    forward = registration_burst_findings(groups, registered, {}, {"registration_ip": 1.0, "profile": 0.8})
+    backward = registration_burst_findings(groups[::-1], registered, {}, {"registration_ip": 1.0, "profile": 0.8})
+    assert forward == backward
+    assert [r.text for r in forward[0].reasons] == [r.text for r in backward[0].reasons]
+
+
+def test_the_shifted_profile_grid_keeps_a_batch_across_a_bucket_edge_in_one_cell():
+    from ringscope.detection.registration_bursts import profile_columns
+
+    # following 200..300 crosses the edge at 255 of the first grid, not of the shifted one (181..361)
+    accounts = pd.DataFrame({"account_id": [f"a{i}" for i in range(6)], "default_profile": [True] * 6,
+                             "bio": [None] * 6, "following": [200, 230, 250, 260, 280, 300],
+                             "followers": [3, 3, 3, 3, 3, 3]})
+    plain, shifted = profile_columns(accounts)
+    assert (plain.name, shifted.name) == ("profile", "profile_shifted")
+    assert len(set(plain.code.tolist())) == 2 and len(set(shifted.code.tolist())) == 1
+    assert shifted.vocabulary[0] == "default=1|bio=0|following=2^7.5|followers=2^1.5"
+    assert plain.vocabulary.tolist() == ["default=1|bio=0|following=2^7|followers=2^2",
+                                         "default=1|bio=0|following=2^8|followers=2^2"]
+    # without follow counts the shifted grid would be the first one again: not made
+    assert [c.name for c in profile_columns(accounts.drop(columns=["following", "followers"]))] == ["profile"]
+
+
+def test_both_profile_grids_are_one_piece_of_evidence_and_count_in_the_correction():
+    from ringscope.detection.registration_bursts import (BurstGroup, evidence_attribute,
+                                                         registration_burst_findings, tests_per_row)
+
+    assert evidence_attribute("profile_shifted") == "profile" and evidence_attribute("device") == "device"
+    assert tests_per_row("profile", ["device", "profile", "profile_shifted"], 2) == 4
+    assert tests_per_row("device", ["device", "profile", "profile_shifted"], 2) == 2
+    assert tests_per_row("profile", ["profile"], 1) == 1
+    one = BurstGroup("profile", "x", ("a", "b", "c"), 0.0, 100.0, 3, 3, 0.0, 30.0, 0.9, 1)
+    other = BurstGroup("profile_shifted", "y", ("a", "b", "c"), 0.0, 100.0, 3, 3, 0.0, 20.0, 0.8, 1)
+    registered = {m: pd.Timestamp("2024-01-01", tz="UTC") for m in "abc"}
+    (finding,) = registration_burst_findings([one, other], registered, {}, {"profile": 0.8})
+    # the best grid counts (0.8 x 1.0), never both by noisy-OR (which would give 0.8 + 0.8 x 0.2 x 0.8)
+    assert finding.member_scores == {"a": 0.8, "b": 0.8, "c": 0.8}
