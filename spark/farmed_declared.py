@@ -6,8 +6,9 @@ The candidates (accounts with a declared order) are few: their ids are broadcast
 - **follows** (test (a)): repeats and self-follows dropped (the first time of each follower and target kept),
   each follower's follows into candidates counted, and from them the platform's shares ``q`` (follows into
   candidates) and ``p0`` (co-followers' follows among the follows outside) as two sums; ``follower_rows`` runs
-  per candidate on its follows (``applyInPandas``: a popular creator's followers stay on an executor) and
-  ``cofollower_spread`` is a self-join of the co-follower edges, so one row per candidate reaches the driver;
+  per candidate on its follows (``applyInPandas``: a popular creator's followers stay on an executor), so one
+  row per candidate reaches the driver; ``cofollower_spread`` (a self-join) is counted for the candidates with
+  evidence only (only their reasons read it);
   the co-follower edges stay persisted, and only those into the candidates ``evidenced`` keeps, with their
   ``shared_cofollowers`` pairs counted on the executors, reach the driver for the clusters and the reasons;
 - **likes, comments, notes, accounts** (test (b)): per author its notes, the likes and comments others left on
@@ -109,6 +110,23 @@ class FollowerEvidence:
                              "b": df["b"].astype(str).to_numpy(dtype=object),
                              "shared": df["shared"].astype("int64").to_numpy()})
 
+    def spread(self, accounts: set[str]) -> pd.Series:
+        """``cofollower_spread`` of ``accounts`` (how many other candidates their co-followers follow), by a
+        self-join on the executors limited to the edges into ``accounts`` on one side: only the reasons of the
+        candidates with evidence read it (at 10 M the unlimited join had not ended after 16 minutes)."""
+        from pyspark.sql import functions as F
+
+        if self.co is None or not accounts:
+            return pd.Series(dtype="int64")
+        wanted = F.broadcast(id_frame(self.co.sparkSession, accounts, "target_account_id"))
+        x = self.co.join(wanted, "target_account_id")
+        spread = (x.alias("x").join(self.co.alias("y"), "account_id")
+                  .where(F.col("x.target_account_id") != F.col("y.target_account_id"))
+                  .select(F.col("x.target_account_id").alias("account_id"), F.col("y.target_account_id").alias("other"))
+                  .distinct().groupBy("account_id").agg(F.count(F.lit(1)).alias("others")))
+        df = to_pandas(spread, ["account_id", "others"])
+        return pd.Series(df["others"].astype("int64").to_numpy(), index=df["account_id"].astype(str).to_numpy())
+
     def release(self) -> None:
         if self.co is not None:
             self.co.unpersist()
@@ -118,7 +136,8 @@ def follower_evidence_on_spark(source: PlatformSource, candidates: set[str], par
                                ) -> FollowerEvidence:
     """``detection.farmed_declared.follower_evidence`` computed on the executors (see the module): the follows
     deduplicated and flagged, the two shares summed, ``follower_rows`` run per candidate on its follows
-    (``applyInPandas``) and ``cofollower_spread`` counted by a self-join of the co-follower edges."""
+    (``applyInPandas``); ``cofollower_spread`` is counted later, for the candidates with evidence only
+    (``FollowerEvidence.spread``)."""
     from pyspark.sql import functions as F
 
     follows = source.frame("follows", FOLLOW_COLUMNS)
@@ -152,17 +171,10 @@ def follower_evidence_on_spark(source: PlatformSource, candidates: set[str], par
                                  p0, params)
 
         per = to_pandas(mine.groupBy("dst").applyInPandas(rows_of, FOLLOWER_SCHEMA), FOLLOWER_COLUMNS)
-        spread = (co.alias("x").join(co.alias("y"), "account_id")
-                  .where(F.col("x.target_account_id") != F.col("y.target_account_id"))
-                  .select(F.col("x.target_account_id").alias("account_id"), F.col("y.target_account_id").alias("other"))
-                  .distinct().groupBy("account_id").agg(F.count(F.lit(1)).alias("others")))
-        spread = to_pandas(spread, ["account_id", "others"])
+        co.count()                                   # kept before the follows it is made of are released
     finally:
         f.unpersist()
     per = per.astype({"account_id": str}).sort_values("account_id", kind="mergesort").reset_index(drop=True)
-    per["others_followed"] = per["account_id"].map(
-        pd.Series(spread["others"].astype(int).to_numpy(), index=spread["account_id"].astype(str).to_numpy())
-    ).fillna(0).astype(int)
     return FollowerEvidence(per[FOLLOWER_COLUMNS], q, p0, co, into)
 
 
@@ -316,6 +328,7 @@ def detect_farmed_declared(source: PlatformSource, params: FarmedDeclaredParams 
         cop, copied, lam, copy_notes = copy_evidence_on_spark(source, candidates, params, log)
         managed = _managed(source, candidates)
         scored = set(evidenced(declared, fol.per, inter, cop))
+        fol.per["others_followed"] = fol.per["account_id"].map(fol.spread(scored)).fillna(0).astype(int)
         co_edges, pairs = fol.co_edges(scored), fol.shared(scored)
     finally:
         fol.release()
