@@ -81,15 +81,20 @@ class FollowerEvidence:
     co: object = None
     into: int = 0
 
+    def _into(self, accounts: set[str]):
+        """The co-follower edges into ``accounts`` (broadcast: the candidates with evidence are few)."""
+        from pyspark.sql import functions as F
+
+        return self.co.join(F.broadcast(id_frame(self.co.sparkSession, accounts, "target_account_id")),
+                            "target_account_id")
+
     def co_edges(self, accounts: set[str]) -> pd.DataFrame:
         """The co-follower edges into ``accounts``, on the driver."""
-        from pyspark.sql import functions as F
 
         cols = ["account_id", "target_account_id"]
         if self.co is None or not accounts:
             return pd.DataFrame(columns=cols)
-        wanted = F.broadcast(id_frame(self.co.sparkSession, accounts, "target_account_id"))
-        df = to_pandas(self.co.join(wanted, "target_account_id").select(*cols), cols)
+        df = to_pandas(self._into(accounts).select(*cols), cols)
         return df.astype(str).sort_values(cols, kind="mergesort").reset_index(drop=True)
 
     def shared(self, accounts: set[str]) -> pd.DataFrame:
@@ -99,8 +104,7 @@ class FollowerEvidence:
 
         if self.co is None or not accounts:
             return shared_cofollowers(pd.DataFrame(columns=["account_id", "target_account_id"]), accounts)
-        wanted = F.broadcast(id_frame(self.co.sparkSession, accounts, "target_account_id"))
-        e = self.co.join(wanted, "target_account_id")
+        e = self._into(accounts)
         pairs = (e.alias("x").join(e.alias("y"), "account_id")
                  .where(F.col("x.target_account_id") < F.col("y.target_account_id"))
                  .groupBy(F.col("x.target_account_id").alias("a"), F.col("y.target_account_id").alias("b"))
@@ -118,8 +122,7 @@ class FollowerEvidence:
 
         if self.co is None or not accounts:
             return pd.Series(dtype="int64")
-        wanted = F.broadcast(id_frame(self.co.sparkSession, accounts, "target_account_id"))
-        x = self.co.join(wanted, "target_account_id")
+        x = self._into(accounts)
         spread = (x.alias("x").join(self.co.alias("y"), "account_id")
                   .where(F.col("x.target_account_id") != F.col("y.target_account_id"))
                   .select(F.col("x.target_account_id").alias("account_id"), F.col("y.target_account_id").alias("other"))
@@ -232,7 +235,7 @@ HEADS_KEPT = 16
 
 
 def copy_evidence_on_spark(source: PlatformSource, candidates: set[str], params: FarmedDeclaredParams,
-                           log: Callable[[str], None] = lambda line: None) -> tuple[pd.DataFrame, dict, float, int]:
+                           managed: pd.DataFrame | None, log: Callable[[str], None] = lambda line: None) -> tuple[pd.DataFrame, dict, float, int]:
     """``detection.farmed_declared.copy_evidence``' answer (and how many candidate notes were read on the driver)
     from ``spark.copied_notes``' families (found once per source and test): the notes judged per candidate are
     counted on the executors; the driver reads the candidates' notes in families of several authors and the
@@ -254,7 +257,7 @@ def copy_evidence_on_spark(source: PlatformSource, candidates: set[str], params:
     mine = mine.assign(t=epoch_seconds(mine["posted_at"]))
     families = shared.select("family").distinct()
     heads = _heads(notes.join(families, "family"), HEADS_KEPT)
-    circle = circles(_managed(source, candidates), candidates)
+    circle = circles(managed, candidates)
     copied, cut = first_copies(mine, heads, circle)
     if cut:
         cut_frame = source.spark.createDataFrame(pd.DataFrame({"family": sorted(int(f) for f in cut)}), "family long")
@@ -325,8 +328,8 @@ def detect_farmed_declared(source: PlatformSource, params: FarmedDeclaredParams 
     try:
         table = author_table_on_spark(source)
         inter = interaction_fit(table, candidates, params)
-        cop, copied, lam, copy_notes = copy_evidence_on_spark(source, candidates, params, log)
         managed = _managed(source, candidates)
+        cop, copied, lam, copy_notes = copy_evidence_on_spark(source, candidates, params, managed, log)
         scored = set(evidenced(declared, fol.per, inter, cop))
         fol.per["others_followed"] = fol.per["account_id"].map(fol.spread(scored)).fillna(0).astype(int)
         co_edges, pairs = fol.co_edges(scored), fol.shared(scored)
