@@ -106,7 +106,8 @@ def note_families_on_spark(source: PlatformSource, params: CopiedNoteParams,
     notes = source.frame("notes", NOTE_COLUMNS)
     if notes is None:
         return None
-    frame, facts = source.shared(key, READERS, lambda: _families(source, notes, params, log))
+    frame, facts = source.shared(key, READERS, lambda: _families(source, notes, params, log),
+                                   code=__name__)
     return SparkNoteFamilies(frame, facts["judged"], facts["lam"])
 
 

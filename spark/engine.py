@@ -59,6 +59,7 @@ from ringscope.spark import (
     automated_accounts, ban_evasion, comment_lures, comment_templates, copied_notes, dense_blocks, engagement,
     farmed_declared, lockstep, registration_bursts, shared_infrastructure, trending_heat, underwater,
 )
+from ringscope.spark.kept_frames import KeptFrames
 from ringscope.spark.session import SparkSettings, spark_session
 from ringscope.spark.source import PlatformSource, id_frame, to_pandas
 
@@ -131,6 +132,8 @@ class SparkEngine:
         source = PlatformSource(spark_session(self.settings), self.source, self.settings.driver_edges)
         kept = KeptFindings(Path(self.settings.findings_dir), self.source)
         files = source_digest(source)
+        if self.settings.frames_dir:
+            source.kept = KeptFrames(self.settings.frames_dir, self.source, files, self.resume, log)
         results = []
 
         def done(result: DetectorResult) -> None:

@@ -9,7 +9,10 @@ is the executor), ``RINGSCOPE_SPARK_SHUFFLE_PARTITIONS`` (default 16) and
 takes onto the driver in one piece, default 10,000,000; larger edge sets are worked on by the
 executors until they are that small) and ``RINGSCOPE_SPARK_FINDINGS_DIR`` (where each detector's findings are
 kept as it finishes, for ``detect --resume``; default ``<RINGSCOPE_HOME>/spark-findings``; a path the driver
-writes, so under a cluster manager's cluster mode one every driver attempt sees). Python workers run this interpreter, so they
+writes, so under a cluster manager's cluster mode one every driver attempt sees) and
+``RINGSCOPE_SPARK_FRAMES_DIR`` (where frames several detectors share, the notes' near-duplicate families, are
+kept as Parquet for ``--resume``; a path the executors write, so on a cluster an ``hdfs://`` or ``s3a://``
+one; default ``<findings dir>/frames`` under a ``local`` master, none otherwise: not kept). Python workers run this interpreter, so they
 import the same ringscope and pandas as the driver.
 """
 
@@ -46,6 +49,7 @@ class SparkSettings:
     local_dir: str
     driver_edges: int = DRIVER_EDGES
     findings_dir: str = ""
+    frames_dir: str = ""     # "": shared frames are not kept
 
     @classmethod
     def from_env(cls, master: str | None = None, env: dict[str, str] | None = None) -> "SparkSettings":
@@ -59,7 +63,10 @@ class SparkSettings:
         local_dir = env.get("RINGSCOPE_SPARK_LOCAL_DIR") or str(ringscope_home(env) / "spark")
         edges = _whole_number(env, "RINGSCOPE_SPARK_DRIVER_EDGES", DRIVER_EDGES, "a whole number of edges >= 1")
         findings = env.get("RINGSCOPE_SPARK_FINDINGS_DIR") or str(ringscope_home(env) / "spark-findings")
-        return cls(master, memory, partitions, local_dir, edges, findings)
+        # the executors write the frames: a driver's folder is theirs only when they run in its process
+        local = (master or "").startswith("local")
+        frames = env.get("RINGSCOPE_SPARK_FRAMES_DIR") or (f"{findings.rstrip('/')}/frames" if local else "")
+        return cls(master, memory, partitions, local_dir, edges, findings, frames)
 
 
 def _whole_number(env, name: str, default: int, expected: str) -> int:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ringscope.common.errors import RingscopeError
 from ringscope.detection.reader import TIME_COLUMNS
+from ringscope.spark.kept_frames import KeptFrames
 from ringscope.spark.session import DRIVER_EDGES
 
 # The input format's required columns (shared/spec/input-format.md), for the kinds the Spark stages read.
@@ -43,17 +44,26 @@ class PlatformSource:
     spark: object
     path: str
     driver_edges: int = DRIVER_EDGES
+    kept: KeptFrames | None = None  # where shared frames are kept for a resumed run (None: in memory only)
     # Frames several detectors derive alike (``shared``): key -> (the frame, checkpointed; its readers; its
     # small facts). Made by the first reader, released by ``release_shared`` once no reader is left to run.
     _shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def shared(self, key: tuple, readers: frozenset[str], make: Callable[[], tuple[object, dict]]
+    def shared(self, key: tuple, readers: frozenset[str], make: Callable[[], tuple[object, dict]], code: str
                ) -> tuple[object, dict]:
         """``make()``'s (frame, facts) for ``key``, made once per source: the frame must be checkpointed or
         persisted by ``make`` (a later ``spark.catalog.clearCache`` of another detector must not drop it;
-        ``localCheckpoint`` survives it). ``readers``: the detectors that read it, for ``release_shared``."""
+        ``localCheckpoint`` survives it). ``readers``: the detectors that read it, for ``release_shared``.
+        ``code``: the module whose code makes it; with ``kept``, what an earlier run kept for the same key,
+        files and code is read back instead of made, and what is made is kept (``spark.kept_frames``)."""
         if key not in self._shared:
-            frame, facts = make()
+            earlier = self.kept.load(self.spark, key, code) if self.kept else None
+            if earlier is None:
+                frame, facts = make()
+                if self.kept:
+                    self.kept.keep(self.spark, key, code, frame, facts)
+            else:
+                frame, facts = earlier
             self._shared[key] = (frame, readers, facts)
         frame, _, facts = self._shared[key]
         return frame, facts

@@ -55,3 +55,47 @@ def test_the_families_are_found_once_per_source_and_test_and_released_when_no_re
     assert len(source._shared) == 2
     source.release_shared({"dense_blocks"} - READERS)
     assert source._shared == {}
+
+
+def test_a_resumed_run_reads_the_families_back_instead_of_finding_them_again(spark, tmp_path):
+    """Kept as Parquet by the run that made them (``spark.kept_frames``), the families are read back by a
+    source with ``reuse`` (the same files, test and code) and give the same findings; another test is made
+    again and replaces them; a folder that cannot be written is said and costs only the reuse."""
+    from ringscope.spark.copied_notes import note_families_on_spark
+    from ringscope.spark.engine import source_digest
+    from ringscope.spark.kept_frames import KeptFrames
+
+    notes, managed = planted()
+    lake = write_lake(tmp_path / "lake", notes=notes.assign(posted_at=notes["posted_at"].map(lambda t: t.isoformat())),
+                      intermediary_accounts=managed)
+    expected = local(lake)
+    lines: list[str] = []
+
+    def source(reuse: bool, directory=tmp_path / "frames") -> PlatformSource:
+        made = PlatformSource(spark, str(lake))
+        made.kept = KeptFrames(str(directory), str(lake), source_digest(made), reuse, lines.append)
+        return made
+
+    first = note_families_on_spark(source(reuse=True), CopiedNoteParams(), lines.append)
+    assert any("links between near-duplicate bodies" in line for line in lines)
+    kept = sorted(p.name.split(".")[0] for p in (tmp_path / "frames").glob("*/*"))
+    assert kept == ["note_families"]
+    lines.clear()
+    resumed = source(reuse=True)
+    again = note_families_on_spark(resumed, CopiedNoteParams(), lines.append)
+    assert not any("links between" in line for line in lines) and any("read back" in line for line in lines)
+    assert (again.judged, again.lam) == (first.judged, first.lam)
+    columns = list(first.notes.columns)
+    assert (again.notes.toPandas()[columns].sort_values("note_id").reset_index(drop=True)
+            .equals(first.notes.toPandas()[columns].sort_values("note_id").reset_index(drop=True)))
+    assert on_spark(resumed, CopiedNoteParams()) == expected
+    lines.clear()
+    note_families_on_spark(source(reuse=False), CopiedNoteParams(), lines.append)  # no --resume: made again
+    assert any("links between" in line for line in lines)
+    note_families_on_spark(source(reuse=True), CopiedNoteParams(threshold=0.5), lines.append)
+    assert len(list((tmp_path / "frames").glob("*/*"))) == 1  # the other test's frame was replaced
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")
+    lines.clear()
+    assert on_spark(source(reuse=True, directory=blocked), CopiedNoteParams()) == expected
+    assert any("could not be kept" in line and "RINGSCOPE_SPARK_FRAMES_DIR" in line for line in lines)

@@ -146,10 +146,13 @@ def test_a_resumed_run_reads_back_what_an_earlier_run_kept_and_stores_the_same_r
     again, and the run it stores flags the same accounts for the same reasons (and says what it read back)."""
     monkeypatch.setenv("RINGSCOPE_SPARK_FINDINGS_DIR", str(tmp_path / "kept"))
     reset(graph)
-    policy = str(policy_of(tmp_path / "policy.yaml", {"underwater", "ban_evasion", "intermediary_flagged_accounts"}))
+    policy = str(policy_of(tmp_path / "policy.yaml", {"underwater", "ban_evasion", "copied_notes",
+                                                       "intermediary_flagged_accounts"}))
     first = detect(capsys, "--policy", policy, "--engine", "spark", "--source", str(platform))
     assert sorted(p.name.split(".")[0] for p in (tmp_path / "kept").rglob("*.json.gz")) == [
-        "ban_evasion", "underwater"]  # the after-flagging detector always runs again
+        "ban_evasion", "copied_notes", "underwater"]  # the after-flagging detector always runs again
+    # the notes' families, which farmed_declared would read too, kept beside them (spark.kept_frames)
+    assert [p.name.split(".")[0] for p in (tmp_path / "kept" / "frames").glob("*/*")] == ["note_families"]
     assert cli.main(["detect", "--policy", policy, "--engine", "spark", "--source", str(platform), "--resume"]) == 0
     out = capsys.readouterr()
     resumed = out.out.strip().splitlines()[-1]
@@ -157,7 +160,7 @@ def test_a_resumed_run_reads_back_what_an_earlier_run_kept_and_stores_the_same_r
     assert flagged_rows(capsys, resumed) == flagged_rows(capsys, first) and len(flagged_rows(capsys, first)) > 10
     assert stored_clusters(graph, resumed) == stored_clusters(graph, first)
     kept = graph.read("MATCH (r:DetectionRun {run_id: $id}) RETURN r.kept_findings AS kept", id=resumed)[0]["kept"]
-    assert sorted(k.split()[0] for k in kept) == ["ban_evasion", "underwater"]
+    assert sorted(k.split()[0] for k in kept) == ["ban_evasion", "copied_notes", "underwater"]
 
 
 def test_findings_are_kept_for_the_files_settings_and_code_they_were_made_of(spark, tmp_path, monkeypatch):

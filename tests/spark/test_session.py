@@ -12,12 +12,20 @@ from ringscope.spark.session import SparkSettings, spark_session
 
 def test_settings_come_from_the_environment_and_the_master_argument_wins():
     settings = SparkSettings.from_env(env={"RINGSCOPE_SPARK_MASTER": "local[4]", "RINGSCOPE_HOME": "/srv/rs"})
-    assert settings == SparkSettings("local[4]", "4g", 16, "/srv/rs/spark", 10_000_000, "/srv/rs/spark-findings")
+    assert settings == SparkSettings("local[4]", "4g", 16, "/srv/rs/spark", 10_000_000, "/srv/rs/spark-findings",
+                                     "/srv/rs/spark-findings/frames")
     assert SparkSettings.from_env(env={"RINGSCOPE_SPARK_FINDINGS_DIR": "/shared/kept"}).findings_dir == "/shared/kept"
     assert SparkSettings.from_env(env={"RINGSCOPE_SPARK_DRIVER_EDGES": "5_000_000"}).driver_edges == 5_000_000
     assert SparkSettings.from_env("yarn", env={"RINGSCOPE_SPARK_MASTER": "local[4]"}).master == "yarn"
     # under spark-submit the submitted master stands unless one is given
     assert SparkSettings.from_env(env={"PYSPARK_GATEWAY_PORT": "4040"}).master is None
+
+
+def test_shared_frames_are_kept_by_default_only_where_the_executors_write_the_drivers_folder():
+    assert SparkSettings.from_env("yarn", env={"RINGSCOPE_HOME": "/srv/rs"}).frames_dir == ""
+    assert SparkSettings.from_env(env={"PYSPARK_GATEWAY_PORT": "4040"}).frames_dir == ""
+    assert SparkSettings.from_env("yarn", env={"RINGSCOPE_SPARK_FRAMES_DIR": "hdfs:///rs/frames"}
+                                  ).frames_dir == "hdfs:///rs/frames"
 
 
 @pytest.mark.parametrize("name, value", [("RINGSCOPE_SPARK_DRIVER_MEMORY", "lots"),
