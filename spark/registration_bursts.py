@@ -15,7 +15,10 @@ key) and the column's time extent. Those are aggregates on Spark. Then:
 1. the significant rows come to the driver and are chained per value (``burst_chains``);
 2. each chain's span is counted on Spark, slice by slice (all the column's rows in it, and those with
    its value), and the sums make the groups (``burst_group``);
-3. ``registration_burst_findings`` joins and scores the groups, citing the members' registration times
+3. steps 1 and 2 are one pass; ``censored_passes`` runs the passes, each after the first with the accounts
+   found before it left out of the backgrounds (their rows marked ``excluded`` on Spark, the ids joined
+   from the driver), as the local engine does;
+4. ``registration_burst_findings`` joins and scores the groups, citing the members' registration times
    and nicknames, read for those members only.
 
 The attribute values (stripped text, nickname shapes, profile fingerprints) are made by the local
@@ -34,9 +37,9 @@ import pandas as pd
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.frames import epoch_seconds
 from ringscope.detection.registration_bursts import (
-    RegistrationBurstParams, attribute_burst_stats_near, attribute_columns, attribute_weights, burst_background,
-    burst_chains, burst_group, registration_burst_findings, significant_rows, tests_per_row, text_column,
-    time_scales, timedelta_seconds, value_time_key, window_counts,
+    BurstGroup, RegistrationBurstParams, attribute_burst_stats_near, attribute_columns, attribute_weights,
+    burst_background, burst_chains, burst_group, censored_passes, registration_burst_findings, significant_rows,
+    tests_per_row, text_column, time_scales, timedelta_seconds, value_time_key, window_counts,
 )
 from ringscope.spark.codes import codes_within
 from ringscope.spark.source import PlatformSource, id_frame, to_pandas, typed
@@ -118,19 +121,28 @@ def detect_registration_bursts(source: PlatformSource, params: RegistrationBurst
                           F.floor((F.col("t") - F.col("t0")) / F.lit(width)).cast("long").alias("slice"))
                   .persist())
         try:
-            significant = _significant(sliced, bands, scales, background, params)
-            significant = significant.merge(_values_of(spark, values, significant), on=["attribute", "code"])
-            log(f"  registration_bursts on Spark: {sum(b[0] for b in bands.values()):,} attribute rows "
-                f"with a registration time, {len(significant):,} significant")
-            chains = []
-            for attribute in sorted(bands):
-                tests = bands[attribute][0] * tests_per_row(attribute, set(bands), len(scales))
-                for k, (_, max_gap) in enumerate(scales):
-                    chains += burst_chains(attribute, significant[(significant["attribute"] == attribute)
-                                                                  & (significant["scale"] == k)],
-                                           tests, max_gap, params.min_size)
-            groups = [burst_group(c, total, observed)
-                      for c, (total, observed) in zip(chains, _span_counts(sliced, bands, chains))]
+            def one_pass(found: frozenset[str]) -> list[BurstGroup]:
+                marked = sliced.withColumn("excluded", F.lit(False))
+                if found:
+                    left_out = id_frame(spark, found, "account_id").withColumn("left_out", F.lit(True))
+                    marked = (sliced.join(left_out, "account_id", "left")
+                              .withColumn("excluded", F.coalesce(F.col("left_out"), F.lit(False))).drop("left_out"))
+                significant = _significant(marked, bands, scales, background, params)
+                significant = significant.merge(_values_of(spark, values, significant), on=["attribute", "code"])
+                log(f"  registration_bursts on Spark: {sum(b[0] for b in bands.values()):,} attribute rows "
+                    f"with a registration time, {len(significant):,} significant"
+                    + (f" ({len(found):,} accounts left out of the backgrounds)" if found else ""))
+                chains = []
+                for attribute in sorted(bands):
+                    tests = bands[attribute][0] * tests_per_row(attribute, set(bands), len(scales))
+                    for k, (_, max_gap) in enumerate(scales):
+                        chains += burst_chains(attribute, significant[(significant["attribute"] == attribute)
+                                                                      & (significant["scale"] == k)],
+                                               tests, max_gap, params.min_size)
+                return [burst_group(c, total, observed)
+                        for c, (total, observed) in zip(chains, _span_counts(sliced, bands, chains))]
+
+            groups = censored_passes(one_pass, params.passes)
         finally:
             sliced.unpersist()
             values.unpersist()
@@ -152,8 +164,9 @@ def _significant(sliced, bands: dict, scales: list[tuple[float, float]], backgro
                  params: RegistrationBurstParams) -> pd.DataFrame:
     """The significant rows (``SIGNIFICANT_SCHEMA``) of every attribute at every scale (``scale``: its index
     in ``scales``, ``time_scales``' windows and gaps): each slice's rows tested beside its neighbours' by
-    ``attribute_burst_stats_near``; ``bands``: per attribute, its timed rows and the value-time key's
-    ``(t0, band)``. O(scales R log R) over the executors, each row read three times."""
+    ``attribute_burst_stats_near``, the rows ``excluded`` left out of the backgrounds (``censored_passes``);
+    ``bands``: per attribute, its timed rows and the value-time key's ``(t0, band)``. O(scales R log R) over
+    the executors, each row read three times."""
     from pyspark.sql import functions as F
 
     def tested(frame: pd.DataFrame) -> pd.DataFrame:
@@ -164,10 +177,11 @@ def _significant(sliced, bands: dict, scales: list[tuple[float, float]], backgro
         t = frame["t"].to_numpy(dtype=float)
         code = frame["code"].to_numpy(dtype=np.int64)
         share = frame["with_value"].to_numpy(dtype=np.int64) / rows
+        excluded = frame["excluded"].to_numpy(dtype=bool)
         parts: dict[str, list[np.ndarray]] = {c: [] for c in _NO_ROWS.columns}
         for k, (window, _) in enumerate(scales):
             stats = attribute_burst_stats_near(t, code, home, share, (t0, band), window, background,
-                                               guard=timedelta_seconds(params.guard))
+                                               guard=timedelta_seconds(params.guard), excluded=excluded)
             sig = significant_rows(stats, params.min_size, params.min_surprise, params.min_excess)
             mine = frame[home].iloc[sig]
             mine_code, mine_t = mine["code"].to_numpy(dtype=np.int64), mine["t"].to_numpy(dtype=float)
@@ -184,7 +198,8 @@ def _significant(sliced, bands: dict, scales: list[tuple[float, float]], backgro
     # not needed there (fewer bytes through Arrow)
     near = (sliced.withColumn("offset", F.explode(F.array(F.lit(-1), F.lit(0), F.lit(1))))
             .select("attribute", (F.col("slice") + F.col("offset")).alias("slice"), "offset",
-                    F.when(F.col("offset") == 0, F.col("account_id")).alias("account_id"), "code", "t", "with_value"))
+                    F.when(F.col("offset") == 0, F.col("account_id")).alias("account_id"), "code", "t", "with_value",
+                    "excluded"))
     return near.groupBy("attribute", "slice").applyInPandas(tested, SIGNIFICANT_SCHEMA).toPandas()
 
 

@@ -47,6 +47,7 @@ def test_a_bad_policy_names_the_setting(tmp_path, text, where):
     ("{registration_bursts: {weight: 1, params: {scales: []}}}", "detectors.registration_bursts.params.scales"),
     ("{registration_bursts: {weight: 1, params: {scales: [0.5, 7]}}}", "detectors.registration_bursts.params.scales"),
     ("{registration_bursts: {weight: 1, params: {scales: 7}}}", "detectors.registration_bursts.params.scales"),
+    ("{registration_bursts: {weight: 1, params: {passes: 0}}}", "detectors.registration_bursts.params.passes"),
 ])
 def test_unknown_or_bad_detector_parameters_are_named(tmp_path, params, where):
     policy = load_detection_policy(write(tmp_path, f"version: 1\nflag_threshold: 0.5\ndetectors: {params}\n"))

@@ -241,8 +241,12 @@ def test_a_farm_registering_in_waves_does_not_set_its_own_background():
 
     # without a guard band (and only the 12 h scale, whose window leaves the neighbouring days in the background)
     # the first wave is the second's background: 80 accounts on one IP in 16 h "expected"
+    # (and one pass, the default: a second, with the first wave left out of the backgrounds, finds the second too)
     unguarded = waves(detect_registration_bursts(accounts, None, RegistrationBurstParams(guard="0s", scales=(1,))))
     assert unguarded["w0"] > 0.9 and unguarded["w1"] < 0.6 and "w2" not in unguarded
+    censored = waves(detect_registration_bursts(accounts, None, RegistrationBurstParams(guard="0s", scales=(1,),
+                                                                                        passes=3)))
+    assert censored["w0"] > 0.9 and censored["w1"] > 0.9 and "o" not in censored
     guarded = waves(detect_registration_bursts(accounts, None, RegistrationBurstParams()))   # guard 7D
     assert guarded["w0"] > 0.9 and guarded["w1"] > 0.95 and guarded["w2"] > 0.8
     assert "o" not in guarded                                  # no ordinary account is pulled in
@@ -359,3 +363,67 @@ def test_both_profile_grids_are_one_piece_of_evidence_and_count_in_the_correctio
     (finding,) = registration_burst_findings([one, other], registered, {}, {"profile": 0.8})
     # the best grid counts (0.8 x 1.0), never both by noisy-OR (which would give 0.8 + 0.8 x 0.2 x 0.8)
     assert finding.member_scores == {"a": 0.8, "b": 0.8, "c": 0.8}
+
+
+def _two_farms_platform() -> pd.DataFrame:
+    """Ordinary sign-ups over two months, farm A's 200 accounts on day 30 and farm B's 25 on day 40 (inside B's
+    15-day background, outside its 7-day guard band), made by one script: phone segment 170, ``user`` +
+    digits, untouched profiles; B's accounts on IPs of their own."""
+    start = START + pd.Timedelta(days=30)
+    a = farm(n=200, at=start, prefix="A")
+    b = farm(n=25, at=start + pd.Timedelta(days=10), ip="unused", prefix="B")
+    b["registration_ip"] = [f"172.16.{k}.{k * 7 % 250}" for k in range(len(b))]
+    return pd.concat([background(), a, b], ignore_index=True)
+
+
+def test_a_farm_with_another_farms_wave_in_its_background_is_found_once_that_wave_is_left_out():
+    accounts = _two_farms_platform()
+    one = _best_member_scores(detect_registration_bursts(accounts, None, RegistrationBurstParams()))  # passes=1
+    censored = _best_member_scores(detect_registration_bursts(accounts, None, RegistrationBurstParams(passes=3)))
+    b = [f"B{k:03d}" for k in range(25)]
+    # one pass: A's 200 alike accounts make B's segment, shape and profile "expected" in B's window
+    assert all(0.8 * one.get(m, 0.0) < 0.5 for m in b)
+    # the second pass leaves A's accounts (found in the first) out of every background: B stands out
+    assert all(0.8 * censored.get(m, 0.0) >= 0.5 for m in b)
+    assert all(0.8 * censored[f"A{k:03d}"] >= 0.5 for k in range(200))
+    assert not any(0.8 * s >= 0.5 for m, s in censored.items() if m.startswith("h"))   # no ordinary account flags
+
+
+def test_censored_passes_stop_when_a_pass_finds_no_one_new_and_every_pass_counts_in_the_correction():
+    from ringscope.detection.registration_bursts import BurstGroup, censored_passes
+
+    def group(members, surprise, tests=100):
+        return BurstGroup("registration_ip", "9.9.9.9", tuple(members), 0.0, 60.0, len(members), len(members) + 1,
+                          0.1, surprise, 0.9, tests)
+
+    calls: list[frozenset[str]] = []
+
+    def one_pass(found):
+        calls.append(found)
+        if not found:
+            return [group(["a", "b", "c"], 30.0)]
+        # with a, b, c out of the backgrounds: the same group, stronger, and a new one
+        return [group(["a", "b", "c"], 40.0), group(["d", "e", "f"], 25.0)]
+
+    groups = censored_passes(one_pass, 5)
+    # pass 1 finds a-c; pass 2 (a-c left out) finds d-f; pass 3 (a-f left out) finds no one new: it stops
+    assert calls == [frozenset(), frozenset("abc"), frozenset("abcdef")]
+    by_members = {g.members: g for g in groups}
+    assert set(by_members) == {("a", "b", "c"), ("d", "e", "f")}      # a group found by several passes once
+    assert by_members[("a", "b", "c")].surprise == 40.0               # its strongest
+    assert all(g.tests == 300 for g in groups)                        # three passes ran: 3 x the tests
+    # at most ``passes``: one pass is the detector without censoring
+    calls.clear()
+    assert [g.tests for g in censored_passes(one_pass, 1)] == [100] and calls == [frozenset()]
+    # the order the groups come in does not matter
+    assert censored_passes(lambda found: list(reversed(one_pass(found))), 5) == groups
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True, "3"])
+def test_passes_in_the_policy_are_an_integer_of_at_least_one(value):
+    from ringscope.common.errors import SettingError
+    from ringscope.detection.params import params_from_policy
+
+    assert params_from_policy(RegistrationBurstParams, "registration_bursts", {"passes": 2}).passes == 2
+    with pytest.raises(SettingError):
+        params_from_policy(RegistrationBurstParams, "registration_bursts", {"passes": value})

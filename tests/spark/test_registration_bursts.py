@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ringscope.detection.registration_bursts import RegistrationBurstParams, detect_registration_bursts
 from ringscope.spark.registration_bursts import detect_registration_bursts as on_spark
@@ -16,12 +17,14 @@ def local_findings(directory, params):
                                       pd.read_parquet(directory / "account_devices"), params)
 
 
-def test_the_simulated_platform_gives_the_same_findings_on_spark(spark, platform):
-    expected = local_findings(platform, RegistrationBurstParams())
+@pytest.mark.parametrize("passes", [1, 3])
+def test_the_simulated_platform_gives_the_same_findings_on_spark(spark, platform, passes):
+    params = RegistrationBurstParams(passes=passes)
+    expected = local_findings(platform, params)
     assert len(expected) >= 5
     assert {a for f in expected for r in f.reasons for a in ("device", "registration IP", "segment", "shape")
             if a in r.text} >= {"device", "registration IP", "shape"}
-    assert on_spark(PlatformSource(spark, str(platform)), RegistrationBurstParams()) == expected
+    assert on_spark(PlatformSource(spark, str(platform)), params) == expected
 
 
 def farm_platform(seed=3):
@@ -97,4 +100,20 @@ def test_a_lake_without_devices_or_profile_columns_agrees(spark, tmp_path):
     expected = detect_registration_bursts(accounts.assign(phone_segment=None, default_profile=None, bio=None,
                                                           followers=None, following=None), None, params)
     assert expected
+    assert on_spark(PlatformSource(spark, str(lake)), params) == expected
+
+
+def test_passes_leaving_the_found_accounts_out_of_the_backgrounds_agree(spark, tmp_path):
+    from tests.detection.test_registration_bursts import _two_farms_platform
+
+    accounts = _two_farms_platform()
+    # whole seconds as text: what Parquet and Spark keep alike (Spark reads no nanosecond timestamps)
+    accounts["registered_at"] = [t.isoformat() for t in accounts["registered_at"].dt.floor("s")]
+    lake = write_lake(tmp_path / "lake", accounts=accounts)
+    params = RegistrationBurstParams(passes=3)
+    expected = detect_registration_bursts(pd.read_parquet(lake / "accounts"), None, params)
+    # farm B (25 accounts) is found only once farm A, found in the first pass, is left out of its background
+    assert {f"B{k:03d}" for k in range(25)} <= {m for f in expected for m in f.members}
+    assert not {m for f in detect_registration_bursts(pd.read_parquet(lake / "accounts"), None,
+                                                      RegistrationBurstParams()) for m in f.members if m.startswith("B")}
     assert on_spark(PlatformSource(spark, str(lake)), params) == expected
