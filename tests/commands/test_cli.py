@@ -38,7 +38,7 @@ def test_a_bad_detector_parameter_is_named_before_any_server_is_reached(tmp_path
     policy = (REPO / "policy" / "detection.yaml").read_text(encoding="utf-8")
     bad = tmp_path / "policy.yaml"
     bad.write_text(policy.replace("  registration_bursts:", "  registration_bursts:\n    params: {guard: three days}", 1)
-                   .replace("    weight: 0.8\n    params: {scales: [1, 7]}\n  lockstep:", "    weight: 0.8\n  lockstep:", 1),
+                   .replace("    weight: 0.8\n    params: {scales: [1, 7], passes: 1}\n  lockstep:", "    weight: 0.8\n  lockstep:", 1),
                    encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "NEO4J_URI": "bolt://127.0.0.1:9", "NEO4J_PASSWORD": "x"}
     done = ringscope("detect", "--policy", str(bad), env=env)
