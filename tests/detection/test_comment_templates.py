@@ -218,6 +218,24 @@ def test_a_reason_quotes_the_text_of_the_linking_comment_it_cites():
     assert f"e.g. c02: '{text}！'" in findings[0].reasons[0].text
 
 
+@pytest.mark.parametrize("k", [3, 5])
+def test_shingle_sets_hold_each_texts_distinct_shingles_by_sorted_id(k):
+    """``ShingleSets``: the vocabulary is the distinct shingle ids ascending, and row t of ``sets`` holds
+    text t's distinct shingles once each (a repeat within a text counted once), ids ascending, whatever
+    the texts around it: repeats, empty texts, texts shorter than k, and texts sharing shingles."""
+    from ringscope.detection.comment_templates import ShingleSets, _shingle_ids
+
+    texts = ["", "好物分享好物分享好物分享", "ab", "好物分享姐妹们", "ababababab", "", "姐妹们冲", "x" * 40]
+    sets = ShingleSets(texts, k)
+    occurrences = [_shingle_ids([t], k)[1] for t in texts]
+    assert np.array_equal(sets.vocab, np.unique(np.concatenate(occurrences)))
+    for t, ids in enumerate(occurrences):
+        row = sets.sets.indices[sets.sets.indptr[t]:sets.sets.indptr[t + 1]]
+        assert np.array_equal(sets.vocab[row], np.unique(ids)) and (np.diff(row) > 0).all()
+        assert sets.size[t] == len(np.unique(ids))
+    assert ShingleSets([], k).empty and ShingleSets(["", ""], k).size.tolist() == [0, 0]
+
+
 def test_verified_is_the_exact_jaccard_whatever_the_sketch_says():
     """``ShingleSets.verified`` keeps exactly the pairs at the threshold or above: its sketch bound only sets
     chance pairs aside, including for long texts with more than ``SKETCH_PLANES`` shingles in one cell."""
