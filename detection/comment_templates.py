@@ -161,10 +161,16 @@ def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return best
 
 
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """True where a value differs from the one before it (the first value included): where each run of equal
+    values starts. O(n)."""
+    return np.concatenate([np.ones(min(len(values), 1), dtype=bool), values[1:] != values[:-1]])
+
+
 def _unique_sorted(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values (a plain sort: faster than numpy's hash-based ``unique`` here). O(n log n)."""
     s = np.sort(values)
-    return s[np.concatenate([[True], s[1:] != s[:-1]])] if len(s) else s
+    return s[_run_starts(s)]
 
 
 def _shingle_ids(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -307,8 +313,8 @@ class ShingleSets:
         # binary search and a second sort of the pairs were twice this one's cost on 160,000 note bodies).
         order = np.argsort(raw, kind="stable")
         raw, tid = raw[order], tid[order]
-        first = np.concatenate([[True], raw[1:] != raw[:-1]]) if len(raw) else np.zeros(0, dtype=bool)
-        distinct = first | np.concatenate([[True], tid[1:] != tid[:-1]]) if len(raw) else first
+        first = _run_starts(raw)                             # a shingle's first occurrence
+        distinct = first | _run_starts(tid)                  # a text's first occurrence of a shingle
         raw, tid, first = raw[distinct], tid[distinct], first[distinct]
         vocab = raw[first]
         by_shingle = np.concatenate([np.flatnonzero(first), [len(raw)]])
