@@ -41,8 +41,12 @@ Papers it follows:
   that are merely active in the same weeks (a program posting around the
   clock, heavy commenters, scheduled posters: each on its own, all touching
   most notes of those weeks) form a block the copies rebuild; a time-free
-  null (permuting over the whole span) called them a farm.  Their densest
-  block density g0 is what chance produces from this activity.  A block S is
+  null (permuting over the whole span) called them a farm.  The mean of the
+  copies' densest-block densities, g0, is what chance produces from this
+  activity (the mean, not the largest: three copies' largest is a noisy
+  estimate of a high quantile, and farms at the edge of the test came and
+  went with it; the margin below is the allowance for the spread, which is
+  a few per cent between copies).  A block S is
   reported when its density g(S) exceeds
   ``density_margin * g0`` and its *excess* - the number of its comments beyond
   what a block of the null's density would hold, e(S) * (1 - margin*g0/g(S)) -
@@ -139,7 +143,8 @@ class DenseBlockParams:
     ``gap``/``max_span``: comments on one note at most ``gap`` apart chain into
     one event, an event never spans more than ``max_span``.
     ``views``: ``"event"``, ``"note"`` or ``"event+note"``.
-    ``null_copies``: random copies (activity per window kept) used to calibrate g0.
+    ``null_copies``: random copies (activity per window kept) used to calibrate g0
+    (the mean of their densest-block densities).
     ``density_margin``: a block must be this many times denser than g0.
     ``min_excess``: comments beyond what the null density would hold.
     ``min_accounts``: smallest reported block (pairs are the lockstep detector's).
@@ -737,8 +742,8 @@ def null_density(view: View, copies: int, seed: int, min_rows: int) -> tuple[flo
     account keeps its number of edges in every window and every column its
     size in every window, while any group structure is destroyed (duplicates
     are dropped).  Then it keeps the shared columns and weights edges as the
-    real graph (surprise under the same null).  Returns the maximum and the
-    list.  O(copies * (E log E + peel)).
+    real graph (surprise under the same null).  Returns g0 (``null_level`` of
+    the copies' densities) and the list.  O(copies * (E log E + peel)).
     """
     out = []
     n = max(view.n_col, 1)
@@ -751,7 +756,13 @@ def null_density(view: View, copies: int, seed: int, min_rows: int) -> tuple[flo
         w = edge_weights(acc[keep], col[keep], view.row_deg, view.col_weight, expected[keep])
         W = sparse.csr_matrix((w, (acc[keep], col[keep])), shape=(view.n_acc, view.n_col))
         out.append(densest_density(W, min_rows))
-    return max(out), out
+    return null_level(out), out
+
+
+def null_level(densities: list[float]) -> float:
+    """g0 from the null copies' densest-block densities: their mean (both engines). A block must be
+    ``density_margin`` times denser. O(copies)."""
+    return float(np.mean(densities)) if len(densities) else 0.0
 
 
 @dataclass
@@ -1009,7 +1020,8 @@ def _finding(view: View, tables: dict, b: Block, g0: float, params: DenseBlockPa
     text = (
         f"{len(b.rows)} accounts commented together on {len(b.cols)} {what} of {len(notes)} notes: "
         f"{b.edges} comments inside the block, weighted density {b.density:.3f}, {ratio:.2f} times the densest block "
-        f"of {params.null_copies} random copies that keep every account's activity week by week ({g0:.3f}); {b.excess:.1f} comments more than "
+        f"of random copies that keep every account's activity week by week ({g0:.3f}, the mean of "
+        f"{params.null_copies}); {b.excess:.1f} comments more than "
         f"a block of {params.density_margin:g} times that density would hold; between {start} and {end}. "
         f"Its members' own activity explains {chance:.1f} of their {observed:.0f} {what} in it "
         f"(Poisson surprise {surprise:.1f}, {family_wise(surprise, view.n_acc):.1f} after {view.n_acc:,} accounts)."

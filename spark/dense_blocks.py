@@ -53,8 +53,8 @@ import pyarrow as pa
 from ringscope.common.memory import release_memory
 from ringscope.detection.dense_blocks import (
     DETECTOR, BATCH_PEEL_ROUNDS, DenseBlockParams, View, view_names, batch_peel_bound, densest_density,
-    densest_in_core, edge_weights, merged_findings, merged_windows, null_density, permute_window, prune_core,
-    segment_events, view_findings,
+    densest_in_core, edge_weights, merged_findings, merged_windows, null_density, null_level, permute_window,
+    prune_core, segment_events, view_findings,
 )
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.lockstep import COMMENT_COLUMNS
@@ -129,13 +129,13 @@ def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_
             fetched = FetchedView.whole(view)
             stages.done(f"{view.name} view: taken to the driver whole", view.n_edges)
             g0, _ = null_density(fetched, params.null_copies, params.seed, params.min_accounts)
-            stages.done(f"{view.name} view: densest block of {copies} null copies ({g0:.3f})", view.n_edges)
+            stages.done(f"{view.name} view: densest block of {copies} null copies (g0, their mean: {g0:.3f})", view.n_edges)
             where = "the whole view"
         else:
             densities = [copy_density(view, copy, params, copy_edges) for copy in range(copies)]
-            g0 = max(d for d, _edges in densities)
+            g0 = null_level([d for d, _edges in densities])
             whole = sum(edges <= copy_edges for _d, edges in densities)
-            stages.done(f"{view.name} view: densest block of {copies} null copies ({g0:.3f}; {whole} of them "
+            stages.done(f"{view.name} view: densest block of {copies} null copies (g0, their mean: {g0:.3f}; {whole} of them "
                         f"taken to the driver whole, at most {copy_edges:,} edges)", view.n_edges)
             if g0 <= 0:
                 return []
