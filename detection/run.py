@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 from ringscope.common.version import code_version
 from ringscope.detection import as_of as time_frames
@@ -88,6 +88,19 @@ UNWIND c.members AS m
 MATCH (a:Account {account_id: m.account_id})
 CREATE (k)-[:HAS_MEMBER {score: m.score}]->(a)
 """
+# The rest of a large cluster's members, after the transaction that created it (``cluster_writes``).
+WRITE_MORE_MEMBERS = """
+MATCH (k:Cluster {run_id: $run_id, cluster_id: $cluster_id})
+UNWIND $members AS m
+MATCH (a:Account {account_id: m.account_id})
+CREATE (k)-[:HAS_MEMBER {score: m.score}]->(a)
+"""
+# The most HAS_MEMBER relationships one transaction creates. A transaction's changes are held in the server's
+# heap until it commits: 200 clusters in one, as before, held up to 516,656 members at 10 M accounts (copied_notes'
+# largest cluster alone 102,898) and a 1 GB heap died of it (benchmarks/results/spark_detection.md, 2026-12-06).
+MEMBERS_PER_TRANSACTION = 20_000
+CLUSTERS_PER_TRANSACTION = 200
+
 # An engine detects over its own data (the Spark engine: the platform's lake), so the graph need not hold
 # every account it names (after `ingest --subgraph` it holds only what investigators open): those are
 # created as stubs, as a load creates the target of a dangling reference, so the run's HAS_MEMBER and
@@ -225,6 +238,39 @@ def _write_stub_accounts(graph: Graph, account_ids: list[str]) -> int:
     for start in range(0, len(account_ids), WRITE_BATCH):
         made += graph.execute(WRITE_STUB_ACCOUNTS, account_ids=account_ids[start:start + WRITE_BATCH]).nodes_created
     return made
+
+
+def cluster_writes(clusters: list[dict], max_members: int = MEMBERS_PER_TRANSACTION,
+                   max_clusters: int = CLUSTERS_PER_TRANSACTION) -> Iterator[tuple[str, dict]]:
+    """The transactions that store ``clusters`` (``_cluster_rows``), in order: ``("clusters", {"clusters":
+    rows})`` with at most ``max_clusters`` clusters and ``max_members`` members in all (a larger cluster with
+    its first ``max_members``), each followed by ``("members", {"cluster_id": ..., "members": chunk})`` for
+    the rest of its large clusters' members, ``max_members`` at a time: no transaction creates more than
+    ``max_members`` HAS_MEMBER relationships, and a cluster exists before its later members are added. Every
+    member is written once. O(members)."""
+    batch: list[dict] = []
+    held = 0
+    for row in clusters:
+        first = min(len(row["members"]), max_members)
+        if batch and (len(batch) >= max_clusters or held + first > max_members):
+            yield from _flushed(batch, max_members)
+            batch, held = [], 0
+        batch.append(row)
+        held += first
+    if batch:
+        yield from _flushed(batch, max_members)
+
+
+def _flushed(batch: list[dict], max_members: int) -> Iterator[tuple[str, dict]]:
+    yield "clusters", {"clusters": [{**row, "members": row["members"][:max_members]} for row in batch]}
+    for row in batch:
+        for start in range(max_members, len(row["members"]), max_members):
+            yield "members", {"cluster_id": row["cluster_id"], "members": row["members"][start:start + max_members]}
+
+
+def _write_clusters(graph: Graph, clusters: list[dict], run_id: str) -> None:
+    for kind, params in cluster_writes(clusters, MEMBERS_PER_TRANSACTION, CLUSTERS_PER_TRANSACTION):
+        graph.write(WRITE_CLUSTERS if kind == "clusters" else WRITE_MORE_MEMBERS, run_id=run_id, **params)
 
 
 def _write_batches(graph: Graph, cypher: str, key: str, rows: list[dict], run_id: str, size: int) -> None:
@@ -378,7 +424,7 @@ def _store(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[st
         if stubs:
             log(f"{stubs:,} of the {len(named):,} accounts the run names are not in the graph: stored as stubs "
                 f"(`ringscope ingest --subgraph {run_id} --source ...` loads them and their neighbourhoods)")
-    _write_batches(graph, WRITE_CLUSTERS, "clusters", clusters, run_id, 200)
+    _write_clusters(graph, clusters, run_id)
     _write_batches(graph, WRITE_SCORES, "scores", _score_rows(run_id, risks), run_id, WRITE_BATCH)
     ratings = _ratings(run_id, results)
     if ratings:
