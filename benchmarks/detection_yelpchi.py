@@ -55,6 +55,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import importlib.util
 import io
 import os
 import platform
@@ -308,6 +309,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="also time detect_dense_blocks on YelpChi tiled to this many comments (0: skip)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
+    if importlib.util.find_spec("fraudar") is None:
+        raise SystemExit("this benchmark runs FRAUDAR (rgmining-fraudar), which `make setup` does not install: "
+                         ".venv/bin/pip install -c constraints.txt -e '.[bench]'")
     start = time.perf_counter()
     resolutions = ("minute", "day") if args.planted_resolution == "both" else (args.planted_resolution,)
 
