@@ -23,8 +23,10 @@ def code_version() -> str:
     return f"{version}+{commit}" if commit else version
 
 
-# Libraries whose versions can change what a detector finds (numerical routines, sorting, Arrow conversions).
-RESULT_LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "pyspark", "networkx", "scikit-learn")
+# Libraries whose versions can change what a detector finds (numerical routines, sorting, Arrow conversions,
+# the compiled peel). Only what the package itself depends on: a library a benchmark installs beside it (the
+# `bench` extra brought scikit-learn, once named here) changed every key and threw away every kept finding.
+RESULT_LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "pyspark", "networkx", "numba")
 
 
 def code_closure(module: str, root: Path | None = None) -> dict[str, Path]:

@@ -28,3 +28,18 @@ def test_a_detectors_digest_covers_what_it_imports_and_not_the_other_detectors()
     assert "ringscope.spark.comment_templates" in code_closure("ringscope.spark.copied_notes")
     assert code_digest("ringscope.spark.lockstep") != code_digest("ringscope.spark.copied_notes")
     assert code_digest("ringscope.spark.lockstep") == code_digest("ringscope.spark.lockstep")
+
+
+def test_the_libraries_in_a_key_are_the_package_s_own_dependencies():
+    """A library only a benchmark installs (the `bench` extra's scikit-learn) must not be in a detector's key:
+    installing it would change every key and throw away every kept finding of a long run."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from ringscope.common.version import RESULT_LIBRARIES
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["spark"]]
+    names = {re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0].lower() for d in declared}
+    assert set(RESULT_LIBRARIES) <= names, set(RESULT_LIBRARIES) - names
