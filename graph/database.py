@@ -39,6 +39,7 @@ from neo4j import time as driver_time
 
 from ringscope.common.errors import (ConstraintViolation, DatabaseError, DatabaseUnavailable, QueryTimeout)
 from ringscope.graph.schema import ensure_schema
+from ringscope.graph.server import local
 from ringscope.graph.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -299,7 +300,8 @@ def translated(settings: Settings) -> Iterator[None]:
     except driver_errors.ConstraintError as exc:
         raise ConstraintViolation(f"the database refused a duplicate: {_first_line(exc)}") from None
     except (driver_errors.ServiceUnavailable, driver_errors.SessionExpired, ConnectionError) as exc:
-        hint = "start it with `ringscope db start`" if settings.uses_local_server else "check NEO4J_URI"
+        hint = ((local.exit_cause(settings.local) or "start it with `ringscope db start`")
+                if settings.uses_local_server else "check NEO4J_URI")
         raise DatabaseUnavailable(f"cannot reach Neo4j at {settings.uri}: {_first_line(exc)}; {hint}") from None
     except driver_errors.Neo4jError as exc:
         code = exc.code or ""
@@ -365,7 +367,8 @@ def _open(settings: Settings) -> Graph:
         ) from None
     except (driver_errors.ServiceUnavailable, driver_errors.SessionExpired, OSError,
             driver_errors.ConfigurationError) as exc:
-        hint = "start it with `ringscope db start`" if settings.uses_local_server else "check NEO4J_URI"
+        hint = ((local.exit_cause(settings.local) or "start it with `ringscope db start`")
+                if settings.uses_local_server else "check NEO4J_URI")
         raise DatabaseUnavailable(f"cannot reach Neo4j at {settings.uri}: {_first_line(exc)}; {hint}") from None
     with translated(settings):
         ensure_schema(driver, settings.database)

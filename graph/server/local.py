@@ -182,6 +182,23 @@ def log_tail(server: LocalServer, lines: int = 30) -> str:
     return "\n".join(parts) or "(no log written)"
 
 
+def exit_cause(server: LocalServer) -> str | None:
+    """Why the local server is gone, when its JVM is not running and its launcher log's last lines say it
+    exited for lack of memory (it runs with -XX:+ExitOnOutOfMemoryError): the hint a "cannot reach Neo4j"
+    gives then, naming the setting to raise. None otherwise. O(the log's last lines)."""
+    path = _log_file(server)
+    if state(server).running or not path.exists():
+        return None
+    for line in reversed(path.read_text(errors="replace").splitlines()[-20:]):
+        if "OutOfMemoryError" in line:
+            what = line.split("due to", 1)[-1].strip()
+            return (f"the local Neo4j exited: {what} ({path}); give it a larger heap with RINGSCOPE_NEO4J_HEAP "
+                    f"(now {server.heap}) and start it again with `ringscope db start`")
+        if "Neo4j ready" in line:  # started again since
+            return None
+    return None
+
+
 def make_private(root: Path) -> None:
     """Folders 0700 and files 0600 under ``root`` (and ``root``'s parent, the tool's home), so the store,
     its logs and the password are readable by the user alone (a store made before this was 0644/0755)."""

@@ -51,6 +51,24 @@ def test_an_unreachable_server_is_database_unavailable(tmp_path):
         connect(settings)
 
 
+def test_a_local_server_that_died_of_its_heap_says_which_setting_to_raise(tmp_path):
+    """The tool's own server runs with -XX:+ExitOnOutOfMemoryError: when it is gone and its log says so, the
+    error names the heap setting (a 10 M run's store once killed a 1g heap and the user read only "cannot
+    reach Neo4j"); once it has started again since, the plain hint."""
+    (tmp_path / "password").write_text("x\n")
+    log = tmp_path / "launcher.log"
+    log.write_text("ringscope: Neo4j ready, Bolt on 127.0.0.1:9\nTerminating due to java.lang.OutOfMemoryError: "
+                   "Java heap space\n")
+    settings = load_settings({"RINGSCOPE_HOME": str(tmp_path), "RINGSCOPE_BOLT_PORT": "9",
+                              "RINGSCOPE_NEO4J_HEAP": "1g"})
+    with pytest.raises(DatabaseUnavailable, match=r"exited: java.lang.OutOfMemoryError: Java heap space .*"
+                                                  r"RINGSCOPE_NEO4J_HEAP \(now 1g\)"):
+        connect(settings)
+    log.write_text(log.read_text() + "ringscope: Neo4j ready, Bolt on 127.0.0.1:9\n")
+    with pytest.raises(DatabaseUnavailable, match="start it with `ringscope db start`"):
+        connect(settings)
+
+
 @pytest.mark.neo4j
 def test_wrong_passwords_until_the_server_locks_sign_in_are_database_unavailable(graph, tmp_path):
     """After a few wrong passwords Neo4j refuses every sign-in for a while (a rate-limit ClientError, not an
