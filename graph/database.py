@@ -292,6 +292,17 @@ class Graph:
         return unit
 
 
+def _unreachable(settings: Settings, exc: BaseException) -> DatabaseUnavailable:
+    """"Cannot reach Neo4j", with what to do: for the tool's own server why it is gone when its log says
+    (``local.exit_cause``: out of heap, and the setting to raise), else how to start it; for another,
+    the setting that names it."""
+    if settings.uses_local_server:
+        hint = local.exit_cause(settings.local) or "start it with `ringscope db start`"
+    else:
+        hint = "check NEO4J_URI"
+    return DatabaseUnavailable(f"cannot reach Neo4j at {settings.uri}: {_first_line(exc)}; {hint}")
+
+
 @contextmanager
 def translated(settings: Settings) -> Iterator[None]:
     """The driver's errors as the project's own (raised from None: the message says it all)."""
@@ -300,9 +311,7 @@ def translated(settings: Settings) -> Iterator[None]:
     except driver_errors.ConstraintError as exc:
         raise ConstraintViolation(f"the database refused a duplicate: {_first_line(exc)}") from None
     except (driver_errors.ServiceUnavailable, driver_errors.SessionExpired, ConnectionError) as exc:
-        hint = ((local.exit_cause(settings.local) or "start it with `ringscope db start`")
-                if settings.uses_local_server else "check NEO4J_URI")
-        raise DatabaseUnavailable(f"cannot reach Neo4j at {settings.uri}: {_first_line(exc)}; {hint}") from None
+        raise _unreachable(settings, exc) from None
     except driver_errors.Neo4jError as exc:
         code = exc.code or ""
         if "TransactionTimedOut" in code or "TransactionTimedOutClientConfiguration" in code:
@@ -367,9 +376,7 @@ def _open(settings: Settings) -> Graph:
         ) from None
     except (driver_errors.ServiceUnavailable, driver_errors.SessionExpired, OSError,
             driver_errors.ConfigurationError) as exc:
-        hint = ((local.exit_cause(settings.local) or "start it with `ringscope db start`")
-                if settings.uses_local_server else "check NEO4J_URI")
-        raise DatabaseUnavailable(f"cannot reach Neo4j at {settings.uri}: {_first_line(exc)}; {hint}") from None
+        raise _unreachable(settings, exc) from None
     with translated(settings):
         ensure_schema(driver, settings.database)
     return Graph(driver=driver, database=settings.database, settings=settings)

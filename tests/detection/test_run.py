@@ -162,7 +162,6 @@ def test_each_run_updates_the_observation_room_once(loaded):
     assert not any(s.state == "escalated" for s in after)  # the same data: no risk rose
 
 
-# Last in the module: it empties the database.
 def test_a_cluster_larger_than_a_transaction_stores_every_member(loaded, monkeypatch):
     """Clusters are stored at most ``MEMBERS_PER_TRANSACTION`` members a transaction (a 10 M run's clusters,
     200 to a transaction, killed a 1 GB heap): with a limit of 3 every cluster still holds all its members."""
@@ -176,6 +175,7 @@ def test_a_cluster_larger_than_a_transaction_stores_every_member(loaded, monkeyp
     assert all(r["members"] == r["size"] for r in sizes)
 
 
+# Last in the module: it empties the database.
 def test_flagged_without_any_run_is_a_clear_error(graph, use_test_db, capsys):
     assert cli.main(["flagged", "--run", "latest", "--format", "csv"]) == 1
     assert "no completed detection run yet" in capsys.readouterr().err
@@ -193,6 +193,3 @@ def test_detect_stores_its_changes(loaded):
     assert loaded.read("MATCH (r:DetectionRun {run_id: $id}) RETURN r.change_counts IS NOT NULL AS kept",
                        id=second.run_id)[0]["kept"]
     assert changes(loaded, second.run_id).changes == compare_live(loaded, second.run_id)[1]
-
-
-
