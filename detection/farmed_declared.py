@@ -82,7 +82,7 @@ class FarmedDeclaredParams:
     burst_days: float = 3.0
     min_notes: int = 1
     min_scale: float = 0.25
-    copy_threshold: float = 0.3
+    copy_threshold: float = 0.45
     copy_min_chars: int = 50
     min_shared_followers: int = 10
     max_evidence: int = 200

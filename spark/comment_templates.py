@@ -305,8 +305,9 @@ def _possible_batch(batch: pd.DataFrame, threshold: float) -> pd.DataFrame:
     i, j = band_pairs(run, np.arange(len(ids), dtype=np.int64))         # every run mixed: positions in ids
     keep = possible_pairs(size, sketch, i, j, threshold)
     i, j = i[keep], j[keep]                                            # ascending i: grouped by run
-    if not len(i):
-        return pd.DataFrame({"band": np.zeros(0, dtype=np.int32), "ids": [], "left": [], "right": []})
+    if not len(i):  # object columns: an empty list makes a float column, which Arrow cannot send as arrays
+        empty = pd.Series([], dtype=object)
+        return pd.DataFrame({"band": np.zeros(0, dtype=np.int32), "ids": empty, "left": empty, "right": empty})
     live = np.unique(np.concatenate([i, j]))                           # positions, grouped by run
     runs, first = np.unique(run[live], return_index=True)
     rank = np.empty(len(ids), dtype=np.int64)

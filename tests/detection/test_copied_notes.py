@@ -14,8 +14,10 @@ from ringscope.detection.copied_notes import (
 )
 
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
-SKELETON = ("我最近一直在用{p}，质地{a}，上脸以后{b}，搭配精华一起用效果更好，敏感肌也可以放心用，"
-            "真心推荐给各位姐妹们，{c}")
+# An agency's skeleton: its fills are a small part of each note (pairs at a Jaccard of 0.53-0.59, as the
+# simulator's 0.5-0.8)
+SKELETON = ("我最近一直在用{p}，质地{a}，上脸以后{b}，搭配精华一起用效果更好，敏感肌也可以放心用，包装也很有质感，"
+            "物流很快第二天就到了，真心推荐给各位姐妹们，{c}")
 SLOTS = [("玻尿酸面霜", "很清爽", "一点都不油", "冲就完了"), ("烟酰胺精华", "水润", "第二天就亮了", "闭眼入"),
          ("修护乳液", "绵密", "整天不干", "回购三次了"), ("氨基酸洗面奶", "细腻", "很舒服", "学生党也买得起"),
          ("防晒霜", "轻薄", "不搓泥", "夏天必备"), ("眼霜", "很滋润", "细纹淡了", "已经推荐给闺蜜")]
@@ -104,6 +106,35 @@ def test_a_family_chance_explains_is_no_finding():
     found = detect_copied_notes(notes, managed)
     assert all(f.score > 0 for f in found)
     assert ("c0", "c1", "c2", "c3") not in {f.members for f in found}
+
+
+def chain(rng: np.random.Generator, n: int, part: int = 40) -> list[str]:
+    """``n`` bodies, each two unique parts, the second of one the first of the next: neighbours in the chain share
+    a third of their shingles (Jaccard about 0.33), bodies further apart nothing."""
+    parts = [unique_body(rng, part) for _ in range(n + 1)]
+    return [parts[i] + parts[i + 1] for i in range(n)]
+
+
+def test_honest_notes_that_only_chain_by_chance_overlaps_are_no_campaign():
+    # Why the test is stricter than the platform's 30 % rule: on a platform of millions of notes, every honest
+    # note has chance partners at a Jaccard just over 0.3 (stock phrases), and families - connected components -
+    # chain them: the simulated 10 M platform's largest family held 102,898 authors, 90 % honest.
+    rng = np.random.default_rng(5)
+    bodies = chain(rng, 30)
+    notes = pd.DataFrame({"note_id": [f"n{i:02d}" for i in range(30)], "account_id": [f"h{i}" for i in range(30)],
+                          "posted_at": [T0 + pd.Timedelta(hours=i) for i in range(30)], "brand_id": None,
+                          "text": bodies})
+    assert 0.3 < jaccard3(bodies[0], bodies[1]) < 0.4 and jaccard3(bodies[0], bodies[2]) == 0
+    chained = detect_copied_notes(notes, None, CopiedNoteParams(threshold=0.3))
+    assert len(chained) == 1 and len(chained[0].members) >= 20 and chained[0].score > 0.5  # what 0.3 made of it
+    assert detect_copied_notes(notes, None) == []  # the shipped test: thirty notes of their own
+    families, _ = note_families(notes)
+    assert families["family"].nunique() == 30
+
+
+def jaccard3(a: str, b: str) -> float:
+    sa, sb = ({t[i:i + 3] for i in range(len(t) - 2)} for t in (a, b))
+    return len(sa & sb) / len(sa | sb)
 
 
 def test_the_families_of_one_frame_are_found_once_per_test():

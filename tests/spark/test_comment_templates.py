@@ -230,3 +230,23 @@ def test_sketched_links_give_the_components_of_text_links(spark, monkeypatch):
     in_runs = int(whole.toPandas()["ids"].map(len).sum())
     assert 0 < int(possible["ids"].map(len).sum()) < in_runs           # texts of chance pairs only are not gathered
     assert all(len(r.left) == len(r.right) and max(max(r.left), max(r.right)) < len(r.ids) for r in possible.itertuples())
+
+
+def test_runs_without_a_possible_pair_are_sent_as_an_empty_frame_arrow_takes():
+    # A batch of runs whose every pair the size bound sets aside (a short text beside a long one): the frame
+    # left must still convert to the stage's declared arrays (an empty list once made a float column, and
+    # Arrow stopped the task: "NumPyConverter doesn't implement <list<element: int64>> conversion").
+    import numpy as np
+    import pyarrow as pa
+
+    import ringscope.spark.comment_templates as on_spark
+
+    texts = ["高口次说白不享用知身高多鸭藏", SERUM * 3]
+    sets = ShingleSets(texts, 3)
+    batch = pd.DataFrame({"band": [0], "ids": [np.array([0, 1], dtype=np.int64)],
+                          "sizes": [sets.size.astype(np.int64)], "sketches": [[row.tobytes() for row in sets.sketch]]})
+    out = on_spark._possible_batch(batch, 0.45)
+    assert out.empty
+    schema = pa.schema([("band", pa.int32()), ("ids", pa.list_(pa.int64())), ("left", pa.list_(pa.int32())),
+                        ("right", pa.list_(pa.int32()))])
+    assert pa.Table.from_pandas(out, schema=schema, preserve_index=False).num_rows == 0
