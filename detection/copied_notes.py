@@ -60,15 +60,15 @@ class CopiedNoteParams:
 
     ``shingle``, ``threshold`` (0.45, see the module: chance overlaps of honest bodies chain at 0.3 on a large
     platform), ``num_perm``, ``seed``: the near-duplicate test (as the comment-template detector's);
-    ``min_chars``: shorter normalised bodies are not compared (an overlap of short texts happens by chance); ``min_accounts``: distinct authors for a family
-    to be a campaign; ``max_evidence``: note ids cited per reason; ``max_reasons``: not used per family (one
-    reason each), kept for the policy's symmetry with the other text detectors. ``signed_share``: a body's
-    MinHash signature is made of its rarer half of shingles (``comment_templates.common_shingles``): on 100k
-    bodies of the simulated 1 M platform, 220 candidates per body instead of 945 (largest bucket 2,952
-    instead of 7,511), 99.1 % of planted rewashed copies joined to their original (99.4 % signing every
-    shingle); ``num_perm`` 192 (96 bands of 2 rows, not 64) wins back what signing half loses (at 128:
-    98.1 %). Verbatim and skeleton copies: 100 % either way. (Measured at the threshold of then, 0.3; at 0.45
-    the bands are 64 of 3 rows.)"""
+    ``min_chars``: shorter normalised bodies are not compared (an overlap of short texts happens by chance);
+    ``min_accounts``: distinct authors for a family to be a campaign; ``max_evidence``: note ids cited per
+    reason; ``max_reasons``: not used per family (one reason each), kept for the policy's symmetry with the other
+    text detectors. ``signed_share``: a body's MinHash signature is made of its rarer half of shingles
+    (``comment_templates.common_shingles``): on 100k bodies of the simulated 1 M platform, 220 candidates per
+    body instead of 945 (largest bucket 2,952 instead of 7,511), 99.1 % of planted rewashed copies joined to
+    their original (99.4 % signing every shingle); ``num_perm`` 192 (96 bands of 2 rows, not 64) wins back what
+    signing half loses (at 128: 98.1 %). Verbatim and skeleton copies: 100 % either way. (Measured at the
+    threshold of then, 0.3; at 0.45 the bands are 64 of 3 rows.)"""
 
     shingle: int = 3
     threshold: float = 0.45
