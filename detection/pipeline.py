@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
@@ -398,10 +399,25 @@ def _run_forked(frames: PlatformFrames, params: dict[str, Any], names: list[str]
                                  mp_context=multiprocessing.get_context("fork")) as pool:
             futures = [pool.submit(_run_in_child, task) for task in tasks]
             for future in as_completed(futures):
-                for result in future.result():
+                try:
+                    found = future.result()
+                except BrokenProcessPool as exc:
+                    raise _worker_lost([n for n in names if n not in done], workers) from exc
+                for result in found:
                     done[result.name] = result
                     if on_done:
                         on_done(result)
     finally:
         _FORKED = None
     return [done[name] for name in names]
+
+
+def _worker_lost(unfinished: list[str], workers: int) -> RingscopeError:
+    """What to tell a user whose detector process ended without a result: on Linux almost always the kernel's
+    out-of-memory killer (``dmesg`` says), since the memory plan only sees what was free when the run began."""
+    return RingscopeError(
+        f"a detector process ended before its result came back (killed by the system, most often for lack of "
+        f"memory: `dmesg` says); not finished: {', '.join(unfinished)}; the run is marked failed. Free "
+        f"memory (other programs; a smaller Neo4j page cache or heap: RINGSCOPE_NEO4J_PAGECACHE, "
+        f"RINGSCOPE_NEO4J_HEAP) or run fewer detectors at once ({WORKERS_SETTING}={max(1, workers - 1)}), then "
+        f"run detect again")

@@ -124,3 +124,25 @@ def test_the_memory_check_can_be_turned_off_and_a_bad_value_names_the_setting(mo
     with pytest.raises(SettingError, match=r"RINGSCOPE_DETECT_MEMORY_CHECK='maybe': expected on or off"):
         pipeline.memory_plan(frames, ["comment_template"], workers=2)
 
+
+
+def test_a_detector_process_the_system_kills_is_a_clear_error_naming_what_did_not_finish(monkeypatch):
+    # The kernel's out-of-memory killer ends a forked detector without a word; the user saw the pool's
+    # BrokenProcessPool traceback (a 1 M run beside a 10 M Spark run, 2026-12-07).
+    import os
+
+    from ringscope.common.errors import RingscopeError
+
+    def fine(frames, params):
+        return []
+
+    def killed(frames, params):
+        os._exit(137)  # as a SIGKILL'd process leaves its pool
+
+    monkeypatch.setattr(pipeline, "DETECTORS", {"fine": Detector(LockstepParams, fine, cost=1),
+                                                "killed": Detector(LockstepParams, killed, cost=2)})
+    monkeypatch.setenv("RINGSCOPE_DETECT_MEMORY_CHECK", "off")
+    with pytest.raises(RingscopeError, match=r"a detector process ended before its result came back .*not "
+                                             r"finished: .*killed.*RINGSCOPE_DETECT_WORKERS=1"):
+        run_all(PlatformFrames.comments_only(pd.DataFrame()), policy(fine={"weight": 0.9}, killed={"weight": 0.9}),
+                workers=2)
