@@ -30,7 +30,7 @@ from typing import Callable
 
 import pandas as pd
 
-from ringscope.common.errors import SettingError
+from ringscope.common.errors import RingscopeError, SettingError
 from ringscope.common.memory import release_memory
 from ringscope.common.version import code_digest
 from ringscope.detection import ban_evasion as local_ban_evasion
@@ -152,7 +152,13 @@ class SparkEngine:
                 done(earlier)
                 continue
             started = time.monotonic()
-            ran(name, started, SPARK_DETECTORS[name](source, params[name], log))
+            try:
+                findings = SPARK_DETECTORS[name](source, params[name], log)
+            except Exception as exc:
+                if jvm_gone(exc):
+                    raise jvm_lost(name, [r.name for r in results], self.settings.driver_memory) from exc
+                raise
+            ran(name, started, findings)
             source.release_shared(set(first[i + 1:]))
             # what the detector's driver-side stage freed, back to the system before the next one (at 10 M
             # accounts the driver stayed at 5.3 GiB after lockstep's local clustering, beside Spark's JVM)
@@ -220,3 +226,27 @@ def _frames_with_accounts(source: PlatformSource, account_ids: list[str]) -> Pla
     accounts = to_pandas(source.frame("accounts", columns).join(wanted.hint("broadcast"), "account_id")
                          .dropDuplicates(["account_id"]).select(*columns), columns)
     return PlatformFrames.only(accounts=accounts.assign(stub=False)[[*columns, "stub"]])
+
+
+def jvm_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it was raised from) says Spark's JVM is no longer there: py4j cannot reach it or
+    lost it mid-answer. Any other error is the detector's, and stays as it is. O(chain)."""
+    from py4j.protocol import Py4JNetworkError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (Py4JNetworkError, ConnectionRefusedError, ConnectionResetError, BrokenPipeError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def jvm_lost(running: str, finished: list[str], driver_memory: str) -> RingscopeError:
+    """What to tell a user whose Spark JVM ended mid-run: on Linux almost always the kernel's out-of-memory
+    killer (the local JVM is the largest process beside the database)."""
+    kept = (f"the findings of {', '.join(finished)} are kept: the same command with --resume reads them back and "
+            f"goes on from {running}" if finished else "nothing was finished")
+    return RingscopeError(
+        f"Spark's JVM ended while {running} ran (killed by the system, most often for lack of memory: `dmesg` "
+        f"says); the run is marked failed, and {kept}. Free memory beside it (other programs; Neo4j's page cache "
+        f"or heap) or give Spark's driver less (RINGSCOPE_SPARK_DRIVER_MEMORY, now {driver_memory})")

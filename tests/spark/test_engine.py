@@ -217,6 +217,43 @@ def test_a_findings_folder_that_cannot_be_written_costs_the_resume_not_the_run(s
     assert any("could not be kept" in line and "RINGSCOPE_SPARK_FINDINGS_DIR" in line for line in lines)
 
 
+def test_spark_jvm_ending_mid_run_is_a_clear_error_saying_what_is_kept(spark, tmp_path, monkeypatch):
+    # The kernel's out-of-memory killer ended Spark's JVM at 10 M accounts (2026-12-07); the command's message
+    # was py4j's "ConnectionRefusedError: [Errno 111] Connection refused". The detector that was running is
+    # replaced by one raising what py4j raises then; the first runs on the real session.
+    import pandas as pd
+    import pytest
+    from py4j.protocol import Py4JNetworkError
+
+    import ringscope.spark.engine as engine
+    from ringscope.common.errors import RingscopeError
+    from ringscope.detection.config import load_detection_policy
+    from tests.spark.lakes import write_lake
+
+    def jvm_gone(source, params, log):
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as exc:
+            raise Py4JNetworkError("An error occurred while trying to connect to the Java server") from exc
+
+    def bug(source, params, log):
+        raise ValueError("a detector's own error")
+
+    monkeypatch.setenv("RINGSCOPE_SPARK_FINDINGS_DIR", str(tmp_path / "kept"))
+    lake = write_lake(tmp_path / "lake",
+                      accounts=pd.DataFrame({"account_id": [f"a{i}" for i in range(8)]}),
+                      account_devices=pd.DataFrame({"account_id": [f"a{i}" for i in range(8)], "device_id": "d1"}))
+    policy = load_detection_policy(policy_of(tmp_path / "policy.yaml", {"shared_infrastructure", "lockstep"}))
+    monkeypatch.setitem(engine.SPARK_DETECTORS, "lockstep", jvm_gone)
+    with pytest.raises(RingscopeError, match=r"Spark's JVM ended while lockstep ran .*the findings of "
+                                             r"shared_infrastructure are kept: the same command with --resume .*"
+                                             r"RINGSCOPE_SPARK_DRIVER_MEMORY"):
+        engine.SparkEngine(str(lake)).run(policy)
+    monkeypatch.setitem(engine.SPARK_DETECTORS, "lockstep", bug)
+    with pytest.raises(ValueError, match="a detector's own error"):  # any other error stays the detector's
+        engine.SparkEngine(str(lake), resume=True).run(policy)
+
+
 def test_a_detectors_settings_read_the_same_in_every_process():
     """ban_evasion's ``ban_actions`` is a frozenset: its ``str`` order follows the process's string hashing,
     so a key made of it differed from run to run and its findings were never read back."""
