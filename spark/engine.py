@@ -231,11 +231,11 @@ def _frames_with_accounts(source: PlatformSource, account_ids: list[str]) -> Pla
 def jvm_gone(exc: BaseException) -> bool:
     """Whether ``exc`` (or what it was raised from) says Spark's JVM is no longer there: py4j cannot reach it or
     lost it mid-answer. Any other error is the detector's, and stays as it is. O(chain)."""
-    from py4j.protocol import Py4JNetworkError
-
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, (Py4JNetworkError, ConnectionRefusedError, ConnectionResetError, BrokenPipeError)):
+        # py4j's class by name: it comes with pyspark, and the package declares what it imports itself
+        if isinstance(seen, (ConnectionRefusedError, ConnectionResetError, BrokenPipeError)) or any(
+                k.__name__ == "Py4JNetworkError" for k in type(seen).__mro__):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

@@ -254,6 +254,16 @@ def test_spark_jvm_ending_mid_run_is_a_clear_error_saying_what_is_kept(spark, tm
         engine.SparkEngine(str(lake), resume=True).run(policy)
 
 
+def test_only_an_error_saying_the_jvm_is_gone_reads_as_one():
+    from py4j.protocol import Py4JError, Py4JNetworkError
+
+    from ringscope.spark.engine import jvm_gone
+
+    assert jvm_gone(Py4JNetworkError("Answer from Java side is empty"))  # died mid-answer: no cause
+    assert not jvm_gone(Py4JError("An error occurred while calling o42.count"))  # Spark's own error
+    assert not jvm_gone(ValueError("a detector's own error"))
+
+
 def test_a_detectors_settings_read_the_same_in_every_process():
     """ban_evasion's ``ban_actions`` is a frozenset: its ``str`` order follows the process's string hashing,
     so a key made of it differed from run to run and its findings were never read back."""
