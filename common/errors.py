@@ -5,6 +5,10 @@ class RingscopeError(Exception):
     """Base class: the message says what is wrong and what to do."""
 
 
+# Why a process of ours ended without a word: on Linux, almost always the kernel's out-of-memory killer.
+KILLED_BY_THE_SYSTEM = "killed by the system, most often for lack of memory: `dmesg` says"
+
+
 class SettingError(RingscopeError):
     """A setting in the environment or a policy file is invalid; names the setting."""
 

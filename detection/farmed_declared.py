@@ -82,8 +82,8 @@ class FarmedDeclaredParams:
     burst_days: float = 3.0
     min_notes: int = 1
     min_scale: float = 0.25
-    copy_threshold: float = 0.45
-    copy_min_chars: int = 50
+    copy_threshold: float = CopiedNoteParams.threshold   # copied_notes' test: one search serves both
+    copy_min_chars: int = CopiedNoteParams.min_chars
     min_shared_followers: int = 10
     max_evidence: int = 200
 

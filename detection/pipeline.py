@@ -38,7 +38,7 @@ from ringscope.detection.dense_blocks import DenseBlockParams, detect_dense_bloc
 from ringscope.detection.engagement import EngagementParams, detect_engagement
 from ringscope.detection.farmed_declared import FarmedDeclaredParams, detect_farmed_declared
 from ringscope.detection.findings import ClusterFinding, RatedFindings
-from ringscope.common.errors import RingscopeError, SettingError
+from ringscope.common.errors import KILLED_BY_THE_SYSTEM, RingscopeError, SettingError
 from ringscope.detection.lockstep import LockstepParams, detect_lockstep
 from ringscope.detection.offplatform_lures import OffplatformLureParams, detect_offplatform_lures
 from ringscope.detection.params import params_from_policy
@@ -413,11 +413,10 @@ def _run_forked(frames: PlatformFrames, params: dict[str, Any], names: list[str]
 
 
 def _worker_lost(unfinished: list[str], workers: int) -> RingscopeError:
-    """What to tell a user whose detector process ended without a result: on Linux almost always the kernel's
-    out-of-memory killer (``dmesg`` says), since the memory plan only sees what was free when the run began."""
+    """What to tell a user whose detector process ended without a result (the memory plan only sees what was
+    free when the run began; other programs may grow after it)."""
     return RingscopeError(
-        f"a detector process ended before its result came back (killed by the system, most often for lack of "
-        f"memory: `dmesg` says); not finished: {', '.join(unfinished)}; the run is marked failed. Free "
-        f"memory (other programs; a smaller Neo4j page cache or heap: RINGSCOPE_NEO4J_PAGECACHE, "
-        f"RINGSCOPE_NEO4J_HEAP) or run fewer detectors at once ({WORKERS_SETTING}={max(1, workers - 1)}), then "
-        f"run detect again")
+        f"a detector process ended before its result came back ({KILLED_BY_THE_SYSTEM}); not finished: "
+        f"{', '.join(unfinished)}; the run is marked failed. Free memory (other programs; a smaller Neo4j page "
+        f"cache or heap: RINGSCOPE_NEO4J_PAGECACHE, RINGSCOPE_NEO4J_HEAP) or run fewer detectors at once "
+        f"({WORKERS_SETTING}={max(1, workers - 1)}), then run detect again")

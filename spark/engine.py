@@ -30,7 +30,7 @@ from typing import Callable
 
 import pandas as pd
 
-from ringscope.common.errors import RingscopeError, SettingError
+from ringscope.common.errors import KILLED_BY_THE_SYSTEM, RingscopeError, SettingError
 from ringscope.common.memory import release_memory
 from ringscope.common.version import code_digest
 from ringscope.detection import ban_evasion as local_ban_evasion
@@ -129,51 +129,52 @@ class SparkEngine:
         their profile columns; every other frame empty)."""
         self.check(policy)
         params = validate_params(policy)
-        source = PlatformSource(spark_session(self.settings), self.source, self.settings.driver_edges)
-        kept = KeptFindings(Path(self.settings.findings_dir), self.source)
-        files = source_digest(source)
-        if self.settings.frames_dir:
-            source.kept = KeptFrames(self.settings.frames_dir, self.source, files, self.resume, log)
-        results = []
+        results: list[DetectorResult] = []
+        stage = "the start of Spark's session"  # what the run was doing, named if Spark's JVM ends under it
+        try:
+            source = PlatformSource(spark_session(self.settings), self.source, self.settings.driver_edges)
+            kept = KeptFindings(Path(self.settings.findings_dir), self.source)
+            files = source_digest(source)
+            if self.settings.frames_dir:
+                source.kept = KeptFrames(self.settings.frames_dir, self.source, files, self.resume, log)
 
-        def done(result: DetectorResult) -> None:
-            results.append(result)
-            if on_done:
-                on_done(result)
+            def done(result: DetectorResult) -> None:
+                results.append(result)
+                if on_done:
+                    on_done(result)
 
-        def ran(name: str, started: float, findings: list[ClusterFinding] | RatedFindings) -> None:
-            done(DetectorResult.of(name, findings, time.monotonic() - started))
+            def ran(name: str, started: float, findings: list[ClusterFinding] | RatedFindings) -> None:
+                done(DetectorResult.of(name, findings, time.monotonic() - started))
 
-        first = [name for name in DETECTORS if name in params and name in SPARK_DETECTORS]
-        for i, name in enumerate(first):
-            key = detector_key(files, name, params[name], self.settings.driver_edges)
-            earlier = kept.load(name, key) if self.resume else None
-            if earlier is not None:
-                done(earlier)
-                continue
-            started = time.monotonic()
-            try:
-                findings = SPARK_DETECTORS[name](source, params[name], log)
-            except Exception as exc:
-                if jvm_gone(exc):
-                    raise jvm_lost(name, [r.name for r in results], self.settings.driver_memory) from exc
-                raise
-            ran(name, started, findings)
-            source.release_shared(set(first[i + 1:]))
-            # what the detector's driver-side stage freed, back to the system before the next one (at 10 M
-            # accounts the driver stayed at 5.3 GiB after lockstep's local clustering, beside Spark's JVM)
-            release_memory()
-            try:
-                kept.keep(key, results[-1])
-            except OSError as exc:  # a full or read-only disk costs the resume, not the run
-                log(f"{name}: its findings could not be kept in {kept.folder} ({exc}); a run stopped later "
-                    f"would run it again (RINGSCOPE_SPARK_FINDINGS_DIR)")
-        frames = _frames_with_accounts(source, sorted({a for r in results for f in r.findings for a in f.members}))
-        for name in DETECTORS:
-            if name in params and name in SPARK_AFTER_FLAGGING:
-                started = time.monotonic()
-                flagged = FlaggedAccounts.of(account_risks(results, policy, frames), policy.flag_threshold)
-                ran(name, started, SPARK_AFTER_FLAGGING[name](source, flagged, params[name], log))
+            first = [name for name in DETECTORS if name in params and name in SPARK_DETECTORS]
+            for i, name in enumerate(first):
+                key = detector_key(files, name, params[name], self.settings.driver_edges)
+                earlier = kept.load(name, key) if self.resume else None
+                if earlier is not None:
+                    done(earlier)
+                    continue
+                started, stage = time.monotonic(), name
+                ran(name, started, SPARK_DETECTORS[name](source, params[name], log))
+                source.release_shared(set(first[i + 1:]))
+                # what the detector's driver-side stage freed, back to the system before the next one (at 10 M
+                # accounts the driver stayed at 5.3 GiB after lockstep's local clustering, beside Spark's JVM)
+                release_memory()
+                try:
+                    kept.keep(key, results[-1])
+                except OSError as exc:  # a full or read-only disk costs the resume, not the run
+                    log(f"{name}: its findings could not be kept in {kept.folder} ({exc}); a run stopped later "
+                        f"would run it again (RINGSCOPE_SPARK_FINDINGS_DIR)")
+            stage = "the read of the accounts the findings name"
+            frames = _frames_with_accounts(source, sorted({a for r in results for f in r.findings for a in f.members}))
+            for name in DETECTORS:
+                if name in params and name in SPARK_AFTER_FLAGGING:
+                    started, stage = time.monotonic(), name
+                    flagged = FlaggedAccounts.of(account_risks(results, policy, frames), policy.flag_threshold)
+                    ran(name, started, SPARK_AFTER_FLAGGING[name](source, flagged, params[name], log))
+        except Exception as exc:
+            if jvm_gone(exc):
+                raise jvm_lost(stage, [r.name for r in results], self.settings.driver_memory) from exc
+            raise
         # The last findings' members are flagged accounts, already in the frames.
         return results, frames
 
@@ -234,19 +235,18 @@ def jvm_gone(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
         # py4j's class by name: it comes with pyspark, and the package declares what it imports itself
-        if isinstance(seen, (ConnectionRefusedError, ConnectionResetError, BrokenPipeError)) or any(
-                k.__name__ == "Py4JNetworkError" for k in type(seen).__mro__):
+        if isinstance(seen, ConnectionError) or any(k.__name__ == "Py4JNetworkError" for k in type(seen).__mro__):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
 
 
 def jvm_lost(running: str, finished: list[str], driver_memory: str) -> RingscopeError:
-    """What to tell a user whose Spark JVM ended mid-run: on Linux almost always the kernel's out-of-memory
-    killer (the local JVM is the largest process beside the database)."""
+    """What to tell a user whose Spark JVM ended during ``running`` (a detector, or a stage of the run's own):
+    on Linux almost always the kernel's out-of-memory killer (the local JVM is the largest process beside the
+    database)."""
     kept = (f"the findings of {', '.join(finished)} are kept: the same command with --resume reads them back and "
             f"goes on from {running}" if finished else "nothing was finished")
     return RingscopeError(
-        f"Spark's JVM ended while {running} ran (killed by the system, most often for lack of memory: `dmesg` "
-        f"says); the run is marked failed, and {kept}. Free memory beside it (other programs; Neo4j's page cache "
-        f"or heap) or give Spark's driver less (RINGSCOPE_SPARK_DRIVER_MEMORY, now {driver_memory})")
+        f"Spark's JVM ended while {running} ran ({KILLED_BY_THE_SYSTEM}); the run is marked failed, and {kept}. "
+        f"Free memory beside it (other programs; Neo4j's page cache or heap) or give Spark's driver less (RINGSCOPE_SPARK_DRIVER_MEMORY, now {driver_memory})")

@@ -252,6 +252,12 @@ def test_spark_jvm_ending_mid_run_is_a_clear_error_saying_what_is_kept(spark, tm
     monkeypatch.setitem(engine.SPARK_DETECTORS, "lockstep", bug)
     with pytest.raises(ValueError, match="a detector's own error"):  # any other error stays the detector's
         engine.SparkEngine(str(lake), resume=True).run(policy)
+    # past the detectors too: the read of the flagged accounts' profiles is the run's own stage
+    monkeypatch.setitem(engine.SPARK_DETECTORS, "lockstep", lambda source, params, log: [])
+    monkeypatch.setattr(engine, "_frames_with_accounts", lambda source, ids: jvm_gone(source, None, None))
+    with pytest.raises(RingscopeError, match=r"while the read of the accounts the findings name ran .*the "
+                                             r"findings of shared_infrastructure, lockstep are kept"):
+        engine.SparkEngine(str(lake), resume=True).run(policy)
 
 
 def test_only_an_error_saying_the_jvm_is_gone_reads_as_one():
