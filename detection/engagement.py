@@ -14,7 +14,13 @@ for bursts as rate excess over a baseline):
    engagement arrived in ten minutes still has a low baseline.
 2. :func:`burst_groups` - accounts that engage together in at least
    ``min_shared_bursts`` bursts (different targets or times): "one group of
-   accounts" doing the buying, clustered as connected components.
+   accounts" doing the buying, clustered as connected components and scored
+   against chance (:func:`pair_surprise`, :func:`group_surprise`: an
+   account in many bursts meets others often; on a platform of millions two
+   accounts meet twice by chance, a group of dozens meeting again and again
+   never does). A burst
+   that no group repeats is evidence about its target, not its engagers (a
+   viral note draws the same), so alone it never flags (``max_single_score``).
 3. :func:`audience_disproportion` - accounts whose likes received are out of
    proportion to their followers: robust z-score of log((likes+1)/(followers+1))
    against the population (median/MAD).
@@ -35,9 +41,10 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
+from ringscope.detection.calibration import calibrated
 from ringscope.detection.findings import ClusterFinding, Evidence, Reason, iso_utc
 from ringscope.detection.frames import epoch_ns
 from ringscope.detection.shared_infrastructure import unique_ints
@@ -62,6 +69,7 @@ class EngagementParams:
     max_burst_size: int = 500
     min_single_size: int = 30
     min_single_ratio: float = 50.0
+    max_single_score: float = 0.5
     min_likes: int = 100
     min_z: float = 4.0
     max_evidence: int = 2000
@@ -192,7 +200,38 @@ def _distinct_per_window(values: pd.Series, starts: np.ndarray, ends: np.ndarray
     return [tuple(names[bounds[k]:bounds[k + 1]].tolist()) for k in range(len(starts))]
 
 
-def repeated_pairs(bursts: pd.DataFrame, params: EngagementParams = EngagementParams()
+@dataclass(frozen=True)
+class BurstActors:
+    """The actors pairs are formed among, one row per (burst, actor): ``actors`` the sorted distinct ids,
+    ``codes`` each row's actor as a code into them (bursts in row order, actors sorted within), ``sizes``
+    each burst's row count."""
+
+    actors: pd.Index
+    codes: np.ndarray
+    sizes: np.ndarray
+
+    def degrees(self) -> np.ndarray:
+        """How many bursts each actor is in (by code). O(rows)."""
+        return np.bincount(self.codes, minlength=len(self.actors))
+
+
+def burst_actors(bursts: pd.DataFrame, params: EngagementParams = EngagementParams()) -> BurstActors:
+    """Each burst's actors, at most ``max_burst_size`` of them, kept by a seeded hash rank (CRC-32 of seed,
+    burst id, actor), as codes. O(sum of burst sizes)."""
+    lists = []
+    for bid, actors in zip(bursts["burst_id"], bursts["actors"]):
+        acts = list(actors)
+        if len(acts) > params.max_burst_size:
+            rank = [zlib.crc32(f"{params.seed}\x1f{bid}\x1f{a}".encode("utf-8")) for a in acts]
+            acts = sorted(a for _, a in sorted(zip(rank, acts))[: params.max_burst_size])
+        lists.append(sorted(acts))
+    sizes = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    codes, actors = pd.factorize(pd.Series([a for acts in lists for a in acts], dtype=object), sort=True)
+    return BurstActors(pd.Index(actors), codes.astype(np.int64), sizes)
+
+
+def repeated_pairs(bursts: pd.DataFrame, params: EngagementParams = EngagementParams(),
+                   members: BurstActors | None = None
                    ) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Actor pairs that engaged together in >= ``min_shared_bursts`` bursts, as arrays.
 
@@ -209,22 +248,13 @@ def repeated_pairs(bursts: pd.DataFrame, params: EngagementParams = EngagementPa
     empty = np.empty(0, np.int64)
     if bursts.empty:
         return pd.Index([], dtype=object), empty, empty, empty, empty
-    lists = []
-    for bid, actors in zip(bursts["burst_id"], bursts["actors"]):
-        acts = list(actors)
-        if len(acts) > params.max_burst_size:
-            rank = [zlib.crc32(f"{params.seed}\x1f{bid}\x1f{a}".encode("utf-8")) for a in acts]
-            acts = sorted(a for _, a in sorted(zip(rank, acts))[: params.max_burst_size])
-        lists.append(acts)
-    sizes = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
-    flat = [a for acts in lists for a in acts]
-    codes, actors = pd.factorize(pd.Series(flat, dtype=object), sort=True)
-    del flat
+    members = members or burst_actors(bursts, params)
+    actors, codes, sizes = members.actors, members.codes, members.sizes
     n = max(len(actors), 1)
     starts = np.cumsum(sizes) - sizes
     # each row's partners after it in its burst (actors are sorted in a burst: a pair's first actor is the row's)
     followers = np.repeat(sizes, sizes) - 1 - (np.arange(len(codes), dtype=np.int64) - np.repeat(starts, sizes))
-    burst_row = np.repeat(np.arange(len(lists), dtype=np.int64), sizes)
+    burst_row = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
     # blocks of first-actor codes of about PAIR_BLOCK pairs each, in code order: (a, b) order across blocks
     per_code = np.bincount(codes, weights=followers, minlength=n)
     block_of_code = ((np.cumsum(per_code) - per_code) // PAIR_BLOCK).astype(np.int64)
@@ -254,7 +284,33 @@ def repeated_pairs(bursts: pd.DataFrame, params: EngagementParams = EngagementPa
         out_burst.append(burst_of[entry])
         pairs_before += len(ukey)
     joined = [np.concatenate(x) if x else empty for x in (out_a, out_b, out_pair, out_burst)]
-    return pd.Index(actors), *joined
+    return actors, *joined
+
+
+def pair_surprise(shared: np.ndarray, degree_a: np.ndarray, degree_b: np.ndarray, slots: int,
+                  pair_slots: int) -> np.ndarray:
+    """-log10 P(X >= shared) per pair of accounts, X ~ Poisson(lambda): how unlikely it is that two accounts
+    in ``degree_a`` and ``degree_b`` bursts meet in ``shared`` of them if each account's bursts were drawn at
+    random (the configuration model: an account's places in bursts are spread over all ``slots`` places, so
+    two of its and the other's places fall in one burst with probability ``pair_slots / slots^2``, with
+    ``pair_slots`` = sum of s(s - 1) over bursts of s actors; Newman, *Networks*, 2010, ch. 13).
+    lambda = degree_a x degree_b x pair_slots / slots^2. Where the tail underflows (hundreds of shared
+    bursts), its first term, a lower bound of the surprise. O(pairs)."""
+    lam = np.asarray(degree_a, float) * np.asarray(degree_b, float) * pair_slots / max(float(slots), 1.0) ** 2
+    lam = np.maximum(lam, 1e-300)
+    k = np.asarray(shared, float)
+    return -np.maximum(stats.poisson.logsf(k - 1, lam), stats.poisson.logpmf(k, lam)) / np.log(10)
+
+
+def group_surprise(pair_surprises: float, members: int, candidates: int) -> float:
+    """A repeated-pair group's family-wise surprise: the sum of its pairs' surprises (:func:`pair_surprise`;
+    treated as independent given each account's bursts), less the tests a group of ``members`` stands for
+    among ``candidates`` accounts that could repeat (in two bursts or more): log10 of the pairs for its first
+    two, and log10(candidates) for each further member (Bonferroni over the ways to grow a connected group).
+    Floored at 0. O(1)."""
+    n = max(int(candidates), 2)
+    tests = np.log10(n * (n - 1) / 2) + max(int(members) - 2, 0) * np.log10(n)
+    return max(0.0, float(pair_surprises) - float(tests))
 
 
 def burst_groups(bursts: pd.DataFrame, params: EngagementParams = EngagementParams()) -> nx.Graph:
@@ -386,12 +442,24 @@ def engagement_findings(bursts: pd.DataFrame, disproportion: pd.DataFrame,
     disproportionate authors (:func:`audience_disproportion`): repeat burst groups, single extreme
     bursts, disproportion.
 
-    * groups (components of :func:`burst_groups`): score = 1 - 0.5^(shared
-      bursts - 1) * exp(-members / 20), evidence = liker ids, burst windows,
-      liked notes, targets;
+    * groups (components of :func:`burst_groups`): score = ``calibrated`` of
+      :func:`group_surprise` (the sum of its pairs' :func:`pair_surprise`,
+      corrected for the pairs and groups that could have formed), evidence =
+      liker ids, burst windows, liked notes, targets. A group flags alone at
+      a family-wise surprise of 14.3 (weight 0.7); two accounts that met in
+      two bursts of viral notes are at chance on a platform of a million
+      (score 0; the rule before 2026-12-07, 1 - 0.5^(shared bursts - 1) x
+      exp(-members / 20), gave them 0.55, and a bare profile then flagged 78
+      ordinary users at 1 M accounts);
     * a single burst with >= ``min_single_size`` events at >=
-      ``min_single_ratio`` x the baseline: score = 1 - min_ratio / ratio,
-      members = its engagers;
+      ``min_single_ratio`` x the baseline: score = min(``max_single_score``,
+      1 - min_ratio / ratio), members = its engagers. Capped because one
+      burst on one target says the *target's* rate jumped, not that its
+      engagers act together: a viral note's audience arrives exactly so (at
+      1 M simulated accounts, 24 such bursts on honest viral creators flagged
+      779 ordinary users and 1 fake account; benchmarks/results/
+      engagement_scale.md). With the shipped weight it raises the risk of
+      accounts other detectors found and never flags alone;
     * each disproportionate author (one-member finding, code
       ``engagement_disproportion``): score = 1 - exp(-(z - min_z + 1) / 2).
     Time O(B + sum_b min(|b|, C)^2) for B bursts.
@@ -400,9 +468,15 @@ def engagement_findings(bursts: pd.DataFrame, disproportion: pd.DataFrame,
     # Python strings, not Arrow-backed ones: the loops below take a few rows at a time, thousands of
     # times, and each Arrow take costs ~2 ms at 1 M accounts (6 s in all) against microseconds here
     bursts = bursts.astype({c: object for c in ("burst_id", "kind", "target") if c in bursts})
-    actors, a, b, pair, burst = repeated_pairs(bursts, params)
+    members = burst_actors(bursts, params) if not bursts.empty else None
+    actors, a, b, pair, burst = repeated_pairs(bursts, params, members)
     reported: set[str] = set()
     if len(a):
+        # the null: each pair's shared bursts against its two accounts' bursts (pair_surprise)
+        degrees, sizes = members.degrees(), members.sizes
+        surprise = pair_surprise(np.bincount(pair, minlength=len(a)), degrees[a], degrees[b], int(sizes.sum()),
+                                 int((sizes * (sizes - 1)).sum()))
+        candidates = int((degrees >= params.min_shared_bursts).sum())
         # components of the repeated-pair graph, each with the burst rows its pairs share
         n = len(actors)
         _, label = connected_components(sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
@@ -412,6 +486,7 @@ def engagement_findings(bursts: pd.DataFrame, disproportion: pd.DataFrame,
         nodes = np.flatnonzero(in_graph)                       # sorted codes = sorted ids
         comp_nodes = _split_by(label[nodes], nodes)
         comp_bursts = _split_by(label[a[pair]], burst)
+        comp_surprise = pd.Series(surprise).groupby(label[a]).sum()
         names = np.asarray(actors, dtype=object)
         ids = bursts["burst_id"].to_numpy()
         comps = sorted(((names[m].tolist(), comp) for comp, m in comp_nodes.items()),
@@ -421,14 +496,14 @@ def engagement_findings(bursts: pd.DataFrame, disproportion: pd.DataFrame,
             bs = bursts.iloc[rows].copy()
             members = set(comp)
             bs["actors"] = [tuple(x for x in acts if x in members) for acts in bs["actors"]]
-            score = 1 - 0.5 ** (len(rows) - 1) * np.exp(-len(comp) / 20)
+            score = calibrated(group_surprise(comp_surprise[label_k], len(comp), candidates))
             out.append(ClusterFinding(DETECTOR, tuple(comp), round(float(score), 6),
                                       (_burst_reason(bs, len(comp), params, shared=True),)))
             reported.update(ids[rows].tolist())
     single = bursts[(bursts["n_events"] >= params.min_single_size) & (bursts["ratio"] >= params.min_single_ratio)
                     & ~bursts["burst_id"].isin(reported)]
     for i, r in enumerate(single.itertuples(index=False)):
-        score = float(np.clip(1 - params.min_ratio / r.ratio, 0, 1))
+        score = float(np.clip(1 - params.min_ratio / r.ratio, 0, params.max_single_score))
         out.append(ClusterFinding(DETECTOR, r.actors, round(score, 6),
                                   (_burst_reason(single.iloc[[i]], len(r.actors), params, shared=False),)))
     for r in disproportion.itertuples(index=False):

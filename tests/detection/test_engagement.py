@@ -89,6 +89,50 @@ def test_follow_burst_single():
                             "created_at": [T + pd.Timedelta(seconds=5 * i) for i in range(40)]})
     f = detect_engagement(None, None, follows)
     assert len(f) == 1 and len(f[0].members) == 40 and "40 follows on star" in f[0].reasons[0].text
+    # 40 follows in 200 s on an account that had none: 1 - 10 / ratio is near 1, capped as one burst's evidence
+    assert f[0].score == EngagementParams().max_single_score
+
+
+def _viral_and_bought():
+    """A creator's note goes viral: 2,000 ordinary users like it and 1,200 follow her, on their own, within hours
+    of each other (lognormal around 6 and 10 h, as the simulator's ``declared_viral``), beside a year of her usual
+    ten likes a day. Elsewhere 15 bots like two small buyers' notes within five minutes, days apart (``_data``)."""
+    rng = np.random.default_rng(11)
+    likes, notes, follows = _data()
+    notes = pd.concat([notes, pd.DataFrame({"note_id": ["hit", "old"], "account_id": "creator",
+                                            "posted_at": [T + pd.Timedelta(days=20), T]})], ignore_index=True)
+    usual = pd.DataFrame({"account_id": [f"reader{k % 500}" for k in range(3650)], "note_id": "old",
+                          "created_at": T + pd.to_timedelta(rng.integers(0, 365 * 86400, 3650), unit="s")})
+    hours = lambda median, n: pd.to_timedelta(rng.lognormal(np.log(median * 3600), 0.8, n), unit="s")
+    viral = pd.DataFrame({"account_id": [f"user{k}" for k in range(2000)], "note_id": "hit",
+                          "created_at": T + pd.Timedelta(days=20) + hours(6, 2000)})
+    fans = pd.DataFrame({"account_id": [f"user{k}" for k in range(800, 2000)], "target_account_id": "creator",
+                         "created_at": T + pd.Timedelta(days=20) + hours(10, 1200)})
+    return (pd.concat([likes, usual, viral], ignore_index=True), notes,
+            pd.concat([follows, fans], ignore_index=True))
+
+
+def test_a_viral_notes_audience_is_never_flagged_by_its_bursts_alone():
+    """The viral peak holds single bursts of 30+ likes at 50x the creator's rate; they stay findings an
+    investigator sees, scored as one burst's evidence, so with the shipped policy none of those users reaches
+    the flag threshold, while the bots that engage together on two targets still do."""
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.detection.scoring import combine
+
+    likes, notes, follows = _viral_and_bought()
+    policy = load_detection_policy()
+    params = EngagementParams(**policy.detectors["engagement"].params)
+    found = detect_engagement(likes, notes, follows, params=params)
+    singles = [f for f in found if f.reasons[0].text.startswith("A burst of engagement")]
+    assert singles and all(f.reasons[0].evidence[-1].ids == ("creator",) for f in singles)
+    assert all(f.score <= params.max_single_score for f in singles)
+    risk = combine(found, {"engagement": policy.detectors["engagement"].weight})
+    flagged = {a for a, r in risk.items() if r.score >= policy.flag_threshold}
+    assert flagged == {f"bot{b:02d}" for b in range(15)}
+    # with the cap lifted (the rule before 2026-12-07) the same audience would be flagged
+    uncapped = detect_engagement(likes, notes, follows, params=EngagementParams(max_single_score=1.0))
+    risk = combine(uncapped, {"engagement": policy.detectors["engagement"].weight})
+    assert len({a for a, r in risk.items() if r.score >= policy.flag_threshold and a.startswith("user")}) >= 30
 
 
 def test_disproportion():
@@ -238,3 +282,44 @@ def test_repeated_pairs_are_the_brute_force_ones_whatever_the_block(monkeypatch,
     assert [(names[i], names[j]) for i, j in zip(a, b)] == truth and len(truth) > 20
     assert [(names[a[p]], names[b[p]], r) for p, r in zip(pair, burst)] == \
         [(x, y, r) for x, y in truth for r in together[(x, y)]]
+
+
+def test_pair_surprise_is_the_poisson_tail_of_meeting_by_chance():
+    from ringscope.detection.engagement import pair_surprise
+
+    # two accounts in 2 bursts each, 1,000 places in bursts of 10: lambda = 2 x 2 x 9,000 / 1e6 = 0.036
+    lam = 2 * 2 * 9_000 / 1e6
+    expected = -np.log10(1 - np.exp(-lam) * (1 + lam))
+    assert pair_surprise(np.array([2]), np.array([2]), np.array([2]), 1_000, 9_000)[0] == pytest.approx(expected)
+    more = pair_surprise(np.array([2, 3, 2]), np.array([2, 3, 20]), np.array([2, 3, 20]), 1_000, 9_000)
+    assert more[1] > more[0] > more[2]  # meeting more often is rarer; busy accounts meet more by chance
+    # hundreds of meetings underflow the tail: its first term bounds it, finite
+    assert np.isfinite(pair_surprise(np.array([400]), np.array([400]), np.array([400]), 10**9, 10**10)).all()
+
+
+def test_chance_meetings_on_a_large_platform_score_zero_and_a_group_that_meets_again_flags():
+    """3,000 bursts of 12 accounts drawn from 20,000 (viral audiences): about a hundred pairs meet twice by
+    chance, and the rule before 2026-12-07 scored each such pair 0.55 (a bare profile then flagged them). Against
+    the null they score 0. 20 accounts together in 3 of those bursts flag on their own."""
+    from ringscope.detection.config import load_detection_policy
+    from ringscope.detection.engagement import BURST_COLUMNS, engagement_findings
+
+    rng = np.random.default_rng(5)
+    people = np.array([f"user{i:05d}" for i in range(20_000)], dtype=object)
+    rows = []
+    for i in range(3_000):
+        actors = set(rng.choice(people, 12, replace=False))
+        if i in (10, 1_500, 2_900):
+            actors |= {f"bot{b:02d}" for b in range(20)}
+        start = T + pd.Timedelta(minutes=20 * i)
+        rows.append((f"b{i}", "like", f"creator{i % 500}", start, start + pd.Timedelta(minutes=9), len(actors),
+                     0.5, 30.0, tuple(sorted(actors)), ("n",)))
+    bursts = pd.DataFrame(rows, columns=BURST_COLUMNS)
+    found = engagement_findings(bursts, pd.DataFrame(columns=["account_id", "likes_received", "followers", "z",
+                                                              "top_notes"]))
+    chance = [f for f in found if not any(m.startswith("bot") for m in f.members)]
+    assert len(chance) >= 30 and all(f.score == 0 for f in chance)
+    bots = [f for f in found if any(m.startswith("bot") for m in f.members)]
+    assert len(bots) == 1 and {f"bot{b:02d}" for b in range(20)} <= set(bots[0].members)
+    policy = load_detection_policy()
+    assert policy.detectors["engagement"].weight * bots[0].score >= policy.flag_threshold
