@@ -58,9 +58,10 @@ class ProfileSignalsPolicy(BaseModel):
     # The odds factor of a fully bare profile (strength 1; strength s gives likelihood_ratio ** s): 1 turns
     # the signals off.
     likelihood_ratio: float = Field(default=3.0, ge=1.0, le=100.0)
-    # Detectors whose evidence the profile does not corroborate: they find new accounts, and a new
-    # account's bare profile is expected whether it is fake or not.
-    not_with: tuple[str, ...] = ("registration_bursts",)
+    # Detectors whose evidence the profile does not corroborate: registration_bursts finds new accounts, and a
+    # new account's bare profile is expected whether it is fake or not; engagement finds audiences, and people
+    # who only like and follow keep the default profile, bought or not.
+    not_with: tuple[str, ...] = ("registration_bursts", "engagement")
 
 
 class ClusterMatesPolicy(BaseModel):
@@ -158,4 +159,23 @@ def load_detection_policy(path: Path | None = None) -> DetectionPolicy:
         if unknown:
             raise SettingError(f"{where}: {key}: {unknown[0]}: unknown detector "
                                f"(known: {', '.join(DETECTOR_NAMES)})")
-    return policy
+    return with_shared_copy_test(policy)
+
+
+# farmed_declared's copy test is copied_notes' near-duplicate search: one setting, so that one edit moves both
+# and one search serves both (a file may still set farmed_declared's own, e.g. to try it apart).
+SHARED_COPY_TEST = {"copy_threshold": "threshold", "copy_min_chars": "min_chars"}
+
+
+def with_shared_copy_test(policy: DetectionPolicy) -> DetectionPolicy:
+    """``policy`` with ``farmed_declared``'s ``copy_threshold``/``copy_min_chars`` taken from ``copied_notes``'
+    ``threshold``/``min_chars`` where the file sets the latter and not the former. O(1)."""
+    copied, farmed = policy.detectors.get("copied_notes"), policy.detectors.get("farmed_declared")
+    if copied is None or farmed is None:
+        return policy
+    shared = {own: copied.params[theirs] for own, theirs in SHARED_COPY_TEST.items()
+              if theirs in copied.params and own not in farmed.params}
+    if not shared:
+        return policy
+    farmed = farmed.model_copy(update={"params": {**farmed.params, **shared}})
+    return policy.model_copy(update={"detectors": {**policy.detectors, "farmed_declared": farmed}})

@@ -126,4 +126,20 @@ def test_a_policy_without_profile_signals_gets_the_documented_defaults(tmp_path)
     policy = load_detection_policy(write(tmp_path, "version: 2\nflag_threshold: 0.5\ndetectors: {}\n"))
     shipped = load_detection_policy(DEFAULT_POLICY)
     assert policy.profile_signals == shipped.profile_signals
-    assert shipped.profile_signals.likelihood_ratio == 3 and shipped.profile_signals.not_with == ("registration_bursts",)
+    assert shipped.profile_signals.likelihood_ratio == 3 and shipped.profile_signals.not_with == ("registration_bursts", "engagement")
+
+
+def test_farmed_declared_copy_test_follows_copied_notes_unless_set_apart(tmp_path):
+    """One edit of copied_notes' threshold moves farmed_declared's copy test too (one search serves both); a
+    file that sets farmed_declared's own keeps it."""
+    base = "version: 3\nflag_threshold: 0.5\ndetectors:\n  copied_notes: {weight: 0.8, params: {threshold: 0.6, min_chars: 80}}\n"
+    policy = load_detection_policy(write(tmp_path, base + "  farmed_declared: {weight: 0.8}\n"))
+    assert policy.detectors["farmed_declared"].params == {"copy_threshold": 0.6, "copy_min_chars": 80}
+    validate_params(policy)
+    apart = load_detection_policy(write(tmp_path, base + "  farmed_declared: {weight: 0.8, params: {copy_threshold: 0.5}}\n"))
+    assert apart.detectors["farmed_declared"].params == {"copy_threshold": 0.5, "copy_min_chars": 80}
+    alone = load_detection_policy(write(tmp_path, "version: 3\nflag_threshold: 0.5\ndetectors:\n"
+                                                  "  farmed_declared: {weight: 0.8}\n"))
+    assert alone.detectors["farmed_declared"].params == {}
+    shipped = load_detection_policy(DEFAULT_POLICY)
+    assert shipped.detectors["farmed_declared"].params["copy_threshold"] == shipped.detectors["copied_notes"].params["threshold"]
