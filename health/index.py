@@ -18,7 +18,7 @@ The formula (the figures are the policy's, ``policy/health.yaml``)::
 
 ``copied / texts`` is the share of the account's note titles and comments (normalised texts of at least
 ``min_chars``) that have a near-duplicate written by another account (character-shingle Jaccard >= ``similarity``,
-0.3: "repetition of 30 % or more counts as copied"); ``share`` is the likes and comments on the account's notes
+0.45 in the shipped policy, stricter than the platform's "30 %": see ``health.originality``); ``share`` is the likes and comments on the account's notes
 from accounts the latest run flagged, over all likes and comments on them from other accounts.
 
 Bands (the policy's ``effects``): H >= boost_at (80) ``boost``; >= commercial_at (70) ``normal``; >= throttle_below

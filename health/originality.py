@@ -2,7 +2,9 @@
 
 A text is *copied* when its normalised form (``detection.comment_text.normalize_text``) has at least ``min_chars``
 characters and its character-shingle Jaccard with a text another account wrote is at least ``similarity`` (the
-policy's 0.3: "repetition of 30 % or more counts as copied"). Shorter texts are not judged: a 30 % overlap of a
+policy's 0.45; the platform says "repetition of 30 % or more counts as copied", but a Jaccard of 0.3 between note
+bodies happens by chance once there are millions of them: at 1 M simulated accounts 8.7 % of the judged honest
+accounts had such a partner, 0.5 % at 0.45; benchmarks/results/health_index.md). Shorter texts are not judged: a 30 % overlap of a
 short text with one of a platform's millions of others happens by chance (measured on the 100k simulated
 platform: at ``min_chars`` 12, 16 and 20 every judged comment and title had a partner at 0.3), so the rule is
 applied to bodies long enough that it does not (the policy's 50).
@@ -17,7 +19,7 @@ never read into the platform's comparison.
   or an agency's accounts): exact, O(candidates x L).
 * :func:`copied_by_account`: every text of the platform at once, MinHash-LSH candidates (``detection.comment_templates``,
   the comment-template detector's machinery, at the policy's similarity) verified by the exact Jaccard: vectorised,
-  O(T x num_perm + candidates x L) for T shingles. LSH finds a pair of texts at Jaccard 0.3 with high probability,
+  O(T x num_perm + candidates x L) for T shingles. LSH finds a pair of texts at the similarity with high probability,
   not certainty, and a bucket pairs each text with its next 32 mates only, so a text with very many variants may be
   found copied from fewer of them: the platform distribution is a close lower bound of the per-account figures.
 """

@@ -211,13 +211,16 @@ def test_a_short_text_is_never_judged_even_when_identical():
 
 
 def test_the_shortest_partner_is_the_jaccard_bound():
-    # J(A, B) <= |B| / |A|: at 0.3, a judged text of 48 shingles needs a partner of at least 15 (17 characters).
-    assert shortest_partner(RULE) == 17
+    # J(A, B) <= |B| / |A|: a judged text of 48 shingles needs a partner of at least ceil(similarity x 48) of
+    # them: at the shipped 0.45, 22 (24 characters); at 0.3 it was 15 (17 characters).
+    assert shortest_partner(RULE) == 24
+    assert shortest_partner(RULE.model_copy(update={"similarity": 0.3})) == 17
     judged = normalize_text(BODY)[:50]  # 48 distinct shingles
-    partner = judged[:17]  # its first 17 characters: 15 of its 48 shingles
-    exact = RULE.model_copy(update={"similarity": 15 / 48})
-    assert copied_against(judged, [partner], exact)
-    assert not copied_against(judged, [partner[:-1]], exact)
+    for shingles in (15, 22):
+        partner = judged[:shingles + 2]  # its first characters: that many of its 48 shingles
+        exact = RULE.model_copy(update={"similarity": shingles / 48})
+        assert copied_against(judged, [partner], exact)
+        assert not copied_against(judged, [partner[:-1]], exact)
 
 
 def test_the_original_is_not_copied_by_being_copied_in_both_paths():
