@@ -173,7 +173,9 @@ class SparkEngine:
                     ran(name, started, SPARK_AFTER_FLAGGING[name](source, flagged, params[name], log))
         except Exception as exc:
             if jvm_gone(exc):
-                raise jvm_lost(stage, [r.name for r in results], self.settings.driver_memory) from exc
+                # only the first round's findings are kept; those after flagging run again on --resume
+                kept_names = [r.name for r in results if r.name in SPARK_DETECTORS]
+                raise jvm_lost(stage, kept_names, self.settings.driver_memory) from exc
             raise
         # The last findings' members are flagged accounts, already in the frames.
         return results, frames

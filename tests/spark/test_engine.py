@@ -258,6 +258,18 @@ def test_spark_jvm_ending_mid_run_is_a_clear_error_saying_what_is_kept(spark, tm
     with pytest.raises(RingscopeError, match=r"while the read of the accounts the findings name ran .*the "
                                              r"findings of shared_infrastructure, lockstep are kept"):
         engine.SparkEngine(str(lake), resume=True).run(policy)
+    # after flagging: what ran after flagging is not kept (a --resume runs it again), so it is not named as kept
+    monkeypatch.undo()
+    monkeypatch.setenv("RINGSCOPE_SPARK_FINDINGS_DIR", str(tmp_path / "kept"))
+    monkeypatch.setitem(engine.SPARK_AFTER_FLAGGING, "intermediary_flagged_accounts",
+                        lambda source, flagged, params, log: [])
+    monkeypatch.setitem(engine.SPARK_AFTER_FLAGGING, "trending_heat",
+                        lambda source, flagged, params, log: jvm_gone(source, params, log))
+    after = load_detection_policy(policy_of(tmp_path / "after.yaml", {"shared_infrastructure", "lockstep",
+                                                                      "intermediary_flagged_accounts", "trending_heat"}))
+    with pytest.raises(RingscopeError, match=r"while trending_heat ran .*the findings of shared_infrastructure, "
+                                             r"lockstep are kept: the same command"):
+        engine.SparkEngine(str(lake), resume=True).run(after)
 
 
 def test_only_an_error_saying_the_jvm_is_gone_reads_as_one():
