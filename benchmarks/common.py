@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: the machine's description and a dedicated local Neo4j."""
+"""Shared by the benchmark scripts: the machine's description, a dedicated local Neo4j, and one detector's
+findings read alone against a simulated lake's labels."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import platform
 import resource
 from pathlib import Path
 
+import pandas as pd
+
+from ringscope.detection.findings import ClusterFinding
 from ringscope.graph.database import Graph, connect
 from ringscope.graph.server import local
 from ringscope.graph.settings import Settings, load_settings
@@ -83,3 +87,38 @@ def append_results(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as out:
         out.write(text + "\n")
+
+
+def simulated_table(dataset: Path, name: str) -> pd.DataFrame | None:
+    """One of the simulator's files as strings, empty where a value is missing (as the CSV reads): ``NAME.csv.gz``,
+    or a Parquet lake's ``NAME/`` folder; None when neither is there."""
+    if (dataset / f"{name}.csv.gz").exists():
+        return pd.read_csv(dataset / f"{name}.csv.gz", dtype=str, keep_default_na=False)
+    if (dataset / name).is_dir():
+        frame = pd.read_parquet(dataset / name).astype(object)
+        return frame.where(frame.notna(), "").astype(str)
+    return None
+
+
+def fake_mask(labels: pd.DataFrame) -> pd.Series:
+    """The labels' ``is_fake`` as booleans (the files write true/false; 1 and yes read as true too)."""
+    return labels["is_fake"].astype(str).str.lower().isin(["true", "1", "yes"])
+
+
+def labels_by_account(lake: Path) -> pd.DataFrame:
+    """A simulated dataset's ``labels`` by account id, ``is_fake`` as a bool."""
+    labels = simulated_table(lake, "labels")
+    if labels is None:
+        raise FileNotFoundError(f"{lake}: no labels.csv.gz or labels/ (a simulated platform's ground truth)")
+    return labels.assign(is_fake=fake_mask(labels)).set_index("account_id")
+
+
+def flagged_alone(findings: list[ClusterFinding], weight: float, flag_at: float) -> tuple[pd.Series, pd.Index]:
+    """(each member's best member score over ``findings``, the members one detector of ``weight`` flags by
+    itself: best score x weight >= ``flag_at``). What one detector contributes before any corroboration."""
+    best: dict[str, float] = {}
+    for finding in findings:
+        for account in finding.members:
+            best[account] = max(best.get(account, 0.0), finding.member_score(account))
+    scores = pd.Series(best, dtype=float)
+    return scores, scores[weight * scores >= flag_at].index

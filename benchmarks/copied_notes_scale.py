@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import load_average, machine
+from benchmarks.common import flagged_alone, load_average, machine, labels_by_account
 from ringscope.detection.comment_templates import ShingleSets, band_key, band_pairs, common_shingles, lsh_bands
 from ringscope.detection.config import load_detection_policy
 from ringscope.detection.copied_notes import CopiedNoteParams, detect_copied_notes, note_families
@@ -55,9 +55,7 @@ class Reading:
 
 def read_lake(lake: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(notes, intermediary_accounts, labels by account, note_labels) of a simulated Parquet lake."""
-    labels = pd.read_parquet(lake / "labels").set_index("account_id")
-    labels["is_fake"] = labels["is_fake"].astype(str).str.lower().eq("true")
-    return (pd.read_parquet(lake / "notes"), pd.read_parquet(lake / "intermediary_accounts"), labels,
+    return (pd.read_parquet(lake / "notes"), pd.read_parquet(lake / "intermediary_accounts"), labels_by_account(lake),
             pd.read_parquet(lake / "note_labels"))
 
 
@@ -68,12 +66,7 @@ def reading(notes: pd.DataFrame, managed: pd.DataFrame, labels: pd.DataFrame, th
     started = time.perf_counter()
     found = detect_copied_notes(notes, managed, params)
     seconds = time.perf_counter() - started
-    best: dict[str, float] = {}
-    for finding in found:
-        for account, score in finding.member_scores.items():
-            best[account] = max(best.get(account, 0.0), score)
-    scores = pd.Series(best, dtype=float)
-    flagged = scores[weight * scores >= flag_at].index
+    scores, flagged = flagged_alone(found, weight, flag_at)
     fake = labels["is_fake"]
     honest = [a for a in flagged if not fake[a]]
     return Reading(threshold, seconds, len(found), max((len(f.members) for f in found), default=0), len(scores),

@@ -36,7 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.common import (append_results, bench_server, jvm_peak_mib, load_average, machine, python_peak_mib,
-                               run_ringscope)
+                               run_ringscope, fake_mask, simulated_table)
 from ringscope.detection.config import load_detection_policy
 from ringscope.detection.run import detect
 from ringscope.graph.admin import reset
@@ -49,13 +49,16 @@ RESULTS = Path(__file__).resolve().parent / "results" / "detection_simulated.md"
 
 
 def read_labels(dataset: Path) -> pd.DataFrame:
-    """The labels, with the honest accounts a ring hired for a stretch (``drift_labels``, simulate/drift.py) in
-    groups of their own, ``drifting (returned)`` and ``drifting (stayed)``: still honest (``is_fake`` false, so
-    counted among the honest accounts flagged), but their group says why a run over the whole history flags them."""
-    labels = pd.read_csv(dataset / "labels.csv.gz", dtype=str, keep_default_na=False)
-    drift = dataset / "drift_labels.csv.gz"
-    if drift.exists() and "role" in labels:
-        kinds = pd.read_csv(drift, dtype=str, keep_default_na=False).set_index("account_id")["kind"]
+    """The labels (of csv.gz files or a Parquet lake), with the honest accounts a ring hired for a stretch
+    (``drift_labels``, simulate/drift.py) in groups of their own, ``drifting (returned)`` and ``drifting
+    (stayed)``: still honest (``is_fake`` false, so counted among the honest accounts flagged), but their group
+    says why a run over the whole history flags them."""
+    labels = simulated_table(dataset, "labels")
+    if labels is None:
+        raise FileNotFoundError(f"{dataset}: no labels.csv.gz or labels/ (a simulated platform's ground truth)")
+    drift = simulated_table(dataset, "drift_labels")
+    if drift is not None and "role" in labels:
+        kinds = drift.set_index("account_id")["kind"]
         hired = labels["account_id"].isin(kinds.index)
         labels.loc[hired, "role"] = "drifting (" + labels.loc[hired, "account_id"].map(kinds) + ")"
     return labels
@@ -64,7 +67,7 @@ def read_labels(dataset: Path) -> pd.DataFrame:
 def evaluate(labels: pd.DataFrame, flagged: set[str]) -> list[str]:
     """Markdown rows: overall and per farm type / organic role."""
     labels = labels.copy()
-    labels["is_fake"] = labels["is_fake"].astype(str).str.lower().isin(["true", "1", "yes"])
+    labels["is_fake"] = fake_mask(labels)
     labels["flagged"] = labels["account_id"].isin(flagged)
     tp = int((labels.flagged & labels.is_fake).sum())
     fp = int((labels.flagged & ~labels.is_fake).sum())
@@ -84,6 +87,23 @@ def evaluate(labels: pd.DataFrame, flagged: set[str]) -> list[str]:
     return rows
 
 
+def honest_by_cause(labels: pd.DataFrame, printed: pd.DataFrame) -> list[str]:
+    """Markdown rows: the honest accounts flagged, counted by their group and the detectors ``ringscope flagged``
+    names for them (``printed``: its CSV, ``account_id`` and ``detectors``), most first. At millions of accounts
+    the list of each one (:func:`why_honest_flagged`) is too long to read; this says where they come from."""
+    fake = fake_mask(labels)
+    column = "role" if "role" in labels else "farm_type"
+    group = dict(zip(labels["account_id"], labels[column].replace("", "organic").fillna("organic")))
+    honest = printed[printed["account_id"].isin(set(labels.loc[~fake, "account_id"]))]
+    if honest.empty:
+        return ["No honest account flagged.", ""]
+    counts = (honest.assign(group=honest["account_id"].map(group), detectors=honest["detectors"].fillna(""))
+              .groupby(["group", "detectors"]).size().sort_values(ascending=False))
+    return (["Honest accounts flagged, by group and the detectors that flag them:", "",
+             "| group | detectors | accounts |", "|---|---|---:|"]
+            + [f"| {g} | {d} | {n:,} |" for (g, d), n in counts.items()] + [""])
+
+
 def why_honest_flagged(labels: pd.DataFrame, details: dict, limit: int = 200) -> list[str]:
     """Markdown rows: every honest account flagged (up to ``limit``), its group, risk, detectors and
     strongest reason, as ``ringscope flagged`` prints them (issue #13 item 6: why each was flagged).
@@ -91,7 +111,7 @@ def why_honest_flagged(labels: pd.DataFrame, details: dict, limit: int = 200) ->
     ``details``: account id -> an object with ``score``, ``detectors`` and ``reasons``
     (``FlaggedAccount`` from the graph, ``AccountRisk`` from the files)."""
     labels = labels.copy()
-    fake = labels["is_fake"].astype(str).str.lower().isin(["true", "1", "yes"])
+    fake = fake_mask(labels)
     column = "role" if "role" in labels else "farm_type"
     group = dict(zip(labels["account_id"], labels[column].replace("", "organic").fillna("organic")))
     honest = sorted((a for a in set(labels.loc[~fake, "account_id"]) & set(details)),
@@ -180,7 +200,7 @@ def form_rows(labels: pd.DataFrame, printed: pd.DataFrame) -> list[str]:
     form's own), the precision of the form's detector (its accounts of the role; of any fake role), and the
     look-alikes flagged. Markdown lines."""
     role = dict(zip(labels["account_id"], labels["role"]))
-    fake = dict(zip(labels["account_id"], labels["is_fake"].astype(str).str.lower().isin(["true", "1", "yes"])))
+    fake = dict(zip(labels["account_id"], fake_mask(labels)))
     flagged = set(printed["account_id"])
     rows = ["| form (role) | planted | flagged | by its detector | detector's accounts | of the role | of any fake "
             "role | look-alikes flagged |", "|---|---:|---:|---:|---:|---:|---:|---|"]
@@ -196,9 +216,11 @@ def form_rows(labels: pd.DataFrame, printed: pd.DataFrame) -> list[str]:
     return rows + [""]
 
 
-def through_commands(n: int, work: Path) -> list[str]:
+def through_commands(n: int, work: Path, reuse_loaded: bool = False) -> list[str]:
     """simulate, ingest, detect, flagged as a user runs them (new processes) on the caller's Neo4j; then
-    detect and flagged again with farmed_declared disabled. Markdown lines."""
+    detect and flagged again with farmed_declared disabled. Markdown lines. ``reuse_loaded``: when the graph
+    already holds ``n`` accounts (an earlier run of this loaded them), no reset and no ingest: detect and
+    flagged on it (for a change to detection only; the lines say the load was reused)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     if "RINGSCOPE_HOME" not in env or "RINGSCOPE_BOLT_PORT" not in env:
         raise SystemExit("--through-commands needs RINGSCOPE_HOME and RINGSCOPE_BOLT_PORT (a Neo4j of your own)")
@@ -224,10 +246,13 @@ def through_commands(n: int, work: Path) -> list[str]:
     started_here = "not running" in run_ringscope(["db", "status"], env, check=False)
     run_ringscope(["db", "start"], env)
     try:
-        run_ringscope(["reset", "--yes"], env)
-        loaded = timed("ingest", "ingest", str(given), "--rejects-dir", str(work / "rejects"))
-        if "total: 0 rows" in loaded:
-            raise SystemExit(f"ringscope ingest loaded nothing from {given}:\n{loaded[-2000:]}")
+        counts = dict(line.split(",", 1) for line in run_ringscope(["stats", "--format", "csv"], env).split()[1:])
+        reused = reuse_loaded and counts.get("Account") == str(n)
+        if not reused:
+            run_ringscope(["reset", "--yes"], env)
+            loaded = timed("ingest", "ingest", str(given), "--rejects-dir", str(work / "rejects"))
+            if "total: 0 rows" in loaded:
+                raise SystemExit(f"ringscope ingest loaded nothing from {given}:\n{loaded[-2000:]}")
         run_id = timed("detect", "detect", "--quiet").strip().splitlines()[-1]
         printed = pd.read_csv(io.StringIO(timed("flagged", "flagged", "--run", "latest", "--format", "csv")),
                               dtype=str, keep_default_na=False)
@@ -243,10 +268,12 @@ def through_commands(n: int, work: Path) -> list[str]:
         labels = read_labels(dataset)  # read only now
         lines = [f"### {n:,} accounts through the commands (`ringscope simulate --accounts {n} --seed 7 --format "
                  f"csv.gz`, `ingest`, `detect`, `flagged --run latest --format csv`)", "",
-                 "Whole commands: " + ", ".join(f"{k} {v:,.0f} s" for k, v in timings.items())
+                 ("The graph an earlier run loaded from the same files, reused (`--reuse-loaded`). " if reused else "")
+                 + "Whole commands: " + ", ".join(f"{k} {v:,.0f} s" for k, v in timings.items())
                  + f"; run {run_id} (without farmed_declared: {run_without.strip().splitlines()[-1]}); "
                  f"load average {load_average()}", ""]
         lines += evaluate(labels, set(printed["account_id"])) + [""]
+        lines += honest_by_cause(labels, printed)
         lines += form_rows(labels, printed)
         lines += farmed_rows(labels, printed, without)
         details = {}
@@ -318,7 +345,8 @@ def main() -> None:
     parser.add_argument("--through-commands", type=int, nargs="*", default=[],
                         help="sizes run through the ringscope commands on the Neo4j of RINGSCOPE_HOME/_BOLT_PORT")
     parser.add_argument("--reuse-loaded", action="store_true",
-                        help="skip the load when the benchmark database already holds that many accounts")
+                        help="skip the load when the benchmark database (or, with --through-commands, the "
+                             "caller's) already holds that many accounts")
     args = parser.parse_args()
     text = ""
     if args.accounts or args.speed_only:
@@ -335,7 +363,7 @@ def main() -> None:
         lines = [f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC (through the commands)", "",
                  f"Machine: {machine()}", "data: `ringscope simulate --seed 7`; default policy", ""]
         for n in args.through_commands:
-            lines += through_commands(n, Path(args.work))
+            lines += through_commands(n, Path(args.work), args.reuse_loaded)
             print("\n".join(lines), flush=True)
         text += "\n".join(lines) + "\n"
     append_results(RESULTS, text)

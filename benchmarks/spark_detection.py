@@ -24,7 +24,9 @@ Recorded per command: wall seconds, CPU seconds of the whole process tree (sampl
 last half second of a process may be missed; ``wait4`` alone would miss Spark's JVM), the peak of the summed resident memory of the command's
 whole process tree (Python, Spark's JVM, its Python workers; sampled every 0.5 s) and the largest
 single process in it, each stage's progress line, and from Spark's event log the shuffle bytes
-written and read and the bytes spilled. Appended to ``benchmarks/results/spark_detection.md``.
+written and read and the bytes spilled. When the lake holds the simulator's labels, what ``ringscope flagged``
+prints for the Spark run is scored against them (read only after the run; ``detection_simulated.evaluate``).
+Appended to ``benchmarks/results/spark_detection.md``.
 """
 
 from __future__ import annotations
@@ -43,9 +45,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from benchmarks.common import append_results, load_average, machine
+from benchmarks.detection_simulated import evaluate, honest_by_cause, read_labels
 from ringscope.detection.config import DEFAULT_POLICY
 from ringscope.spark.engine import SPARK_AFTER_FLAGGING, SPARK_DETECTORS
 
@@ -161,13 +165,27 @@ def shuffle_totals(event_dir: Path) -> dict[str, int]:
     return totals
 
 
+def flagged_csv(run_id: str, env: dict[str, str]) -> str:
+    """What ``ringscope flagged --run RUN --format csv`` prints, read as the OS user (as a person would)."""
+    reader = {k: v for k, v in env.items() if k != "RINGSCOPE_ACTOR"}
+    return subprocess.run([RINGSCOPE, "flagged", "--run", run_id, "--format", "csv"], env=reader,
+                          capture_output=True, text=True, check=True).stdout
+
+
 def flagged(run_id: str, env: dict[str, str]) -> list[tuple]:
     """What ``ringscope flagged`` prints for the run, cluster ids without the run's own id."""
-    reader = {k: v for k, v in env.items() if k != "RINGSCOPE_ACTOR"}  # read as the OS user, as a person would
-    out = subprocess.run([RINGSCOPE, "flagged", "--run", run_id, "--format", "csv"], env=reader,
-                         capture_output=True, text=True, check=True).stdout
+    out = flagged_csv(run_id, env)
     return sorted((r["account_id"], r["score"], r["cluster_id"].removeprefix(run_id), r["detectors"], r["reasons"])
                   for r in csv.DictReader(io.StringIO(out)))
+
+
+def scored(command: Command, env: dict[str, str], lake: Path) -> list[str]:
+    """The run ``command`` stored, as ``ringscope flagged`` prints it, against the lake's labels: precision and
+    recall overall and per group, and the honest accounts flagged by group and detectors."""
+    printed = pd.read_csv(io.StringIO(flagged_csv(command.lines[-1].strip(), env)), dtype=str,
+                          keep_default_na=False, usecols=["account_id", "detectors"])
+    labels = read_labels(lake)
+    return evaluate(labels, set(printed["account_id"])) + [""] + honest_by_cause(labels, printed)
 
 
 def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int, driver_memory: str,
@@ -220,6 +238,7 @@ def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int
                                                           "--policy", str(policy_path),
                                                           *(["--resume"] if resume else [])], spark_env, log)]
         commands[0].shuffle = shuffle_totals(events)
+        quality = scored(commands[0], env, lake) if commands[0].ok and (lake / "labels").is_dir() else []
         parity = ""
         if n in local and (n in load or n in reuse):
             commands.append(run_command("detect (local engine, --read graph)",
@@ -243,6 +262,9 @@ def run(sizes: list[int], load: set[int], local: set[int], work: Path, port: int
                                                             for k, v in spark.shuffle.items())]
         if parity:
             lines += ["", parity]
+        if quality:
+            lines += ["", "What `ringscope flagged` prints for the Spark run, against the lake's labels (read only now; "
+                      "drifting accounts honest, in groups of their own):", "", *quality]
         failed = [c for c in commands if not c.ok]
         lines += [""] + [f"- {c.name} FAILED: `{' / '.join(c.lines[-3:])}`" for c in failed]
     subprocess.run([RINGSCOPE, "db", "stop"], env=env, check=False, stdout=subprocess.DEVNULL)
