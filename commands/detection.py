@@ -108,7 +108,8 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     """Run detection every interval on this machine; a failed run is reported and retried next time."""
     from ringscope.detection.config import load_detection_policy
     from ringscope.detection.pipeline import validate_params
-    from ringscope.detection.run import RunInProgress, detect
+    from ringscope.detection.lock import RunInProgress
+    from ringscope.detection.run import detect
     from ringscope.graph.database import connect
 
     every = _interval(args.every)

@@ -1,8 +1,8 @@
 """``ringscope detect``: one stored detection run, never overlapping another.
 
-A run takes the detection lock (a ``DetectionLock`` node, renewed by a
-heartbeat while the run works, so a crashed run frees it after
-``LOCK_TTL_MINUTES``), records itself as ``running`` (visible to the app and
+A run takes the detection lock (``detection/lock.py``: renewed by a heartbeat
+while the run works; a run whose process is gone frees it at once on its own
+machine, after ``LOCK_TTL_MINUTES`` elsewhere, and is then marked failed), records itself as ``running`` (visible to the app and
 ``ringscope runs``), reads the graph, runs the detectors, stores its clusters
 and per-account scores, compares its clusters with the previous run's (kept
 in the graph, so the app's first visit after a run reads them instead of
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +27,7 @@ from ringscope.detection.as_of import TimeFrame
 from ringscope.detection.config import DetectionPolicy
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.history import store_changes
+from ringscope.detection.lock import LOCK_TTL_MINUTES, DetectionLock, Holder, refuse_if_held
 from ringscope.detection.frames import PlatformFrames
 from ringscope.detection.pipeline import (DetectorResult, account_risks, flagged_ids, planned_workers, run_all,
                                         validate_params)
@@ -35,39 +35,14 @@ from ringscope.detection.reader import data_watermark, read_platform, read_snaps
 from ringscope.detection.scoring import AccountRisk
 from ringscope.graph import snapshot as detection_snapshot
 from ringscope.graph.database import Graph
-from ringscope.common.errors import RingscopeError, SettingError
+from ringscope.common.errors import SettingError
 from ringscope.watch.service import update_room
 
-LOCK_TTL_MINUTES = 10
-HEARTBEAT_S = 60
 WRITE_BATCH = 2_000
 READ_CHOICES = ("auto", "graph")
 AS_OF_ON_SPARK = ("--as-of is not yet supported with --engine spark (the local engine cuts what it reads to the "
                   "time; detect --engine local --as-of ...)")
 
-
-class RunInProgress(RingscopeError):
-    """Another detection run holds the lock."""
-
-
-ACQUIRE_LOCK = """
-MERGE (l:DetectionLock {name: 'detect'})
-SET l.last_attempt = datetime()
-WITH l
-WHERE l.run_id IS NULL OR l.expires_at < datetime()
-SET l.run_id = $run_id, l.expires_at = datetime() + duration({minutes: $ttl})
-RETURN l.run_id AS run_id
-"""
-LOCK_HOLDER = "MATCH (l:DetectionLock {name: 'detect'}) RETURN l.run_id AS run_id, toString(l.expires_at) AS expires"
-LOCK_HELD = """
-MATCH (l:DetectionLock {name: 'detect'}) WHERE l.run_id IS NOT NULL AND l.expires_at >= datetime()
-RETURN l.run_id AS run_id, toString(l.expires_at) AS expires
-"""
-RENEW_LOCK = """
-MATCH (l:DetectionLock {name: 'detect', run_id: $run_id})
-SET l.expires_at = datetime() + duration({minutes: $ttl})
-"""
-RELEASE_LOCK = "MATCH (l:DetectionLock {name: 'detect', run_id: $run_id}) SET l.run_id = null, l.expires_at = null"
 
 CREATE_RUN = """
 CREATE (r:DetectionRun {run_id: $run_id, status: 'running', started_at: datetime(),
@@ -124,6 +99,13 @@ SET r.status = 'completed', r.finished_at = datetime(), r.stage = null,
 """
 # What detectors rated besides accounts (``DetectorResult.ratings``: trending_heat's entries), as JSON on the run.
 WRITE_RATINGS = "MATCH (r:DetectionRun {run_id: $run_id}) SET r.ratings = $ratings"
+# A run that never finished (its process died): failed, if it still shows as running.
+ABANDON_RUN = """
+MATCH (r:DetectionRun {run_id: $run_id, status: 'running'})
+SET r.status = 'failed', r.finished_at = datetime(), r.stage = null, r.error = $error
+RETURN r.run_id AS run_id
+"""
+RUN_IS_RUNNING = "MATCH (r:DetectionRun {run_id: $run_id, status: 'running'}) RETURN r.run_id AS run_id"
 FAIL_RUN = """
 MATCH (r:DetectionRun {run_id: $run_id})
 SET r.status = 'failed', r.finished_at = datetime(), r.error = $error
@@ -151,49 +133,6 @@ def new_run_id(now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     return f"run-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
-
-
-class _Lock:
-    """The detection lock, renewed by a heartbeat thread while held."""
-
-    def __init__(self, graph: Graph, run_id: str):
-        self.graph, self.run_id = graph, run_id
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @staticmethod
-    def refuse_if_held(graph: Graph) -> None:
-        """Raise ``RunInProgress`` if another run holds the lock; a read, so a refused run writes nothing.
-        Taking the lock (``__enter__``) still decides a race between two runs that both pass this."""
-        held = graph.read(LOCK_HELD)
-        if held:
-            raise _Lock.in_progress(held[0])
-
-    @staticmethod
-    def in_progress(holder: dict) -> RunInProgress:
-        return RunInProgress(f"detection run {holder['run_id']} is still running (lock held until "
-                             f"{holder['expires']}); runs never overlap, so this one did not start")
-
-    def __enter__(self) -> "_Lock":
-        got = self.graph.write(ACQUIRE_LOCK, run_id=self.run_id, ttl=LOCK_TTL_MINUTES)
-        if not got:
-            raise self.in_progress(self.graph.read(LOCK_HOLDER)[0])
-        self._thread = threading.Thread(target=self._beat, name="detect-heartbeat", daemon=True)
-        self._thread.start()
-        return self
-
-    def _beat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_S):
-            try:
-                self.graph.write(RENEW_LOCK, run_id=self.run_id, ttl=LOCK_TTL_MINUTES)
-            except Exception:  # the run itself will notice a dead database
-                pass
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
-        self.graph.write(RELEASE_LOCK, run_id=self.run_id)
 
 
 def cluster_id(run_id: str, finding: ClusterFinding) -> str:
@@ -325,7 +264,7 @@ def detect(graph: Graph, policy: DetectionPolicy, log: Callable[[str], None] = l
         raise SettingError(AS_OF_ON_SPARK)
     if engine is not None:
         engine.check(policy)
-    _Lock.refuse_if_held(graph)
+    refuse_if_held(graph)
     snapshot = detection_snapshot.current(graph) if read == "auto" and engine is None else None
     prepared = None
     if snapshot:
@@ -336,7 +275,9 @@ def detect(graph: Graph, policy: DetectionPolicy, log: Callable[[str], None] = l
             frames, watermark = _cut(frames, time_frame, log)
         prepared = _Input(frames, watermark, time.monotonic() - started, planned_workers(frames, policy))
     run_id = new_run_id()
-    with _Lock(graph, run_id):
+    with DetectionLock(graph, run_id) as lock:
+        if lock.taken.abandoned is not None:
+            _abandon(graph, lock.taken.abandoned, run_id, log)
         graph.write(CREATE_RUN, run_id=run_id, policy=policy.model_dump_json(), code_version=code_version(),
                     flag_threshold=policy.flag_threshold,
                     read_from=engine.name if engine else "snapshot" if snapshot else "graph",
@@ -458,6 +399,21 @@ def _store(graph: Graph, policy: DetectionPolicy, run_id: str, log: Callable[[st
         log(f"observation room: {', '.join(f'{k} {v}' for k, v in sorted(room.counts.items())) or 'no change'} "
             f"in {durations['watch']:.1f} s")
     return RunSummary(run_id, len(clusters), flagged, len(risks), durations)
+
+
+def _abandon(graph: Graph, held: Holder, run_id: str, log: Callable[[str], None]) -> None:
+    """Mark the run that held the lock before ``run_id`` failed, its partial results removed, if it still shows
+    as running: its process ended without finishing it (``DetectionLock.taken``)."""
+    if not graph.read(RUN_IS_RUNNING, run_id=held.run_id):
+        return
+    why = ("its process is gone (killed by the system or a user, or its machine stopped)" if not held.expired
+           else f"its lock expired: no heartbeat for {LOCK_TTL_MINUTES} minutes (its process ended or lost the "
+                f"database)")
+    graph.run_auto_commit(DELETE_PARTIAL, run_id=held.run_id)
+    graph.run_auto_commit(DELETE_PARTIAL_SCORES, run_id=held.run_id)
+    graph.write(ABANDON_RUN, run_id=held.run_id,
+                error=f"ended without finishing: {why}; marked failed and its partial results removed by {run_id}")
+    log(f"run {held.describe()} ended without finishing ({why}): marked failed, its partial results removed")
 
 
 def _fail(graph: Graph, run_id: str, exc: BaseException) -> None:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
+from dataclasses import replace
 
 import pytest
 
 import ringscope.commands.cli as cli
 import ringscope.detection.pipeline as pipeline
 from ringscope.detection.config import load_detection_policy
-from ringscope.detection.run import RunInProgress, detect
+from ringscope.detection.lock import Holder, RunInProgress, stat_start
+from ringscope.detection.run import detect
 from ringscope.ingest.load import IngestOptions, ingest
 from ringscope.detection.history import changes_since_previous
 from ringscope.queries.detection import flagged, resolve_run, runs
@@ -101,9 +105,52 @@ def test_runs_never_overlap(loaded):
     with pytest.raises(RunInProgress, match="run-other is still running"):
         detect(loaded, load_detection_policy())
     assert len(runs(loaded, limit=1000)) == before  # nothing recorded for the refused run
-    # A lock left by a crashed run expires.
+    # A lock left by a crashed run expires; the run it held for, still shown as running, is marked failed.
+    loaded.write("CREATE (:DetectionRun {run_id: 'run-other', status: 'running', started_at: datetime()})")
     loaded.write("MATCH (l:DetectionLock) SET l.expires_at = datetime() - duration({minutes: 1})")
     assert detect(loaded, load_detection_policy()).run_id
+    other = next(r for r in runs(loaded, limit=1000) if r.run_id == "run-other")
+    assert other.status == "failed" and "lock expired" in other.error
+
+
+def _held_by(graph, run_id: str, holder: Holder) -> None:
+    """The lock as run ``run_id`` in process ``holder`` left it, its run shown as running with a partial
+    cluster and score stored."""
+    graph.write("CREATE (r:DetectionRun {run_id: $run_id, status: 'running', started_at: datetime()}) "
+                "CREATE (r)-[:FOUND]->(:Cluster {cluster_id: $run_id + ':partial', run_id: $run_id}) "
+                "WITH r MATCH (a:Account) WITH r, a LIMIT 1 CREATE (r)-[:SCORED {score: 0.9}]->(a)", run_id=run_id)
+    graph.write("MERGE (l:DetectionLock {name: 'detect'}) "
+                "SET l.run_id = $run_id, l.expires_at = datetime() + duration({minutes: 10}), l.host = $host, "
+                "l.pid = $pid, l.pid_started = $pid_started",
+                run_id=run_id, host=holder.host, pid=holder.pid, pid_started=holder.pid_started)
+
+
+def test_a_run_whose_process_died_frees_the_lock_at_once(loaded):
+    # A run killed mid-way (kill -9, or the system short of memory) neither released its lock nor marked its
+    # run failed. While its process runs, the lock holds; once it is gone, the next run need not wait.
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        with open(f"/proc/{worker.pid}/stat") as stat:
+            alive = replace(Holder.this_process("run-killed"), pid=worker.pid, pid_started=stat_start(stat.read()))
+        _held_by(loaded, "run-killed", alive)
+        with pytest.raises(RunInProgress, match=f"run-killed \\(process {worker.pid} on "):
+            detect(loaded, load_detection_policy())
+        # The same run on another machine cannot be looked at from here: it holds too.
+        loaded.write("MATCH (l:DetectionLock) SET l.host = 'another-machine'")
+        with pytest.raises(RunInProgress):
+            detect(loaded, load_detection_policy())
+        loaded.write("MATCH (l:DetectionLock) SET l.host = $host", host=alive.host)
+    finally:
+        worker.kill()
+        worker.wait()
+    logged = []
+    summary = detect(loaded, load_detection_policy(), log=logged.append)
+    killed = next(r for r in runs(loaded, limit=1000) if r.run_id == "run-killed")
+    assert killed.status == "failed" and "its process is gone" in killed.error and summary.run_id in killed.error
+    assert any("run-killed" in line and "marked failed" in line for line in logged)
+    assert loaded.read("MATCH (:DetectionRun {run_id: 'run-killed'})-[x:FOUND|SCORED]->() "
+                       "RETURN count(x) AS n")[0]["n"] == 0, "the dead run's partial results are removed"
+    assert loaded.read("MATCH (l:DetectionLock) RETURN l.run_id AS run_id")[0]["run_id"] is None
 
 
 def test_a_failed_run_leaves_the_previous_results_in_force(loaded, monkeypatch):

@@ -19,7 +19,8 @@ from ringscope.common.errors import RingscopeError
 from ringscope.detection import pipeline
 from ringscope.detection.pipeline import account_risks, run_all
 from ringscope.detection.reader import read_platform, read_snapshot
-from ringscope.detection.run import RunInProgress, detect
+from ringscope.detection.lock import RunInProgress
+from ringscope.detection.run import detect
 from ringscope.graph import snapshot as detection_snapshot
 from ringscope.graph.admin import reset
 from ringscope.ingest.load import IngestOptions
