@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ringscope.detection.farmed_declared import (FarmedDeclaredParams, combined_surprise, copy_evidence,
-                                                 detect_farmed_declared, family_heads, first_copies)
+from ringscope.detection.farmed_declared import (FarmedDeclaredParams, cofollower_spread, combined_surprise,
+                                                 copy_evidence, detect_farmed_declared, family_heads, first_copies,
+                                                 shared_cofollowers)
 from ringscope.simulate.bodies import THEMES
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
@@ -214,3 +215,33 @@ def test_first_copies_from_cut_heads_equal_the_plain_scan():
         assert cut or limit > 1                                                 # some need their heads whole
         whole = pd.concat([cut_heads[~cut_heads["family"].isin(cut)], heads[heads["family"].isin(cut)]])
         assert first_copies(mine, whole, circle) == (expected, set())
+
+
+def _joined(co_edges: pd.DataFrame) -> pd.DataFrame:
+    """The co-follower edges joined with themselves on the follower: a row per follower and two candidates it
+    follows (what the counts stand for)."""
+    return co_edges.merge(co_edges, on="account_id")
+
+
+def test_cofollow_counts_equal_the_self_join_they_replace():
+    # The counts come from a sparse product instead of a row per joined pair (126 M rows at 1 M accounts): the
+    # same answers as the join, repeated edges and followers of one candidate only included.
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        n = int(rng.integers(1, 300))
+        co_edges = pd.DataFrame({"account_id": [f"f{i}" for i in rng.integers(0, 40, n)],
+                                 "target_account_id": [f"c{i:02d}" for i in rng.integers(0, 25, n)]})
+        pairs = _joined(co_edges)
+        pairs = pairs[pairs["target_account_id_x"] != pairs["target_account_id_y"]]
+        spread = pairs.groupby("target_account_id_x")["target_account_id_y"].nunique()
+        got = cofollower_spread(co_edges)
+        assert got.to_dict() == spread.to_dict() and got.index.is_monotonic_increasing
+        members = {f"c{i:02d}" for i in rng.integers(0, 25, 12)}
+        mine = co_edges[co_edges["target_account_id"].isin(members)]
+        joined = _joined(mine)
+        joined = joined[joined["target_account_id_x"] < joined["target_account_id_y"]]
+        expected = joined.groupby(["target_account_id_x", "target_account_id_y"]).size()
+        shared = shared_cofollowers(co_edges, members)
+        assert list(zip(shared["a"], shared["b"], shared["shared"])) == [(a, b, int(k)) for (a, b), k in expected.items()]
+        assert shared["shared"].dtype == "int64"
+    assert cofollower_spread(co_edges.iloc[:0]).empty and shared_cofollowers(co_edges, set()).empty
