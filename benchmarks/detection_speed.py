@@ -100,6 +100,11 @@ def read_frames(dataset: Path) -> PlatformFrames:
     )
 
 
+def _findings(result) -> list:
+    """A detector's findings, whether it returned them alone or with ratings (``RatedFindings``)."""
+    return list(getattr(result, "findings", result) or [])
+
+
 def _status_mib(field: str) -> float:
     """``field`` (VmRSS, VmHWM) of this process's /proc status, in MiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -184,7 +189,7 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
             if name not in params or detector.after_flagging or (detectors and name not in detectors):
                 continue
             report = timed(lambda: detector.adapter(frames, params[name]), timeout, Path(scratch))
-            found = report["result"] or []
+            found = _findings(report["result"])
             results.append(DetectorResult(name, found, report["wall"]))
             members = len({a for f in found for a in f.members})
             status = "" if report["status"] == "ok" else f" ({report['status']})"
@@ -198,7 +203,7 @@ def run_size(n: int, work: Path, timeout: float, detectors: list[str] | None) ->
                 continue  # named in --detectors: run over the accounts the detectors run here flag
             flagged = FlaggedAccounts.of(account_risks(results, policy, frames), policy.flag_threshold)
             report = timed(lambda: detector.adapter(frames, flagged, params[name]), timeout, Path(scratch))
-            found = report["result"] or []
+            found = _findings(report["result"])
             lines.append(f"| {name} ({len(flagged):,} accounts flagged by the others{' run here' if detectors else ''}) | "
                          f"{report['wall']:,.1f} | {report['cpu']:,.1f} | {len(found):,} | "
                          f"{len({a for f in found for a in f.members}):,} | {report['peak_mib']:,.0f} | "

@@ -128,21 +128,22 @@ DETECTORS: dict[str, Detector] = {
     engagement.DETECTOR: Detector(
         EngagementParams, lambda f, p: detect_engagement(f.likes, f.notes, f.follows, _active_accounts(f), p),
         cost=26, memory=1.65),
-    # Not yet measured at 1M (no simulated platform had note bodies then): its cost and memory are guesses
-    # from comment_template's per distinct text, over the notes (a tenth of the comments).
+    # Measured at 1M (benchmarks/results/detection_speed.md, 2026-12-07): its cost and memory were guesses (0.3)
+    # until then, a sixth of what it takes.
     copied_notes.DETECTOR: Detector(
-        CopiedNoteParams, lambda f, p: detect_copied_notes(f.notes, f.intermediary_accounts, p), cost=4,
-        memory=0.3, shares="note_text"),
-    # Not yet measured at 1M either: one sort of every note and comment time by account.
+        CopiedNoteParams, lambda f, p: detect_copied_notes(f.notes, f.intermediary_accounts, p), cost=63,
+        memory=1.95, shares="note_text"),
+    # One sort of every note and comment time by account (measured at 1M, 2026-12-07; guessed 0.5 before).
     automated_accounts.DETECTOR: Detector(
         AutomatedAccountParams, lambda f, p: detect_automated_accounts(activity_events(f.notes, f.comments), p),
-        cost=6, memory=0.5),
-    # Not yet measured at 1M: one sort of the follows, the relation over the notes' authors, and the
-    # near-duplicate search of copied_notes over the notes (guesses from those detectors').
+        cost=18, memory=1.54),
+    # One sort of the follows, the relation over the notes' authors, and copied_notes' near-duplicate families
+    # (measured at 1M alone, families included: 101 CPU s, 2.01 x frames, 2026-12-07; its cost here is what it adds
+    # after copied_notes in the same process, which found the families).
     farmed_declared.DETECTOR: Detector(
         FarmedDeclaredParams,
         lambda f, p: detect_farmed_declared(_active_accounts(f), f.notes, f.orders, f.intermediary_accounts, f.likes,
-                                            f.comments, f.follows, p), cost=8, memory=0.6, shares="note_text"),
+                                            f.comments, f.follows, p), cost=36, memory=2.01, shares="note_text"),
     underwater.DETECTOR_INTERMEDIARY: Detector(
         FlaggedIntermediaryParams,
         lambda f, flagged, p: detect_flagged_intermediaries(f.intermediary_accounts, flagged, p),
@@ -152,7 +153,7 @@ DETECTORS: dict[str, Detector] = {
         TrendingHeatParams,
         lambda f, flagged, p: detect_trending_heat(f.trending, f.notes, f.comments, f.likes,
                                                    _registered(f), flagged, p),
-        after_flagging=True, memory=0.2),
+        after_flagging=True, memory=0.98),  # measured at 1M, 2026-12-07 (guessed 0.2 before)
 }
 
 
