@@ -72,7 +72,7 @@ def test_every_package_folder_is_installed():
 # The modules of these packages that do I/O; every other module in them is pure (plain data in, plain
 # data out) and must not reach the database, even through another module.
 IO_MODULES = {
-    "ringscope.detection": {"reader", "run", "history"},
+    "ringscope.detection": {"reader", "run", "history", "lock"},
     "ringscope.sanctions": {"store", "service"},
     "ringscope.evidence": {"collect", "export"},
     "ringscope.watch": {"store", "service"},
