@@ -99,13 +99,8 @@ SET r.status = 'completed', r.finished_at = datetime(), r.stage = null,
 """
 # What detectors rated besides accounts (``DetectorResult.ratings``: trending_heat's entries), as JSON on the run.
 WRITE_RATINGS = "MATCH (r:DetectionRun {run_id: $run_id}) SET r.ratings = $ratings"
-# A run that never finished (its process died): failed, if it still shows as running.
-ABANDON_RUN = """
-MATCH (r:DetectionRun {run_id: $run_id, status: 'running'})
-SET r.status = 'failed', r.finished_at = datetime(), r.stage = null, r.error = $error
-RETURN r.run_id AS run_id
-"""
 RUN_IS_RUNNING = "MATCH (r:DetectionRun {run_id: $run_id, status: 'running'}) RETURN r.run_id AS run_id"
+# The stage stays: where a failed run stopped.
 FAIL_RUN = """
 MATCH (r:DetectionRun {run_id: $run_id})
 SET r.status = 'failed', r.finished_at = datetime(), r.error = $error
@@ -409,18 +404,21 @@ def _abandon(graph: Graph, held: Holder, run_id: str, log: Callable[[str], None]
     why = ("its process is gone (killed by the system or a user, or its machine stopped)" if not held.expired
            else f"its lock expired: no heartbeat for {LOCK_TTL_MINUTES} minutes (its process ended or lost the "
                 f"database)")
-    graph.run_auto_commit(DELETE_PARTIAL, run_id=held.run_id)
-    graph.run_auto_commit(DELETE_PARTIAL_SCORES, run_id=held.run_id)
-    graph.write(ABANDON_RUN, run_id=held.run_id,
-                error=f"ended without finishing: {why}; marked failed and its partial results removed by {run_id}")
+    _mark_failed(graph, held.run_id,
+                 f"ended without finishing: {why}; marked failed and its partial results removed by {run_id}")
     log(f"run {held.describe()} ended without finishing ({why}): marked failed, its partial results removed")
+
+
+def _mark_failed(graph: Graph, run_id: str, error: str) -> None:
+    """Run ``run_id`` marked failed with ``error``, its partial clusters and scores removed."""
+    # CALL {...} IN TRANSACTIONS: each needs an implicit transaction of its own.
+    graph.run_auto_commit(DELETE_PARTIAL, run_id=run_id)
+    graph.run_auto_commit(DELETE_PARTIAL_SCORES, run_id=run_id)
+    graph.write(FAIL_RUN, run_id=run_id, error=error[:2000])
 
 
 def _fail(graph: Graph, run_id: str, exc: BaseException) -> None:
     try:
-        # CALL {...} IN TRANSACTIONS: each needs an implicit transaction of its own.
-        graph.run_auto_commit(DELETE_PARTIAL, run_id=run_id)
-        graph.run_auto_commit(DELETE_PARTIAL_SCORES, run_id=run_id)
-        graph.write(FAIL_RUN, run_id=run_id, error=f"{type(exc).__name__}: {exc}"[:2000])
+        _mark_failed(graph, run_id, f"{type(exc).__name__}: {exc}")
     except Exception:
         pass  # the database itself may be what failed; the run stays 'running' until someone looks
