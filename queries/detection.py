@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ringscope.graph.database import Graph
 from ringscope.common.errors import RingscopeError
 
-RUNS = """
+# A run shows as ``stalled`` while it says ``running`` but no longer holds the detection lock (its process was
+# killed or lost the database; ``detection/lock.py``): the next ``detect`` marks it failed and removes what it
+# wrote. A live run renews its lock every minute.
+SHOWN_STATUS = """
+CASE WHEN r.status = 'running'
+          AND NOT coalesce(lock.run_id = r.run_id AND lock.expires_at > datetime(), false)
+     THEN 'stalled' ELSE r.status END"""
+RUNS = f"""
 MATCH (r:DetectionRun)
-RETURN r.run_id AS run_id, r.status AS status, toString(r.started_at) AS started_at,
+OPTIONAL MATCH (lock:DetectionLock {{name: 'detect'}})
+RETURN r.run_id AS run_id, {SHOWN_STATUS} AS status, toString(r.started_at) AS started_at,
        toString(r.finished_at) AS finished_at, r.stage AS stage, r.clusters AS clusters,
        r.flagged AS flagged, r.error AS error, toString(r.as_of) AS as_of, r.window_days AS window_days
 ORDER BY r.started_at DESC LIMIT $limit
@@ -83,8 +91,18 @@ class RunAccounts:
         return self.members | self.flagged
 
 
+STALLED = ("stalled: its lock lapsed (the process is gone or lost the database); "
+           "the next `ringscope detect` marks it failed and removes what it wrote")
+
+
+def shown(info: RunInfo) -> RunInfo:
+    """A stalled run with the reason as its error (it has none of its own yet)."""
+    return replace(info, error=info.error or STALLED) if info.status == "stalled" else info
+
+
 def runs(graph: Graph, limit: int = 20) -> list[RunInfo]:
-    return [RunInfo(**r) for r in graph.read(RUNS, limit=limit)]
+    """The latest runs, newest first: running, stalled, completed or failed."""
+    return [shown(RunInfo(**r)) for r in graph.read(RUNS, limit=limit)]
 
 
 def resolve_run(graph: Graph, run: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ringscope.graph.database import Graph
-from ringscope.queries.detection import RunInfo
+from ringscope.queries.detection import SHOWN_STATUS, RunInfo, shown
 
 LATEST_RUN = """
 MATCH (r:DetectionRun {status: 'completed'})
@@ -14,9 +14,10 @@ RETURN r.run_id AS run_id, r.status AS status, toString(r.started_at) AS started
        toString(r.finished_at) AS finished_at, r.stage AS stage, r.clusters AS clusters,
        r.flagged AS flagged, r.error AS error, r.flag_threshold AS threshold, r.scored AS scored
 """
-RUNS_IN_PROGRESS = """
-MATCH (r:DetectionRun {status: 'running'})
-RETURN r.run_id AS run_id, r.status AS status, toString(r.started_at) AS started_at,
+RUNS_IN_PROGRESS = f"""
+MATCH (r:DetectionRun {{status: 'running'}})
+OPTIONAL MATCH (lock:DetectionLock {{name: 'detect'}})
+RETURN r.run_id AS run_id, {SHOWN_STATUS} AS status, toString(r.started_at) AS started_at,
        toString(r.finished_at) AS finished_at, r.stage AS stage, r.clusters AS clusters,
        r.flagged AS flagged, r.error AS error
 ORDER BY r.started_at DESC LIMIT $limit
@@ -64,7 +65,8 @@ def latest_run(graph: Graph) -> LatestRun | None:
 
 
 def runs_in_progress(graph: Graph, limit: int = 10) -> list[RunInfo]:
-    return [RunInfo(**r) for r in graph.read(RUNS_IN_PROGRESS, limit=limit)]
+    """Runs that say ``running``: those still at work, and stalled ones (``queries.detection.SHOWN_STATUS``)."""
+    return [shown(RunInfo(**r)) for r in graph.read(RUNS_IN_PROGRESS, limit=limit)]
 
 
 def top_clusters(graph: Graph, run_id: str, limit: int = 50) -> list[RankedCluster]:

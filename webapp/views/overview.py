@@ -40,8 +40,12 @@ def _in_progress() -> None:
     with services.shown_errors():
         running = services.runs_in_progress()
         for r in running:
-            st.info(f"Detection run `{r.run_id}` in progress since {fmt_time(r.started_at)}: {r.stage or 'starting'}",
-                    icon=":material/autorenew:")
+            if r.status == "stalled":
+                st.warning(f"Detection run `{r.run_id}` (started {fmt_time(r.started_at)}, last at: "
+                           f"{r.stage or 'starting'}) is {r.error}", icon=":material/sync_problem:")
+            else:
+                st.info(f"Detection run `{r.run_id}` in progress since {fmt_time(r.started_at)}: "
+                        f"{r.stage or 'starting'}", icon=":material/autorenew:")
 
 
 def _clusters(run_id: str) -> None:
