@@ -11,6 +11,7 @@ on another machine cannot be looked at from here: its lock expires as before.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import socket
 import threading
@@ -175,7 +176,9 @@ class DetectionLock:
         previous = got[0]["previous"]
         if previous is not None and previous != self.run_id:
             self.taken = Taken(before if before is not None and before.run_id == previous else Holder(previous))
-        self._thread = threading.Thread(target=self._beat, name="detect-heartbeat", daemon=True)
+        # In a copy of this context: its renewals are the run's own writes (``graph.commits.recording``).
+        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._beat,),
+                                        name="detect-heartbeat", daemon=True)
         self._thread.start()
         return self
 

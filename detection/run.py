@@ -33,6 +33,7 @@ from ringscope.detection.pipeline import (DetectorResult, account_risks, flagged
                                         validate_params)
 from ringscope.detection.reader import data_watermark, read_platform, read_snapshot
 from ringscope.detection.scoring import AccountRisk
+from ringscope.graph import commits
 from ringscope.graph import snapshot as detection_snapshot
 from ringscope.graph.database import Graph
 from ringscope.common.errors import SettingError
@@ -270,21 +271,36 @@ def detect(graph: Graph, policy: DetectionPolicy, log: Callable[[str], None] = l
             frames, watermark = _cut(frames, time_frame, log)
         prepared = _Input(frames, watermark, time.monotonic() - started, planned_workers(frames, policy))
     run_id = new_run_id()
-    with DetectionLock(graph, run_id) as lock:
-        if lock.taken.abandoned is not None:
-            _abandon(graph, lock.taken.abandoned, run_id, log)
-        graph.write(CREATE_RUN, run_id=run_id, policy=policy.model_dump_json(), code_version=code_version(),
-                    flag_threshold=policy.flag_threshold,
-                    read_from=engine.name if engine else "snapshot" if snapshot else "graph",
-                    as_of=time_frame.as_of if time_frame else None,
-                    window_days=time_frame.window_days if time_frame else None)
-        try:
-            if engine is not None:
-                return _work_on(engine, graph, policy, run_id, log)
-            return _work(graph, policy, run_id, log, prepared, time_frame)
-        except BaseException as exc:
-            _fail(graph, run_id, exc)
-            raise
+    with commits.recording() as own:
+        with DetectionLock(graph, run_id) as lock:
+            if lock.taken.abandoned is not None:
+                _abandon(graph, lock.taken.abandoned, run_id, log)
+            graph.write(CREATE_RUN, run_id=run_id, policy=policy.model_dump_json(), code_version=code_version(),
+                        flag_threshold=policy.flag_threshold,
+                        read_from=engine.name if engine else "snapshot" if snapshot else "graph",
+                        as_of=time_frame.as_of if time_frame else None,
+                        window_days=time_frame.window_days if time_frame else None)
+            try:
+                summary = (_work_on(engine, graph, policy, run_id, log) if engine is not None
+                           else _work(graph, policy, run_id, log, prepared, time_frame))
+            except BaseException as exc:
+                _fail(graph, run_id, exc)
+                raise
+    if snapshot is not None:
+        _keep_snapshot(graph, snapshot, own, log)
+    return summary
+
+
+def _keep_snapshot(graph: Graph, snapshot: detection_snapshot.Snapshot, own: commits.OwnCommits,
+                   log: Callable[[str], None]) -> None:
+    """A run from the snapshot writes no platform data (the stubs of ``_store`` are for an engine's findings
+    only), so when its writes were the only commits, the next run may read the snapshot too (instead of
+    the whole graph: ~13 s against ~110 s at 1 M accounts)."""
+    renewal = detection_snapshot.renew(graph, snapshot, own)
+    if renewal.renewed:
+        log("the bulk load's snapshot stays current: this run's own records were the only writes since")
+    else:
+        log(f"the bulk load's snapshot is stale now ({renewal.why_not}): the next run reads the graph")
 
 
 def _cut(frames: PlatformFrames, time_frame: TimeFrame, log: Callable[[str], None]) -> tuple[PlatformFrames, dict]:

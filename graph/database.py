@@ -38,6 +38,7 @@ from neo4j import graph as driver_graph
 from neo4j import time as driver_time
 
 from ringscope.common.errors import (ConstraintViolation, DatabaseError, DatabaseUnavailable, QueryTimeout)
+from ringscope.graph import commits
 from ringscope.graph.schema import ensure_schema
 from ringscope.graph.server import local
 from ringscope.graph.settings import Settings, load_settings
@@ -183,7 +184,14 @@ class Graph:
             )
         return [_row(r) for r in records]
 
+    def _recorder(self) -> commits.OwnCommits | None:
+        """The open ``commits.recording()`` of this context, when it applies (only the tool's own server has a
+        snapshot to keep current)."""
+        return commits.active() if self.settings.uses_local_server else None
+
     def write(self, query: str, /, **params: Any) -> list[Row]:
+        if self._recorder() is not None:
+            return self.write_transaction(lambda tx: tx.rows(query, **params))
         with translated(self.settings):
             records, _, _ = self.driver.execute_query(
                 Query(query, timeout=self.settings.query_timeout_s),
@@ -193,6 +201,8 @@ class Graph:
 
     def execute(self, query: str, /, **params: Any) -> Counters:
         """A write whose rows do not matter; what it changed."""
+        if self._recorder() is not None:
+            return self.write_transaction(lambda tx: tx.execute(query, **params))
         with translated(self.settings):
             _, summary, _ = self.driver.execute_query(
                 Query(query, timeout=self.settings.query_timeout_s),
@@ -207,14 +217,20 @@ class Graph:
     def write_transaction(self, work: Callable[[Transaction], T]) -> T:
         """``work`` in one managed write transaction; then what it asked to run after the commit."""
         attempts: list[Transaction] = []
+        recorder = self._recorder()
         with translated(self.settings), self.driver.session(database=self.database) as session:
-            result = session.execute_write(self._unit(work, attempts))
+            result = session.execute_write(self._unit(work, attempts, stamped=recorder is not None))
+            if recorder is not None:
+                recorder.add(session.last_bookmarks().raw_values)
         if attempts:
             attempts[-1]._committed()  # the attempt that committed is the last one
         return result
 
     def run_auto_commit(self, query: str, /, **params: Any) -> Counters:
         """An implicit transaction, for ``CALL { ... } IN TRANSACTIONS`` (no retries: make it idempotent)."""
+        recorder = self._recorder()
+        if recorder is not None:
+            recorder.mark_unknown()  # it may commit many times; only the last commit's bookmark comes back
         with translated(self.settings), self.driver.session(database=self.database) as session:
             return Counters.of(session.run(query, params).consume())
 
@@ -280,15 +296,18 @@ class Graph:
                          "RETURN versions[0] AS version, edition")
         return f"{rows[0]['version']} {rows[0]['edition']}"
 
-    def _unit(self, work: Callable[[Transaction], T],
-              attempts: list[Transaction] | None = None) -> Callable[[neo4j.ManagedTransaction], T]:
+    def _unit(self, work: Callable[[Transaction], T], attempts: list[Transaction] | None = None,
+              stamped: bool = False) -> Callable[[neo4j.ManagedTransaction], T]:
         # No time limit on transaction functions: a load batch or a sanction apply on a busy
         # server may take minutes, and the driver retries transient failures itself.
         def unit(tx: neo4j.ManagedTransaction) -> T:
             transaction = Transaction(tx, self.settings)
             if attempts is not None:
                 attempts.append(transaction)
-            return work(transaction)
+            result = work(transaction)
+            if stamped:  # so that it commits for certain and its bookmark is its own (graph/commits.py)
+                tx.run(commits.STAMP).consume()
+            return result
         return unit
 
 

@@ -138,6 +138,27 @@ RESERVED_PROPERTIES = frozenset({
 })
 
 
+# The names the tool's own bookkeeping writes: detection runs (their record, lock, clusters, scores), the
+# observation room and the audit chain. A name's first use in a store commits a transaction of its own, which no
+# bookmark names; a bulk load creates them all before it marks its snapshot current, so that the first
+# detection run's commits are all its own (``graph/commits.py``) and the snapshot stays current after it.
+# Gathered from those modules' statements and from the names three runs on the simulated platform created.
+# A name missing here costs one graph read (that run's snapshot goes stale), never a wrong read.
+BOOKKEEPING_LABELS = ("AuditEntry", "AuditHead", "Cluster", "CommitStamp", "DetectionLock", "DetectionRun", "WatchStay")
+BOOKKEEPING_TYPES = ("FOUND", "HAS_MEMBER", "SCORED", "WATCHES")
+BOOKKEEPING_PROPERTIES = (
+    "account_id", "action", "actor", "as_of", "at", "change", "change_counts", "cluster_id", "clusters",
+    "code_version", "compared_with", "count", "details", "detector", "detectors", "dissolved_in", "durations",
+    "ends_at", "error", "evidence", "expires_at", "finished_at", "flag_threshold", "flagged", "hash", "host",
+    "jaccard", "kept_findings", "key", "last_attempt", "last_run", "locked_at", "name", "note", "notified",
+    "origin", "pid", "pid_started", "placed_by", "policy", "prev_hash", "previous_cluster", "previous_size",
+    "ratings", "reach_factor", "read_from", "reason", "reasons", "release_reason", "released_at", "released_by",
+    "restriction", "risks", "role", "run_id", "run_ids", "score", "scored", "seq", "size", "stage", "started_at",
+    "state", "status", "stay_id", "stub", "target_id", "target_type", "watch_at", "watch_changes", "watch_lock",
+    "watch_skipped", "watch_updated_at", "watermark", "window_days",
+)
+
+
 def key_of(label: str) -> str:
     """The unique id property of a label; raises KeyError for an unknown label."""
     return NODES[label].key

@@ -155,6 +155,7 @@ def bulk_ingest(graph: Graph, directory: Path, options: IngestOptions | None = N
     log("the text search index is being built in the background; search by id works meanwhile")
     _write_checkpoints(graph, report.files, staged)
     (staging / "IMPORTING").unlink()
+    detection_snapshot.create_bookkeeping_names(graph)
     # The load's last write is done: the snapshot describes the graph exactly as it now stands.
     detection_snapshot.install(settings, staging / "frames", graph.state_mark(), built.frames or {})
     report.seconds["schema"] = time.monotonic() - started

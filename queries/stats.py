@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from ringscope.graph.database import Graph
 
 # The tool's own bookkeeping, not platform data.
-INTERNAL_LABELS = frozenset({"RingscopeSchema", "IngestCheckpoint", "DetectionLock", "AuditHead"})
+INTERNAL_LABELS = frozenset({"RingscopeSchema", "IngestCheckpoint", "DetectionLock", "AuditHead",
+                             "CommitStamp"})
 
 LIST_LABELS = "CALL db.labels() YIELD label RETURN label ORDER BY label"
 LIST_TYPES = "CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType AS type ORDER BY type"

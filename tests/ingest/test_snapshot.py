@@ -9,6 +9,7 @@ only while nothing has been written since the load.
 
 from __future__ import annotations
 
+import contextvars
 from dataclasses import fields
 
 import pandas as pd
@@ -77,6 +78,14 @@ def test_the_snapshot_of_the_simulated_platform_is_what_detection_reads_from_the
     clusters, risks = findings(from_snapshot, policy)
     assert clusters and risks, "the simulated platform's farms are found"
     assert findings(from_graph, policy) == (clusters, risks)
+    # Two runs storing clusters, scores, changes and the observation room: every name their bookkeeping uses
+    # was created by the load (graph/model.BOOKKEEPING_*), so each keeps the snapshot current.
+    for _ in range(2):
+        lines: list[str] = []
+        detect(graph, policy, log=lines.append)
+        assert any("snapshot stays current" in line for line in lines), [x for x in lines if "snapshot" in x]
+    assert graph.read("MATCH (r:DetectionRun) RETURN count(*) AS n")[0]["n"] == 2
+    assert graph.read("MATCH (r:DetectionRun {read_from: 'snapshot'}) RETURN sum(r.flagged) AS n")[0]["n"] > 0
 
 
 def test_the_snapshot_of_a_tricky_dataset_is_what_detection_reads_from_the_graph(graph, tmp_path):
@@ -95,21 +104,55 @@ def test_the_snapshot_of_a_tricky_dataset_is_what_detection_reads_from_the_graph
     assert_same_frames(from_graph, from_snapshot)
 
 
-def test_detect_reads_the_snapshot_only_while_nothing_was_written_since_the_load(graph, tmp_path):
+def test_detect_reads_the_snapshot_while_only_detection_runs_wrote_since_the_load(graph, tmp_path):
     snapshot = bulk_load(graph, tricky_dataset(tmp_path / "ds"), tmp_path)
     policy = load_detection_policy()
     lines: list[str] = []
-    detect(graph, policy, log=lines.append)
+    first = detect(graph, policy, log=lines.append)
     assert any(line.startswith("read ") and "snapshot" in line for line in lines), lines
-    assert graph.read("MATCH (r:DetectionRun) RETURN r.read_from AS read_from")[0]["read_from"] == "snapshot"
-    # The run's own writes changed the graph: the next run reads the graph, and so would any other write.
+    assert any("snapshot stays current" in line for line in lines), lines
+    # The run's own records were the only commits: the snapshot is current again, and it still holds exactly
+    # what the graph holds (a run writes no platform data).
+    renewed = detection_snapshot.current(graph)
+    assert renewed is not None and renewed.mark != snapshot.mark
+    assert_same_frames(read_platform(graph), read_snapshot(renewed))
+    lines.clear()
+    second = detect(graph, policy, log=lines.append)
+    assert any(line.startswith("read ") and "snapshot" in line for line in lines), lines
+    assert (second.clusters, second.flagged, second.scored) == (first.clusters, first.flagged, first.scored)
+    assert [r["read_from"] for r in graph.read(
+        "MATCH (r:DetectionRun) RETURN r.read_from AS read_from ORDER BY r.started_at")] == ["snapshot", "snapshot"]
+    # Any other write makes it stale (here a sanction-like change to an account, from outside any run).
+    graph.write("MATCH (a:Account) WITH a LIMIT 1 SET a.bio = 'changed after the load'")
     assert detection_snapshot.current(graph) is None
     lines.clear()
     detect(graph, policy, log=lines.append)
     assert any(line.startswith("read ") and "from the graph" in line for line in lines), lines
+    assert detection_snapshot.current(graph) is None, "a run that read the graph does not make a snapshot current"
     assert snapshot.folder.exists()
     reset(graph)
     assert not snapshot.folder.exists(), "reset deletes the snapshot of the store it emptied"
+
+
+def test_a_write_by_someone_else_during_a_run_leaves_the_snapshot_stale(graph, tmp_path):
+    """Someone's commit while a run works, even followed by a write of theirs that changes nothing (whose
+    bookmark is the latest commit's), is told apart from the run's own."""
+    bulk_load(graph, tricky_dataset(tmp_path / "ds"), tmp_path)
+
+    def someone_else() -> None:  # in a context of its own, as another thread or process would be
+        graph.write("MATCH (a:Account) WITH a ORDER BY a.account_id LIMIT 1 SET a.bio = 'written during a run'")
+        graph.write("MATCH (a:Account) WITH a ORDER BY a.account_id LIMIT 1 SET a.bio = 'written during a run'")
+
+    lines: list[str] = []
+
+    def log(line: str) -> None:
+        lines.append(line)
+        if line.startswith("read "):
+            contextvars.Context().run(someone_else)
+
+    detect(graph, load_detection_policy(), log=log)
+    assert any("snapshot is stale now" in line for line in lines), lines
+    assert detection_snapshot.current(graph) is None
 
 
 def test_read_graph_ignores_a_current_snapshot(graph, tmp_path):
