@@ -149,13 +149,14 @@ BOOKKEEPING_TYPES = ("FOUND", "HAS_MEMBER", "SCORED", "WATCHES")
 BOOKKEEPING_PROPERTIES = (
     "account_id", "action", "actor", "as_of", "at", "change", "change_counts", "cluster_id", "clusters",
     "code_version", "compared_with", "count", "details", "detector", "detectors", "dissolved_in", "durations",
-    "ends_at", "error", "evidence", "expires_at", "finished_at", "flag_threshold", "flagged", "hash", "host",
-    "jaccard", "kept_findings", "key", "last_attempt", "last_run", "locked_at", "name", "note", "notified",
-    "origin", "pid", "pid_started", "placed_by", "policy", "prev_hash", "previous_cluster", "previous_size",
-    "ratings", "reach_factor", "read_from", "reason", "reasons", "release_reason", "released_at", "released_by",
-    "restriction", "risks", "role", "run_id", "run_ids", "score", "scored", "seq", "size", "stage", "started_at",
-    "state", "status", "stay_id", "stub", "target_id", "target_type", "watch_at", "watch_changes", "watch_lock",
-    "watch_skipped", "watch_updated_at", "watermark", "window_days",
+    "ends_at", "error", "escalated_at", "escalated_in", "evidence", "expires_at", "finished_at",
+    "flag_threshold", "flagged", "hash", "host", "jaccard", "kept_findings", "key", "last_attempt", "last_run",
+    "locked_at", "name", "note", "notified", "origin", "pid", "pid_started", "placed_by", "policy", "prev_hash",
+    "previous_cluster", "previous_size", "ratings", "reach_factor", "read_from", "reason", "reasons",
+    "release_reason", "released_at", "released_by", "restriction", "risks", "role", "run_id", "run_ids",
+    "score", "scored", "seq", "size", "stage", "started_at", "state", "status", "stay_id", "stub", "target_id",
+    "target_type", "watch_at", "watch_changes", "watch_lock", "watch_skipped", "watch_updated_at", "watermark",
+    "window_days",
 )
 
 
