@@ -26,7 +26,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-STAMP_LABEL = "CommitStamp"
 # Run in the transaction of every recorded write (see the module's docstring). One node: recorded writes are
 # a detection run's (the main thread and its lock's heartbeat), a few hundred per run.
 STAMP = "MERGE (s:CommitStamp {name: 'own-commits'}) SET s.count = coalesce(s.count, 0) + 1"

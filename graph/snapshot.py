@@ -56,11 +56,16 @@ def install(settings: Settings, staged: Path, mark: str, rows: dict[str, int]) -
     target = folder(settings)
     discard(settings)
     staged.rename(target)  # same file system (both under the tool's home): a rename, not a copy
+    _write_manifest(target, {"format": FORMAT, "mark": mark, "rows": rows})
+    return Snapshot(target, mark, rows)
+
+
+def _write_manifest(target: Path, data: dict) -> None:
+    """Write the manifest whole or not at all (a reader never sees half of one)."""
     manifest = target / MANIFEST
     tmp = manifest.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"format": FORMAT, "mark": mark, "rows": rows}, indent=2))
+    tmp.write_text(json.dumps(data, indent=2))
     os.replace(tmp, manifest)
-    return Snapshot(target, mark, rows)
 
 
 # Names that exist already commit nothing (measured on 5.26: the bookmark stays).
@@ -133,8 +138,5 @@ def renew(graph: Graph, snapshot: Snapshot, own: commits.OwnCommits) -> Renewal:
         return Renewal(False, "its manifest is gone")
     if data.get("mark") != snapshot.mark:
         return Renewal(False, "a new bulk load replaced it")
-    data["mark"] = now
-    tmp = manifest.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, manifest)
+    _write_manifest(snapshot.folder, {**data, "mark": now})
     return Renewal(True)
