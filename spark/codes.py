@@ -2,35 +2,50 @@
 
 Detectors that number ids (and hash or order by those numbers) must see the same numbers on Spark as
 locally, so the codes are ranks in sorted order over the whole platform, computed in the JVM.
+
+How, without sending every row through Python (what ``RDD.zipWithIndex`` does): after a sort each partition
+holds one contiguous range of rows, in order, and ``monotonically_increasing_id`` is (partition << 33) + the
+row's place in it; a row's rank is the rows of the partitions before it plus its place. The sorted rows are
+kept (``persist``) so that the per-partition totals and the ranks come from one sort.
 """
 
 from __future__ import annotations
+
+_PLACE_BITS = (1 << 33) - 1  # the row's place within its partition, in monotonically_increasing_id
 
 
 def sorted_ranks(frame, columns: list[str], rank: str = "rank", keep: tuple[str, ...] = ()):
     """``frame``'s distinct rows of ``columns``, each with ``rank``: its place among them sorted by
     ``columns`` (0, 1, 2, ...). ``keep``: more columns to carry, for a ``frame`` already distinct on
-    ``columns`` (then no ``distinct`` is taken). O(D log D) for D distinct rows.
-
-    What ``RDD.zipWithIndex`` gives, without sending every row through Python: after the sort each
-    partition holds one contiguous range of rows, in order, and ``monotonically_increasing_id`` is
-    (partition << 33) + the row's place in it; a row's rank is the rows of the partitions before it plus
-    its place. The sorted rows are kept (``persist``) so the counts and the ranks come from one sort."""
+    ``columns`` (then no ``distinct`` is taken). O(D log D) for D distinct rows."""
     from pyspark.sql import functions as F
 
     rows = frame.select(*columns, *keep) if keep else frame.select(*columns).distinct()
-    ranked = (rows.orderBy(*columns)
-              .select(*columns, *keep, F.spark_partition_id().alias("_part"),
-                      F.monotonically_increasing_id().alias("_mono"))
-              .persist())
-    counts = dict(ranked.groupBy("_part").count().collect())
-    offsets, before = [], 0
-    for part in sorted(counts):
-        offsets.append((part, before))
-        before += counts[part]
-    start = ranked.sparkSession.createDataFrame(offsets or [(0, 0)], "_part int, _start long")
+    ranked = _sorted(rows, columns, keep)
+    start = _partition_starts(ranked, {})
     return (ranked.join(F.broadcast(start), "_part")
-            .select(*columns, *keep, (F.col("_start") + F.col("_mono").bitwiseAND(F.lit((1 << 33) - 1))).alias(rank)))
+            .select(*columns, *keep, (F.col("_rows_before") + F.col("_mono").bitwiseAND(F.lit(_PLACE_BITS)))
+                    .alias(rank)))
+
+
+def sorted_runs(frame, columns: list[str], size: str, rank: str = "rank", start: str = "start",
+                keep: tuple[str, ...] = ()):
+    """``frame`` (distinct on ``columns``, each row with a count ``size``), each row with ``rank`` (as
+    ``sorted_ranks``) and ``start``: the sum of ``size`` over the rows before it in sorted order, i.e. where
+    its run begins when the items of every row are numbered one after another in that order (an exclusive
+    prefix sum). So a note with ``start`` s and ``size`` n numbers its comments s .. s + n - 1, and no
+    other note uses those numbers: a global numbering in (note, comment) order from one sort of the notes,
+    not one of the comments. O(D log D) for D rows."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    ranked = _sorted(frame.select(*columns, size, *keep), columns, (size, *keep))
+    starts = _partition_starts(ranked, {"_size_before": size})
+    within = Window.partitionBy("_part").orderBy("_mono").rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    return (ranked.join(F.broadcast(starts), "_part")
+            .select(*columns, size, *keep,
+                    (F.col("_rows_before") + F.col("_mono").bitwiseAND(F.lit(_PLACE_BITS))).alias(rank),
+                    (F.col("_size_before") + F.sum(size).over(within) - F.col(size)).alias(start)))
 
 
 def codes_within(frame, group: str, value: str, code: str = "code", keep: tuple[str, ...] = ()):
@@ -43,3 +58,32 @@ def codes_within(frame, group: str, value: str, code: str = "code", keep: tuple[
     first = ranked.groupBy(group).agg(F.min("rank").alias("_first"))
     return ranked.join(F.broadcast(first), group).select(group, value, (F.col("rank") - F.col("_first")).alias(code),
                                                          *keep)
+
+
+def _sorted(rows, columns: list[str], carried: tuple[str, ...]):
+    """``rows`` sorted by ``columns``, each with its partition (``_part``) and ``_mono``; kept."""
+    from pyspark.sql import functions as F
+
+    return (rows.orderBy(*columns)
+            .select(*columns, *carried, F.spark_partition_id().alias("_part"),
+                    F.monotonically_increasing_id().alias("_mono"))
+            .persist())
+
+
+def _partition_starts(ranked, sums: dict[str, str]):
+    """Per partition of the sorted ``ranked``: ``_rows_before`` (the rows of the partitions before it) and,
+    for each ``name: column`` of ``sums``, ``name`` (the sum of ``column`` over those rows). A few rows."""
+    from pyspark.sql import functions as F
+
+    totals = (ranked.groupBy("_part")
+              .agg(F.count("*").alias("_rows"), *(F.sum(column).alias(name) for name, column in sums.items()))
+              .collect())
+    before = {"_rows_before": 0, **{name: 0 for name in sums}}
+    starts = []
+    for row in sorted(totals, key=lambda r: r["_part"]):
+        starts.append((row["_part"], before["_rows_before"], *(before[name] for name in sums)))
+        before["_rows_before"] += row["_rows"]
+        for name in sums:
+            before[name] += row[name] or 0
+    schema = "_part int, _rows_before long" + "".join(f", {name} long" for name in sums)
+    return ranked.sparkSession.createDataFrame(starts or [(0, 0, *(0 for _ in sums))], schema)

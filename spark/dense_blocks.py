@@ -6,10 +6,11 @@ and the peel, the tests and the findings run on the driver, on the cores. Either
 
 The local detector's stages, and where each runs here:
 
-1. The views. Comments get the local codes (``spark.codes.sorted_ranks`` of accounts, notes and comment
-   ids: the local sorted factorisations). An event is one note's burst: ``segment_events`` over batches of
-   whole notes, each note's events numbered from 0, and an event's code is the rank of (note, its number),
-   the local numbering. Edges are the distinct (account, column) rows with their first comment's time; the
+1. The views. Comments get the local codes (``spark.codes.sorted_ranks`` of accounts and notes: the local
+   sorted factorisations) and a code of their own in (note, comment id) order. An event is one note's
+   burst: ``segment_events`` over batches of whole notes, each note's events numbered from 0, and an
+   event's code is the events of the notes before it plus its number (``spark.codes.sorted_runs``), the
+   local numbering. Edges are the distinct (account, column) rows with their first comment's time; the
    time windows are counted per raw week on Spark and merged on the driver (``merged_windows``); the
    degrees, each edge's probability under the time-stratified null (``d * k / m``, the same IEEE products
    as numpy's) and its weight (``edge_weights``, numpy on the executors) are joins and aggregations.
@@ -58,7 +59,7 @@ from ringscope.detection.dense_blocks import (
 )
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.lockstep import COMMENT_COLUMNS
-from ringscope.spark.codes import sorted_ranks
+from ringscope.spark.codes import sorted_ranks, sorted_runs
 from ringscope.spark.lockstep import timed_comments
 from ringscope.spark.progress import Stages
 from ringscope.spark.source import PlatformSource
@@ -77,8 +78,7 @@ COPY_EDGES_PER_DRIVER_EDGE = 3
 # Comments per batch of whole notes when numbering events.
 ROWS_PER_BATCH = 400_000
 
-CODED_SCHEMA = "acc long, note long, cid long, comment_id string, t long"
-EVENT_SCHEMA = CODED_SCHEMA + ", event long"
+CODED_SCHEMA = "acc long, note long, cid long, event long, comment_id string, t long"
 PERMUTED_SCHEMA = "acc long, col long, col_before long, window long, row_deg double, col_weight double"
 WEIGHTED_SCHEMA = "acc long, col long, w double"
 
@@ -98,7 +98,7 @@ def detect_dense_blocks(source: PlatformSource, params: DenseBlockParams,
     if comments is None:
         return []
     stages = Stages(DETECTOR, log)
-    coded, ids = coded_comments(timed_comments(comments))
+    coded, ids, n_notes = coded_comments(timed_comments(comments), params)
     try:
         n_comments = coded.count()
         stages.done("comments with their codes", n_comments)
@@ -107,7 +107,7 @@ def detect_dense_blocks(source: PlatformSource, params: DenseBlockParams,
         n_acc = coded.agg({"acc": "max"}).first()[0] + 1
         found: list[tuple[float, int, ClusterFinding]] = []
         for vi, name in enumerate(names):
-            found += _view_findings(SparkView.build(coded, ids, name, params, n_acc, n_comments), vi, params,
+            found += _view_findings(SparkView.build(coded, ids, name, params, n_acc, n_notes), vi, params,
                                     driver_edges, copy_edges, stages)
         return merged_findings(found)
     finally:
@@ -156,39 +156,68 @@ def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_
         view.comments.unpersist()
 
 
-def coded_comments(timed):
-    """``(acc, note, cid, comment_id, t)``: every comment with its account's, note's and own rank among the
-    sorted distinct ids (the local ``sorted_comments`` codes), checkpointed (cut from its plan); and the id
-    tables ``{"acc": (code, account_id), "note": (code, note_id)}``, checkpointed. O(N log N)."""
-    accounts = sorted_ranks(timed, ["account_id"], "code").localCheckpoint()
-    notes = sorted_ranks(timed, ["note_id"], "code").localCheckpoint()
-    coded = (timed.join(accounts.withColumnRenamed("code", "acc"), "account_id")
-             .join(notes.withColumnRenamed("code", "note"), "note_id")
-             .join(sorted_ranks(timed, ["comment_id"], "cid"), "comment_id")
-             .select("acc", "note", "cid", "comment_id", "t").localCheckpoint())
-    return coded, {"acc": accounts, "note": notes}
+def coded_comments(timed, params: DenseBlockParams):
+    """``(acc, note, cid, event, comment_id, t)``: every comment with its account's and note's rank among the
+    sorted distinct ids (the local ``sorted_comments`` codes); ``cid``, its place in (note, comment id)
+    order; ``event``, its event's number within its note (the local ``segment_events`` in (note, time,
+    comment id) order, each note's events from 0); checkpointed (cut from its plan). And the id tables
+    ``{"acc": (code, account_id), "note": (code, note_id, ...)}``, checkpointed, and the number of notes.
 
-
-def event_columns(coded, params: DenseBlockParams, batches: int):
-    """``coded`` with ``col``: each comment's event code, the local ``segment_events`` numbering (events
-    in (note, time, comment id) order), made per batch of whole notes. O(N log N)."""
+    ``cid`` is unique and dense, and within a note in the order of the ids: all a comment's code is used
+    for (a tie-break among a note's comments, a key on the driver), without a sort of every comment id
+    over the platform: each note's first ``cid`` is a prefix sum over the sorted notes
+    (``spark.codes.sorted_runs``), and its comments are numbered from there in the batch of whole notes
+    that also numbers its events. O(N log N): one sort of the accounts and one of the notes over the
+    platform, the comments sorted only within their batches."""
     from pyspark.sql import functions as F
 
+    accounts = sorted_ranks(timed, ["account_id"], "code").localCheckpoint()
+    per_note = timed.groupBy("note_id").agg(F.count("*").alias("comments"))
+    notes = sorted_runs(per_note, ["note_id"], "comments", "code", "first_cid").localCheckpoint()
+    n_notes, n_rows = notes.agg(F.count("*"), F.sum("comments")).first()
+    batches = max(1, -(-(n_rows or 0) // ROWS_PER_BATCH))
     gap, span = int(pd.Timedelta(params.gap).value), int(pd.Timedelta(params.max_span).value)
 
-    def events_of(frame: pd.DataFrame) -> pd.DataFrame:
+    def numbered(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.sort_values(["note", "comment_id"], kind="stable")
+        note = frame["note"].to_numpy(np.int64)
+        n = len(note)
+        first = np.r_[True, note[1:] != note[:-1]] if n else np.empty(0, bool)
+        starts = np.flatnonzero(first)
+        place = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+        frame = frame.assign(cid=frame["first_cid"].to_numpy(np.int64) + place)
         frame = frame.sort_values(["note", "t", "cid"], kind="stable")
         note, t = frame["note"].to_numpy(np.int64), frame["t"].to_numpy(np.int64)
         event = segment_events(note, t, gap, span)
-        first = np.r_[True, note[1:] != note[:-1]] if len(note) else np.empty(0, bool)
         # each note's events from 0: minus the event of the note's first comment
-        base = np.maximum.accumulate(np.where(first, event, 0)) if len(note) else event
-        return frame.drop(columns="_batch").assign(event=event - base)
+        base = np.maximum.accumulate(np.where(first, event, 0)) if n else event
+        return frame.assign(event=event - base)[["acc", "note", "cid", "event", "comment_id", "t"]]
 
-    with_event = (coded.withColumn("_batch", F.pmod(F.xxhash64("note"), F.lit(batches)))
-                  .groupBy("_batch").applyInPandas(events_of, EVENT_SCHEMA))
-    ranks = sorted_ranks(with_event, ["note", "event"], "col")
-    return with_event.join(ranks, ["note", "event"]).drop("event")
+    note_codes = _small(notes.select("note_id", F.col("code").alias("note"), "first_cid"), n_notes)
+    coded = (timed.join(accounts.withColumnRenamed("code", "acc"), "account_id").join(note_codes, "note_id")
+             .withColumn("_batch", F.pmod(F.xxhash64("note"), F.lit(batches)))
+             .groupBy("_batch").applyInPandas(numbered, CODED_SCHEMA).localCheckpoint())
+    return coded, {"acc": accounts, "note": notes}, n_notes
+
+
+def event_columns(coded, n_notes: int):
+    """``coded`` with ``col``: each comment's event code, the local numbering (the events in (note, time,
+    comment id) order): a note's first event code is the events of the notes before it. O(N + notes log
+    notes)."""
+    from pyspark.sql import functions as F
+
+    per_note = coded.groupBy("note").agg((F.max("event") + 1).alias("events"))
+    first = sorted_runs(per_note, ["note"], "events", start="first_col").select("note", "first_col")
+    return (coded.join(_small(first, n_notes), "note")
+            .withColumn("col", F.col("first_col") + F.col("event")).drop("first_col"))
+
+
+def _small(frame, rows: int):
+    """``frame`` marked to be sent whole to every executor when it has at most ``BROADCAST_KEYS`` rows (a
+    join with it then moves none of the other side's rows)."""
+    from pyspark.sql import functions as F
+
+    return F.broadcast(frame) if rows <= BROADCAST_KEYS else frame
 
 
 class SparkView:
@@ -201,13 +230,13 @@ class SparkView:
         self.n_acc, self.n_col, self.n_edges, self.window_sizes = n_acc, n_col, n_edges, window_sizes
 
     @classmethod
-    def build(cls, coded, ids: dict, name: str, params: DenseBlockParams, n_acc: int, n_rows: int) -> "SparkView":
-        """The ``event`` or ``note`` view of the ``n_rows`` ``coded`` comments, as the local ``build_view``
-        builds it."""
+    def build(cls, coded, ids: dict, name: str, params: DenseBlockParams, n_acc: int, n_notes: int) -> "SparkView":
+        """The ``event`` or ``note`` view of the ``coded`` comments (on ``n_notes`` notes), as the local
+        ``build_view`` builds it."""
         from pyspark.sql import functions as F
 
         if name == "event":
-            cols = event_columns(coded, params, max(1, -(-n_rows // ROWS_PER_BATCH)))
+            cols = event_columns(coded, n_notes)
         elif name == "note":
             cols = coded.withColumn("col", F.col("note"))
         else:
