@@ -191,7 +191,7 @@ class Graph:
 
     def write(self, query: str, /, **params: Any) -> list[Row]:
         if self._recorder() is not None:
-            return self.write_transaction(lambda tx: tx.rows(query, **params))
+            return self.write_transaction(lambda tx: tx.rows(query, **params), timeout=self.settings.query_timeout_s)
         with translated(self.settings):
             records, _, _ = self.driver.execute_query(
                 Query(query, timeout=self.settings.query_timeout_s),
@@ -202,7 +202,8 @@ class Graph:
     def execute(self, query: str, /, **params: Any) -> Counters:
         """A write whose rows do not matter; what it changed."""
         if self._recorder() is not None:
-            return self.write_transaction(lambda tx: tx.execute(query, **params))
+            return self.write_transaction(lambda tx: tx.execute(query, **params),
+                                          timeout=self.settings.query_timeout_s)
         with translated(self.settings):
             _, summary, _ = self.driver.execute_query(
                 Query(query, timeout=self.settings.query_timeout_s),
@@ -214,12 +215,13 @@ class Graph:
         with translated(self.settings), self.driver.session(database=self.database) as session:
             return session.execute_read(self._unit(work))
 
-    def write_transaction(self, work: Callable[[Transaction], T]) -> T:
-        """``work`` in one managed write transaction; then what it asked to run after the commit."""
+    def write_transaction(self, work: Callable[[Transaction], T], timeout: float | None = None) -> T:
+        """``work`` in one managed write transaction; then what it asked to run after the commit.
+        ``timeout``: the server's limit on the transaction, in seconds (none by default)."""
         attempts: list[Transaction] = []
         recorder = self._recorder()
         with translated(self.settings), self.driver.session(database=self.database) as session:
-            result = session.execute_write(self._unit(work, attempts, stamped=recorder is not None))
+            result = session.execute_write(self._unit(work, attempts, stamped=recorder is not None, timeout=timeout))
             if recorder is not None:
                 recorder.add(session.last_bookmarks().raw_values)
         if attempts:
@@ -297,9 +299,11 @@ class Graph:
         return f"{rows[0]['version']} {rows[0]['edition']}"
 
     def _unit(self, work: Callable[[Transaction], T], attempts: list[Transaction] | None = None,
-              stamped: bool = False) -> Callable[[neo4j.ManagedTransaction], T]:
-        # No time limit on transaction functions: a load batch or a sanction apply on a busy
-        # server may take minutes, and the driver retries transient failures itself.
+              stamped: bool = False, timeout: float | None = None) -> Callable[[neo4j.ManagedTransaction], T]:
+        # No time limit on transaction functions unless asked (``write`` under a recording, which stands
+        # for ``execute_query``): a load batch or a sanction apply on a busy server may take minutes, and
+        # the driver retries transient failures itself.
+        @neo4j.unit_of_work(timeout=timeout)
         def unit(tx: neo4j.ManagedTransaction) -> T:
             transaction = Transaction(tx, self.settings)
             if attempts is not None:

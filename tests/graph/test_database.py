@@ -44,6 +44,25 @@ def test_a_statement_over_the_time_limit_is_a_query_timeout(graph):
         slow.read("UNWIND range(1, 100000000) AS x WITH x WHERE x < 0 RETURN count(*) AS n")
 
 
+@pytest.mark.neo4j
+@pytest.mark.parametrize("recorded", [False, True])
+def test_a_write_over_the_time_limit_is_a_query_timeout_recorded_or_not(graph, recorded):
+    """While a detection run records its commits, ``write`` and ``execute`` run as managed transactions
+    (``graph/commits.py``); they keep ``execute_query``'s time limit."""
+    import contextlib
+    import dataclasses
+
+    from ringscope.graph import commits
+
+    slow = dataclasses.replace(graph, settings=dataclasses.replace(graph.settings, query_timeout_s=0.5))
+    statement = "UNWIND range(1, 100000000) AS x WITH x WHERE x < 0 CREATE (:Never) RETURN count(*) AS n"
+    with commits.recording() if recorded else contextlib.nullcontext():
+        with pytest.raises(QueryTimeout):
+            slow.write(statement)
+        with pytest.raises(QueryTimeout):
+            slow.execute(statement)
+
+
 def test_an_unreachable_server_is_database_unavailable(tmp_path):
     settings = load_settings({"NEO4J_URI": "bolt://127.0.0.1:9", "NEO4J_PASSWORD": "x",
                               "RINGSCOPE_HOME": str(tmp_path)})
