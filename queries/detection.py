@@ -14,14 +14,15 @@ SHOWN_STATUS = """
 CASE WHEN r.status = 'running'
           AND NOT coalesce(lock.run_id = r.run_id AND lock.expires_at > datetime(), false)
      THEN 'stalled' ELSE r.status END"""
-RUNS = f"""
-MATCH (r:DetectionRun)
+# The newest ``$limit`` of the runs ``r`` matched before it, as ``RunInfo`` rows with the status shown.
+RUN_INFO_ROWS = f"""
 OPTIONAL MATCH (lock:DetectionLock {{name: 'detect'}})
 RETURN r.run_id AS run_id, {SHOWN_STATUS} AS status, toString(r.started_at) AS started_at,
        toString(r.finished_at) AS finished_at, r.stage AS stage, r.clusters AS clusters,
        r.flagged AS flagged, r.error AS error, toString(r.as_of) AS as_of, r.window_days AS window_days
 ORDER BY r.started_at DESC LIMIT $limit
 """
+RUNS = "MATCH (r:DetectionRun)" + RUN_INFO_ROWS
 LATEST_COMPLETED = """
 MATCH (r:DetectionRun {status: 'completed'})
 RETURN r.run_id AS run_id ORDER BY r.started_at DESC LIMIT 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ringscope.graph.database import Graph
-from ringscope.queries.detection import SHOWN_STATUS, RunInfo, shown
+from ringscope.queries.detection import RUN_INFO_ROWS, RunInfo, shown
 
 LATEST_RUN = """
 MATCH (r:DetectionRun {status: 'completed'})
@@ -14,14 +14,7 @@ RETURN r.run_id AS run_id, r.status AS status, toString(r.started_at) AS started
        toString(r.finished_at) AS finished_at, r.stage AS stage, r.clusters AS clusters,
        r.flagged AS flagged, r.error AS error, r.flag_threshold AS threshold, r.scored AS scored
 """
-RUNS_IN_PROGRESS = f"""
-MATCH (r:DetectionRun {{status: 'running'}})
-OPTIONAL MATCH (lock:DetectionLock {{name: 'detect'}})
-RETURN r.run_id AS run_id, {SHOWN_STATUS} AS status, toString(r.started_at) AS started_at,
-       toString(r.finished_at) AS finished_at, r.stage AS stage, r.clusters AS clusters,
-       r.flagged AS flagged, r.error AS error
-ORDER BY r.started_at DESC LIMIT $limit
-"""
+RUNS_IN_PROGRESS = "MATCH (r:DetectionRun {status: 'running'})" + RUN_INFO_ROWS
 TOP_CLUSTERS = """
 MATCH (k:Cluster {run_id: $run_id})
 RETURN k.cluster_id AS cluster_id, k.detector AS detector, k.score AS score, k.size AS size,
