@@ -39,6 +39,7 @@ from ringscope.detection.engagement import EngagementParams, detect_engagement
 from ringscope.detection.farmed_declared import FarmedDeclaredParams, detect_farmed_declared
 from ringscope.detection.findings import ClusterFinding, RatedFindings
 from ringscope.common.errors import KILLED_BY_THE_SYSTEM, RingscopeError, SettingError
+from ringscope.common.memory import release_memory
 from ringscope.detection.lockstep import LockstepParams, detect_lockstep
 from ringscope.detection.offplatform_lures import OffplatformLureParams, detect_offplatform_lures
 from ringscope.detection.params import params_from_policy
@@ -340,14 +341,7 @@ def run_all(frames: PlatformFrames, policy: DetectionPolicy,
     if workers > 1 and len(first) > 1 and "fork" in multiprocessing.get_all_start_methods():
         results = _run_forked(frames, params, first, workers, on_done)
     else:
-        results = []
-        try:
-            for name in first:
-                results.append(_run_one(frames, params, name))
-                if on_done:
-                    on_done(results[-1])
-        finally:
-            release_prepared()
+        results = _run_in_turn(frames, params, first, on_done)
     for name, detector in DETECTORS.items():
         if name in params and detector.after_flagging:
             flagged = FlaggedAccounts.of(account_risks(results, policy, frames), policy.flag_threshold)
@@ -361,6 +355,26 @@ def _run_one(frames: PlatformFrames, params: dict[str, Any], name: str, *inputs:
     started = time.monotonic()
     output = DETECTORS[name].adapter(frames, *inputs, params[name])
     return DetectorResult.of(name, output, time.monotonic() - started)
+
+
+def _run_in_turn(frames: PlatformFrames, params: dict[str, Any], names: list[str],
+                 on_done: Callable[[DetectorResult], None] | None) -> list[DetectorResult]:
+    """``names`` in this process, as one forked worker runs them: task by task (``parallel_tasks``), each
+    task's shared preparation dropped when it ends. Run in ``DETECTORS`` order instead, the comments' texts
+    prepared for the text task stayed through the five detectors after it, and the notes' families through
+    ``automated_accounts`` (between the two that read them): more than ``memory_plan`` counts for one
+    process, which is one task at a time. Returned in ``names`` order."""
+    done: dict[str, DetectorResult] = {}
+    for task in parallel_tasks(names):
+        try:
+            for name in task:
+                done[name] = _run_one(frames, params, name)
+                if on_done:
+                    on_done(done[name])
+        finally:
+            release_prepared()
+            release_memory()
+    return [done[name] for name in names]
 
 
 # What forked detector processes read: set just before the pool forks them, so each child finds the frames

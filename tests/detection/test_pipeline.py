@@ -82,6 +82,25 @@ def test_parallel_tasks_keep_the_text_detectors_together_and_start_the_longest_f
     assert costs == sorted(costs, reverse=True)
 
 
+def test_in_one_process_a_shared_preparation_is_dropped_when_its_task_ends():
+    """``memory_plan`` counts one task at a time for one process; the comments' texts prepared for the text
+    task must not stay while the detectors of other tasks run (they did, in ``DETECTORS`` order)."""
+    from ringscope.detection import comment_text
+
+    held = {}
+
+    def reported(result):
+        held[result.name] = comment_text._LAST is not None
+
+    names = ["lockstep", "comment_template", "offplatform_lure", "dense_blocks"]
+    frames = _text_frames()
+    frames.comments["created_at"] = pd.Timestamp("2025-03-01T10:00:00Z") + pd.to_timedelta(range(300), unit="min")
+    results = run_all(frames, policy(**{n: {"weight": 0.8} for n in names}), on_done=reported, workers=1)
+    assert [r.name for r in results] == names  # in running order, whatever order they ran in
+    assert held == {"comment_template": True, "offplatform_lure": True, "lockstep": False, "dense_blocks": False}
+    assert comment_text._LAST is None
+
+
 def test_as_many_processes_run_as_their_largest_tasks_fit_in_memory():
     assert pipeline.workers_that_fit([3, 1, 2], available=5, workers=2) == 2   # 3 + 2
     assert pipeline.workers_that_fit([3, 1, 2], available=4, workers=2) == 1
