@@ -127,7 +127,7 @@ def renew(graph: Graph, snapshot: Snapshot, own: commits.OwnCommits) -> Renewal:
     others = own.others(since, latest)
     if others is None:
         return Renewal(False, "the store was rebuilt")
-    if others or own.unknown:
+    if not own.cover(since, latest):
         shown = ", ".join(map(str, others[:5])) + (" ..." if len(others) > 5 else "")
         return Renewal(False, f"{len(others)} of the {latest.transaction - since.transaction} commits since were "
                               f"not this run's ({shown or 'none'}); {own.unknown} of its writes could not be named")

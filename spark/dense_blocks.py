@@ -235,13 +235,14 @@ class SparkView:
         ``build_view`` builds it."""
         from pyspark.sql import functions as F
 
+        columns = ("acc", "col", "note", "cid", "comment_id", "t")
         if name == "event":
-            cols = event_columns(coded, n_notes)
+            cols = event_columns(coded, n_notes).select(*columns).localCheckpoint()
         elif name == "note":
-            cols = coded.withColumn("col", F.col("note"))
+            # a projection of the checkpointed comments: read from their checkpoint, no copy of its own
+            cols = coded.withColumn("col", F.col("note")).select(*columns)
         else:
             raise ValueError(f"unknown view {name!r} (event or note)")
-        cols = cols.select("acc", "col", "note", "cid", "comment_id", "t").localCheckpoint()
         n_col = (cols.agg(F.max("col")).first()[0] or 0) + 1
         edges = cols.groupBy("acc", "col").agg(F.min("t").alias("t0"), F.first("note").alias("note"))
         edges = _with_windows(edges, params)
