@@ -364,17 +364,23 @@ def _run_in_turn(frames: PlatformFrames, params: dict[str, Any], names: list[str
     prepared for the text task stayed through the five detectors after it, and the notes' families through
     ``automated_accounts`` (between the two that read them): more than ``memory_plan`` counts for one
     process, which is one task at a time. Returned in ``names`` order."""
-    done: dict[str, DetectorResult] = {}
-    for task in parallel_tasks(names):
-        try:
-            for name in task:
-                done[name] = _run_one(frames, params, name)
-                if on_done:
-                    on_done(done[name])
-        finally:
-            release_prepared()
-            release_memory()
+    done = {r.name: r for task in parallel_tasks(names) for r in _run_task(frames, params, task, on_done)}
     return [done[name] for name in names]
+
+
+def _run_task(frames: PlatformFrames, params: dict[str, Any], task: tuple[str, ...],
+              on_done: Callable[[DetectorResult], None] | None = None) -> list[DetectorResult]:
+    """One task's detectors in this process, then its shared preparation dropped (in a forked worker too)."""
+    results = []
+    try:
+        for name in task:
+            results.append(_run_one(frames, params, name))
+            if on_done:
+                on_done(results[-1])
+        return results
+    finally:
+        release_prepared()
+        release_memory()
 
 
 # What forked detector processes read: set just before the pool forks them, so each child finds the frames
@@ -385,10 +391,7 @@ _FORKED: tuple[PlatformFrames, dict[str, Any]] | None = None
 def _run_in_child(names: tuple[str, ...]) -> list[DetectorResult]:
     assert _FORKED is not None, "detector process started without the frames"
     frames, params = _FORKED
-    try:
-        return [_run_one(frames, params, name) for name in names]
-    finally:
-        release_prepared()
+    return _run_task(frames, params, names)
 
 
 def parallel_tasks(names: list[str]) -> list[tuple[str, ...]]:

@@ -124,10 +124,10 @@ def renew(graph: Graph, snapshot: Snapshot, own: commits.OwnCommits) -> Renewal:
     since, latest = commits.position(then_bookmark), commits.position(now_bookmark)
     if then_created != now_created or since is None or latest is None:
         return Renewal(False, "the store was rebuilt, or its bookmarks are of a format not known here")
-    others = own.others(since, latest)
-    if others is None:
-        return Renewal(False, "the store was rebuilt")
     if not own.cover(since, latest):
+        others = own.others(since, latest)
+        if others is None:
+            return Renewal(False, "the store was rebuilt")
         shown = ", ".join(map(str, others[:5])) + (" ..." if len(others) > 5 else "")
         return Renewal(False, f"{len(others)} of the {latest.transaction - since.transaction} commits since were "
                               f"not this run's ({shown or 'none'}); {own.unknown} of its writes could not be named")

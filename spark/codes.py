@@ -23,9 +23,7 @@ def sorted_ranks(frame, columns: list[str], rank: str = "rank", keep: tuple[str,
     rows = frame.select(*columns, *keep) if keep else frame.select(*columns).distinct()
     ranked = _sorted(rows, columns, keep)
     start = _partition_starts(ranked, {})
-    return (ranked.join(F.broadcast(start), "_part")
-            .select(*columns, *keep, (F.col("_rows_before") + F.col("_mono").bitwiseAND(F.lit(_PLACE_BITS)))
-                    .alias(rank)))
+    return ranked.join(F.broadcast(start), "_part").select(*columns, *keep, _rank().alias(rank))
 
 
 def sorted_runs(frame, columns: list[str], size: str, rank: str = "rank", start: str = "start",
@@ -44,7 +42,7 @@ def sorted_runs(frame, columns: list[str], size: str, rank: str = "rank", start:
     within = Window.partitionBy("_part").orderBy("_mono").rowsBetween(Window.unboundedPreceding, Window.currentRow)
     return (ranked.join(F.broadcast(starts), "_part")
             .select(*columns, size, *keep,
-                    (F.col("_rows_before") + F.col("_mono").bitwiseAND(F.lit(_PLACE_BITS))).alias(rank),
+                    _rank().alias(rank),
                     (F.col("_size_before") + F.sum(size).over(within) - F.col(size)).alias(start)))
 
 
@@ -68,6 +66,14 @@ def _sorted(rows, columns: list[str], carried: tuple[str, ...]):
             .select(*columns, *carried, F.spark_partition_id().alias("_part"),
                     F.monotonically_increasing_id().alias("_mono"))
             .persist())
+
+
+def _rank():
+    """A sorted row's rank: the rows of the partitions before its own plus its place in it (after the join
+    with ``_partition_starts``)."""
+    from pyspark.sql import functions as F
+
+    return F.col("_rows_before") + F.col("_mono").bitwiseAND(F.lit(_PLACE_BITS))
 
 
 def _partition_starts(ranked, sums: dict[str, str]):
