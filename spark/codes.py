@@ -6,12 +6,18 @@ locally, so the codes are ranks in sorted order over the whole platform, compute
 How, without sending every row through Python (what ``RDD.zipWithIndex`` does): after a sort each partition
 holds one contiguous range of rows, in order, and ``monotonically_increasing_id`` is (partition << 33) + the
 row's place in it; a row's rank is the rows of the partitions before it plus its place. The sorted rows are
-kept (``persist``) so that the per-partition totals and the ranks come from one sort.
+kept (``persist``) while the per-partition totals and the ranks are made from them (one sort), and released
+once the ranked rows are checkpointed: what ``sorted_ranks`` and ``sorted_runs`` return is checkpointed (``localCheckpoint``:
+computed, cut from its plan, held by the executors until it is no longer referenced or unpersisted), and
+nothing else of it stays cached.
 """
 
 from __future__ import annotations
 
 _PLACE_BITS = (1 << 33) - 1  # the row's place within its partition, in monotonically_increasing_id
+# The most rows of a key table ``small`` sends to every executor rather than shuffling the other side of a join
+# (8 bytes an id, ~16 in Spark's hash relation, with a few more columns: 5 M rows ~80-200 MB per executor).
+BROADCAST_KEYS = 5_000_000
 
 
 def sorted_ranks(frame, columns: list[str], rank: str = "rank", keep: tuple[str, ...] = ()):
@@ -23,7 +29,8 @@ def sorted_ranks(frame, columns: list[str], rank: str = "rank", keep: tuple[str,
     rows = frame.select(*columns, *keep) if keep else frame.select(*columns).distinct()
     ranked = _sorted(rows, columns, keep)
     start = _partition_starts(ranked, {})
-    return ranked.join(F.broadcast(start), "_part").select(*columns, *keep, _rank().alias(rank))
+    return _checkpointed(ranked.join(F.broadcast(start), "_part").select(*columns, *keep, _rank().alias(rank)),
+                         ranked)
 
 
 def sorted_runs(frame, columns: list[str], size: str, rank: str = "rank", start: str = "start",
@@ -40,10 +47,11 @@ def sorted_runs(frame, columns: list[str], size: str, rank: str = "rank", start:
     ranked = _sorted(frame.select(*columns, size, *keep), columns, (size, *keep))
     starts = _partition_starts(ranked, {"_size_before": size})
     within = Window.partitionBy("_part").orderBy("_mono").rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    return (ranked.join(F.broadcast(starts), "_part")
-            .select(*columns, size, *keep,
-                    _rank().alias(rank),
-                    (F.col("_size_before") + F.sum(size).over(within) - F.col(size)).alias(start)))
+    return _checkpointed(ranked.join(F.broadcast(starts), "_part")
+                         .select(*columns, size, *keep,
+                                 _rank().alias(rank),
+                                 (F.col("_size_before") + F.sum(size).over(within) - F.col(size)).alias(start)),
+                         ranked)
 
 
 def codes_within(frame, group: str, value: str, code: str = "code", keep: tuple[str, ...] = ()):
@@ -56,6 +64,22 @@ def codes_within(frame, group: str, value: str, code: str = "code", keep: tuple[
     first = ranked.groupBy(group).agg(F.min("rank").alias("_first"))
     return ranked.join(F.broadcast(first), group).select(group, value, (F.col("rank") - F.col("_first")).alias(code),
                                                          *keep)
+
+
+def small(frame, rows: int):
+    """``frame`` marked to be sent whole to every executor when it has at most ``BROADCAST_KEYS`` rows (a
+    join with it then moves none of the other side's rows). ``rows``: its number of rows, when known."""
+    from pyspark.sql import functions as F
+
+    return F.broadcast(frame) if rows <= BROADCAST_KEYS else frame
+
+
+def _checkpointed(result, ranked):
+    """``result`` computed from the persisted ``ranked`` and checkpointed; ``ranked`` released."""
+    try:
+        return result.localCheckpoint()
+    finally:
+        ranked.unpersist()
 
 
 def _sorted(rows, columns: list[str], carried: tuple[str, ...]):

@@ -6,8 +6,8 @@ and the peel, the tests and the findings run on the driver, on the cores. Either
 
 The local detector's stages, and where each runs here:
 
-1. The views. Comments get the local codes (``spark.codes.sorted_ranks`` of accounts and notes: the local
-   sorted factorisations) and a code of their own in (note, comment id) order. An event is one note's
+1. The views. Comments get the local codes (``spark.comment_codes``, shared with ``lockstep``: the local
+   sorted factorisations of accounts and notes) and a code of their own in (note, comment id) order. An event is one note's
    burst: ``segment_events`` over batches of whole notes, each note's events numbered from 0, and an
    event's code is the events of the notes before it plus its number (``spark.codes.sorted_runs``), the
    local numbering. Edges are the distinct (account, column) rows with their first comment's time; the
@@ -59,17 +59,14 @@ from ringscope.detection.dense_blocks import (
 )
 from ringscope.detection.findings import ClusterFinding
 from ringscope.detection.lockstep import COMMENT_COLUMNS
-from ringscope.spark.codes import sorted_ranks, sorted_runs
-from ringscope.spark.lockstep import timed_comments
+from ringscope.spark.codes import BROADCAST_KEYS, small, sorted_runs
+from ringscope.spark.comment_codes import CommentCodes, comment_codes, timed_comments
 from ringscope.spark.progress import Stages
 from ringscope.spark.source import PlatformSource
 
 # Pruning on Spark keeps nodes a hair below the level, so that a sum added in another order never
 # drops a node the driver's exact pruning keeps.
 SPARK_SLACK = 1.0 - 1e-9
-# The most node ids a semi join sends to every executor rather than shuffling the edges (8 bytes each,
-# ~16 in Spark's hash relation: 5 M ids ~80 MB per executor).
-BROADCAST_KEYS = 5_000_000
 # A null copy's edge costs the driver an (account, column, weight) triple: 70-89 bytes an edge at the peel's
 # peak beyond the 24 of the frame itself (traced on the 1M lake's copies), ~150 with the transfer; a view's
 # edge carries its comments (~550 bytes an edge: 5 GB for the 9.1 M edges of a 3M view). So a copy three
@@ -98,7 +95,11 @@ def detect_dense_blocks(source: PlatformSource, params: DenseBlockParams,
     if comments is None:
         return []
     stages = Stages(DETECTOR, log)
-    coded, ids, n_notes = coded_comments(timed_comments(comments), params)
+    timed = timed_comments(comments)
+    codes = comment_codes(source, timed)
+    coded = coded_comments(timed, codes, params)
+    # the code tables are the source's (released by the engine after their last reader), not this run's
+    ids, n_notes = {"acc": codes.accounts, "note": codes.notes}, codes.n_notes
     try:
         n_comments = coded.count()
         stages.done("comments with their codes", n_comments)
@@ -111,8 +112,7 @@ def detect_dense_blocks(source: PlatformSource, params: DenseBlockParams,
                                     driver_edges, copy_edges, stages)
         return merged_findings(found)
     finally:
-        for frame in (coded, *ids.values()):
-            frame.unpersist()
+        coded.unpersist()
 
 
 def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_edges: int, copy_edges: int,
@@ -156,26 +156,21 @@ def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_
         view.comments.unpersist()
 
 
-def coded_comments(timed, params: DenseBlockParams):
+def coded_comments(timed, codes: CommentCodes, params: DenseBlockParams):
     """``(acc, note, cid, event, comment_id, t)``: every comment with its account's and note's rank among the
-    sorted distinct ids (the local ``sorted_comments`` codes); ``cid``, its place in (note, comment id)
-    order; ``event``, its event's number within its note (the local ``segment_events`` in (note, time,
-    comment id) order, each note's events from 0); checkpointed (cut from its plan). And the id tables
-    ``{"acc": (code, account_id), "note": (code, note_id, ...)}``, checkpointed, and the number of notes.
+    sorted distinct ids (the local ``sorted_comments`` codes, ``codes``: ``spark.comment_codes``, which
+    ``lockstep`` reads too); ``cid``, its place in (note, comment id) order; ``event``, its event's number
+    within its note (the local ``segment_events`` in (note, time, comment id) order, each note's events from
+    0); checkpointed (cut from its plan).
 
     ``cid`` is unique and dense, and within a note in the order of the ids: all a comment's code is used
     for (a tie-break among a note's comments, a key on the driver), without a sort of every comment id
-    over the platform: each note's first ``cid`` is a prefix sum over the sorted notes
-    (``spark.codes.sorted_runs``), and its comments are numbered from there in the batch of whole notes
-    that also numbers its events. O(N log N): one sort of the accounts and one of the notes over the
-    platform, the comments sorted only within their batches."""
+    over the platform: each note's first ``cid`` is a prefix sum over the sorted notes (``first_cid``, from
+    ``spark.codes.sorted_runs``), and its comments are numbered from there in the batch of whole notes
+    that also numbers its events. O(N log N): the comments sorted only within their batches."""
     from pyspark.sql import functions as F
 
-    accounts = sorted_ranks(timed, ["account_id"], "code").localCheckpoint()
-    per_note = timed.groupBy("note_id").agg(F.count("*").alias("comments"))
-    notes = sorted_runs(per_note, ["note_id"], "comments", "code", "first_cid").localCheckpoint()
-    n_notes, n_rows = notes.agg(F.count("*"), F.sum("comments")).first()
-    batches = max(1, -(-(n_rows or 0) // ROWS_PER_BATCH))
+    batches = max(1, -(-codes.n_comments // ROWS_PER_BATCH))
     gap, span = int(pd.Timedelta(params.gap).value), int(pd.Timedelta(params.max_span).value)
 
     def numbered(frame: pd.DataFrame) -> pd.DataFrame:
@@ -193,11 +188,9 @@ def coded_comments(timed, params: DenseBlockParams):
         base = np.maximum.accumulate(np.where(first, event, 0)) if n else event
         return frame.assign(event=event - base)[["acc", "note", "cid", "event", "comment_id", "t"]]
 
-    note_codes = _small(notes.select("note_id", F.col("code").alias("note"), "first_cid"), n_notes)
-    coded = (timed.join(accounts.withColumnRenamed("code", "acc"), "account_id").join(note_codes, "note_id")
-             .withColumn("_batch", F.pmod(F.xxhash64("note"), F.lit(batches)))
-             .groupBy("_batch").applyInPandas(numbered, CODED_SCHEMA).localCheckpoint())
-    return coded, {"acc": accounts, "note": notes}, n_notes
+    return (codes.coded(timed, "first_cid")
+            .withColumn("_batch", F.pmod(F.xxhash64("note"), F.lit(batches)))
+            .groupBy("_batch").applyInPandas(numbered, CODED_SCHEMA).localCheckpoint())
 
 
 def event_columns(coded, n_notes: int):
@@ -208,16 +201,8 @@ def event_columns(coded, n_notes: int):
 
     per_note = coded.groupBy("note").agg((F.max("event") + 1).alias("events"))
     first = sorted_runs(per_note, ["note"], "events", start="first_col").select("note", "first_col")
-    return (coded.join(_small(first, n_notes), "note")
+    return (coded.join(small(first, n_notes), "note")
             .withColumn("col", F.col("first_col") + F.col("event")).drop("first_col"))
-
-
-def _small(frame, rows: int):
-    """``frame`` marked to be sent whole to every executor when it has at most ``BROADCAST_KEYS`` rows (a
-    join with it then moves none of the other side's rows)."""
-    from pyspark.sql import functions as F
-
-    return F.broadcast(frame) if rows <= BROADCAST_KEYS else frame
 
 
 class SparkView:

@@ -6,8 +6,8 @@ where the local ``lockstep_graph`` and ``lockstep_clusters`` make the findings.
 Two comments pair only on one note, so the pair stage runs over batches of whole notes
 (``groupBy(batch).applyInPandas``). What a note gives depends, besides its own comments, only on the ranks
 of its accounts and of itself among all accounts and notes (the seeded subsampling of a crowded minute
-hashes them), so those ranks are computed over the whole platform first (``spark.codes.sorted_ranks``) and
-handed to every batch: each note gets exactly the pairs the local engine gives it. Then:
+hashes them), so those ranks are computed over the whole platform first (``spark.comment_codes``, shared
+with ``dense_blocks``) and handed to every batch: each note gets exactly the pairs the local engine gives it. Then:
 
 - support per account pair (distinct notes with a synchronized match) is a ``groupBy``; only pairs with
   the support a graph edge needs are kept (``min(min_support, core_support)``, what ``detect_lockstep``
@@ -25,41 +25,24 @@ import numpy as np
 import pandas as pd
 
 from ringscope.detection.findings import ClusterFinding
-from ringscope.detection.frames import epoch_ns
 from ringscope.detection.lockstep import (
     COMMENT_COLUMNS, LockstepParams, lockstep_clusters, lockstep_graph, pair_scores, synchronized_pair_rows,
 )
-from ringscope.spark.codes import sorted_ranks
-from ringscope.spark.source import PlatformSource, typed
-
-TIMED_SCHEMA = "comment_id string, account_id string, note_id string, t long"
+from ringscope.spark.comment_codes import CommentCodes, comment_codes, timed_comments
+from ringscope.spark.source import PlatformSource
 PAIR_SCHEMA = ("account_a string, account_b string, note_id string, comment_a string, comment_b string, "
                "time_a long, time_b long")
 # comments per batch of notes in the pair stage: a few hundred MB of pandas at most
 ROWS_PER_BATCH = 400_000
 
 
-def timed_comments(comments):
-    """``(comment_id, account_id, note_id, t)``: the comments the local ``synchronized_pairs`` reads (the
-    four columns present, ids as text, ``t`` in ns), typed on the executors as the local reader types
-    them. O(N)."""
-    def typed_rows(batches):
-        for batch in batches:
-            batch = typed(batch.reset_index(drop=True), COMMENT_COLUMNS).dropna()
-            yield pd.DataFrame({"comment_id": batch["comment_id"].astype(str), "account_id": batch["account_id"].astype(str),
-                                "note_id": batch["note_id"].astype(str), "t": epoch_ns(batch["created_at"])})
-
-    return comments.select(*COMMENT_COLUMNS).mapInPandas(typed_rows, TIMED_SCHEMA)
-
-
-def synchronized_pairs(timed, params: LockstepParams, batches: int):
+def synchronized_pairs(timed, codes: CommentCodes, params: LockstepParams, batches: int):
     """The local ``synchronized_pairs`` rows (times as ns) over ``timed`` comments, made per batch of
-    whole notes with the platform's account and note ranks. O(N log N + sum_i min(G_i, C)^2) over the
-    executors."""
+    whole notes with the platform's account and note ranks (``codes``). O(N log N + sum_i min(G_i, C)^2)
+    over the executors."""
     from pyspark.sql import functions as F
 
-    coded = (timed.join(sorted_ranks(timed, ["account_id"], "acc"), "account_id")
-             .join(sorted_ranks(timed, ["note_id"], "note"), "note_id"))
+    coded = codes.coded(timed)
 
     def pairs_of(frame: pd.DataFrame) -> pd.DataFrame:
         acc, note = frame["acc"].to_numpy(np.int64), frame["note"].to_numpy(np.int64)
@@ -115,7 +98,8 @@ def detect_lockstep(source: PlatformSource, params: LockstepParams = LockstepPar
         if not n:
             return []
         batches = max(1, -(-n // ROWS_PER_BATCH))
-        pairs = synchronized_pairs(timed, params, batches).persist(StorageLevel.MEMORY_AND_DISK)
+        codes = comment_codes(source, timed)
+        pairs = synchronized_pairs(timed, codes, params, batches).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             sim = pair_similarity(comments, pairs, min(params.min_support, params.core_support))
             graph = lockstep_graph(sim, params)

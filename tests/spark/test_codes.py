@@ -39,3 +39,15 @@ def test_codes_within_a_group_are_each_groups_factorisation(spark):
     got = codes_within(_frame(spark, frame, 3), "g", "v").toPandas()
     assert {(g, v): c for g, v, c in zip(got["g"], got["v"], got["code"])} == {
         ("x", "a"): 0, ("x", "b"): 1, ("y", "a"): 0, ("y", "c"): 1, ("z", "q"): 0}
+
+
+def test_nothing_stays_cached_but_the_checkpointed_result(spark):
+    """The sorted rows are persisted while the ranks are made from them and released after (they stayed
+    cached for the rest of the run before, beside every later detector's frames)."""
+    cache = spark._jsparkSession.sharedState().cacheManager()
+    spark.catalog.clearCache()
+    frame = _frame(spark, pd.DataFrame({"id": ["b", "a", "c", "a"], "size": [1, 2, 3, 4]}), 3)
+    ranked = sorted_ranks(frame, ["id"], "code")
+    runs = sorted_runs(frame.groupBy("id").sum("size").withColumnRenamed("sum(size)", "size"), ["id"], "size")
+    assert cache.isEmpty()
+    assert sorted(ranked.toPandas()["code"]) == [0, 1, 2] and len(runs.toPandas()) == 3
