@@ -49,18 +49,19 @@ class PlatformSource:
     # small facts). Made by the first reader, released by ``release_shared`` once no reader is left to run.
     _shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def shared(self, key: tuple, readers: frozenset[str], make: Callable[[], tuple[object, dict]], code: str
-               ) -> tuple[object, dict]:
+    def shared(self, key: tuple, readers: frozenset[str], make: Callable[[], tuple[object, dict]], code: str,
+               keep: bool = True) -> tuple[object, dict]:
         """``make()``'s (frame, facts) for ``key``, made once per source: the frame must be checkpointed or
         persisted by ``make`` (a later ``spark.catalog.clearCache`` of another detector must not drop it;
         ``localCheckpoint`` survives it). ``readers``: the detectors that read it, for ``release_shared``.
-        ``code``: the module whose code makes it; with ``kept``, what an earlier run kept for the same key,
-        files and code is read back instead of made, and what is made is kept (``spark.kept_frames``)."""
+        ``code``: the module whose code makes it; with ``kept`` and ``keep``, what an earlier run kept for the
+        same key, files and code is read back instead of made, and what is made is kept
+        (``spark.kept_frames``); ``keep`` False for a frame that costs less to make than to write."""
         if key not in self._shared:
-            earlier = self.kept.load(self.spark, key, code) if self.kept else None
+            earlier = self.kept.load(self.spark, key, code) if self.kept and keep else None
             if earlier is None:
                 frame, facts = make()
-                if self.kept:
+                if self.kept and keep:
                     self.kept.keep(self.spark, key, code, frame, facts)
             else:
                 frame, facts = earlier

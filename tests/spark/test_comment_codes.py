@@ -47,3 +47,15 @@ def test_lockstep_and_dense_blocks_make_the_codes_once_and_the_last_reader_relea
     assert len(source._shared) == 2
     source.release_shared(set(READERS) - {"lockstep", "dense_blocks"})
     assert source._shared == {}
+
+
+def test_the_codes_are_not_written_for_a_resumed_run(spark, platform, tmp_path):
+    """Writing them cost what making them costs; a resumed run makes them again."""
+    from ringscope.spark.engine import source_digest
+    from ringscope.spark.kept_frames import KeptFrames
+
+    source = PlatformSource(spark, str(platform))
+    source.kept = KeptFrames(str(tmp_path / "frames"), str(platform), source_digest(source), reuse=True)
+    comment_codes(source, timed_comments(source.frame("comments", COMMENT_COLUMNS)))
+    assert len(source._shared) == 2
+    assert not (tmp_path / "frames").exists() or not any((tmp_path / "frames").rglob("_SUCCESS"))
