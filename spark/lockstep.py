@@ -30,6 +30,7 @@ from ringscope.detection.lockstep import (
 )
 from ringscope.spark.comment_codes import CommentCodes, comment_codes, timed_comments
 from ringscope.spark.source import PlatformSource
+
 PAIR_SCHEMA = ("account_a string, account_b string, note_id string, comment_a string, comment_b string, "
                "time_a long, time_b long")
 # comments per batch of notes in the pair stage: a few hundred MB of pandas at most

@@ -59,3 +59,13 @@ def test_the_codes_are_not_written_for_a_resumed_run(spark, platform, tmp_path):
     comment_codes(source, timed_comments(source.frame("comments", COMMENT_COLUMNS)))
     assert len(source._shared) == 2
     assert not (tmp_path / "frames").exists() or not any((tmp_path / "frames").rglob("_SUCCESS"))
+
+
+def test_the_readers_are_the_two_detectors_and_lockstep_is_not_keyed_by_dense_blocks_code():
+    """The readers are named, not imported: ``lockstep``'s kept findings (``--resume``) are keyed by the code
+    of its import closure, which must not hold ``detection.dense_blocks``."""
+    from ringscope.common.version import code_closure
+    from ringscope.detection import dense_blocks, lockstep
+
+    assert READERS == {lockstep.DETECTOR, dense_blocks.DETECTOR}
+    assert "ringscope.detection.dense_blocks" not in code_closure("ringscope.spark.lockstep")
