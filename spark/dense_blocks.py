@@ -1,7 +1,9 @@
 """``dense_blocks`` on Spark: the views are built over the platform; a view of at most ``driver_edges``
 edges (``RINGSCOPE_SPARK_DRIVER_EDGES``) is then taken to the driver whole and searched there, null
-copies included; a larger one's null copies and the pruning to the blocks' cores run over the platform,
-and the peel, the tests and the findings run on the driver, on the cores. Either way by the functions of
+copies included; a view of at most ``copy_edges`` edges has its edges (not its comments) taken to the
+driver, where its null copies and its core are made, and the search fetches the core's comments; a
+larger one's null copies and the pruning to the blocks' cores run over the platform, and the peel, the
+tests and the findings run on the driver, on the cores. Either way by the functions of
 ``detection.dense_blocks`` (one definition of what the detector finds).
 
 The local detector's stages, and where each runs here:
@@ -14,8 +16,13 @@ The local detector's stages, and where each runs here:
    time windows are counted per raw week on Spark and merged on the driver (``merged_windows``); the
    degrees, each edge's probability under the time-stratified null (``d * k / m``, the same IEEE products
    as numpy's) and its weight (``edge_weights``, numpy on the executors) are joins and aggregations.
-2. The null copies. Each window of a copy is permuted on an executor by ``permute_window``, seeded by
-   (seed, copy, window) as the local engine seeds it, so a copy is the local copy. A copy of at most
+2. The null copies. A view of at most ``copy_edges`` edges: its edges without their comments
+   (``EdgesOnly``: ~41 bytes an edge, about what a copy's edge costs the driver) are taken once, and the
+   local ``null_density`` makes its copies and ``prune_core`` its core (stage 3) on the driver: each
+   copy made on Spark is shuffles of every edge of the view, and the pruning tens of passes over them,
+   ~20 min each at 10 M on two cores, where the driver takes minutes. A larger view: each window of a
+   copy is permuted on an executor by ``permute_window``, seeded by (seed, copy, window) as the local
+   engine seeds it, so a copy is the local copy. A copy of at most
    ``copy_edges`` edges (``COPY_EDGES_PER_DRIVER_EDGE`` times ``RINGSCOPE_SPARK_DRIVER_EDGES``: a copy's edge
    costs the driver a fraction of a view's) is taken to the driver once and the local ``densest_density``
    runs on it. A larger one's densest block is bounded by the batch peel
@@ -29,10 +36,11 @@ The local detector's stages, and where each runs here:
    its ~30-40 passes is a Spark job.
 3. The blocks. A view that fits is searched whole on the driver. In a larger one, every block lies in
    the view's core at level lambda = margin x g0 (a node of a block of density >= lambda has weighted
-   degree >= lambda in it), so the view is pruned on Spark to that core
-   as the copies are; the driver holds every edge of the core's accounts and columns in a view that
-   fetches more edges when the search asks for them (``FetchedView``: the members' and joiners' own
-   activity, the edges of columns a block grows by), and runs the local ``find_blocks`` and findings.
+   degree >= lambda in it), so the view is pruned to that core (on the driver when its edges are
+   there, else on Spark as the copies are); the driver holds every edge of the core's accounts and
+   columns in a view that fetches more edges when the search asks for them (``FetchedView``: the
+   members' and joiners' own activity, the edges of columns a block grows by), and runs the local
+   ``find_blocks`` and findings.
 
 A documented difference from the local engine: sums of edge weights are added in another order on
 Spark than in numpy, so a degree or a bound can differ in its last bits; a node whose weighted degree
@@ -131,6 +139,26 @@ def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_
             g0, _ = null_density(fetched, params.null_copies, params.seed, params.min_accounts)
             stages.done(f"{view.name} view: densest block of {copies} null copies (g0, their mean: {g0:.3f})", view.n_edges)
             where = "the whole view"
+        elif view.n_edges <= copy_edges:
+            # the view's edges without their comments cost the driver what a null copy does: taken once,
+            # its copies and its core are the local functions' (on Spark each copy was a shuffle of
+            # every edge and the pruning tens of passes: ~20 min each at 10 M, against minutes here)
+            edges = EdgesOnly.take(view)
+            stages.done(f"{view.name} view: its edges taken to the driver without their comments", view.n_edges)
+            g0, _ = null_density(edges, params.null_copies, params.seed, params.min_accounts)
+            stages.done(f"{view.name} view: densest block of {copies} null copies (g0, their mean: {g0:.3f}), "
+                        f"on the driver", view.n_edges)
+            if g0 <= 0:
+                return []
+            rows, cols = edges.core(params.density_margin * g0)
+            del edges
+            release_memory()
+            stages.done(f"{view.name} view: a core of {len(rows):,} accounts and {len(cols):,} columns at "
+                        f"{params.density_margin:g} x g0, on the driver", len(rows) + len(cols))
+            fetched = FetchedView.around(view, rows, cols)
+            stages.done(f"{view.name} view: the core's accounts' and columns' edges taken to the driver",
+                        len(fetched.acc))
+            where = f"a core of {len(rows):,} accounts and {len(cols):,} columns"
         else:
             densities = [copy_density(view, copy, params, copy_edges) for copy in range(copies)]
             g0 = null_level([d for d, _edges in densities])
@@ -502,6 +530,43 @@ def spark_core(weighted, level: float, driver_edges: int) -> tuple[np.ndarray, n
 
 
 # --------------------------------------------------------------------------- the driver's view
+
+
+class EdgesOnly(View):
+    """A ``View`` holding every edge of a Spark view but none of its comments: what its null copies
+    (``null_density``) and its core (``prune_core``) read. Per edge two codes, two window numbers, the
+    weight and whether it is shared (~41 bytes; a copy's edge costs the driver about as much at the peel's
+    peak, ``COPY_EDGES_PER_DRIVER_EDGE``); per account its degree, per column its weight."""
+
+    @classmethod
+    def take(cls, spark_view: SparkView) -> "EdgesOnly":
+        """Every edge of ``spark_view``, in (account, column) order, as the local ``build_view`` holds them
+        (the null copies permute each window's edges in that order). O(E log E)."""
+        table = spark_view.edges.select("acc", "col", "stratum", "window", "row_deg", "col_weight", "weight",
+                                        "shared").toArrow()
+        acc, col = _int64(table, "acc"), _int64(table, "col")
+        order = np.lexsort([col, acc])
+        n_acc, n_col = spark_view.n_acc, spark_view.n_col
+        acc, col = acc[order], col[order]
+        row_deg, col_weight = np.zeros(n_acc), np.zeros(n_col)
+        # each account's degree and each column's weight are the same on all its edges
+        row_deg[acc] = table.column("row_deg").to_numpy()[order]
+        col_weight[col] = table.column("col_weight").to_numpy()[order]
+        per_edge = {name: table.column(name).to_numpy()[order] for name in ("stratum", "window", "weight", "shared")}
+        del table
+        none = np.empty(0, np.int64)
+        return cls(spark_view.name, acc, col, n_acc, n_col, row_deg, None, col_weight, None, none, none,
+                   per_edge["stratum"].astype(np.int64, copy=False), per_edge["window"].astype(np.int64, copy=False),
+                   None, per_edge["weight"].astype(float, copy=False), per_edge["shared"].astype(bool, copy=False))
+
+    def core(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and columns of the shared edges' ``level``-core (``prune_core``), as ``spark_core`` finds
+        them (there: passes on Spark, then this on what is left). Sorted codes. O(E) per pass."""
+        from scipy import sparse
+
+        keep = self.shared
+        W = sparse.csr_matrix((self.weight[keep], (self.acc[keep], self.col[keep])), shape=(self.n_acc, self.n_col))
+        return prune_core(W, level)
 
 
 class FetchedView(View):

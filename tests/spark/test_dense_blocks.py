@@ -23,14 +23,15 @@ def _lake(tmp_path, rows) -> tuple[PlatformSource, pd.DataFrame]:
     return tmp_path / "lake", typed(comments.copy(), ["created_at"])
 
 
-@pytest.mark.parametrize("regime", ["views whole", "copies whole", "all on Spark"])
+@pytest.mark.parametrize("regime", ["views whole", "edges whole", "copies whole", "all on Spark"])
 def test_a_planted_farm_beside_busy_accounts_gives_the_same_findings(spark, tmp_path, regime):
     """Two farms, accounts busy in the same weeks and a sparse background. ``views whole``: the default
-    ``driver_edges``, each view is taken to the driver and searched by the local functions; ``copies
-    whole``: the views are one edge too many, so their null copies are made on Spark (and taken whole: a
-    copy's share of the driver is three times a view's), their cores pruned on Spark and the search fetches
-    edges; ``all on Spark``: at 300 edges for views and copies the batch peel and the pruning passes run on
-    Spark too."""
+    ``driver_edges``, each view is taken to the driver and searched by the local functions; ``edges whole``:
+    the views are one edge too many for that, but their edges without the comments fit (a copy's share of
+    the driver is three times a view's), so the driver makes the null copies and the core, and the search
+    fetches the core's comments; ``copies whole``: the view's edges do not fit either, so the null copies
+    are made on Spark (each taken whole), the cores pruned on Spark; ``all on Spark``: at 300 edges for
+    views and copies the batch peel and the pruning passes run on Spark too."""
     rng = np.random.default_rng(1)
     farm, members = _farm(rng)
     small, _ = _farm(np.random.default_rng(9), m=12, n=10, p=0.6)
@@ -39,21 +40,23 @@ def test_a_planted_farm_beside_busy_accounts_gives_the_same_findings(spark, tmp_
     lake, comments = _lake(tmp_path, _background(rng) + farm + small + busy + _weekly_background(rng))
     params = DenseBlockParams()
     smallest_view = min(len(build_view(comments, name, params)[0].acc) for name in ("event", "note"))
-    driver_edges = {"views whole": DRIVER_EDGES, "copies whole": smallest_view - 1,
+    driver_edges = {"views whole": DRIVER_EDGES, "edges whole": smallest_view - 1, "copies whole": 300,
                     "all on Spark": 300}[regime]
+    copy_edges = {"edges whole": None, "copies whole": smallest_view - 1, "all on Spark": 300}.get(regime)
     expected = detect_dense_blocks(comments, params)
     assert len(expected) >= 2 and members <= set().union(*(f.members for f in expected))
     lines = []
     found = spark_dense_blocks.detect_dense_blocks(PlatformSource(spark, str(lake)), params, lines.append,
-                                                   driver_edges=driver_edges,
-                                                   copy_edges=300 if regime == "all on Spark" else None)
+                                                   driver_edges=driver_edges, copy_edges=copy_edges)
     assert found == expected
     whole = [line for line in lines if "view: taken to the driver whole" in line]
+    edges_whole = [line for line in lines if "its edges taken to the driver without their comments" in line]
     copies_whole = [line for line in lines if "3 of them taken to the driver whole" in line]
     if regime == "views whole":
         assert len(whole) == 2, lines
     else:
         assert not whole and any("fetches" in line and " 0 fetches" not in line for line in lines), lines
+        assert len(edges_whole) == (2 if regime == "edges whole" else 0), lines
         assert len(copies_whole) == (2 if regime == "copies whole" else 0), lines
 
 
