@@ -127,9 +127,11 @@ def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_
                    stages: Stages) -> list[tuple[float, int, ClusterFinding]]:
     """One view's findings (``view_findings``). A view of at most ``driver_edges`` edges is taken to the driver
     whole and the local functions do the rest (its null copies, ``null_density``, and the search): on one
-    machine that is many times faster than Spark passes. A larger one: g0 from its null copies made on
-    Spark (each taken whole if it has at most ``copy_edges`` edges), the blocks in its core, which the
-    driver holds with the edges the search asks for."""
+    machine that is many times faster than Spark passes. One of at most ``copy_edges`` edges: its edges
+    without their comments taken to the driver, g0 from the local null copies of them and the core at
+    margin x g0 by the local ``prune_core``. A larger one: g0 from its null copies made on Spark (each
+    taken whole if it has at most ``copy_edges`` edges) and the core pruned on Spark. Either of the last
+    two: the blocks in its core, which the driver holds with the edges the search asks for."""
     try:
         stages.done(f"{view.name} view: edges", view.n_edges)
         copies = max(params.null_copies, 1)
@@ -554,6 +556,7 @@ class EdgesOnly(View):
         col_weight[col] = table.column("col_weight").to_numpy()[order]
         per_edge = {name: table.column(name).to_numpy()[order] for name in ("stratum", "window", "weight", "shared")}
         del table
+        release_memory()  # the Arrow table's GiBs, before the copies need theirs
         none = np.empty(0, np.int64)
         return cls(spark_view.name, acc, col, n_acc, n_col, row_deg, None, col_weight, None, none, none,
                    per_edge["stratum"].astype(np.int64, copy=False), per_edge["window"].astype(np.int64, copy=False),
