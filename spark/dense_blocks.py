@@ -19,8 +19,8 @@ The local detector's stages, and where each runs here:
 2. The null copies. A view of at most ``copy_edges`` edges: its edges without their comments
    (``EdgesOnly``: ~41 bytes an edge, about what a copy's edge costs the driver) are taken once, and the
    local ``null_density`` makes its copies and ``prune_core`` its core (stage 3) on the driver: each
-   copy made on Spark is shuffles of every edge of the view, and the pruning tens of passes over them,
-   ~20 min each at 10 M on two cores, where the driver takes minutes. A larger view: each window of a
+   copy made on Spark is shuffles of every edge of the view, and the pruning tens of passes over them
+   (at 10 M on two cores the event view's copies 1,316 s and core 932 s there, 221 s and 16 s here). A larger view: each window of a
    copy is permuted on an executor by ``permute_window``, seeded by (seed, copy, window) as the local
    engine seeds it, so a copy is the local copy. A copy of at most
    ``copy_edges`` edges (``COPY_EDGES_PER_DRIVER_EDGE`` times ``RINGSCOPE_SPARK_DRIVER_EDGES``: a copy's edge
@@ -141,38 +141,14 @@ def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_
             g0, _ = null_density(fetched, params.null_copies, params.seed, params.min_accounts)
             stages.done(f"{view.name} view: densest block of {copies} null copies (g0, their mean: {g0:.3f})", view.n_edges)
             where = "the whole view"
-        elif view.n_edges <= copy_edges:
-            # the view's edges without their comments cost the driver what a null copy does: taken once,
-            # its copies and its core are the local functions' (on Spark each copy was a shuffle of
-            # every edge and the pruning tens of passes: ~20 min each at 10 M, against minutes here)
-            edges = EdgesOnly.take(view)
-            stages.done(f"{view.name} view: its edges taken to the driver without their comments", view.n_edges)
-            g0, _ = null_density(edges, params.null_copies, params.seed, params.min_accounts)
-            stages.done(f"{view.name} view: densest block of {copies} null copies (g0, their mean: {g0:.3f}), "
-                        f"on the driver", view.n_edges)
-            if g0 <= 0:
-                return []
-            rows, cols = edges.core(params.density_margin * g0)
-            del edges
-            release_memory()
-            stages.done(f"{view.name} view: a core of {len(rows):,} accounts and {len(cols):,} columns at "
-                        f"{params.density_margin:g} x g0, on the driver", len(rows) + len(cols))
-            fetched = FetchedView.around(view, rows, cols)
-            stages.done(f"{view.name} view: the core's accounts' and columns' edges taken to the driver",
-                        len(fetched.acc))
-            where = f"a core of {len(rows):,} accounts and {len(cols):,} columns"
         else:
-            densities = [copy_density(view, copy, params, copy_edges) for copy in range(copies)]
-            g0 = null_level([d for d, _edges in densities])
-            whole = sum(edges <= copy_edges for _d, edges in densities)
-            stages.done(f"{view.name} view: densest block of {copies} null copies (g0, their mean: {g0:.3f}; {whole} of them "
-                        f"taken to the driver whole, at most {copy_edges:,} edges)", view.n_edges)
-            if g0 <= 0:
+            if view.n_edges <= copy_edges:
+                g0, core = _core_on_the_driver(view, params, stages)
+            else:
+                g0, core = _core_on_spark(view, params, driver_edges, copy_edges, stages)
+            if core is None:
                 return []
-            rows, cols = spark_core(view.weighted(view.edges.where("shared")), params.density_margin * g0,
-                                    driver_edges)
-            stages.done(f"{view.name} view: a core of {len(rows):,} accounts and {len(cols):,} columns at "
-                        f"{params.density_margin:g} x g0", len(rows) + len(cols))
+            rows, cols = core
             fetched = FetchedView.around(view, rows, cols)
             stages.done(f"{view.name} view: the core's accounts' and columns' edges taken to the driver",
                         len(fetched.acc))
@@ -184,6 +160,47 @@ def _view_findings(view: "SparkView", vi: int, params: DenseBlockParams, driver_
     finally:
         view.edges.unpersist()
         view.comments.unpersist()
+
+
+def _core_on_the_driver(view: "SparkView", params: DenseBlockParams, stages: Stages):
+    """g0 and the core at margin x g0 (None when g0 is 0) of a view whose edges, without their comments,
+    the driver holds: they cost it what a null copy does, so they are taken once and the local functions
+    make the copies and the core (on Spark each copy is shuffles of every edge and the core tens of passes:
+    at 10 M on two cores the event view's three copies took 1,316 s and its core 932 s there, 221 s and
+    16 s here)."""
+    copies = max(params.null_copies, 1)
+    edges = EdgesOnly.take(view)
+    stages.done(f"{view.name} view: its edges taken to the driver without their comments", view.n_edges)
+    g0, _ = null_density(edges, params.null_copies, params.seed, params.min_accounts)
+    stages.done(f"{view.name} view: densest block of {copies} null copies (g0, their mean: {g0:.3f}), "
+                f"on the driver", view.n_edges)
+    if g0 <= 0:
+        return g0, None
+    rows, cols = edges.core(params.density_margin * g0)
+    del edges
+    release_memory()
+    stages.done(f"{view.name} view: a core of {len(rows):,} accounts and {len(cols):,} columns at "
+                f"{params.density_margin:g} x g0, on the driver", len(rows) + len(cols))
+    return g0, (rows, cols)
+
+
+def _core_on_spark(view: "SparkView", params: DenseBlockParams, driver_edges: int, copy_edges: int,
+                   stages: Stages):
+    """g0 and the core at margin x g0 (None when g0 is 0) of a view too large for the driver: its null
+    copies made on Spark (each taken whole if it has at most ``copy_edges`` edges), its core pruned by
+    passes on Spark until ``driver_edges`` are left."""
+    copies = max(params.null_copies, 1)
+    densities = [copy_density(view, copy, params, copy_edges) for copy in range(copies)]
+    g0 = null_level([d for d, _edges in densities])
+    whole = sum(edges <= copy_edges for _d, edges in densities)
+    stages.done(f"{view.name} view: densest block of {copies} null copies (g0, their mean: {g0:.3f}; {whole} of them "
+                f"taken to the driver whole, at most {copy_edges:,} edges)", view.n_edges)
+    if g0 <= 0:
+        return g0, None
+    rows, cols = spark_core(view.weighted(view.edges.where("shared")), params.density_margin * g0, driver_edges)
+    stages.done(f"{view.name} view: a core of {len(rows):,} accounts and {len(cols):,} columns at "
+                f"{params.density_margin:g} x g0", len(rows) + len(cols))
+    return g0, (rows, cols)
 
 
 def coded_comments(timed, codes: CommentCodes, params: DenseBlockParams):
