@@ -16,24 +16,23 @@ The local detector's stages, and where each runs here:
    time windows are counted per raw week on Spark and merged on the driver (``merged_windows``); the
    degrees, each edge's probability under the time-stratified null (``d * k / m``, the same IEEE products
    as numpy's) and its weight (``edge_weights``, numpy on the executors) are joins and aggregations.
-2. The null copies. A view of at most ``copy_edges`` edges: its edges without their comments
-   (``EdgesOnly``: ~41 bytes an edge, about what a copy's edge costs the driver) are taken once, and the
-   local ``null_density`` makes its copies and ``prune_core`` its core (stage 3) on the driver: each
-   copy made on Spark is shuffles of every edge of the view, and the pruning tens of passes over them
-   (at 10 M on two cores the event view's copies 1,316 s and core 932 s there, 221 s and 16 s here). A larger view: each window of a
-   copy is permuted on an executor by ``permute_window``, seeded by (seed, copy, window) as the local
-   engine seeds it, so a copy is the local copy. A copy of at most
-   ``copy_edges`` edges (``COPY_EDGES_PER_DRIVER_EDGE`` times ``RINGSCOPE_SPARK_DRIVER_EDGES``: a copy's edge
-   costs the driver a fraction of a view's) is taken to the driver once and the local ``densest_density``
-   runs on it. A larger one's densest block is bounded by the batch peel
-   (``batch_peel_bound``): its passes run on Spark while more than ``copy_edges`` edges are left, the
-   driver finishes them; then the copy is pruned on Spark to its core at the bound (a hair below it, so
-   that a sum added in another order never drops a node the local engine keeps) until it fits, and the
-   driver prunes the rest exactly and peels it (``prune_core``, ``densest_in_core``). The passes are what
-   lets a copy larger than one process be worked at all; they are costly: a null copy's batch peel ends
-   in a large near-fixed point (~0.7 M edges per million accounts in the event view, 1.3 M in the note
-   view) that each pass trims by a few nodes, so once that tail is larger than ``copy_edges``, each of
-   its ~30-40 passes is a Spark job.
+2. The null copies. A view of at most ``copy_edges`` edges: its edges without their comments (``EdgesOnly``: ~41
+   bytes an edge held, ~150 with a copy at the peel's peak, measured at 1 M: about what a copy taken whole costs)
+   are taken once, and the local ``null_density`` makes its copies and ``prune_core`` its core (stage 3) on the
+   driver: each copy made on Spark is shuffles of every edge of the view, and the pruning tens of passes over
+   them (at 10 M on two cores the event view's copies 1,316 s and core 932 s there, 221 s and 16 s here). A
+   larger view: each window of a copy is permuted on an executor by ``permute_window``, seeded by (seed, copy,
+   window) as the local engine seeds it, so a copy is the local copy. A copy of at most ``copy_edges`` edges
+   (``COPY_EDGES_PER_DRIVER_EDGE`` times ``RINGSCOPE_SPARK_DRIVER_EDGES``: a copy's edge costs the driver a
+   fraction of a view's) is taken to the driver once and the local ``densest_density`` runs on it. A larger one's
+   densest block is bounded by the batch peel (``batch_peel_bound``): its passes run on Spark while more than
+   ``copy_edges`` edges are left, the driver finishes them; then the copy is pruned on Spark to its core at the
+   bound (a hair below it, so that a sum added in another order never drops a node the local engine keeps) until
+   it fits, and the driver prunes the rest exactly and peels it (``prune_core``, ``densest_in_core``). The passes
+   are what lets a copy larger than one process be worked at all; they are costly: a null copy's batch peel ends
+   in a large near-fixed point (~0.7 M edges per million accounts in the event view, 1.3 M in the note view) that
+   each pass trims by a few nodes, so once that tail is larger than ``copy_edges``, each of its ~30-40 passes is
+   a Spark job.
 3. The blocks. A view that fits is searched whole on the driver. In a larger one, every block lies in
    the view's core at level lambda = margin x g0 (a node of a block of density >= lambda has weighted
    degree >= lambda in it), so the view is pruned to that core (on the driver when its edges are
@@ -554,8 +553,9 @@ def spark_core(weighted, level: float, driver_edges: int) -> tuple[np.ndarray, n
 class EdgesOnly(View):
     """A ``View`` holding every edge of a Spark view but none of its comments: what its null copies
     (``null_density``) and its core (``prune_core``) read. Per edge two codes, two window numbers, the
-    weight and whether it is shared (~41 bytes; a copy's edge costs the driver about as much at the peel's
-    peak, ``COPY_EDGES_PER_DRIVER_EDGE``); per account its degree, per column its weight."""
+    weight and whether it is shared (~41 bytes; ~150 with one null copy at the peel's peak, traced on the
+    1 M event view, about what a copy taken whole costs: ``COPY_EDGES_PER_DRIVER_EDGE``); per account its
+    degree, per column its weight."""
 
     @classmethod
     def take(cls, spark_view: SparkView) -> "EdgesOnly":
