@@ -571,13 +571,13 @@ class EdgesOnly(View):
         # each account's degree and each column's weight are the same on all its edges
         row_deg[acc] = table.column("row_deg").to_numpy()[order]
         col_weight[col] = table.column("col_weight").to_numpy()[order]
-        per_edge = {name: table.column(name).to_numpy()[order] for name in ("stratum", "window", "weight", "shared")}
+        stratum, window = _int64(table, "stratum")[order], _int64(table, "window")[order]
+        weight, shared = table.column("weight").to_numpy()[order], table.column("shared").to_numpy()[order]
         del table
         release_memory()  # the Arrow table's GiBs, before the copies need theirs
         none = np.empty(0, np.int64)
         return cls(spark_view.name, acc, col, n_acc, n_col, row_deg, None, col_weight, None, none, none,
-                   per_edge["stratum"].astype(np.int64, copy=False), per_edge["window"].astype(np.int64, copy=False),
-                   None, per_edge["weight"].astype(float, copy=False), per_edge["shared"].astype(bool, copy=False))
+                   stratum, window, None, weight, shared)
 
     def core(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Rows and columns of the shared edges' ``level``-core (``prune_core``), as ``spark_core`` finds
@@ -585,6 +585,7 @@ class EdgesOnly(View):
         from scipy import sparse
 
         keep = self.shared
+        # W alone: ``matrices()`` would also build the 0/1 matrix and its transpose, GiBs the core never reads
         W = sparse.csr_matrix((self.weight[keep], (self.acc[keep], self.col[keep])), shape=(self.n_acc, self.n_col))
         return prune_core(W, level)
 
